@@ -1,0 +1,38 @@
+// The addon's entry point: registers every exported function. Kernels live in ../kernels and
+// never include N-API; the files in this folder only check arguments and call them.
+#include <napi.h>
+
+#include "kernels/cpu-features.h"
+#include "memory.h"
+
+namespace hearth {
+namespace {
+
+Napi::Value CpuFeaturesValue(const Napi::CallbackInfo& info) {
+  const CpuFeatures& f = cpu_features();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("avx2", f.avx2);
+  out.Set("fma", f.fma);
+  out.Set("f16c", f.f16c);
+  out.Set("avx512f", f.avx512f);
+  out.Set("avx512bw", f.avx512bw);
+  out.Set("avx512vl", f.avx512vl);
+  out.Set("avx512bf16", f.avx512bf16);
+  return out;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("allocate", Napi::Function::New(env, Allocate, "allocate"));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
+  exports.Set("residentBytes", Napi::Function::New(env, ResidentBytes, "residentBytes"));
+  exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesValue, "cpuFeatures"));
+  return exports;
+}
+
+}  // namespace hearth
+
+static Napi::Object InitHearth(Napi::Env env, Napi::Object exports) { return hearth::Init(env, exports); }
+
+NODE_API_MODULE(hearth_native, InitHearth)

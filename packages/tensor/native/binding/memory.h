@@ -1,0 +1,13 @@
+#pragma once
+#include <napi.h>
+
+namespace hearth {
+// allocate(nbytes): a zero-filled, 64-byte-aligned external ArrayBuffer whose size is reported
+// to V8 so the garbage collector feels native memory pressure.
+Napi::Value Allocate(const Napi::CallbackInfo& info);
+// mapFile(path): the whole file mapped private copy-on-write as an external ArrayBuffer.
+// Writes through the buffer change only this process's pages, never the file.
+Napi::Value MapFile(const Napi::CallbackInfo& info);
+// residentBytes(): this process's resident set size from /proc/self/statm (0 where unknown).
+Napi::Value ResidentBytes(const Napi::CallbackInfo& info);
+}  // namespace hearth

@@ -1,0 +1,87 @@
+/**
+ * Loader for the native addon (`build/Release/hearth_native.node`).
+ *
+ * If the addon is missing or fails to load, {@link native} is `null`, the package runs on the
+ * `js` backend, and a single warning says why.
+ *
+ * @example
+ * import { native, allocateAligned } from "@hearth/tensor/native";
+ * const buf = allocateAligned(1024); // 64-byte aligned when the addon is present
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+/** CPU features the addon detected once at load time. */
+export interface CpuFeatures {
+  avx2: boolean;
+  fma: boolean;
+  f16c: boolean;
+  avx512f: boolean;
+  avx512bw: boolean;
+  avx512vl: boolean;
+  avx512bf16: boolean;
+}
+
+/** The functions the addon exports. Kernels register more as they land. */
+export interface NativeAddon {
+  allocate(nbytes: number): ArrayBuffer;
+  mapFile(path: string): ArrayBuffer;
+  residentBytes(): number;
+  cpuFeatures(): CpuFeatures;
+}
+
+const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));
+
+function loadAddon(): { addon: NativeAddon | null; reason: string | null } {
+  if (process.env.HEARTH_BACKEND === "js") return { addon: null, reason: null };
+  try {
+    const require = createRequire(import.meta.url);
+    return { addon: require(addonPath) as NativeAddon, reason: null };
+  } catch (error) {
+    return { addon: null, reason: (error as Error).message.split("\n")[0] ?? String(error) };
+  }
+}
+
+const loaded = loadAddon();
+let warned = false;
+
+/** The native addon, or `null` when it could not be loaded. */
+export const native: NativeAddon | null = loaded.addon;
+
+/** Why the addon is unavailable, or `null` when it loaded (or `HEARTH_BACKEND=js` chose js). */
+export const nativeLoadError: string | null = loaded.reason;
+
+/** Prints, once per process, that the `js` backend is in use because the addon failed to load. */
+export function warnNativeUnavailableOnce(): void {
+  if (warned || nativeLoadError === null) return;
+  warned = true;
+  console.warn(
+    `@hearth/tensor: native addon unavailable (${nativeLoadError}); using the js backend. ` +
+      "Run `npm rebuild @hearth/tensor` to build it.",
+  );
+}
+
+/** A zero-filled buffer of `nbytes`, 64-byte aligned and reported to V8 when native. */
+export function allocateAligned(nbytes: number): ArrayBuffer {
+  if (native) return native.allocate(nbytes);
+  warnNativeUnavailableOnce();
+  return new ArrayBuffer(nbytes);
+}
+
+/**
+ * The whole file as an ArrayBuffer: mapped private copy-on-write when native (writes never reach
+ * the file), read into memory otherwise.
+ */
+export function mapFile(path: string): ArrayBuffer {
+  if (native) return native.mapFile(path);
+  warnNativeUnavailableOnce();
+  const bytes = readFileSync(path);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Resident set size of this process in bytes (from /proc; falls back to `process.memoryUsage`). */
+export function residentBytes(): number {
+  if (native) return native.residentBytes();
+  return process.memoryUsage().rss;
+}

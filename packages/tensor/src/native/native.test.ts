@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { allocateAligned, mapFile, native, nativeLoadError } from "./index.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hearth-native-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("native addon", () => {
+  test("loads on this machine (CI builds it during npm install)", () => {
+    assert.equal(nativeLoadError, null);
+    assert.ok(native);
+  });
+
+  test("allocate returns zeroed memory of the requested size", () => {
+    const buf = allocateAligned(1000);
+    assert.equal(buf.byteLength, 1000);
+    const view = new Uint8Array(buf);
+    assert.ok(view.every((v) => v === 0));
+    view.fill(7);
+    assert.equal(view[999], 7);
+    assert.equal(allocateAligned(0).byteLength, 0);
+  });
+
+  test("allocate rejects bad sizes with the function and argument named", () => {
+    const addon = native;
+    assert.ok(addon);
+    assert.throws(() => addon.allocate(-1), /allocate: argument 'nbytes'/);
+    assert.throws(
+      () => (addon as unknown as { allocate(x: string): void }).allocate("x"),
+      /allocate: argument 'nbytes'/,
+    );
+  });
+
+  test("mapFile maps read-only files copy-on-write: writes never reach the file", () => {
+    const path = join(dir, "data.bin");
+    writeFileSync(path, Buffer.from([1, 2, 3, 4, 5]));
+    const mapped = new Uint8Array(mapFile(path));
+    assert.deepEqual([...mapped], [1, 2, 3, 4, 5]);
+    mapped[0] = 99;
+    assert.equal(mapped[0], 99);
+    assert.deepEqual([...readFileSync(path)], [1, 2, 3, 4, 5]);
+  });
+
+  test("mapFile names the missing file", () => {
+    assert.throws(() => mapFile(join(dir, "nope.bin")), /nope\.bin/);
+  });
+
+  test("cpuFeatures reports booleans", () => {
+    assert.ok(native);
+    const f = native.cpuFeatures();
+    for (const key of ["avx2", "fma", "f16c", "avx512f", "avx512bf16"] as const) assert.equal(typeof f[key], "boolean");
+  });
+});
