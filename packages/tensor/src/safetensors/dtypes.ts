@@ -182,14 +182,14 @@ export function halfToFloat(bits: number): number {
   return halfTable()[bits & 0xffff] as number;
 }
 
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
+
 /** float32 value of a bfloat16 bit pattern. */
 export function bfloat16ToFloat(bits: number): number {
   scratchU32[0] = (bits & 0xffff) << 16;
   return scratchF32[0] as number;
 }
-
-const scratchF32 = new Float32Array(1);
-const scratchU32 = new Uint32Array(scratchF32.buffer);
 
 /** The floating dtypes {@link toFloat32} widens (and F32 itself). */
 export const FLOAT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set<SafetensorsDtype>([
