@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { nativeLoadError } from "../packages/tensor/src/native/index.ts";
-import { safeOpen, saveFile, type TensorData, toFloat32 } from "../packages/tensor/src/safetensors/index.ts";
+import { type RawTensorLike, safeOpen, saveFile, toFloat32 } from "../packages/tensor/src/safetensors/index.ts";
 
 const RUNS = 5;
 
@@ -27,7 +27,7 @@ const RUNS = 5;
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-function gpt2Small(): Map<string, TensorData> {
+function gpt2Small(): Map<string, RawTensorLike> {
   const shapes: [string, number[]][] = [
     ["wte.weight", [50257, 768]],
     ["wpe.weight", [1024, 768]],

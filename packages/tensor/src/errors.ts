@@ -3,6 +3,8 @@
  * `docs/errors/tensor.md` lists them (a test keeps the two in step).
  */
 
+import { SAFETENSORS_ERROR_CODES } from "./safetensors/codes.ts";
+
 /** Stable error codes and what they mean. */
 export const ERROR_CODES = {
   HEARTH_TENSOR_SHAPE: "Shapes do not fit the op (broadcast, matmul inner sizes, reshape sizes, concatenation).",
@@ -19,6 +21,7 @@ export const ERROR_CODES = {
   HEARTH_NN_ARGUMENT: "A module was built or called with a wrong argument.",
   HEARTH_OPTIM_ARGUMENT: "An optimiser or schedule was given a wrong hyper-parameter.",
   HEARTH_OPTIM_STATE: "An optimiser state to load does not match the optimiser's parameters.",
+  ...SAFETENSORS_ERROR_CODES,
 } as const;
 
 /** One of {@link ERROR_CODES}' keys. */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { native, residentBytes } from "../src/native/index.ts";
-import { prepare, safeOpen, type TensorData, toFloat32 } from "../src/safetensors/index.ts";
+import { prepare, type RawTensorLike, safeOpen, toFloat32 } from "../src/safetensors/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-large-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +25,7 @@ test("a 2 GiB checkpoint: reading one tensor raises resident memory by that tens
   const path = join(dir, "big.safetensors");
   // Lay out the header with one shared buffer standing in for every tensor's data.
   const shared = new Float32Array(ROWS * COLS);
-  const tensors = new Map<string, TensorData>();
+  const tensors = new Map<string, RawTensorLike>();
   for (let i = 0; i < COUNT; i++)
     tensors.set(`layers.${String(i).padStart(2, "0")}.weight`, { dtype: "F32", shape: [ROWS, COLS], data: shared });
   const { head, size } = prepare(tensors, { format: "pt" });

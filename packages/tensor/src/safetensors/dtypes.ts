@@ -43,7 +43,7 @@ interface DtypeInfo {
 }
 
 /** Size and sort rank of every supported dtype. */
-export const DTYPES: Readonly<Record<SafetensorsDtype, DtypeInfo>> = {
+export const SAFETENSORS_DTYPES: Readonly<Record<SafetensorsDtype, DtypeInfo>> = {
   BOOL: { size: 1, rank: 0 },
   U8: { size: 1, rank: 4 },
   I8: { size: 1, rank: 5 },
@@ -65,7 +65,7 @@ export const DTYPES: Readonly<Record<SafetensorsDtype, DtypeInfo>> = {
 
 /** Whether `name` is a dtype this module reads and writes. */
 export function isSafetensorsDtype(name: unknown): name is SafetensorsDtype {
-  return typeof name === "string" && Object.hasOwn(DTYPES, name);
+  return typeof name === "string" && Object.hasOwn(SAFETENSORS_DTYPES, name);
 }
 
 /** The typed array that views a dtype's elements without conversion. */
@@ -87,7 +87,7 @@ export type RawTypedArray =
  * the element size; otherwise the bytes are copied into a fresh, aligned buffer.
  */
 export function viewAs(dtype: SafetensorsDtype, bytes: Uint8Array): RawTypedArray {
-  const size = DTYPES[dtype].size;
+  const size = SAFETENSORS_DTYPES[dtype].size;
   let src = bytes;
   if (src.byteOffset % size !== 0) src = bytes.slice();
   const { buffer, byteOffset } = src;
@@ -210,7 +210,7 @@ export const FLOAT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set<SafetensorsDt
 export function toFloat32(dtype: SafetensorsDtype, bytes: Uint8Array): Float32Array {
   const src = viewAs(dtype, bytes);
   if (dtype === "F32") return src as Float32Array;
-  const n = bytes.byteLength / DTYPES[dtype].size;
+  const n = bytes.byteLength / SAFETENSORS_DTYPES[dtype].size;
   const out = new Float32Array(n);
   switch (dtype) {
     case "F16": {

@@ -1,8 +1,9 @@
 /**
- * Error codes of the safetensors reader and writer. Every error thrown from `src/safetensors/` is a
- * {@link SafetensorsError} carrying one of these codes; `docs/errors/tensor.md` lists them (a test
- * keeps the two in agreement).
+ * Errors of the safetensors reader and writer. Every error thrown from `src/safetensors/` is a
+ * {@link SafetensorsError} carrying one of these codes (also part of the package's `ERROR_CODES`);
+ * `docs/errors/tensor.md` lists them and a test keeps the three in agreement.
  */
+import { HearthTensorError } from "../errors.ts";
 
 /** Stable codes, one per failure a caller may want to tell apart. */
 export const SafetensorsErrorCode = {
@@ -52,20 +53,22 @@ export const SafetensorsErrorCode = {
 export type SafetensorsErrorCodeValue = (typeof SafetensorsErrorCode)[keyof typeof SafetensorsErrorCode];
 
 /**
- * An error from reading or writing safetensors files.
+ * An error from reading or writing safetensors files: a {@link HearthTensorError} whose code is
+ * one of {@link SafetensorsErrorCode}.
  *
  * @example
  * try { await safeOpen("model.safetensors"); }
  * catch (e) { if (e instanceof SafetensorsError && e.code === "HEARTH_SAFETENSORS_TRUNCATED") redownload(); }
  */
-export class SafetensorsError extends Error {
-  /** Stable machine-readable code, `HEARTH_SAFETENSORS_*`. */
-  readonly code: SafetensorsErrorCodeValue;
+export class SafetensorsError extends HearthTensorError {
+  declare readonly code: SafetensorsErrorCodeValue;
 
   constructor(code: SafetensorsErrorCodeValue, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message);
     this.name = "SafetensorsError";
-    this.code = code;
+    if (options && "cause" in options) {
+      Object.defineProperty(this, "cause", { value: options.cause, writable: true, configurable: true });
+    }
   }
 }
 

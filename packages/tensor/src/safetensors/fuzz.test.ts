@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DTYPES, type SafetensorsDtype } from "./dtypes.ts";
+import { SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtypes.ts";
 import { SafetensorsError, SafetensorsErrorCode } from "./errors.ts";
 import { deserialize } from "./open.ts";
-import { serialize, type TensorData } from "./serialize.ts";
+import { type RawTensorLike, serialize } from "./serialize.ts";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -26,12 +26,12 @@ const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
 
 function baseFile(): Uint8Array {
-  const tensors = new Map<string, TensorData>();
-  const dtypes = Object.keys(DTYPES) as SafetensorsDtype[];
+  const tensors = new Map<string, RawTensorLike>();
+  const dtypes = Object.keys(SAFETENSORS_DTYPES) as SafetensorsDtype[];
   for (let i = 0, n = 1 + int(5); i < n; i++) {
     const dtype = pick(dtypes);
     const shape = Array.from({ length: int(4) }, () => int(4));
-    const bytes = shape.reduce((a, b) => a * b, DTYPES[dtype].size);
+    const bytes = shape.reduce((a, b) => a * b, SAFETENSORS_DTYPES[dtype].size);
     tensors.set(`layer.${i}.${pick(["weight", "bias", "ü", 'a"b', "x\\y"])}`, {
       dtype,
       shape,
@@ -149,7 +149,7 @@ test("fuzz: 20000 mutated files are read or rejected with a coded error, never c
       const file = deserialize(bytes, "fuzz.safetensors");
       for (const name of file.keys()) {
         const raw = file.raw(name);
-        const expected = raw.shape.reduce((a, b) => a * b, DTYPES[raw.dtype].size);
+        const expected = raw.shape.reduce((a, b) => a * b, SAFETENSORS_DTYPES[raw.dtype].size);
         assert.equal(raw.data.byteLength, expected);
         assert.ok(raw.data.byteOffset + raw.data.byteLength <= bytes.byteOffset + bytes.byteLength);
       }

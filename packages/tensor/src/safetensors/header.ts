@@ -11,7 +11,7 @@
  * to serde: duplicate keys are an error rather than "last one wins". Every failure is a
  * {@link SafetensorsError} with its own code.
  */
-import { DTYPES, isSafetensorsDtype, type SafetensorsDtype } from "./dtypes.ts";
+import { isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
 
 /** The reference reader refuses headers above 100 MB; so do we (a bad length must not allocate). */
@@ -194,7 +194,7 @@ function validateEntry(name: string, value: unknown, source: string): TensorInfo
   if (!isSafetensorsDtype(dtype)) {
     fail(
       Code.UNKNOWN_DTYPE,
-      `${where} has dtype ${JSON.stringify(dtype)}, which is not one of ${Object.keys(DTYPES).join(", ")}`,
+      `${where} has dtype ${JSON.stringify(dtype)}, which is not one of ${Object.keys(SAFETENSORS_DTYPES).join(", ")}`,
     );
   }
   if (!Array.isArray(shape)) fail(Code.BAD_ENTRY, `${where} needs an array 'shape', got ${describe(shape)}`);
@@ -217,7 +217,7 @@ function checkIndex(value: unknown, where: string): void {
 }
 
 function byteCount(name: string, info: TensorInfo, source: string): number {
-  let count = DTYPES[info.dtype].size;
+  let count = SAFETENSORS_DTYPES[info.dtype].size;
   for (const dim of info.shape) count *= dim;
   if (count > Number.MAX_SAFE_INTEGER) {
     fail(

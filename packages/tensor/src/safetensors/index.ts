@@ -1,11 +1,12 @@
 export { writeFileAtomic } from "./atomic.ts";
+export { SAFETENSORS_ERROR_CODES } from "./codes.ts";
 export {
   bfloat16ToFloat,
-  DTYPES,
   FLOAT_DTYPES,
   halfToFloat,
   isSafetensorsDtype,
   type RawTypedArray,
+  SAFETENSORS_DTYPES,
   type SafetensorsDtype,
   toFloat32,
   viewAs,
@@ -14,6 +15,7 @@ export { SafetensorsError, SafetensorsErrorCode, type SafetensorsErrorCodeValue 
 export { MAX_HEADER_BYTES, parseHeader, type SafetensorsHeader, type TensorInfo } from "./header.ts";
 export {
   deserialize,
+  loadFile,
   loadFileRaw,
   type RawTensor,
   SafetensorsFile,
@@ -21,7 +23,7 @@ export {
   safeOpenSync,
   type TensorSource,
 } from "./open.ts";
-export { prepare, saveFile, serialize, type TensorData, type TensorMap } from "./serialize.ts";
+export { prepare, type RawTensorLike, saveFile, serialize, type TensorMap } from "./serialize.ts";
 export {
   openCheckpoint,
   openSharded,
@@ -34,3 +36,13 @@ export {
   type ShardIndex,
   saveSharded,
 } from "./sharded.ts";
+export {
+  defaultDtype,
+  fromTensor,
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+  loadStateDict,
+  loadTensors,
+  type ToTensorOptions,
+  toTensor,
+} from "./tensors.ts";

@@ -4,9 +4,11 @@
  * disk until a tensor's bytes are touched (page faults, not copies).
  */
 import { mapFile } from "../native/index.ts";
-import { DTYPES, type SafetensorsDtype } from "./dtypes.ts";
+import type { Tensor } from "../tensor.ts";
+import { SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, fail, SafetensorsError } from "./errors.ts";
 import { parseHeader, type SafetensorsHeader, type TensorInfo } from "./header.ts";
+import { loadTensors, type ToTensorOptions, toTensor } from "./tensors.ts";
 
 /** A tensor as stored: dtype, shape and its little-endian bytes (a view, never a copy). */
 export interface RawTensor {
@@ -28,6 +30,8 @@ export interface TensorSource {
   info(name: string): TensorInfo;
   /** `name`'s bytes as a zero-copy view. */
   raw(name: string): RawTensor;
+  /** `name` as a {@link Tensor}: a view of the file where the dtype allows, converted otherwise. */
+  tensor(name: string, options?: ToTensorOptions): Tensor;
   /** The `__metadata__` map (for a sharded checkpoint: the index's `metadata`). */
   readonly metadata: Record<string, unknown> | null;
 }
@@ -96,6 +100,10 @@ export class SafetensorsFile implements TensorSource {
     return { dtype: info.dtype, shape: info.shape, data: this.#bytes.subarray(begin, end) };
   }
 
+  tensor(name: string, options?: ToTensorOptions): Tensor {
+    return toTensor(this.raw(name), options, name);
+  }
+
   /** Bytes of tensor data in the file. */
   get dataBytes(): number {
     return this.#bytes.byteLength - this.#header.dataStart;
@@ -142,6 +150,17 @@ export function deserialize(bytes: Uint8Array, source = "<bytes>"): SafetensorsF
   return new SafetensorsFile(bytes, source);
 }
 
+/**
+ * Every tensor of a file as a {@link Tensor}, keyed by name (as the Python `load_file`): views of
+ * the mapping where the dtype allows, converted where `options.dtype` asks.
+ *
+ * @example
+ * const weights = await loadFile("model.safetensors", { dtype: "float32" });
+ */
+export async function loadFile(path: string, options: ToTensorOptions = {}): Promise<Map<string, Tensor>> {
+  return loadTensors(await safeOpen(path), options);
+}
+
 /** Every tensor of a file, as zero-copy raw views keyed by name (in file order). */
 export async function loadFileRaw(path: string): Promise<Map<string, RawTensor>> {
   const file = await safeOpen(path);
@@ -150,7 +169,7 @@ export async function loadFileRaw(path: string): Promise<Map<string, RawTensor>>
 
 /** Bytes per element of `dtype`. */
 export function dtypeSize(dtype: SafetensorsDtype): number {
-  return DTYPES[dtype].size;
+  return SAFETENSORS_DTYPES[dtype].size;
 }
 
 /** Re-throws anything that is not already a {@link SafetensorsError} as one with code IO. */

@@ -3,10 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { DTYPES, type SafetensorsDtype } from "./dtypes.ts";
+import { SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, SafetensorsError } from "./errors.ts";
 import { deserialize, safeOpen } from "./open.ts";
-import { saveFile, serialize, type TensorData } from "./serialize.ts";
+import { type RawTensorLike, saveFile, serialize } from "./serialize.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-safetensors-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,10 +70,10 @@ describe("safetensors writer: the reference layout, byte for byte", () => {
   });
 
   test("orders tensors by dtype alignment (reference enum order, descending), then by name", () => {
-    const t = (dtype: SafetensorsDtype): TensorData => ({
+    const t = (dtype: SafetensorsDtype): RawTensorLike => ({
       dtype,
       shape: [1],
-      data: new Uint8Array(DTYPES[dtype].size),
+      data: new Uint8Array(SAFETENSORS_DTYPES[dtype].size),
     });
     const file = deserialize(
       serialize(
@@ -99,7 +99,7 @@ describe("safetensors writer: the reference layout, byte for byte", () => {
   });
 
   test("escapes names as JSON and sorts them by UTF-8 bytes, not UTF-16 units", () => {
-    const t: TensorData = { dtype: "U8", shape: [1], data: new Uint8Array(1) };
+    const t: RawTensorLike = { dtype: "U8", shape: [1], data: new Uint8Array(1) };
     const names = ['quote"d', "back\\slash", "new\nline", "\u{1F600}", "\uFB01"];
     const file = deserialize(serialize(new Map(names.map((n) => [n, t]))));
     // U+FB01 sorts before U+1F600 in UTF-8 (EF AC 81 < F0 9F 98 80) though not in UTF-16 (FB01 > D83D).
@@ -107,12 +107,16 @@ describe("safetensors writer: the reference layout, byte for byte", () => {
   });
 
   test("round trip of every dtype, including scalars and zero-size tensors", async () => {
-    const tensors = new Map<string, TensorData>();
+    const tensors = new Map<string, RawTensorLike>();
     let seed = 1;
-    for (const dtype of Object.keys(DTYPES) as SafetensorsDtype[]) {
+    for (const dtype of Object.keys(SAFETENSORS_DTYPES) as SafetensorsDtype[]) {
       for (const shape of [[], [0], [3, 0, 2], [5], [2, 3, 4]]) {
         const n = shape.reduce((a, b) => a * b, 1);
-        tensors.set(`${dtype}.${shape.join("x")}`, { dtype, shape, data: bytesOf(n * DTYPES[dtype].size, seed++) });
+        tensors.set(`${dtype}.${shape.join("x")}`, {
+          dtype,
+          shape,
+          data: bytesOf(n * SAFETENSORS_DTYPES[dtype].size, seed++),
+        });
       }
     }
     const path = join(dir, "all-dtypes.safetensors");
@@ -126,7 +130,7 @@ describe("safetensors writer: the reference layout, byte for byte", () => {
       assert.deepEqual(raw.shape, t.shape);
       assert.deepEqual(raw.data, t.data, name);
       // Every tensor is aligned to its element size in the file, so typed views need no copy.
-      assert.equal(raw.data.byteOffset % DTYPES[raw.dtype].size, 0, name);
+      assert.equal(raw.data.byteOffset % SAFETENSORS_DTYPES[raw.dtype].size, 0, name);
     }
     assert.ok(Buffer.from(serialize(tensors, { format: "pt", note: "ünïcode" })).equals(readFileSync(path)));
   });

@@ -13,20 +13,22 @@
  * leaves either the old file or the new one, never half of one.
  */
 
+import { Tensor } from "../tensor.ts";
 import { writeFileAtomic } from "./atomic.ts";
-import { DTYPES, isSafetensorsDtype, type SafetensorsDtype } from "./dtypes.ts";
+import { isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
 import { compareNames } from "./open.ts";
+import { fromTensor } from "./tensors.ts";
 
 /** A tensor to write: dtype, shape, and its little-endian, C-contiguous bytes. */
-export interface TensorData {
+export interface RawTensorLike {
   dtype: SafetensorsDtype;
   shape: readonly number[];
   data: ArrayBufferView;
 }
 
-/** Tensors to write, by name: a `Map` (any order) or a plain object. */
-export type TensorMap = ReadonlyMap<string, TensorData> | Readonly<Record<string, TensorData>>;
+/** Tensors to write, by name: a `Map` (any order) or a plain object, of {@link Tensor}s or raw bytes. */
+export type TensorMap = ReadonlyMap<string, RawTensorLike | Tensor> | Readonly<Record<string, RawTensorLike | Tensor>>;
 
 /** A laid-out file: header bytes (with the length prefix) and the tensors in data order. */
 export interface PreparedFile {
@@ -38,16 +40,19 @@ export interface PreparedFile {
   size: number;
 }
 
-function entriesOf(tensors: TensorMap): [string, TensorData][] {
-  return tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, TensorData>);
+/** The entries of `tensors` in their given order, {@link Tensor}s as their bytes (zero-copy if contiguous). */
+export function entriesOf(tensors: TensorMap): [string, RawTensorLike][] {
+  const entries: [string, RawTensorLike | Tensor][] =
+    tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, RawTensorLike | Tensor>);
+  return entries.map(([name, t]) => [name, t instanceof Tensor ? fromTensor(t) : t]);
 }
 
-function bytesOf(name: string, t: TensorData, fn: string): Uint8Array {
+function bytesOf(name: string, t: RawTensorLike, fn: string): Uint8Array {
   if (!t || typeof t !== "object") fail(Code.BAD_INPUT, `${fn}: tensor '${name}' must be {dtype, shape, data}`);
   if (!isSafetensorsDtype(t.dtype)) {
     fail(
       Code.BAD_INPUT,
-      `${fn}: tensor '${name}' has dtype ${JSON.stringify(t.dtype)}, expected one of ${Object.keys(DTYPES).join(", ")}`,
+      `${fn}: tensor '${name}' has dtype ${JSON.stringify(t.dtype)}, expected one of ${Object.keys(SAFETENSORS_DTYPES).join(", ")}`,
     );
   }
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -59,7 +64,7 @@ function bytesOf(name: string, t: TensorData, fn: string): Uint8Array {
   if (!ArrayBuffer.isView(t.data)) {
     fail(Code.BAD_INPUT, `${fn}: tensor '${name}' needs 'data' as a typed array or Buffer`);
   }
-  const expected = t.shape.reduce((a, b) => a * b, DTYPES[t.dtype].size);
+  const expected = t.shape.reduce((a, b) => a * b, SAFETENSORS_DTYPES[t.dtype].size);
   if (t.data.byteLength !== expected) {
     fail(
       Code.BAD_INPUT,
@@ -82,7 +87,9 @@ export function prepare(
     if (name === "__metadata__") fail(Code.BAD_INPUT, `${fn}: '__metadata__' is reserved and cannot name a tensor`);
     return { name, dtype: t?.dtype, shape: [...(t?.shape ?? [])], bytes: bytesOf(name, t, fn) };
   });
-  items.sort((a, b) => DTYPES[b.dtype].rank - DTYPES[a.dtype].rank || compareNames(a.name, b.name));
+  items.sort(
+    (a, b) => SAFETENSORS_DTYPES[b.dtype].rank - SAFETENSORS_DTYPES[a.dtype].rank || compareNames(a.name, b.name),
+  );
 
   const parts: string[] = [];
   if (metadata != null) {

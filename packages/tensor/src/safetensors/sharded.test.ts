@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { SafetensorsErrorCode as Code, SafetensorsError, type SafetensorsErrorCodeValue } from "./errors.ts";
 import { safeOpen } from "./open.ts";
-import type { TensorData } from "./serialize.ts";
+import type { RawTensorLike } from "./serialize.ts";
 import { openCheckpoint, openSharded, parseSize, pythonJson, saveSharded } from "./sharded.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hearth-sharded-"));
@@ -18,8 +18,8 @@ const folder = () => {
 };
 
 /** Five tensors of 400, 400, 200, 400 and 8 bytes, in state-dict order: 3 shards at 600 bytes. */
-function stateDict(): Map<string, TensorData> {
-  const t = (n: number, start: number): TensorData => ({
+function stateDict(): Map<string, RawTensorLike> {
+  const t = (n: number, start: number): RawTensorLike => ({
     dtype: "F32",
     shape: [n],
     data: Float32Array.from({ length: n }, (_, i) => start + i),

@@ -12,12 +12,14 @@
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, normalize } from "node:path";
+import type { Tensor } from "../tensor.ts";
 import { writeFileAtomic } from "./atomic.ts";
-import { DTYPES } from "./dtypes.ts";
+import { SAFETENSORS_DTYPES } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
 import type { TensorInfo } from "./header.ts";
 import { compareNames, type RawTensor, type SafetensorsFile, safeOpenSync, type TensorSource } from "./open.ts";
-import { saveFile, type TensorData, type TensorMap } from "./serialize.ts";
+import { entriesOf, type RawTensorLike, saveFile, type TensorMap } from "./serialize.ts";
+import type { ToTensorOptions } from "./tensors.ts";
 
 /** The default weights file name (transformers' `SAFE_WEIGHTS_NAME`). */
 export const SAFE_WEIGHTS_NAME = "model.safetensors";
@@ -99,21 +101,20 @@ export async function saveSharded(
   const maxShardSize = parseSize(options.maxShardSize ?? "5GB");
   const weightsName = options.weightsName ?? SAFE_WEIGHTS_NAME;
   const metadata = options.metadata === undefined ? { format: "pt" } : options.metadata;
-  const entries: [string, TensorData][] =
-    tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, TensorData>);
+  const entries = entriesOf(tensors);
 
-  const shards: [string, TensorData][][] = [[]];
+  const shards: [string, RawTensorLike][][] = [[]];
   let shardBytes = 0;
   let totalSize = 0;
   for (const entry of entries) {
     const t = entry[1];
-    const bytes = t.shape.reduce((a, b) => a * b, DTYPES[t.dtype]?.size ?? 0);
-    const current = shards[shards.length - 1] as [string, TensorData][];
+    const bytes = t.shape.reduce((a, b) => a * b, SAFETENSORS_DTYPES[t.dtype]?.size ?? 0);
+    const current = shards[shards.length - 1] as [string, RawTensorLike][];
     if (shardBytes + bytes > maxShardSize && current.length > 0) {
       shards.push([]);
       shardBytes = 0;
     }
-    (shards[shards.length - 1] as [string, TensorData][]).push(entry);
+    (shards[shards.length - 1] as [string, RawTensorLike][]).push(entry);
     shardBytes += bytes;
     totalSize += bytes;
   }
@@ -231,6 +232,10 @@ export class ShardedCheckpoint implements TensorSource {
 
   raw(name: string): RawTensor {
     return this.shardOf(name).raw(name);
+  }
+
+  tensor(name: string, options?: ToTensorOptions): Tensor {
+    return this.shardOf(name).tensor(name, options);
   }
 }
 
