@@ -27,5 +27,16 @@ export * from "./ops/creation/range.ts";
 export * from "./ops/creation/tensor.ts";
 export { PRIMITIVE_NAMES, PRIMITIVES, type Primitive } from "./ops/primitives.ts";
 export { Generator, manualSeed } from "./random/generator.ts";
+export * as safetensors from "./safetensors/index.ts";
+export {
+  loadFile,
+  loadModel,
+  openCheckpoint,
+  SafetensorsError,
+  safeOpen,
+  saveFile,
+  saveModel,
+  saveSharded,
+} from "./safetensors/index.ts";
 export { liveStorages, Storage } from "./storage.ts";
 export { type DataArray, type NestedList, Tensor } from "./tensor.ts";

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { SafetensorsErrorCode as Code, SafetensorsError, type SafetensorsErrorCodeValue } from "./errors.ts";
 import { parseHeader } from "./header.ts";
-import { deserialize } from "./open.ts";
+import { deserialize, safeOpen } from "./open.ts";
 
 /** A file from a header text (padded or not) and `data` bytes; `length` overrides the prefix. */
 function file(header: string | Uint8Array, data = 0, length?: bigint): Uint8Array {
@@ -152,5 +155,24 @@ describe("safetensors header: one clear error per kind of bad file", () => {
   test("truncated data section gives the expected and actual sizes", () => {
     const whole = file(`{"a":${entry("F32", [4], 0, 16)}}`, 16);
     rejects(whole.subarray(0, whole.byteLength - 3), Code.TRUNCATED, /16 bytes of tensor data but only 13/);
+  });
+});
+
+describe("safeOpen: files that cannot be read", () => {
+  test("a missing path, a folder and an empty file each get a coded error naming the path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hearth-open-"));
+    try {
+      const expect = (code: string, pattern: RegExp) => (e: unknown) =>
+        e instanceof SafetensorsError && e.code === code && pattern.test(e.message);
+      await assert.rejects(safeOpen(join(dir, "nope.safetensors")), expect(Code.IO, /nope\.safetensors/));
+      await assert.rejects(safeOpen(dir), expect(Code.IO, /hearth-open-/));
+      writeFileSync(join(dir, "empty.safetensors"), "");
+      await assert.rejects(
+        safeOpen(join(dir, "empty.safetensors")),
+        expect(Code.TRUNCATED, /empty\.safetensors has 0 bytes/),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -39,10 +39,12 @@ export {
 export {
   defaultDtype,
   fromTensor,
-  type LoadStateDictOptions,
-  type LoadStateDictResult,
-  loadStateDict,
+  type LoadModelOptions,
+  type LoadModelResult,
+  loadModel,
   loadTensors,
+  type StateDictTarget,
+  saveModel,
   type ToTensorOptions,
   toTensor,
 } from "./tensors.ts";

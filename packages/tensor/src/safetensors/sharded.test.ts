@@ -122,7 +122,7 @@ describe("sharded checkpoints", () => {
     const dir = folder();
     const saved = await saveSharded(stateDict(), dir, { maxShardSize: 100 });
     assert.equal(saved.files.length, 5);
-    const single = folder();
+    const single = join(folder(), "new", "folder");
     const one = await saveSharded(stateDict(), single);
     assert.deepEqual(one, { files: ["model.safetensors"], index: null });
     assert.deepEqual(readdirSync(single), ["model.safetensors"]);

@@ -10,7 +10,7 @@
  * `model.safetensors` with no index. The index is `json.dumps(index, indent=2, sort_keys=True)`
  * plus a newline.
  */
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, normalize } from "node:path";
 import type { Tensor } from "../tensor.ts";
 import { writeFileAtomic } from "./atomic.ts";
@@ -86,7 +86,7 @@ export interface ShardIndex {
 }
 
 /**
- * Writes `tensors` into `folder` as one file or as shards with an index, each file atomically,
+ * Writes `tensors` into `folder` (created if needed) as one file or as shards with an index, each file atomically,
  * shards before the index; then removes shards of an earlier save that the new index no longer
  * names (as transformers does).
  *
@@ -102,6 +102,9 @@ export async function saveSharded(
   const weightsName = options.weightsName ?? SAFE_WEIGHTS_NAME;
   const metadata = options.metadata === undefined ? { format: "pt" } : options.metadata;
   const entries = entriesOf(tensors);
+  await mkdir(folder, { recursive: true }).catch((error: Error) =>
+    fail(Code.IO, `saveSharded: cannot create the folder ${folder}: ${error.message}`, error),
+  );
 
   const shards: [string, RawTensorLike][][] = [[]];
   let shardBytes = 0;

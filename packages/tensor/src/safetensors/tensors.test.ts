@@ -10,8 +10,8 @@ import type { Tensor } from "../tensor.ts";
 import { SafetensorsErrorCode as Code, SafetensorsError } from "./errors.ts";
 import { deserialize, loadFile, safeOpen } from "./open.ts";
 import { saveFile, serialize } from "./serialize.ts";
-import { openCheckpoint, saveSharded } from "./sharded.ts";
-import { loadStateDict } from "./tensors.ts";
+import { saveSharded } from "./sharded.ts";
+import { loadModel, saveModel } from "./tensors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-safetensors-tensors-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,7 +116,7 @@ describe("safetensors → Tensor", () => {
   });
 });
 
-describe("loadStateDict: checkpoint → existing tensors", () => {
+describe("loadModel: checkpoint → existing tensors", () => {
   async function gpt2Params(): Promise<Map<string, Tensor>> {
     const file = await safeOpen(gpt2);
     return new Map(file.keys().map((k) => [k, zeros(file.info(k).shape)]));
@@ -125,7 +125,7 @@ describe("loadStateDict: checkpoint → existing tensors", () => {
   test("fills every tensor of a matching target, copying (the target keeps its own memory)", async () => {
     const params = await gpt2Params();
     const file = await safeOpen(gpt2);
-    assert.deepEqual(loadStateDict(params, file), { missingKeys: [], unexpectedKeys: [] });
+    assert.deepEqual(await loadModel(params, file), { missingKeys: [], unexpectedKeys: [] });
     for (const [name, t] of params) {
       assert.deepEqual(t.bytes(), file.raw(name).data, name);
       assert.notEqual(t.bytes().buffer, file.raw(name).data.buffer);
@@ -137,15 +137,15 @@ describe("loadStateDict: checkpoint → existing tensors", () => {
     params.delete("transformer.h.1.mlp.c_fc.bias");
     params.set("lm_head.weight", zeros([1000, 64]));
     const file = await safeOpen(gpt2);
-    assert.throws(
-      () => loadStateDict(params, file),
+    await assert.rejects(
+      loadModel(params, file),
       isCode(
         Code.STATE_DICT_MISMATCH,
         /missing keys: 'lm_head\.weight'[\s\S]*unexpected keys: 'transformer\.h\.1\.mlp\.c_fc\.bias'/,
       ),
     );
     assert.equal((params.get("transformer.wte.weight") as Tensor).dataSync()[5], 0, "nothing was written");
-    const result = loadStateDict(params, file, { strict: false });
+    const result = await loadModel(params, gpt2, { strict: false });
     assert.deepEqual(result, { missingKeys: ["lm_head.weight"], unexpectedKeys: ["transformer.h.1.mlp.c_fc.bias"] });
     assert.notEqual((params.get("transformer.wte.weight") as Tensor).dataSync()[5], 0);
   });
@@ -154,7 +154,7 @@ describe("loadStateDict: checkpoint → existing tensors", () => {
     const params = await gpt2Params();
     params.set("transformer.wpe.weight", zeros([32, 64]));
     await assert.rejects(
-      async () => loadStateDict(params, await safeOpen(gpt2), { strict: false }),
+      loadModel({ stateDict: () => params }, gpt2, { strict: false }),
       isCode(
         Code.STATE_DICT_MISMATCH,
         /size mismatch for 'transformer\.wpe\.weight': the checkpoint has \[64, 64\], the target \[32, 64\]/,
@@ -171,10 +171,18 @@ describe("loadStateDict: checkpoint → existing tensors", () => {
     const saved = await saveSharded(bf16, folder, { maxShardSize: "200KB" });
     assert.ok(saved.files.length > 1);
     const params = await gpt2Params();
-    loadStateDict(params, await openCheckpoint(folder));
+    await loadModel(params, folder);
     for (const [name, t] of params) {
       const expected = [...new Uint16Array((bf16.get(name) as Tensor).bytes().slice().buffer)].map(bf16BitsToFloat);
       assert.deepEqual([...t.dataSync()], expected, name);
     }
+  });
+
+  test("saveModel writes a module's stateDict() in the reference layout", async () => {
+    const params = await gpt2Params();
+    await loadModel(params, gpt2);
+    const path = join(dir, "saved-model.safetensors");
+    await saveModel({ stateDict: () => params }, path, { format: "pt" });
+    assert.ok(readFileSync(path).equals(readFileSync(gpt2)), "identical to the file transformers wrote");
   });
 });

@@ -13,7 +13,8 @@ import type { Tensor } from "../tensor.ts";
 import { FLOAT_DTYPES, type SafetensorsDtype, toFloat32 } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
 import type { RawTensor, TensorSource } from "./open.ts";
-import type { RawTensorLike } from "./serialize.ts";
+import { type RawTensorLike, saveFile } from "./serialize.ts";
+import { openCheckpoint } from "./sharded.ts";
 
 /** The engine dtype that holds each file dtype's bytes unchanged. */
 const SAME_BYTES: Partial<Record<SafetensorsDtype, DType>> = {
@@ -128,39 +129,54 @@ export function loadTensors(source: TensorSource, options: ToTensorOptions = {})
   return new Map(source.keys().map((name) => [name, toTensor(source.raw(name), options, name)]));
 }
 
-/** Options for {@link loadStateDict}. */
-export interface LoadStateDictOptions {
+/** Options for {@link loadModel}. */
+export interface LoadModelOptions {
   /** Throw when the checkpoint lacks a target name or holds names the target lacks (default true). */
   strict?: boolean;
 }
 
 /** Names that did not pair up, as PyTorch's `load_state_dict` returns them. */
-export interface LoadStateDictResult {
+export interface LoadModelResult {
   /** Target names the checkpoint does not hold. */
   missingKeys: string[];
   /** Checkpoint names the target does not have. */
   unexpectedKeys: string[];
 }
 
+/** Tensors by name, or anything with a `stateDict()` giving them (an `nn.Module`). */
+export type StateDictTarget =
+  | ReadonlyMap<string, Tensor>
+  | Readonly<Record<string, Tensor>>
+  | { stateDict(): ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>> };
+
+function targetEntries(target: StateDictTarget): [string, Tensor][] {
+  const dict =
+    typeof (target as { stateDict?: unknown }).stateDict === "function"
+      ? (target as { stateDict(): ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>> }).stateDict()
+      : (target as ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>);
+  return dict instanceof Map ? [...dict.entries()] : Object.entries(dict as Record<string, Tensor>);
+}
+
 /**
- * Copies the tensors of `source` into the same-named tensors of `target` (in place, like
+ * Copies the tensors of a checkpoint into the same-named tensors of `target` (in place, like
  * `param.copy_()`), converting dtypes on the fly (a bfloat16 file into float32 parameters), and
- * reports the names that did not pair up. Shapes must match. With `strict` (the default) any
- * missing or unexpected name is an error listing them all; nothing is written unless every check
- * passes.
+ * reports the names that did not pair up, as the Python `safetensors.torch.load_model`. Shapes
+ * must match. With `strict` (the default) any missing or unexpected name is an error listing them
+ * all. Every check runs before the first write, so a failed load leaves `target` untouched.
  *
  * @example
- * const params = new Map(model.namedParameters());
- * const { missingKeys, unexpectedKeys } = loadStateDict(params, await openCheckpoint("gpt2/"), { strict: false });
+ * const { missingKeys, unexpectedKeys } = await loadModel(model, "gpt2/", { strict: false });
  */
-export function loadStateDict(
-  target: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
-  source: TensorSource,
-  options: LoadStateDictOptions = {},
-): LoadStateDictResult {
-  const strict = options.strict ?? true;
-  const entries: [string, Tensor][] =
-    target instanceof Map ? [...target.entries()] : Object.entries(target as Record<string, Tensor>);
+export async function loadModel(
+  target: StateDictTarget,
+  checkpoint: string | TensorSource,
+  options: LoadModelOptions = {},
+): Promise<LoadModelResult> {
+  const source = typeof checkpoint === "string" ? await openCheckpoint(checkpoint) : checkpoint;
+  return copyInto(targetEntries(target), source, options.strict ?? true);
+}
+
+function copyInto(entries: [string, Tensor][], source: TensorSource, strict: boolean): LoadModelResult {
   const targetNames = new Set(entries.map(([name]) => name));
   const missingKeys = entries.map(([name]) => name).filter((name) => !source.has(name));
   const unexpectedKeys = source.keys().filter((name) => !targetNames.has(name));
@@ -184,7 +200,7 @@ export function loadStateDict(
     }
   }
   if (problems.length > 0) {
-    fail(Code.STATE_DICT_MISMATCH, `loadStateDict: error(s) loading the checkpoint:\n  ${problems.join("\n  ")}`);
+    fail(Code.STATE_DICT_MISMATCH, `loadModel: error(s) loading the checkpoint:\n  ${problems.join("\n  ")}`);
   }
   for (const [name, t] of pairs) {
     const loaded = toTensor(source.raw(name), { dtype: t.dtype }, name);
@@ -192,4 +208,19 @@ export function loadStateDict(
     loaded.dispose();
   }
   return { missingKeys, unexpectedKeys };
+}
+
+/**
+ * Saves `target`'s tensors (its `stateDict()`, or the map itself) to one safetensors file, as
+ * the Python `safetensors.torch.save_model`.
+ *
+ * @example
+ * await saveModel(model, "model.safetensors", { format: "pt" });
+ */
+export async function saveModel(
+  target: StateDictTarget,
+  path: string,
+  metadata?: Readonly<Record<string, string>> | null,
+): Promise<void> {
+  await saveFile(new Map(targetEntries(target)), path, metadata);
 }
