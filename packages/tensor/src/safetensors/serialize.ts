@@ -13,6 +13,7 @@
  * leaves either the old file or the new one, never half of one.
  */
 
+import type { FileHandle } from "node:fs/promises";
 import { Tensor } from "../tensor.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtypes.ts";
@@ -143,6 +144,15 @@ export function serialize(tensors: TensorMap, metadata?: Readonly<Record<string,
 /** Writes of at most this many bytes at a time (the kernel caps one write at about 2 GiB). */
 const CHUNK = 64 * 1024 * 1024;
 
+/** Writes all of `bytes`, looping over short writes. */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, at, Math.min(CHUNK, bytes.byteLength - at));
+    at += bytesWritten;
+  }
+}
+
 /**
  * Writes `tensors` to `path` as a safetensors file, atomically (temporary file + rename), with
  * `metadata` as `__metadata__`. The layout is the reference writer's, byte for byte.
@@ -157,11 +167,7 @@ export async function saveFile(
 ): Promise<void> {
   const { head, order } = prepare(tensors, metadata, "saveFile");
   await writeFileAtomic(path, async (handle) => {
-    await handle.write(head);
-    for (const [, bytes] of order) {
-      for (let at = 0; at < bytes.byteLength; at += CHUNK) {
-        await handle.write(bytes.subarray(at, Math.min(at + CHUNK, bytes.byteLength)));
-      }
-    }
+    await writeAll(handle, head);
+    for (const [, bytes] of order) await writeAll(handle, bytes);
   });
 }
