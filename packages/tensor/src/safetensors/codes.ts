@@ -7,7 +7,7 @@ export const SAFETENSORS_ERROR_CODES = {
     "A safetensors file ends before its 8-byte header length or before the tensor data its header describes.",
   HEARTH_SAFETENSORS_HEADER_LENGTH:
     "A safetensors header length is larger than the file, above the 100 MB limit, or too small for JSON.",
-  HEARTH_SAFETENSORS_HEADER_NOT_UTF8: "A safetensors header is not valid UTF-8.",
+  HEARTH_SAFETENSORS_HEADER_ENCODING: "A safetensors header is not valid UTF-8.",
   HEARTH_SAFETENSORS_HEADER_NOT_JSON: "A safetensors header is not JSON, or not a JSON object.",
   HEARTH_SAFETENSORS_DUPLICATE_KEY: "A safetensors header names a tensor (or a field of an entry) twice.",
   HEARTH_SAFETENSORS_BAD_ENTRY:

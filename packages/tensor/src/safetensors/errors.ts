@@ -12,7 +12,7 @@ export const SafetensorsErrorCode = {
   /** The header length prefix is larger than the file, larger than the 100 MB limit, or too small for JSON. */
   HEADER_LENGTH: "HEARTH_SAFETENSORS_HEADER_LENGTH",
   /** The header bytes are not valid UTF-8. */
-  HEADER_NOT_UTF8: "HEARTH_SAFETENSORS_HEADER_NOT_UTF8",
+  HEADER_ENCODING: "HEARTH_SAFETENSORS_HEADER_ENCODING",
   /** The header is not JSON, or not a JSON object. */
   HEADER_NOT_JSON: "HEARTH_SAFETENSORS_HEADER_NOT_JSON",
   /** A JSON object in the header names the same key twice. */

@@ -165,7 +165,7 @@ test("fuzz: 20000 mutated files are read or rejected with a coded error, never c
   for (const code of [
     "TRUNCATED",
     "HEADER_LENGTH",
-    "HEADER_NOT_UTF8",
+    "HEADER_ENCODING",
     "HEADER_NOT_JSON",
     "DUPLICATE_KEY",
     "BAD_ENTRY",

@@ -83,7 +83,7 @@ describe("safetensors header: one clear error per kind of bad file", () => {
   });
 
   test("non-UTF-8 header", () => {
-    rejects(file(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), Code.HEADER_NOT_UTF8, /UTF-8/);
+    rejects(file(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), Code.HEADER_ENCODING, /UTF-8/);
   });
 
   test("non-JSON header, and JSON that is not an object", () => {

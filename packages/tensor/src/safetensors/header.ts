@@ -77,7 +77,7 @@ export function parseHeader(file: Uint8Array, source: string): SafetensorsHeader
   try {
     text = utf8.decode(file.subarray(8, 8 + n));
   } catch (error) {
-    return fail(Code.HEADER_NOT_UTF8, `safetensors: the ${n}-byte header of ${source} is not valid UTF-8`, error);
+    return fail(Code.HEADER_ENCODING, `safetensors: the ${n}-byte header of ${source} is not valid UTF-8`, error);
   }
   let json: unknown;
   try {
