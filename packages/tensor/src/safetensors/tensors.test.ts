@@ -64,6 +64,19 @@ describe("safetensors → Tensor", () => {
     }
   });
 
+  test("tensors misaligned by another writer's layout are copied into aligned memory", () => {
+    const header =
+      '{"b":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"f":{"dtype":"F32","shape":[2],"data_offsets":[1,9]}}';
+    const bytes = new Uint8Array(8 + header.length + 9);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(new TextEncoder().encode(header), 8);
+    new DataView(bytes.buffer).setFloat32(8 + header.length + 1, 2.5, true);
+    new DataView(bytes.buffer).setFloat32(8 + header.length + 5, -1, true);
+    const f = deserialize(bytes).tensor("f");
+    assert.deepEqual([...f.dataSync()], [2.5, -1]);
+    assert.notEqual(f.bytes().buffer, bytes.buffer);
+  });
+
   test("a non-contiguous tensor is written in row-major order", () => {
     const base = new Float32Array([0, 1, 2, 3, 4, 5]);
     const transposed = fromBuffer(base, "float32", [3, 2], { strides: [1, 3] }); // [[0,3],[1,4],[2,5]]
