@@ -5,8 +5,8 @@
  */
 import { mapFile } from "../native/index.ts";
 import type { Tensor } from "../tensor.ts";
-import { SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtypes.ts";
-import { SafetensorsErrorCode as Code, fail, SafetensorsError } from "./errors.ts";
+import type { SafetensorsDtype } from "./dtypes.ts";
+import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
 import { parseHeader, type SafetensorsHeader, type TensorInfo } from "./header.ts";
 import { loadTensors, type ToTensorOptions, toTensor } from "./tensors.ts";
 
@@ -165,15 +165,4 @@ export async function loadFile(path: string, options: ToTensorOptions = {}): Pro
 export async function loadFileRaw(path: string): Promise<Map<string, RawTensor>> {
   const file = await safeOpen(path);
   return new Map(file.keysInFileOrder().map((name) => [name, file.raw(name)]));
-}
-
-/** Bytes per element of `dtype`. */
-export function dtypeSize(dtype: SafetensorsDtype): number {
-  return SAFETENSORS_DTYPES[dtype].size;
-}
-
-/** Re-throws anything that is not already a {@link SafetensorsError} as one with code IO. */
-export function asIoError(error: unknown, what: string): never {
-  if (error instanceof SafetensorsError) throw error;
-  return fail(Code.IO, `safetensors: ${what}: ${(error as Error).message}`, error);
 }

@@ -144,6 +144,18 @@ describe("sharded checkpoints", () => {
     ]);
   });
 
+  test("saving as one file over a sharded save removes the old shards and index; bad input writes nothing", async () => {
+    const dir = folder();
+    await saveSharded(stateDict(), dir, { maxShardSize: 100 });
+    await saveSharded(stateDict(), dir);
+    assert.deepEqual(readdirSync(dir), ["model.safetensors"]);
+    const other = folder();
+    const bad = stateDict();
+    bad.set("zz.last", { dtype: "F32", shape: [3], data: new Float32Array(2) });
+    await rejects(saveSharded(bad, other, { maxShardSize: 100 }), Code.BAD_INPUT, /'zz\.last'/);
+    assert.deepEqual(readdirSync(other), []);
+  });
+
   test("an index that names a missing shard says which shard and which tensors", async () => {
     const dir = folder();
     await saveSharded(stateDict(), dir, { maxShardSize: 600 });

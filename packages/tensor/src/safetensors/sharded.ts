@@ -18,7 +18,7 @@ import { SAFETENSORS_DTYPES } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
 import type { TensorInfo } from "./header.ts";
 import { compareNames, type RawTensor, type SafetensorsFile, safeOpenSync, type TensorSource } from "./open.ts";
-import { entriesOf, type RawTensorLike, saveFile, type TensorMap } from "./serialize.ts";
+import { entriesOf, prepare, type RawTensorLike, saveFile, type TensorMap } from "./serialize.ts";
 import type { ToTensorOptions } from "./tensors.ts";
 
 /** The default weights file name (transformers' `SAFE_WEIGHTS_NAME`). */
@@ -86,9 +86,10 @@ export interface ShardIndex {
 }
 
 /**
- * Writes `tensors` into `folder` (created if needed) as one file or as shards with an index, each file atomically,
- * shards before the index; then removes shards of an earlier save that the new index no longer
- * names (as transformers does).
+ * Writes `tensors` into `folder` (created if needed) as one file or as shards with an index, each
+ * file atomically, shards before the index; then removes the shards of an earlier save that the
+ * new checkpoint no longer names (as transformers does), and an earlier index when the new
+ * checkpoint is a single file. Every tensor is validated before the first byte is written.
  *
  * @example
  * await saveSharded(stateDict, "out/", { maxShardSize: "2GB" });
@@ -102,6 +103,7 @@ export async function saveSharded(
   const weightsName = options.weightsName ?? SAFE_WEIGHTS_NAME;
   const metadata = options.metadata === undefined ? { format: "pt" } : options.metadata;
   const entries = entriesOf(tensors);
+  prepare(new Map(entries), metadata, "saveSharded"); // validate everything before writing anything
   await mkdir(folder, { recursive: true }).catch((error: Error) =>
     fail(Code.IO, `saveSharded: cannot create the folder ${folder}: ${error.message}`, error),
   );
@@ -111,7 +113,7 @@ export async function saveSharded(
   let totalSize = 0;
   for (const entry of entries) {
     const t = entry[1];
-    const bytes = t.shape.reduce((a, b) => a * b, SAFETENSORS_DTYPES[t.dtype]?.size ?? 0);
+    const bytes = t.shape.reduce((a, b) => a * b, SAFETENSORS_DTYPES[t.dtype].size);
     const current = shards[shards.length - 1] as [string, RawTensorLike][];
     if (shardBytes + bytes > maxShardSize && current.length > 0) {
       shards.push([]);
@@ -122,11 +124,14 @@ export async function saveSharded(
     totalSize += bytes;
   }
 
+  const stem = weightsName.replace(/\.safetensors$/, "");
   if (shards.length === 1) {
     await saveFile(new Map(shards[0]), join(folder, weightsName), metadata);
+    // A sharded save that this one replaces would otherwise shadow nothing but mislead readers.
+    await removeStaleShards(folder, stem, new Set());
+    await rm(join(folder, `${weightsName}.index.json`), { force: true });
     return { files: [weightsName], index: null };
   }
-  const stem = weightsName.replace(/\.safetensors$/, "");
   const count = String(shards.length).padStart(5, "0");
   const files = shards.map((_, i) => `${stem}-${String(i + 1).padStart(5, "0")}-of-${count}.safetensors`);
   const weightMap: Record<string, string> = {};
