@@ -37,14 +37,17 @@ export {
   saveSharded,
 } from "./sharded.ts";
 export {
-  defaultDtype,
-  fromTensor,
   type LoadModelOptions,
   type LoadModelResult,
   loadModel,
-  loadTensors,
+  type ModuleLike,
   type StateDictTarget,
   saveModel,
+} from "./state-dict.ts";
+export {
+  defaultDtype,
+  fromTensor,
+  loadTensors,
   type ToTensorOptions,
   toTensor,
 } from "./tensors.ts";

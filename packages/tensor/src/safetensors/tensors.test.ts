@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { bf16BitsToFloat, type DType, floatToBf16Bits } from "../dtype.ts";
-import { zeros } from "../ops/creation/fill.ts";
 import { fromBuffer, tensor } from "../ops/creation/tensor.ts";
 import type { Tensor } from "../tensor.ts";
 import { SafetensorsErrorCode as Code, SafetensorsError } from "./errors.ts";
 import { deserialize, loadFile, safeOpen } from "./open.ts";
 import { saveFile, serialize } from "./serialize.ts";
-import { saveSharded } from "./sharded.ts";
-import { loadModel, saveModel } from "./tensors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-safetensors-tensors-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,76 +123,5 @@ describe("safetensors → Tensor", () => {
     assert.throws(() => file.tensor("c64"), isCode(Code.BAD_CONVERSION, /C64/));
     assert.throws(() => file.tensor("f64", { dtype: "int32" }), isCode(Code.BAD_CONVERSION, /refusing/));
     assert.deepEqual([...file.tensor("i16", { dtype: "float32" }).dataSync()], [-32768, 5]);
-  });
-});
-
-describe("loadModel: checkpoint → existing tensors", () => {
-  async function gpt2Params(): Promise<Map<string, Tensor>> {
-    const file = await safeOpen(gpt2);
-    return new Map(file.keys().map((k) => [k, zeros(file.info(k).shape)]));
-  }
-
-  test("fills every tensor of a matching target, copying (the target keeps its own memory)", async () => {
-    const params = await gpt2Params();
-    const file = await safeOpen(gpt2);
-    assert.deepEqual(await loadModel(params, file), { missingKeys: [], unexpectedKeys: [] });
-    for (const [name, t] of params) {
-      assert.deepEqual(t.bytes(), file.raw(name).data, name);
-      assert.notEqual(t.bytes().buffer, file.raw(name).data.buffer);
-    }
-  });
-
-  test("reports missing and unexpected keys by name; strict refuses and writes nothing", async () => {
-    const params = await gpt2Params();
-    params.delete("transformer.h.1.mlp.c_fc.bias");
-    params.set("lm_head.weight", zeros([1000, 64]));
-    const file = await safeOpen(gpt2);
-    await assert.rejects(
-      loadModel(params, file),
-      isCode(
-        Code.STATE_DICT_MISMATCH,
-        /missing keys: 'lm_head\.weight'[\s\S]*unexpected keys: 'transformer\.h\.1\.mlp\.c_fc\.bias'/,
-      ),
-    );
-    assert.equal((params.get("transformer.wte.weight") as Tensor).dataSync()[5], 0, "nothing was written");
-    const result = await loadModel(params, gpt2, { strict: false });
-    assert.deepEqual(result, { missingKeys: ["lm_head.weight"], unexpectedKeys: ["transformer.h.1.mlp.c_fc.bias"] });
-    assert.notEqual((params.get("transformer.wte.weight") as Tensor).dataSync()[5], 0);
-  });
-
-  test("a shape mismatch is an error even when not strict", async () => {
-    const params = await gpt2Params();
-    params.set("transformer.wpe.weight", zeros([32, 64]));
-    await assert.rejects(
-      loadModel({ stateDict: () => params }, gpt2, { strict: false }),
-      isCode(
-        Code.STATE_DICT_MISMATCH,
-        /size mismatch for 'transformer\.wpe\.weight': the checkpoint has \[64, 64\], the target \[32, 64\]/,
-      ),
-    );
-  });
-
-  test("a bfloat16 sharded checkpoint loads into float32 parameters", async () => {
-    const source = await safeOpen(gpt2);
-    const bf16 = new Map<string, Tensor>();
-    for (const name of source.keys()) bf16.set(name, source.tensor(name, { dtype: "bfloat16" }));
-    const folder = join(dir, "bf16");
-    mkdirSync(folder);
-    const saved = await saveSharded(bf16, folder, { maxShardSize: "200KB" });
-    assert.ok(saved.files.length > 1);
-    const params = await gpt2Params();
-    await loadModel(params, folder);
-    for (const [name, t] of params) {
-      const expected = [...new Uint16Array((bf16.get(name) as Tensor).bytes().slice().buffer)].map(bf16BitsToFloat);
-      assert.deepEqual([...t.dataSync()], expected, name);
-    }
-  });
-
-  test("saveModel writes a module's stateDict() in the reference layout", async () => {
-    const params = await gpt2Params();
-    await loadModel(params, gpt2);
-    const path = join(dir, "saved-model.safetensors");
-    await saveModel({ stateDict: () => params }, path, { format: "pt" });
-    assert.ok(readFileSync(path).equals(readFileSync(gpt2)), "identical to the file transformers wrote");
   });
 });

@@ -1,8 +1,6 @@
 /**
  * safetensors ↔ {@link Tensor}: tensors over the file mapping (zero-copy where the engine has the
- * file's dtype), dtype conversion on load, tensors as writer input, and loading a checkpoint into
- * existing tensors by name with missing/unexpected keys reported as PyTorch's `load_state_dict`
- * reports them.
+ * file's dtype), dtype conversion on load, and tensors as writer input.
  */
 // Registers the js backend, which the dtype casts below run on, for users of the subpath export.
 import "../backends/index.ts";
@@ -13,8 +11,7 @@ import type { Tensor } from "../tensor.ts";
 import { FLOAT_DTYPES, type SafetensorsDtype, toFloat32 } from "./dtypes.ts";
 import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
 import type { RawTensor, TensorSource } from "./open.ts";
-import { type RawTensorLike, saveFile } from "./serialize.ts";
-import { openCheckpoint } from "./sharded.ts";
+import type { RawTensorLike } from "./serialize.ts";
 
 /** The engine dtype that holds each file dtype's bytes unchanged. */
 const SAME_BYTES: Partial<Record<SafetensorsDtype, DType>> = {
@@ -127,100 +124,4 @@ export function fromTensor(t: Tensor): RawTensorLike {
 /** Every tensor of `source` as a {@link Tensor} keyed by name (zero-copy where dtypes allow). */
 export function loadTensors(source: TensorSource, options: ToTensorOptions = {}): Map<string, Tensor> {
   return new Map(source.keys().map((name) => [name, toTensor(source.raw(name), options, name)]));
-}
-
-/** Options for {@link loadModel}. */
-export interface LoadModelOptions {
-  /** Throw when the checkpoint lacks a target name or holds names the target lacks (default true). */
-  strict?: boolean;
-}
-
-/** Names that did not pair up, as PyTorch's `load_state_dict` returns them. */
-export interface LoadModelResult {
-  /** Target names the checkpoint does not hold. */
-  missingKeys: string[];
-  /** Checkpoint names the target does not have. */
-  unexpectedKeys: string[];
-}
-
-/** Tensors by name, or anything with a `stateDict()` giving them (an `nn.Module`). */
-export type StateDictTarget =
-  | ReadonlyMap<string, Tensor>
-  | Readonly<Record<string, Tensor>>
-  | { stateDict(): ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>> };
-
-function targetEntries(target: StateDictTarget): [string, Tensor][] {
-  const dict =
-    typeof (target as { stateDict?: unknown }).stateDict === "function"
-      ? (target as { stateDict(): ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>> }).stateDict()
-      : (target as ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>);
-  return dict instanceof Map ? [...dict.entries()] : Object.entries(dict as Record<string, Tensor>);
-}
-
-/**
- * Copies the tensors of a checkpoint into the same-named tensors of `target` (in place, like
- * `param.copy_()`), converting dtypes on the fly (a bfloat16 file into float32 parameters), and
- * reports the names that did not pair up, as the Python `safetensors.torch.load_model`. Shapes
- * must match. With `strict` (the default) any missing or unexpected name is an error listing them
- * all. Every check runs before the first write, so a failed load leaves `target` untouched.
- *
- * @example
- * const { missingKeys, unexpectedKeys } = await loadModel(model, "gpt2/", { strict: false });
- */
-export async function loadModel(
-  target: StateDictTarget,
-  checkpoint: string | TensorSource,
-  options: LoadModelOptions = {},
-): Promise<LoadModelResult> {
-  const source = typeof checkpoint === "string" ? await openCheckpoint(checkpoint) : checkpoint;
-  return copyInto(targetEntries(target), source, options.strict ?? true);
-}
-
-function copyInto(entries: [string, Tensor][], source: TensorSource, strict: boolean): LoadModelResult {
-  const targetNames = new Set(entries.map(([name]) => name));
-  const missingKeys = entries.map(([name]) => name).filter((name) => !source.has(name));
-  const unexpectedKeys = source.keys().filter((name) => !targetNames.has(name));
-  const problems: string[] = [];
-  if (strict && missingKeys.length > 0) problems.push(`missing keys: ${missingKeys.map((k) => `'${k}'`).join(", ")}`);
-  if (strict && unexpectedKeys.length > 0) {
-    problems.push(`unexpected keys: ${unexpectedKeys.map((k) => `'${k}'`).join(", ")}`);
-  }
-  const pairs: [string, Tensor][] = [];
-  for (const [name, t] of entries) {
-    if (!source.has(name)) continue;
-    const stored = source.info(name).shape;
-    if (stored.length !== t.shape.length || stored.some((d, i) => d !== t.shape[i])) {
-      problems.push(
-        `size mismatch for '${name}': the checkpoint has [${stored.join(", ")}], the target [${t.shape.join(", ")}]`,
-      );
-    } else if (!t.isContiguous()) {
-      problems.push(`'${name}' in the target is a non-contiguous view; load into its base tensor`);
-    } else {
-      pairs.push([name, t]);
-    }
-  }
-  if (problems.length > 0) {
-    fail(Code.STATE_DICT_MISMATCH, `loadModel: error(s) loading the checkpoint:\n  ${problems.join("\n  ")}`);
-  }
-  for (const [name, t] of pairs) {
-    const loaded = toTensor(source.raw(name), { dtype: t.dtype }, name);
-    t.bytes().set(loaded.bytes());
-    loaded.dispose();
-  }
-  return { missingKeys, unexpectedKeys };
-}
-
-/**
- * Saves `target`'s tensors (its `stateDict()`, or the map itself) to one safetensors file, as
- * the Python `safetensors.torch.save_model`.
- *
- * @example
- * await saveModel(model, "model.safetensors", { format: "pt" });
- */
-export async function saveModel(
-  target: StateDictTarget,
-  path: string,
-  metadata?: Readonly<Record<string, string>> | null,
-): Promise<void> {
-  await saveFile(new Map(targetEntries(target)), path, metadata);
 }
