@@ -4,6 +4,7 @@
  *
  *   time to first tensor   open the file and have one tensor's values readable (every page touched)
  *   time to fully loaded   every tensor's values readable (every page of every tensor touched)
+ *   into a model           every tensor copied into an existing float32 parameter of its name
  *
  * Ours maps the file (`safeOpen` / `loadFile`) and hands out float32 Tensors that view the
  * mapping; the peer is the naive reader everyone
@@ -20,7 +21,14 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { nativeLoadError } from "../packages/tensor/src/native/index.ts";
-import { loadFile, type RawTensorLike, safeOpen, saveFile } from "../packages/tensor/src/safetensors/index.ts";
+import { zeros } from "../packages/tensor/src/ops/creation/fill.ts";
+import {
+  loadFile,
+  loadModel,
+  type RawTensorLike,
+  safeOpen,
+  saveFile,
+} from "../packages/tensor/src/safetensors/index.ts";
 import type { Tensor } from "../packages/tensor/src/tensor.ts";
 
 const RUNS = 5;
@@ -107,6 +115,31 @@ async function naive(path: string, only?: string): Promise<number> {
   return s;
 }
 
+/** Copies every tensor into same-named float32 parameters (a model's state dict). */
+async function oursInto(path: string, params: Map<string, Tensor>): Promise<number> {
+  await loadModel(params, path);
+  let s = 0;
+  for (const t of params.values()) s += touch(elements(t));
+  return s;
+}
+
+/** The naive reader's version: whole file in, parse, copy each tensor into its parameter. */
+async function naiveInto(path: string, params: Map<string, Tensor>): Promise<number> {
+  const buf = await readFile(path);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<
+    string,
+    { data_offsets: [number, number] }
+  >;
+  let s = 0;
+  for (const [name, t] of params) {
+    const [begin, end] = (header[name] as { data_offsets: [number, number] }).data_offsets;
+    t.bytes().set(buf.subarray(8 + n + begin, 8 + n + end));
+    s += touch(elements(t));
+  }
+  return s;
+}
+
 async function median(fn: () => Promise<number>): Promise<{ ms: number; check: number }> {
   const times: number[] = [];
   let check = 0;
@@ -145,6 +178,12 @@ try {
     ],
     ["time to fully loaded (all tensors)", await median(() => oursAll(path)), await median(() => naive(path))],
   ];
+  const model = new Map(file.keys().map((name) => [name, zeros(file.info(name).shape)]));
+  rows.push([
+    "into a model's float32 parameters (loadModel, copying)",
+    await median(() => oursInto(path, model)),
+    await median(() => naiveInto(path, model)),
+  ]);
   console.log("| measure | hearth safeOpen (mmap) | naive readFile + JSON.parse | speed-up |");
   console.log("| --- | --- | --- | --- |");
   for (const [what, ours, peer] of rows) {
