@@ -64,6 +64,11 @@ describe("hf-tiny: model and adapter files", () => {
         assert.equal(view.buffer, raw.data.buffer);
         assert.ok(view.every(Number.isFinite), name);
       }
+      // Reading each tensor into its own memory (no mapping) gives the same bytes.
+      const unmapped = await safeOpen(path, { mmap: false });
+      assert.equal(unmapped.zeroCopy, false);
+      assert.deepEqual(unmapped.keys(), file.keys());
+      for (const name of file.keys()) assert.deepEqual(unmapped.raw(name).data, file.raw(name).data, name);
     });
   }
 

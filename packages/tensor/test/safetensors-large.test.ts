@@ -73,3 +73,31 @@ test("a 2 GiB checkpoint: reading one tensor raises resident memory by that tens
   }
   assert.ok(residentBytes() - more > 1.5 * TENSOR_BYTES, "touching two more tensors should fault their pages in");
 });
+
+test("a file over 4 GiB (more than Node 20 can map) opens and reads tensor by tensor", async () => {
+  const path = join(dir, "huge.safetensors");
+  const GiB = 2 ** 30;
+  const entries: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> = {};
+  for (let i = 0; i < 5; i++)
+    entries[`block.${i}`] = { dtype: "U8", shape: [GiB], data_offsets: [i * GiB, (i + 1) * GiB] };
+  entries.tail = { dtype: "F32", shape: [3], data_offsets: [5 * GiB, 5 * GiB + 12] };
+  let json = JSON.stringify(entries);
+  json += " ".repeat((8 - (json.length % 8)) % 8);
+  const head = new Uint8Array(8 + json.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(json.length), true);
+  head.set(new TextEncoder().encode(json), 8);
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, head);
+    ftruncateSync(fd, head.byteLength + 5 * GiB + 12);
+    writeSync(fd, new Uint8Array(new Float32Array([1.5, -2, 3]).buffer), 0, 12, head.byteLength + 5 * GiB);
+  } finally {
+    closeSync(fd);
+  }
+  const before = residentBytes();
+  const file = await safeOpen(path);
+  assert.equal(file.zeroCopy, false);
+  assert.deepEqual([...file.tensor("tail").dataSync()], [1.5, -2, 3]);
+  assert.ok(residentBytes() - before < 64 * 2 ** 20, "only the header and the tensor asked for are read");
+  assert.equal(file.keys().length, 6);
+});

@@ -38,28 +38,29 @@ export interface SafetensorsHeader {
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * Parses and validates the header of a complete safetensors file held in `file` (typically the
- * file's mapping). `source` names the file in error messages.
+ * Parses and validates the header of a safetensors file. `file` holds the file (typically its
+ * mapping) or at least its first 8 + N bytes, with `fileSize` the size of the whole file.
+ * `source` names the file in error messages.
  *
  * @example
  * const header = parseHeader(new Uint8Array(mapFile("model.safetensors")), "model.safetensors");
  * header.tensors.get("lm_head.weight"); // { dtype: "F32", shape: [1000, 64], dataOffsets: [0, 256000] }
  */
-export function parseHeader(file: Uint8Array, source: string): SafetensorsHeader {
-  if (file.byteLength < 8) {
+export function parseHeader(file: Uint8Array, source: string, fileSize = file.byteLength): SafetensorsHeader {
+  if (fileSize < 8) {
     fail(
       Code.TRUNCATED,
-      `safetensors: ${source} has ${file.byteLength} bytes; a safetensors file starts with an 8-byte header length`,
+      `safetensors: ${source} has ${fileSize} bytes; a safetensors file starts with an 8-byte header length`,
     );
   }
   const view = new DataView(file.buffer, file.byteOffset, 8);
   const declared = view.getBigUint64(0, true);
-  const available = file.byteLength - 8;
+  const available = fileSize - 8;
   if (declared > BigInt(MAX_HEADER_BYTES)) {
     fail(
       Code.HEADER_LENGTH,
       `safetensors: ${source} declares a header of ${declared} bytes, above the ${MAX_HEADER_BYTES}-byte limit ` +
-        `(the file has ${file.byteLength} bytes); the file is not safetensors or is corrupt`,
+        `(the file has ${fileSize} bytes); the file is not safetensors or is corrupt`,
     );
   }
   const n = Number(declared);
@@ -72,6 +73,9 @@ export function parseHeader(file: Uint8Array, source: string): SafetensorsHeader
   }
   if (n < 2) {
     fail(Code.HEADER_LENGTH, `safetensors: ${source} declares a header of ${n} bytes; the smallest header, {}, has 2`);
+  }
+  if (file.byteLength < 8 + n) {
+    fail(Code.BAD_INPUT, `parseHeader: pass at least the first ${8 + n} bytes of ${source}, got ${file.byteLength}`);
   }
   let text: string;
   try {
@@ -96,7 +100,7 @@ export function parseHeader(file: Uint8Array, source: string): SafetensorsHeader
     );
   }
   checkDuplicateKeys(text, source);
-  return validateEntries(json as Record<string, unknown>, file.byteLength, 8 + n, source);
+  return validateEntries(json as Record<string, unknown>, fileSize, 8 + n, source);
 }
 
 function validateEntries(

@@ -1,13 +1,15 @@
 /**
  * Lazy, zero-copy reading of one safetensors file: the file is mapped private copy-on-write, the
  * header parsed once, and each tensor handed out as a view over the mapping. Nothing is read from
- * disk until a tensor's bytes are touched (page faults, not copies).
+ * disk until a tensor's bytes are touched (page faults, not copies). Where mapping is not possible
+ * (no native addon, files over 4 GiB) each tensor is read into its own memory on demand.
  */
-import { mapFile } from "../native/index.ts";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { allocateAligned, mapFile, native } from "../native/index.ts";
 import type { Tensor } from "../tensor.ts";
 import type { SafetensorsDtype } from "./dtypes.ts";
-import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
-import { parseHeader, type SafetensorsHeader, type TensorInfo } from "./header.ts";
+import { SafetensorsErrorCode as Code, fail, SafetensorsError } from "./errors.ts";
+import { MAX_HEADER_BYTES, parseHeader, type SafetensorsHeader, type TensorInfo } from "./header.ts";
 import { loadTensors, type ToTensorOptions, toTensor } from "./tensors.ts";
 
 /** A tensor as stored: dtype, shape and its little-endian bytes (a view, never a copy). */
@@ -49,6 +51,9 @@ export function compareNames(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Reads `[begin, end)` of the file (absolute offsets). */
+type ReadRange = (begin: number, end: number) => Uint8Array;
+
 /**
  * One safetensors file, opened lazily. Obtain it with {@link safeOpen} or {@link deserialize}.
  */
@@ -57,15 +62,20 @@ export class SafetensorsFile implements TensorSource {
   readonly source: string;
   /** The `__metadata__` string map, or `null`. */
   readonly metadata: Record<string, string> | null;
-  readonly #bytes: Uint8Array;
+  /** Whether tensors view the file's mapping or memory (`false`: each `raw()` reads a copy). */
+  readonly zeroCopy: boolean;
+  readonly #size: number;
+  readonly #read: ReadRange;
   readonly #header: SafetensorsHeader;
 
-  /** Validates `bytes` (a whole file) and indexes it; prefer {@link safeOpen}. */
-  constructor(bytes: Uint8Array, source: string) {
-    this.#bytes = bytes;
-    this.#header = parseHeader(bytes, source);
+  /** @internal Use {@link safeOpen} or {@link deserialize}. */
+  constructor(header: SafetensorsHeader, source: string, size: number, read: ReadRange, zeroCopy: boolean) {
+    this.#header = header;
+    this.#size = size;
+    this.#read = read;
     this.source = source;
-    this.metadata = this.#header.metadata;
+    this.metadata = header.metadata;
+    this.zeroCopy = zeroCopy;
   }
 
   keys(): string[] {
@@ -97,7 +107,7 @@ export class SafetensorsFile implements TensorSource {
     const info = this.info(name);
     const begin = this.#header.dataStart + info.dataOffsets[0];
     const end = this.#header.dataStart + info.dataOffsets[1];
-    return { dtype: info.dtype, shape: info.shape, data: this.#bytes.subarray(begin, end) };
+    return { dtype: info.dtype, shape: info.shape, data: this.#read(begin, end) };
   }
 
   tensor(name: string, options?: ToTensorOptions): Tensor {
@@ -106,7 +116,7 @@ export class SafetensorsFile implements TensorSource {
 
   /** Bytes of tensor data in the file. */
   get dataBytes(): number {
-    return this.#bytes.byteLength - this.#header.dataStart;
+    return this.#size - this.#header.dataStart;
   }
 
   /** Number of elements of every tensor together. */
@@ -118,28 +128,82 @@ export class SafetensorsFile implements TensorSource {
 }
 
 /**
- * Maps `path` and validates its header; tensors are read on demand. The mapping is private
- * copy-on-write, so writing into a returned view never reaches the file, and it is released when
- * the file object and every view over it have been collected.
+ * Node 20 cannot hand JavaScript a mapping larger than 4 GiB (the addon's external ArrayBuffer
+ * fails above it), so larger files are read tensor by tensor instead of mapped.
+ */
+export const MAX_MAPPED_BYTES = 2 ** 32;
+
+/** Options for {@link safeOpen}. */
+export interface SafeOpenOptions {
+  /**
+   * Map the file (zero-copy, the default where the native addon is present and the file is at
+   * most {@link MAX_MAPPED_BYTES}), or read each tensor into its own memory when it is asked for.
+   */
+  mmap?: boolean;
+}
+
+/**
+ * Opens `path` and validates its header; tensors are read on demand. By default the file is
+ * mapped private copy-on-write: tensors view the mapping, writing into one never reaches the file,
+ * and the mapping is released when the file object and every view over it have been collected.
+ * Without the native addon, or for files over 4 GiB, each tensor is read into fresh memory when
+ * first asked for (the header is all that is read up front).
  *
  * @example
  * const f = await safeOpen("model.safetensors");
  * console.log(f.keys(), f.metadata);
  * const wte = f.raw("transformer.wte.weight"); // { dtype: "F32", shape: [1000, 64], data: Uint8Array }
  */
-export async function safeOpen(path: string): Promise<SafetensorsFile> {
-  return safeOpenSync(path);
+export async function safeOpen(path: string, options: SafeOpenOptions = {}): Promise<SafetensorsFile> {
+  return safeOpenSync(path, options);
 }
 
 /** Synchronous {@link safeOpen}. */
-export function safeOpenSync(path: string): SafetensorsFile {
-  let buffer: ArrayBuffer;
+export function safeOpenSync(path: string, options: SafeOpenOptions = {}): SafetensorsFile {
+  let size: number;
   try {
-    buffer = mapFile(path);
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new Error("not a regular file");
+    size = stats.size;
   } catch (error) {
     return fail(Code.IO, `safetensors: cannot open ${path}: ${(error as Error).message}`, error);
   }
-  return new SafetensorsFile(new Uint8Array(buffer), path);
+  const mmap = options.mmap ?? (native !== null && size <= MAX_MAPPED_BYTES);
+  if (mmap && size <= MAX_MAPPED_BYTES) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(mapFile(path));
+    } catch (error) {
+      return fail(Code.IO, `safetensors: cannot map ${path}: ${(error as Error).message}`, error);
+    }
+    return new SafetensorsFile(parseHeader(bytes, path, size), path, size, (b, e) => bytes.subarray(b, e), true);
+  }
+  const read = (begin: number, end: number) => readRange(path, begin, end);
+  const first = read(0, Math.min(8, size));
+  const declared = size >= 8 ? new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true) : 0n;
+  const headerEnd = declared <= BigInt(Math.min(MAX_HEADER_BYTES, size - 8)) ? 8 + Number(declared) : 8;
+  const header = parseHeader(headerEnd > 8 ? read(0, headerEnd) : first, path, size);
+  return new SafetensorsFile(header, path, size, read, false);
+}
+
+/** Reads `[begin, end)` of `path` into fresh 64-byte-aligned memory. */
+function readRange(path: string, begin: number, end: number): Uint8Array {
+  const out = new Uint8Array(allocateAligned(end - begin));
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, "r");
+    for (let at = 0; at < out.byteLength; ) {
+      const n = readSync(fd, out, at, Math.min(out.byteLength - at, 1 << 30), begin + at);
+      if (n === 0) fail(Code.TRUNCATED, `safetensors: ${path} ended at byte ${begin + at} while reading to ${end}`);
+      at += n;
+    }
+  } catch (error) {
+    if (error instanceof SafetensorsError) throw error;
+    return fail(Code.IO, `safetensors: cannot read ${path}: ${(error as Error).message}`, error);
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+  return out;
 }
 
 /**
@@ -147,7 +211,8 @@ export function safeOpenSync(path: string): SafetensorsFile {
  * Tensors view `bytes`; nothing is copied.
  */
 export function deserialize(bytes: Uint8Array, source = "<bytes>"): SafetensorsFile {
-  return new SafetensorsFile(bytes, source);
+  const header = parseHeader(bytes, source);
+  return new SafetensorsFile(header, source, bytes.byteLength, (b, e) => bytes.subarray(b, e), true);
 }
 
 /**
