@@ -99,7 +99,8 @@ export function parseHeader(file: Uint8Array, source: string, fileSize = file.by
       `safetensors: the header of ${source} must be a JSON object, got ${Array.isArray(json) ? "an array" : typeof json}`,
     );
   }
-  checkDuplicateKeys(text, source);
+  // Duplicates make JSON.parse keep fewer keys than the text names; only then find and name one.
+  if (countRawKeys(text) !== countParsedKeys(json)) checkDuplicateKeys(text, source);
   return validateEntries(json as Record<string, unknown>, fileSize, 8 + n, source);
 }
 
@@ -202,22 +203,22 @@ function validateEntry(name: string, value: unknown, source: string): TensorInfo
     );
   }
   if (!Array.isArray(shape)) fail(Code.BAD_ENTRY, `${where} needs an array 'shape', got ${describe(shape)}`);
-  for (const dim of shape) checkIndex(dim, `${where}: shape [${shape.join(", ")}]`);
+  for (const dim of shape) checkIndex(dim, where, "shape", shape);
   if (!Array.isArray(offsets) || offsets.length !== 2) {
     fail(Code.BAD_ENTRY, `${where} needs 'data_offsets' as [begin, end], got ${describe(offsets)}`);
   }
-  for (const offset of offsets) checkIndex(offset, `${where}: data_offsets [${offsets.join(", ")}]`);
+  for (const offset of offsets) checkIndex(offset, where, "data_offsets", offsets);
   return { dtype, shape: shape as number[], dataOffsets: [offsets[0] as number, offsets[1] as number] };
 }
 
 /** A dimension or offset: a non-negative integer a double holds exactly. */
-function checkIndex(value: unknown, where: string): void {
+function checkIndex(value: unknown, where: string, field: string, list: unknown[]): void {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= Number.MAX_SAFE_INTEGER) return;
+  const context = `${where}: ${field} ${brief(list)}`;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-    fail(Code.BAD_ENTRY, `${where} must hold non-negative integers, got ${describe(value)}`);
+    fail(Code.BAD_ENTRY, `${context} must hold non-negative integers, got ${describe(value)}`);
   }
-  if (value > Number.MAX_SAFE_INTEGER) {
-    fail(Code.OFFSETS_OUT_OF_RANGE, `${where} holds ${value}, above 2^53 - 1`);
-  }
+  fail(Code.OFFSETS_OUT_OF_RANGE, `${context} holds ${value}, above 2^53 - 1`);
 }
 
 function byteCount(name: string, info: TensorInfo, source: string): number {
@@ -232,22 +233,82 @@ function byteCount(name: string, info: TensorInfo, source: string): number {
   return count;
 }
 
+/** What a JSON value is, for messages; never recurses (headers can nest millions deep). */
 function describe(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return `an array ${truncate(JSON.stringify(value))}`;
+  if (Array.isArray(value)) return `an array ${brief(value)}`;
   if (typeof value === "object") return "an object";
   if (value === undefined) return "nothing";
   return `${typeof value} ${truncate(JSON.stringify(value))}`;
+}
+
+/** `[1, 2, [...], {...}]`: an array's first items, nested values elided. */
+function brief(list: unknown[]): string {
+  const items = list
+    .slice(0, 8)
+    .map((v) =>
+      Array.isArray(v) ? "[...]" : v !== null && typeof v === "object" ? "{...}" : truncate(String(JSON.stringify(v))),
+    );
+  return `[${items.join(", ")}${list.length > 8 ? ", ..." : ""}]`;
 }
 
 function truncate(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Keys named in the text of valid JSON, over all objects at any depth. Allocates nothing per key. */
+function countRawKeys(text: string): number {
+  const inObject: boolean[] = [];
+  let expectKey = false;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = text.indexOf('"', i + 1);
+      while (isEscaped(text, j)) j = text.indexOf('"', j + 1);
+      if (expectKey) count++;
+      expectKey = false;
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      inObject.push(true);
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      inObject.push(false);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      inObject.pop();
+      expectKey = false;
+    } else if (c === 0x2c /* , */) {
+      expectKey = inObject[inObject.length - 1] === true;
+    }
+  }
+  return count;
+}
+
+/** Keys of every object in a parsed JSON value, walked without recursion. */
+function countParsedKeys(root: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== null && typeof item === "object") pending.push(item);
+    } else if (value !== null && typeof value === "object") {
+      const keys = Object.keys(value);
+      count += keys.length;
+      for (const key of keys) {
+        const item = (value as Record<string, unknown>)[key];
+        if (item !== null && typeof item === "object") pending.push(item);
+      }
+    }
+  }
+  return count;
+}
+
 /**
  * Rejects an object (at any depth) that names a key twice: `JSON.parse` would silently keep the
  * last, hiding a tensor. `text` is known to be valid JSON, so a structural scan suffices: a string
- * directly after `{` or `,` inside an object is a key.
+ * directly after `{` or `,` inside an object is a key. The scan jumps between structural
+ * characters with a regular expression, so numbers and whitespace cost nothing here.
  */
 function checkDuplicateKeys(text: string, source: string): void {
   interface Frame {
@@ -255,24 +316,19 @@ function checkDuplicateKeys(text: string, source: string): void {
     name: string | null; // the key this object sits under in its parent
   }
   const stack: Frame[] = [];
+  const structural = /["{}[\],]/g;
   let expectKey = false;
   let lastKey: string | null = null;
-  for (let i = 0; i < text.length; i++) {
+  for (let match = structural.exec(text); match !== null; match = structural.exec(text)) {
+    const i = match.index;
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      let j = i + 1;
-      let escaped = false;
-      for (; j < text.length; j++) {
-        const d = text.charCodeAt(j);
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          j++;
-        } else if (d === 0x22) break;
-      }
+      let j = text.indexOf('"', i + 1);
+      while (isEscaped(text, j)) j = text.indexOf('"', j + 1);
       const frame = stack[stack.length - 1];
       if (expectKey && frame?.keys) {
         const raw = text.slice(i, j + 1);
-        const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const key = raw.includes("\\") ? (JSON.parse(raw) as string) : raw.slice(1, -1);
         if (frame.keys.has(key)) {
           const where = stack.length === 1 ? `tensor name '${key}'` : `key '${key}' in entry '${frame.name ?? "?"}'`;
           fail(Code.DUPLICATE_KEY, `safetensors: the header of ${source} names ${where} twice`);
@@ -281,7 +337,7 @@ function checkDuplicateKeys(text: string, source: string): void {
         lastKey = key;
         expectKey = false;
       }
-      i = j;
+      structural.lastIndex = j + 1;
     } else if (c === 0x7b /* { */) {
       stack.push({ keys: new Set(), name: lastKey });
       expectKey = true;
@@ -291,8 +347,16 @@ function checkDuplicateKeys(text: string, source: string): void {
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
       expectKey = false;
-    } else if (c === 0x2c /* , */) {
+    } else {
+      // ","
       expectKey = stack[stack.length - 1]?.keys != null;
     }
   }
+}
+
+/** Whether the quote at `at` is escaped (preceded by an odd number of backslashes). */
+function isEscaped(text: string, at: number): boolean {
+  let k = at - 1;
+  while (text.charCodeAt(k) === 0x5c) k--;
+  return (at - 1 - k) % 2 === 1;
 }
