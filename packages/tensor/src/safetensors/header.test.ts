@@ -119,6 +119,13 @@ describe("safetensors header: one clear error per kind of bad file", () => {
     rejects(file(`{"a":{"dtype":"U8","shape":"1","data_offsets":[0,1]}}`, 1), Code.BAD_ENTRY, /'shape'/);
   });
 
+  test("deeply nested JSON is rejected with a message, not a stack overflow", () => {
+    const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+    rejects(file(`{"a":{"dtype":"U8","shape":${deep},"data_offsets":[0,0]}}`), Code.BAD_ENTRY, /shape \[\[\.\.\.\]\]/);
+    rejects(file(`{"a":${deep}}`), Code.BAD_ENTRY, /got an array \[\[\.\.\.\]\]/);
+    rejects(file(`{"__metadata__":{"k":${deep}}}`), Code.BAD_METADATA, /'k' is an array/);
+  });
+
   test("metadata that is not a string map", () => {
     rejects(file(`{"__metadata__":{"step":1}}`), Code.BAD_METADATA, /'step' is number/);
     rejects(file(`{"__metadata__":[]}`), Code.BAD_METADATA, /array/);
