@@ -1,10 +1,10 @@
+import "./setup.ts";
+
 export type { StridedView } from "./access.ts";
 export { readNumbers, stridedOffsets, writeNumbers } from "./access.ts";
 export { enableGrad, isGradEnabled, noGrad } from "./autograd/grad-mode.ts";
 export { type GradcheckOptions, type GradMismatch, gradcheck } from "./autograd/gradcheck.ts";
 export { keep, scope } from "./autograd/scope.ts";
-
-import "./autograd/engine.ts";
 
 export * from "./backends/index.ts";
 export type { DType, TypedArray } from "./dtype.ts";
