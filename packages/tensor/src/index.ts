@@ -1,10 +1,10 @@
+import "./setup.ts";
+
 export type { StridedView } from "./access.ts";
 export { readNumbers, stridedOffsets, writeNumbers } from "./access.ts";
 export { enableGrad, isGradEnabled, noGrad } from "./autograd/grad-mode.ts";
 export { type GradcheckOptions, type GradMismatch, gradcheck } from "./autograd/gradcheck.ts";
 export { keep, scope } from "./autograd/scope.ts";
-
-import "./autograd/engine.ts";
 
 export * from "./backends/index.ts";
 export type { DType, TypedArray } from "./dtype.ts";
@@ -21,7 +21,11 @@ export {
   SAFETENSORS_DTYPE,
 } from "./dtype.ts";
 export { ERROR_CODES, type ErrorCode, HearthTensorError } from "./errors.ts";
+export * as nn from "./nn/index.ts";
+export * from "./nn/index.ts";
 export * from "./ops/index.ts";
+export * as optim from "./optim/index.ts";
+export * from "./optim/index.ts";
 export { Generator, manualSeed } from "./random/generator.ts";
 export * as safetensors from "./safetensors/index.ts";
 export {

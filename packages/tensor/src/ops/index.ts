@@ -1,5 +1,3 @@
-import "./methods.ts";
-
 export { allocate, apply, apply1 } from "./apply.ts";
 export * from "./creation/fill.ts";
 export * from "./creation/random.ts";
