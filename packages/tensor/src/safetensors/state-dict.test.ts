@@ -4,10 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { bf16BitsToFloat } from "../dtype.ts";
+import { Linear, ReLU, Sequential } from "../nn/index.ts";
 import { zeros } from "../ops/creation/fill.ts";
+import { randn } from "../ops/creation/random.ts";
+import { manualSeed } from "../random/generator.ts";
 import type { Tensor } from "../tensor.ts";
 import { SafetensorsErrorCode as Code, SafetensorsError } from "./errors.ts";
 import { safeOpen } from "./open.ts";
+import { saveFile } from "./serialize.ts";
 import { saveSharded } from "./sharded.ts";
 import { loadModel, saveModel } from "./state-dict.ts";
 
@@ -101,5 +105,37 @@ describe("loadModel: checkpoint → existing tensors", () => {
     const wpe = record["transformer.wpe.weight"] as Tensor;
     assert.equal(wpe.dtype, "bfloat16", "assign keeps the target's dtype, converting");
     assert.notEqual(wpe.bytes().buffer, file.raw("transformer.wpe.weight").data.buffer);
+  });
+
+  test("an nn.Module: copy into it, or assign views of the file to its parameters and fields", async () => {
+    manualSeed(1);
+    const build = () => new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2));
+    const trained = build();
+    const path = join(dir, "mlp.safetensors");
+    await saveModel(trained, path, { format: "pt" });
+    const file = await safeOpen(path);
+    assert.deepEqual(file.keys(), ["0.bias", "0.weight", "2.bias", "2.weight"]);
+    const x = randn([5, 4]);
+    const expected = trained.forward(x).dataSync();
+
+    const copied = build();
+    assert.deepEqual(await loadModel(copied, path), { missingKeys: [], unexpectedKeys: [] });
+    assert.deepEqual(copied.forward(x).dataSync(), expected);
+
+    const assigned = build();
+    await loadModel(assigned, file, { assign: true });
+    assert.deepEqual(assigned.forward(x).dataSync(), expected);
+    for (const [name, p] of assigned.namedParameters()) {
+      assert.equal(p.bytes().buffer, file.raw(name).data.buffer, `${name} views the mapping`);
+      assert.ok(p.requiresGrad, name);
+    }
+
+    const partial = new Map([["0.weight", file.raw("0.weight")]]);
+    const smaller = join(dir, "partial.safetensors");
+    await saveFile(partial, smaller);
+    await assert.rejects(
+      loadModel(build(), smaller),
+      isCode(Code.STATE_DICT_MISMATCH, /missing keys: '0\.bias', '2\.weight', '2\.bias'/),
+    );
   });
 });

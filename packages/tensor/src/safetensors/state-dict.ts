@@ -31,7 +31,9 @@ export interface LoadModelOptions {
   /**
    * Replace the target's tensors with the checkpoint's instead of copying into them (PyTorch's
    * `assign=True`): where the file already has the target's dtype the new tensors view the
-   * mapping, so loading costs page faults, not copies. Tied tensors come apart; re-tie them after.
+   * mapping, so loading costs page faults, not copies. On a module, the registered tensor and a
+   * field of the same name holding it (`this.weight`) are both replaced. Tied tensors come apart;
+   * re-tie them after.
    */
   assign?: boolean;
 }
@@ -46,6 +48,10 @@ export interface LoadModelResult {
 
 function isModule(target: StateDictTarget): target is ModuleLike {
   return typeof (target as { stateDict?: unknown }).stateDict === "function";
+}
+
+function lookup(dict: TensorDict, name: string): Tensor | undefined {
+  return dict instanceof Map ? dict.get(name) : (dict as Record<string, Tensor>)[name];
 }
 
 function entriesOf(dict: TensorDict): [string, Tensor][] {
@@ -126,8 +132,14 @@ function assigner(target: StateDictTarget, problems: string[]): ((name: string, 
     const owner = modules.get(dot < 0 ? "" : name.slice(0, dot)) as ModuleLike;
     const leaf = name.slice(dot + 1);
     const isParameter = (owner.namedParameters?.("", false) ?? []).some(([n]) => n === leaf);
+    const fields = owner as unknown as Record<string, unknown>;
+    const previous = isParameter
+      ? owner.namedParameters?.("", false).find(([n]) => n === leaf)?.[1]
+      : lookup(owner.stateDict(), leaf);
     if (isParameter) owner.registerParameter?.(leaf, t);
     else owner.registerBuffer?.(leaf, t, true);
+    // Modules keep their tensors in fields too (`this.weight = this.registerParameter(...)`).
+    if (previous !== undefined && fields[leaf] === previous) fields[leaf] = t;
   };
 }
 
