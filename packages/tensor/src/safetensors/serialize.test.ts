@@ -157,6 +157,21 @@ describe("safetensors writer: bad input and atomic writes", () => {
     rejects(() => serialize({}, { step: 3 } as unknown as Record<string, string>), /'step' must be a string/);
   });
 
+  test("rewriting a file from tensors that view its own mapping is safe (the old file stays mapped)", async () => {
+    const path = join(dir, "self.safetensors");
+    const original = readFileSync(new URL(FIXTURE_FILES[0] as string, fixtures));
+    writeFileSync(path, original);
+    const file = await safeOpen(path);
+    const tensors = new Map(file.keys().map((k) => [k, file.raw(k)]));
+    await saveFile(tensors, path, file.metadata);
+    assert.ok(readFileSync(path).equals(original));
+    await saveFile(new Map([...tensors].slice(0, 3)), path, file.metadata);
+    assert.equal((await safeOpen(path)).keys().length, 3);
+    const name = file.keys()[5] as string;
+    const before = deserialize(new Uint8Array(original.buffer, original.byteOffset, original.byteLength));
+    assert.deepEqual(file.raw(name).data, before.raw(name).data, "the old mapping still reads the old bytes");
+  });
+
   test("a failed write leaves the previous file intact and no temporary file behind", async () => {
     const path = join(dir, "keep.safetensors");
     writeFileSync(path, "previous contents");
