@@ -66,6 +66,8 @@ export function toTensor(raw: RawTensor, options: ToTensorOptions = {}, name = "
     fail(Code.BAD_CONVERSION, `safetensors: '${name}' is ${raw.dtype}; refusing to convert floats to ${target}`);
   }
   const shape = [...raw.shape];
+  // Widening any float file to float32 has a direct path (table lookups and shifts).
+  if (fileFloat && target === "float32") return fromBuffer(toFloat32(raw.dtype, raw.data), "float32", shape);
   const same = SAME_BYTES[raw.dtype];
   let base: Tensor;
   if (same) {
