@@ -67,10 +67,19 @@ export class SafetensorsFile implements TensorSource {
   readonly #size: number;
   readonly #read: ReadRange;
   readonly #header: SafetensorsHeader;
+  readonly #close: () => void;
 
   /** @internal Use {@link safeOpen} or {@link deserialize}. */
-  constructor(header: SafetensorsHeader, source: string, size: number, read: ReadRange, zeroCopy: boolean) {
+  constructor(
+    header: SafetensorsHeader,
+    source: string,
+    size: number,
+    read: ReadRange,
+    zeroCopy: boolean,
+    close: () => void = () => {},
+  ) {
     this.#header = header;
+    this.#close = close;
     this.#size = size;
     this.#read = read;
     this.source = source;
@@ -112,6 +121,14 @@ export class SafetensorsFile implements TensorSource {
 
   tensor(name: string, options?: ToTensorOptions): Tensor {
     return toTensor(this.raw(name), options, name);
+  }
+
+  /**
+   * Releases the file descriptor of an unmapped file now rather than when the object is
+   * collected; `raw()` then throws. Mapped files need no closing (tensors keep the mapping alive).
+   */
+  close(): void {
+    this.#close();
   }
 
   /** Bytes of tensor data in the file. */
@@ -178,30 +195,59 @@ export function safeOpenSync(path: string, options: SafeOpenOptions = {}): Safet
     }
     return new SafetensorsFile(parseHeader(bytes, path, size), path, size, (b, e) => bytes.subarray(b, e), true);
   }
-  const read = (begin: number, end: number) => readRange(path, begin, end);
-  const first = read(0, Math.min(8, size));
-  const declared = size >= 8 ? new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true) : 0n;
-  const headerEnd = declared <= BigInt(Math.min(MAX_HEADER_BYTES, size - 8)) ? 8 + Number(declared) : 8;
-  const header = parseHeader(headerEnd > 8 ? read(0, headerEnd) : first, path, size);
-  return new SafetensorsFile(header, path, size, read, false);
-}
-
-/** Reads `[begin, end)` of `path` into fresh 64-byte-aligned memory. */
-function readRange(path: string, begin: number, end: number): Uint8Array {
-  const out = new Uint8Array(allocateAligned(end - begin));
-  let fd: number | null = null;
+  // Keep the descriptor open: reads then see this file even if it is replaced (renamed over)
+  // later, as a mapping would. It is closed when the file object is collected, or by close().
+  let fd: number;
   try {
     fd = openSync(path, "r");
+  } catch (error) {
+    return fail(Code.IO, `safetensors: cannot open ${path}: ${(error as Error).message}`, error);
+  }
+  const handle = { fd: fd as number | null };
+  const read = (begin: number, end: number) => readRange(handle, path, begin, end);
+  try {
+    const first = read(0, Math.min(8, size));
+    const declared = size >= 8 ? new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true) : 0n;
+    const headerEnd = declared <= BigInt(Math.min(MAX_HEADER_BYTES, size - 8)) ? 8 + Number(declared) : 8;
+    const header = parseHeader(headerEnd > 8 ? read(0, headerEnd) : first, path, size);
+    const file = new SafetensorsFile(header, path, size, read, false, () => closeHandle(handle));
+    descriptors.register(file, handle, handle);
+    return file;
+  } catch (error) {
+    closeHandle(handle);
+    throw error;
+  }
+}
+
+interface Handle {
+  fd: number | null;
+}
+
+function closeHandle(handle: Handle): void {
+  if (handle.fd !== null) closeSync(handle.fd);
+  handle.fd = null;
+  descriptors.unregister(handle);
+}
+
+/** Closes the descriptors of unmapped files that were collected without close(). */
+const descriptors = new FinalizationRegistry<Handle>((handle) => {
+  if (handle.fd !== null) closeSync(handle.fd);
+  handle.fd = null;
+});
+
+/** Reads `[begin, end)` of the open file into fresh 64-byte-aligned memory. */
+function readRange(handle: Handle, path: string, begin: number, end: number): Uint8Array {
+  if (handle.fd === null) fail(Code.IO, `safetensors: ${path} was closed`);
+  const out = new Uint8Array(allocateAligned(end - begin));
+  try {
     for (let at = 0; at < out.byteLength; ) {
-      const n = readSync(fd, out, at, Math.min(out.byteLength - at, 1 << 30), begin + at);
+      const n = readSync(handle.fd, out, at, Math.min(out.byteLength - at, 1 << 30), begin + at);
       if (n === 0) fail(Code.TRUNCATED, `safetensors: ${path} ended at byte ${begin + at} while reading to ${end}`);
       at += n;
     }
   } catch (error) {
     if (error instanceof SafetensorsError) throw error;
     return fail(Code.IO, `safetensors: cannot read ${path}: ${(error as Error).message}`, error);
-  } finally {
-    if (fd !== null) closeSync(fd);
   }
   return out;
 }

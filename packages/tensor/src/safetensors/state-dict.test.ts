@@ -94,7 +94,7 @@ describe("loadModel: checkpoint → existing tensors", () => {
 
   test("assign replaces the target's tensors with views of the file instead of copying", async () => {
     const params = await gpt2Params();
-    const file = await safeOpen(gpt2);
+    const file = await safeOpen(gpt2, { mmap: true });
     await loadModel(params, file, { assign: true });
     for (const [name, t] of params) {
       assert.equal(t.bytes().buffer, file.raw(name).data.buffer, `${name} views the mapping`);
@@ -113,7 +113,7 @@ describe("loadModel: checkpoint → existing tensors", () => {
     const trained = build();
     const path = join(dir, "mlp.safetensors");
     await saveModel(trained, path, { format: "pt" });
-    const file = await safeOpen(path);
+    const file = await safeOpen(path, { mmap: true });
     assert.deepEqual(file.keys(), ["0.bias", "0.weight", "2.bias", "2.weight"]);
     const x = randn([5, 4]);
     const expected = trained.forward(x).dataSync();

@@ -19,7 +19,7 @@ const isCode = (code: string, message?: RegExp) => (e: unknown) =>
 
 describe("safetensors → Tensor", () => {
   test("F32 tensors view the file mapping; writes go to a private copy, never to the file", async () => {
-    const file = await safeOpen(gpt2);
+    const file = await safeOpen(gpt2, { mmap: true });
     const raw = file.raw("transformer.wte.weight");
     const t = file.tensor("transformer.wte.weight");
     assert.equal(t.dtype, "float32");
