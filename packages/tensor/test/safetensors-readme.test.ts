@@ -27,6 +27,6 @@ test("src/safetensors/README.md's example runs", () => {
     "28 { format: 'pt' }",
     "float32[1000, 64]",
     "4 shards",
-    "[ 'lm_head.weight' ] 27",
+    "[ 'score.weight' ] 27",
   ]);
 });

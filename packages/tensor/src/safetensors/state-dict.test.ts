@@ -7,6 +7,7 @@ import { bf16BitsToFloat } from "../dtype.ts";
 import { Linear, ReLU, Sequential } from "../nn/index.ts";
 import { zeros } from "../ops/creation/fill.ts";
 import { randn } from "../ops/creation/random.ts";
+import { narrow } from "../ops/movement/slice.ts";
 import { manualSeed } from "../random/generator.ts";
 import type { Tensor } from "../tensor.ts";
 import { SafetensorsErrorCode as Code, SafetensorsError } from "./errors.ts";
@@ -136,6 +137,58 @@ describe("loadModel: checkpoint → existing tensors", () => {
     await assert.rejects(
       loadModel(build(), smaller),
       isCode(Code.STATE_DICT_MISMATCH, /missing keys: '0\.bias', '2\.weight', '2\.bias'/),
+    );
+  });
+
+  test("tied tensors: saved once with the other name in the metadata, loaded through one name", async () => {
+    const wte = zeros([1000, 64]);
+    const params = await gpt2Params();
+    params.set("transformer.wte.weight", wte);
+    params.set("lm_head.weight", wte); // GPT-2's tied head: one tensor, two names
+    // The file (as transformers writes it) has no lm_head.weight: not missing, since it is tied.
+    assert.deepEqual(await loadModel(params, gpt2), { missingKeys: [], unexpectedKeys: [] });
+    const file = await safeOpen(gpt2);
+    assert.deepEqual(wte.bytes(), file.raw("transformer.wte.weight").data);
+
+    const path = join(dir, "tied.safetensors");
+    await saveModel(params, path, { format: "pt" });
+    const saved = await safeOpen(path);
+    // safetensors.torch.save_model keeps the first name in code-point order.
+    assert.ok(saved.has("lm_head.weight") && !saved.has("transformer.wte.weight"));
+    assert.deepEqual(saved.metadata, { format: "pt", "transformer.wte.weight": "lm_head.weight" });
+
+    const assigned = await gpt2Params();
+    const head = zeros([1000, 64]);
+    assigned.set("transformer.wte.weight", head);
+    assigned.set("lm_head.weight", head);
+    await loadModel(assigned, await safeOpen(gpt2, { mmap: true }), { assign: true });
+    assert.equal(assigned.get("lm_head.weight"), assigned.get("transformer.wte.weight"), "assign keeps the tie");
+    assert.notEqual(assigned.get("lm_head.weight"), head);
+
+    // A file holding both names reports the second as unexpected, as load_model does.
+    const both = join(dir, "both.safetensors");
+    await saveFile(
+      new Map([
+        ["lm_head.weight", file.raw("transformer.wte.weight")],
+        ...[...params].filter(([n]) => n !== "lm_head.weight").map(([n]) => [n, file.raw(n)] as const),
+      ]),
+      both,
+    );
+    assert.deepEqual(await loadModel(params, both, { strict: false }), {
+      missingKeys: [],
+      unexpectedKeys: ["transformer.wte.weight"],
+    });
+  });
+
+  test("tensors sharing memory where none covers all of it cannot be saved", async () => {
+    const whole = zeros([6]);
+    const halves = new Map([
+      ["left", narrow(whole, 0, 0, 3)],
+      ["right", narrow(whole, 0, 3, 3)],
+    ]);
+    await assert.rejects(
+      saveModel(halves, join(dir, "halves.safetensors")),
+      isCode(Code.BAD_INPUT, /'left', 'right' share memory/),
     );
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from "../tensor.ts";
 import { SafetensorsErrorCode as Code, fail } from "./errors.ts";
-import type { TensorSource } from "./open.ts";
+import { compareNames, type TensorSource } from "./open.ts";
 import { saveFile } from "./serialize.ts";
 import { openCheckpoint } from "./sharded.ts";
 import { toTensor } from "./tensors.ts";
@@ -79,8 +79,16 @@ export async function loadModel(
   const assign = options.assign ?? false;
 
   const targetNames = new Set(entries.map(([name]) => name));
-  const missingKeys = entries.map(([name]) => name).filter((name) => !source.has(name));
+  let missingKeys = entries.map(([name]) => name).filter((name) => !source.has(name));
   const unexpectedKeys = source.keys().filter((name) => !targetNames.has(name));
+  // Tied tensors (one storage under several names) load through one name, preferring a name the
+  // file has; the others are neither missing nor loaded twice (as safetensors.torch.load_model).
+  const tied = sharedNames(entries, new Set(source.keys()));
+  const followers = new Set([...tied.values()].flat());
+  for (const name of followers) {
+    if (missingKeys.includes(name)) missingKeys = missingKeys.filter((k) => k !== name);
+    else unexpectedKeys.push(name);
+  }
   const problems: string[] = [];
   if (strict && missingKeys.length > 0) problems.push(`missing keys: ${missingKeys.map((k) => `'${k}'`).join(", ")}`);
   if (strict && unexpectedKeys.length > 0) {
@@ -88,7 +96,7 @@ export async function loadModel(
   }
   const pairs: [string, Tensor][] = [];
   for (const [name, t] of entries) {
-    if (!source.has(name)) continue;
+    if (!source.has(name) || followers.has(name)) continue;
     const stored = source.info(name).shape;
     if (stored.length !== t.shape.length || stored.some((d, i) => d !== t.shape[i])) {
       problems.push(
@@ -109,6 +117,7 @@ export async function loadModel(
     if (setter) {
       if (t.requiresGrad) loaded.requiresGrad_();
       setter(name, loaded);
+      for (const follower of tied.get(name) ?? []) setter(follower, loaded);
     } else {
       t.bytes().set(loaded.bytes());
       loaded.dispose();
@@ -144,8 +153,47 @@ function assigner(target: StateDictTarget, problems: string[]): ((name: string, 
 }
 
 /**
+ * Names whose tensors share one storage (tied weights), as `kept name → the other names`. The
+ * kept name is the first (code-point order) of the names in `preferred`, else of all the names,
+ * among those whose tensor covers the whole storage, as safetensors' `_remove_duplicate_names`.
+ */
+export function sharedNames(
+  entries: [string, Tensor][],
+  preferred: ReadonlySet<string> = new Set(),
+): Map<string, string[]> {
+  const byStorage = new Map<unknown, [string, Tensor][]>();
+  for (const entry of entries) {
+    const group = byStorage.get(entry[1].storage);
+    if (group) group.push(entry);
+    else byStorage.set(entry[1].storage, [entry]);
+  }
+  const out = new Map<string, string[]>();
+  for (const group of byStorage.values()) {
+    if (group.length < 2) continue;
+    const names = group.map(([name]) => name).sort(compareNames);
+    const complete = group
+      .filter(([, t]) => t.offset === 0 && t.isContiguous() && t.size === t.storage.length)
+      .map(([name]) => name)
+      .sort(compareNames);
+    if (complete.length === 0) {
+      fail(
+        Code.BAD_INPUT,
+        `safetensors: tensors ${names.map((n) => `'${n}'`).join(", ")} share memory but none covers all of it; save a contiguous copy of one`,
+      );
+    }
+    const keep = complete.find((name) => preferred.has(name)) ?? (complete[0] as string);
+    out.set(
+      keep,
+      names.filter((name) => name !== keep),
+    );
+  }
+  return out;
+}
+
+/**
  * Saves `target`'s tensors (its `stateDict()`, or the map itself) to one safetensors file, as
- * the Python `safetensors.torch.save_model`.
+ * the Python `safetensors.torch.save_model`: of tensors sharing storage (tied weights) one is
+ * written and each other name is recorded in the metadata as `name → kept name`.
  *
  * @example
  * await saveModel(model, "model.safetensors", { format: "pt" });
@@ -155,5 +203,15 @@ export async function saveModel(
   path: string,
   metadata?: Readonly<Record<string, string>> | null,
 ): Promise<void> {
-  await saveFile(new Map(entriesOf(isModule(target) ? target.stateDict() : target)), path, metadata);
+  const entries = entriesOf(isModule(target) ? target.stateDict() : target);
+  let meta = metadata ? { ...metadata } : null;
+  const dropped = new Set<string>();
+  for (const [keep, others] of sharedNames(entries)) {
+    for (const name of others) {
+      meta ??= {};
+      if (!(name in meta)) meta[name] = keep;
+      dropped.add(name);
+    }
+  }
+  await saveFile(new Map(entries.filter(([name]) => !dropped.has(name))), path, meta);
 }
