@@ -43,6 +43,7 @@ export {
   type ModuleLike,
   type StateDictTarget,
   saveModel,
+  sharedNames,
 } from "./state-dict.ts";
 export {
   defaultDtype,
