@@ -279,6 +279,7 @@ describe("nn ops", () => {
     const l2 = lse([0, 5, 0]) - 5;
     close([crossEntropy(logits, target).item()], [(l0 + l2) / 2]);
     close([crossEntropy(logits, target, { reduction: "sum" }).item()], [l0 + l2]);
+    close([crossEntropy(tensor([1, 2, 3]), tensor(2n)).item()], [l0]); // one unbatched sample
     const eps = 0.2;
     const smooth = (r: number[], t: number) => {
       const ls = r.map((v) => v - lse(r));

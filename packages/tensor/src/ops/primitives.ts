@@ -425,6 +425,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         const i = d - (nd - x.ndim);
         return s === -1 && i >= 0 ? (x.shape[i] as number) : s;
       });
+      if (shape.some((s) => !Number.isInteger(s) || s < 0)) throw bad();
       for (let i = 0; i < x.ndim; i++) {
         const s = x.shape[i] as number;
         const t = shape[nd - x.ndim + i] as number;
