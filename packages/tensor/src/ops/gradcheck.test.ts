@@ -45,6 +45,7 @@ import {
   reshape,
   rmsNorm,
   rsqrt,
+  scaledDotProductAttention,
   scatterAdd,
   sigmoid,
   silu,
@@ -174,6 +175,11 @@ const cases: Case[] = [
     () => [leaf([3, 4])],
   ],
   ["crossEntropy class dim 1", (x) => crossEntropy(x, ids([0, 1, 2, 0], [2, 2])), () => [leaf([2, 3, 2])]],
+  [
+    "scaledDotProductAttention causal + mask",
+    (q, k, v) => scaledDotProductAttention(q, k, v, { isCausal: true, mask: tensor([[0, -1, 0, 0.5]]) }),
+    () => [leaf([2, 3, 4]), leaf([2, 4, 4]), leaf([2, 4, 2])],
+  ],
   ["mseLoss", (a, b) => mseLoss(a, b), () => [leaf([2, 3]), leaf([2, 3])]],
   [
     "conv2d stride/pad/dilation",
