@@ -39,4 +39,4 @@ export {
   saveSharded,
 } from "./safetensors/index.ts";
 export { liveStorages, Storage } from "./storage.ts";
-export { type DataArray, type NestedList, Tensor } from "./tensor.ts";
+export { type BackwardOptions, type DataArray, type NestedList, Tensor } from "./tensor.ts";

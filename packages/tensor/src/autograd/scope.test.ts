@@ -39,3 +39,10 @@ test("disposing a view leaves the base alive; leaf gradients survive the step's 
     (e: { code: string }) => e.code === "HEARTH_TENSOR_DISPOSED",
   );
 });
+
+test("parameters and buffers registered inside a scope survive it", async () => {
+  const { Linear } = await import("../index.ts");
+  const layer = scope(() => new Linear(2, 2));
+  assert.equal(layer.weight.disposed, false);
+  assert.equal(layer.bias?.disposed, false);
+});
