@@ -4,11 +4,20 @@
  * folder (only the tensors the test reads hold written data) and removed afterwards.
  */
 import assert from "node:assert/strict";
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { native, residentBytes } from "../src/native/index.ts";
+import { mapFile, native, residentBytes } from "../src/native/index.ts";
 import { prepare, type RawTensorLike, safeOpen, toFloat32 } from "../src/safetensors/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-large-"));
@@ -94,10 +103,39 @@ test("a file over 4 GiB (more than Node 20 can map) opens and reads tensor by te
   } finally {
     closeSync(fd);
   }
-  const before = residentBytes();
-  const file = await safeOpen(path);
-  assert.equal(file.zeroCopy, false);
-  assert.deepEqual([...file.tensor("tail").dataSync()], [1.5, -2, 3]);
-  assert.ok(residentBytes() - before < 64 * 2 ** 20, "only the header and the tensor asked for are read");
-  assert.equal(file.keys().length, 6);
+  // Mapping it whole used to abort the process (Node 20 caps external buffers at 4 GiB).
+  if (native) assert.throws(() => mapFile(path), /maps at most 4 GiB/);
+  for (const mmap of [true, false]) {
+    const before = residentBytes();
+    const file = await safeOpen(path, { mmap });
+    // Mapped a tensor at a time where the addon can; read tensor by tensor otherwise.
+    assert.equal(file.zeroCopy, mmap && native !== null);
+    assert.deepEqual([...file.tensor("tail").dataSync()], [1.5, -2, 3]);
+    assert.ok(residentBytes() - before < 64 * 2 ** 20, "only the header and the tensor asked for are read");
+    // A 1 GiB tensor past 4 GiB maps without being read (copying it is what mmap: false does).
+    if (file.zeroCopy) assert.equal(file.raw("block.4").data.byteLength, GiB);
+    assert.equal(file.keys().length, 6);
+    file.close();
+  }
+});
+
+test("mapFdRange maps unaligned ranges of an open file and refuses ranges outside it", {
+  skip: native ? false : "needs the native addon",
+}, () => {
+  const addon = native as unknown as { mapFdRange(fd: number, offset: number, length: number): ArrayBuffer };
+  const path = join(dir, "range.bin");
+  const bytes = new Uint8Array(10000).map((_, i) => i % 251);
+  writeFileSync(path, bytes);
+  const fd = openSync(path, "r");
+  try {
+    const window = new Uint8Array(addon.mapFdRange(fd, 4097, 5000));
+    assert.deepEqual(window, bytes.subarray(4097, 9097));
+    window[0] = 0; // private copy-on-write: the file is unchanged
+    assert.equal(readFileSync(path)[4097], 4097 % 251);
+    assert.equal(addon.mapFdRange(fd, 10000, 0).byteLength, 0);
+    assert.throws(() => addon.mapFdRange(fd, 9000, 2000), /outside the file of 10000 bytes/);
+    assert.throws(() => addon.mapFdRange(fd, -1, 2), /argument 'offset'/);
+  } finally {
+    closeSync(fd);
+  }
 });

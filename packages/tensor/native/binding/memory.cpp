@@ -40,6 +40,22 @@ void Unmap(Napi::Env env, void* data, Mapping* hint) {
   delete hint;
 }
 
+// A window whose JS view starts `offset` bytes into the mapping (mmap needs page-aligned offsets).
+struct Window {
+  void* base;
+  size_t bytes;
+};
+
+void UnmapWindow(Napi::Env env, void*, Window* hint) {
+  munmap(hint->base, hint->bytes);
+  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+  delete hint;
+}
+
+// Node 20 wraps external ArrayBuffers in Buffers, which cannot exceed 2^32 bytes; a larger one
+// aborts the process, so refuse it with an error instead.
+constexpr size_t kMaxExternalBytes = size_t{1} << 32;
+
 }  // namespace
 
 Napi::Value Allocate(const Napi::CallbackInfo& info) {
@@ -81,6 +97,11 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
     close(fd);
     return Napi::ArrayBuffer::New(env, 0);
   }
+  if (bytes > kMaxExternalBytes) {
+    close(fd);
+    throw Napi::RangeError::New(env, "mapFile: '" + path + "' has " + std::to_string(bytes) +
+                                         " bytes; this Node.js maps at most 4 GiB at once (use mapFdRange)");
+  }
   // PROT_WRITE with MAP_PRIVATE: a stray write copies the page instead of faulting, and can
   // never reach the file.
   void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
@@ -92,6 +113,44 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
   // Report the mapping's size so the collector releases unreferenced mappings under pressure.
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
   return Napi::ArrayBuffer::New(env, data, bytes, Unmap, new Mapping{bytes});
+}
+
+Napi::Value MapFdRange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HEARTH_CHECK_ARGC(info, 3, "mapFdRange");
+  HEARTH_CHECK_NUMBER(info, 0, "mapFdRange", "fd");
+  HEARTH_CHECK_NUMBER(info, 1, "mapFdRange", "offset");
+  HEARTH_CHECK_NUMBER(info, 2, "mapFdRange", "length");
+  double fdValue = info[0].As<Napi::Number>().DoubleValue();
+  double offsetValue = info[1].As<Napi::Number>().DoubleValue();
+  double lengthValue = info[2].As<Napi::Number>().DoubleValue();
+  HEARTH_CHECK(env, fdValue >= 0 && fdValue < 2147483648.0, "mapFdRange", "argument 'fd' must be a file descriptor");
+  HEARTH_CHECK(env, offsetValue >= 0 && offsetValue <= 9.0e15, "mapFdRange",
+               "argument 'offset' must be a non-negative byte offset, got " + std::to_string(offsetValue));
+  HEARTH_CHECK(env, lengthValue >= 0 && lengthValue <= static_cast<double>(kMaxExternalBytes), "mapFdRange",
+               "argument 'length' must be between 0 and 2^32 bytes, got " + std::to_string(lengthValue));
+  int fd = static_cast<int>(fdValue);
+  size_t offset = static_cast<size_t>(offsetValue);
+  size_t length = static_cast<size_t>(lengthValue);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    throw Napi::Error::New(env, std::string("mapFdRange: cannot stat descriptor: ") + std::strerror(errno));
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  HEARTH_CHECK(env, offset <= size && length <= size - offset, "mapFdRange",
+               "range [" + std::to_string(offset) + ", " + std::to_string(offset + length) +
+                   ") is outside the file of " + std::to_string(size) + " bytes");
+  if (length == 0) return Napi::ArrayBuffer::New(env, 0);
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t aligned = offset / page * page;
+  size_t delta = offset - aligned;
+  void* base = mmap(nullptr, length + delta, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, static_cast<off_t>(aligned));
+  if (base == MAP_FAILED) {
+    throw Napi::Error::New(env, std::string("mapFdRange: cannot map: ") + std::strerror(errno));
+  }
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(length + delta));
+  return Napi::ArrayBuffer::New(env, static_cast<char*>(base) + delta, length, UnmapWindow,
+                                new Window{base, length + delta});
 }
 
 Napi::Value ResidentBytes(const Napi::CallbackInfo& info) {

@@ -8,6 +8,10 @@ Napi::Value Allocate(const Napi::CallbackInfo& info);
 // mapFile(path): the whole file mapped private copy-on-write as an external ArrayBuffer.
 // Writes through the buffer change only this process's pages, never the file.
 Napi::Value MapFile(const Napi::CallbackInfo& info);
+// mapFdRange(fd, offset, length): bytes [offset, offset + length) of an open file, mapped private
+// copy-on-write (at most 4 GiB: Node 20's limit for external buffers). The descriptor may be
+// closed afterwards; the mapping lives until the buffer is collected.
+Napi::Value MapFdRange(const Napi::CallbackInfo& info);
 // residentBytes(): this process's resident set size from /proc/self/statm (0 where unknown).
 Napi::Value ResidentBytes(const Napi::CallbackInfo& info);
 }  // namespace hearth

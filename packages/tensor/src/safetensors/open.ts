@@ -145,16 +145,17 @@ export class SafetensorsFile implements TensorSource {
 }
 
 /**
- * Node 20 cannot hand JavaScript a mapping larger than 4 GiB (the addon's external ArrayBuffer
- * fails above it), so larger files are read tensor by tensor instead of mapped.
+ * Node 20 cannot hand JavaScript an external buffer larger than 4 GiB, so larger files are mapped
+ * one tensor at a time (or, without the addon's ranged mapping, read tensor by tensor).
  */
 export const MAX_MAPPED_BYTES = 2 ** 32;
 
 /** Options for {@link safeOpen}. */
 export interface SafeOpenOptions {
   /**
-   * Map the file (zero-copy, the default where the native addon is present and the file is at
-   * most {@link MAX_MAPPED_BYTES}), or read each tensor into its own memory when it is asked for.
+   * Map the file (zero-copy, the default where the native addon is present; files over
+   * {@link MAX_MAPPED_BYTES} are mapped a tensor at a time), or `false`: read each tensor into its
+   * own memory when it is asked for.
    */
   mmap?: boolean;
 }
@@ -163,8 +164,8 @@ export interface SafeOpenOptions {
  * Opens `path` and validates its header; tensors are read on demand. By default the file is
  * mapped private copy-on-write: tensors view the mapping, writing into one never reaches the file,
  * and the mapping is released when the file object and every view over it have been collected.
- * Without the native addon, or for files over 4 GiB, each tensor is read into fresh memory when
- * first asked for (the header is all that is read up front).
+ * Files over 4 GiB are mapped a tensor at a time. Without the native addon (or with `mmap: false`)
+ * each tensor is read into fresh memory when asked for (the header is all that is read up front).
  *
  * @example
  * const f = await safeOpen("model.safetensors");
@@ -185,7 +186,7 @@ export function safeOpenSync(path: string, options: SafeOpenOptions = {}): Safet
   } catch (error) {
     return fail(Code.IO, `safetensors: cannot open ${path}: ${(error as Error).message}`, error);
   }
-  const mmap = options.mmap ?? (native !== null && size <= MAX_MAPPED_BYTES);
+  const mmap = options.mmap ?? native !== null;
   if (mmap && size <= MAX_MAPPED_BYTES) {
     let bytes: Uint8Array;
     try {
@@ -203,19 +204,40 @@ export function safeOpenSync(path: string, options: SafeOpenOptions = {}): Safet
   } catch (error) {
     return fail(Code.IO, `safetensors: cannot open ${path}: ${(error as Error).message}`, error);
   }
-  const handle = { fd: fd as number | null };
-  const read = (begin: number, end: number) => readRange(handle, path, begin, end);
+  const handle: Handle = { fd };
+  const copy = (begin: number, end: number) => readRange(handle, path, begin, end);
+  // Over 4 GiB: map each tensor's own range where the addon can (still zero-copy).
+  const windows = mmap ? (native as { mapFdRange?: MapFdRange } | null)?.mapFdRange : undefined;
+  const read = windows
+    ? (begin: number, end: number) =>
+        end - begin <= MAX_MAPPED_BYTES ? mapWindow(windows, handle, path, begin, end) : copy(begin, end)
+    : copy;
   try {
-    const first = read(0, Math.min(8, size));
+    const first = copy(0, Math.min(8, size));
     const declared = size >= 8 ? new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true) : 0n;
     const headerEnd = declared <= BigInt(Math.min(MAX_HEADER_BYTES, size - 8)) ? 8 + Number(declared) : 8;
-    const header = parseHeader(headerEnd > 8 ? read(0, headerEnd) : first, path, size);
-    const file = new SafetensorsFile(header, path, size, read, false, () => closeHandle(handle));
+    const header = parseHeader(headerEnd > 8 ? copy(0, headerEnd) : first, path, size);
+    const file = new SafetensorsFile(header, path, size, read, windows !== undefined, () => closeHandle(handle));
     descriptors.register(file, handle, handle);
     return file;
   } catch (error) {
     closeHandle(handle);
     throw error;
+  }
+}
+
+type MapFdRange = (fd: number, offset: number, length: number) => ArrayBuffer;
+
+function mapWindow(map: MapFdRange, handle: Handle, path: string, begin: number, end: number): Uint8Array {
+  if (handle.fd === null) fail(Code.IO, `safetensors: ${path} was closed`);
+  try {
+    return new Uint8Array(map(handle.fd, begin, end - begin));
+  } catch (error) {
+    return fail(
+      Code.IO,
+      `safetensors: cannot map bytes ${begin}..${end} of ${path}: ${(error as Error).message}`,
+      error,
+    );
   }
 }
 
