@@ -16,7 +16,6 @@ export { MAX_HEADER_BYTES, parseHeader, type SafetensorsHeader, type TensorInfo 
 export {
   deserialize,
   loadFile,
-  loadFileRaw,
   type RawTensor,
   SafetensorsFile,
   safeOpen,

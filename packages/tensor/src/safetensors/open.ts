@@ -293,9 +293,3 @@ export function deserialize(bytes: Uint8Array, source = "<bytes>"): SafetensorsF
 export async function loadFile(path: string, options: ToTensorOptions = {}): Promise<Map<string, Tensor>> {
   return loadTensors(await safeOpen(path), options);
 }
-
-/** Every tensor of a file, as zero-copy raw views keyed by name (in file order). */
-export async function loadFileRaw(path: string): Promise<Map<string, RawTensor>> {
-  const file = await safeOpen(path);
-  return new Map(file.keysInFileOrder().map((name) => [name, file.raw(name)]));
-}
