@@ -41,10 +41,29 @@ export interface PreparedFile {
   size: number;
 }
 
-/** The entries of `tensors` in their given order, {@link Tensor}s as their bytes (zero-copy if contiguous). */
-export function entriesOf(tensors: TensorMap): [string, RawTensorLike][] {
+/**
+ * The entries of `tensors` in their given order, {@link Tensor}s as their bytes (zero-copy if
+ * contiguous). Tensors sharing storage (tied weights) are refused, as the Python `save_file`
+ * refuses them: they would be written twice and load back untied.
+ */
+export function entriesOf(tensors: TensorMap, fn = "saveFile"): [string, RawTensorLike][] {
   const entries: [string, RawTensorLike | Tensor][] =
     tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, RawTensorLike | Tensor>);
+  const byStorage = new Map<unknown, string[]>();
+  for (const [name, t] of entries) {
+    if (!(t instanceof Tensor)) continue;
+    const names = byStorage.get(t.storage);
+    if (names) names.push(name);
+    else byStorage.set(t.storage, [name]);
+  }
+  for (const names of byStorage.values()) {
+    if (names.length > 1) {
+      fail(
+        Code.BAD_INPUT,
+        `${fn}: tensors ${names.map((n) => `'${n}'`).join(", ")} share memory and would be written twice; keep one name (saveModel does this, recording the others in the metadata)`,
+      );
+    }
+  }
   return entries.map(([name, t]) => [name, t instanceof Tensor ? fromTensor(t) : t]);
 }
 
@@ -84,7 +103,7 @@ export function prepare(
   metadata: Readonly<Record<string, string>> | null | undefined,
   fn = "serialize",
 ): PreparedFile {
-  const items = entriesOf(tensors).map(([name, t]) => {
+  const items = entriesOf(tensors, fn).map(([name, t]) => {
     if (name === "__metadata__") fail(Code.BAD_INPUT, `${fn}: '__metadata__' is reserved and cannot name a tensor`);
     return { name, dtype: t?.dtype, shape: [...(t?.shape ?? [])], bytes: bytesOf(name, t, fn) };
   });

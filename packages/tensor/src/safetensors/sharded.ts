@@ -102,7 +102,7 @@ export async function saveSharded(
   const maxShardSize = parseSize(options.maxShardSize ?? "5GB");
   const weightsName = options.weightsName ?? SAFE_WEIGHTS_NAME;
   const metadata = options.metadata === undefined ? { format: "pt" } : options.metadata;
-  const entries = entriesOf(tensors);
+  const entries = entriesOf(tensors, "saveSharded");
   prepare(new Map(entries), metadata, "saveSharded"); // validate everything before writing anything
   await mkdir(folder, { recursive: true }).catch((error: Error) =>
     fail(Code.IO, `saveSharded: cannot create the folder ${folder}: ${error.message}`, error),

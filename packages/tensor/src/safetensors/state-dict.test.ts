@@ -151,6 +151,11 @@ describe("loadModel: checkpoint → existing tensors", () => {
     assert.deepEqual(wte.bytes(), file.raw("transformer.wte.weight").data);
 
     const path = join(dir, "tied.safetensors");
+    // saveFile refuses shared tensors (as Python's save_file); saveModel keeps one name.
+    await assert.rejects(
+      saveFile(params, path),
+      isCode(Code.BAD_INPUT, /'transformer\.wte\.weight', 'lm_head\.weight' share memory/),
+    );
     await saveModel(params, path, { format: "pt" });
     const saved = await safeOpen(path);
     // safetensors.torch.save_model keeps the first name in code-point order.
