@@ -51,6 +51,8 @@ export function cardSummary(data: Record<string, unknown>): {
   add(data.pipeline_tag);
   if (typeof data.license === "string") tags.add(`license:${data.license}`);
   if (Array.isArray(data.language)) for (const l of data.language) if (typeof l === "string") tags.add(l);
+  if (Array.isArray(data.task_categories))
+    for (const t of data.task_categories) if (typeof t === "string") tags.add(`task_categories:${t}`);
   const s = (v: unknown) => (typeof v === "string" ? v : undefined);
   return {
     tags: [...tags],

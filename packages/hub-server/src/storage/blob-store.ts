@@ -16,7 +16,7 @@ export interface BlobStore {
    * Streams `source` into the store. The bytes must hash to `oid` and count `size`, otherwise
    * nothing is stored and HEARTH_HUBSERVER_LFS_HASH_MISMATCH (or TOO_LARGE) is thrown. Atomic.
    */
-  put(oid: string, size: number, source: AsyncIterable<Uint8Array>): Promise<void>;
+  put(oid: string, size: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   /** Reads the object, optionally only bytes [start, end] inclusive. */
   read(oid: string, range?: { start: number; end: number }): Readable;
   /** Stores one part of a multipart upload; returns its ETag (md5 of the part, quoted). */

@@ -36,7 +36,7 @@ export class LocalBlobStore implements BlobStore {
 
   /** Writes `source` to a fresh temp file, returning its sha256, md5 and length. */
   private async spool(
-    source: AsyncIterable<Uint8Array>,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     maxSize: number,
     what: string,
   ): Promise<{ tmp: string; sha256: string; md5: string; size: number }> {
@@ -72,7 +72,7 @@ export class LocalBlobStore implements BlobStore {
     await rename(tmp, dest);
   }
 
-  async put(oid: string, size: number, source: AsyncIterable<Uint8Array>): Promise<void> {
+  async put(oid: string, size: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
     this.pathOf(oid);
     const got = await this.spool(source, size, `LFS upload of ${oid}`);
     if (got.size !== size || got.sha256 !== oid) {
