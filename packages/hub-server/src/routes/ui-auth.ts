@@ -66,7 +66,7 @@ export async function uiAuthRoutes(app: FastifyInstance): Promise<void> {
   app.get("/settings/tokens", (req, reply) => tokensPage(req, reply));
 
   app.post<{ Body: { name?: string; role?: string } }>("/settings/tokens", async (req, reply) => {
-    if (!req.caller || req.caller.via !== "session") return reply.redirect("/login", 303);
+    if (req.caller?.via !== "session") return reply.redirect("/login", 303);
     const body = (req.body ?? {}) as { name?: string; role?: string };
     const name = (body.name ?? "").trim().slice(0, 100) || "token";
     const role: TokenRole = body.role === "write" ? "write" : "read";
@@ -75,7 +75,7 @@ export async function uiAuthRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post<{ Params: { id: string } }>("/settings/tokens/:id/delete", async (req, reply) => {
-    if (!req.caller || req.caller.via !== "session") return reply.redirect("/login", 303);
+    if (req.caller?.via !== "session") return reply.redirect("/login", 303);
     await app.hub.db.deleteToken(req.caller.user.id, req.params.id);
     return reply.redirect("/settings/tokens", 303);
   });

@@ -224,7 +224,7 @@ ${p.rows.map((row) => html`<tr>${p.columns.map((c) => html`<td title="${cellText
     if (!v) return reply;
     const path = req.params["*"] ?? "";
     const e = v.snap.get(path);
-    if (!e || e.type !== "file") return notFound(reply, req, `No file '${path}'.`);
+    if (e?.type !== "file") return notFound(reply, req, `No file '${path}'.`);
     const size = e.lfs ? e.lfs.size : e.gitSize;
     const base = `/${urlPrefix(v.r.type)}${v.r.namespace}/${v.r.name}`;
     const last = await app.hub.repos.git(v.r).lastCommitOf(v.commit, path);
