@@ -11,6 +11,7 @@ export const HubServerErrorCodes = {
   HEARTH_HUBSERVER_UNAUTHORIZED: "missing or invalid credentials",
   HEARTH_HUBSERVER_FORBIDDEN: "the caller may not do this (read token writing, not a member, ...)",
   HEARTH_HUBSERVER_REPO_NOT_FOUND: "no such repo, or private and the caller may not see it",
+  HEARTH_HUBSERVER_GATED: "the repo is gated: files need a signed-in (auto) or approved member (manual) caller",
   HEARTH_HUBSERVER_REVISION_NOT_FOUND: "branch, tag or commit unknown",
   HEARTH_HUBSERVER_ENTRY_NOT_FOUND: "file or folder missing at a valid revision",
   HEARTH_HUBSERVER_NOT_FOUND: "no such page, user, token or object",
@@ -37,6 +38,7 @@ const statusOf: Record<HubServerErrorCode, number> = {
   HEARTH_HUBSERVER_UNAUTHORIZED: 401,
   HEARTH_HUBSERVER_FORBIDDEN: 403,
   HEARTH_HUBSERVER_REPO_NOT_FOUND: 404,
+  HEARTH_HUBSERVER_GATED: 403,
   HEARTH_HUBSERVER_REVISION_NOT_FOUND: 404,
   HEARTH_HUBSERVER_ENTRY_NOT_FOUND: 404,
   HEARTH_HUBSERVER_NOT_FOUND: 404,
@@ -56,6 +58,7 @@ const statusOf: Record<HubServerErrorCode, number> = {
 /** The `X-Error-Code` header value the HF clients map to exception classes. */
 const hfCodeOf: Partial<Record<HubServerErrorCode, string>> = {
   HEARTH_HUBSERVER_REPO_NOT_FOUND: "RepoNotFound",
+  HEARTH_HUBSERVER_GATED: "GatedRepo",
   HEARTH_HUBSERVER_REVISION_NOT_FOUND: "RevisionNotFound",
   HEARTH_HUBSERVER_ENTRY_NOT_FOUND: "EntryNotFound",
 };

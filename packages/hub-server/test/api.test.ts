@@ -400,6 +400,32 @@ describe("hub API contract", () => {
     assert.equal(yaml.status, 400);
   });
 
+  it("an oversize commit body is refused with 413 before it is parsed", async () => {
+    const small = await startHub({ bodyLimit: 4096 });
+    try {
+      const { token: t } = await createUser(small.app, { name: "frank" });
+      await fetch(`${small.url}/api/repos/create`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${t}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "r" }),
+      });
+      const res = await fetch(`${small.url}/api/models/frank/r/commit/main`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${t}`, "Content-Type": "application/x-ndjson" },
+        body: ndjson([{ key: "header", value: { summary: "big" } }, fileLine("big.txt", "x".repeat(10_000))]),
+      });
+      assert.equal(res.status, 413);
+      assert.equal(((await res.json()) as { code: string }).code, "HEARTH_HUBSERVER_TOO_LARGE");
+      assert.equal((await fetch(`${small.url}/api/models/frank/r/auth-check`)).status, 200);
+      assert.equal(
+        (await fetch(`${small.url}/api/models/frank/nope/auth-check`)).headers.get("x-error-code"),
+        "RepoNotFound",
+      );
+    } finally {
+      await small.close();
+    }
+  });
+
   it("move, settings (private) and delete", async () => {
     const post = (path: string, body: unknown, method = "POST") =>
       fetch(`${hub.url}${path}`, {

@@ -117,6 +117,27 @@ export class RepoService {
     return r;
   }
 
+  /**
+   * Files of a gated repo: "auto" lets any signed-in user through, "manual" only members of the
+   * namespace (this hub has no access-request flow). 401/403 with X-Error-Code GatedRepo.
+   */
+  async checkGate(caller: Caller | undefined, r: RepoRow): Promise<void> {
+    if (!r.gated) return;
+    const id = `${r.namespace}/${r.name}`;
+    if (!caller)
+      throw hubError(
+        "HEARTH_HUBSERVER_GATED",
+        `Access to ${r.type} '${id}' is restricted: you must be authenticated to access it`,
+        { status: 401 },
+      );
+    if (r.gated === "manual" && !(await this.namespaceRole(caller.user, r.namespace))) {
+      throw hubError(
+        "HEARTH_HUBSERVER_GATED",
+        `Access to ${r.type} '${id}' is restricted: '${caller.user.name}' has not been granted access`,
+      );
+    }
+  }
+
   /** The repo when the caller may write it; 401/403 when visible but not writable. */
   async getWritable(type: RepoType, namespace: string, name: string, caller: Caller | undefined): Promise<RepoRow> {
     const r = await this.getReadable(type, namespace, name, caller);

@@ -104,6 +104,22 @@ export async function infoRoutes(app: FastifyInstance): Promise<void> {
   app.get("/api/:types/:ns/:name", { schema: infoSchema }, infoHandler);
   app.get("/api/:types/:ns/:name/revision/:rev", { schema: infoSchema }, infoHandler);
 
+  app.get<{ Params: RepoParams }>(
+    "/api/:types/:ns/:name/auth-check",
+    { schema: { params: repoParams } },
+    async (req) => {
+      rejectBadCredentials(req);
+      const r = await app.hub.repos.getReadable(
+        parseTypePlural(req.params.types),
+        req.params.ns,
+        req.params.name,
+        req.caller,
+      );
+      await app.hub.repos.checkGate(req.caller, r);
+      return { success: true };
+    },
+  );
+
   app.get<{ Params: { types: string }; Querystring: Record<string, unknown> }>(
     "/api/:types",
     {

@@ -78,6 +78,13 @@ export async function lfsRoutes(app: FastifyInstance): Promise<void> {
     if (!Array.isArray(body.objects)) return lfsError(reply, 422, "LFS batch: objects must be an array");
     const r = await lfsRepo(req, reply, type, ns, name, body.operation === "upload");
     if (!r) return reply;
+    if (body.operation === "download") {
+      const gate = await app.hub.repos.checkGate(req.caller, r).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      if (gate) return req.caller ? lfsError(reply, 403, gate.message) : askForBasic(reply, gate.message);
+    }
     const transfers = Array.isArray(body.transfers) ? body.transfers : ["basic"];
     const multipartOffered = transfers.includes("multipart");
     const base = app.hub.baseUrl(req);

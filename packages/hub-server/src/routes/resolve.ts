@@ -65,6 +65,7 @@ export async function resolveRoutes(app: FastifyInstance): Promise<void> {
   ) {
     rejectBadCredentials(req);
     const r = await app.hub.repos.getReadable(type, ns, name, req.caller);
+    await app.hub.repos.checkGate(req.caller, r);
     const git = app.hub.repos.git(r);
     const commit = await git.resolve(rev);
     const path = checkRepoPath(raw ? "raw" : "resolve", rawPath);
