@@ -12,6 +12,7 @@ import { hubError } from "./errors.ts";
 import { authPlugin } from "./plugins/auth.ts";
 import { contextPlugin } from "./plugins/context.ts";
 import { errorsPlugin } from "./plugins/errors.ts";
+import { DownloadCounter } from "./repos/download-counter.ts";
 import { type HubLimits, RepoService } from "./repos/service.ts";
 import { gitRoutes } from "./routes/git.ts";
 import { infoRoutes } from "./routes/info.ts";
@@ -111,7 +112,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.addContentTypeParser(["application/x-www-form-urlencoded"], { parseAs: "string" }, (_req, body, done) =>
     done(null, parseForm(body as string)),
   );
-  app.addHook("onClose", async () => db.close());
+  const downloads = new DownloadCounter(db);
+  app.addHook("onClose", async () => {
+    await downloads.flush();
+    await db.close();
+  });
 
   await app.register(errorsPlugin);
   await app.register(contextPlugin, {
@@ -120,6 +125,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       blobs,
       repos: new RepoService(db, blobs, dataDir, limits),
       signer: new UrlSigner(await signingKey(dataDir)),
+      downloads,
       dataDir,
       publicUrl: opts.publicUrl?.replace(/\/+$/, ""),
     },

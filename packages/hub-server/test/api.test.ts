@@ -89,6 +89,8 @@ describe("hub API contract", () => {
     assert.equal(rev.headers.get("x-error-code"), "RevisionNotFound");
     const raw = await fetch(`${hub.url}/erin/box/raw/main/README.md`);
     assert.equal(await raw.text(), "# box\n");
+    await hub.app.hub.downloads.flush();
+    assert.ok(((await (await fetch(`${hub.url}/api/models/erin/box`)).json()) as { downloads: number }).downloads >= 1);
     const anon = await fetch(`${hub.url}/erin/none/resolve/main/README.md`, { method: "HEAD" });
     assert.equal(anon.status, 401);
     assert.equal(anon.headers.get("x-error-code"), "RepoNotFound");

@@ -80,13 +80,21 @@ describe("@huggingface/hub client", () => {
     const repo = { type: "dataset" as const, name: "alice/multi" };
     await createRepo({ repo, accessToken: alice, hubUrl: hub.url });
     const big = randomBytes(3 * 1024 * 1024 + 12345);
+    const urls: string[] = [];
+    const recording: typeof fetch = (input, init) => {
+      urls.push(String(input instanceof Request ? input.url : input));
+      return fetch(input, init);
+    };
     await uploadFiles({
       repo,
       accessToken: alice,
       hubUrl: hub.url,
       useXet: false,
+      fetch: recording,
       files: [{ path: "data/shard.parquet", content: new Blob([big]) }],
     });
+    assert.equal(urls.filter((u) => /\/part\/\d+$/.test(u)).length, 4, "4 parts of 1 MiB");
+    assert.equal(urls.filter((u) => u.endsWith("/complete")).length, 1);
     const blob = await downloadFile({ repo, path: "data/shard.parquet", accessToken: alice, hubUrl: hub.url });
     assert.deepEqual(Buffer.from(await (blob as Blob).arrayBuffer()), big);
   });

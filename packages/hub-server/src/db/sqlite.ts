@@ -95,6 +95,8 @@ export class SqliteDatabase implements HubDatabase {
   constructor(file: string) {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
+    // WAL + NORMAL never corrupts the file; a power cut may drop the last transactions.
+    this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(schema);
@@ -280,8 +282,8 @@ export class SqliteDatabase implements HubDatabase {
     if (patch.extra !== undefined)
       this.db.prepare("UPDATE repos SET extra = ? WHERE id = ?").run(JSON.stringify(patch.extra), id);
   }
-  async incrementDownloads(id: string): Promise<void> {
-    this.db.prepare("UPDATE repos SET downloads = downloads + 1 WHERE id = ?").run(id);
+  async incrementDownloads(id: string, by = 1): Promise<void> {
+    this.db.prepare("UPDATE repos SET downloads = downloads + ? WHERE id = ?").run(by, id);
   }
   async listRepos(q: RepoQuery): Promise<RepoRow[]> {
     const where = ["type = @type"];

@@ -102,7 +102,7 @@ export interface HubDatabase {
   deleteRepo(id: string): Promise<void>;
   moveRepo(id: string, namespace: string, name: string): Promise<void>;
   updateRepo(id: string, patch: Partial<Pick<RepoRow, "private" | "gated" | "lastModified" | "extra">>): Promise<void>;
-  incrementDownloads(id: string): Promise<void>;
+  incrementDownloads(id: string, by?: number): Promise<void>;
   listRepos(q: RepoQuery): Promise<RepoRow[]>;
 
   close(): Promise<void>;

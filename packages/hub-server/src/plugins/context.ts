@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { UrlSigner } from "../auth/credentials.ts";
 import type { HubDatabase } from "../db/types.ts";
+import type { DownloadCounter } from "../repos/download-counter.ts";
 import type { Caller, RepoService } from "../repos/service.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 
@@ -11,6 +12,7 @@ export interface HubContext {
   blobs: BlobStore;
   repos: RepoService;
   signer: UrlSigner;
+  downloads: DownloadCounter;
   dataDir: string;
   /** Fixed public base URL (no trailing slash), or undefined to derive it from each request. */
   publicUrl: string | undefined;

@@ -105,7 +105,7 @@ export async function resolveRoutes(app: FastifyInstance): Promise<void> {
     const length = range ? range.end - range.start + 1 : size;
     reply.header("Content-Length", String(length));
     if (req.method === "HEAD") return reply.send();
-    if (!range || (range.start === 0 && range.end > 0)) void app.hub.db.incrementDownloads(r.id);
+    if (!range || (range.start === 0 && range.end > 0)) app.hub.downloads.add(r.id);
     if (lfs) {
       if (!(await app.hub.blobs.stat(lfs.oid))) {
         throw hubError(
