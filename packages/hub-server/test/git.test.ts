@@ -44,7 +44,7 @@ describe("git + git-lfs over smart HTTP", {
   let token: string;
   let otherToken: string;
   before(async () => {
-    hub = await startHub();
+    hub = await startHub({ limits: { maxRegularFileSize: 1024 * 1024 } });
     token = (await createUser(hub.app, { name: "carol" })).token;
     otherToken = (await createUser(hub.app, { name: "dave" })).token;
     work = await mkdtemp(join(tmpdir(), "hearth-git-"));
@@ -114,6 +114,22 @@ describe("git + git-lfs over smart HTTP", {
     assert.deepEqual(await readFile(join(b, "model.safetensors")), big);
     assert.equal(await readFile(join(b, "notes.txt"), "utf8"), "edited by API\n");
     assert.equal((await git(b, "log", "-1", "--format=%s")).trim(), "api edit");
+  });
+
+  it("refuses a push with a large file that is not tracked by LFS, leaving the branch as it was", async () => {
+    const authUrl = hub.url.replace("http://", `http://carol:${token}@`);
+    await git(work, "clone", "-q", `${authUrl}/carol/weights`, "big");
+    const dir = join(work, "big");
+    const before = (await git(dir, "rev-parse", "HEAD")).trim();
+    await writeFile(join(dir, "huge.txt"), "x".repeat(2 * 1024 * 1024));
+    await git(dir, "add", "huge.txt");
+    await git(dir, "commit", "-q", "-m", "too big");
+    await assert.rejects(
+      git(dir, "push", "-q", "origin", "main"),
+      /huge\.txt is 2097152 bytes; files over 1048576 bytes must go through Git LFS/,
+    );
+    const head = (await (await fetch(`${hub.url}/api/models/carol/weights/revision/main`)).json()) as { sha: string };
+    assert.equal(head.sha, before);
   });
 
   it("refuses anonymous pushes and hides private repos", async () => {

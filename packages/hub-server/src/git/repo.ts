@@ -3,7 +3,7 @@
  * per-commit caches (a commit's tree never changes); writes build objects in Node and move
  * the branch with `git update-ref <new> <old>`, a compare-and-swap.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { hubError } from "../errors.ts";
 import { type LfsPointer, parsePointer } from "../lfs/pointer.ts";
@@ -40,6 +40,20 @@ const SNAPSHOT_CACHE_MAX = 256;
 
 const hex40 = /^[0-9a-f]{40}$/;
 
+/** Shell hook: lists the pushed objects and rejects the push if a blob is over the limit. */
+const preReceiveHook = (limit: number) => `#!/bin/sh
+# written by @hearth/hub-server: files over ${limit} bytes must be pushed through Git LFS
+zero=0000000000000000000000000000000000000000
+status=0
+while read old new ref; do
+  [ "$new" = "$zero" ] && continue
+  if [ "$old" = "$zero" ]; then set -- "$new" --not --all; else set -- "$old..$new"; fi
+  git rev-list --objects "$@" | git cat-file --batch-check='%(objecttype) %(objectsize) %(rest)' |
+    awk -v l=${limit} '$1 == "blob" && $2 > l { print "hearth: " $3 " is " $2 " bytes; files over " l " bytes must go through Git LFS (git lfs track)"; bad = 1 } END { exit bad }' >&2 || status=1
+done
+exit $status
+`;
+
 /** Rejects revision strings git could read as options or ref expressions. */
 function checkRevString(rev: string): void {
   if (!rev || rev.startsWith("-") || /[\s~^:?*[\\\0]|\.\.|@\{/.test(rev) || rev.length > 255) {
@@ -53,11 +67,15 @@ function checkRevString(rev: string): void {
 export class GitRepo {
   constructor(readonly dir: string) {}
 
-  /** `git init --bare` with `main` as the default branch. */
-  static async init(dir: string): Promise<GitRepo> {
+  /**
+   * `git init --bare` with `main` as the default branch and a pre-receive hook that refuses
+   * pushes carrying a non-LFS blob larger than `maxBlobSize` (as HF refuses large non-LFS files).
+   */
+  static async init(dir: string, maxBlobSize: number): Promise<GitRepo> {
     await runGit(["init", "--bare", "--quiet", "--initial-branch=main", dir]);
     await runGit(["config", "core.logAllRefUpdates", "false"], { cwd: dir });
     await runGit(["config", "receive.denyNonFastForwards", "false"], { cwd: dir });
+    await writeFile(join(dir, "hooks", "pre-receive"), preReceiveHook(maxBlobSize), { mode: 0o755 });
     return new GitRepo(dir);
   }
 

@@ -182,7 +182,7 @@ export class RepoService {
     }
     const row = await this.db.createRepo(o);
     try {
-      const git = await GitRepo.init(this.repoDir(row));
+      const git = await GitRepo.init(this.repoDir(row), this.limits.maxRegularFileSize);
       const files = new Map<string, { mode: string; oid: string }>();
       files.set(".gitattributes", {
         mode: "100644",
