@@ -53,6 +53,20 @@ describe("hub API contract", () => {
   });
   after(() => hub.close());
 
+  it("CORS: preflight and exposed headers for browser clients", async () => {
+    const pre = await fetch(`${hub.url}/api/models/erin/box/paths-info/main`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://example.test", "Access-Control-Request-Method": "POST" },
+    });
+    assert.equal(pre.status, 204);
+    assert.match(pre.headers.get("access-control-allow-headers") ?? "", /Authorization/);
+    const get = await fetch(`${hub.url}/erin/box/resolve/main/README.md`, {
+      headers: { Origin: "http://example.test" },
+    });
+    assert.equal(get.headers.get("access-control-allow-origin"), "*");
+    assert.match(get.headers.get("access-control-expose-headers") ?? "", /X-Repo-Commit/);
+  });
+
   it("create-repo 409 still carries url", async () => {
     const res = await fetch(`${hub.url}/api/repos/create`, {
       method: "POST",

@@ -17,8 +17,21 @@ export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.addHook("onRequest", async (req, reply) => {
       reply.header("X-Request-Id", req.id);
+      reply.header("Access-Control-Allow-Origin", "*");
       reply.header("Access-Control-Expose-Headers", exposed);
     });
+    // CORS preflight for browser clients (Bearer tokens, never cookies: the origin is "*")
+    app.options("*", async (_req, reply) =>
+      reply
+        .code(204)
+        .header("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS")
+        .header(
+          "Access-Control-Allow-Headers",
+          "Authorization, Content-Type, Range, Accept, X-Request-Id, Git-Protocol",
+        )
+        .header("Access-Control-Max-Age", "86400")
+        .send(),
+    );
     app.setErrorHandler((err: FastifyError | HubServerError, req, reply) => {
       let status: number;
       let code: string;
