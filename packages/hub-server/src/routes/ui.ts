@@ -63,7 +63,7 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
       const items = rows.map((r) => {
         const card = (r.extra.card ?? { tags: [] }) as { tags?: string[]; pipeline_tag?: string };
         return html`<a class="item" href="/${urlPrefix(r.type)}${r.namespace}/${r.name}"><div class="id">${r.namespace}/${r.name} ${r.private ? raw('<span class="badge private">private</span>') : ""}</div>
-<div class="muted">${card.pipeline_tag ?? ""} · updated ${r.lastModified.slice(0, 10)} · ${r.downloads} downloads</div></a>`;
+<div class="muted">${[card.pipeline_tag, `updated ${r.lastModified.slice(0, 10)}`, `${r.downloads} downloads`].filter(Boolean).join(" · ")}</div></a>`;
       });
       sections.push(html`<h2>${type === "model" ? "Models" : type === "dataset" ? "Datasets" : "Spaces"} <span class="muted">${rows.length}</span></h2>
 <div class="list">${items.length ? items : html`<p class="muted">Nothing here${search ? " for this search" : " yet"}.</p>`}</div>`);
