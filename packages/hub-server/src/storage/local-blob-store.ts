@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { hubError } from "../errors.ts";
+import { type BlobStat, type BlobStore, isSha256 } from "./blob-store.ts";
+
+/** {@link BlobStore} on the local filesystem: `<root>/objects/ab/cd/<oid>`, temp files in `<root>/tmp`. */
+export class LocalBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  private pathOf(oid: string): string {
+    if (!isSha256(oid))
+      throw hubError(
+        "HEARTH_HUBSERVER_BAD_REQUEST",
+        `blob store: oid must be 64 lower-case hex, got '${String(oid).slice(0, 80)}'`,
+      );
+    return join(this.root, "objects", oid.slice(0, 2), oid.slice(2, 4), oid);
+  }
+
+  private partDir(uploadId: string): string {
+    if (!/^[0-9a-f]{16,64}$/.test(uploadId))
+      throw hubError("HEARTH_HUBSERVER_BAD_REQUEST", `blob store: bad upload id '${uploadId}'`);
+    return join(this.root, "multipart", uploadId);
+  }
+
+  async stat(oid: string): Promise<BlobStat | undefined> {
+    try {
+      return { size: (await stat(this.pathOf(oid))).size };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes `source` to a fresh temp file, returning its sha256, md5 and length. */
+  private async spool(
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    maxSize: number,
+    what: string,
+  ): Promise<{ tmp: string; sha256: string; md5: string; size: number }> {
+    await mkdir(join(this.root, "tmp"), { recursive: true });
+    const tmp = join(this.root, "tmp", randomBytes(12).toString("hex"));
+    const out = createWriteStream(tmp);
+    const sha = createHash("sha256");
+    const md5 = createHash("md5");
+    let size = 0;
+    try {
+      for await (const chunk of source) {
+        size += chunk.length;
+        if (size > maxSize) {
+          throw hubError("HEARTH_HUBSERVER_TOO_LARGE", `${what}: received more than the ${maxSize} bytes announced`);
+        }
+        sha.update(chunk);
+        md5.update(chunk);
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
+      }
+      out.end();
+      await finished(out);
+    } catch (e) {
+      out.destroy();
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    return { tmp, sha256: sha.digest("hex"), md5: md5.digest("hex"), size };
+  }
+
+  private async commitTemp(tmp: string, oid: string): Promise<void> {
+    const dest = this.pathOf(oid);
+    await mkdir(join(dest, ".."), { recursive: true });
+    await rename(tmp, dest);
+  }
+
+  async put(oid: string, size: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    this.pathOf(oid);
+    const got = await this.spool(source, size, `LFS upload of ${oid}`);
+    if (got.size !== size || got.sha256 !== oid) {
+      await rm(got.tmp, { force: true });
+      throw hubError(
+        "HEARTH_HUBSERVER_LFS_HASH_MISMATCH",
+        `LFS upload: expected sha256 ${oid} and ${size} bytes, got sha256 ${got.sha256} and ${got.size} bytes; nothing was stored`,
+      );
+    }
+    await this.commitTemp(got.tmp, oid);
+  }
+
+  read(oid: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(oid), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async putPart(
+    uploadId: string,
+    partNumber: number,
+    maxSize: number,
+    source: AsyncIterable<Uint8Array>,
+  ): Promise<string> {
+    const dir = this.partDir(uploadId);
+    const got = await this.spool(source, maxSize, `multipart upload ${uploadId} part ${partNumber}`);
+    await mkdir(dir, { recursive: true });
+    await rename(got.tmp, join(dir, String(partNumber)));
+    return `"${got.md5}"`;
+  }
+
+  async completeMultipart(uploadId: string, oid: string, size: number, partCount: number): Promise<void> {
+    const dir = this.partDir(uploadId);
+    const parts = async function* () {
+      for (let i = 1; i <= partCount; i++) {
+        try {
+          await stat(join(dir, String(i)));
+        } catch {
+          throw hubError(
+            "HEARTH_HUBSERVER_BAD_REQUEST",
+            `multipart completion for ${oid}: part ${i} of ${partCount} was never uploaded`,
+          );
+        }
+        yield* createReadStream(join(dir, String(i)));
+      }
+    };
+    try {
+      await this.put(oid, size, parts());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
