@@ -1,1 +1,2 @@
-export {};
+export { type ErrorCode, ErrorCodes, HearthTransformersError } from "./errors.ts";
+export * from "./tokenizers/index.ts";
