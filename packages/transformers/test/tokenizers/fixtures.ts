@@ -7,9 +7,10 @@ export const FIXTURES = resolve(import.meta.dirname, "../../../../fixtures");
 export const TOKENIZERS = join(FIXTURES, "data/tokenizers");
 
 /** The 47 llama.cpp test strings. */
-export const GOLDEN_INPUTS: string[] = readFileSync(join(FIXTURES, "data/golden/llamacpp/ggml-vocab-gpt-2.gguf.inp"), "utf8").split(
-  "\n__ggml_vocab_test__\n",
-);
+export const GOLDEN_INPUTS: string[] = readFileSync(
+  join(FIXTURES, "data/golden/llamacpp/ggml-vocab-gpt-2.gguf.inp"),
+  "utf8",
+).split("\n__ggml_vocab_test__\n");
 
 /** llama.cpp's ids for one vocabulary (`gpt-2`, `bert-bge`, `llama-spm`, `llama-bpe`), one list per input. */
 export function goldenIds(vocab: string): number[][] {
@@ -27,10 +28,16 @@ export const loaders = {
       fileNames: { "vocab.txt": "vocab.derived-from-gguf.txt.gz" },
     }),
   llama2: (opts: FromPretrainedOptions = {}) =>
-    AutoTokenizer.fromPretrained(join(TOKENIZERS, "llama2-spm"), { ...opts, fileNames: { "tokenizer.model": "tokenizer.model.gz" } }),
+    AutoTokenizer.fromPretrained(join(TOKENIZERS, "llama2-spm"), {
+      ...opts,
+      fileNames: { "tokenizer.model": "tokenizer.model.gz" },
+    }),
   llama3: () =>
-    AutoTokenizer.fromPretrained(join(TOKENIZERS, "llama3-bpe"), { fileNames: { "tokenizer.json": "tokenizer.json.gz" } }),
-  tiktokenGpt2: () => AutoTokenizer.fromPretrained(join(TOKENIZERS, "whisper"), { fileNames: { tiktoken: "gpt2.tiktoken.gz" } }),
+    AutoTokenizer.fromPretrained(join(TOKENIZERS, "llama3-bpe"), {
+      fileNames: { "tokenizer.json": "tokenizer.json.gz" },
+    }),
+  tiktokenGpt2: () =>
+    AutoTokenizer.fromPretrained(join(TOKENIZERS, "whisper"), { fileNames: { tiktoken: "gpt2.tiktoken.gz" } }),
 };
 
 export interface PreprocessingCase {

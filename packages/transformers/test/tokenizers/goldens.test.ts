@@ -20,7 +20,11 @@ describe("llama.cpp goldens (47 strings each)", () => {
       const want = goldenIds(vocab);
       assert.equal(GOLDEN_INPUTS.length, 47);
       for (let i = 0; i < GOLDEN_INPUTS.length; i++) {
-        assert.deepEqual(tok.encode(GOLDEN_INPUTS[i], { addSpecialTokens: false }), want[i], `input ${i}: ${JSON.stringify(GOLDEN_INPUTS[i])}`);
+        assert.deepEqual(
+          tok.encode(GOLDEN_INPUTS[i], { addSpecialTokens: false }),
+          want[i],
+          `input ${i}: ${JSON.stringify(GOLDEN_INPUTS[i])}`,
+        );
       }
     });
   }
