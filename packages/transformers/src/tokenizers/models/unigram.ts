@@ -2,6 +2,7 @@
  * Unigram language-model tokenisation (Kudo 2018): the segmentation with the highest total piece
  * log-probability, found with Viterbi over all vocabulary pieces matching at each position.
  */
+import { ErrorCodes, fail } from "../../errors.ts";
 import { byteFallbackIds, type TokenModel, type WordTokens } from "./model.ts";
 
 export interface UnigramOptions {
