@@ -223,8 +223,7 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
     source = { kind: "bert", json };
     defaults = { unk_token: "[UNK]", sep_token: "[SEP]", pad_token: "[PAD]", cls_token: "[CLS]", mask_token: "[MASK]" };
   } else {
-    const tk =
-      f.names["tiktoken"] ?? readdirSync(dir).find((n) => n.endsWith(".tiktoken") || n.endsWith(".tiktoken.gz"));
+    const tk = f.names.tiktoken ?? readdirSync(dir).find((n) => n.endsWith(".tiktoken") || n.endsWith(".tiktoken.gz"));
     if (!tk) {
       throw fail(
         ErrorCodes.TOKENIZER_FILE_MISSING,

@@ -114,7 +114,10 @@ export class UnigramModel implements TokenModel {
           continue;
         }
         if (unkId < 0)
-          throw new Error(`Unigram: cannot tokenize ${JSON.stringify(text.slice(s, e))} and there is no unk_id`);
+          throw fail(
+            ErrorCodes.TOKENIZER_UNKNOWN_TOKEN,
+            `Unigram: no piece covers ${JSON.stringify(text.slice(s, e))} and the model has no unk_id`,
+          );
         if (
           this.opts.fuseUnk !== false &&
           ids.length > 0 &&
