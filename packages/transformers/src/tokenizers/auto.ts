@@ -198,11 +198,46 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
   } else if (f.has("vocab.json") && f.has("merges.txt")) {
     const vocab = f.json("vocab.json") as Record<string, number>;
     const merges = f.step("merges.txt", () => parseMerges(f.text("merges.txt")));
+    // RoBERTa-style classes wrap sequences in <s> ... </s>; GPT-2 adds nothing.
+    const roberta = /Roberta|Bart|Longformer/.test(String(config.tokenizer_class ?? ""));
+    const tok = (k: SpecialTokenKey, d: string) => tokenContent(stm[k]) ?? tokenContent(config[k]) ?? d;
     const eot = "<|endoftext|>";
-    const json = f.step("vocab.json", () => gpt2Json(vocab, merges, [eot]));
+    const specials = roberta
+      ? (["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] as const).map(
+          (k) =>
+            tok(
+              k,
+              {
+                bos_token: "<s>",
+                eos_token: "</s>",
+                unk_token: "<unk>",
+                sep_token: "</s>",
+                pad_token: "<pad>",
+                cls_token: "<s>",
+                mask_token: "<mask>",
+              }[k],
+            ),
+        )
+      : [eot];
+    const json = f.step("vocab.json", () =>
+      gpt2Json(vocab, merges, specials, {
+        addPrefixSpace: config.add_prefix_space === true,
+        roberta: roberta ? { cls: tok("cls_token", "<s>"), sep: tok("sep_token", "</s>") } : undefined,
+      }),
+    );
     parts = f.step("merges.txt", () => partsFromJson(json));
     source = { kind: "gpt2", json };
-    if (eot in vocab) defaults = { bos_token: eot, eos_token: eot, unk_token: eot };
+    if (roberta) {
+      defaults = {
+        bos_token: "<s>",
+        eos_token: "</s>",
+        unk_token: "<unk>",
+        sep_token: "</s>",
+        pad_token: "<pad>",
+        cls_token: "<s>",
+        mask_token: "<mask>",
+      };
+    } else if (eot in vocab) defaults = { bos_token: eot, eos_token: eot, unk_token: eot };
     inputNames = CAUSAL_INPUT_NAMES;
   } else if (f.has("vocab.txt")) {
     const vocab = f.step("vocab.txt", () => parseVocabTxt(f.text("vocab.txt")));

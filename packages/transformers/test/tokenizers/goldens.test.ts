@@ -56,3 +56,24 @@ describe("Python slow tokenizers (transformers 4.40)", () => {
     });
   }
 });
+
+describe("Whisper's multilingual tiktoken vocabulary", () => {
+  it("decodes the ids openai/whisper's tests assert, a partial UTF-8 byte as U+FFFD", async () => {
+    const { AutoTokenizer } = await import("../../src/index.ts");
+    const { join } = await import("node:path");
+    const { TOKENIZERS } = await import("./fixtures.ts");
+    const tok = await AutoTokenizer.fromPretrained(join(TOKENIZERS, "whisper"), {
+      fileNames: { tiktoken: "multilingual.tiktoken.gz" },
+      tiktokenSpecialTokens: { "<|endoftext|>": 50257, "<|startoftranscript|>": 50258 },
+    });
+    const ids = [8404, 871, 287, 6, 246, 526, 3210, 20378];
+    assert.deepEqual(
+      ids.map((id) => tok.decode([id])),
+      [" elle", " est", " l", "'", "\ufffd", "é", "rit", "oire"],
+    );
+    assert.equal(tok.decode(ids), " elle est l'\ufffdéritoire");
+    const text = "Testing encode and decode functionality.";
+    assert.equal(tok.decode(tok.encode(text)), text);
+    assert.deepEqual(tok.encode("<|startoftranscript|>hi", { addSpecialTokens: false }).slice(0, 1), [50258]);
+  });
+});

@@ -35,16 +35,42 @@ export function parseMerges(text: string): string[] {
 }
 
 /** GPT-2 (and RoBERTa-style) byte-level BPE from vocab.json + merges.txt. */
-export function gpt2Json(vocab: Record<string, number>, merges: string[], specials: string[]): Json {
-  const added = specials.filter((s) => s in vocab).map((s) => ({ ...special(vocab[s], s, true) }));
+export function gpt2Json(
+  vocab: Record<string, number>,
+  merges: string[],
+  specials: string[],
+  opts: { addPrefixSpace?: boolean; roberta?: { cls: string; sep: string } } = {},
+): Json {
+  const r = opts.roberta;
+  // RobertaTokenizer's <mask> swallows the space before it (AddedToken(lstrip=True)).
+  const added = specials
+    .filter((s, i) => s in vocab && specials.indexOf(s) === i)
+    .map((s) => ({ ...special(vocab[s], s, !r), lstrip: r !== undefined && s === "<mask>" }));
+  if (r) {
+    for (const t of [r.cls, r.sep])
+      if (!(t in vocab)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
+  }
   return {
     version: "1.0",
     truncation: null,
     padding: null,
     added_tokens: added,
     normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
+    pre_tokenizer: {
+      type: "ByteLevel",
+      add_prefix_space: opts.addPrefixSpace === true,
+      trim_offsets: true,
+      use_regex: true,
+    },
+    post_processor: r
+      ? {
+          type: "RobertaProcessing",
+          sep: [r.sep, vocab[r.sep]],
+          cls: [r.cls, vocab[r.cls]],
+          trim_offsets: true,
+          add_prefix_space: opts.addPrefixSpace === true,
+        }
+      : { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: "BPE",
