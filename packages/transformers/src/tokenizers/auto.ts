@@ -30,6 +30,11 @@ import type { TokenizerConfigJson } from "./types.ts";
 
 /** Options of {@link AutoTokenizer.fromPretrained}. */
 export interface FromPretrainedOptions {
+  /**
+   * Python's `use_fast`: with false, a folder holding both tokenizer.json and tokenizer.model is
+   * read through SentencePiece (the slow tokenizer's encoding and decoding). Default true.
+   */
+  useFast?: boolean;
   /** LlamaTokenizer's `legacy` flag for SentencePiece models (default: the config's, else true). */
   legacy?: boolean;
   /** Entries that override tokenizer_config.json (snake_case, as on disk). */
@@ -176,7 +181,7 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
   let proto: SpModelProto | null = null;
   let legacy = true;
 
-  if (f.has("tokenizer.json")) {
+  if (f.has("tokenizer.json") && (opts.useFast !== false || !f.has("tokenizer.model"))) {
     const json = f.json("tokenizer.json");
     parts = f.step("tokenizer.json", () => partsFromJson(json));
     source = { kind: "tokenizer.json", json };
@@ -186,10 +191,10 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
     proto = p;
     legacy = opts.legacy ?? (typeof config.legacy === "boolean" ? config.legacy : true);
     const isT5 = /T5/.test(String(config.tokenizer_class ?? ""));
-    parts = f.step("tokenizer.model", () =>
-      sentencePieceParts(p, { legacy, addBos: config.add_bos_token ?? !isT5, addEos: config.add_eos_token ?? isT5 }),
-    );
-    source = { kind: "sentencepiece", bytes, legacy };
+    const addBos = config.add_bos_token ?? !isT5;
+    const addEos = config.add_eos_token ?? isT5;
+    parts = f.step("tokenizer.model", () => sentencePieceParts(p, { legacy, addBos, addEos }));
+    source = { kind: "sentencepiece", bytes, legacy, proto: p, addBos, addEos };
     const piece = (id: number) => (id >= 0 && id < p.pieces.length ? p.pieces[id].piece : undefined);
     defaults = { unk_token: piece(p.unkId), bos_token: isT5 ? undefined : piece(p.bosId), eos_token: piece(p.eosId) };
     if (p.padId >= 0 && p.padId !== p.unkId) defaults.pad_token = piece(p.padId);
@@ -237,7 +242,7 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
         cls_token: "<s>",
         mask_token: "<mask>",
       };
-    } else if (eot in vocab) defaults = { bos_token: eot, eos_token: eot, unk_token: eot };
+    } else if (Object.hasOwn(vocab, eot)) defaults = { bos_token: eot, eos_token: eot, unk_token: eot };
     inputNames = CAUSAL_INPUT_NAMES;
   } else if (f.has("vocab.txt")) {
     const vocab = f.step("vocab.txt", () => parseVocabTxt(f.text("vocab.txt")));

@@ -44,11 +44,11 @@ export function gpt2Json(
   const r = opts.roberta;
   // RobertaTokenizer's <mask> swallows the space before it (AddedToken(lstrip=True)).
   const added = specials
-    .filter((s, i) => s in vocab && specials.indexOf(s) === i)
+    .filter((s, i) => Object.hasOwn(vocab, s) && specials.indexOf(s) === i)
     .map((s) => ({ ...special(vocab[s], s, !r), lstrip: r !== undefined && s === "<mask>" }));
   if (r) {
     for (const t of [r.cls, r.sep])
-      if (!(t in vocab)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
+      if (!Object.hasOwn(vocab, t)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
   }
   return {
     version: "1.0",
@@ -89,12 +89,12 @@ export function gpt2Json(
 
 /** Parse vocab.txt: one token per line, the line number is the id. */
 export function parseVocabTxt(text: string): Record<string, number> {
-  const vocab: Record<string, number> = {};
+  const vocab: Record<string, number> = Object.create(null);
   const lines = text.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   lines.forEach((l, i) => {
     const tok = l.replace(/\r$/, "");
-    if (!(tok in vocab)) vocab[tok] = i;
+    if (!Object.hasOwn(vocab, tok)) vocab[tok] = i;
   });
   return vocab;
 }
@@ -113,9 +113,11 @@ export interface BertOptions {
 /** BERT WordPiece from vocab.txt (transformers' BertConverter). */
 export function bertJson(vocab: Record<string, number>, o: BertOptions): Json {
   for (const t of [o.unk, o.sep, o.cls]) {
-    if (!(t in vocab)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
+    if (!Object.hasOwn(vocab, t)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
   }
-  const added = [o.pad, o.unk, o.cls, o.sep, o.mask].filter((t) => t in vocab).map((t) => special(vocab[t], t));
+  const added = [o.pad, o.unk, o.cls, o.sep, o.mask]
+    .filter((t) => Object.hasOwn(vocab, t))
+    .map((t) => special(vocab[t], t));
   return {
     version: "1.0",
     truncation: null,
