@@ -82,6 +82,13 @@ describe("normalizers keep offsets", () => {
     assert.deepEqual([ns.originalStart(5), ns.originalEnd(6)], [5, 6]);
   });
 
+  it("ByteLevel normalizer spells UTF-8 bytes, aligned to their character", () => {
+    const ns = new NormalizedString("a é");
+    buildNormalizer({ type: "ByteLevel" })?.normalize(ns);
+    assert.equal(ns.text, "aĠÃ©");
+    assert.deepEqual([ns.originalStart(2), ns.originalEnd(4)], [2, 3]);
+  });
+
   it("Sequence of Replace + Prepend + Strip, as Llama 2's tokenizer.json uses", () => {
     const ns = new NormalizedString(" a b ");
     buildNormalizer({
