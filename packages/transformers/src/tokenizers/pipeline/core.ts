@@ -202,6 +202,15 @@ export class Pipeline {
           continue;
         }
         if (s.end <= s.start) continue;
+        if (!wantOffsets && pre?.words) {
+          const t = s.start === 0 && s.end === ns.text.length ? ns.text : ns.text.slice(s.start, s.end);
+          pre.words(t, (word) => {
+            if (word.length === 0) return;
+            const w = model.tokenize(word);
+            for (let k = 0; k < w.ids.length; k++) ids.push(w.ids[k]);
+          });
+          continue;
+        }
         const whole: Piece = {
           text: s.start === 0 && s.end === ns.text.length ? ns.text : ns.text.slice(s.start, s.end),
           start: s.start,
