@@ -172,6 +172,14 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
     ...(opts.config ?? {}),
   };
   const stm = f.jsonIfPresent("special_tokens_map.json") ?? {};
+  // Newer transformers versions keep the chat template beside the config.
+  if (config.chat_template === undefined) {
+    if (f.has("chat_template.jinja")) config.chat_template = f.text("chat_template.jinja");
+    else if (f.has("chat_template.json")) {
+      const t = f.json("chat_template.json").chat_template;
+      if (typeof t === "string" || Array.isArray(t)) config.chat_template = t as TokenizerConfigJson["chat_template"];
+    }
+  }
 
   let parts: PipelineParts;
   let source: TokenizerSource;

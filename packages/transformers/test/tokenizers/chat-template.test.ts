@@ -111,3 +111,24 @@ describe("template selection, tools and documents", () => {
     );
   });
 });
+
+describe("template files beside the config", () => {
+  it("reads chat_template.jinja when tokenizer_config.json has none", async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { AutoTokenizer } = await import("../../src/index.ts");
+    const { TOKENIZERS } = await import("./fixtures.ts");
+    const dir = mkdtempSync(join(tmpdir(), "hearth-chat-"));
+    writeFileSync(
+      join(dir, "vocab.txt.gz"),
+      readFileSync(join(TOKENIZERS, "bert-base-uncased/vocab.derived-from-gguf.txt.gz")),
+    );
+    writeFileSync(
+      join(dir, "chat_template.jinja"),
+      "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}",
+    );
+    const bert = await AutoTokenizer.fromPretrained(dir, { fileNames: { "vocab.txt": "vocab.txt.gz" } });
+    assert.equal(bert.applyChatTemplate([{ role: "user", content: "hi" }], { tokenize: false }), "[user] hi\n");
+  });
+});
