@@ -202,6 +202,19 @@ describe("decoding and added tokens", () => {
     assert.equal(tok.decode([1037, n, 1038]), "a <tool> b");
   });
 
+  it("split_special_tokens makes special tokens in the text plain text", async () => {
+    const { AutoTokenizer } = await import("../../src/index.ts");
+    const { join } = await import("node:path");
+    const { TOKENIZERS } = await import("./fixtures.ts");
+    const tok = await AutoTokenizer.fromPretrained(join(TOKENIZERS, "llama3-bpe"), {
+      fileNames: { "tokenizer.json": "tokenizer.json.gz" },
+      config: { split_special_tokens: true },
+    });
+    const ids = tok.encode("<|begin_of_text|>Hi");
+    assert.ok(!ids.includes(128000));
+    assert.equal(tok.decode(ids), "<|begin_of_text|>Hi");
+  });
+
   it("tokenize and id conversion", () => {
     assert.deepEqual(bert.tokenize("Hello, Führer!"), ["hello", ",", "fu", "##hrer", "!"]);
     assert.deepEqual(gpt2.convertTokensToIds(["Hello", "Ġworld"]), [15496, 995]);

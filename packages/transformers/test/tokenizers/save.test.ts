@@ -118,6 +118,10 @@ describe("saveTokenizer", () => {
       );
     });
     assert.deepEqual(fast.encode("Hello"), [1, 15043]);
+    // LlamaTokenizerFast rebuilds its template from add_bos_token / add_eos_token, as in Python.
+    const eos = await AutoTokenizer.fromPretrained(dir, { config: { add_eos_token: true } });
+    assert.deepEqual(eos.encode("Hello"), [1, 15043, 2]);
+    assert.deepEqual(eos.encode("Hello", { textPair: "world" }), [1, 15043, 2, 1, 3186, 2]);
     assert.equal(fast.decode([1, 15043, 3186], { skipSpecialTokens: true }), "Hello world");
   });
 

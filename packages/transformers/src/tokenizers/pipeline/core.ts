@@ -113,8 +113,12 @@ export class Pipeline {
   private rawMatcher!: TokenMatcher;
   private normMatcher!: TokenMatcher;
 
-  constructor(parts: PipelineParts) {
+  /** With `splitSpecialTokens`, special tokens in the text are tokenised as text (Python's `split_special_tokens`). */
+  readonly splitSpecialTokens: boolean;
+
+  constructor(parts: PipelineParts, opts: { splitSpecialTokens?: boolean } = {}) {
     this.parts = parts;
+    this.splitSpecialTokens = opts.splitSpecialTokens === true;
     this.rebuildMatchers();
   }
 
@@ -143,8 +147,9 @@ export class Pipeline {
       this.addedById.set(t.id, t);
       this.addedByContent.set(t.content, t);
     }
-    const raw = this.parts.addedTokens.filter((t) => !t.normalized);
-    const norm = this.parts.addedTokens.filter((t) => t.normalized);
+    const matchable = this.parts.addedTokens.filter((t) => !(this.splitSpecialTokens && t.special));
+    const raw = matchable.filter((t) => !t.normalized);
+    const norm = matchable.filter((t) => t.normalized);
     this.rawMatcher = new TokenMatcher(raw);
     this.normMatcher = new TokenMatcher(norm, (t) => {
       const n = this.parts.normalizer;
