@@ -29,7 +29,8 @@ function toVocabMap(v: unknown, what: string): Map<string, number> {
   if (!v || typeof v !== "object" || Array.isArray(v))
     throw new Error(`${what}: 'model.vocab' must be an object of token → id`);
   const m = new Map<string, number>();
-  for (const [k, id] of Object.entries(v as Record<string, number>)) m.set(k, id);
+  const obj = v as Record<string, number>;
+  for (const k in obj) if (Object.hasOwn(obj, k)) m.set(k, obj[k]);
   return m;
 }
 
@@ -37,13 +38,9 @@ function toVocabMap(v: unknown, what: string): Map<string, number> {
 export function buildModel(cfg: Json): TokenModel {
   switch (cfg.type ?? (cfg.merges ? "BPE" : undefined)) {
     case "BPE": {
-      const merges = ((cfg.merges as unknown[]) ?? []).map((m, i): [string, string] => {
-        if (Array.isArray(m)) return [String(m[0]), String(m[1])];
-        const s = String(m);
-        const sp = s.indexOf(" ", 1);
-        if (sp < 0) throw new Error(`model.merges[${i}] = ${JSON.stringify(s)} is not "left right"`);
-        return [s.slice(0, sp), s.slice(sp + 1)];
-      });
+      const merges = ((cfg.merges as unknown[]) ?? []).map((m) =>
+        Array.isArray(m) ? ([String(m[0]), String(m[1])] as [string, string]) : String(m),
+      );
       return new BpeModel({
         vocab: toVocabMap(cfg.vocab, "BPE"),
         merges,
