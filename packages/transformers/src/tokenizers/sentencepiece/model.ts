@@ -224,12 +224,13 @@ export function spModel(proto: SpModelProto): TokenModel {
       byteFallback: proto.byteFallback,
       fuseUnk: true,
       excluded,
+      float32: true,
     });
   }
   throw new Error(`SentencePiece model_type ${proto.modelType} (word/char models) is not supported`);
 }
 
-const decoder = new TextDecoder("utf-8");
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * SentencePiece's `DecodePieces`: control pieces vanish, unknown pieces print " ⁇ ", byte pieces are
