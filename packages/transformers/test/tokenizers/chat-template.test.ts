@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ErrorCodes, type PreTrainedTokenizer } from "../../src/index.ts";
-import { loaders } from "./fixtures.ts";
+import { fresh, loaders } from "./fixtures.ts";
 
 let llama3: PreTrainedTokenizer;
 before(async () => {
@@ -57,7 +57,7 @@ describe("template selection, tools and documents", () => {
   ];
 
   it("passes tools (as JSON), documents and add_generation_prompt to the template", async () => {
-    const tok = await loaders.llama3();
+    const tok = await fresh.llama3();
     tok.config.chat_template = [
       { name: "default", template: "{% for m in messages %}{{ m.content }}{% endfor %}" },
       { name: "tool_use", template: toolTemplate },

@@ -10,7 +10,7 @@ import { after, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { AutoTokenizer, type PreTrainedTokenizer } from "../../src/index.ts";
-import { GOLDEN_INPUTS, goldenIds, loaders, TOKENIZERS } from "./fixtures.ts";
+import { fresh, GOLDEN_INPUTS, goldenIds, loaders, TOKENIZERS } from "./fixtures.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hearth-tok-save-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -77,7 +77,7 @@ describe("saveTokenizer", () => {
   });
 
   it("BERT: vocab.txt + tokenizer.json; added tokens survive", async () => {
-    const tok = await loaders.bert();
+    const tok = await fresh.bert();
     tok.addTokens(["<new>"]);
     const { dir, again } = await roundTrip("bert", tok);
     const lines = readFileSync(join(dir, "vocab.txt"), "utf8").split("\n");
