@@ -9,6 +9,7 @@ import { parseModelProto } from "../sentencepiece/proto.ts";
 import { Pipeline, partsFromJson } from "./core.ts";
 import { NormalizedString } from "./normalized.ts";
 import { buildNormalizer } from "./normalizers.ts";
+import { translateRegex } from "./unicode.ts";
 
 const SP_DIR = resolve(import.meta.dirname, "../../../../../fixtures/data/tokenizers/sentencepiece-test");
 
@@ -62,6 +63,17 @@ describe("models missing from or different in @huggingface/tokenizers", () => {
       },
     });
     assert.deepEqual(p.encodeSequence("low", 0, false).ids, [7, 6]);
+  });
+});
+
+describe("tokenizer.json regexes (Oniguruma) in JavaScript", () => {
+  it("keep Unicode \\d, \\w, \\s and (?i:...) semantics and accept escapes the u flag rejects", () => {
+    const re = (src: string) => new RegExp(translateRegex(src), "gu");
+    assert.deepEqual("x ١٢3".match(re("\\d+")), ["١٢3"]);
+    assert.deepEqual("añb-c".match(re("\\w+")), ["añb", "c"]);
+    assert.deepEqual("a\u0085b\ufeffc".match(re("\\S+")), ["a", "b\ufeffc"]); // NEL is White_Space, BOM is not
+    assert.deepEqual("I'M it'S".match(re("(?i:'s|'m)")), ["'M", "'S"]);
+    assert.deepEqual('say "hi"'.match(re('\\"\\w+\\"')), ['"hi"']);
   });
 });
 
