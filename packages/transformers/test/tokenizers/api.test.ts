@@ -34,6 +34,17 @@ describe("pairs, type ids, masks", () => {
     assert.deepEqual(gpt2.call("hi", { returnTokenTypeIds: true }).tokenTypeIds, [0]);
   });
 
+  it("special tokens around ids that are already tokenized", () => {
+    assert.equal(bert.numSpecialTokensToAdd(), 2);
+    assert.equal(bert.numSpecialTokensToAdd(true), 3);
+    assert.deepEqual(bert.buildInputsWithSpecialTokens([7592], [2088]), [101, 7592, 102, 2088, 102]);
+    assert.deepEqual(bert.getSpecialTokensMask([7592], [2088]), [1, 0, 1, 0, 1]);
+    assert.deepEqual(bert.getSpecialTokensMask([101, 7592, 102], undefined, true), [1, 0, 1]);
+    assert.deepEqual(llama2.buildInputsWithSpecialTokens([15043]), [1, 15043]);
+    assert.equal(gpt2.numSpecialTokensToAdd(), 0);
+    assert.equal(gpt2.convertTokensToString(["Hello", "Ġworld", "Ġ,"]), "Hello world ,");
+  });
+
   it("addSpecialTokens: false leaves the special tokens out", () => {
     assert.deepEqual(bert.encode("hello", { addSpecialTokens: false }), [7592]);
     assert.deepEqual(llama2.encode("Hello", { addSpecialTokens: false }), [15043]);
