@@ -1,0 +1,2 @@
+export { type ErrorCode, ErrorCodes, HearthTransformersError } from "./errors.ts";
+export * from "./tokenizers/index.ts";
