@@ -276,14 +276,14 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
           }
           if (action === "commit" && method === "POST") {
             const u = needWrite(name);
-            return commitRoute(req, res, repo, rest[0], u, base);
+            return await commitRoute(req, res, repo, rest[0], u, base);
           }
         }
         throw new HttpError(404, `no route ${method} ${url.pathname}`);
       }
 
       // ---- LFS transfer endpoints (self-authorising URLs) ----
-      if (seg[0] === "lfs-upload") return lfsUpload(req, res, seg, url);
+      if (seg[0] === "lfs-upload") return await lfsUpload(req, res, seg, url);
       if (seg[0] === "lfs-verify" && method === "POST") {
         const body = await readJson<{ oid: string; size: number }>(req);
         if (!state.hasLfs(body.oid) || state.lfsSize(body.oid) !== body.size)
@@ -320,7 +320,7 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
         const name = nameSegs.join("/").replace(/\.git$/, "");
         getRepo(type, name);
         needWrite(name);
-        return lfsBatch(req, res, base);
+        return await lfsBatch(req, res, base);
       }
 
       // ---- resolve: /{prefix}{ns}/{name}/resolve/{rev}/{path} ----
@@ -595,14 +595,14 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
         if (`"${md5.digest("hex")}"` !== p.etag) throw new HttpError(400, `part ${p.partNumber}: etag mismatch`);
       }
       await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
-      return finishObject(res, tmp, oid, size, sha.digest("hex"), partsDir);
+      return await finishObject(res, tmp, oid, size, sha.digest("hex"), partsDir);
     }
     if (req.method === "PUT") {
       const tmp = join(state.lfsDir, `${oid}.tmp-${randomBytes(4).toString("hex")}`);
       const sha = createHash("sha256");
       req.on("data", (c: Buffer) => sha.update(c));
       await pipeline(req, createWriteStream(tmp));
-      return finishObject(res, tmp, oid, size, sha.digest("hex"));
+      return await finishObject(res, tmp, oid, size, sha.digest("hex"));
     }
     throw new HttpError(405, "method not allowed");
   }
