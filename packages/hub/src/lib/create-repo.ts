@@ -2,7 +2,8 @@ import { HubError, isHubError } from "../errors.ts";
 import type { ApiCreateRepoResponse } from "../types/api/index.ts";
 import type { HubCallOptions, RepoDesignation, RepoType } from "../types/public.ts";
 import { hubContext, sendJson } from "../utils/http.ts";
-import { toRepoId } from "../utils/repo-id.ts";
+import { toRepoId, urlPrefix } from "../utils/repo-id.ts";
+import { repoInfo } from "./repo-info.ts";
 
 export interface CreateRepoOptions extends HubCallOptions {
   repo: RepoDesignation;
@@ -46,8 +47,15 @@ export async function createRepo(opts: CreateRepoOptions): Promise<{ url: string
     const { body: res } = await sendJson<ApiCreateRepoResponse>(ctx, "POST", `${ctx.endpoint}/api/repos/create`, body);
     return { url: res?.url ?? "", repoId: id.name };
   } catch (err) {
-    if (opts.existOk && isHubError(err, "HEARTH_HUB_CONFLICT")) {
-      return { url: `${ctx.endpoint}/${id.type === "model" ? "" : `${id.type}s/`}${id.name}`, repoId: id.name };
+    const url = `${ctx.endpoint}/${urlPrefix(id.type)}${id.name}`;
+    if (opts.existOk && isHubError(err, "HEARTH_HUB_CONFLICT")) return { url, repoId: id.name };
+    // Like Python: a token that may not create repos can still use one that exists.
+    if (opts.existOk && isHubError(err, "HEARTH_HUB_FORBIDDEN", "HEARTH_HUB_UNAUTHORIZED")) {
+      const exists = await repoInfo({ ...opts, repo: id }).then(
+        () => true,
+        () => false,
+      );
+      if (exists) return { url, repoId: id.name };
     }
     throw err;
   }
