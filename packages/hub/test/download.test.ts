@@ -144,6 +144,28 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
+  test("a large file is verified on a worker thread, across a resume, and tampering is caught there too", async () => {
+    const t = tmp();
+    const big = bytes(17 * 1024 * 1024, 5); // above the 16 MiB worker threshold
+    await hub.seed({ repo: "org/big", files: { "big.safetensors": big } });
+    try {
+      hub.faults.cutNextDownloadAfter = 5_000_000;
+      const p = await hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors" });
+      assert.ok(readFileSync(p).equals(big));
+      const stored = hub.state.lfsPath(sha256(big));
+      const bad = Buffer.from(big);
+      bad[big.length - 1] ^= 1;
+      writeFileSync(stored, bad);
+      await assert.rejects(
+        hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors", forceDownload: true }),
+        (e) => isHubError(e, "HEARTH_HUB_CHECKSUM_MISMATCH"),
+      );
+      writeFileSync(stored, big);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("EntryNotFound writes a .no_exist marker that later answers offline", async () => {
     const t = tmp();
     try {

@@ -71,12 +71,12 @@ export async function uploadLfsObjects(
 }
 
 async function uploadBasic(ctx: HubContext, obj: LfsObject, action: ApiLfsAction, onProgress?: ProgressListener) {
-  const body = await obj.source.blob();
+  const size = obj.source.size;
   const res = await hubFetch(ctx, action.href, {
     method: "PUT",
     auth: false,
-    headers: { "content-type": "application/octet-stream" },
-    body,
+    headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+    body: obj.source.body(0, size),
   });
   await res.body?.cancel();
   onProgress?.({ path: obj.path, loaded: obj.source.size, total: obj.source.size });
@@ -97,16 +97,21 @@ async function uploadMultipart(ctx: HubContext, obj: LfsObject, action: ApiLfsAc
       `LFS multipart for '${obj.path}': expected ${count} part URLs for chunk_size ${header.chunk_size}, got ${partUrls.length}`,
     );
   }
-  const blob = await obj.source.blob();
   let sent = 0;
   const etags = await mapPool(partUrls, 4, async (url, i) => {
-    const part = blob.slice(i * chunkSize, Math.min(size, (i + 1) * chunkSize));
-    const res = await hubFetch(ctx, url, { method: "PUT", auth: false, body: part });
+    const start = i * chunkSize;
+    const end = Math.min(size, start + chunkSize);
+    const res = await hubFetch(ctx, url, {
+      method: "PUT",
+      auth: false,
+      headers: { "content-length": String(end - start) },
+      body: obj.source.body(start, end),
+    });
     await res.body?.cancel();
     const etag = res.headers.get("etag");
     if (!etag)
       throw new HubError("HEARTH_HUB_LFS", `LFS multipart for '${obj.path}': part ${i + 1} answered without an ETag`);
-    sent += part.size;
+    sent += end - start;
     onProgress?.({ path: obj.path, loaded: sent, total: size });
     return etag;
   });

@@ -1,7 +1,8 @@
 /** What an addition's bytes come from: memory or a local file (read lazily, never whole). */
 import { createHash } from "node:crypto";
-import { openAsBlob, statSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { HubError } from "../errors.ts";
 import { gitBlobSha1, sha256Bytes, sha256File } from "../utils/hash.ts";
 
@@ -14,8 +15,8 @@ export interface UploadSource {
   sha256(): Promise<string>;
   /** Whole content (regular files only, which are small). */
   bytes(): Promise<Uint8Array>;
-  /** A Blob (file-backed for local files) so fetch can send it with a Content-Length. */
-  blob(): Promise<Blob>;
+  /** Bytes [start, end) as a request body; files are streamed, never read whole. */
+  body(start: number, end: number): RequestInit["body"];
   describe: string;
 }
 
@@ -32,7 +33,7 @@ export function toSource(content: AddContent, what: string): UploadSource {
         return digest;
       },
       bytes: async () => data,
-      blob: async () => new Blob([data]),
+      body: (start, end) => data.subarray(start, end),
     };
   }
   const file = content.filePath;
@@ -73,7 +74,10 @@ export function toSource(content: AddContent, what: string): UploadSource {
         await fh.close();
       }
     },
-    blob: () => openAsBlob(file),
+    body: (start, end) =>
+      end <= start
+        ? new Uint8Array(0)
+        : (Readable.toWeb(createReadStream(file, { start, end: end - 1, highWaterMark: 4 << 20 })) as ReadableStream),
   };
 }
 
