@@ -19,6 +19,7 @@ export const HUB_ERROR_CODES = {
   HEARTH_HUB_HTTP: "any other non-2xx answer from the hub",
   HEARTH_HUB_NETWORK: "the hub could not be reached (connection refused, reset, DNS)",
   HEARTH_HUB_BAD_RESPONSE: "the hub answered without a header or field the protocol requires",
+  HEARTH_HUB_OFFLINE: "offline mode (HF_HUB_OFFLINE) forbids this network call",
   HEARTH_HUB_OFFLINE_NOT_CACHED: "offline mode (HF_HUB_OFFLINE or localFilesOnly) and the file is not in the cache",
   HEARTH_HUB_CHECKSUM_MISMATCH: "downloaded bytes do not hash to the sha256 the hub announced",
   HEARTH_HUB_SIZE_MISMATCH: "downloaded byte count differs from the size the hub announced",

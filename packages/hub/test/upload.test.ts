@@ -22,7 +22,7 @@ import {
   uploadFile,
   uploadFolder,
 } from "../src/index.ts";
-import { bytes, hubWithUser, TOKEN, tmp } from "./helpers.ts";
+import { bytes, hubWithUser, TOKEN, tmp, withEnv } from "./helpers.ts";
 import type { TestHub } from "./server/index.ts";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -308,6 +308,35 @@ describe("repos, commits and uploads against the test hub", () => {
       ["main"],
     );
     assert.deepEqual(after.tags, []);
+  });
+
+  test("listings retry 429 (Retry-After) and 503 like huggingface_hub; writes do not", async () => {
+    await createRepo({ ...call, repo: "alice/retry" });
+    hub.faults.failApi = { status: 429, count: 1 };
+    const mark = hub.log.length;
+    assert.equal((await repoInfo({ ...call, repo: "alice/retry" })).id, "alice/retry");
+    assert.equal(hub.log.length - mark, 2);
+    hub.faults.failApi = { status: 503, count: 2 };
+    const tree = await collect(listRepoTree({ ...call, repo: "alice/retry" }));
+    assert.deepEqual(
+      tree.map((e) => e.path),
+      [".gitattributes"],
+    );
+    hub.faults.failApi = { status: 503, count: 1 };
+    await assert.rejects(
+      createRepo({ ...call, repo: "alice/retry2" }),
+      (e) => isHubError(e, "HEARTH_HUB_HTTP") && e.status === 503,
+    );
+    hub.faults.failApi = undefined;
+  });
+
+  test("HF_HUB_OFFLINE forbids every network call", async () => {
+    await withEnv({ HF_HUB_OFFLINE: "1" }, async () => {
+      const mark = hub.log.length;
+      await assert.rejects(repoInfo({ ...call, repo: "alice/r1" }), (e) => isHubError(e, "HEARTH_HUB_OFFLINE"));
+      await assert.rejects(createRepo({ ...call, repo: "alice/off" }), (e) => isHubError(e, "HEARTH_HUB_OFFLINE"));
+      assert.equal(hub.log.length, mark);
+    });
   });
 
   test("writes need a token", async () => {

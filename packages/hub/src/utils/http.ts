@@ -2,8 +2,10 @@
  * The one place that talks HTTP: adds the token and user agent, turns non-2xx answers
  * into coded {@link HubError}s following huggingface_hub's `hf_raise_for_status`.
  */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import { getToken } from "../auth/token-store.ts";
-import { hubEndpoint, implicitTokenDisabled } from "../config.ts";
+import { hubEndpoint, implicitTokenDisabled, isOffline } from "../config.ts";
 import { HubError, type HubErrorCode } from "../errors.ts";
 import type { HubCallOptions } from "../types/public.ts";
 
@@ -46,10 +48,40 @@ export interface HubRequestInit {
   redirect?: RequestInit["redirect"];
   /** Statuses that are returned rather than thrown. */
   accept?: number[];
+  /** Retry 429/5xx and dropped connections (idempotent calls only), as huggingface_hub does. */
+  retry?: boolean;
+}
+
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_TRIES = 4;
+
+/** {@link hubFetchOnce} with retries and backoff (0.5, 1, 2 s; `Retry-After` honoured up to 10 s). */
+export async function hubFetch(ctx: HubContext, url: string, init: HubRequestInit = {}): Promise<Response> {
+  if (isOffline()) {
+    throw new HubError(
+      "HEARTH_HUB_OFFLINE",
+      `${init.method ?? "GET"} ${url}: HF_HUB_OFFLINE is set, so Hearth makes no network calls; unset it to reach the hub`,
+      { url },
+    );
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await hubFetchOnce(ctx, url, init);
+    } catch (err) {
+      const retriable =
+        init.retry &&
+        attempt < MAX_TRIES &&
+        err instanceof HubError &&
+        (err.code === "HEARTH_HUB_NETWORK" || (err.status !== undefined && RETRY_STATUSES.has(err.status)));
+      if (!retriable) throw err;
+      const after = (err as HubError & { retryAfter?: number }).retryAfter;
+      await sleep(after !== undefined ? Math.min(after, 10) * 1000 : 500 * 2 ** (attempt - 1));
+    }
+  }
 }
 
 /** fetch + headers + error mapping. Network failures become HEARTH_HUB_NETWORK. */
-export async function hubFetch(ctx: HubContext, url: string, init: HubRequestInit = {}): Promise<Response> {
+async function hubFetchOnce(ctx: HubContext, url: string, init: HubRequestInit = {}): Promise<Response> {
   const method = init.method ?? "GET";
   const headers = { ...(init.auth === false ? { "user-agent": USER_AGENT } : authHeaders(ctx)), ...init.headers };
   let res: Response;
@@ -79,7 +111,10 @@ export async function hubFetch(ctx: HubContext, url: string, init: HubRequestIni
     init.accept?.includes(res.status)
   )
     return res;
-  throw await errorFromResponse(res, method, url);
+  const err = await errorFromResponse(res, method, url);
+  const retryAfter = Number(res.headers.get("retry-after"));
+  if (Number.isFinite(retryAfter) && res.headers.has("retry-after")) Object.assign(err, { retryAfter });
+  throw err;
 }
 
 /** Maps a failed answer onto a {@link HubError}, reading headers first (HEAD has no body). */
@@ -149,7 +184,7 @@ function messageFromBody(text: string, contentType: string): string | undefined 
 
 /** GET a JSON document. */
 export async function getJson<T>(ctx: HubContext, url: string): Promise<T> {
-  const res = await hubFetch(ctx, url);
+  const res = await hubFetch(ctx, url, { retry: true });
   return (await res.json()) as T;
 }
 

@@ -14,7 +14,7 @@ export function nextLink(header: string | null): string | undefined {
 export async function* paginate<T>(ctx: HubContext, firstUrl: string): AsyncGenerator<T> {
   let url: string | undefined = firstUrl;
   while (url) {
-    const res = await hubFetch(ctx, url);
+    const res = await hubFetch(ctx, url, { retry: true });
     const items = (await res.json()) as T[];
     yield* items;
     const next = nextLink(res.headers.get("link"));

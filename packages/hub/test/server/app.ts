@@ -57,6 +57,8 @@ export interface Faults {
   /** Storage downloads wait until this many HEADs on resolve have been seen. */
   holdStorageUntilHeads?: number;
   chunkDelayMs?: number;
+  /** The next `count` /api requests fail with `status` (and `Retry-After: 0` for 429). */
+  failApi?: { status: number; count: number };
 }
 
 const TYPES: Record<string, RepoType> = { models: "model", datasets: "dataset", spaces: "space" };
@@ -101,6 +103,11 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
 
       // ---- /api ----
       if (seg[0] === "api") {
+        if (faults.failApi && faults.failApi.count > 0) {
+          faults.failApi.count--;
+          const s = faults.failApi.status;
+          throw new HttpError(s, `injected ${s}`, undefined, s === 429 ? { "retry-after": "0" } : {});
+        }
         if (seg[1] === "whoami-v2" && method === "GET") {
           const u = needUser();
           return sendJson(res, 200, {
