@@ -5,6 +5,9 @@
  *
  *   npm run bench -- hub [--size-mb 1024] [--reps 2]
  *
+ * A second peer, "curl + openssl sha256" (`openssl dgst -sha256`), adds what a curl user must run to get the same
+ * guarantee (the download checked against its sha256; the LFS oid known before the upload).
+ *
  * What each side does:
  * - download, ours: HEAD resolve + GET (302 -> storage) streamed to blobs/<sha>.incomplete,
  *   sha256 verified against the ETag, renamed, snapshot symlink. curl: GET -L to a file, no hash.
@@ -82,7 +85,13 @@ try {
   const mbps = (secs: number) => SIZE / 2 ** 20 / secs;
 
   // ---- upload ----
-  const uploads = { ours: [] as number[], curl: [] as number[] };
+  // openssl's sha256 (SHA-NI where the CPU has it) is the strongest peer; coreutils' sha256sum is slower.
+  const opensslSha = (path: string) =>
+    execFileSync("openssl", ["dgst", "-sha256", path], { encoding: "utf8" }).trim().split("= ")[1];
+  const sha256sum = () => {
+    if (opensslSha(file) !== sha) throw new Error("openssl dgst disagrees");
+  };
+  const uploads = { ours: [] as number[], curl: [] as number[], hash: [] as number[] };
   for (let r = 0; r < REPS; r++) {
     rmSync(join(lfsDir, sha), { force: true }); // make the hub want the object again
     const res = await fetch(`${endpoint}/bench/big.git/info/lfs/objects/batch`, {
@@ -105,18 +114,24 @@ try {
         if (code !== "200") throw new Error(`curl upload answered ${code}`);
       }),
     );
+    uploads.hash.push(await time(sha256sum));
     rmSync(join(lfsDir, sha), { force: true });
     uploads.ours.push(await time(() => uploadFile({ ...call, repo: "bench/big", file, pathInRepo: `big-${r}.bin` })));
     if (statSync(join(lfsDir, sha)).size !== SIZE) throw new Error("upload did not store the object");
   }
 
   // ---- download ----
-  const downloads = { ours: [] as number[], curl: [] as number[] };
+  const downloads = { ours: [] as number[], curl: [] as number[], hash: [] as number[] };
   const url = `${endpoint}/bench/big/resolve/main/big-0.bin`;
   for (let r = 0; r < REPS; r++) {
     const out = join(work, "curl.out");
     downloads.curl.push(await time(() => execFileSync("curl", ["-sSfL", "-o", out, url])));
     if (statSync(out).size !== SIZE) throw new Error("curl download is short");
+    downloads.hash.push(
+      await time(() => {
+        if (opensslSha(out) !== sha) throw new Error("curl got other bytes");
+      }),
+    );
     rmSync(out);
     const cacheDir = join(work, `cache-${r}`);
     downloads.ours.push(await time(() => hfHubDownload({ ...call, repo: "bench/big", path: "big-0.bin", cacheDir })));
@@ -126,16 +141,19 @@ try {
   }
 
   const best = (xs: number[]) => Math.min(...xs);
-  console.log("\n| transfer | @hearth/hub MiB/s | curl MiB/s | ratio (ours/curl) |");
-  console.log("| --- | --- | --- | --- |");
+  console.log(
+    "\n| transfer | @hearth/hub MiB/s | curl MiB/s | ours/curl | curl + openssl sha256 MiB/s | ours/(curl + openssl sha256) |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- |");
   for (const [name, t] of [
     ["download", downloads],
     ["upload", uploads],
   ] as const) {
     const ours = mbps(best(t.ours));
     const peer = mbps(best(t.curl));
+    const peerHashed = mbps(best(t.curl.map((c, k) => c + t.hash[k])));
     console.log(
-      `| ${name} ${(SIZE / 2 ** 30).toFixed(2)} GiB | ${ours.toFixed(0)} | ${peer.toFixed(0)} | ${(ours / peer).toFixed(2)} |`,
+      `| ${name} ${(SIZE / 2 ** 30).toFixed(2)} GiB | ${ours.toFixed(0)} | ${peer.toFixed(0)} | ${(ours / peer).toFixed(2)} | ${peerHashed.toFixed(0)} | ${(ours / peerHashed).toFixed(2)} |`,
     );
   }
   console.log(

@@ -58,6 +58,8 @@ export async function uploadLfsObjects(
     await mapPool(todo, opts.concurrency ?? 4, async ({ mine, upload, verify }) => {
       if (upload.header?.chunk_size) await uploadMultipart(ctx, mine, upload, opts.onProgress);
       else await uploadBasic(ctx, mine, upload, opts.onProgress);
+      // In-memory bodies are not counted as they go: report completion.
+      opts.onProgress?.({ path: mine.path, loaded: mine.source.size, total: mine.source.size });
       if (verify) {
         const v = await hubFetch(ctx, verify.href, {
           method: "POST",
@@ -72,14 +74,17 @@ export async function uploadLfsObjects(
 
 async function uploadBasic(ctx: HubContext, obj: LfsObject, action: ApiLfsAction, onProgress?: ProgressListener) {
   const size = obj.source.size;
+  let sent = 0;
   const res = await hubFetch(ctx, action.href, {
     method: "PUT",
     auth: false,
     headers: { "content-type": "application/octet-stream", "content-length": String(size) },
-    body: obj.source.body(0, size),
+    body: obj.source.body(0, size, (n) => {
+      sent += n;
+      onProgress?.({ path: obj.path, loaded: sent, total: size });
+    }),
   });
   await res.body?.cancel();
-  onProgress?.({ path: obj.path, loaded: obj.source.size, total: obj.source.size });
 }
 
 async function uploadMultipart(ctx: HubContext, obj: LfsObject, action: ApiLfsAction, onProgress?: ProgressListener) {
@@ -105,14 +110,15 @@ async function uploadMultipart(ctx: HubContext, obj: LfsObject, action: ApiLfsAc
       method: "PUT",
       auth: false,
       headers: { "content-length": String(end - start) },
-      body: obj.source.body(start, end),
+      body: obj.source.body(start, end, (n) => {
+        sent += n;
+        onProgress?.({ path: obj.path, loaded: sent, total: size });
+      }),
     });
     await res.body?.cancel();
     const etag = res.headers.get("etag");
     if (!etag)
       throw new HubError("HEARTH_HUB_LFS", `LFS multipart for '${obj.path}': part ${i + 1} answered without an ETag`);
-    sent += end - start;
-    onProgress?.({ path: obj.path, loaded: sent, total: size });
     return etag;
   });
   const done = await hubFetch(ctx, action.href, {

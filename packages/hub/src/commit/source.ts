@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { HubError } from "../errors.ts";
 import { gitBlobSha1, sha256Bytes, sha256File } from "../utils/hash.ts";
 
@@ -16,7 +16,7 @@ export interface UploadSource {
   /** Whole content (regular files only, which are small). */
   bytes(): Promise<Uint8Array>;
   /** Bytes [start, end) as a request body; files are streamed, never read whole. */
-  body(start: number, end: number): RequestInit["body"];
+  body(start: number, end: number, onBytes?: (n: number) => void): RequestInit["body"];
   describe: string;
 }
 
@@ -74,10 +74,20 @@ export function toSource(content: AddContent, what: string): UploadSource {
         await fh.close();
       }
     },
-    body: (start, end) =>
-      end <= start
-        ? new Uint8Array(0)
-        : (Readable.toWeb(createReadStream(file, { start, end: end - 1, highWaterMark: 4 << 20 })) as ReadableStream),
+    body: (start, end, onBytes) => {
+      if (end <= start) return new Uint8Array(0);
+      const stream = createReadStream(file, { start, end: end - 1, highWaterMark: 4 << 20 });
+      if (!onBytes) return Readable.toWeb(stream) as ReadableStream;
+      // Count bytes as fetch pulls them, for the progress bar.
+      const counted = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          onBytes(chunk.length);
+          done(null, chunk);
+        },
+      });
+      stream.on("error", (err) => counted.destroy(err));
+      return Readable.toWeb(stream.pipe(counted)) as ReadableStream;
+    },
   };
 }
 
