@@ -62,3 +62,18 @@ export function implicitTokenDisabled(env: Env = process.env): boolean {
 function expandUser(path: string): string {
   return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
 }
+
+/** `HF_HUB_ETAG_TIMEOUT` (s, default 10): how long the metadata HEAD may take before the cache is used. */
+export function etagTimeoutMs(env: Env = process.env): number {
+  return seconds(env.HF_HUB_ETAG_TIMEOUT, 10);
+}
+
+/** `HF_HUB_DOWNLOAD_TIMEOUT` (s, default 10): longest silence while downloading before resuming. */
+export function downloadTimeoutMs(env: Env = process.env): number {
+  return seconds(env.HF_HUB_DOWNLOAD_TIMEOUT, 10);
+}
+
+function seconds(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return (value !== undefined && Number.isFinite(n) && n > 0 ? n : fallback) * 1000;
+}

@@ -103,6 +103,35 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
+  test("a stalled download is aborted after HF_HUB_DOWNLOAD_TIMEOUT and resumed; a slow HEAD falls back to the cache", async () => {
+    const t = tmp();
+    try {
+      await withEnv({ HF_HUB_DOWNLOAD_TIMEOUT: "0.3", HF_HUB_ETAG_TIMEOUT: "0.3" }, async () => {
+        hub.faults.stallNextDownloadAfter = 250_000;
+        const before = hub.log.length;
+        const p = await hfHubDownload({ ...opts(t.dir), path: "model.safetensors" });
+        assert.ok(readFileSync(p).equals(weights));
+        const ranges = hub.log
+          .slice(before)
+          .filter((r) => r.method === "GET")
+          .map((r) => r.range);
+        assert.deepEqual(ranges, [undefined, "bytes=250000-"]);
+        hub.faults.slowHeadMs = 1500;
+        try {
+          assert.equal(await hfHubDownload({ ...opts(t.dir), path: "model.safetensors" }), p, "served from the cache");
+          await assert.rejects(
+            hfHubDownload({ ...opts(t.dir), path: "config.json" }),
+            (e) => isHubError(e, "HEARTH_HUB_NETWORK") && /no answer in time/.test(e.message),
+          );
+        } finally {
+          hub.faults.slowHeadMs = undefined;
+        }
+      });
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("a .incomplete file left by an earlier process is resumed, not restarted", async () => {
     const t = tmp();
     try {

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
 import { stat, unlink } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { downloadTimeoutMs } from "../config.ts";
 import { HubError, isHubError } from "../errors.ts";
 import type { ProgressListener } from "../types/public.ts";
 import { type HubContext, hubFetch } from "../utils/http.ts";
@@ -52,11 +53,20 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts && have < expectedSize; attempt++) {
       if (attempt > 1) await sleep(Math.min(2000, 100 * 2 ** (attempt - 2)));
+      // A stalled connection (no byte for HF_HUB_DOWNLOAD_TIMEOUT) is aborted and resumed.
+      const stall = new AbortController();
+      const idleMs = downloadTimeoutMs();
+      let idle = setTimeout(() => stall.abort(), idleMs);
+      const touch = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => stall.abort(), idleMs);
+      };
       try {
         const res = await hubFetch(ctx, url, {
           auth: opts.auth,
           headers: have > 0 ? { range: `bytes=${have}-` } : {},
           accept: [416],
+          signal: stall.signal,
         });
         if (res.status === 416 || (have > 0 && res.status !== 206)) {
           // Our bytes do not fit the server's file (416), or it ignored the Range: start over
@@ -80,6 +90,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
             );
           }
           // Synchronous writes to the page cache: cheaper than a thread-pool round trip per chunk.
+          touch();
           writeSync(fd, chunk);
           inline?.update(chunk);
           have += chunk.byteLength;
@@ -96,7 +107,10 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
         }
         // Hub errors other than a dropped connection or a 5xx are final.
         if (isHubError(err) && err.code !== "HEARTH_HUB_NETWORK" && !(err.status && err.status >= 500)) throw err;
+        if (ctx.signal?.aborted) throw err;
         lastError = err;
+      } finally {
+        clearTimeout(idle);
       }
     }
     if (have !== expectedSize) {

@@ -1,3 +1,4 @@
+import { etagTimeoutMs } from "../config.ts";
 import { HubError } from "../errors.ts";
 import type { HubCallOptions } from "../types/public.ts";
 import { errorFromResponse, hubContext, hubFetch } from "../utils/http.ts";
@@ -36,7 +37,12 @@ export async function getHfFileMetadata(opts: GetHfFileMetadataOptions): Promise
   let url = opts.url;
   let res: Response;
   for (let hops = 0; ; hops++) {
-    res = await hubFetch(ctx, url, { method: "HEAD", headers: { "accept-encoding": "identity" }, redirect: "manual" });
+    res = await hubFetch(ctx, url, {
+      method: "HEAD",
+      headers: { "accept-encoding": "identity" },
+      redirect: "manual",
+      timeoutMs: etagTimeoutMs(),
+    });
     const loc = res.headers.get("location");
     const isRedirect = res.status >= 300 && res.status < 400 && loc;
     if (isRedirect && !/^[a-z][a-z0-9+.-]*:\/\//i.test(loc) && hops < 5) {

@@ -50,6 +50,10 @@ export interface HubRequestInit {
   accept?: number[];
   /** Retry 429/5xx and dropped connections (idempotent calls only), as huggingface_hub does. */
   retry?: boolean;
+  /** Give up (HEARTH_HUB_NETWORK) when no answer comes within this many ms. */
+  timeoutMs?: number;
+  /** Aborts this request only (the context's signal still applies). */
+  signal?: AbortSignal;
 }
 
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -84,6 +88,9 @@ export async function hubFetch(ctx: HubContext, url: string, init: HubRequestIni
 async function hubFetchOnce(ctx: HubContext, url: string, init: HubRequestInit = {}): Promise<Response> {
   const method = init.method ?? "GET";
   const headers = { ...(init.auth === false ? { "user-agent": USER_AGENT } : authHeaders(ctx)), ...init.headers };
+  const signals = [ctx.signal, init.signal, init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined].filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
   let res: Response;
   try {
     res = await ctx.fetch(url, {
@@ -91,13 +98,21 @@ async function hubFetchOnce(ctx: HubContext, url: string, init: HubRequestInit =
       headers,
       body: init.body,
       redirect: init.redirect ?? "follow",
-      signal: ctx.signal,
+      signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
       // Needed by undici for streamed request bodies.
       ...(init.body && typeof (init.body as ReadableStream).getReader === "function" ? { duplex: "half" } : {}),
     } as RequestInit);
   } catch (err) {
-    if ((err as Error)?.name === "AbortError") throw err;
+    if (ctx.signal?.aborted) throw err; // the caller cancelled
     const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+    if ((err as Error)?.name === "TimeoutError" || (err as Error)?.name === "AbortError") {
+      throw new HubError(
+        "HEARTH_HUB_NETWORK",
+        `${method} ${url}: no answer in time (${(err as Error).message})`,
+        { url },
+        { cause: err },
+      );
+    }
     throw new HubError(
       "HEARTH_HUB_NETWORK",
       `${method} ${url}: could not reach the hub (${cause?.code ?? cause?.message ?? (err as Error).message})`,

@@ -54,6 +54,10 @@ export interface RequestLog {
 export interface Faults {
   /** The next storage download sends this many bytes then drops the connection. */
   cutNextDownloadAfter?: number;
+  /** The next storage download sends this many bytes then goes silent (connection kept open). */
+  stallNextDownloadAfter?: number;
+  /** Resolve HEADs answer only after this many ms. */
+  slowHeadMs?: number;
   /** Storage downloads wait until this many HEADs on resolve have been seen. */
   holdStorageUntilHeads?: number;
   chunkDelayMs?: number;
@@ -309,6 +313,10 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
         if (method === "GET" && faults.cutNextDownloadAfter !== undefined) {
           serve.cutAfter = faults.cutNextDownloadAfter;
           faults.cutNextDownloadAfter = undefined;
+        } else if (method === "GET" && faults.stallNextDownloadAfter !== undefined) {
+          serve.cutAfter = faults.stallNextDownloadAfter;
+          serve.stall = true;
+          faults.stallNextDownloadAfter = undefined;
         }
         return serveBytes(
           req,
@@ -337,7 +345,10 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
         const repo = getRepo(type, `${seg[off]}/${seg[off + 1]}`);
         const commit = getCommit(repo, seg[off + 3]);
         const path = seg.slice(off + 4).join("/");
-        if (method === "HEAD") resolveHeads++;
+        if (method === "HEAD") {
+          resolveHeads++;
+          if (faults.slowHeadMs) await new Promise((r) => setTimeout(r, faults.slowHeadMs));
+        }
         const entry = commit.files.get(path);
         if (!entry) throw notFound.entry(path, commit.id);
         if (entry.kind === "regular") {

@@ -82,6 +82,8 @@ export function parseRange(
 export interface ServeOptions {
   /** Send only this many body bytes, then destroy the socket (simulated network drop). */
   cutAfter?: number;
+  /** With cutAfter: keep the connection open but silent instead of dropping it. */
+  stall?: boolean;
   /** Pause this long between 64 KiB chunks (keeps a transfer in flight for lock tests). */
   chunkDelayMs?: number;
 }
@@ -128,7 +130,8 @@ export function serveBytes(
       if (opts.chunkDelayMs) await new Promise((r) => setTimeout(r, opts.chunkDelayMs));
       if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
     }
-    if (limit < length) res.destroy();
-    else res.end();
+    if (limit < length) {
+      if (!opts.stall) res.destroy();
+    } else res.end();
   })().catch(() => res.destroy());
 }
