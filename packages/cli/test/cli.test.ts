@@ -107,6 +107,10 @@ describe("hearth CLI", () => {
       const all = await hearth(["download", "org/m", "--include", "*.safetensors", "--include", "a/"]);
       assert.equal(all.code, 0, all.err);
       assert.ok(existsSync(join(all.out, "model.safetensors")) && existsSync(join(all.out, "a", "b.txt")));
+      const local = join(home.dir, "local");
+      const ld = await hearth(["download", "org/m", "--local-dir", local, "--include", "*.json"]);
+      assert.deepEqual([ld.code, ld.out], [0, local]);
+      assert.equal(readFileSync(join(local, "config.json"), "utf8"), "{}");
       assert.equal((await hearth(["download", "org/m", "nope.txt"])).code, 3);
       assert.equal((await hearth(["download", "org/missing", "x"])).code, 3);
       await withEnv({ HF_HUB_OFFLINE: "1" }, async () => {

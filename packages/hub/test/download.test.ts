@@ -266,6 +266,63 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
+  test("localDir: Python's layout (.cache/huggingface/download/*.metadata), reuse, sha256 adoption, cache copy", async () => {
+    const t = tmp();
+    try {
+      const local = join(t.dir, "out");
+      const p = await hfHubDownload({ ...opts(join(t.dir, "cache")), path: "sub/dir/notes.txt", localDir: local });
+      assert.equal(p, join(local, "sub", "dir", "notes.txt"));
+      assert.ok(readFileSync(p).equals(nested));
+      const meta = readFileSync(join(local, ".cache/huggingface/download/sub/dir/notes.txt.metadata"), "utf8").split(
+        "\n",
+      );
+      assert.deepEqual(meta.slice(0, 2), [commit, gitSha1(nested)]);
+      assert.ok(Math.abs(Number(meta[2]) - Date.now() / 1000) < 60);
+      assert.equal(readFileSync(join(local, ".cache/huggingface/.gitignore"), "utf8"), "*");
+      let mark = hub.log.length;
+      await hfHubDownload({ ...opts(join(t.dir, "cache")), path: "sub/dir/notes.txt", localDir: local });
+      assert.deepEqual(
+        hub.log.slice(mark).map((r) => r.method),
+        ["HEAD"],
+        "same etag: nothing downloaded",
+      );
+      mark = hub.log.length;
+      await hfHubDownload({
+        ...opts(join(t.dir, "cache")),
+        path: "sub/dir/notes.txt",
+        localDir: local,
+        revision: commit,
+      });
+      assert.equal(hub.log.length, mark, "a commit hash the metadata already names: no network");
+      // An LFS file placed by hand, without metadata, is adopted when its sha256 is the etag.
+      writeFileSync(join(local, "model.safetensors"), weights);
+      mark = hub.log.length;
+      await hfHubDownload({ ...opts(join(t.dir, "cache")), path: "model.safetensors", localDir: local });
+      assert.deepEqual(
+        hub.log.slice(mark).map((r) => r.method),
+        ["HEAD"],
+      );
+      // A file edited locally is replaced by the hub's version.
+      writeFileSync(join(local, "config.json"), "edited");
+      await hfHubDownload({ ...opts(join(t.dir, "cache")), path: "config.json", localDir: local });
+      assert.deepEqual(readFileSync(join(local, "config.json")), config);
+      // In the cache already: copied from there, no GET.
+      await hfHubDownload({ ...opts(join(t.dir, "cache")), path: "extra.bin" });
+      mark = hub.log.length;
+      await hfHubDownload({ ...opts(join(t.dir, "cache")), path: "extra.bin", localDir: local });
+      assert.deepEqual(
+        hub.log.slice(mark).map((r) => r.method),
+        ["HEAD"],
+      );
+      assert.ok(!lstatSync(join(local, "extra.bin")).isSymbolicLink());
+      const dir = await snapshotDownload({ ...opts(join(t.dir, "cache")), localDir: join(t.dir, "snap") });
+      assert.equal(dir, join(t.dir, "snap"));
+      assert.ok(readFileSync(join(dir, "model.safetensors")).equals(weights));
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("snapshotDownload: paginated tree, allow/ignore patterns, parallel files, offline reuse", async () => {
     const t = tmp();
     try {

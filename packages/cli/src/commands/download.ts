@@ -18,6 +18,7 @@ Options:
   --include PATTERN     only paths matching (repeatable; fnmatch, '*' crosses '/')
   --exclude PATTERN     skip paths matching (repeatable)
   --cache-dir DIR       cache folder (default $HF_HUB_CACHE or $HF_HOME/hub)
+  --local-dir DIR       put the files in DIR instead of the cache (metadata in DIR/.cache/huggingface)
   --max-workers N       files at once (default 8)
   --force-download      download even if cached
   --quiet               no progress bar
@@ -35,6 +36,7 @@ Example:
       include: { type: "string", multiple: true },
       exclude: { type: "string", multiple: true },
       "cache-dir": { type: "string" },
+      "local-dir": { type: "string" },
       "max-workers": { type: "string" },
       "force-download": { type: "boolean" },
       quiet: { type: "boolean" },
@@ -46,6 +48,7 @@ Example:
       repoType: repoTypeOf(values["repo-type"]),
       revision: values.revision,
       cacheDir: values["cache-dir"],
+      localDir: values["local-dir"],
       accessToken: values.token,
       forceDownload: values["force-download"],
       progressBar: values.quiet ? false : undefined,

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import {
@@ -16,6 +16,13 @@ import {
 } from "../cache/layout.ts";
 import { hubCacheDir, isOffline } from "../config.ts";
 import { fetchToFile } from "../download/fetch-to-file.ts";
+import {
+  copyIntoPlace,
+  localFileMatches,
+  localPaths,
+  readLocalMetadata,
+  writeLocalMetadata,
+} from "../download/local-dir.ts";
 import { HubError, isHubError } from "../errors.ts";
 import type { HubCallOptions, ProgressListener, RepoDesignation, RepoType } from "../types/public.ts";
 import { acquireLock } from "../utils/file-lock.ts";
@@ -43,6 +50,11 @@ export interface HfHubDownloadOptions extends HubCallOptions {
   onProgress?: ProgressListener;
   /** Draw a bar on a TTY (default: when stderr is a TTY and bars are not disabled). */
   progressBar?: boolean;
+  /**
+   * Put the file at `<localDir>/<path>` instead of the cache (Python's `local_dir`), with
+   * metadata under `<localDir>/.cache/huggingface/download/`; returns that path.
+   */
+  localDir?: string;
 }
 
 /**
@@ -61,6 +73,8 @@ export async function hfHubDownload(opts: HfHubDownloadOptions): Promise<string>
   const revision = opts.revision ?? "main";
   const cacheDir = opts.cacheDir ?? hubCacheDir();
   const repoDir = repoCacheDir(cacheDir, id);
+
+  if (opts.localDir !== undefined) return toLocalDir(opts, id, path, revision, cacheDir, opts.localDir);
 
   // 1. A commit hash already in the cache: no network at all.
   if (COMMIT_HASH.test(revision) && !opts.forceDownload) {
@@ -127,6 +141,70 @@ export async function hfHubDownload(opts: HfHubDownloadOptions): Promise<string>
     release();
   }
   return linkSnapshot(repoDir, meta.commitHash, path, meta.etag);
+}
+
+/** The `localDir` flavour, as huggingface_hub's `_hf_hub_download_to_local_dir`. */
+async function toLocalDir(
+  opts: HfHubDownloadOptions,
+  id: ReturnType<typeof toRepoId>,
+  path: string,
+  revision: string,
+  cacheDir: string,
+  localDir: string,
+): Promise<string> {
+  const paths = localPaths(localDir, path);
+  const meta = readLocalMetadata(paths);
+  // A commit hash the local copy was downloaded at: no network.
+  if (!opts.forceDownload && COMMIT_HASH.test(revision) && meta?.commitHash === revision) return paths.file;
+  if (opts.localFilesOnly || isOffline()) {
+    if (existsSync(paths.file)) return paths.file;
+    throw new HubError(
+      "HEARTH_HUB_OFFLINE_NOT_CACHED",
+      `hfHubDownload: '${path}' is not in ${localDir} and offline mode forbids downloading it`,
+    );
+  }
+  const ctx = hubContext(opts);
+  const url = hfHubUrl({ repo: id, path, revision, endpoint: ctx.endpoint });
+  let remote: FileMetadata;
+  try {
+    remote = await getHfFileMetadata({ ...opts, url, endpoint: ctx.endpoint, accessToken: ctx.token ?? false });
+  } catch (err) {
+    // Like Python: an unreachable hub still lets you use what is on disk.
+    if (isHubError(err, "HEARTH_HUB_NETWORK") && existsSync(paths.file)) return paths.file;
+    throw err;
+  }
+  if (!opts.forceDownload && (await localFileMatches(paths, remote.etag))) {
+    writeLocalMetadata(paths, remote.commitHash, remote.etag);
+    return paths.file;
+  }
+  const release = await acquireLock(paths.lock);
+  try {
+    const cached = tryToLoadFromCache({ repo: id, path, revision: remote.commitHash, cacheDir });
+    if (!opts.forceDownload && typeof cached === "string") copyIntoPlace(cached, paths);
+    else {
+      const bar = ProgressBar.maybe(path, opts.progressBar);
+      const incomplete = paths.incomplete(remote.etag);
+      try {
+        await fetchToFile({
+          ctx,
+          url: remote.location,
+          auth: new URL(remote.location).host === new URL(url).host,
+          dest: incomplete,
+          expectedSize: remote.size,
+          etag: remote.etag,
+          path,
+          onProgress: combineProgress(opts.onProgress, bar?.listener),
+        });
+      } finally {
+        bar?.done();
+      }
+      await rename(incomplete, paths.file);
+    }
+    writeLocalMetadata(paths, remote.commitHash, remote.etag);
+  } finally {
+    release();
+  }
+  return paths.file;
 }
 
 function fromCacheOrThrow(

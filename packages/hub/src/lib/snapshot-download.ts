@@ -27,6 +27,8 @@ export interface SnapshotDownloadOptions extends HubCallOptions {
   forceDownload?: boolean;
   onProgress?: ProgressListener;
   progressBar?: boolean;
+  /** Put the files under this folder instead of the cache (Python's `local_dir`); returns it. */
+  localDir?: string;
 }
 
 /**
@@ -54,6 +56,13 @@ export async function snapshotDownload(opts: SnapshotDownloadOptions): Promise<s
       { cause },
     );
   };
+  if (offline && opts.localDir !== undefined) {
+    if (existsSync(opts.localDir)) return opts.localDir;
+    throw new HubError(
+      "HEARTH_HUB_OFFLINE_NOT_CACHED",
+      `snapshotDownload: ${opts.localDir} does not exist and offline mode is on`,
+    );
+  }
   if (offline) return fromCache("offline mode (HF_HUB_OFFLINE / localFilesOnly) forbids downloading it");
 
   const ctx = hubContext(opts);
@@ -75,11 +84,12 @@ export async function snapshotDownload(opts: SnapshotDownloadOptions): Promise<s
     }
   } catch (err) {
     if (isHubError(err, "HEARTH_HUB_NETWORK") || (isHubError(err) && (err.status ?? 0) >= 500)) {
+      if (opts.localDir !== undefined && existsSync(opts.localDir)) return opts.localDir;
       return fromCache("the hub cannot be reached", err);
     }
     throw err;
   }
-  writeRef(repoDir, revision, commit);
+  if (opts.localDir === undefined) writeRef(repoDir, revision, commit);
   files = filterPaths(files, opts, (e) => e.path);
   const bar = ProgressBar.maybe(`${id.name}`, opts.progressBar);
   const onProgress = combineProgress(opts.onProgress, bar?.listener);
@@ -96,6 +106,7 @@ export async function snapshotDownload(opts: SnapshotDownloadOptions): Promise<s
         forceDownload: opts.forceDownload,
         progressBar: false,
         onProgress,
+        localDir: opts.localDir,
       });
       const size = f.lfs?.size ?? f.size;
       onProgress?.({ path: f.path, loaded: size, total: size }); // cache hits report nothing on their own
@@ -103,6 +114,7 @@ export async function snapshotDownload(opts: SnapshotDownloadOptions): Promise<s
   } finally {
     bar?.done();
   }
-  mkdirSync(snapshotDir(repoDir, commit), { recursive: true }); // an empty selection still has a folder
-  return snapshotDir(repoDir, commit);
+  const out = opts.localDir ?? snapshotDir(repoDir, commit);
+  mkdirSync(out, { recursive: true }); // an empty selection still has a folder
+  return out;
 }
