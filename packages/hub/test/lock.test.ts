@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,7 +34,7 @@ describe("two processes downloading the same file share one cache safely", () =>
   });
   after(() => hub.close());
 
-  test("the blob is fetched once, both get the right bytes, no .incomplete or lock is left", async () => {
+  test("the blob is fetched once, both get the right bytes, no .incomplete is left, the lock is free", async () => {
     const t = tmp();
     try {
       // Hold the storage GET until both processes have done their HEAD, and trickle it, so the
@@ -54,34 +54,60 @@ describe("two processes downloading the same file share one cache safely", () =>
       const sha = createHash("sha256").update(data).digest("hex");
       assert.equal(hub.log.filter((r) => r.method === "GET" && r.path === `/lfs-storage/${sha}`).length, 1);
       assert.deepEqual(readdirSync(join(t.dir, "models--org--shared", "blobs")), [sha]);
-      assert.equal(existsSync(join(t.dir, ".locks", "models--org--shared", `${sha}.lock`)), false);
+      // Like Python's filelock, the lock file stays (deleting it would race); it must be free.
+      const lock = join(t.dir, ".locks", "models--org--shared", `${sha}.lock`);
+      assert.ok(!existsSync(lock) || spawnSync("flock", ["-n", lock, "true"]).status === 0);
     } finally {
       t.cleanup();
     }
   });
 
-  test("acquireLock: critical sections of two processes never overlap", async () => {
-    const t = tmp();
-    try {
-      const code = `
+  for (const backend of ["flock", "exclusive-file"]) {
+    test(`acquireLock (${backend}): critical sections of two processes never overlap`, async () => {
+      const t = tmp();
+      try {
+        const code = `
         import { acquireLock } from "./packages/hub/src/utils/file-lock.ts";
         import { appendFileSync } from "node:fs";
         for (let i = 0; i < 5; i++) {
-          const release = await acquireLock(process.env.LOCK, { pollMs: 5 });
+          const release = await acquireLock(process.env.LOCK, { pollMs: 5, backend: "${backend}" });
           appendFileSync(process.env.OUT, "enter " + process.pid + "\\n");
           await new Promise((r) => setTimeout(r, 20));
           appendFileSync(process.env.OUT, "exit " + process.pid + "\\n");
           release();
         }`;
-      const env = { LOCK: join(t.dir, "x.lock"), OUT: join(t.dir, "trace") };
-      await Promise.all([child(code, env), child(code, env)]);
-      const lines = readFileSync(env.OUT, "utf8").trim().split("\n");
-      assert.equal(lines.length, 20);
-      for (let i = 0; i < lines.length; i += 2) {
-        const [e, pid] = lines[i].split(" ");
-        assert.equal(e, "enter");
-        assert.equal(lines[i + 1], `exit ${pid}`, "another process entered while the lock was held");
+        const env = { LOCK: join(t.dir, "x.lock"), OUT: join(t.dir, "trace") };
+        await Promise.all([child(code, env), child(code, env)]);
+        const lines = readFileSync(env.OUT, "utf8").trim().split("\n");
+        assert.equal(lines.length, 20);
+        for (let i = 0; i < lines.length; i += 2) {
+          const [e, pid] = lines[i].split(" ");
+          assert.equal(e, "enter");
+          assert.equal(lines[i + 1], `exit ${pid}`, "another process entered while the lock was held");
+        }
+      } finally {
+        t.cleanup();
       }
+    });
+  }
+
+  test("the lock is the kernel flock Python's filelock takes: each side waits for the other", async () => {
+    const t = tmp();
+    try {
+      const lock = join(t.dir, "abc.lock");
+      const marker = join(t.dir, "python-done");
+      // Stand-in for Python holding the lock: flock(1) on the same file, then a marker.
+      const holder = spawn("flock", ["-x", lock, "-c", `sleep 0.4; touch ${marker}`]);
+      await new Promise((r) => setTimeout(r, 150));
+      const { acquireLock } = await import("../src/utils/file-lock.ts");
+      const release = await acquireLock(lock, { backend: "flock" });
+      assert.ok(existsSync(marker), "we got the lock before the other holder let go");
+      const probe = spawnSync("flock", ["-n", lock, "true"]);
+      assert.equal(probe.status, 1, "a non-blocking flock must fail while we hold the lock");
+      release();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(spawnSync("flock", ["-n", lock, "true"]).status, 0, "released");
+      if (holder.exitCode === null) await new Promise((r) => holder.once("exit", r));
     } finally {
       t.cleanup();
     }

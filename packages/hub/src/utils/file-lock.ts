@@ -1,12 +1,19 @@
 /**
  * Cross-process lock on `<cache>/.locks/<repo_folder>/<etag>.lock`, the path Python uses.
  *
- * Node has no flock(), so the lock is the file's existence: created with O_EXCL and holding
- * `pid@host`. A lock is stale when its owner is a dead process on this host, or when its
- * mtime (refreshed every few seconds by the owner) is older than `staleMs`. Python leaves an
- * empty lock file behind and holds it with flock(); an empty file is therefore only taken
- * over when /proc/locks shows no flock on it (Linux), or after `staleMs` elsewhere.
+ * Python (the `filelock` package) holds an flock() on that file and never deletes it. Node
+ * has no flock(), so where util-linux's `flock` command exists (Linux) a small child process
+ * `flock -x <file>` holds the lock for us: the very same kernel lock Python takes, so Hearth
+ * and Python processes exclude each other. The child keeps the lock until we close its stdin
+ * (or we die, which closes it too).
+ *
+ * Without `flock`, the fallback lock is the file's existence: created with O_EXCL holding
+ * `pid@host`, stale when its owner is a dead process on this host or its mtime (refreshed by
+ * the owner) is older than `staleMs`. An empty file (Python's) is taken over only when
+ * /proc/locks shows no flock on it, or after `staleMs` where /proc/locks does not exist.
  */
+
+import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
   linkSync,
@@ -30,6 +37,15 @@ export interface LockOptions {
   /** A lock whose mtime is older than this is stale (default 60 s). */
   staleMs?: number;
   pollMs?: number;
+  /** `flock` (default where the command exists) or `exclusive-file`. */
+  backend?: "flock" | "exclusive-file";
+}
+
+let flockCommand: boolean | undefined;
+
+function hasFlockCommand(): boolean {
+  flockCommand ??= spawnSync("flock", ["--version"], { stdio: "ignore" }).status === 0;
+  return flockCommand;
 }
 
 const HOST = hostname();
@@ -43,7 +59,47 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
   }
 }
 
+/** Takes the lock (waiting for it) and returns the function that releases it. */
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => void> {
+  const backend = opts.backend ?? (hasFlockCommand() ? "flock" : "exclusive-file");
+  return backend === "flock" ? acquireFlock(path, opts) : acquireExclusiveFile(path, opts);
+}
+
+async function acquireFlock(path: string, opts: LockOptions): Promise<() => void> {
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+  await mkdir(dirname(path), { recursive: true });
+  const child = spawn(
+    "flock",
+    ["-x", "-w", String(Math.max(1, Math.ceil(timeoutMs / 1000))), path, "-c", "echo locked; exec cat >/dev/null"],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      reject(
+        code === 1
+          ? new HubError("HEARTH_HUB_LOCK_TIMEOUT", `lock ${path}: still held by another process after ${timeoutMs} ms`)
+          : new Error(`lock ${path}: flock exited ${code}: ${stderr.trim()}`),
+      ),
+    );
+  });
+  // Do not keep the event loop alive for the lock holder; it ends when stdin closes.
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    child.stdin.end();
+  };
+}
+
+async function acquireExclusiveFile(path: string, opts: LockOptions): Promise<() => void> {
   const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
   const staleMs = opts.staleMs ?? 60_000;
   const pollMs = opts.pollMs ?? 50;
