@@ -252,6 +252,31 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
+  test("headers that would steer cache paths outside the cache are refused (injected fetch)", async () => {
+    const t = tmp();
+    try {
+      const evil = (async () =>
+        new Response(null, {
+          status: 200,
+          headers: { "x-repo-commit": "a".repeat(40), etag: '"../../../../tmp/pwned"', "content-length": "3" },
+        })) as unknown as typeof fetch;
+      await assert.rejects(hfHubDownload({ ...opts(t.dir), path: "config.json", fetch: evil }), (e) =>
+        isHubError(e, "HEARTH_HUB_BAD_RESPONSE"),
+      );
+      const noCommit = (async () =>
+        new Response(null, {
+          status: 200,
+          headers: { etag: '"abc"', "content-length": "3" },
+        })) as unknown as typeof fetch;
+      await assert.rejects(
+        hfHubDownload({ ...opts(t.dir), path: "config.json", fetch: noCommit }),
+        (e) => isHubError(e, "HEARTH_HUB_BAD_RESPONSE") && /X-Repo-Commit/.test(e.message),
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("when the hub is unreachable a cached file is still served", async () => {
     const t = tmp();
     try {

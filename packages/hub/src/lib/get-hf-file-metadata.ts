@@ -18,6 +18,8 @@ export interface GetHfFileMetadataOptions extends HubCallOptions {
   url: string;
 }
 
+const SAFE_ID = /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/;
+
 /** Normalises an ETag as Python does: drop a leading `W/` and the quotes. */
 export function normalizeEtag(etag: string | null): string | undefined {
   if (!etag) return undefined;
@@ -68,6 +70,22 @@ export async function getHfFileMetadata(opts: GetHfFileMetadataOptions): Promise
       `getHfFileMetadata: HEAD ${url} answered ${res.status} without ${missing.join(", ")}; is this a Hugging Face compatible hub?`,
       { status: res.status, url },
     );
+  }
+  // Both become path components in the cache: never let a server steer them outside it.
+  for (const [name, value] of [
+    ["X-Repo-Commit", commitHash as string],
+    ["ETag", etag as string],
+  ]) {
+    if (!SAFE_ID.test(value)) {
+      throw new HubError(
+        "HEARTH_HUB_BAD_RESPONSE",
+        `getHfFileMetadata: HEAD ${url}: ${name} '${value}' is not a plain hex/word id`,
+        {
+          status: res.status,
+          url,
+        },
+      );
+    }
   }
   const location = isRedirect ? new URL(h.get("location") as string, url).toString() : url;
   return { commitHash: commitHash as string, etag: etag as string, size: Number(sizeText), location };
