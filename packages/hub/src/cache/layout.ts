@@ -7,17 +7,7 @@
  *   <cache>/<type>s--<ns>--<name>/.no_exist/<commit>/<path>    empty: the hub said 404 EntryNotFound
  *   <cache>/.locks/<type>s--<ns>--<name>/<etag>.lock
  */
-import {
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { HubError } from "../errors.ts";
 import { type RepoId, repoFolderName } from "../utils/repo-id.ts";
@@ -114,20 +104,6 @@ export function markNoExist(repoDir: string, commit: string, path: string): void
 
 export function exists(path: string): boolean {
   return existsSync(path);
-}
-
-/** True when `path` exists as a file or a (possibly dangling) link. */
-export function entryExists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function removeQuiet(path: string): void {
-  rmSync(path, { force: true, recursive: true });
 }
 
 const CACHEDIR_TAG = `Signature: 8a477f597d28d172789f06886806bc55

@@ -1,5 +1,4 @@
 /** What an addition's bytes come from: memory or a local file (read lazily, never whole). */
-import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
@@ -94,8 +93,4 @@ export function toSource(content: AddContent, what: string): UploadSource {
 /** git blob sha1 of a regular file's bytes (what the hub reports as its `oid`). */
 export function gitOid(data: Uint8Array): string {
   return gitBlobSha1(data);
-}
-
-export function sha256Of(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }

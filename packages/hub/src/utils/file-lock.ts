@@ -50,15 +50,6 @@ function hasFlockCommand(): boolean {
 
 const HOST = hostname();
 
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  const release = await acquireLock(path, opts);
-  try {
-    return await fn();
-  } finally {
-    release();
-  }
-}
-
 /** Takes the lock (waiting for it) and returns the function that releases it. */
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => void> {
   const backend = opts.backend ?? (hasFlockCommand() ? "flock" : "exclusive-file");
