@@ -348,6 +348,29 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
+  test("datasets and spaces get their URL prefix and cache folder; a revision with '/' nests under refs/", async () => {
+    const t = tmp();
+    try {
+      const dsCommit = await hub.seed({ repo: "org/ds", type: "dataset", files: { "data/train.csv": "a,b\n1,2\n" } });
+      const p = await hfHubDownload({ ...opts(t.dir), repo: "org/ds", repoType: "dataset", path: "data/train.csv" });
+      assert.equal(p, join(t.dir, "datasets--org--ds", "snapshots", dsCommit, "data", "train.csv"));
+      assert.ok(hub.log.some((r) => r.path === "/datasets/org/ds/resolve/main/data/train.csv"));
+      const sp = await hub.seed({ repo: "org/sp", type: "space", files: { "app.py": "print(1)\n" } });
+      const q = await hfHubDownload({ ...opts(t.dir), repo: "spaces/org/sp", path: "app.py" });
+      assert.equal(q, join(t.dir, "spaces--org--sp", "snapshots", sp, "app.py"));
+      const repo = hub.state.repos.get(hub.state.key("model", "org/tiny"));
+      repo?.branches.set("feature/x", commit);
+      await hfHubDownload({ ...opts(t.dir), path: "config.json", revision: "feature/x" });
+      assert.ok(
+        hub.log.some((r) => r.path === "/org/tiny/resolve/feature%2Fx/config.json"),
+        "revision sent as one encoded segment",
+      );
+      assert.equal(readFileSync(join(t.dir, "models--org--tiny", "refs", "feature", "x"), "utf8"), commit);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("snapshotDownload: paginated tree, allow/ignore patterns, parallel files, offline reuse", async () => {
     const t = tmp();
     try {
