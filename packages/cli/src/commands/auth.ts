@@ -22,13 +22,12 @@ Example:
     const { values } = parse(argv, COMMON_OPTIONS);
     let token = values.token;
     if (!token) {
-      const rl = createInterface({
-        input: io.stdin,
-        output: io.isTTY ? process.stderr : undefined,
-        terminal: io.isTTY,
-      });
-      token = io.isTTY ? await rl.question("Token: ") : await firstLine(rl);
-      rl.close();
+      if (io.isTTY) token = await readSecret("Token (input hidden): ", io.stdin);
+      else {
+        const rl = createInterface({ input: io.stdin, terminal: false });
+        token = await firstLine(rl);
+        rl.close();
+      }
     }
     if (!token?.trim()) throw new UsageError("no token given: pass --token or pipe it on stdin");
     const res = await login({ token });
@@ -36,6 +35,34 @@ Example:
     return EXIT.OK;
   },
 };
+
+/** Reads a line from the terminal without echoing it (as Python's getpass). */
+function readSecret(prompt: string, stdin: NodeJS.ReadStream): Promise<string> {
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let value = "";
+    const wasRaw = stdin.isRaw;
+    stdin.setRawMode?.(true);
+    stdin.resume();
+    const done = (err?: Error) => {
+      stdin.off("data", onData);
+      stdin.setRawMode?.(wasRaw ?? false);
+      stdin.pause();
+      process.stderr.write("\n");
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (buf: Buffer) => {
+      for (const ch of buf.toString("utf8")) {
+        if (ch === "\r" || ch === "\n" || ch === "\u0004") return done();
+        if (ch === "\u0003") return done(new UsageError("login cancelled"));
+        if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on("data", onData);
+  });
+}
 
 async function firstLine(rl: ReturnType<typeof createInterface>): Promise<string> {
   for await (const line of rl) return line;
