@@ -394,3 +394,26 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 });
+
+test("an LFS file served inline (no redirect, ETag = sha256) is verified and cached the same way", async () => {
+  const hub = await hubWithUser({ redirectLfs: false });
+  const t = tmp();
+  try {
+    const data = bytes(300_000, 13);
+    const c = await hub.seed({ repo: "org/inline", files: { "w.safetensors": data } });
+    const p = await hfHubDownload({
+      repo: "org/inline",
+      path: "w.safetensors",
+      endpoint: hub.url,
+      accessToken: TOKEN,
+      cacheDir: t.dir,
+    });
+    assert.equal(readlinkSync(p), `../../blobs/${sha256(data)}`);
+    assert.equal(p, join(t.dir, "models--org--inline", "snapshots", c, "w.safetensors"));
+    assert.ok(readFileSync(p).equals(data));
+    assert.ok(!hub.log.some((r) => r.path.startsWith("/lfs-storage/")));
+  } finally {
+    t.cleanup();
+    await hub.close();
+  }
+});
