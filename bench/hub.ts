@@ -1,23 +1,24 @@
 /**
- * Hub client throughput over loopback: download and upload of one large file (default 1 GB)
+ * Hub client throughput over loopback: download and upload of one large file (default 1 GiB)
  * with @hearth/hub beside curl, against the test hub (packages/hub/test/server) running in its
  * own process, in the same run. The file is generated in a temp folder and deleted after.
  *
  *   npm run bench -- hub [--size-mb 1024] [--reps 2]
  *
- * A second peer, "curl + openssl sha256" (`openssl dgst -sha256`), adds what a curl user must run to get the same
- * guarantee (the download checked against its sha256; the LFS oid known before the upload).
+ * Peers: curl alone, and "curl + openssl sha256" (`openssl dgst -sha256`, SHA-NI where the CPU
+ * has it): what a curl user must add to get the same guarantee (the download checked against
+ * its sha256; the LFS oid known before the upload). Wall time is best of N; CPU time
+ * (user + system, all threads) is printed too because it is steadier on a shared machine.
  *
- * What each side does:
  * - download, ours: HEAD resolve + GET (302 -> storage) streamed to blobs/<sha>.incomplete,
- *   sha256 verified against the ETag, renamed, snapshot symlink. curl: GET -L to a file, no hash.
+ *   sha256 verified on a worker thread, renamed, snapshot symlink. curl: GET -L to a file.
  * - upload, ours: sha256 of the file (the LFS protocol needs it first), preupload, LFS batch,
  *   one basic PUT, NDJSON commit. curl: PUT of the bytes to an upload URL from a batch call.
  *   The server sha256-checks both PUTs.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRepo, hfHubDownload, uploadFile } from "../packages/hub/src/index.ts";
@@ -32,9 +33,33 @@ const SIZE = arg("size-mb", 1024) * 1024 * 1024;
 const REPS = arg("reps", 2);
 const TOKEN = "hf_bench";
 
+interface Run {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs a command under /usr/bin/time: wall and CPU seconds, and its stdout. */
+function child(cmd: string, argv: string[]): Run & { stdout: string } {
+  const t0 = performance.now();
+  const r = spawnSync("/usr/bin/time", ["-f", "CPU %U %S", cmd, ...argv], { encoding: "utf8" });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed: ${r.stderr}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : Number.NaN, stdout: r.stdout };
+}
+
+/** Wall and CPU seconds of an in-process call (CPU of every thread of this process). */
+async function ours(fn: () => Promise<unknown>): Promise<Run> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
 const work = mkdtempSync(join(tmpdir(), "hearth-bench-hub-"));
 const lfsDir = join(work, "server");
-execFileSync("mkdir", ["-p", lfsDir]);
+mkdirSync(lfsDir);
 const server = spawn(
   process.execPath,
   ["--import", "tsx", join(import.meta.dirname, "..", "packages/hub/test/server/main.ts")],
@@ -59,11 +84,11 @@ try {
     server.stdout.once("data", (d) => resolve(JSON.parse(String(d)).url));
     server.once("exit", (c) => reject(new Error(`test hub exited ${c}`)));
   });
-  const curlVersion = execFileSync("curl", ["--version"], { encoding: "utf8" }).split("\n")[0];
+  const curlVersion = spawnSync("curl", ["--version"], { encoding: "utf8" }).stdout.split(" ").slice(0, 2).join(" ");
   console.log(
-    `hub bench: ${(SIZE / 2 ** 20).toFixed(0)} MiB over loopback, node ${process.versions.node}, ${curlVersion.split(" ").slice(0, 2).join(" ")}`,
+    `hub bench: ${(SIZE / 2 ** 20).toFixed(0)} MiB over loopback, node ${process.versions.node}, ${curlVersion}`,
   );
-  console.log("note: 2 shared CPU cores; numbers are noisy and the server shares the machine");
+  console.log("note: 2 shared CPU cores; wall-clock numbers are noisy, CPU seconds less so");
 
   const file = join(work, "big.bin");
   const fd = openSync(file, "w");
@@ -74,25 +99,21 @@ try {
   }
   closeSync(fd);
   const sha = await sha256File(file);
+  const opensslSha = (path: string) => {
+    const r = child("openssl", ["dgst", "-sha256", path]);
+    if (r.stdout.trim().split("= ")[1] !== sha) throw new Error(`openssl dgst of ${path} disagrees`);
+    return r;
+  };
   const call = { endpoint, accessToken: TOKEN, progressBar: false as const };
   await createRepo({ ...call, repo: "bench/big" });
 
-  const time = async (fn: () => Promise<unknown> | unknown) => {
-    const t0 = performance.now();
-    await fn();
-    return (performance.now() - t0) / 1000;
+  const results = {
+    upload: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[] },
+    download: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[] },
   };
-  const mbps = (secs: number) => SIZE / 2 ** 20 / secs;
 
-  // ---- upload ----
-  // openssl's sha256 (SHA-NI where the CPU has it) is the strongest peer; coreutils' sha256sum is slower.
-  const opensslSha = (path: string) =>
-    execFileSync("openssl", ["dgst", "-sha256", path], { encoding: "utf8" }).trim().split("= ")[1];
-  const sha256sum = () => {
-    if (opensslSha(file) !== sha) throw new Error("openssl dgst disagrees");
-  };
-  const uploads = { ours: [] as number[], curl: [] as number[], hash: [] as number[] };
   for (let r = 0; r < REPS; r++) {
+    // ---- upload ----
     rmSync(join(lfsDir, sha), { force: true }); // make the hub want the object again
     const res = await fetch(`${endpoint}/bench/big.git/info/lfs/objects/batch`, {
       method: "POST",
@@ -104,61 +125,65 @@ try {
         hash_algo: "sha256",
       }),
     });
-    const href = ((await res.json()) as { objects: { actions: { upload: { href: string } } }[] }).objects[0].actions
-      .upload.href;
-    uploads.curl.push(
-      await time(() => {
-        const code = execFileSync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file, href], {
-          encoding: "utf8",
-        });
-        if (code !== "200") throw new Error(`curl upload answered ${code}`);
-      }),
-    );
-    uploads.hash.push(await time(sha256sum));
+    const batch = (await res.json()) as { objects: { actions: { upload: { href: string } } }[] };
+    const put = child("curl", [
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "-T",
+      file,
+      batch.objects[0].actions.upload.href,
+    ]);
+    if (put.stdout !== "200") throw new Error(`curl upload answered ${put.stdout}`);
+    results.upload.curl.push(put);
+    results.upload.hash.push(opensslSha(file));
     rmSync(join(lfsDir, sha), { force: true });
-    uploads.ours.push(await time(() => uploadFile({ ...call, repo: "bench/big", file, pathInRepo: `big-${r}.bin` })));
-    if (statSync(join(lfsDir, sha)).size !== SIZE) throw new Error("upload did not store the object");
-  }
-
-  // ---- download ----
-  const downloads = { ours: [] as number[], curl: [] as number[], hash: [] as number[] };
-  const url = `${endpoint}/bench/big/resolve/main/big-0.bin`;
-  for (let r = 0; r < REPS; r++) {
-    const out = join(work, "curl.out");
-    downloads.curl.push(await time(() => execFileSync("curl", ["-sSfL", "-o", out, url])));
-    if (statSync(out).size !== SIZE) throw new Error("curl download is short");
-    downloads.hash.push(
-      await time(() => {
-        if (opensslSha(out) !== sha) throw new Error("curl got other bytes");
-      }),
+    results.upload.ours.push(
+      await ours(() => uploadFile({ ...call, repo: "bench/big", file, pathInRepo: `big-${r}.bin` })),
     );
+    if (statSync(join(lfsDir, sha)).size !== SIZE) throw new Error("upload did not store the object");
+
+    // ---- download ----
+    const out = join(work, "curl.out");
+    results.download.curl.push(child("curl", ["-sSfL", "-o", out, `${endpoint}/bench/big/resolve/main/big-0.bin`]));
+    results.download.hash.push(opensslSha(out));
     rmSync(out);
     const cacheDir = join(work, `cache-${r}`);
-    downloads.ours.push(await time(() => hfHubDownload({ ...call, repo: "bench/big", path: "big-0.bin", cacheDir })));
+    results.download.ours.push(
+      await ours(() => hfHubDownload({ ...call, repo: "bench/big", path: "big-0.bin", cacheDir })),
+    );
     if (statSync(join(cacheDir, "models--bench--big", "blobs", sha)).size !== SIZE)
       throw new Error("download is short");
     rmSync(cacheDir, { recursive: true });
   }
 
+  const gib = SIZE / 2 ** 30;
   const best = (xs: number[]) => Math.min(...xs);
-  console.log(
-    "\n| transfer | @hearth/hub MiB/s | curl MiB/s | ours/curl | curl + openssl sha256 MiB/s | ours/(curl + openssl sha256) |",
-  );
+  const mbps = (secs: number) => SIZE / 2 ** 20 / secs;
+  console.log(`\nwall clock, best of ${REPS} (MiB/s):\n`);
+  console.log("| transfer | @hearth/hub | curl | ours/curl | curl + openssl sha256 | ours/(curl + sha256) |");
   console.log("| --- | --- | --- | --- | --- | --- |");
-  for (const [name, t] of [
-    ["download", downloads],
-    ["upload", uploads],
-  ] as const) {
-    const ours = mbps(best(t.ours));
-    const peer = mbps(best(t.curl));
-    const peerHashed = mbps(best(t.curl.map((c, k) => c + t.hash[k])));
+  for (const name of ["download", "upload"] as const) {
+    const t = results[name];
+    const o = mbps(best(t.ours.map((x) => x.wall)));
+    const c = mbps(best(t.curl.map((x) => x.wall)));
+    const ch = mbps(best(t.curl.map((x, k) => x.wall + t.hash[k].wall)));
     console.log(
-      `| ${name} ${(SIZE / 2 ** 30).toFixed(2)} GiB | ${ours.toFixed(0)} | ${peer.toFixed(0)} | ${(ours / peer).toFixed(2)} | ${peerHashed.toFixed(0)} | ${(ours / peerHashed).toFixed(2)} |`,
+      `| ${name} ${gib.toFixed(2)} GiB | ${o.toFixed(0)} | ${c.toFixed(0)} | ${(o / c).toFixed(2)} | ${ch.toFixed(0)} | ${(o / ch).toFixed(2)} |`,
     );
   }
-  console.log(
-    `\nbest of ${REPS}; ours includes sha256 of the whole file (download: verify; upload: the oid the protocol needs first)`,
-  );
+  console.log(`\nCPU seconds per GiB (user + system), best of ${REPS}; the server's CPU is not counted:\n`);
+  console.log("| transfer | @hearth/hub | curl | curl + openssl sha256 | (curl + sha256)/ours |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const name of ["download", "upload"] as const) {
+    const t = results[name];
+    const o = best(t.ours.map((x) => x.cpu)) / gib;
+    const c = best(t.curl.map((x) => x.cpu)) / gib;
+    const ch = best(t.curl.map((x, k) => x.cpu + t.hash[k].cpu)) / gib;
+    console.log(`| ${name} | ${o.toFixed(2)} | ${c.toFixed(2)} | ${ch.toFixed(2)} | ${(ch / o).toFixed(2)} |`);
+  }
 } finally {
   cleanup();
 }

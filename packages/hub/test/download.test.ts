@@ -132,6 +132,24 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
+  test("with an injected fetch every request goes through it, resume included", async () => {
+    const t = tmp();
+    try {
+      const seen: string[] = [];
+      const counting = ((input: string | URL | Request, init?: RequestInit) => {
+        seen.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+        return fetch(input, init);
+      }) as typeof fetch;
+      hub.faults.cutNextDownloadAfter = 200_000;
+      const p = await hfHubDownload({ ...opts(t.dir), path: "model.safetensors", fetch: counting });
+      assert.ok(readFileSync(p).equals(weights));
+      const storage = `/lfs-storage/${sha256(weights)}`;
+      assert.deepEqual(seen, ["HEAD /org/tiny/resolve/main/model.safetensors", `GET ${storage}`, `GET ${storage}`]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("a .incomplete file left by an earlier process is resumed, not restarted", async () => {
     const t = tmp();
     try {

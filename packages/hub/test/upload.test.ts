@@ -142,6 +142,35 @@ describe("repos, commits and uploads against the test hub", () => {
     }
   });
 
+  test("with an injected fetch, LFS uploads (basic and multipart) go through it", async () => {
+    await createRepo({ ...call, repo: "alice/viafetch" });
+    const seen: string[] = [];
+    const counting = ((input: string | URL | Request, init?: RequestInit) => {
+      seen.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    }) as typeof fetch;
+    const t = tmp();
+    try {
+      const small = bytes(200_000, 31);
+      const big = bytes(2_200_000, 32);
+      writeFileSync(join(t.dir, "big.bin"), big);
+      await uploadFile({ ...call, fetch: counting, repo: "alice/viafetch", file: small, pathInRepo: "s.bin" });
+      await uploadFile({
+        ...call,
+        fetch: counting,
+        repo: "alice/viafetch",
+        file: join(t.dir, "big.bin"),
+        pathInRepo: "b.bin",
+      });
+      assert.equal(seen.filter((s) => s === `PUT /lfs-upload/${sha256(small)}`).length, 1);
+      assert.equal(seen.filter((s) => s.startsWith(`PUT /lfs-upload/${sha256(big)}/part/`)).length, 3);
+      const back = await hfHubDownload({ ...call, repo: "alice/viafetch", path: "b.bin", cacheDir: join(t.dir, "c") });
+      assert.ok(readFileSync(back).equals(big));
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("createCommit: additions, deletions, copies (regular and LFS), parentCommit and 412", async () => {
     await createRepo({ ...call, repo: "alice/cc" });
     const lfsData = bytes(150_000, 4);

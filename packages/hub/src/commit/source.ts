@@ -14,7 +14,9 @@ export interface UploadSource {
   sha256(): Promise<string>;
   /** Whole content (regular files only, which are small). */
   bytes(): Promise<Uint8Array>;
-  /** Bytes [start, end) as a request body; files are streamed, never read whole. */
+  /** Bytes [start, end) as a Node stream (for node:http uploads). */
+  stream(start: number, end: number): Readable;
+  /** Bytes [start, end) as a fetch request body; files are streamed, never read whole. */
   body(start: number, end: number, onBytes?: (n: number) => void): RequestInit["body"];
   describe: string;
 }
@@ -33,6 +35,7 @@ export function toSource(content: AddContent, what: string): UploadSource {
       },
       bytes: async () => data,
       body: (start, end) => data.subarray(start, end),
+      stream: (start, end) => Readable.from([Buffer.from(data.buffer, data.byteOffset + start, end - start)]),
     };
   }
   const file = content.filePath;
@@ -73,6 +76,8 @@ export function toSource(content: AddContent, what: string): UploadSource {
         await fh.close();
       }
     },
+    stream: (start, end) =>
+      end <= start ? Readable.from([]) : createReadStream(file, { start, end: end - 1, highWaterMark: 1 << 20 }),
     body: (start, end, onBytes) => {
       if (end <= start) return new Uint8Array(0);
       const stream = createReadStream(file, { start, end: end - 1, highWaterMark: 4 << 20 });

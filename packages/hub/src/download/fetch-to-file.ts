@@ -8,10 +8,11 @@ import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
 import { stat, unlink } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { downloadTimeoutMs } from "../config.ts";
+import { downloadTimeoutMs, isOffline } from "../config.ts";
 import { HubError, isHubError } from "../errors.ts";
 import type { ProgressListener } from "../types/public.ts";
-import { type HubContext, hubFetch } from "../utils/http.ts";
+import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
+import { nodeGet } from "../utils/node-http.ts";
 import { HashFollower } from "./hash-follower.ts";
 
 export interface FetchToFileOptions {
@@ -56,30 +57,27 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
       // A stalled connection (no byte for HF_HUB_DOWNLOAD_TIMEOUT) is aborted and resumed.
       const stall = new AbortController();
       const idleMs = downloadTimeoutMs();
-      let idle = setTimeout(() => stall.abort(), idleMs);
+      let last = Date.now();
+      const watchdog = setInterval(
+        () => Date.now() - last > idleMs && stall.abort(),
+        Math.max(25, Math.min(1000, idleMs / 4)),
+      );
       const touch = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => stall.abort(), idleMs);
+        last = Date.now();
       };
       try {
-        const res = await hubFetch(ctx, url, {
-          auth: opts.auth,
-          headers: have > 0 ? { range: `bytes=${have}-` } : {},
-          accept: [416],
-          signal: stall.signal,
-        });
+        const res = await openBody(ctx, url, opts.auth, have > 0 ? { range: `bytes=${have}-` } : {}, stall.signal);
         if (res.status === 416 || (have > 0 && res.status !== 206)) {
           // Our bytes do not fit the server's file (416), or it ignored the Range: start over
           // from byte 0, as Python does.
-          await res.body?.cancel();
+          res.cancel();
           closeSync(fd);
           finished = true;
           await follower?.abort();
           await unlink(dest);
           return fetchToFile(opts);
         }
-        if (!res.body) throw new HubError("HEARTH_HUB_BAD_RESPONSE", `GET ${url}: empty body`, { url });
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for await (const chunk of res.body) {
           if (chunk.byteLength > expectedSize - have) {
             throw new HubError(
               "HEARTH_HUB_SIZE_MISMATCH",
@@ -110,7 +108,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
         if (ctx.signal?.aborted) throw err;
         lastError = err;
       } finally {
-        clearTimeout(idle);
+        clearInterval(watchdog);
       }
     }
     if (have !== expectedSize) {
@@ -138,4 +136,40 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
       await follower?.abort();
     }
   }
+}
+
+interface Body {
+  status: number;
+  body: AsyncIterable<Uint8Array>;
+  cancel(): void;
+}
+
+/**
+ * The GET itself: on node:http when the caller did not inject a fetch (half the CPU per
+ * byte, see node-get.ts), else through the injected fetch.
+ */
+async function openBody(
+  ctx: HubContext,
+  url: string,
+  auth: boolean,
+  headers: Record<string, string>,
+  stall: AbortSignal,
+): Promise<Body> {
+  if (ctx.fetch === globalThis.fetch) {
+    if (isOffline()) {
+      throw new HubError("HEARTH_HUB_OFFLINE", `GET ${url}: HF_HUB_OFFLINE is set, so Hearth makes no network calls`, {
+        url,
+      });
+    }
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, stall]) : stall;
+    return nodeGet(url, { ...(auth ? authHeaders(ctx) : {}), ...headers }, signal, [416]);
+  }
+  const res = await hubFetch(ctx, url, { auth, headers, accept: [416], signal: stall });
+  const body = res.body;
+  if (!body) throw new HubError("HEARTH_HUB_BAD_RESPONSE", `GET ${url}: empty body`, { url });
+  return {
+    status: res.status,
+    body: body as unknown as AsyncIterable<Uint8Array>,
+    cancel: () => void body.cancel().catch(() => {}),
+  };
 }
