@@ -1,0 +1,222 @@
+/**
+ * Hub client throughput over loopback: download and upload of one large file (default 1 GiB)
+ * with @hearth/hub beside curl, against the test hub (packages/hub/test/server) running in its
+ * own process, in the same run. The file is generated in a temp folder and deleted after.
+ *
+ *   npm run bench -- hub [--size-mb 1024] [--reps 2]
+ *
+ * Peers: curl alone, and "curl + openssl sha256" (`openssl dgst -sha256`, SHA-NI where the CPU
+ * has it): what a curl user must add to get the same guarantee (the download checked against
+ * its sha256; the LFS oid known before the upload). Wall time is best of N; CPU time
+ * (user + system, all threads) is printed too because it is steadier on a shared machine.
+ *
+ * - download, ours: HEAD resolve + GET (302 -> storage) streamed to blobs/<sha>.incomplete,
+ *   sha256 verified on a worker thread, renamed, snapshot symlink. curl: GET -L to a file.
+ * - upload, ours: sha256 of the file (the LFS protocol needs it first), preupload, LFS batch,
+ *   one basic PUT, NDJSON commit. curl: PUT of the bytes to an upload URL from a batch call.
+ *   The server sha256-checks both PUTs.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomFillSync } from "node:crypto";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRepo, hfHubDownload, uploadFile } from "../packages/hub/src/index.ts";
+import { sha256File } from "../packages/hub/src/utils/hash.ts";
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const SIZE = arg("size-mb", 1024) * 1024 * 1024;
+const REPS = arg("reps", 2);
+const TOKEN = "hf_bench";
+
+interface Run {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Flushes dirty pages before each timed step, so no step pays the kernel's write-back of the
+ * gigabyte the previous one wrote (that cost lands on whoever writes next, as system time).
+ */
+const settle = () => spawnSync("sync");
+
+/** Runs a command under /usr/bin/time: wall and CPU seconds, and its stdout. */
+function child(cmd: string, argv: string[]): Run & { stdout: string } {
+  settle();
+  const t0 = performance.now();
+  const r = spawnSync("/usr/bin/time", ["-f", "CPU %U %S", cmd, ...argv], { encoding: "utf8" });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed: ${r.stderr}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : Number.NaN, stdout: r.stdout };
+}
+
+/** Wall and CPU seconds of an in-process call (CPU of every thread of this process). */
+async function ours(fn: () => Promise<unknown>): Promise<Run> {
+  settle();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
+const work = mkdtempSync(join(tmpdir(), "hearth-bench-hub-"));
+const lfsDir = join(work, "server");
+mkdirSync(lfsDir);
+const server = spawn(
+  process.execPath,
+  ["--import", "tsx", join(import.meta.dirname, "..", "packages/hub/test/server/main.ts")],
+  {
+    env: {
+      ...process.env,
+      HUB_LFS_DIR: lfsDir,
+      HUB_TOKEN: TOKEN,
+      HUB_MULTIPART_THRESHOLD: String(Number.MAX_SAFE_INTEGER),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+const cleanup = () => {
+  server.kill("SIGTERM");
+  rmSync(work, { recursive: true, force: true });
+};
+process.on("exit", cleanup);
+
+try {
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    server.stdout.once("data", (d) => resolve(JSON.parse(String(d)).url));
+    server.once("exit", (c) => reject(new Error(`test hub exited ${c}`)));
+  });
+  const curlVersion = spawnSync("curl", ["--version"], { encoding: "utf8" }).stdout.split(" ").slice(0, 2).join(" ");
+  console.log(
+    `hub bench: ${(SIZE / 2 ** 20).toFixed(0)} MiB over loopback, node ${process.versions.node}, ${curlVersion}`,
+  );
+  console.log("note: 2 shared CPU cores; wall-clock numbers are noisy, CPU seconds less so");
+
+  const file = join(work, "big.bin");
+  const fd = openSync(file, "w");
+  const chunk = Buffer.alloc(16 * 2 ** 20);
+  for (let left = SIZE; left > 0; left -= chunk.length) {
+    randomFillSync(chunk);
+    writeSync(fd, chunk, 0, Math.min(left, chunk.length));
+  }
+  closeSync(fd);
+  const sha = await sha256File(file);
+  const opensslSha = (path: string) => {
+    const r = child("openssl", ["dgst", "-sha256", path]);
+    if (r.stdout.trim().split("= ")[1] !== sha) throw new Error(`openssl dgst of ${path} disagrees`);
+    return r;
+  };
+  const call = { endpoint, accessToken: TOKEN, progressBar: false as const };
+  await createRepo({ ...call, repo: "bench/big" });
+
+  const results = {
+    upload: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[] },
+    download: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[] },
+  };
+
+  for (let r = 0; r < REPS; r++) {
+    // ---- upload ----
+    rmSync(join(lfsDir, sha), { force: true }); // make the hub want the object again
+    const res = await fetch(`${endpoint}/bench/big.git/info/lfs/objects/batch`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/vnd.git-lfs+json" },
+      body: JSON.stringify({
+        operation: "upload",
+        transfers: ["basic"],
+        objects: [{ oid: sha, size: SIZE }],
+        hash_algo: "sha256",
+      }),
+    });
+    const batch = (await res.json()) as { objects: { actions: { upload: { href: string } } }[] };
+    const curlUpload = () => {
+      const put = child("curl", [
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-T",
+        file,
+        batch.objects[0].actions.upload.href,
+      ]);
+      if (put.stdout !== "200") throw new Error(`curl upload answered ${put.stdout}`);
+      results.upload.curl.push(put);
+      results.upload.hash.push(opensslSha(file));
+    };
+    const oursUpload = async () => {
+      results.upload.ours.push(
+        await ours(() => uploadFile({ ...call, repo: "bench/big", file, pathInRepo: `big-${r}.bin` })),
+      );
+    };
+    // Alternate who goes first, so neither always inherits the other's page-cache state. The
+    // object is removed between the two so that each really uploads it.
+    if (r % 2 === 0) {
+      curlUpload();
+      rmSync(join(lfsDir, sha), { force: true });
+      await oursUpload();
+    } else {
+      await oursUpload();
+      rmSync(join(lfsDir, sha), { force: true });
+      curlUpload();
+    }
+    if (statSync(join(lfsDir, sha)).size !== SIZE) throw new Error("upload did not store the object");
+
+    // ---- download ----
+    const out = join(work, "curl.out");
+    const cacheDir = join(work, `cache-${r}`);
+    const curlDownload = () => {
+      results.download.curl.push(child("curl", ["-sSfL", "-o", out, `${endpoint}/bench/big/resolve/main/big-0.bin`]));
+      results.download.hash.push(opensslSha(out));
+      rmSync(out);
+    };
+    const oursDownload = async () => {
+      results.download.ours.push(
+        await ours(() => hfHubDownload({ ...call, repo: "bench/big", path: "big-0.bin", cacheDir })),
+      );
+      if (statSync(join(cacheDir, "models--bench--big", "blobs", sha)).size !== SIZE)
+        throw new Error("download is short");
+      rmSync(cacheDir, { recursive: true });
+    };
+    if (r % 2 === 0) {
+      curlDownload();
+      await oursDownload();
+    } else {
+      await oursDownload();
+      curlDownload();
+    }
+  }
+
+  const gib = SIZE / 2 ** 30;
+  const best = (xs: number[]) => Math.min(...xs);
+  const mbps = (secs: number) => SIZE / 2 ** 20 / secs;
+  console.log(`\nwall clock, best of ${REPS} (MiB/s):\n`);
+  console.log("| transfer | @hearth/hub | curl | ours/curl | curl + openssl sha256 | ours/(curl + sha256) |");
+  console.log("| --- | --- | --- | --- | --- | --- |");
+  for (const name of ["download", "upload"] as const) {
+    const t = results[name];
+    const o = mbps(best(t.ours.map((x) => x.wall)));
+    const c = mbps(best(t.curl.map((x) => x.wall)));
+    const ch = mbps(best(t.curl.map((x, k) => x.wall + t.hash[k].wall)));
+    console.log(
+      `| ${name} ${gib.toFixed(2)} GiB | ${o.toFixed(0)} | ${c.toFixed(0)} | ${(o / c).toFixed(2)} | ${ch.toFixed(0)} | ${(o / ch).toFixed(2)} |`,
+    );
+  }
+  console.log(`\nCPU seconds per GiB (user + system), best of ${REPS}; the server's CPU is not counted:\n`);
+  console.log("| transfer | @hearth/hub | curl | curl + openssl sha256 | (curl + sha256)/ours |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const name of ["download", "upload"] as const) {
+    const t = results[name];
+    const o = best(t.ours.map((x) => x.cpu)) / gib;
+    const c = best(t.curl.map((x) => x.cpu)) / gib;
+    const ch = best(t.curl.map((x, k) => x.cpu + t.hash[k].cpu)) / gib;
+    console.log(`| ${name} | ${o.toFixed(2)} | ${c.toFixed(2)} | ${ch.toFixed(2)} | ${(ch / o).toFixed(2)} |`);
+  }
+} finally {
+  cleanup();
+}

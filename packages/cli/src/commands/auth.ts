@@ -1,0 +1,111 @@
+import { createInterface } from "node:readline/promises";
+import { getToken, login, logout, whoami } from "@hearth/hub";
+import { COMMON_OPTIONS, type Command, parse } from "../command.ts";
+import { EXIT, UsageError } from "../exit-codes.ts";
+
+export const loginCommand: Command = {
+  name: "login",
+  summary: "Validate a token and store it ($HF_HOME/token, stored_tokens)",
+  help: `Usage: hearth login [--token TOKEN]
+
+Validates the token with the hub's /api/whoami-v2, then stores it as huggingface_hub does:
+the active token in $HF_HOME/token and under its name in $HF_HOME/stored_tokens (mode 0600).
+Without --token the token is read from the terminal, or from the first line of stdin.
+
+Options:
+  --token TOKEN   the access token (hf_...)
+  -h, --help      show this help
+
+Example:
+  echo "$MY_TOKEN" | hearth login`,
+  async run(argv, io) {
+    const { values } = parse(argv, COMMON_OPTIONS);
+    let token = values.token;
+    if (!token) {
+      if (io.isTTY) token = await readSecret("Token (input hidden): ", io.stdin);
+      else {
+        const rl = createInterface({ input: io.stdin, terminal: false });
+        token = await firstLine(rl);
+        rl.close();
+      }
+    }
+    if (!token?.trim()) throw new UsageError("no token given: pass --token or pipe it on stdin");
+    const res = await login({ token });
+    io.out(`Logged in as ${res.user.name} (token '${res.tokenName}', saved to ${res.tokenPath})`);
+    return EXIT.OK;
+  },
+};
+
+/** Reads a line from the terminal without echoing it (as Python's getpass). */
+function readSecret(prompt: string, stdin: NodeJS.ReadStream): Promise<string> {
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let value = "";
+    const wasRaw = stdin.isRaw;
+    stdin.setRawMode?.(true);
+    stdin.resume();
+    const done = (err?: Error) => {
+      stdin.off("data", onData);
+      stdin.setRawMode?.(wasRaw ?? false);
+      stdin.pause();
+      process.stderr.write("\n");
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (buf: Buffer) => {
+      for (const ch of buf.toString("utf8")) {
+        if (ch === "\r" || ch === "\n" || ch === "\u0004") return done();
+        if (ch === "\u0003") return done(new UsageError("login cancelled"));
+        if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on("data", onData);
+  });
+}
+
+async function firstLine(rl: ReturnType<typeof createInterface>): Promise<string> {
+  for await (const line of rl) return line;
+  return "";
+}
+
+export const logoutCommand: Command = {
+  name: "logout",
+  summary: "Forget stored tokens",
+  help: `Usage: hearth logout [--token-name NAME]
+
+Without a name, deletes $HF_HOME/token and $HF_HOME/stored_tokens. With a name, removes
+only that stored token (and the active token if it is that one). HF_TOKEN, if set, is not
+affected.
+
+Options:
+  --token-name NAME   forget only this stored token
+  -h, --help          show this help`,
+  async run(argv, io) {
+    const { values } = parse(argv, { ...COMMON_OPTIONS, "token-name": { type: "string" } });
+    const res = await logout({ tokenName: values["token-name"] });
+    io.out(res.wasLoggedIn ? "Logged out." : "Not logged in.");
+    if (res.envTokenStillSet) io.err("Note: HF_TOKEN is set in the environment and will still be used.");
+    return EXIT.OK;
+  },
+};
+
+export const whoamiCommand: Command = {
+  name: "whoami",
+  summary: "Show the user the token belongs to",
+  help: `Usage: hearth whoami [--token TOKEN]
+
+Prints the user name, then 'orgs: ...' when the user belongs to organisations.
+Exits 4 when no token is set or the hub rejects it.
+
+Options:
+  --token TOKEN   use this token instead of HF_TOKEN / the stored one
+  -h, --help      show this help`,
+  async run(argv, io) {
+    const { values } = parse(argv, COMMON_OPTIONS);
+    const me = await whoami({ accessToken: values.token ?? getToken() });
+    io.out(me.name);
+    if (me.orgs.length > 0) io.out(`orgs: ${me.orgs.map((o) => o.name).join(",")}`);
+    return EXIT.OK;
+  },
+};
