@@ -34,7 +34,8 @@ export function toSource(content: AddContent, what: string): UploadSource {
         return digest;
       },
       bytes: async () => data,
-      body: (start, end) => data.subarray(start, end),
+      // Typed as ArrayBuffer-backed: fetch's BodyInit (from the DOM lib some dependencies pull in) rejects ArrayBufferLike.
+      body: (start, end) => data.subarray(start, end) as Uint8Array<ArrayBuffer>,
       stream: (start, end) => Readable.from([Buffer.from(data.buffer, data.byteOffset + start, end - start)]),
     };
   }
