@@ -86,7 +86,13 @@ export async function infoRoutes(app: FastifyInstance): Promise<void> {
       }
     }
     if (r.type === "space") {
-      info.runtime = { stage: "NO_APP_FILE", hardware: { current: null, requested: null } };
+      const space = app.hub.spaces && (await app.hub.spaces.get(r));
+      info.runtime = space?.info() ?? { stage: "NO_APP_FILE", hardware: { current: null, requested: null } };
+      if (space?.config) {
+        info.sdk = space.config.sdk;
+        info.models = space.config.models;
+        info.datasets = space.config.datasets;
+      }
       info.subdomain = `${r.namespace}-${r.name}`.toLowerCase().replace(/[^a-z0-9]+/g, "-");
     }
     info.xetEnabled = false;
