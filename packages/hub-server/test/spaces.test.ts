@@ -165,7 +165,9 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
     assert.match(page, /id="space-stage" role="status">running</);
     assert.match(
       page,
-      /<iframe class="app" id="space-app" title="Static hello \(Space app\)" src="\/spaces\/admin\/hello\/app\/"/,
+      new RegExp(
+        `<iframe class="app" id="space-app" title="Static hello \\(Space app\\)" src="http://admin--hello\\.spaces\\.localhost:${new URL(hub.url).port}/" sandbox="allow-scripts allow-forms allow-popups allow-downloads allow-modals allow-same-origin">`,
+      ),
     );
     assert.match(page, /<a class="badge" href="\/admin\/tiny-bert">model: admin\/tiny-bert<\/a>/);
     // a new commit is served at once
@@ -273,10 +275,11 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
       assert.equal(label, top);
       // the hub's Space page embeds the app
       const page = await browser.open(`${hub.url}/spaces/admin/classifier`);
-      assert.equal(
-        await browser.eval(page, "document.getElementById('space-app').getAttribute('src')"),
-        "/spaces/admin/classifier/app/",
-      );
+      const origin = `http://admin--classifier.spaces.localhost:${new URL(hub.url).port}/`;
+      assert.equal(await browser.eval(page, "document.getElementById('space-app').getAttribute('src')"), origin);
+      // the per-Space origin (Chromium resolves *.localhost to loopback) serves the app itself
+      const own = await browser.open(origin);
+      assert.equal(await browser.eval(own, "document.querySelector('h1').textContent"), "Tiny classifier v1");
     } finally {
       await browser.close();
       await rm(profile, { recursive: true, force: true });
@@ -313,7 +316,7 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
     assert.match(log, /restarting in 0\.3 s \(crash 1\)/);
   });
 
-  it("the sandbox: reads outside the app folder are refused, an unbounded allocation is stopped, the rest keeps answering", async () => {
+  it("the sandbox: reads outside the app folder are refused, an unbounded allocation is stopped, the rest keeps answering", async (t) => {
     const sha = await push("probe", join(here, "probe"));
     await running("probe", sha);
     const read = async (path: string) =>
@@ -348,6 +351,25 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
       assert.notEqual(cat.status, 0);
       assert.match(cat.stderr.toString(), /Permission denied/);
     }
+    // the hub's credentials never reach the app, and the app cannot set the hub's session cookie
+    const cookie = await signIn();
+    const seen = await fetch(`${hub.url}/spaces/admin/probe/app/headers`, {
+      headers: { ...auth(), cookie: `${cookie}; other=1` },
+    });
+    const echoed = (await seen.json()) as { headers: Record<string, string>; env: string[] };
+    assert.equal(echoed.headers.authorization, undefined);
+    assert.equal(echoed.headers.cookie, "other=1");
+    assert.equal(echoed.headers["x-forwarded-prefix"], "/spaces/admin/probe/app");
+    assert.deepEqual(seen.headers.getSetCookie(), ["probe=1; Path=/"]);
+    // a scrubbed environment: what the hub sets, nothing of its own
+    assert.deepEqual(
+      echoed.env.filter(
+        (k) =>
+          !["HOME", "HOST", "PATH", "PORT", "NODE_ENV", "HEARTH_BACKEND", "CPU_CORES", "MEMORY"].includes(k) &&
+          !k.startsWith("SPACE_"),
+      ),
+      [],
+    );
     // WebSocket through the proxy
     assert.equal(await wsEcho(`/spaces/admin/probe/app/ws`, "ping"), "echo: ping");
     // allocate without bound
@@ -357,7 +379,7 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
       const rt = await runtime("probe");
       return /memory limit \(256 MiB\) exceeded/.test(rt.errorMessage ?? "") && rt;
     });
-    assert.ok(stopped);
+    t.diagnostic(`probe: ${stopped.errorMessage}; sandbox ${JSON.stringify(manager.caps)}`);
     assert.equal((await fetch(`${hub.url}/api/whoami-v2`, { headers: auth() })).status, 200);
     assert.equal((await predict("classifier", "still here")).status, 200);
     assert.match(await (await fetch(`${hub.url}/spaces/admin/hello/app/`)).text(), /static Space/);

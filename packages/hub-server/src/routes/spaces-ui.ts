@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { RepoRow } from "../db/types.ts";
 import { HubServerError } from "../errors.ts";
+import { spaceHostLabel } from "../spaces/config.ts";
 import type { SpaceManager, SpaceRuntime } from "../spaces/manager.ts";
 import { SpaceSettingsStore } from "../spaces/settings-store.ts";
 import { type Html, html, layout, raw } from "../ui/html.ts";
@@ -71,8 +72,15 @@ ${c?.title ? html`<p><b>${c.title}</b>${c.shortDescription ? html` · ${c.shortD
       s.stage === "APP_STARTING" ||
       s.stage === "STOPPED" ||
       s.stage === "RUNNING_BUILDING";
+    // with a per-Space origin the app is its own site and may keep its own storage
+    const domain = spaces.opts.originDomain;
+    const hubUrl = new URL(app.hub.baseUrl(req));
+    const src = domain
+      ? `${hubUrl.protocol}//${spaceHostLabel(r)}.${domain}${hubUrl.port ? `:${hubUrl.port}` : ""}/`
+      : `${base}/app/`;
+    const sandbox = `allow-scripts allow-forms allow-popups allow-downloads allow-modals${domain ? " allow-same-origin" : ""}`;
     const frame = showApp
-      ? html`<iframe class="app" id="space-app" title="${c?.title ?? r.name} (Space app)" src="${base}/app/" sandbox="allow-scripts allow-forms allow-popups allow-downloads allow-modals"></iframe>`
+      ? html`<iframe class="app" id="space-app" title="${c?.title ?? r.name} (Space app)" src="${src}" sandbox="${sandbox}"></iframe>`
       : html`<div class="error" id="space-error">${s.errorMessage ?? `This Space is ${s.stage.toLowerCase().replace(/_/g, " ")}.`}</div>`;
     const logs = canWrite
       ? html`<h2>Logs</h2><details open><summary>Build</summary><pre class="log" id="log-build" aria-live="polite">${s.buildLog.text()}</pre></details>

@@ -12,6 +12,7 @@ import type { RepoRow } from "../db/types.ts";
 import { hubError } from "../errors.ts";
 import { readCookie, requireCaller, SESSION_COOKIE } from "../plugins/auth.ts";
 import type { Caller } from "../repos/service.ts";
+import { spaceHostLabel } from "../spaces/config.ts";
 import type { SpaceManager, SpaceRuntime } from "../spaces/manager.ts";
 import { staticContentType } from "../spaces/mime.ts";
 import { proxyHttp, proxyUpgrade, SANDBOX_CSP } from "../spaces/proxy.ts";
@@ -20,11 +21,6 @@ import { spacePages } from "./spaces-ui.ts";
 
 type P = { ns: string; name: string };
 const APP_PATH = /^\/spaces\/([^/?#]+)\/([^/?#]+)\/app(\/[^?#]*)?(\?.*)?$/;
-
-/** `<ns>--<name>` host label of a Space (lower case, as HF subdomains). */
-export function spaceHostLabel(r: { namespace: string; name: string }): string {
-  return `${r.namespace}--${r.name}`.toLowerCase();
-}
 
 export const spacesRoutes = fp(
   async (app: FastifyInstance) => {

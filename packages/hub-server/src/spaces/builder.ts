@@ -38,6 +38,9 @@ export async function checkout(ctx: BuildContext, r: RepoRow, commit: string, di
   let n = 0;
   for (const e of snap.values()) {
     if (e.type !== "file") continue;
+    // git trees from a push are not trusted: nothing may land outside the working copy
+    if (e.path.startsWith("/") || e.path.split("/").some((p) => p === ".." || p === "." || p === "" || p === ".git"))
+      throw new Error(`checkout: refusing the path '${e.path}'`);
     const target = join(dir, e.path);
     await mkdir(dirname(target), { recursive: true });
     if (e.lfs) {

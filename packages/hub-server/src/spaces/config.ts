@@ -70,3 +70,8 @@ export function parseSpaceConfig(readme: string | undefined, files: Set<string>)
     },
   };
 }
+
+/** `<ns>--<name>`: the host label of a Space at its own origin (lower case, like HF subdomains). */
+export function spaceHostLabel(r: { namespace: string; name: string }): string {
+  return `${r.namespace}--${r.name}`.toLowerCase();
+}

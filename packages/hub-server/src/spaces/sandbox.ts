@@ -162,7 +162,7 @@ export function confine(
     cmd = ["setpriv", `--reuid=${opts.uid}`, `--regid=${opts.uid}`, "--clear-groups", "--no-new-privs", "--", ...cmd];
   if (opts.cgroup) {
     const enter = opts.cgroup.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(" && ");
-    cmd = ["/bin/sh", "-c", `${enter} && exec "$@"`, "sh", ...cmd];
+    cmd = ["/bin/sh", "-c", `${enter} && unset PWD OLDPWD && exec "$@"`, "sh", ...cmd];
   }
   return cmd;
 }

@@ -16,6 +16,13 @@ const server = createServer((req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(JSON.stringify(body));
   }
+  if (url.pathname === "/headers") {
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "set-cookie": ["hearth_session=stolen; Path=/", "probe=1; Path=/"],
+    });
+    return res.end(JSON.stringify({ headers: req.headers, env: Object.keys(process.env).sort() }));
+  }
   if (url.pathname === "/hog") {
     const keep = [];
     for (;;) keep.push(Buffer.alloc(16 * 1024 * 1024, 1));
