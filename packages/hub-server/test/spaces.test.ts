@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -101,14 +102,21 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
 
   before(async () => {
     hub = await startHub({
-      spaces: { memoryMb: 256, backoffMs: 300, idleMs: 120_000, originDomain: "spaces.localhost" },
+      // --offline: tests never reach a registry; dependencies come from the workspace
+      spaces: {
+        memoryMb: 256,
+        backoffMs: 300,
+        idleMs: 120_000,
+        originDomain: "spaces.localhost",
+        npmArgs: ["--offline"],
+      },
     });
     token = (await createUser(hub.app, { name: "admin", isAdmin: true, password: "correct horse battery" })).token;
     work = await mkdtemp(join(tmpdir(), "hearth-spaces-"));
     gitconfig = join(work, "gitconfig");
     await writeFile(gitconfig, "[user]\n\tname = Admin\n\temail = admin@example.org\n[init]\n\tdefaultBranch = main\n");
     await git(work, "lfs", "install", "--skip-repo");
-    for (const n of ["hello", "classifier", "probe"]) await createSpace(n);
+    for (const n of ["hello", "classifier", "probe", "broken"]) await createSpace(n);
     // secrets and variables exist before the first build, so the first start sees them
     for (const [kind, key, value] of [
       ["secrets", "SECRET_TOKEN", secret],
@@ -208,7 +216,9 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
     const buildLog = await (
       await fetch(`${hub.url}/api/spaces/admin/classifier/logs/build?follow=0`, { headers: auth() })
     ).text();
-    assert.match(buildLog, /linked @hearth\/spaces -> workspace/);
+    assert.match(buildLog, /linked @hearth\/spaces -> workspace /);
+    assert.match(buildLog, /linked yaml -> workspace node_modules \(2\.\d+\.\d+ for \^2\.0\.0\)/);
+    assert.doesNotMatch(buildLog, /npm install/);
     assert.match(buildLog, /build succeeded/);
     const cookie = await signIn();
     const shown = [
@@ -278,6 +288,17 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
       const origin = `http://admin--classifier.spaces.localhost:${new URL(hub.url).port}/`;
       assert.equal(await browser.eval(page, "document.getElementById('space-app').getAttribute('src')"), origin);
       // the per-Space origin (Chromium resolves *.localhost to loopback) serves the app itself
+      // an owner sees the run log, streamed live (the script empties the server-rendered text, then appends events)
+      const cookie = (await signIn()).split("=");
+      await browser.send("Storage.setCookies", {
+        cookies: [{ name: cookie[0], value: cookie.slice(1).join("="), url: hub.url }],
+      });
+      const owner = await browser.open(`${hub.url}/spaces/admin/classifier`);
+      await until("live run log", async () =>
+        /running on port \d+/.test(
+          (await browser.eval(owner, "document.getElementById('log-run').textContent")) as string,
+        ),
+      );
       const own = await browser.open(origin);
       assert.equal(await browser.eval(own, "document.querySelector('h1').textContent"), "Tiny classifier v1");
     } finally {
@@ -386,6 +407,58 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
     // and the probe itself comes back
     await until("the probe restarted", async () => (await runtime("probe")).stage === "RUNNING");
     assert.match(await (await fetch(`${hub.url}/spaces/admin/probe/app/`)).text(), /hello from the probe/);
+  });
+
+  it("a dependency nobody can serve offline is a build error; the hub shows it, other Spaces run on", async () => {
+    const src = await mkdtemp(join(tmpdir(), "hearth-broken-"));
+    await writeFile(join(src, "README.md"), "---\nsdk: node\napp_file: app.mjs\n---\n");
+    await writeFile(join(src, "app.mjs"), "import 'hearth-no-such-package';\n");
+    await writeFile(join(src, "package.json"), JSON.stringify({ dependencies: { "hearth-no-such-package": "1.0.0" } }));
+    await push("broken", src);
+    await rm(src, { recursive: true, force: true });
+    const rt = await until("BUILD_ERROR", async () => {
+      const x = await runtime("broken");
+      return x.stage === "BUILD_ERROR" && x;
+    });
+    assert.equal(rt.errorMessage, "build failed: npm install failed (exit code 1)");
+    const log = await (
+      await fetch(`${hub.url}/api/spaces/admin/broken/logs/build?follow=0`, { headers: auth() })
+    ).text();
+    assert.match(log, /npm install hearth-no-such-package@1\.0\.0/);
+    assert.match(log, /ENOTCACHED|offline/i);
+    const page = await (await fetch(`${hub.url}/spaces/admin/broken`)).text();
+    assert.match(page, /id="space-stage" role="status">build error</);
+    assert.match(page, /<div class="error" id="space-error">build failed: npm install failed/);
+    assert.equal((await fetch(`${hub.url}/spaces/admin/broken/app/`)).status, 503);
+    assert.equal((await predict("classifier", "still fine")).status, 200);
+  });
+
+  it("pause, restart, CPU cap, and deleting a Space stops its app", async () => {
+    const manager = hub.app.hub.spaces as SpaceManager;
+    const row = await hub.app.hub.db.getRepo("space", "admin", "probe");
+    const brokenRow = await hub.app.hub.db.getRepo("space", "admin", "broken");
+    if (manager.caps.cgroup === "v1")
+      assert.equal(
+        (await readFile(`/sys/fs/cgroup/cpu/hearth-space-${row?.id}/cpu.cfs_quota_us`, "utf8")).trim(),
+        "50000",
+      );
+    const bearer = { Authorization: `Bearer ${token}` };
+    const paused = await fetch(`${hub.url}/api/spaces/admin/probe/pause`, { method: "POST", headers: bearer });
+    assert.equal(((await paused.json()) as RuntimeInfo).stage, "PAUSED");
+    assert.equal((await fetch(`${hub.url}/spaces/admin/probe/app/`)).status, 503);
+    assert.equal((await fetch(`${hub.url}/api/spaces/admin/probe/pause`, { method: "POST" })).status, 401);
+    const restarted = await fetch(`${hub.url}/api/spaces/admin/probe/restart`, { method: "POST", headers: bearer });
+    assert.equal(((await restarted.json()) as RuntimeInfo).stage, "RUNNING");
+    assert.equal((await fetch(`${hub.url}/spaces/admin/probe/app/`)).status, 200);
+    const del = await fetch(`${hub.url}/api/repos/delete`, {
+      method: "DELETE",
+      headers: auth(),
+      body: JSON.stringify({ name: "broken", organization: "admin", type: "space" }),
+    });
+    assert.equal(del.status, 200);
+    assert.equal((await fetch(`${hub.url}/api/spaces/admin/broken/runtime`, { headers: bearer })).status, 404);
+    const brokenDir = join(manager.runDir, brokenRow?.id ?? "x");
+    await until("the working copy removed", async () => !existsSync(brokenDir), 5000);
   });
 
   it("an idle app sleeps and the next request wakes it", async () => {

@@ -13,6 +13,7 @@ import type { RepoService } from "../repos/service.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { lineWriter, type SpaceLog } from "./logs.ts";
 import { confine, type SandboxCaps, type SpaceCgroup } from "./sandbox.ts";
+import { satisfies } from "./semver.ts";
 
 export interface BuildContext {
   repos: RepoService;
@@ -26,6 +27,8 @@ export interface BuildContext {
   log: SpaceLog;
   /** Environment for npm (proxy settings, registry); never the hub's tokens. */
   npmEnv: Record<string, string>;
+  /** Extra `npm install` arguments (e.g. `--offline`). */
+  npmArgs: string[];
   buildTimeoutMs: number;
 }
 
@@ -151,13 +154,27 @@ export async function buildNodeApp(
   const external: string[] = [];
   const modules = join(appDir, "node_modules");
   for (const [name, range] of Object.entries(deps)) {
-    const local = ws.get(name);
+    let local = ws.get(name);
+    let how = "workspace";
+    if (!local && ctx.workspace) {
+      // a package already installed in the workspace, at a version the range accepts
+      const dir = join(ctx.workspace, "node_modules", name);
+      try {
+        const v = (JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { version?: string }).version ?? "";
+        if (satisfies(v, range)) {
+          local = dir;
+          how = `workspace node_modules (${v} for ${range})`;
+        }
+      } catch {
+        // not there
+      }
+    }
     if (local) {
       const link = join(modules, name);
       await mkdir(dirname(link), { recursive: true });
       await rm(link, { recursive: true, force: true });
       await symlink(local, link, "dir");
-      ctx.log.write(`linked ${name} -> workspace ${local}\n`);
+      ctx.log.write(`linked ${name} -> ${how} ${local}\n`);
     } else external.push(`${name}@${range}`);
   }
   if (ctx.uid !== undefined && ctx.caps.uid) await chownTree(buildDir, ctx.uid);
@@ -170,7 +187,17 @@ export async function buildNodeApp(
     ctx.log.write(`npm install ${external.join(" ")}\n`);
     await runLogged(
       ctx,
-      ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--omit=dev", "--no-package-lock", ...external],
+      [
+        "npm",
+        "install",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        "--omit=dev",
+        "--no-package-lock",
+        ...ctx.npmArgs,
+        ...external,
+      ],
       depsDir,
       env,
       "npm install",

@@ -50,7 +50,9 @@ export interface SpacesOptions {
   sandbox?: "auto" | "none";
   /** First uid handed to Spaces (default 200000). */
   uidBase?: number;
-  /** Workspace root whose `packages/*` resolve app dependencies offline. Default: this repository. */
+  /** Extra `npm install` arguments for dependencies the workspace cannot serve (e.g. `["--offline"]`). */
+  npmArgs?: string[];
+  /** Workspace root whose `packages/*` (and installed `node_modules`) serve app dependencies offline. Default: this repository. */
   workspace?: string;
   /**
    * Per-Space origin: with `"spaces.example.org"` a Space is also served at
@@ -208,6 +210,7 @@ export class SpaceRuntime {
       workspace: this.manager.opts.workspace,
       log: this.buildLog,
       npmEnv: this.manager.npmEnv(),
+      npmArgs: this.manager.opts.npmArgs,
       buildTimeoutMs: this.manager.opts.buildTimeoutMs,
     };
     this.buildLog.write(`build of ${commit} started (sdk: node, app_file: ${config.appFile})\n`);
@@ -476,6 +479,7 @@ export class SpaceManager {
       maxBackoffMs: options.maxBackoffMs ?? 60_000,
       sandbox: options.sandbox ?? "auto",
       uidBase: options.uidBase ?? 200_000,
+      npmArgs: options.npmArgs ?? [],
       originDomain: options.originDomain,
       workspace: options.workspace ?? join(import.meta.dirname, "..", "..", "..", ".."),
     };

@@ -9,9 +9,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { demo, json, label, progress, text } from "@hearth/spaces";
 import { embedding, linear, mean, safetensors, softmax, tensor } from "@hearth/tensor";
+import { parse } from "yaml";
 
 const VERSION = "v1";
 const here = process.cwd();
+const card = parse(/^---\n([\s\S]*?)\n---/.exec(readFileSync(join(here, "README.md"), "utf8"))?.[1] ?? "") as {
+  short_description?: string;
+};
 const config = JSON.parse(readFileSync(join(here, "config.json"), "utf8")) as {
   vocab_size: number;
   id2label: Record<string, string>;
@@ -40,7 +44,7 @@ function ids(s: string): number[] {
 
 export const app = demo({
   title: `Tiny classifier ${VERSION}`,
-  description: "Bag-of-embeddings classifier over the hf-tiny BERT checkpoint.",
+  description: card.short_description,
   inputs: [text({ label: "Text", placeholder: "Type a sentence" })],
   outputs: [label({ label: "Class" }), json({ label: "Details" })],
   examples: [["what a lovely day"], ["the worst film I have seen"]],
