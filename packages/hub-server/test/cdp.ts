@@ -105,6 +105,17 @@ export class Browser {
     return r.result.value;
   }
 
+  /** A PNG of the page's viewport. */
+  async screenshot(sessionId: string): Promise<Buffer> {
+    await this.send(
+      "Emulation.setDeviceMetricsOverride",
+      { width: 1280, height: 1000, deviceScaleFactor: 1, mobile: false },
+      sessionId,
+    );
+    const { data } = (await this.send("Page.captureScreenshot", { format: "png" }, sessionId)) as { data: string };
+    return Buffer.from(data, "base64");
+  }
+
   async close(): Promise<void> {
     const gone = new Promise((r) => this.proc.once("exit", r));
     await this.send("Browser.close").catch(() => {});

@@ -32,6 +32,8 @@ describe("Spaces units", () => {
     });
     const noCard = parseSpaceConfig(undefined, files);
     assert.ok(noCard.ok && noCard.config.sdk === "static" && noCard.config.appFile === "index.html");
+    const fromCreate = parseSpaceConfig("no front matter", files, "node");
+    assert.ok(fromCreate.ok && fromCreate.config.sdk === "node" && fromCreate.config.appFile === "app.ts");
     assert.deepEqual(parseSpaceConfig("---\nsdk: gradio\n---\n", files), {
       ok: false,
       error: "README.md: sdk must be 'static' or 'node' on this hub, got \"gradio\"",
@@ -148,7 +150,7 @@ describe("Spaces units", () => {
       "--nproc=256",
       "--nofile=1024",
       "--core=0",
-      `--as=${(64 + 4096) * 1024 * 1024}`,
+      `--as=${(64 + 1024) * 1024 * 1024}`,
       "--",
       "node",
     ]);

@@ -299,6 +299,12 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
           (await browser.eval(owner, "document.getElementById('log-run').textContent")) as string,
         ),
       );
+      const shots = process.env.HEARTH_SCREENSHOT_DIR;
+      if (shots) {
+        await writeFile(join(shots, "space-demo.png"), await browser.screenshot(s));
+        await new Promise((r) => setTimeout(r, 1500)); // let the embedded app paint
+        await writeFile(join(shots, "space-page.png"), await browser.screenshot(owner));
+      }
       const own = await browser.open(origin);
       assert.equal(await browser.eval(own, "document.querySelector('h1').textContent"), "Tiny classifier v1");
     } finally {

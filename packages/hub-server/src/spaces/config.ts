@@ -24,12 +24,14 @@ const strList = (v: unknown): string[] =>
   typeof v === "string" ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 
 /**
- * Reads a Space's README.md. `files` tells which paths exist, to pick a default app file.
+ * Reads a Space's README.md. `files` tells which paths exist, to pick a default app file;
+ * `defaultSdk` is the `sdk` given at repo creation, used when the README names none.
  * Unknown SDKs (gradio, streamlit, docker) are a config error here: this hub runs `static` and `node`.
  */
-export function parseSpaceConfig(readme: string | undefined, files: Set<string>): ParsedConfig {
+export function parseSpaceConfig(readme: string | undefined, files: Set<string>, defaultSdk?: unknown): ParsedConfig {
   const data = readme ? parseCard(readme).data : {};
-  const sdk = data.sdk ?? "static";
+  // the README wins; else the sdk given when the repo was created; else static
+  const sdk = data.sdk ?? defaultSdk ?? "static";
   if (sdk !== "static" && sdk !== "node")
     return {
       ok: false,

@@ -523,7 +523,7 @@ export class SpaceManager {
     const readme = snap.get("README.md");
     const text = readme?.type === "file" && !readme.lfs ? (await git.readBlob(readme.oid)).toString("utf8") : undefined;
     const files = new Set([...snap.values()].filter((e) => e.type === "file").map((e) => e.path));
-    const parsed = parseSpaceConfig(text, files);
+    const parsed = parseSpaceConfig(text, files, r.extra.sdk);
     return parsed.ok ? { commit, config: parsed.config } : { commit, error: parsed.error };
   }
 
