@@ -320,6 +320,10 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
     await git(dir, "commit", "-am", "v2");
     await git(dir, "push", "origin", "main");
     const sha = (await git(dir, "rev-parse", "HEAD")).trim();
+    // while v2 builds, v1 keeps answering
+    const during = await predict("classifier", "hello");
+    assert.equal(during.status, 200);
+    assert.match(((await during.json()) as { data: [unknown, { version: string }] }).data[1].version, /^v[12]$/);
     await running("classifier", sha);
     const { data } = (await (await predict("classifier", "hello")).json()) as { data: [unknown, { version: string }] };
     assert.equal(data[1].version, "v2");

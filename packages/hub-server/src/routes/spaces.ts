@@ -157,7 +157,9 @@ export const spacesRoutes = fp(
         if (!port) throw new Error(`Space is ${s.stage}`);
         const u = new URL(req.url ?? "/", "http://x");
         const path = sp ? `${u.pathname}${u.search}` : `${m?.[3] ?? "/"}${m?.[4] ?? ""}`;
-        proxyUpgrade(req, socket, head, port, path, sp ? "" : `/spaces/${ns}/${name}/app`);
+        proxyUpgrade(req, socket, head, port, path, sp ? "" : `/spaces/${ns}/${name}/app`, () => {
+          s.lastRequest = Date.now();
+        });
       })().catch(() => {
         if (socket.writable) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         socket.destroy();

@@ -132,8 +132,13 @@ export class SpaceRuntime {
     public repo: RepoRow,
   ) {}
 
+  /** The repo id as a file and cgroup name (ids from another database may hold any character). */
+  get key(): string {
+    return this.repo.id.replace(/[^A-Za-z0-9_-]/g, "_");
+  }
+
   get dir(): string {
-    return join(this.manager.runDir, this.repo.id);
+    return join(this.manager.runDir, this.key);
   }
 
   info(): RuntimeInfo {
@@ -152,7 +157,15 @@ export class SpaceRuntime {
 
   /** Re-reads the config at main; rebuilds and restarts node apps when the commit changed. */
   update(force = false): Promise<void> {
-    this.updating = this.updating.then(() => this.doUpdate(force)).catch(() => {});
+    this.updating = this.updating
+      .then(() => this.doUpdate(force))
+      .catch((e: Error) => {
+        this.buildLog.write(`update failed: ${e.message}\n`);
+        if (!this.child) {
+          this.stage = "BUILD_ERROR";
+          this.errorMessage = `update failed: ${this.buildLog.scrub(e.message)}`;
+        }
+      });
     return this.updating;
   }
 
@@ -242,7 +255,7 @@ export class SpaceRuntime {
   private async ensureCgroup(): Promise<SpaceCgroup | undefined> {
     if (this.cgroup || !this.manager.caps.cgroup) return this.cgroup;
     try {
-      this.cgroup = await makeCgroup(this.manager.caps, `hearth-space-${this.repo.id}`, {
+      this.cgroup = await makeCgroup(this.manager.caps, `hearth-space-${this.key}`, {
         memoryMb: this.manager.opts.memoryMb,
         cpuPercent: this.manager.opts.cpuPercent,
       });
@@ -269,6 +282,12 @@ export class SpaceRuntime {
     const m = this.manager;
     this.stage = "APP_STARTING";
     const port = this.config.appPort ?? (await freePort());
+    if (this.config.appPort && (await portOpen(port))) {
+      this.errorMessage = `app_port ${port} is already in use on this host`;
+      this.runLog.write(`${this.errorMessage}\n`);
+      this.stage = "RUNTIME_ERROR";
+      return;
+    }
     this.port = port;
     const { env: extra, secretValues } = await m.settings.env(this.repo.id);
     this.runLog.setSecrets(secretValues);
@@ -425,7 +444,8 @@ export class SpaceRuntime {
     this.lastRequest = Date.now();
     await this.updating;
     if (this.config?.sdk !== "node") return undefined;
-    if (this.stage === "RUNNING" && this.port && this.child) return this.port;
+    // while a new commit builds, the running version keeps answering
+    if ((this.stage === "RUNNING" || this.stage === "RUNNING_BUILDING") && this.port && this.child) return this.port;
     if (this.stage === "PAUSED" || this.stage === "BUILD_ERROR" || this.stage === "CONFIG_ERROR") return undefined;
     if (this.starting) await this.starting;
     else if (this.stage === "SLEEPING" || this.stage === "STOPPED") {

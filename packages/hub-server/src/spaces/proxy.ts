@@ -99,7 +99,10 @@ export function proxyUpgrade(
   port: number,
   path: string,
   prefix: string,
+  /** Called on traffic either way (keeps an app with an open WebSocket from sleeping). */
+  onActivity: () => void = () => {},
 ): void {
+  socket.on("data", onActivity);
   const up = connect(port, "127.0.0.1", () => {
     const headers = forwardHeaders(req, prefix);
     headers.connection = "Upgrade";
@@ -108,6 +111,7 @@ export function proxyUpgrade(
     for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) text += `${k}: ${x}\r\n`;
     up.write(`${text}\r\n`);
     if (head.length) up.write(head);
+    up.on("data", onActivity);
     up.pipe(socket);
     socket.pipe(up);
   });
