@@ -87,7 +87,16 @@ ${c?.title ? html`<p><b>${c.title}</b>${c.shortDescription ? html` · ${c.shortD
 <details open><summary>Run</summary><pre class="log" id="log-run" aria-live="polite">${s.runLog.text()}</pre></details>
 <script>for(const k of ["build","run"]){const el=document.getElementById("log-"+k);if(!window.EventSource)continue;el.textContent="";const es=new EventSource("/api/spaces/${raw(encodeURIComponent(r.namespace))}/${raw(encodeURIComponent(r.name))}/logs/"+k);es.onmessage=(e)=>{el.textContent+=JSON.parse(e.data).data;el.scrollTop=el.scrollHeight;};}</script>`
       : "";
-    return page(reply, req, `${r.namespace}/${r.name}`, html`${header(r, s, "app", canWrite)}${links}${frame}${logs}`);
+    // the status badge follows the runtime; a Space that becomes ready shows its app
+    const api = `/api/spaces/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}/runtime`;
+    const status = html`<script>(()=>{const b=document.getElementById("space-stage");let last=b.className;setInterval(async()=>{try{const r=await (await fetch(${raw(JSON.stringify(api))})).json();
+b.textContent=r.stage.toLowerCase().replace(/_/g," ");b.className="stage "+r.stage;if(r.stage==="RUNNING"&&!document.getElementById("space-app")&&last!==b.className)location.reload();last=b.className;}catch{}},3000);})();</script>`;
+    return page(
+      reply,
+      req,
+      `${r.namespace}/${r.name}`,
+      html`${header(r, s, "app", canWrite)}${links}${frame}${logs}${status}`,
+    );
   });
 
   async function settingsPage(req: FastifyRequest<{ Params: P }>, reply: FastifyReply, error?: string) {
