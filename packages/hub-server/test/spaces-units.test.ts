@@ -1,6 +1,7 @@
 /** Spaces building blocks without processes: config, version ranges, log scrubbing, settings. */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -112,6 +113,34 @@ describe("Spaces units", () => {
       const reread = new SpaceSettingsStore(dir);
       assert.deepEqual((await reread.env("sp1")).env, { MODE: "fast", API_KEY: "public" });
       assert.ok(!(await readFile(join(dir, "settings.json"), "utf8")).includes("v1"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the bundler reads nothing outside the app folder", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hearth-bundle-"));
+    try {
+      const outside = join(import.meta.dirname, "..", "package.json");
+      await writeFile(join(dir, "ok.mjs"), "export const x = 1;\n");
+      await writeFile(
+        join(dir, "app.mjs"),
+        `import { x } from "./ok.mjs";\nimport pkg from ${JSON.stringify(outside)};\nconsole.log(x, pkg.name);\n`,
+      );
+      const run = (entry: string) =>
+        spawnSync(process.execPath, [
+          join(import.meta.dirname, "..", "src", "spaces", "bundle.mjs"),
+          import.meta.resolve("esbuild"),
+          dir,
+          entry,
+          join(dir, "out.mjs"),
+        ]);
+      const bad = run("./app.mjs");
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr.toString(), /refusing to read .*package\.json: outside the app folder/);
+      const good = run("./ok.mjs");
+      assert.equal(good.status, 0, good.stderr.toString());
+      assert.match(await readFile(join(dir, "out.mjs"), "utf8"), /var x = 1/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -216,8 +216,9 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
     const buildLog = await (
       await fetch(`${hub.url}/api/spaces/admin/classifier/logs/build?follow=0`, { headers: auth() })
     ).text();
-    assert.match(buildLog, /linked @hearth\/spaces -> workspace /);
-    assert.match(buildLog, /linked yaml -> workspace node_modules \(2\.\d+\.\d+ for \^2\.0\.0\)/);
+    assert.match(buildLog, /copied @hearth\/spaces from the workspace package\\n/);
+    assert.match(buildLog, /copied @hearth\/tensor from the workspace package\\n/);
+    assert.match(buildLog, /copied yaml from the workspace node_modules \(2\.\d+\.\d+ for \^2\.0\.0\)/);
     assert.doesNotMatch(buildLog, /npm install/);
     assert.match(buildLog, /build succeeded/);
     const cookie = await signIn();

@@ -4,10 +4,11 @@
  * one bundled ES module (esbuild) that the runner starts. Every step that reads app-controlled
  * paths runs as the Space's uid.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chown, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { chown, cp, mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { RepoRow } from "../db/types.ts";
 import type { RepoService } from "../repos/service.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
@@ -110,6 +111,67 @@ export function runLogged(
   });
 }
 
+/** Folders of a workspace package that an app never needs. */
+const SKIP = /(^|\/)(node_modules|build|test|bench|\.git)(\/|$)/;
+
+/** Copies what the workspace can serve into `modules`; returns `name@range` of the rest. */
+async function copyDependencies(ctx: BuildContext, deps: Record<string, string>, modules: string): Promise<string[]> {
+  const ws = await workspacePackages(ctx.workspace);
+  const external: string[] = [];
+  const seen = new Set<string>();
+  const queue: Array<[string, string, boolean]> = Object.entries(deps).map(([n, r]) => [n, r, true]);
+  while (queue.length) {
+    const [name, range, top] = queue.shift() as [string, string, boolean];
+    if (seen.has(name)) continue;
+    seen.add(name);
+    let src = ws.get(name);
+    let how = "workspace package";
+    if (!src && ctx.workspace) {
+      const dir = join(ctx.workspace, "node_modules", name);
+      try {
+        const v = (JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { version?: string }).version ?? "";
+        // transitive dependencies: whatever npm installed for the workspace
+        if (!top || satisfies(v, range)) {
+          src = dir;
+          how = `workspace node_modules (${v} for ${range})`;
+        }
+      } catch {
+        // not installed there
+      }
+    }
+    if (!src) {
+      if (top) external.push(`${name}@${range}`);
+      else ctx.log.write(`note: ${name} (needed by a dependency) is not in the workspace\n`);
+      continue;
+    }
+    const workspacePkg = how === "workspace package";
+    const root = src;
+    await cp(src, join(modules, name), {
+      recursive: true,
+      dereference: true,
+      filter: (p) => !workspacePkg || !SKIP.test(relative(root, p)),
+    });
+    ctx.log.write(`copied ${name} from the ${how}\n`);
+    try {
+      const pkg = JSON.parse(await readFile(join(src, "package.json"), "utf8")) as {
+        dependencies?: Record<string, string>;
+      };
+      for (const [n, r] of Object.entries(pkg.dependencies ?? {})) queue.push([n, r, false]);
+    } catch {
+      // no manifest
+    }
+  }
+  return external;
+}
+
+/** Can `uid` read these files (and so run node on them)? */
+function uidCanRun(uid: number, files: string[]): boolean {
+  const test = files.map((f) => `test -r '${f.replace(/'/g, "'\\''")}'`).join(" && ");
+  return (
+    spawnSync("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "/bin/sh", "-c", test]).status === 0
+  );
+}
+
 async function chownTree(dir: string, uid: number): Promise<void> {
   await chown(dir, uid, uid);
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -122,8 +184,11 @@ async function chownTree(dir: string, uid: number): Promise<void> {
 
 /**
  * Builds the app in `buildDir/app`. Returns the bundled entry (absolute path).
- * Dependencies: a `package.json` `dependencies` entry naming a workspace package is linked to
- * it (works offline); anything else is installed by `npm install` in `buildDir/deps`.
+ * Dependencies: a `package.json` `dependencies` entry that the workspace can serve (one of its
+ * packages, or a package installed in its node_modules at a version the range accepts) is copied
+ * into the app's node_modules with its own dependencies (works offline); anything else is
+ * installed by `npm install` in `buildDir/deps`. The app folder is then self-contained: the
+ * bundle step may read nothing outside it.
  */
 export async function buildNodeApp(
   ctx: BuildContext,
@@ -150,33 +215,8 @@ export async function buildNodeApp(
       throw new Error(`package.json is not valid JSON: ${(e as Error).message}`);
     }
   }
-  const ws = await workspacePackages(ctx.workspace);
-  const external: string[] = [];
   const modules = join(appDir, "node_modules");
-  for (const [name, range] of Object.entries(deps)) {
-    let local = ws.get(name);
-    let how = "workspace";
-    if (!local && ctx.workspace) {
-      // a package already installed in the workspace, at a version the range accepts
-      const dir = join(ctx.workspace, "node_modules", name);
-      try {
-        const v = (JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { version?: string }).version ?? "";
-        if (satisfies(v, range)) {
-          local = dir;
-          how = `workspace node_modules (${v} for ${range})`;
-        }
-      } catch {
-        // not there
-      }
-    }
-    if (local) {
-      const link = join(modules, name);
-      await mkdir(dirname(link), { recursive: true });
-      await rm(link, { recursive: true, force: true });
-      await symlink(local, link, "dir");
-      ctx.log.write(`linked ${name} -> ${how} ${local}\n`);
-    } else external.push(`${name}@${range}`);
-  }
+  const external = await copyDependencies(ctx, deps, modules);
   if (ctx.uid !== undefined && ctx.caps.uid) await chownTree(buildDir, ctx.uid);
   const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: join(buildDir, "home"), ...ctx.npmEnv };
   if (external.length) {
@@ -202,20 +242,31 @@ export async function buildNodeApp(
       env,
       "npm install",
     );
-    for (const name of await readdir(join(depsDir, "node_modules"))) {
-      const from = join(depsDir, "node_modules", name);
+    const installed = join(depsDir, "node_modules");
+    const names: string[] = [];
+    for (const n of await readdir(installed))
+      if (n.startsWith("@")) for (const m of await readdir(join(installed, n))) names.push(`${n}/${m}`);
+      else if (!n.startsWith(".")) names.push(n);
+    for (const name of names) {
       const to = join(modules, name);
-      if (existsSync(to) && (await lstat(to)).isSymbolicLink()) continue;
-      await mkdir(modules, { recursive: true });
-      await rm(to, { recursive: true, force: true });
-      await rename(from, to);
+      if (existsSync(to)) continue; // what the workspace served stays
+      await mkdir(dirname(to), { recursive: true });
+      await rename(join(installed, name), to);
     }
   }
   const esbuild = import.meta.resolve("esbuild");
+  const script = join(import.meta.dirname, "bundle.mjs");
   const out = join(appDir, BUNDLE);
+  // as the Space's uid when it can read the bundler (it cannot when the hub's checkout lives in
+  // a private folder); either way bundle.mjs refuses any file outside the app folder
+  const asUid = ctx.uid !== undefined && ctx.caps.uid && uidCanRun(ctx.uid, [script, fileURLToPath(esbuild)]);
+  if (ctx.uid !== undefined && ctx.caps.uid && !asUid)
+    ctx.log.write(
+      "note: the bundler is not readable by the Space's uid; bundling as the hub's user (confined to the app folder)\n",
+    );
   await runLogged(
-    ctx,
-    [process.execPath, join(import.meta.dirname, "bundle.mjs"), esbuild, appDir, `./${appFile}`, out],
+    asUid ? ctx : { ...ctx, uid: undefined },
+    [process.execPath, script, esbuild, appDir, `./${appFile}`, out],
     appDir,
     env,
     "bundle",

@@ -3,6 +3,8 @@
 // argv: <esbuild module url> <app folder> <entry file> <out file>
 const [esbuildUrl, appDir, entry, outfile] = process.argv.slice(2);
 const { build } = await import(esbuildUrl);
+const { realpathSync } = await import("node:fs");
+const root = realpathSync(appDir);
 try {
   const result = await build({
     absWorkingDir: appDir,
@@ -15,6 +17,20 @@ try {
     logLevel: "warning",
     // native addons are not loaded in a Space (the permission model forbids them)
     external: ["*.node"],
+    // the app folder is self-contained (its dependencies were copied in): nothing outside it is read
+    plugins: [
+      {
+        name: "stay-in-app-folder",
+        setup(b) {
+          b.onLoad({ filter: /.*/ }, (args) => {
+            const inside = args.path === root || args.path.startsWith(`${root}/`);
+            if (args.namespace === "file" && !inside)
+              return { errors: [{ text: `refusing to read ${args.path}: outside the app folder` }] };
+            return undefined;
+          });
+        },
+      },
+    ],
     banner: {
       js: "import { createRequire as __hearthCreateRequire } from 'node:module'; const require = __hearthCreateRequire(import.meta.url);",
     },
