@@ -484,7 +484,7 @@ export class SpaceManager {
     readonly db: HubDatabase,
     readonly repos: RepoService,
     readonly blobs: BlobStore,
-    dataDir: string,
+    readonly dataDir: string,
     options: SpacesOptions = {},
   ) {
     this.runDir = options.runDir ?? `${dataDir}-spaces`;
@@ -507,6 +507,8 @@ export class SpaceManager {
 
   async init(): Promise<void> {
     this.caps = await detectSandbox(this.opts.sandbox);
+    // Space uids must not even traverse the hub's data folder (git repos, LFS, database, tokens)
+    if (this.caps.uid) await chmod(this.dataDir, 0o700);
     await mkdir(this.runDir, { recursive: true });
     // others may traverse (each Space's own folder is 0700 and owned by its uid) but not list
     await chmod(this.runDir, 0o711);
