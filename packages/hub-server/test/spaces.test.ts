@@ -239,6 +239,28 @@ describe("Spaces", { skip: hasLfs ? false : "git-lfs is not installed (apt-get i
     const page = shown[2] as string;
     assert.match(page, /<a class="badge" href="\/datasets\/admin\/reviews">dataset: admin\/reviews<\/a>/);
     assert.match(page, /id="log-run"/);
+    // variables and secrets set in the UI (a signed-in owner's form posts)
+    const form = (path: string, body: Record<string, string>) =>
+      fetch(`${hub.url}/spaces/admin/classifier/settings/${path}`, {
+        method: "POST",
+        headers: { cookie },
+        body: new URLSearchParams(body),
+        redirect: "manual",
+      });
+    assert.equal((await form("variables", { key: "GREETING", value: "hi", description: "" })).status, 303);
+    const bad = await form("secrets", { key: "PORT", value: "1" });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /role="alert">add secrets: key &#39;PORT&#39; is reserved for the hub/);
+    const vars = (await (
+      await fetch(`${hub.url}/api/spaces/admin/classifier/variables`, { headers: auth() })
+    ).json()) as Record<string, { value: string }>;
+    assert.equal(vars.GREETING?.value, "hi");
+    assert.equal((await form("variables/delete", { key: "GREETING" })).status, 303);
+    const after = (await (
+      await fetch(`${hub.url}/api/spaces/admin/classifier/variables`, { headers: auth() })
+    ).json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(after), ["CRASH_WORD"]);
+    assert.equal((await fetch(`${hub.url}/spaces/admin/classifier/settings`)).status, 401);
     // anonymous callers may not read logs or secrets
     assert.equal((await fetch(`${hub.url}/api/spaces/admin/classifier/logs/run?follow=0`)).status, 401);
     assert.equal((await fetch(`${hub.url}/api/spaces/admin/classifier/secrets`)).status, 401);
