@@ -20,10 +20,12 @@ import { lfsRoutes } from "./routes/lfs.ts";
 import { refsRoutes } from "./routes/refs.ts";
 import { reposRoutes } from "./routes/repos.ts";
 import { resolveRoutes } from "./routes/resolve.ts";
+import { spacesRoutes } from "./routes/spaces.ts";
 import { treeRoutes } from "./routes/tree.ts";
 import { uiRoutes } from "./routes/ui.ts";
 import { uploadRoutes } from "./routes/upload.ts";
 import { usersRoutes } from "./routes/users.ts";
+import { SpaceManager, type SpacesOptions } from "./spaces/manager.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import { LocalBlobStore } from "./storage/local-blob-store.ts";
 
@@ -41,6 +43,8 @@ export interface BuildAppOptions {
   bodyLimit?: number;
   /** fastify logger; default off. */
   logger?: boolean;
+  /** Spaces runtime options (static and node Spaces), or `false` to serve Space repos as plain repos. */
+  spaces?: SpacesOptions | false;
 }
 
 export const defaultLimits: HubLimits = {
@@ -118,12 +122,24 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     await db.close();
   });
 
+  const repos = new RepoService(db, blobs, dataDir, limits);
+  let spaces: SpaceManager | undefined;
+  if (opts.spaces !== false) {
+    spaces = new SpaceManager(db, repos, blobs, dataDir, opts.spaces ?? {});
+    await spaces.init();
+    const manager = spaces;
+    repos.listeners.updated.push((r) => manager.onUpdated(r));
+    repos.listeners.removed.push((r) => manager.onRemoved(r));
+    app.addHook("onClose", () => manager.close());
+  }
+
   await app.register(errorsPlugin);
   await app.register(contextPlugin, {
     hub: {
       db,
       blobs,
-      repos: new RepoService(db, blobs, dataDir, limits),
+      repos,
+      spaces,
       signer: new UrlSigner(await signingKey(dataDir)),
       downloads,
       dataDir,
@@ -140,6 +156,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(uploadRoutes);
   await app.register(lfsRoutes);
   await app.register(gitRoutes);
+  if (spaces) await app.register(spacesRoutes);
   await app.register(uiRoutes);
   return app;
 }

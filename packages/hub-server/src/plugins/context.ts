@@ -4,6 +4,7 @@ import type { UrlSigner } from "../auth/credentials.ts";
 import type { HubDatabase } from "../db/types.ts";
 import type { DownloadCounter } from "../repos/download-counter.ts";
 import type { Caller, RepoService } from "../repos/service.ts";
+import type { SpaceManager } from "../spaces/manager.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 
 /** Everything route plugins share, reachable as `app.hub`. */
@@ -16,6 +17,8 @@ export interface HubContext {
   dataDir: string;
   /** Fixed public base URL (no trailing slash), or undefined to derive it from each request. */
   publicUrl: string | undefined;
+  /** The Spaces runtime; undefined when the hub was built with `spaces: false`. */
+  spaces?: SpaceManager;
   /** Base URL clients reached us at: `publicUrl`, else `<protocol>://<Host>`. */
   baseUrl(req: FastifyRequest): string;
 }

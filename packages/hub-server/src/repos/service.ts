@@ -65,6 +65,13 @@ export async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T>
 }
 
 export class RepoService {
+  /** Called after every commit or push (from refreshMeta) and after a repo is deleted; errors are ignored. */
+  readonly listeners: { updated: Array<(r: RepoRow) => Promise<void>>; removed: Array<(r: RepoRow) => Promise<void>> } =
+    {
+      updated: [],
+      removed: [],
+    };
+
   constructor(
     readonly db: HubDatabase,
     readonly blobs: BlobStore,
@@ -214,6 +221,7 @@ export class RepoService {
       await this.db.deleteRepo(r.id);
       await rm(this.repoDir(r), { recursive: true, force: true });
     });
+    for (const f of this.listeners.removed) await f(r).catch(() => {});
   }
 
   async move(r: RepoRow, namespace: string, name: string): Promise<void> {
@@ -390,6 +398,7 @@ export class RepoService {
       extra.card = { tags: [] };
     }
     await this.db.updateRepo(r.id, { lastModified: new Date().toISOString(), extra });
+    for (const f of this.listeners.updated) void f({ ...r, extra }).catch(() => {});
   }
 
   /** The current id of a path for preupload: git blob sha1, or sha256 for LFS files. */

@@ -1,10 +1,12 @@
 /** Repo info and listing/search (hub-api.md §4.1, §4.2). */
+
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { RepoRow, RepoType } from "../db/types.ts";
 import { hubError } from "../errors.ts";
 import { rejectBadCredentials } from "../plugins/auth.ts";
 import { cardSummary, parseCard } from "../repos/card.ts";
 import { parseBool, parseTypePlural } from "../repos/names.ts";
+import { spaceHostLabel } from "../spaces/config.ts";
 import { queryList, type RepoParams, repoParams } from "./schemas.ts";
 
 type Info = Record<string, unknown>;
@@ -86,8 +88,15 @@ export async function infoRoutes(app: FastifyInstance): Promise<void> {
       }
     }
     if (r.type === "space") {
-      info.runtime = { stage: "NO_APP_FILE", hardware: { current: null, requested: null } };
-      info.subdomain = `${r.namespace}-${r.name}`.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+      const space = app.hub.spaces && (await app.hub.spaces.get(r));
+      info.runtime = space?.info() ?? { stage: "NO_APP_FILE", hardware: { current: null, requested: null } };
+      // with the Spaces runtime: the label of the per-Space origin (`<ns>--<name>.<originDomain>`, see …/host)
+      info.subdomain = space ? spaceHostLabel(r) : `${r.namespace}-${r.name}`.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+      if (space?.config) {
+        info.sdk = space.config.sdk;
+        info.models = space.config.models;
+        info.datasets = space.config.datasets;
+      }
     }
     info.xetEnabled = false;
     return info;

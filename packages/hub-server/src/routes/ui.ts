@@ -276,10 +276,12 @@ ${p.rows.map((row) => html`<tr>${p.columns.map((c) => html`<td title="${cellText
     ["/models", "model"],
   ];
   for (const [prefix, type] of prefixes) {
-    app.get<{ Params: { ns: string; name: string }; Querystring: { preview?: string } }>(
-      `${prefix}/:ns/:name`,
-      (req, reply) => repoPage(req, reply, type),
-    );
+    // a Space's own page (the running app) lives in routes/spaces-ui.ts
+    if (type !== "space" || !app.hub.spaces)
+      app.get<{ Params: { ns: string; name: string }; Querystring: { preview?: string } }>(
+        `${prefix}/:ns/:name`,
+        (req, reply) => repoPage(req, reply, type),
+      );
     app.get<{ Params: { ns: string; name: string; rev: string; "*"?: string } }>(
       `${prefix}/:ns/:name/tree/:rev`,
       (req, reply) => treePage(req, reply, type),
