@@ -361,6 +361,8 @@ export function columnToData(values: Column, feature: Feature, name: string): Da
       }
       if (dtype === "string" || dtype === "large_string") return stringData(values as unknown[], type, name);
     }
+    if (dtype.startsWith("timestamp") || dtype === "date32" || dtype === "date64")
+      return temporalData(values, dtype, type, name);
   }
   try {
     const prepared =
@@ -376,6 +378,46 @@ export function columnToData(values: Column, feature: Feature, name: string): Da
       error,
     );
   }
+}
+
+const UNIT_PER_MS: Record<string, number> = {
+  "timestamp[s]": 1e-3,
+  "timestamp[ms]": 1,
+  "timestamp[us]": 1e3,
+  "timestamp[ns]": 1e6,
+  date64: 1,
+};
+
+/** Timestamps/dates from Date objects, numbers or bigints in the column's unit (nulls allowed). */
+function temporalData(values: Column, dtype: string, type: DataType, name: string): Data {
+  const n = values.length;
+  const days = dtype === "date32";
+  const out = days ? new Int32Array(n) : new BigInt64Array(n);
+  let validity: Uint8Array | undefined;
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const v = (values as ArrayLike<unknown>)[i];
+    if (v === null || v === undefined) {
+      if (!validity) validity = new Uint8Array((n + 7) >> 3).fill(0xff);
+      validity[i >> 3] &= ~(1 << (i & 7));
+      nullCount++;
+      continue;
+    }
+    if (days) {
+      const d = v instanceof Date ? Math.floor(v.getTime() / 86400000) : Number(v);
+      (out as Int32Array)[i] = d;
+    } else if (v instanceof Date) {
+      (out as BigInt64Array)[i] = BigInt(Math.round(v.getTime() * (UNIT_PER_MS[dtype] ?? 1)));
+    } else if (typeof v === "bigint" || typeof v === "number") {
+      (out as BigInt64Array)[i] = typeof v === "bigint" ? v : BigInt(Math.round(v));
+    } else {
+      throw fail(
+        "HEARTH_DATASETS_CAST_FAILED",
+        `write column '${name}': expected ${dtype} (Date or number), got ${JSON.stringify(v)}`,
+      );
+    }
+  }
+  return makeData({ type: type as Int64, length: n, nullCount, nullBitmap: validity, data: out as BigInt64Array });
 }
 
 function checkNumbers(values: Column, dtype: string, name: string): ArrayLike<number> {
@@ -414,6 +456,11 @@ function prepareValue(v: unknown, f: Feature): unknown {
     case "Value": {
       const d = (f as ValueFeature).dtype;
       if ((d === "int64" || d === "uint64") && typeof v === "number") return BigInt(v);
+      if (d.startsWith("timestamp") || d.startsWith("date")) {
+        // Arrow's builders take epoch milliseconds for every unit.
+        if (v instanceof Date) return v.getTime();
+        if (typeof v === "bigint" || typeof v === "number") return Number(v) / (UNIT_PER_MS[d] ?? 1);
+      }
       return v;
     }
     case "ClassLabel":
@@ -511,6 +558,25 @@ export function dataToColumn(data: Data, feature: Feature, typed: boolean): Colu
     }
     return out;
   }
+  if (t.typeId === Type.Timestamp || t.typeId === Type.Date) {
+    const unit =
+      t.typeId === Type.Date
+        ? (t as DateDay).unit === 0
+          ? "date32"
+          : "date64"
+        : `timestamp[${["s", "ms", "us", "ns"][(t as Timestamp).unit]}]`;
+    const vals = data.values as BigInt64Array | Int32Array;
+    const out = new Array<Date | null>(data.length);
+    for (let i = 0; i < data.length; i++) {
+      if (!data.getValid(i)) {
+        out[i] = null;
+        continue;
+      }
+      const raw = Number(vals[data.offset + i]);
+      out[i] = new Date(unit === "date32" ? raw * 86400000 : raw / (UNIT_PER_MS[unit] ?? 1));
+    }
+    return out;
+  }
   const vector = makeVectorFromData(data);
   const out = new Array<unknown>(data.length);
   for (let i = 0; i < data.length; i++) out[i] = toJs(vector.get(i), feature);
@@ -525,6 +591,8 @@ function makeVectorFromData(data: Data): Vector {
 export function toJs(v: unknown, f: Feature | null): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === "bigint") return Number(v);
+  if (typeof v === "number" && f && featureKind(f) === "Value" && /^(timestamp|date)/.test((f as ValueFeature).dtype))
+    return new Date(v);
   if (typeof v !== "object") return v;
   if (v instanceof Uint8Array) return v;
   const kind = f ? featureKind(f) : null;

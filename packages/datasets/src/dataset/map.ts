@@ -55,7 +55,7 @@ export type MapFunction = (
   input: any,
   // biome-ignore lint/suspicious/noExplicitAny: a number, or an array of numbers when batched
   indices?: any,
-) => Row | Record<string, Column> | undefined | null | Promise<unknown>;
+) => Row | Record<string, Column> | ArrayLike<boolean> | boolean | undefined | null | Promise<unknown>;
 
 /** @internal Everything a worker needs to process its shard. */
 export interface ShardJob {

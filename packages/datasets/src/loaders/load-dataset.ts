@@ -1,0 +1,232 @@
+/**
+ * `loadDataset`: one call from a folder, a file, a builder name plus `dataFiles`, or a hub repo id
+ * to a {@link DatasetDict} (or one {@link Dataset} with `split`). Each split is converted once to
+ * an Arrow cache file under `cacheDir`, keyed by the files' identities and the options, and mapped
+ * on later calls; `streaming: true` reads the files lazily instead.
+ */
+import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { Dataset } from "../dataset/dataset.ts";
+import { DatasetDict } from "../dataset/dataset-dict.ts";
+import { hashFingerprint } from "../dataset/fingerprint.ts";
+import { fail } from "../errors.ts";
+import type { Features } from "../features/features.ts";
+import { IterableDataset, IterableDatasetDict } from "../iterable/iterable-dataset.ts";
+import { type BuilderName, type BuilderOptions, buildSplit, filesFor, inferBuilder } from "./builders.ts";
+import {
+  type DataFilesOption,
+  inferSplits,
+  listFiles,
+  readmeConfigs,
+  resolveDataFiles,
+  type SplitFiles,
+} from "./data-files.ts";
+import { type HubResolver, requireResolver } from "./hub-resolver.ts";
+
+const BUILDERS: BuilderName[] = ["csv", "json", "parquet", "arrow", "text", "imagefolder", "audiofolder", "textfolder"];
+
+/** Options of {@link loadDataset}. */
+export interface LoadDatasetOptions extends BuilderOptions {
+  /** The config (README `configs` entry) to load; default: the one marked default, else the first. */
+  name?: string;
+  /** Files per split (globs relative to the dataset folder or repo). */
+  dataFiles?: DataFilesOption;
+  /** A sub-folder to read, for builder names or repos. */
+  dataDir?: string;
+  /** Return one split instead of all. */
+  split?: string;
+  /** Read lazily as an {@link IterableDataset} instead of converting to Arrow. */
+  streaming?: boolean;
+  /** Hub revision (branch, tag or commit). */
+  revision?: string;
+  /** Where converted splits go (default `$HF_DATASETS_CACHE`, `$HF_HOME/datasets`, `~/.cache/huggingface/datasets`). */
+  cacheDir?: string;
+  /** Column types to cast to instead of inferring them. */
+  features?: Features;
+  /** How to reach hub repositories. */
+  hub?: HubResolver;
+  /** `"force_redownload"` rebuilds the Arrow files even when cached. */
+  downloadMode?: "reuse_dataset_if_exists" | "force_redownload";
+}
+
+/** The datasets cache folder, as Python resolves it. */
+export function defaultCacheDir(): string {
+  if (process.env.HF_DATASETS_CACHE) return process.env.HF_DATASETS_CACHE;
+  const home = process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "huggingface");
+  return join(home, "datasets");
+}
+
+/** Overloads: a split gives one dataset; streaming gives iterable datasets. */
+export async function loadDataset(
+  path: string,
+  options: LoadDatasetOptions & { split: string; streaming: true },
+): Promise<IterableDataset>;
+export async function loadDataset(
+  path: string,
+  options: LoadDatasetOptions & { streaming: true },
+): Promise<IterableDatasetDict>;
+export async function loadDataset(path: string, options: LoadDatasetOptions & { split: string }): Promise<Dataset>;
+export async function loadDataset(path: string, options?: LoadDatasetOptions): Promise<DatasetDict>;
+/**
+ * Loads a dataset.
+ *
+ * @example
+ * import { loadDataset } from "@hearth/datasets";
+ * const dd = await loadDataset("csv", { dataFiles: { train: "train.csv", test: "test.csv" } });
+ * const train = await loadDataset("./reviews", { split: "train" });
+ */
+export async function loadDataset(
+  path: string,
+  options: LoadDatasetOptions = {},
+): Promise<Dataset | DatasetDict | IterableDataset | IterableDatasetDict> {
+  const { builder, splits, label } = await resolveSplits(path, options);
+  if (options.split !== undefined && !(options.split in splits)) {
+    throw fail(
+      "HEARTH_DATASETS_SPLIT_NOT_FOUND",
+      `loadDataset: '${path}' has no split '${options.split}'; splits are [${Object.keys(splits).join(", ")}]`,
+    );
+  }
+  const wanted = options.split !== undefined ? [options.split] : Object.keys(splits);
+  if (options.streaming) {
+    const dict = new IterableDatasetDict();
+    for (const split of wanted)
+      dict.set(split, IterableDataset.fromFiles(builder, splits[split]!, { ...options, split }));
+    return options.split !== undefined ? dict.get(options.split)! : dict;
+  }
+  const cacheRoot = options.cacheDir ?? defaultCacheDir();
+  const { split: _s, hub: _h, streaming: _st, cacheDir: _c, downloadMode: _d, ...keyOptions } = options;
+  const dict = new DatasetDict();
+  for (const split of wanted) {
+    const files = splits[split]!;
+    const identity = files.map((f) => {
+      const st = statSync(f);
+      return [f, st.size, st.mtimeMs];
+    });
+    const hash = hashFingerprint({ builder, identity, options: keyOptions });
+    const dir = join(cacheRoot, label.replace(/[^\w.-]+/g, "___"), options.name ?? "default", "0.0.0", hash);
+    const file = join(dir, `${builder}-${split}.arrow`);
+    if (options.downloadMode === "force_redownload" || !existsSync(file)) {
+      await buildSplit(builder, files, options, file, hash);
+    }
+    dict.set(split, Dataset.fromArrowFiles([file], { fingerprint: hashFingerprint({ hash, split }), split }));
+  }
+  return options.split !== undefined ? dict.split(options.split) : dict;
+}
+
+async function resolveSplits(
+  path: string,
+  options: LoadDatasetOptions,
+): Promise<{ builder: BuilderName; splits: SplitFiles; label: string }> {
+  // 1. A builder name: files come from dataFiles (relative to dataDir or the working directory).
+  if ((BUILDERS as string[]).includes(path)) {
+    const builder = path as BuilderName;
+    const base = resolve(options.dataDir ?? ".");
+    if (!options.dataFiles && !options.dataDir) {
+      throw fail("HEARTH_DATASETS_BAD_ARGUMENT", `loadDataset('${path}'): give 'dataFiles' or 'dataDir'`);
+    }
+    const splits = options.dataFiles ? resolveAbsolute(base, options.dataFiles) : inferSplits(listFiles(base));
+    return { builder, splits: absolutise(base, filterSplits(builder, splits)), label: `${builder}` };
+  }
+  // 2. A local file or folder.
+  if (existsSync(path)) {
+    const full = resolve(path);
+    if (statSync(full).isFile()) {
+      const builder = inferBuilder([full], `'${path}'`);
+      return { builder, splits: { [options.split ?? "train"]: [full] }, label: basename(full) };
+    }
+    const base = options.dataDir ? join(full, options.dataDir) : full;
+    const all = listFiles(base).filter((f) => !isMetadataFile(f));
+    const splits = pickSplits(all, options, join(full, "README.md"), `'${path}'`);
+    const builder = inferBuilder(Object.values(splits).flat(), `'${path}'`);
+    return { builder, splits: absolutise(base, filterSplits(builder, splits)), label: basename(full) };
+  }
+  // 3. A hub repository id.
+  if (/^[\w.-]+(\/[\w.-]+)?$/.test(path) && !isAbsolute(path)) {
+    const hub = requireResolver(options.hub, path);
+    const all = (await hub.listFiles(path, { revision: options.revision })).filter((f) => !isMetadataFile(f));
+    const dl = (f: string) => hub.downloadFile(path, f, { revision: options.revision, cacheDir: options.cacheDir });
+    const readme = (await hub.listFiles(path, { revision: options.revision })).includes("README.md")
+      ? await dl("README.md")
+      : "";
+    const scoped = options.dataDir
+      ? all.filter((f) => f.startsWith(`${options.dataDir}/`)).map((f) => f.slice(options.dataDir!.length + 1))
+      : all;
+    const splits = pickSplits(scoped, options, readme, `repository '${path}'`);
+    const builder = inferBuilder(Object.values(splits).flat(), `repository '${path}'`);
+    const local: SplitFiles = {};
+    for (const [split, files] of Object.entries(filterSplits(builder, splits))) {
+      local[split] = await Promise.all(files.map((f) => dl(options.dataDir ? `${options.dataDir}/${f}` : f)));
+    }
+    return { builder, splits: local, label: path };
+  }
+  throw fail(
+    "HEARTH_DATASETS_FILE_NOT_FOUND",
+    `loadDataset: '${path}' is neither a builder name, a local path, nor a repository id`,
+  );
+}
+
+function isMetadataFile(f: string): boolean {
+  const name = f.split("/").pop() ?? f;
+  return (
+    name === "README.md" ||
+    name === ".gitattributes" ||
+    name === "dataset_infos.json" ||
+    name === "dataset_info.json" ||
+    name === "state.json"
+  );
+}
+
+function pickSplits(all: string[], options: LoadDatasetOptions, readmePath: string, where: string): SplitFiles {
+  if (options.dataFiles) return resolveDataFiles(all, options.dataFiles, where);
+  const configs = readmePath ? readmeConfigs(readmePath) : [];
+  if (configs.length) {
+    const config = options.name
+      ? configs.find((c) => c.configName === options.name)
+      : (configs.find((c) => c.isDefault) ?? configs.find((c) => c.configName === "default") ?? configs[0]);
+    if (!config) {
+      throw fail(
+        "HEARTH_DATASETS_BAD_ARGUMENT",
+        `loadDataset: ${where} has no config '${options.name}'; configs are [${configs.map((c) => c.configName).join(", ")}]`,
+      );
+    }
+    if (config.dataFiles) return resolveDataFiles(all, config.dataFiles, where);
+    if (config.dataDir) {
+      const inDir = all.filter((f) => f.startsWith(`${config.dataDir}/`));
+      return inferSplits(inDir);
+    }
+  }
+  return inferSplits(all);
+}
+
+function filterSplits(builder: BuilderName, splits: SplitFiles): SplitFiles {
+  const out: SplitFiles = {};
+  for (const [k, files] of Object.entries(splits)) {
+    const kept = filesFor(builder, files);
+    if (kept.length) out[k] = kept;
+  }
+  return out;
+}
+
+function resolveAbsolute(base: string, dataFiles: DataFilesOption): SplitFiles {
+  const all = listFiles(base);
+  const norm = (p: string) => (isAbsolute(p) ? p : p);
+  // Absolute paths bypass matching.
+  const per: Record<string, string[]> =
+    typeof dataFiles === "string" || Array.isArray(dataFiles)
+      ? { train: ([] as string[]).concat(dataFiles) }
+      : Object.fromEntries(Object.entries(dataFiles).map(([k, v]) => [k, ([] as string[]).concat(v)]));
+  const out: SplitFiles = {};
+  for (const [split, patterns] of Object.entries(per)) {
+    const abs = patterns.filter((p) => isAbsolute(p) && existsSync(p));
+    const rel = patterns.filter((p) => !abs.includes(p)).map(norm);
+    out[split] = [...abs, ...(rel.length ? resolveDataFiles(all, { [split]: rel }, `'${base}'`)[split]! : [])];
+  }
+  return out;
+}
+
+function absolutise(base: string, splits: SplitFiles): SplitFiles {
+  const out: SplitFiles = {};
+  for (const [k, files] of Object.entries(splits)) out[k] = files.map((f) => (isAbsolute(f) ? f : join(base, f)));
+  return out;
+}
