@@ -539,10 +539,10 @@ export function dataToColumn(data: Data, feature: Feature, typed: boolean): Colu
     !(t.typeId === Type.Float && (t as Float32).precision === 0)
   ) {
     const bits: number = t.typeId === Type.Int ? (t as unknown as { bitWidth: number }).bitWidth : 0;
-    if (bits !== 64) return (data.values as TypedArray).subarray(data.offset, data.offset + data.length) as Column;
+    if (bits !== 64) return (data.values as TypedArray).subarray(0, data.length) as Column;
   }
   if (noNulls && t.typeId === Type.Int && (t as unknown as { bitWidth: number }).bitWidth === 64) {
-    const src = (data.values as BigInt64Array).subarray(data.offset, data.offset + data.length);
+    const src = (data.values as BigInt64Array).subarray(0, data.length);
     const out = new Array<number>(data.length);
     for (let i = 0; i < out.length; i++) out[i] = Number(src[i]);
     return out;
@@ -552,8 +552,8 @@ export function dataToColumn(data: Data, feature: Feature, typed: boolean): Colu
     const bytes = data.values as Uint8Array;
     const out = new Array<string>(data.length);
     for (let i = 0; i < data.length; i++) {
-      const a = offsets[data.offset + i];
-      const b = offsets[data.offset + i + 1];
+      const a = offsets[i];
+      const b = offsets[i + 1];
       out[i] = a === b ? "" : decoder.decode(bytes.subarray(a, b));
     }
     return out;
@@ -572,7 +572,7 @@ export function dataToColumn(data: Data, feature: Feature, typed: boolean): Colu
         out[i] = null;
         continue;
       }
-      const raw = Number(vals[data.offset + i]);
+      const raw = Number(vals[i]);
       out[i] = new Date(unit === "date32" ? raw * 86400000 : raw / (UNIT_PER_MS[unit] ?? 1));
     }
     return out;
@@ -587,6 +587,7 @@ function makeVectorFromData(data: Data): Vector {
   return makeVector(data);
 }
 
+// apache-arrow slices value buffers itself; `Data.offset` only indexes the validity bitmap.
 /** Converts one Arrow value (from `Vector.get`) to a plain JS value. */
 export function toJs(v: unknown, f: Feature | null): unknown {
   if (v === null || v === undefined) return null;

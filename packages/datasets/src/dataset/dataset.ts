@@ -887,13 +887,13 @@ function readIndicesFile(path: string): Uint32Array {
   const t = mapArrowFile(path);
   if (t.batches.length === 1) {
     const d = t.batches[0].data.children[0];
-    return (d.values as Uint32Array).subarray(d.offset, d.offset + d.length);
+    return (d.values as Uint32Array).subarray(0, d.length);
   }
   const out = new Uint32Array(t.numRows);
   let off = 0;
   for (const b of t.batches) {
     const d = b.data.children[0];
-    out.set((d.values as Uint32Array).subarray(d.offset, d.offset + d.length), off);
+    out.set((d.values as Uint32Array).subarray(0, d.length), off);
     off += d.length;
   }
   return out;

@@ -4,7 +4,7 @@
  * shards, each processed by a worker thread that rebuilds the function from its source text, as
  * Python pickles it for its process pool; map shards land in `cache-<fp>_0000i_of_0000n.arrow`.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import {
@@ -190,6 +190,7 @@ async function runWorkers(
   const numProc = Math.max(paths.length, Math.min(options.numProc ?? 1, ds.numRows || 1));
   const n = ds.numRows;
   const jobs: Promise<Uint32Array>[] = [];
+  const workers: Worker[] = [];
   for (let i = 0; i < numProc; i++) {
     const div = Math.floor(n / numProc);
     const mod = n % numProc;
@@ -199,6 +200,7 @@ async function runWorkers(
     jobs.push(
       new Promise<Uint32Array>((resolve, reject) => {
         const worker = new Worker(new URL("./map-worker-boot.mjs", import.meta.url), { workerData: job });
+        workers.push(worker);
         worker.on(
           "message",
           (m: { progress?: number; done?: boolean; kept?: Uint32Array; error?: { code: string; message: string } }) => {
@@ -222,7 +224,16 @@ async function runWorkers(
       }),
     );
   }
-  return Promise.all(jobs);
+  try {
+    return await Promise.all(jobs);
+  } catch (error) {
+    // One shard failed: stop the others and remove every shard (and temp file) of this result,
+    // so no partial set of cache files is ever reused.
+    await Promise.all(workers.map((w) => w.terminate()));
+    const dir = ds.state.cacheDir;
+    for (const f of readdirSync(dir)) if (f.startsWith(`cache-${fingerprint}_`)) rmSync(join(dir, f), { force: true });
+    throw error;
+  }
 }
 
 /** Rebuilds a function from its source text (for worker threads). */

@@ -199,7 +199,7 @@ export function gatherColumn(
     for (let i = 0; i < n; i++) {
       const [b, r] = loc.locate(rows[i]);
       const d = children[b];
-      const v = (d.values as Float64Array)[d.offset + r];
+      const v = (d.values as Float64Array)[r];
       out[i] = is64Int ? Number(v) : v;
     }
     return out;
@@ -210,7 +210,7 @@ export function gatherColumn(
       const [b, r] = loc.locate(rows[i]);
       const d = children[b];
       const off = d.valueOffsets as Int32Array;
-      out[i] = textDecoder.decode((d.values as Uint8Array).subarray(off[d.offset + r], off[d.offset + r + 1]));
+      out[i] = textDecoder.decode((d.values as Uint8Array).subarray(off[r], off[r + 1]));
     }
     return out;
   }

@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { after, describe, test } from "node:test";
+import { ClassLabel, concatenateDatasets, Dataset, Value } from "../src/index.ts";
+import { tempDir } from "./helpers.ts";
+
+const { dir: cacheDir, cleanup } = tempDir();
+after(cleanup);
+
+const make = () =>
+  Dataset.fromDict(
+    {
+      text: ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"],
+      label: [0, 1, 0, 1, 0, 1],
+      meta: [{ k: 1 }, { k: 2 }, { k: 3 }, { k: 4 }, { k: 5 }, { k: 6 }],
+    },
+    { cacheDir },
+  );
+
+describe("Dataset", () => {
+  test("rows, columns, features", () => {
+    const ds = make();
+    assert.deepEqual(ds.shape, [6, 3]);
+    assert.deepEqual(ds.features.label, Value("int64"));
+    assert.deepEqual(ds.get(-1), { text: "ffffff", label: 1, meta: { k: 6 } });
+    assert.throws(() => ds.get(6), { code: "HEARTH_DATASETS_INDEX_OUT_OF_RANGE" });
+    assert.deepEqual([...ds].length, 6);
+    assert.deepEqual(ds.withFormat("js", ["label"]).get(1), { label: 1 });
+  });
+
+  test("map: rows, batched, withIndices, removeColumns, and reuse from cache", async () => {
+    const ds = make();
+    let calls = 0;
+    const fn = (row: { text: string }) => {
+      calls++;
+      return { n: row.text.length };
+    };
+    const a = await ds.map(fn);
+    assert.deepEqual(a.column("n"), [1, 2, 3, 4, 5, 6]);
+    assert.equal(calls, 6);
+    const again = await ds.map(fn);
+    assert.equal(calls, 6, "second run is served from the cache file");
+    assert.equal(again.cacheFiles[0].filename, a.cacheFiles[0].filename);
+    await ds.map(fn, { loadFromCacheFile: false });
+    assert.equal(calls, 12, "loadFromCacheFile: false recomputes");
+
+    const b = await ds.map(
+      (batch: { label: number[] }, idx: number[]) => ({ twice: batch.label.map((l, i) => l * 2 + idx[i] * 10) }),
+      {
+        batched: true,
+        batchSize: 4,
+        withIndices: true,
+        removeColumns: ["meta"],
+      },
+    );
+    assert.deepEqual(b.columnNames, ["text", "label", "twice"]);
+    assert.deepEqual(b.column("twice"), [0, 12, 20, 32, 40, 52]);
+    // Batched maps may change the row count when the inputs are removed.
+    const c = await ds.map((batch: { text: string[] }) => ({ ch: batch.text.flatMap((t) => t.split("")) }), {
+      batched: true,
+      removeColumns: ["text", "label", "meta"],
+    });
+    assert.equal(c.numRows, 21);
+  });
+
+  test("map keeps ClassLabel and float types; numProc uses worker shards", async () => {
+    const ds = make().castColumn("label", ClassLabel({ names: ["neg", "pos"] }));
+    const m = await ds.map((r: { label: number }) => ({ label: 1 - r.label }));
+    assert.deepEqual(m.features.label, ClassLabel({ names: ["neg", "pos"] }));
+    const p = await ds.map((b: { text: string[] }) => ({ up: b.text.map((t) => t.toUpperCase()) }), {
+      batched: true,
+      batchSize: 2,
+      numProc: 2,
+    });
+    assert.equal(p.cacheFiles.length, 2);
+    assert.match(p.cacheFiles[0].filename, /_00000_of_00002\.arrow$/);
+    assert.deepEqual(p.column("up"), ["A", "BB", "CCC", "DDDD", "EEEEE", "FFFFFF"]);
+    const f = await ds.filter((r: { text: string }) => r.text.length % 2 === 0, { numProc: 2 });
+    assert.deepEqual(f.column("text"), ["bb", "dddd", "ffffff"]);
+  });
+
+  test("a function that throws leaves no cache file behind", async () => {
+    const ds = make();
+    const before = readdirSync(cacheDir).length;
+    await assert.rejects(
+      ds.map(
+        (r: { label: number }) => {
+          if (r.label === 1) throw new Error("boom");
+          return { x: 1 };
+        },
+        { batched: false },
+      ),
+      { code: "HEARTH_DATASETS_MAP_FAILED" },
+    );
+    assert.equal(readdirSync(cacheDir).length, before);
+    assert.deepEqual(
+      readdirSync(cacheDir).filter((f) => f.includes(".tmp-")),
+      [],
+    );
+  });
+
+  test("filter, select, shuffle (seeded), sort, shard, take/skip", async () => {
+    const ds = make();
+    const even = await ds.filter((r: { label: number }) => r.label === 0);
+    assert.deepEqual(even.column("text"), ["a", "ccc", "eeeee"]);
+    const batched = await ds.filter((b: { label: Int32Array }) => Array.from(b.label, (l) => l === 1), {
+      batched: true,
+    });
+    assert.deepEqual(batched.column("text"), ["bb", "dddd", "ffffff"]);
+    assert.deepEqual(ds.select([5, 0, 5]).column("text"), ["ffffff", "a", "ffffff"]);
+    const s1 = ds.shuffle({ seed: 42 }).column("text");
+    const s2 = ds.shuffle({ seed: 42 }).column("text");
+    const s3 = ds.shuffle({ seed: 7 }).column("text");
+    assert.deepEqual(s1, s2);
+    assert.notDeepEqual(s1, s3);
+    assert.deepEqual([...(s1 as string[])].sort(), ds.column("text"));
+    assert.deepEqual(ds.sort("text", { reverse: true }).column("text"), ["ffffff", "eeeee", "dddd", "ccc", "bb", "a"]);
+    assert.deepEqual(ds.sort(["label", "text"]).column("text"), ["a", "ccc", "eeeee", "bb", "dddd", "ffffff"]);
+    assert.deepEqual(ds.shard({ numShards: 4, index: 0 }).column("text"), ["a", "bb"]);
+    assert.deepEqual(ds.shard({ numShards: 4, index: 3 }).column("text"), ["ffffff"]);
+    assert.deepEqual(ds.shard({ numShards: 2, index: 1, contiguous: false }).column("text"), ["bb", "dddd", "ffffff"]);
+    assert.deepEqual(ds.skip(4).take(1).column("text"), ["eeeee"]);
+    // Selecting from a shuffled, filtered dataset composes the index mappings.
+    const sel = even.shuffle({ seed: 1 }).select([0]);
+    assert.ok(["a", "ccc", "eeeee"].includes(sel.get(0).text as string));
+  });
+
+  test("trainTestSplit: sizes as Python rounds them, stratified shares", () => {
+    const labels = Array.from({ length: 100 }, (_, i) => (i < 80 ? 0 : 1));
+    const ds = Dataset.fromDict({ x: labels.map((_, i) => i), label: labels }, { cacheDir });
+    const { train, test } = ds.trainTestSplit({ testSize: 0.25, seed: 3, stratifyByColumn: "label" });
+    assert.equal(test.numRows, 25);
+    assert.equal(train.numRows, 75);
+    const testOnes = (test.column("label") as number[]).filter((l) => l === 1).length;
+    assert.equal(testOnes, 5);
+    const all = new Set([...(train.column("x") as number[]), ...(test.column("x") as number[])]);
+    assert.equal(all.size, 100);
+    const plain = ds.trainTestSplit({ testSize: 0.1, shuffle: false });
+    assert.deepEqual(plain.test.column("x"), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("columns: add, remove, rename, cast, flatten, unique, concatenate", () => {
+    const ds = make();
+    assert.deepEqual(ds.addColumn("id", [1, 2, 3, 4, 5, 6]).column("id"), [1, 2, 3, 4, 5, 6]);
+    assert.throws(() => ds.addColumn("text", [1, 2, 3, 4, 5, 6]), { code: "HEARTH_DATASETS_COLUMN_EXISTS" });
+    assert.deepEqual(ds.removeColumns(["meta", "label"]).columnNames, ["text"]);
+    assert.throws(() => ds.removeColumns("nope"), { code: "HEARTH_DATASETS_COLUMN_NOT_FOUND" });
+    assert.deepEqual(ds.renameColumn("text", "t").columnNames, ["t", "label", "meta"]);
+    assert.deepEqual(ds.castColumn("label", Value("float32")).features.label, Value("float32"));
+    const named = Dataset.fromDict({ y: ["neg", "pos", "neg"] }, { cacheDir }).castColumn(
+      "y",
+      ClassLabel({ names: ["neg", "pos"] }),
+    );
+    assert.deepEqual(named.column("y"), [0, 1, 0]);
+    assert.throws(
+      () => Dataset.fromDict({ y: ["maybe"] }, { cacheDir }).castColumn("y", ClassLabel({ names: ["neg"] })),
+      { code: "HEARTH_DATASETS_CAST_FAILED" },
+    );
+    assert.deepEqual(ds.flatten().columnNames, ["text", "label", "meta.k"]);
+    assert.deepEqual(ds.unique("label"), [0, 1]);
+    const both = concatenateDatasets([ds, ds.shuffle({ seed: 2 }).select([0])]);
+    assert.equal(both.numRows, 7);
+    assert.throws(() => concatenateDatasets([ds, ds.removeColumns("meta")]), {
+      code: "HEARTH_DATASETS_SCHEMA_CONFLICT",
+    });
+  });
+
+  test("a mapped file opens without reading its rows", () => {
+    const ds = make();
+    const file = ds.cacheFiles[0].filename;
+    assert.ok(existsSync(file) && statSync(file).size > 0);
+    const reopened = Dataset.fromArrowFiles([file]);
+    assert.deepEqual(reopened.features, ds.features);
+    assert.equal(reopened.numRows, 6);
+  });
+});
