@@ -5,7 +5,7 @@
  * (file, row, counters) and `loadStateDict()` continues from there. As in Python, rows that sat in
  * a shuffle buffer at checkpoint time are not replayed.
  */
-import { type Column, dataToColumn, featuresFromSchema } from "../arrow/convert.ts";
+import { type Column, dataToColumn, featuresFromSchema, toJs } from "../arrow/convert.ts";
 import { readArrowBatches } from "../arrow/ipc.ts";
 import { decodeColumn } from "../dataset/dataset.ts";
 import { updateFingerprint } from "../dataset/fingerprint.ts";
@@ -82,7 +82,18 @@ class FilesStage implements Stage {
         if (rg.end <= from) continue;
         for (let a = Math.max(rg.start, from); a < rg.end; a += 8192) {
           const b = await readParquetRows(src, a, Math.min(rg.end, a + 8192));
-          yield { ...b, start: a, features: src.features };
+          // Plain JS values, as the Arrow-backed Dataset gives them (int64 → number, bytes → Uint8Array).
+          const columns: Record<string, Column> = {};
+          for (const [k, c] of Object.entries(b.columns)) {
+            const f = src.features[k] ?? null;
+            columns[k] =
+              c instanceof BigInt64Array || c instanceof BigUint64Array
+                ? Array.from(c, Number)
+                : ArrayBuffer.isView(c)
+                  ? c
+                  : Array.from(c as unknown[], (v) => toJs(v, f));
+          }
+          yield { columns, length: b.length, start: a, features: src.features };
         }
       }
       return;

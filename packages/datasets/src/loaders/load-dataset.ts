@@ -133,7 +133,7 @@ async function resolveSplits(
     const full = resolve(path);
     if (statSync(full).isFile()) {
       const builder = inferBuilder([full], `'${path}'`);
-      return { builder, splits: { [options.split ?? "train"]: [full] }, label: basename(full) };
+      return { builder, splits: { [options.split ?? "train"]: [full] }, label: builder };
     }
     const base = options.dataDir ? join(full, options.dataDir) : full;
     const all = listFiles(base).filter((f) => !isMetadataFile(f));
