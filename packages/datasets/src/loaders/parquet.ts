@@ -207,9 +207,10 @@ export async function readParquetRows(
       utf8: false,
       parsers,
       onChunk: (c) => {
-        let list = pieces.get(c.columnName);
-        if (!list) pieces.set(c.columnName, (list = []));
-        list.push({ start: c.rowStart, data: c.columnData as ArrayLike<unknown> });
+        const piece = { start: c.rowStart, data: c.columnData as ArrayLike<unknown> };
+        const list = pieces.get(c.columnName);
+        if (list) list.push(piece);
+        else pieces.set(c.columnName, [piece]);
       },
     });
   } catch (error) {
