@@ -151,11 +151,13 @@ export function mapArrowFile(path: string): Table {
   }
 }
 
-function* fileChunks(path: string, chunkSize: number): Generator<Uint8Array> {
+function* fileChunks(path: string, chunkSize: number, ring: Uint8Array[] | null): Generator<Uint8Array> {
   const fd = openSync(path, "r");
+  let k = 0;
   try {
     for (;;) {
-      const buf = new Uint8Array(chunkSize);
+      // With a ring, buffers are reused: the reader still holds at most the previous chunk's tail.
+      const buf = ring ? ring[k++ % ring.length]! : new Uint8Array(chunkSize);
       const n = readSync(fd, buf, 0, chunkSize, null);
       if (n <= 0) return;
       yield n === chunkSize ? buf : buf.subarray(0, n);
@@ -168,8 +170,10 @@ function* fileChunks(path: string, chunkSize: number): Generator<Uint8Array> {
 /**
  * Reads an Arrow IPC stream file batch by batch through a bounded buffer, so a full scan of a
  * file larger than RAM keeps resident memory small. Falls back to mapping for the file format.
+ * With `transient`, read buffers are recycled: each batch is valid only until the next one is
+ * read, so the caller must copy what it keeps.
  */
-export function* readArrowBatches(path: string): Generator<RecordBatch> {
+export function* readArrowBatches(path: string, transient = false): Generator<RecordBatch> {
   const head = new Uint8Array(6);
   const fd = openSync(path, "r");
   readSync(fd, head, 0, 6, 0);
@@ -180,7 +184,9 @@ export function* readArrowBatches(path: string): Generator<RecordBatch> {
     return;
   }
   try {
-    const reader = RecordBatchReader.from(fileChunks(path, 4 << 20));
+    const chunk = 4 << 20;
+    const ring = transient ? [new Uint8Array(chunk), new Uint8Array(chunk), new Uint8Array(chunk)] : null;
+    const reader = RecordBatchReader.from(fileChunks(path, chunk, ring));
     for (const batch of reader) yield batch;
   } catch (error) {
     throw fail(

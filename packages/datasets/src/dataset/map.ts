@@ -55,7 +55,7 @@ export type MapFunction = (
   input: any,
   // biome-ignore lint/suspicious/noExplicitAny: a number, or an array of numbers when batched
   indices?: any,
-) => Row | Record<string, Column> | ArrayLike<boolean> | boolean | undefined | null | Promise<unknown>;
+) => Row | Record<string, Column> | ArrayLike<boolean | number> | boolean | undefined | null | Promise<unknown>;
 
 /** @internal Everything a worker needs to process its shard. */
 export interface ShardJob {
@@ -264,7 +264,17 @@ export async function processShard(
   const remove = new Set(removeList(options));
   const inputNames = options.inputColumns ?? ds.columnNames;
   const readNames = job.mode === "map" ? [...new Set([...ds.columnNames, ...inputNames])] : inputNames;
-  const keptParts: number[] = [];
+  // Kept rows grow in a typed buffer: a JS array of millions of numbers costs several times more.
+  let kept = new Uint32Array(1024);
+  let keptCount = 0;
+  const keep = (row: number) => {
+    if (keptCount === kept.length) {
+      const grown = new Uint32Array(kept.length * 2);
+      grown.set(kept);
+      kept = grown;
+    }
+    kept[keptCount++] = row;
+  };
   let writer: ArrowStreamFileWriter | null = null;
   let outFeatures: Features | null = options.features ?? null;
   try {
@@ -291,7 +301,7 @@ export async function processShard(
               `filter: a batched function must return ${b.length} booleans, got ${describe(r)}`,
             );
           }
-          for (let i = 0; i < b.length; i++) if (mask[i]) keptParts.push(b.start + i);
+          for (let i = 0; i < b.length; i++) if (mask[i]) keep(b.start + i);
         } else if (r !== undefined && r !== null) {
           results = checkBatchResult(r, b.length, remove, ds.columnNames);
           const lens = Object.values(results).map((c) => c.length);
@@ -304,7 +314,7 @@ export async function processShard(
           for (const name of inputNames) row[name] = (input[name] as ArrayLike<unknown>)[i];
           const r = await callUser(fn, row, options.withIndices ? b.start + i : undefined, job.mode);
           if (job.mode === "filter") {
-            if (r) keptParts.push(b.start + i);
+            if (r) keep(b.start + i);
           } else {
             if (r !== undefined && r !== null && (typeof r !== "object" || Array.isArray(r))) {
               throw fail(
@@ -361,7 +371,7 @@ export async function processShard(
       writer.finish();
       writer = null;
     }
-    return { kept: Uint32Array.from(keptParts) };
+    return { kept: kept.slice(0, keptCount) };
   } catch (error) {
     writer?.abort();
     throw error;

@@ -42,11 +42,13 @@ export function concatColumns(pieces: Column[]): Column {
   return out;
 }
 
+/** Columns of a batch, copied out of the (recycled) read buffer. */
 function batchColumns(batch: RecordBatch, names: string[], features: Features, typed: boolean): Record<string, Column> {
   const out: Record<string, Column> = {};
   for (const name of names) {
     const idx = batch.schema.fields.findIndex((f) => f.name === name);
-    out[name] = dataToColumn(batch.data.children[idx], features[name], typed);
+    const col = dataToColumn(batch.data.children[idx], features[name], typed);
+    out[name] = isTypedArray(col) ? (col as Float64Array).slice() : col;
   }
   return out;
 }
@@ -118,7 +120,7 @@ export function* scanColumns(
     return;
   }
   for (const file of src.files) {
-    for (const batch of readArrowBatches(file)) {
+    for (const batch of readArrowBatches(file, true)) {
       const bStart = pos;
       const bEnd = pos + batch.numRows;
       pos = bEnd;
