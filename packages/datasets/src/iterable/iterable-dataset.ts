@@ -13,7 +13,7 @@ import type { MapFunction } from "../dataset/map.ts";
 import { randomSeed, SeededRandom } from "../dataset/rng.ts";
 import { fail } from "../errors.ts";
 import type { Features } from "../features/features.ts";
-import { type BuilderName, type BuilderOptions, readSplit } from "../loaders/builders.ts";
+import { type BuilderName, type BuilderOptions, PARQUET_SLICE, readSplit } from "../loaders/builders.ts";
 import { openParquet, readParquetRows } from "../loaders/parquet.ts";
 
 type Row = Record<string, unknown>;
@@ -80,8 +80,8 @@ class FilesStage implements Stage {
       const src = await openParquet(path);
       for (const rg of src.rowGroups) {
         if (rg.end <= from) continue;
-        for (let a = Math.max(rg.start, from); a < rg.end; a += 8192) {
-          const b = await readParquetRows(src, a, Math.min(rg.end, a + 8192));
+        for (let a = Math.max(rg.start, from); a < rg.end; a += PARQUET_SLICE) {
+          const b = await readParquetRows(src, a, Math.min(rg.end, a + PARQUET_SLICE));
           // Plain JS values, as the Arrow-backed Dataset gives them (int64 → number, bytes → Uint8Array).
           const columns: Record<string, Column> = {};
           for (const [k, c] of Object.entries(b.columns)) {

@@ -80,6 +80,9 @@ export function filesFor(builder: BuilderName, files: string[]): string[] {
   });
 }
 
+/** Rows per Parquet read: whole row groups up to this size. */
+export const PARQUET_SLICE = 1 << 20;
+
 type Batch = { columns: Record<string, Column>; length: number };
 
 /** Rows of one split as batches, with the split's features (checked across files). */
@@ -107,9 +110,9 @@ export async function readSplit(
         batches: async function* () {
           for (const s of sources) {
             for (const rg of s.rowGroups) {
-              // Large row groups are read in slices to bound memory.
-              for (let a = rg.start; a < rg.end; a += 65536)
-                yield await readParquetRows(s, a, Math.min(rg.end, a + 65536));
+              // One read per row group (hyparquet decodes whole column chunks); only giant groups are sliced.
+              for (let a = rg.start; a < rg.end; a += PARQUET_SLICE)
+                yield await readParquetRows(s, a, Math.min(rg.end, a + PARQUET_SLICE));
             }
           }
         },
