@@ -51,7 +51,7 @@ async function median(fn: () => Promise<unknown> | unknown): Promise<number> {
     times.push((performance.now() - t0) / 1000);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times[Math.floor(times.length / 2)];
 }
 
 async function drain(db: DuckConnection, sql: string): Promise<number> {
@@ -81,7 +81,7 @@ try {
     const n = flag("rows", 1_000_000);
     const delay = Array.from({ length: n }, (_, i) => ((i * 7919) % 200) - 50);
     const distance = Array.from({ length: n }, (_, i) => (i * 104729) % 3000);
-    const origin = Array.from({ length: n }, (_, i) => ["ATL", "LAX", "ORD", "JFK"][i % 4]!);
+    const origin = Array.from({ length: n }, (_, i) => ["ATL", "LAX", "ORD", "JFK"][i % 4]);
     file = join(work, "generated.parquet");
     toParquet(Dataset.fromDict({ delay, distance, origin }, { cacheDir: work }), file);
   }

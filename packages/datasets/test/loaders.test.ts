@@ -96,11 +96,12 @@ describe("columnar files", () => {
   test("flights Arrow and Parquet files from ../shared", {
     skip: sharedOnly("datasets/columnar") ? false : "../shared/data/datasets/columnar absent",
   }, async () => {
-    const arrow = await loadDataset(sharedOnly("datasets/columnar/flights-200k.arrow")!, { split: "train", cacheDir });
+    const columnar = sharedOnly("datasets/columnar") ?? "";
+    const arrow = await loadDataset(join(columnar, "flights-200k.arrow"), { split: "train", cacheDir });
     assert.equal(arrow.numRows, 200000);
     assert.deepEqual(Object.keys(arrow.features), ["delay", "distance", "time"]);
     assert.equal((arrow.features.delay as { dtype: string }).dtype, "int16");
-    const pq = await loadDataset(sharedOnly("datasets/columnar/flights-3m.parquet")!, { split: "train", cacheDir });
+    const pq = await loadDataset(join(columnar, "flights-3m.parquet"), { split: "train", cacheDir });
     assert.equal(pq.numRows, 3000000);
     assert.equal((pq.features.date as { dtype: string }).dtype, "timestamp[us]");
     assert.equal(typeof pq.get(2999999).origin, "string");

@@ -157,7 +157,7 @@ function* fileChunks(path: string, chunkSize: number, ring: Uint8Array[] | null)
   try {
     for (;;) {
       // With a ring, buffers are reused: the reader still holds at most the previous chunk's tail.
-      const buf = ring ? ring[k++ % ring.length]! : new Uint8Array(chunkSize);
+      const buf = ring ? ring[k++ % ring.length] : new Uint8Array(chunkSize);
       const n = readSync(fd, buf, 0, chunkSize, null);
       if (n <= 0) return;
       yield n === chunkSize ? buf : buf.subarray(0, n);

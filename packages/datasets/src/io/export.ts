@@ -98,13 +98,13 @@ function parquetType(f: Feature): { type: string; json: boolean } {
  */
 export function toParquet(ds: Dataset, path: string, options: { rowGroupSize?: number } = {}): void {
   const rowGroupSize = options.rowGroupSize ?? 100000;
-  const types = Object.fromEntries(ds.columnNames.map((c) => [c, parquetType(ds.features[c]!)]));
+  const types = Object.fromEntries(ds.columnNames.map((c) => [c, parquetType(ds.features[c])]));
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   let writer: ParquetWriter | null = null;
   try {
     for (const b of scanColumns(ds.scanSource(), { batchSize: rowGroupSize, columns: ds.columnNames, typed: false })) {
       const columnData = ds.columnNames.map((c) => {
-        const t = types[c]!;
+        const t = types[c];
         const data = Array.from(b.columns[c] as ArrayLike<unknown>, (v) => {
           if (v === null || v === undefined) return null;
           if (t.json) return JSON.stringify(jsonValue(v));
@@ -131,7 +131,7 @@ export function toParquet(ds: Dataset, path: string, options: { rowGroupSize?: n
           columnData: ds.columnNames.map((c) => ({
             name: c,
             data: [],
-            type: (types[c]!.json ? "STRING" : types[c]!.type) as "STRING",
+            type: (types[c].json ? "STRING" : types[c].type) as "STRING",
           })),
         }),
       });

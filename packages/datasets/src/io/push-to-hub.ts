@@ -74,7 +74,7 @@ export async function pushToHub(
     }
     const header = {
       dataset_info: {
-        features: yamlFeatures(splits[0]![1].features),
+        features: yamlFeatures(splits[0][1].features),
         splits: splitInfo,
         download_size: total,
         dataset_size: total,

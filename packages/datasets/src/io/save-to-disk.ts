@@ -86,7 +86,7 @@ export function saveToDisk(
     const mod = n % numShards;
     const from = div * i + Math.min(i, mod);
     const to = from + div + (i < mod ? 1 : 0);
-    writeColumnsFile(join(target, names[i]!), ds.features, undefined, function* () {
+    writeColumnsFile(join(target, names[i]), ds.features, undefined, function* () {
       for (const b of scanColumns(ds.scanSource(), {
         batchSize: 1000,
         columns: ds.columnNames,

@@ -52,7 +52,7 @@ class FilesStage implements Stage {
   async *rows(resume: State | null): AsyncGenerator<Row> {
     this.pos = { file: (resume?.file as number) ?? 0, row: (resume?.row as number) ?? 0 };
     for (let f = this.pos.file; f < this.files.length; f++) {
-      const path = this.files[f]!;
+      const path = this.files[f];
       const skipRows = f === this.pos.file ? this.pos.row : 0;
       this.pos = { file: f, row: skipRows };
       let at = 0;
@@ -106,7 +106,7 @@ class FilesStage implements Stage {
           const features = featuresFromSchema(batch.schema);
           const columns: Record<string, Column> = {};
           batch.schema.fields.forEach((fl, i) => {
-            columns[fl.name] = dataToColumn(batch.data.children[i]!, features[fl.name]!, false);
+            columns[fl.name] = dataToColumn(batch.data.children[i], features[fl.name], false);
           });
           yield { columns, length: n, start, features };
         }
@@ -160,7 +160,7 @@ class MapStage implements Stage {
     async function* flush(): AsyncGenerator<Row> {
       if (buffer.length === 0) return;
       const cols: Record<string, unknown[]> = {};
-      for (const k of Object.keys(buffer[0]!)) cols[k] = buffer.map((r) => r[k]);
+      for (const k of Object.keys(buffer[0])) cols[k] = buffer.map((r) => r[k]);
       const res = ((await self.fn(cols)) ?? {}) as Record<string, Column>;
       const n = Object.values(res)[0]?.length ?? buffer.length;
       const keepInputs = n === buffer.length;
@@ -262,7 +262,7 @@ class ShuffleStage implements Stage {
         continue;
       }
       const i = rng.below(buffer.length);
-      const out = buffer[i]!;
+      const out = buffer[i];
       buffer[i] = row;
       yield out;
     }

@@ -96,7 +96,7 @@ export async function readSplit(
   switch (builder) {
     case "parquet": {
       const sources = await Promise.all(files.map(openParquet));
-      const features = sources[0]!.features;
+      const features = sources[0].features;
       sources.forEach((s, i) => {
         if (!featuresEqual(s.features, features)) {
           throw fail(
@@ -120,7 +120,7 @@ export async function readSplit(
     }
     case "arrow": {
       const tables = files.map(mapArrowFile);
-      const features = featuresFromSchema(tables[0]!.schema);
+      const features = featuresFromSchema(tables[0].schema);
       tables.forEach((t, i) => {
         if (!featuresEqual(featuresFromSchema(t.schema), features)) {
           throw fail(
@@ -136,7 +136,7 @@ export async function readSplit(
             for (const b of t.batches) {
               const columns: Record<string, Column> = {};
               b.schema.fields.forEach((f, i) => {
-                columns[f.name] = dataToColumn(b.data.children[i]!, features[f.name]!, true);
+                columns[f.name] = dataToColumn(b.data.children[i], features[f.name], true);
               });
               yield { columns, length: b.numRows };
             }
@@ -157,9 +157,9 @@ export async function readSplit(
             : options;
         return { file: f, table: read(f, opts) };
       });
-      let features = tables[0]!.table.features;
+      let features = tables[0].table.features;
       for (const t of tables.slice(1))
-        features = unifyFeatures(features, t.table.features, `${builder}: '${t.file}' versus '${tables[0]!.file}'`);
+        features = unifyFeatures(features, t.table.features, `${builder}: '${t.file}' versus '${tables[0].file}'`);
       return {
         features,
         batches: function* () {
@@ -230,7 +230,7 @@ export async function buildSplit(
       const children = Object.keys(features).map((name) => {
         const col = b.columns[name];
         if (!col) throw fail("HEARTH_DATASETS_SCHEMA_CONFLICT", `${builder}: a file lacks column '${name}'`);
-        return columnToData(col, features[name]!, name);
+        return columnToData(col, features[name], name);
       });
       writer.writeData(children, b.length);
     }

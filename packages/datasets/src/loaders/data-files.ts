@@ -41,7 +41,7 @@ export function listFiles(root: string): string[] {
 export function globToRegExp(glob: string): RegExp {
   let re = "";
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+    const c = glob[i];
     if (c === "*") {
       if (glob[i + 1] === "*") {
         i++;
@@ -138,7 +138,7 @@ export function readmeConfigs(readmePath: string): ReadmeConfig[] {
   if (!m) return [];
   let yaml: unknown;
   try {
-    yaml = parseYaml(m[1]!);
+    yaml = parseYaml(m[1]);
   } catch (error) {
     throw fail(
       "HEARTH_DATASETS_BAD_ARGUMENT",

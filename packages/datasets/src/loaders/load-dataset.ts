@@ -91,14 +91,14 @@ export async function loadDataset(
   if (options.streaming) {
     const dict = new IterableDatasetDict();
     for (const split of wanted)
-      dict.set(split, IterableDataset.fromFiles(builder, splits[split]!, { ...options, split }));
+      dict.set(split, IterableDataset.fromFiles(builder, splits[split], { ...options, split }));
     return options.split !== undefined ? dict.get(options.split)! : dict;
   }
   const cacheRoot = options.cacheDir ?? defaultCacheDir();
   const { split: _s, hub: _h, streaming: _st, cacheDir: _c, downloadMode: _d, ...keyOptions } = options;
   const dict = new DatasetDict();
   for (const split of wanted) {
-    const files = splits[split]!;
+    const files = splits[split];
     const identity = files.map((f) => {
       const st = statSync(f);
       return [f, st.size, st.mtimeMs];
@@ -149,9 +149,8 @@ async function resolveSplits(
     const readme = (await hub.listFiles(path, { revision: options.revision })).includes("README.md")
       ? await dl("README.md")
       : "";
-    const scoped = options.dataDir
-      ? all.filter((f) => f.startsWith(`${options.dataDir}/`)).map((f) => f.slice(options.dataDir!.length + 1))
-      : all;
+    const sub = options.dataDir;
+    const scoped = sub ? all.filter((f) => f.startsWith(`${sub}/`)).map((f) => f.slice(sub.length + 1)) : all;
     const splits = pickSplits(scoped, options, readme, `repository '${path}'`);
     const builder = inferBuilder(Object.values(splits).flat(), `repository '${path}'`);
     const local: SplitFiles = {};
@@ -220,7 +219,7 @@ function resolveAbsolute(base: string, dataFiles: DataFilesOption): SplitFiles {
   for (const [split, patterns] of Object.entries(per)) {
     const abs = patterns.filter((p) => isAbsolute(p) && existsSync(p));
     const rel = patterns.filter((p) => !abs.includes(p)).map(norm);
-    out[split] = [...abs, ...(rel.length ? resolveDataFiles(all, { [split]: rel }, `'${base}'`)[split]! : [])];
+    out[split] = [...abs, ...(rel.length ? resolveDataFiles(all, { [split]: rel }, `'${base}'`)[split] : [])];
   }
   return out;
 }

@@ -107,12 +107,12 @@ function nodeFeature(node: SchemaTree): Feature {
   const logical = e.logical_type as { type?: string; unit?: string; bitWidth?: number; isSigned?: boolean } | undefined;
   if (node.children.length > 0) {
     if (e.converted_type === "LIST" || logical?.type === "LIST") {
-      const repeated = node.children[0]!;
-      const item = repeated.children.length === 1 ? repeated.children[0]! : repeated;
+      const repeated = node.children[0];
+      const item = repeated.children.length === 1 ? repeated.children[0] : repeated;
       return List(repeated.children.length === 0 ? leafFeature(repeated) : nodeFeature(item));
     }
     if (e.converted_type === "MAP" || e.converted_type === "MAP_KEY_VALUE" || logical?.type === "MAP") {
-      const kv = node.children[0]!;
+      const kv = node.children[0];
       const f: Features = {};
       for (const c of kv.children) f[c.element.name] = nodeFeature(c);
       return List(f);
@@ -224,7 +224,7 @@ export async function readParquetRows(
   const out: Record<string, Column> = {};
   for (const name of names) {
     const list = (pieces.get(name) ?? []).sort((a, b) => a.start - b.start);
-    out[name] = assemble(list, rowStart, rowEnd, src.features[name]!);
+    out[name] = assemble(list, rowStart, rowEnd, src.features[name]);
   }
   return { columns: out, length };
 }

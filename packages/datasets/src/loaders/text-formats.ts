@@ -126,10 +126,10 @@ export function readCsv(path: string, options: CsvOptions = {}): FileTable {
         `csv: '${path}' line ${lines[k]}: expected ${width} fields (as the header), got ${r.length}`,
       );
     }
-    for (let j = 0; j < width; j++) columns[header[j]!]!.push(r[j]!);
+    for (let j = 0; j < width; j++) columns[header[j]].push(r[j]);
   });
   const out: Record<string, Column> = {};
-  for (const name of header) out[name] = convertCsvColumn(columns[name]!);
+  for (const name of header) out[name] = convertCsvColumn(columns[name]);
   return { columns: out, length: records.length, features: inferAll(out) };
 }
 
@@ -248,7 +248,7 @@ export function readJson(path: string, options: JsonOptions = {}): FileTable {
   const cols = columns ?? {};
   const lens = new Set(Object.values(cols).map((c) => c.length));
   if (lens.size > 1) throw fail("HEARTH_DATASETS_JSON_SHAPE", `json: '${path}' columns have different lengths`);
-  const length = rows ? rows.length : lens.size ? [...lens][0]! : 0;
+  const length = rows ? rows.length : lens.size ? [...lens][0] : 0;
   return { columns: cols, length, features: inferAll(cols) };
 }
 
