@@ -89,10 +89,13 @@ export async function loadDataset(
   }
   const wanted = options.split !== undefined ? [options.split] : Object.keys(splits);
   if (options.streaming) {
+    if (options.split !== undefined) {
+      return IterableDataset.fromFiles(builder, splits[options.split], { ...options, split: options.split });
+    }
     const dict = new IterableDatasetDict();
     for (const split of wanted)
       dict.set(split, IterableDataset.fromFiles(builder, splits[split], { ...options, split }));
-    return options.split !== undefined ? dict.get(options.split)! : dict;
+    return dict;
   }
   const cacheRoot = options.cacheDir ?? defaultCacheDir();
   const { split: _s, hub: _h, streaming: _st, cacheDir: _c, downloadMode: _d, ...keyOptions } = options;
