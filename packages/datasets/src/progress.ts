@@ -8,13 +8,14 @@ export class Progress {
   private readonly started = Date.now();
   private readonly enabled: boolean;
 
+  /** `total` ≤ 0 means unknown: the bar shows a count and a rate. */
   constructor(
     private readonly desc: string,
     private readonly total: number,
     unit = "examples",
   ) {
     this.unit = unit;
-    this.enabled = Boolean(process.stderr.isTTY) && process.env.HEARTH_DISABLE_PROGRESS_BARS !== "1" && total > 0;
+    this.enabled = Boolean(process.stderr.isTTY) && process.env.HEARTH_DISABLE_PROGRESS_BARS !== "1";
   }
   private readonly unit: string;
 
@@ -29,11 +30,16 @@ export class Progress {
   }
 
   private draw(): void {
+    const secs = (Date.now() - this.started) / 1000;
+    const rate = secs > 0 ? Math.round(this.done / secs) : 0;
+    if (this.total <= 0) {
+      // Unknown total: a counter and a rate.
+      process.stderr.write(`\r${this.desc}: ${this.done} ${this.unit} [${secs.toFixed(1)}s, ${rate} ${this.unit}/s]`);
+      return;
+    }
     const frac = Math.min(1, this.done / this.total);
     const width = 30;
     const filled = Math.round(frac * width);
-    const secs = (Date.now() - this.started) / 1000;
-    const rate = secs > 0 ? Math.round(this.done / secs) : 0;
     process.stderr.write(
       `\r${this.desc}: ${(frac * 100).toFixed(0).padStart(3)}%|${"█".repeat(filled)}${" ".repeat(width - filled)}| ${this.done}/${this.total} [${secs.toFixed(1)}s, ${rate} ${this.unit}/s]`,
     );

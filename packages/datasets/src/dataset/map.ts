@@ -371,7 +371,7 @@ export async function processShard(
       writer.finish();
       writer = null;
     }
-    return { kept: kept.slice(0, keptCount) };
+    return { kept: kept.subarray(0, keptCount) };
   } catch (error) {
     writer?.abort();
     throw error;

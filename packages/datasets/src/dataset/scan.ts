@@ -78,47 +78,27 @@ export function* scanColumns(
     return;
   }
   // Sequential: read batches in file order, skipping to `from`, regrouping to `batchSize` rows.
-  let pos = 0;
-  let pending: Record<string, Column>[] = [];
-  let pendingRows = 0;
-  let emitted = from;
-  const flush = (n: number): ColumnBatch => {
-    // Emit exactly n rows from the pending pieces.
-    const take: Record<string, Column>[] = [];
-    let need = n;
-    while (need > 0) {
-      const piece = pending[0];
-      const len = piece[columns[0]]?.length ?? 0;
-      if (len <= need) {
-        take.push(piece);
-        pending.shift();
-        need -= len;
-      } else {
-        const head: Record<string, Column> = {};
-        const tail: Record<string, Column> = {};
-        for (const c of columns) {
-          head[c] = sliceColumn(piece[c], 0, need);
-          tail[c] = sliceColumn(piece[c], need, len);
-        }
-        take.push(head);
-        pending[0] = tail;
-        need = 0;
-      }
-    }
-    pendingRows -= n;
-    const cols: Record<string, Column> = {};
-    for (const c of columns) cols[c] = concatColumns(take.map((t) => t[c]));
-    const out = { start: emitted, length: n, columns: cols };
-    emitted += n;
-    return out;
-  };
+  // Only the rows of each output batch are converted (Arrow slices are free); a remainder shorter
+  // than a batch is carried over, already copied out of the recycled read buffer.
   if (columns.length === 0) {
-    // No columns requested: only row counts matter.
     for (let start = from; start < to; start += batchSize) {
       yield { start, length: Math.min(batchSize, to - start), columns: {} };
     }
     return;
   }
+  let pos = 0;
+  let emitted = from;
+  let carry: Record<string, Column>[] = [];
+  let carryRows = 0;
+  const joinCarry = (): ColumnBatch => {
+    const cols: Record<string, Column> = {};
+    for (const c of columns) cols[c] = concatColumns(carry.map((t) => t[c]));
+    const out = { start: emitted, length: carryRows, columns: cols };
+    emitted += carryRows;
+    carry = [];
+    carryRows = 0;
+    return out;
+  };
   for (const file of src.files) {
     for (const batch of readArrowBatches(file, true)) {
       const bStart = pos;
@@ -126,21 +106,26 @@ export function* scanColumns(
       pos = bEnd;
       if (bEnd <= from) continue;
       if (bStart >= to) break;
-      const a = Math.max(from, bStart) - bStart;
-      const b = Math.min(to, bEnd) - bStart;
-      const sliced = a === 0 && b === batch.numRows ? batch : batch.slice(a, b);
-      pending.push(batchColumns(sliced, columns, src.features, typed));
-      pendingRows += b - a;
-      while (pendingRows >= batchSize) yield flush(batchSize);
+      let at = Math.max(from, bStart) - bStart;
+      const stop = Math.min(to, bEnd) - bStart;
+      while (at < stop) {
+        const take = Math.min(batchSize - carryRows, stop - at);
+        const piece = at === 0 && take === batch.numRows ? batch : batch.slice(at, at + take);
+        const cols = batchColumns(piece, columns, src.features, typed);
+        at += take;
+        if (carryRows === 0 && take === batchSize) {
+          yield { start: emitted, length: take, columns: cols };
+          emitted += take;
+        } else {
+          carry.push(cols);
+          carryRows += take;
+          if (carryRows === batchSize) yield joinCarry();
+        }
+      }
     }
     if (pos >= to) break;
   }
-  if (pendingRows > 0) yield flush(pendingRows);
-  pending = [];
-}
-
-function sliceColumn(c: Column, a: number, b: number): Column {
-  return isTypedArray(c) ? (c as Float64Array).subarray(a, b) : (c as unknown[]).slice(a, b);
+  if (carryRows > 0) yield joinCarry();
 }
 
 /** Locates physical rows in a table's batches (binary search over batch offsets). */

@@ -17,6 +17,7 @@ import {
 import { ArrowStreamFileWriter, mapArrowFile } from "../arrow/ipc.ts";
 import { fail } from "../errors.ts";
 import { Audio, ClassLabel, type Features, featuresEqual, Image, Value } from "../features/features.ts";
+import { Progress } from "../progress.ts";
 import { openParquet, readParquetRows } from "./parquet.ts";
 import {
   type CsvOptions,
@@ -225,8 +226,10 @@ export async function buildSplit(
   const features = options.features ?? inferred;
   mkdirSync(dirname(path), { recursive: true });
   const writer = new ArrowStreamFileWriter(path, schemaFromFeatures(features, fingerprint));
+  const progress = new Progress(`Generating ${basename(path, ".arrow")}`, 0);
   try {
     for await (const b of batches()) {
+      progress.update(b.length);
       const children = Object.keys(features).map((name) => {
         const col = b.columns[name];
         if (!col) throw fail("HEARTH_DATASETS_SCHEMA_CONFLICT", `${builder}: a file lacks column '${name}'`);
@@ -238,6 +241,8 @@ export async function buildSplit(
   } catch (error) {
     writer.abort();
     throw error;
+  } finally {
+    progress.close();
   }
   return features;
 }
