@@ -1,6 +1,7 @@
 export { type Column, featuresFromSchema, featureToArrowType, schemaFromFeatures } from "./arrow/convert.ts";
 export { ArrowStreamFileWriter, mapArrowFile, readArrowBatches } from "./arrow/ipc.ts";
-export { type CacheOptions, concatenateDatasets, Dataset, type DatasetFormat } from "./dataset/dataset.ts";
+export { concatenateDatasets } from "./dataset/concatenate.ts";
+export { type CacheOptions, Dataset, type DatasetFormat } from "./dataset/dataset.ts";
 export { DatasetDict } from "./dataset/dataset-dict.ts";
 export type { FilterOptions, MapFunction, MapOptions } from "./dataset/map.ts";
 export { DatasetsError, type DatasetsErrorCode, ERROR_CODES } from "./errors.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { writeColumnsFile } from "../src/dataset/dataset.ts";
+import { writeColumnsFile } from "../src/dataset/storage.ts";
 import { Dataset, Value } from "../src/index.ts";
 import { tempDir } from "./helpers.ts";
 

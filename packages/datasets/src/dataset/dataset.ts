@@ -8,23 +8,18 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { makeData, type RecordBatch, Table, Uint32 } from "apache-arrow";
+import { type RecordBatch, Table } from "apache-arrow";
 import { type Column, columnToData, featuresFromSchema, inferFeature, schemaFromFeatures } from "../arrow/convert.ts";
-import { ArrowStreamFileWriter, makeBatch, mapArrowFile } from "../arrow/ipc.ts";
+import { makeBatch, mapArrowFile } from "../arrow/ipc.ts";
 import { fail } from "../errors.ts";
-import {
-  type ClassLabelFeature,
-  type Feature,
-  type Features,
-  featureKind,
-  featuresEqual,
-  flattenFeatures,
-} from "../features/features.ts";
-import { LazyAudio, LazyImage } from "../features/media.ts";
+import { type Feature, type Features, flattenFeatures } from "../features/features.ts";
+import { decodeCell, decodeColumn } from "./cells.ts";
+import { castValues, compareValues, flattenColumn } from "./column-ops.ts";
 import { hashFingerprint, updateFingerprint } from "./fingerprint.ts";
 import { type FilterOptions, filterDataset, type MapFunction, type MapOptions, mapDataset } from "./map.ts";
 import { randomSeed, SeededRandom } from "./rng.ts";
 import { type ColumnBatch, concatColumns, gatherColumn, scanColumns } from "./scan.ts";
+import { readIndicesFile, sliceAny, writeColumnsFile, writeIndicesFile } from "./storage.ts";
 
 /** How rows and batches come out: plain JS values, numeric typed arrays, or Arrow. */
 export interface DatasetFormat {
@@ -739,164 +734,9 @@ export class Dataset {
   }
 }
 
-function flattenColumn(name: string, col: Column, f: Feature, out: Record<string, Column>): void {
-  if (featureKind(f) !== "struct") {
-    out[name] = col;
-    return;
-  }
-  for (const [k, sf] of Object.entries(f as Features)) {
-    const sub = Array.from(col as ArrayLike<unknown>, (v) =>
-      v == null ? null : ((v as Record<string, unknown>)[k] ?? null),
-    );
-    flattenColumn(`${name}.${k}`, sub, sf, out);
-  }
-}
-
-function castValues(col: Column, from: Feature, to: Feature, name: string): Column {
-  if (featuresEqual(from, to)) return col;
-  const kt = featureKind(to);
-  if (kt === "ClassLabel") {
-    const names = (to as ClassLabelFeature).names;
-    return Array.from(col as ArrayLike<unknown>, (v) => {
-      if (v === null || v === undefined) return null;
-      const id = typeof v === "string" ? names.indexOf(v) : Number(v);
-      if (id < 0 || id >= names.length || !Number.isInteger(id)) {
-        throw fail(
-          "HEARTH_DATASETS_CAST_FAILED",
-          `cast: column '${name}' value ${JSON.stringify(v)} is not one of the ${names.length} labels`,
-        );
-      }
-      return id;
-    });
-  }
-  if (featureKind(from) === "ClassLabel" && kt === "Value" && (to as { dtype: string }).dtype.includes("string")) {
-    const names = (from as ClassLabelFeature).names;
-    return Array.from(col as ArrayLike<number>, (v) => (v == null ? null : names[v]));
-  }
-  if (kt === "Value") {
-    const d = (to as { dtype: string }).dtype;
-    return Array.from(col as ArrayLike<unknown>, (v) => {
-      if (v === null || v === undefined) return null;
-      if (d === "string" || d === "large_string") return typeof v === "string" ? v : JSON.stringify(v);
-      if (d === "bool") return Boolean(v);
-      if (d.startsWith("int") || d.startsWith("uint") || d.startsWith("float")) {
-        const x = typeof v === "string" ? Number(v) : Number(v);
-        if (Number.isNaN(x) && v !== "NaN") {
-          throw fail(
-            "HEARTH_DATASETS_CAST_FAILED",
-            `cast: column '${name}' value ${JSON.stringify(v)} is not a number (target ${d})`,
-          );
-        }
-        return d.startsWith("float") ? x : Math.trunc(x);
-      }
-      return v;
-    });
-  }
-  return col;
-}
-
-function compareValues(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (a === null || a === undefined) return 1;
-  if (b === null || b === undefined) return -1;
-  return (a as number) < (b as number) ? -1 : 1;
-}
-
 /** Features from a mapped table's schema (metadata first). */
 function featuresFromTable(table: Table): Features {
   return featuresFromSchema(table.schema);
-}
-
-function sliceAny(c: Column, s: number, e: number): Column {
-  return ArrayBuffer.isView(c) ? (c as Float64Array).subarray(s, e) : (c as unknown[]).slice(s, e);
-}
-
-/** Wraps Image/Audio cells as lazy objects; other values pass through. */
-export function decodeCell(v: unknown, f: Feature): unknown {
-  const k = featureKind(f);
-  if ((k === "Image" || k === "Audio") && v && typeof v === "object" && (f as { decode?: boolean }).decode !== false) {
-    const o = v as { bytes?: Uint8Array | null; path?: string | null };
-    return k === "Image"
-      ? new LazyImage(o.path ?? null, o.bytes ?? null)
-      : new LazyAudio(o.path ?? null, o.bytes ?? null, (f as { samplingRate?: number }).samplingRate);
-  }
-  return v;
-}
-
-/** {@link decodeCell} over a column. */
-export function decodeColumn(c: Column, f: Feature): Column {
-  const k = featureKind(f);
-  if (k !== "Image" && k !== "Audio") return c;
-  return Array.from(c as ArrayLike<unknown>, (v) => decodeCell(v, f));
-}
-
-/** Writes batches of JS columns to an Arrow stream file atomically. */
-export function writeColumnsFile(
-  path: string,
-  features: Features,
-  fingerprint: string | undefined,
-  batches: () => Iterable<{ columns: Record<string, Column>; length: number }>,
-): { numRows: number; numBytes: number } {
-  mkdirSync(dirname(path), { recursive: true });
-  const schema = schemaFromFeatures(features, fingerprint);
-  const writer = new ArrowStreamFileWriter(path, schema);
-  try {
-    const names = Object.keys(features);
-    for (const { columns, length } of batches()) {
-      if (length === 0) continue;
-      const children = names.map((name) => {
-        const col = columns[name];
-        if (col === undefined)
-          throw fail("HEARTH_DATASETS_MAP_FAILED", `write '${path}': batch lacks column '${name}'`);
-        if (col.length !== length) {
-          throw fail(
-            "HEARTH_DATASETS_MAP_FAILED",
-            `write '${path}': column '${name}' has ${col.length} values in a batch of ${length} rows`,
-          );
-        }
-        return columnToData(col, features[name], name);
-      });
-      writer.writeData(children, length);
-    }
-    return writer.finish();
-  } catch (error) {
-    writer.abort();
-    throw error;
-  }
-}
-
-function writeIndicesFile(path: string, indices: Uint32Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const features: Features = { indices: { _type: "Value", dtype: "uint32" } };
-  const schema = schemaFromFeatures(features);
-  const writer = new ArrowStreamFileWriter(path, schema);
-  try {
-    const chunk = 1 << 20;
-    for (let s = 0; s < indices.length; s += chunk) {
-      const part = indices.subarray(s, Math.min(indices.length, s + chunk));
-      writer.writeData([makeData({ type: new Uint32(), length: part.length, data: part })], part.length);
-    }
-    writer.finish();
-  } catch (error) {
-    writer.abort();
-    throw error;
-  }
-}
-
-function readIndicesFile(path: string): Uint32Array {
-  const t = mapArrowFile(path);
-  if (t.batches.length === 1) {
-    const d = t.batches[0].data.children[0];
-    return (d.values as Uint32Array).subarray(0, d.length);
-  }
-  const out = new Uint32Array(t.numRows);
-  let off = 0;
-  for (const b of t.batches) {
-    const d = b.data.children[0];
-    out.set((d.values as Uint32Array).subarray(0, d.length), off);
-    off += d.length;
-  }
-  return out;
 }
 
 function columnsToTable(b: ColumnBatch, cols: string[], features: Features): Table {
@@ -905,43 +745,4 @@ function columnsToTable(b: ColumnBatch, cols: string[], features: Features): Tab
   const schema = schemaFromFeatures(f);
   const children = cols.map((c) => columnToData(b.columns[c], f[c], c));
   return new Table([makeBatch(schema, children, b.length)]);
-}
-
-/**
- * Concatenates datasets with identical features row-wise. No data is copied: the result reads
- * the inputs' files, with one index mapping when any input has one.
- */
-export function concatenateDatasets(datasets: Dataset[]): Dataset {
-  if (datasets.length === 0)
-    throw fail("HEARTH_DATASETS_BAD_ARGUMENT", "concatenateDatasets: argument 'datasets' is empty");
-  const first = datasets[0];
-  for (const [i, d] of datasets.entries()) {
-    if (!featuresEqual(d.features, first.features)) {
-      throw fail(
-        "HEARTH_DATASETS_SCHEMA_CONFLICT",
-        `concatenateDatasets: dataset ${i} has features ${JSON.stringify(d.features)}, dataset 0 has ${JSON.stringify(first.features)}`,
-      );
-    }
-  }
-  const files = datasets.flatMap((d) => d.state.files);
-  const fingerprint = updateFingerprint(first.fingerprint, "concatenate", {
-    others: datasets.map((d) => d.fingerprint),
-  });
-  const base = new Dataset({ ...first.state, files, indices: null, indicesFile: null, fingerprint });
-  if (datasets.every((d) => !d.state.indices)) return base;
-  let offset = 0;
-  const parts: Uint32Array[] = [];
-  for (const d of datasets) {
-    const physical = d.table().numRows;
-    const idx = d.state.indices ?? Uint32Array.from({ length: physical }, (_, i) => i);
-    parts.push(idx.map((r) => r + offset));
-    offset += physical;
-  }
-  const all = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return base.withIndices(all, fingerprint);
 }

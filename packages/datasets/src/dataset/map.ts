@@ -19,7 +19,8 @@ import { ArrowStreamFileWriter } from "../arrow/ipc.ts";
 import { DatasetsError, fail } from "../errors.ts";
 import { type Feature, type Features, featureKind, featuresEqual, type ValueFeature } from "../features/features.ts";
 import { Progress } from "../progress.ts";
-import { type CacheOptions, Dataset, type DatasetState, decodeColumn } from "./dataset.ts";
+import { decodeColumn } from "./cells.ts";
+import { type CacheOptions, Dataset, type DatasetState } from "./dataset.ts";
 import { updateFingerprint } from "./fingerprint.ts";
 import { scanColumns } from "./scan.ts";
 

@@ -7,9 +7,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { Dataset, writeColumnsFile } from "../dataset/dataset.ts";
+import { Dataset } from "../dataset/dataset.ts";
 import { DatasetDict } from "../dataset/dataset-dict.ts";
 import { scanColumns } from "../dataset/scan.ts";
+import { writeColumnsFile } from "../dataset/storage.ts";
 import { fail } from "../errors.ts";
 import { featuresFromJson, featuresToJson } from "../features/features.ts";
 

@@ -7,7 +7,7 @@
  */
 import { type Column, dataToColumn, featuresFromSchema, toJs } from "../arrow/convert.ts";
 import { readArrowBatches } from "../arrow/ipc.ts";
-import { decodeColumn } from "../dataset/dataset.ts";
+import { decodeColumn } from "../dataset/cells.ts";
 import { updateFingerprint } from "../dataset/fingerprint.ts";
 import type { MapFunction } from "../dataset/map.ts";
 import { randomSeed, SeededRandom } from "../dataset/rng.ts";
