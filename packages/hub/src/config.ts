@@ -1,0 +1,64 @@
+/**
+ * Environment, read at call time with the same names and defaults as Python's
+ * `huggingface_hub.constants` (which reads them at import time).
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export const DEFAULT_ENDPOINT = "https://huggingface.co";
+
+type Env = Record<string, string | undefined>;
+
+const TRUE_VALUES = new Set(["1", "ON", "YES", "TRUE"]);
+
+/** Python's `_is_true`: 1/ON/YES/TRUE in any case. */
+export function envFlag(value: string | undefined): boolean {
+  return value !== undefined && TRUE_VALUES.has(value.trim().toUpperCase());
+}
+
+/** `HF_HOME`, else `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`. */
+export function hfHome(env: Env = process.env): string {
+  if (env.HF_HOME) return expandUser(env.HF_HOME);
+  const xdg = env.XDG_CACHE_HOME ? expandUser(env.XDG_CACHE_HOME) : join(homedir(), ".cache");
+  return join(xdg, "huggingface");
+}
+
+/** `HF_HUB_CACHE`, else legacy `HUGGINGFACE_HUB_CACHE`, else `$HF_HOME/hub`. */
+export function hubCacheDir(env: Env = process.env): string {
+  const explicit = env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE;
+  return explicit ? expandUser(explicit) : join(hfHome(env), "hub");
+}
+
+/** `HF_TOKEN_PATH`, else `$HF_HOME/token`. */
+export function tokenPath(env: Env = process.env): string {
+  return env.HF_TOKEN_PATH ? expandUser(env.HF_TOKEN_PATH) : join(hfHome(env), "token");
+}
+
+/** `HF_STORED_TOKENS_PATH`, else `$HF_HOME/stored_tokens`. */
+export function storedTokensPath(env: Env = process.env): string {
+  return env.HF_STORED_TOKENS_PATH ? expandUser(env.HF_STORED_TOKENS_PATH) : join(hfHome(env), "stored_tokens");
+}
+
+/** `HF_ENDPOINT` without a trailing `/`, else huggingface.co. */
+export function hubEndpoint(env: Env = process.env): string {
+  return (env.HF_ENDPOINT || DEFAULT_ENDPOINT).replace(/\/+$/, "");
+}
+
+/** `HF_HUB_OFFLINE` (or the legacy `TRANSFORMERS_OFFLINE`). */
+export function isOffline(env: Env = process.env): boolean {
+  return envFlag(env.HF_HUB_OFFLINE) || envFlag(env.TRANSFORMERS_OFFLINE);
+}
+
+/** `HF_HUB_DISABLE_PROGRESS_BARS`. */
+export function progressBarsDisabled(env: Env = process.env): boolean {
+  return envFlag(env.HF_HUB_DISABLE_PROGRESS_BARS);
+}
+
+/** `HF_HUB_DISABLE_IMPLICIT_TOKEN`: do not send the stored token unless asked. */
+export function implicitTokenDisabled(env: Env = process.env): boolean {
+  return envFlag(env.HF_HUB_DISABLE_IMPLICIT_TOKEN);
+}
+
+function expandUser(path: string): string {
+  return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
+}
