@@ -24,9 +24,10 @@ export {
   type ValueFeature,
 } from "./features/features.ts";
 export { LazyAudio, LazyImage } from "./features/media.ts";
+export { type HubClientOptions, hubResolver, hubUploader } from "./hub/hub-client.ts";
+export { type HubResolver, localFolderResolver, setDefaultHubResolver } from "./hub/resolver.ts";
 export { toCsv, toJson, toParquet } from "./io/export.ts";
 export { type HubUploader, pushToHub } from "./io/push-to-hub.ts";
 export { loadFromDisk, saveToDisk } from "./io/save-to-disk.ts";
 export { IterableDataset, IterableDatasetDict } from "./iterable/iterable-dataset.ts";
-export { type HubResolver, localFolderResolver, setDefaultHubResolver } from "./loaders/hub-resolver.ts";
 export { defaultCacheDir, type LoadDatasetOptions, loadDataset } from "./loaders/load-dataset.ts";

@@ -177,8 +177,10 @@ describe("splits, configs and repositories", () => {
     assert.deepEqual(ds.toList(), [{ text: "ok", label: 1 }]);
   });
 
-  test("a repository id without a resolver is a coded error", async () => {
-    await assert.rejects(loadDataset("org/nowhere", { cacheDir }), { code: "HEARTH_DATASETS_HUB_UNAVAILABLE" });
+  test("a repository the resolver lacks is a coded error", async () => {
+    await assert.rejects(loadDataset("org/nowhere", { hub: localFolderResolver(root), cacheDir }), {
+      code: "HEARTH_DATASETS_FILE_NOT_FOUND",
+    });
   });
 
   test("the second load maps the cached Arrow file", async () => {

@@ -12,6 +12,8 @@ import { DatasetDict } from "../dataset/dataset-dict.ts";
 import { hashFingerprint } from "../dataset/fingerprint.ts";
 import { fail } from "../errors.ts";
 import type { Features } from "../features/features.ts";
+import { hubResolver } from "../hub/hub-client.ts";
+import { type HubResolver, requireResolver } from "../hub/resolver.ts";
 import { IterableDataset, IterableDatasetDict } from "../iterable/iterable-dataset.ts";
 import { type BuilderName, type BuilderOptions, buildSplit, filesFor, inferBuilder } from "./builders.ts";
 import {
@@ -22,7 +24,6 @@ import {
   resolveDataFiles,
   type SplitFiles,
 } from "./data-files.ts";
-import { type HubResolver, requireResolver } from "./hub-resolver.ts";
 
 const BUILDERS: BuilderName[] = ["csv", "json", "parquet", "arrow", "text", "imagefolder", "audiofolder", "textfolder"];
 
@@ -44,7 +45,7 @@ export interface LoadDatasetOptions extends BuilderOptions {
   cacheDir?: string;
   /** Column types to cast to instead of inferring them. */
   features?: Features;
-  /** How to reach hub repositories. */
+  /** How to reach hub repositories (default: the hub client, `HF_ENDPOINT`). */
   hub?: HubResolver;
   /** `"force_redownload"` rebuilds the Arrow files even when cached. */
   downloadMode?: "reuse_dataset_if_exists" | "force_redownload";
@@ -146,7 +147,7 @@ async function resolveSplits(
   }
   // 3. A hub repository id.
   if (/^[\w.-]+(\/[\w.-]+)?$/.test(path) && !isAbsolute(path)) {
-    const hub = requireResolver(options.hub, path);
+    const hub = requireResolver(options.hub, () => hubResolver());
     const all = (await hub.listFiles(path, { revision: options.revision })).filter((f) => !isMetadataFile(f));
     const dl = (f: string) => hub.downloadFile(path, f, { revision: options.revision, cacheDir: options.cacheDir });
     const readme = (await hub.listFiles(path, { revision: options.revision })).includes("README.md")

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../errors.ts";
-import { listFiles } from "./data-files.ts";
+import { listFiles } from "../loaders/data-files.ts";
 
 /** Lists and fetches files of a dataset repository. */
 export interface HubResolver {
@@ -41,17 +41,14 @@ export function setDefaultHubResolver(resolver: HubResolver | null): void {
   defaultResolver = resolver;
 }
 
-/** The resolver in effect, or a coded error explaining how to get one. */
-export function requireResolver(resolver: HubResolver | undefined, repoId: string): HubResolver {
-  const r =
+/**
+ * The resolver in effect: the one passed, else the default set with {@link setDefaultHubResolver},
+ * else a folder of repositories named by `HEARTH_DATASETS_HUB_DIR`, else `fallback` (the hub client).
+ */
+export function requireResolver(resolver: HubResolver | undefined, fallback: () => HubResolver): HubResolver {
+  return (
     resolver ??
     defaultResolver ??
-    (process.env.HEARTH_DATASETS_HUB_DIR ? localFolderResolver(process.env.HEARTH_DATASETS_HUB_DIR) : null);
-  if (!r) {
-    throw fail(
-      "HEARTH_DATASETS_HUB_UNAVAILABLE",
-      `loadDataset: '${repoId}' is not a local path and no hub resolver is set; pass { hub: resolver }, call setDefaultHubResolver(), or set HEARTH_DATASETS_HUB_DIR to a folder of repositories`,
-    );
-  }
-  return r;
+    (process.env.HEARTH_DATASETS_HUB_DIR ? localFolderResolver(process.env.HEARTH_DATASETS_HUB_DIR) : fallback())
+  );
 }
