@@ -69,7 +69,7 @@ export class DatasetDict extends Map<string, Dataset> {
     return this.each((d) => d.renameColumn(from, to));
   }
   /** `withFormat` on every split. */
-  withFormat(type: "js" | "typed" | "arrow", columns: string[] | null = null): Promise<DatasetDict> {
+  withFormat(type: "js" | "typed" | "arrow" | "tensor", columns: string[] | null = null): Promise<DatasetDict> {
     return this.each((d) => d.withFormat(type, columns));
   }
 }

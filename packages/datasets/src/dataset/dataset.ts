@@ -13,6 +13,7 @@ import { type Column, columnToData, featuresFromSchema, inferFeature, schemaFrom
 import { makeBatch, mapArrowFile } from "../arrow/ipc.ts";
 import { fail } from "../errors.ts";
 import { type Feature, type Features, flattenFeatures } from "../features/features.ts";
+import { columnToTensor, valueToTensor } from "../formatting/tensor-format.ts";
 import { decodeCell, decodeColumn } from "./cells.ts";
 import { castValues, compareValues, flattenColumn } from "./column-ops.ts";
 import { hashFingerprint, updateFingerprint } from "./fingerprint.ts";
@@ -21,9 +22,9 @@ import { randomSeed, SeededRandom } from "./rng.ts";
 import { type ColumnBatch, concatColumns, gatherColumn, scanColumns } from "./scan.ts";
 import { readIndicesFile, sliceAny, writeColumnsFile, writeIndicesFile } from "./storage.ts";
 
-/** How rows and batches come out: plain JS values, numeric typed arrays, or Arrow. */
+/** How rows and batches come out: plain JS values, numeric typed arrays, Arrow, or tensors. */
 export interface DatasetFormat {
-  type: "js" | "typed" | "arrow";
+  type: "js" | "typed" | "arrow" | "tensor";
   columns: string[] | null;
 }
 
@@ -212,7 +213,9 @@ export class Dataset {
 
   /**
    * Sets the output format: `"js"` (plain values), `"typed"` (numeric columns as typed arrays in
-   * batches), or `"arrow"` (batches as Arrow tables); `columns` limits the columns returned.
+   * batches), `"arrow"` (batches as Arrow tables), or `"tensor"` (numeric columns as
+   * `@hearth/tensor` tensors: int64 for integers, float32 for floats, stacked per batch);
+   * `columns` limits the columns returned.
    */
   withFormat(type: DatasetFormat["type"] | null = "js", columns: string[] | null = null): Dataset {
     if (columns) this.checkColumns(columns, "withFormat");
@@ -255,7 +258,8 @@ export class Dataset {
     const rows = [physical];
     for (const name of this.outColumns()) {
       const f = this.state.features[name];
-      row[name] = decodeCell(gatherColumn(this.table(), name, f, rows, false)[0], f);
+      const v = decodeCell(gatherColumn(this.table(), name, f, rows, false)[0], f);
+      row[name] = this.state.format.type === "tensor" ? valueToTensor(v, f) : v;
     }
     return row;
   }
@@ -274,7 +278,8 @@ export class Dataset {
       from: s,
       to: e,
     })) {
-      for (const [k, v] of Object.entries(b.columns)) out[k] = decodeColumn(v, this.state.features[k]);
+      for (const [k, v] of Object.entries(b.columns))
+        out[k] = this.formatColumn(decodeColumn(v, this.state.features[k]), k);
     }
     if (s === e) for (const k of this.outColumns()) out[k] = [];
     return out;
@@ -288,6 +293,12 @@ export class Dataset {
     for (const b of scanColumns(this.scanSource(), { batchSize: 65536, columns: [name], typed }))
       pieces.push(b.columns[name]);
     return pieces.length ? decodeColumn(concatColumns(pieces), this.state.features[name]) : [];
+  }
+
+  /** A batch column in the output format (tensors for `"tensor"`). */
+  private formatColumn(col: Column, name: string): Column {
+    if (this.state.format.type !== "tensor") return col;
+    return columnToTensor(col, this.state.features[name]) as unknown as Column;
   }
 
   /** @internal */
@@ -326,7 +337,7 @@ export class Dataset {
         yield columnsToTable(b, cols, this.state.features);
       } else {
         const out: Record<string, Column> = {};
-        for (const c of cols) out[c] = decodeColumn(b.columns[c], this.state.features[c]);
+        for (const c of cols) out[c] = this.formatColumn(decodeColumn(b.columns[c], this.state.features[c]), c);
         yield out;
       }
     }

@@ -105,7 +105,8 @@ export function saveToDisk(
     _fingerprint: ds.fingerprint,
     _format_columns: format.columns,
     _format_kwargs: {},
-    _format_type: format.type === "js" ? null : format.type === "arrow" ? "arrow" : "numpy",
+    // Python's names: numpy for typed arrays, torch for tensors.
+    _format_type: { js: null, typed: "numpy", arrow: "arrow", tensor: "torch" }[format.type],
     _output_all_columns: false,
     _split: ds.split,
   };
@@ -155,7 +156,13 @@ export function loadFromDisk(path: string): Dataset | DatasetDict {
     split: state._split ?? undefined,
     features: info.features ? featuresFromJson(info.features, `${infoFile} features`) : undefined,
   });
-  const type = state._format_type === "arrow" ? "arrow" : state._format_type ? "typed" : "js";
+  const types: Record<string, "arrow" | "typed" | "tensor"> = {
+    arrow: "arrow",
+    numpy: "typed",
+    torch: "tensor",
+    pt: "tensor",
+  };
+  const type = state._format_type ? (types[state._format_type] ?? "typed") : "js";
   return ds.withFormat(type, state._format_columns);
 }
 
