@@ -57,6 +57,21 @@ describe("against a local test hub", () => {
     assert.deepEqual(back.split("test").column("text"), ["e"]);
   });
 
+  test("streaming Parquet from the hub reads byte ranges, not whole files", async () => {
+    const rows = Dataset.fromDict({ i: Array.from({ length: 5000 }, (_, k) => k) }, { cacheDir: dir });
+    await pushToHub(rows, "alice/big", { uploader: hubUploader(client) });
+    const before = hub.log.length;
+    const stream = await loadDataset("alice/big", { hub: hubResolver(client), split: "train", streaming: true });
+    const first = await stream.take(3).toList();
+    assert.deepEqual(first, [{ i: 0 }, { i: 1 }, { i: 2 }]);
+    const gets = hub.log.slice(before).filter((r) => r.method === "GET" && r.path.endsWith(".parquet"));
+    assert.ok(gets.length > 0 && gets.every((r) => r.range), "every Parquet read is a Range request");
+    const all = await (
+      await loadDataset("alice/big", { hub: hubResolver(client), split: "train", streaming: true })
+    ).toList();
+    assert.equal(all.length, 5000);
+  });
+
   test("a repo the hub does not have is a coded error", async () => {
     await assert.rejects(loadDataset("alice/missing", { hub: hubResolver(client), cacheDir: dir }), {
       code: "HEARTH_DATASETS_HUB_UNAVAILABLE",

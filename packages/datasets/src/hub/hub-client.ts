@@ -3,7 +3,8 @@
  * listed with the tree API, files land in the HF cache shared with Python (`hfHubDownload`), and
  * `pushToHub` commits all shards and the README in one commit.
  */
-import { createCommit, createRepo, hfHubDownload, listRepoTree } from "@hearth/hub";
+import { createCommit, createRepo, getToken, hfHubDownload, hfHubUrl, listRepoTree } from "@hearth/hub";
+import { asyncBufferFromUrl } from "hyparquet";
 import { fail } from "../errors.ts";
 import type { HubUploader } from "../io/push-to-hub.ts";
 import type { HubResolver } from "./resolver.ts";
@@ -45,6 +46,19 @@ export function hubResolver(options: HubClientOptions = {}): HubResolver {
         return out;
       } catch (error) {
         throw wrap("loadDataset: cannot list the dataset repository", repoId, error);
+      }
+    },
+    async openFile(repoId, path, { revision }) {
+      const url = hfHubUrl({ repo: { type: "dataset", name: repoId }, path, revision, endpoint: options.endpoint });
+      const token = options.accessToken === false ? undefined : (options.accessToken ?? getToken());
+      try {
+        return await asyncBufferFromUrl({
+          url,
+          fetch: options.fetch,
+          requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : undefined,
+        });
+      } catch (error) {
+        throw wrap(`loadDataset: cannot open '${path}' of`, repoId, error);
       }
     },
     async downloadFile(repoId, path, { revision }) {

@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { AsyncBuffer } from "hyparquet";
 import { fail } from "../errors.ts";
 import { listFiles } from "../loaders/data-files.ts";
 
@@ -14,6 +15,8 @@ export interface HubResolver {
   listFiles(repoId: string, options: { revision?: string }): Promise<string[]>;
   /** A local path holding the file (downloaded into the cache when needed). */
   downloadFile(repoId: string, path: string, options: { revision?: string; cacheDir?: string }): Promise<string>;
+  /** Byte ranges of a remote file (HTTP Range), so streaming reads Parquet without downloading it. */
+  openFile?(repoId: string, path: string, options: { revision?: string }): Promise<AsyncBuffer>;
 }
 
 /** A resolver over a folder that holds repositories as `<root>/<org>/<name>/` (e.g. a snapshot mirror). */

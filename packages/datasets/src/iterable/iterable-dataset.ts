@@ -5,6 +5,8 @@
  * (file, row, counters) and `loadStateDict()` continues from there. As in Python, rows that sat in
  * a shuffle buffer at checkpoint time are not replayed.
  */
+
+import type { AsyncBuffer } from "hyparquet";
 import { type Column, dataToColumn, featuresFromSchema, toJs } from "../arrow/convert.ts";
 import { readArrowBatches } from "../arrow/ipc.ts";
 import { decodeColumn } from "../dataset/cells.ts";
@@ -42,7 +44,7 @@ class FilesStage implements Stage {
   constructor(
     private readonly builder: BuilderName,
     private readonly files: string[],
-    private readonly options: BuilderOptions,
+    private readonly options: BuilderOptions & { remote?: Map<string, () => Promise<AsyncBuffer>> },
   ) {
     this.id = updateFingerprint("files", builder, { files });
   }
@@ -77,7 +79,8 @@ class FilesStage implements Stage {
     from: number,
   ): AsyncGenerator<{ columns: Record<string, Column>; length: number; start: number; features: Features }> {
     if (this.builder === "parquet") {
-      const src = await openParquet(path);
+      const remote = this.options.remote?.get(path);
+      const src = await openParquet(path, remote ? await remote() : undefined);
       for (const rg of src.rowGroups) {
         if (rg.end <= from) continue;
         for (let a = Math.max(rg.start, from); a < rg.end; a += PARQUET_SLICE) {
@@ -292,7 +295,7 @@ export class IterableDataset {
   static fromFiles(
     builder: BuilderName,
     files: string[],
-    options: BuilderOptions & { split?: string } = {},
+    options: BuilderOptions & { split?: string; remote?: Map<string, () => Promise<AsyncBuffer>> } = {},
   ): IterableDataset {
     return new IterableDataset(new FilesStage(builder, files, options), options.split ?? null);
   }

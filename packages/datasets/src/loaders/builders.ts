@@ -96,7 +96,7 @@ export async function readSplit(
     throw fail("HEARTH_DATASETS_FILE_NOT_FOUND", `loadDataset: the ${builder} builder got no files`);
   switch (builder) {
     case "parquet": {
-      const sources = await Promise.all(files.map(openParquet));
+      const sources = await Promise.all(files.map((f) => openParquet(f)));
       const features = sources[0].features;
       sources.forEach((s, i) => {
         if (!featuresEqual(s.features, features)) {

@@ -7,6 +7,7 @@
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join, resolve } from "node:path";
+import type { AsyncBuffer } from "hyparquet";
 import { Dataset } from "../dataset/dataset.ts";
 import { DatasetDict } from "../dataset/dataset-dict.ts";
 import { hashFingerprint } from "../dataset/fingerprint.ts";
@@ -81,7 +82,7 @@ export async function loadDataset(
   path: string,
   options: LoadDatasetOptions = {},
 ): Promise<Dataset | DatasetDict | IterableDataset | IterableDatasetDict> {
-  const { builder, splits, label } = await resolveSplits(path, options);
+  const { builder, splits, label, remote } = await resolveSplits(path, options);
   if (options.split !== undefined && !(options.split in splits)) {
     throw fail(
       "HEARTH_DATASETS_SPLIT_NOT_FOUND",
@@ -91,7 +92,7 @@ export async function loadDataset(
   const wanted = options.split !== undefined ? [options.split] : Object.keys(splits);
   if (options.streaming) {
     if (options.split !== undefined) {
-      return IterableDataset.fromFiles(builder, splits[options.split], { ...options, split: options.split });
+      return IterableDataset.fromFiles(builder, splits[options.split], { ...options, split: options.split, remote });
     }
     const dict = new IterableDatasetDict();
     for (const split of wanted)
@@ -121,7 +122,12 @@ export async function loadDataset(
 async function resolveSplits(
   path: string,
   options: LoadDatasetOptions,
-): Promise<{ builder: BuilderName; splits: SplitFiles; label: string }> {
+): Promise<{
+  builder: BuilderName;
+  splits: SplitFiles;
+  label: string;
+  remote?: Map<string, () => Promise<AsyncBuffer>>;
+}> {
   // 1. A builder name: files come from dataFiles (relative to dataDir or the working directory).
   if ((BUILDERS as string[]).includes(path)) {
     const builder = path as BuilderName;
@@ -148,18 +154,32 @@ async function resolveSplits(
   // 3. A hub repository id.
   if (/^[\w.-]+(\/[\w.-]+)?$/.test(path) && !isAbsolute(path)) {
     const hub = requireResolver(options.hub, () => hubResolver());
-    const all = (await hub.listFiles(path, { revision: options.revision })).filter((f) => !isMetadataFile(f));
+    const listed = await hub.listFiles(path, { revision: options.revision });
+    const all = listed.filter((f) => !isMetadataFile(f));
     const dl = (f: string) => hub.downloadFile(path, f, { revision: options.revision, cacheDir: options.cacheDir });
-    const readme = (await hub.listFiles(path, { revision: options.revision })).includes("README.md")
-      ? await dl("README.md")
-      : "";
+    const readme = listed.includes("README.md") ? await dl("README.md") : "";
     const sub = options.dataDir;
     const scoped = sub ? all.filter((f) => f.startsWith(`${sub}/`)).map((f) => f.slice(sub.length + 1)) : all;
-    const splits = pickSplits(scoped, options, readme, `repository '${path}'`);
-    const builder = inferBuilder(Object.values(splits).flat(), `repository '${path}'`);
+    const chosen = pickSplits(scoped, options, readme, `repository '${path}'`);
+    const builder = inferBuilder(Object.values(chosen).flat(), `repository '${path}'`);
+    const inRepo = (f: string) => (sub ? `${sub}/${f}` : f);
+    const openFile = hub.openFile?.bind(hub);
+    if (options.streaming && builder === "parquet" && openFile) {
+      // Streaming Parquet from the hub reads byte ranges (footer, then row groups): nothing is downloaded.
+      const remote = new Map<string, () => Promise<AsyncBuffer>>();
+      const out: SplitFiles = {};
+      for (const [split, files] of Object.entries(filterSplits(builder, chosen))) {
+        out[split] = files.map((f) => {
+          const name = `hf://datasets/${path}/${inRepo(f)}`;
+          remote.set(name, () => openFile(path, inRepo(f), { revision: options.revision }));
+          return name;
+        });
+      }
+      return { builder, splits: out, label: path, remote };
+    }
     const local: SplitFiles = {};
-    for (const [split, files] of Object.entries(filterSplits(builder, splits))) {
-      local[split] = await Promise.all(files.map((f) => dl(options.dataDir ? `${options.dataDir}/${f}` : f)));
+    for (const [split, files] of Object.entries(filterSplits(builder, chosen))) {
+      local[split] = await Promise.all(files.map((f) => dl(inRepo(f))));
     }
     return { builder, splits: local, label: path };
   }

@@ -50,11 +50,11 @@ function fileBuffer(path: string): AsyncBuffer {
   };
 }
 
-/** Opens a Parquet file: checks the magic numbers and parses the footer. */
-export async function openParquet(path: string): Promise<ParquetSource> {
+/** Opens a Parquet file (local, or `remote` byte ranges): checks the magic numbers and parses the footer. */
+export async function openParquet(path: string, remote?: AsyncBuffer): Promise<ParquetSource> {
   let file: AsyncBuffer;
   try {
-    file = fileBuffer(path);
+    file = remote ?? fileBuffer(path);
   } catch (error) {
     throw fail("HEARTH_DATASETS_FILE_NOT_FOUND", `parquet: cannot open '${path}': ${(error as Error).message}`, error);
   }
