@@ -183,6 +183,23 @@ describe("splits, configs and repositories", () => {
     });
   });
 
+  test("split slicing and joining, as Python's ReadInstruction", async () => {
+    const rows = join(root, "rows");
+    mkdirSync(rows, { recursive: true });
+    writeFileSync(join(rows, "train.jsonl"), Array.from({ length: 10 }, (_, i) => JSON.stringify({ i })).join("\n"));
+    writeFileSync(join(rows, "test.jsonl"), '{"i": 100}\n{"i": 101}\n');
+    const col = async (split: string) => (await loadDataset(rows, { split, cacheDir })).column("i");
+    assert.deepEqual(await col("train[:3]"), [0, 1, 2]);
+    assert.deepEqual(await col("train[-2:]"), [8, 9]);
+    // Python rounds halves to even: 2.5 -> 2, 4.5 -> 4.
+    assert.deepEqual(await col("train[25%:45%]"), [2, 3]);
+    assert.deepEqual(await col("train[:1]+test"), [0, 100, 101]);
+    await assert.rejects(loadDataset(rows, { split: "train[oops]", cacheDir }), {
+      code: "HEARTH_DATASETS_BAD_ARGUMENT",
+    });
+    await assert.rejects(loadDataset(rows, { split: "dev", cacheDir }), { code: "HEARTH_DATASETS_SPLIT_NOT_FOUND" });
+  });
+
   test("the second load maps the cached Arrow file", async () => {
     const a = await loadDataset(repo, { cacheDir, split: "train" });
     const b = await loadDataset(repo, { cacheDir, split: "train" });

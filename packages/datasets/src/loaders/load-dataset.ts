@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import type { AsyncBuffer } from "hyparquet";
+import { concatenateDatasets } from "../dataset/concatenate.ts";
 import { Dataset } from "../dataset/dataset.ts";
 import { DatasetDict } from "../dataset/dataset-dict.ts";
 import { hashFingerprint } from "../dataset/fingerprint.ts";
@@ -83,20 +84,29 @@ export async function loadDataset(
   options: LoadDatasetOptions = {},
 ): Promise<Dataset | DatasetDict | IterableDataset | IterableDatasetDict> {
   const { builder, splits, label, remote } = await resolveSplits(path, options);
-  if (options.split !== undefined && !(options.split in splits)) {
-    throw fail(
-      "HEARTH_DATASETS_SPLIT_NOT_FOUND",
-      `loadDataset: '${path}' has no split '${options.split}'; splits are [${Object.keys(splits).join(", ")}]`,
-    );
+  const spec = options.split === undefined ? null : parseSplit(options.split);
+  for (const part of spec ?? []) {
+    if (!(part.name in splits)) {
+      throw fail(
+        "HEARTH_DATASETS_SPLIT_NOT_FOUND",
+        `loadDataset: '${path}' has no split '${part.name}'; splits are [${Object.keys(splits).join(", ")}]`,
+      );
+    }
   }
-  const wanted = options.split !== undefined ? [options.split] : Object.keys(splits);
+  const wanted = spec ? [...new Set(spec.map((p) => p.name))] : Object.keys(splits);
   if (options.streaming) {
-    if (options.split !== undefined) {
-      return IterableDataset.fromFiles(builder, splits[options.split], { ...options, split: options.split, remote });
+    if (spec) {
+      if (spec.length !== 1 || spec[0].from !== null || spec[0].to !== null) {
+        throw fail(
+          "HEARTH_DATASETS_BAD_ARGUMENT",
+          `loadDataset: split '${options.split}' slices or joins splits, which streaming cannot; use take/skip`,
+        );
+      }
+      return IterableDataset.fromFiles(builder, splits[spec[0].name], { ...options, split: spec[0].name, remote });
     }
     const dict = new IterableDatasetDict();
     for (const split of wanted)
-      dict.set(split, IterableDataset.fromFiles(builder, splits[split], { ...options, split }));
+      dict.set(split, IterableDataset.fromFiles(builder, splits[split], { ...options, split, remote }));
     return dict;
   }
   const cacheRoot = options.cacheDir ?? defaultCacheDir();
@@ -116,7 +126,54 @@ export async function loadDataset(
     }
     dict.set(split, Dataset.fromArrowFiles([file], { fingerprint: hashFingerprint({ hash, split }), split }));
   }
-  return options.split !== undefined ? dict.split(options.split) : dict;
+  if (!spec) return dict;
+  const parts = spec.map((p) => sliceSplit(dict.split(p.name), p));
+  const out = parts.length === 1 ? parts[0] : concatenateDatasets(parts);
+  return out.with({ split: options.split ?? null });
+}
+
+/** One part of a split expression: `train`, `train[:10%]`, `test[5:-5]`. */
+interface SplitPart {
+  name: string;
+  from: { value: number; percent: boolean } | null;
+  to: { value: number; percent: boolean } | null;
+}
+
+const SPLIT_PART = /^([\w.-]+)(?:\[(-?\d+%?)?:(-?\d+%?)?\])?$/;
+
+/** Parses Python's split syntax: parts joined by `+`, each an optional `[from:to]` slice (rows or %). */
+export function parseSplit(split: string): SplitPart[] {
+  return split.split("+").map((raw) => {
+    const m = SPLIT_PART.exec(raw.trim());
+    if (!m) {
+      throw fail(
+        "HEARTH_DATASETS_BAD_ARGUMENT",
+        `loadDataset: split '${split}' is not NAME or NAME[from:to] (rows or percents) joined by '+'`,
+      );
+    }
+    const bound = (b: string | undefined) =>
+      b === undefined ? null : { value: Number.parseInt(b, 10), percent: b.endsWith("%") };
+    return { name: m[1], from: bound(m[2]), to: bound(m[3]) };
+  });
+}
+
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function sliceSplit(ds: Dataset, part: SplitPart): Dataset {
+  if (!part.from && !part.to) return ds;
+  const n = ds.numRows;
+  const abs = (b: { value: number; percent: boolean } | null, fallback: number) => {
+    if (!b) return fallback;
+    const v = b.percent ? roundHalfEven((b.value * n) / 100) : b.value;
+    return Math.max(0, Math.min(n, v < 0 ? n + v : v));
+  };
+  const from = abs(part.from, 0);
+  const to = abs(part.to, n);
+  return ds.select({ start: from, end: Math.max(from, to) });
 }
 
 async function resolveSplits(
@@ -143,7 +200,7 @@ async function resolveSplits(
     const full = resolve(path);
     if (statSync(full).isFile()) {
       const builder = inferBuilder([full], `'${path}'`);
-      return { builder, splits: { [options.split ?? "train"]: [full] }, label: builder };
+      return { builder, splits: { train: [full] }, label: builder };
     }
     const base = options.dataDir ? join(full, options.dataDir) : full;
     const all = listFiles(base).filter((f) => !isMetadataFile(f));
