@@ -54,6 +54,12 @@ describe("Dataset", () => {
       },
     );
     assert.deepEqual(b.columnNames, ["text", "label", "twice"]);
+    // A returned column replaces its input in place (Python's dict update); removed-then-returned goes last.
+    const replaced = await ds.map((r: { text: string }) => ({ text: r.text.toUpperCase(), meta: 1 }), {
+      removeColumns: "meta",
+    });
+    assert.deepEqual(replaced.columnNames, ["text", "label", "meta"]);
+    assert.deepEqual(replaced.get(0), { text: "A", label: 0, meta: 1 });
     assert.deepEqual(b.column("twice"), [0, 12, 20, 32, 40, 52]);
     // Batched maps may change the row count when the inputs are removed.
     const c = await ds.map((batch: { text: string[] }) => ({ ch: batch.text.flatMap((t) => t.split("")) }), {
@@ -77,6 +83,21 @@ describe("Dataset", () => {
     assert.deepEqual(p.column("up"), ["A", "BB", "CCC", "DDDD", "EEEEE", "FFFFFF"]);
     const f = await ds.filter((r: { text: string }) => r.text.length % 2 === 0, { numProc: 2 });
     assert.deepEqual(f.column("text"), ["bb", "dddd", "ffffff"]);
+  });
+
+  test("batched inputs convert lazily; a column first read after its batch is gone is an error", async () => {
+    const ds = make();
+    let first: Record<string, unknown> | null = null;
+    const out = await ds.map(
+      (b: Record<string, unknown>) => {
+        first ??= b;
+        return { n: (b.label as number[]).map((l) => l + 1) };
+      },
+      { batched: true, batchSize: 2, loadFromCacheFile: false },
+    );
+    assert.deepEqual(out.column("n"), [1, 2, 1, 2, 1, 2]);
+    assert.deepEqual(out.column("text"), ds.column("text"), "passthrough columns are copied from Arrow data");
+    assert.throws(() => (first as Record<string, unknown>).text, { code: "HEARTH_DATASETS_BAD_ARGUMENT" });
   });
 
   test("a function that throws leaves no cache file behind", async () => {

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
+import type { DataType } from "apache-arrow";
 import {
   type Column,
   columnToData,
@@ -278,6 +279,7 @@ export async function processShard(
   };
   let writer: ArrowStreamFileWriter | null = null;
   let outFeatures: Features | null = options.features ?? null;
+  let arrowTypes: Record<string, DataType> | null = null;
   try {
     for (const b of scanColumns(ds.scanSource(), {
       batchSize,
@@ -287,8 +289,19 @@ export async function processShard(
       to: job.to,
     })) {
       if (options.dropLastBatch && b.length < batchSize) break;
+      // Inputs convert on first access, so a function reading one column pays for one column.
       const input: Record<string, Column> = {};
-      for (const name of inputNames) input[name] = decodeColumn(b.columns[name], ds.features[name]);
+      for (const name of inputNames) {
+        Object.defineProperty(input, name, {
+          enumerable: true,
+          configurable: true,
+          get: () => {
+            const value = decodeColumn(b.columns[name], ds.features[name]);
+            Object.defineProperty(input, name, { value, enumerable: true, configurable: true, writable: true });
+            return value;
+          },
+        });
+      }
       let results: Record<string, Column> | null = null;
       let resultLength = b.length;
       if (batched) {
@@ -330,34 +343,50 @@ export async function processShard(
       }
       onProgress(b.length);
       if (job.mode === "filter") continue;
-      // Output = input columns minus removed, updated with the results.
-      const out: Record<string, Column> = {};
+      // Output = input columns minus removed (in input order), then the function's columns.
+      // Passthrough columns are written from their Arrow data when the scan has it (no conversion).
+      const passthrough: string[] = [];
       if (resultLength === b.length) {
         for (const name of ds.columnNames)
-          if (!remove.has(name) && !(results && name in results)) out[name] = b.columns[name];
+          if (!remove.has(name) && !(results && name in results)) passthrough.push(name);
       }
-      for (const [k, v] of Object.entries(results ?? {})) out[k] = v;
-      if (!outFeatures) outFeatures = resolveFeatures(out, ds.features, results ?? {});
+      const produced = results ?? {};
+      // Python's dict update: a returned column replaces an input column in place; new ones follow.
+      const order = [
+        ...ds.columnNames.filter((n) => !remove.has(n) && (resultLength === b.length || n in produced)),
+        ...Object.keys(produced).filter((n) => !ds.columnNames.includes(n) || remove.has(n)),
+      ];
+      if (!outFeatures) outFeatures = resolveFeatures(order, new Set(passthrough), produced, ds.features);
       if (!writer) {
         mkdirSync(dirname(job.path), { recursive: true });
         writer = new ArrowStreamFileWriter(job.path, schemaFromFeatures(outFeatures, job.fingerprint));
       }
       const resolved = outFeatures;
-      const names = Object.keys(resolved);
-      for (const k of Object.keys(out)) {
-        if (!(k in outFeatures))
+      const types: Record<string, DataType> =
+        arrowTypes ?? Object.fromEntries(Object.entries(resolved).map(([k, f]) => [k, featureToArrowType(f)]));
+      arrowTypes = types;
+      for (const k of [...passthrough, ...Object.keys(produced)]) {
+        if (!(k in resolved)) {
           throw fail(
             "HEARTH_DATASETS_MAP_FAILED",
             `map: batch at row ${b.start} returned a new column '${k}' that earlier batches did not`,
           );
+        }
       }
-      const children = names.map((name) => {
-        const col = out[name];
-        if (!col)
+      const isPassthrough = new Set(passthrough);
+      const children = Object.keys(resolved).map((name) => {
+        if (isPassthrough.has(name)) {
+          const data = b.arrow?.[name];
+          if (data && String(data.type) === String(types[name])) return data;
+          return columnToData(b.columns[name], resolved[name], name);
+        }
+        const col = produced[name];
+        if (!col) {
           throw fail(
             "HEARTH_DATASETS_MAP_FAILED",
             `map: batch at row ${b.start} lacks column '${name}' that earlier batches returned`,
           );
+        }
         return columnToData(col, resolved[name], name);
       });
       if (resultLength > 0) writer.writeData(children, resultLength);
@@ -436,16 +465,21 @@ function rowsToColumns(rows: Row[]): Record<string, unknown[]> {
 }
 
 /** Output features: passthrough columns keep theirs; results keep the input's when the types agree. */
-function resolveFeatures(out: Record<string, Column>, input: Features, results: Record<string, Column>): Features {
+function resolveFeatures(
+  order: string[],
+  passthrough: Set<string>,
+  results: Record<string, Column>,
+  input: Features,
+): Features {
   const f: Features = {};
-  for (const [name, col] of Object.entries(out)) {
+  for (const name of order) {
     const before = input[name];
-    if (!(name in results) && before) {
+    if (passthrough.has(name)) {
       f[name] = before;
       continue;
     }
-    const inferred = inferFeature(col, name);
-    f[name] = before && compatible(before, inferred, col) ? before : inferred;
+    const inferred = inferFeature(results[name], name);
+    f[name] = before && compatible(before, inferred, results[name]) ? before : inferred;
   }
   return f;
 }

@@ -5,6 +5,7 @@
 import { type Data, type RecordBatch, type Table, Type } from "apache-arrow";
 import { type Column, dataToColumn, isTypedArray, toJs } from "../arrow/convert.ts";
 import { readArrowBatches } from "../arrow/ipc.ts";
+import { fail } from "../errors.ts";
 import type { Feature, Features } from "../features/features.ts";
 
 /** One batch of logical rows `[start, start + length)` as JS columns. */
@@ -12,6 +13,11 @@ export interface ColumnBatch {
   start: number;
   length: number;
   columns: Record<string, Column>;
+  /**
+   * The same rows as Arrow data, when the batch is one slice of a file batch (sequential scans).
+   * It points into the recycled read buffer: valid only until the scan resumes.
+   */
+  arrow?: Record<string, Data>;
 }
 
 /** What a scan needs to know about a dataset. */
@@ -51,6 +57,41 @@ function batchColumns(batch: RecordBatch, names: string[], features: Features, t
     out[name] = isTypedArray(col) ? (col as Float64Array).slice() : col;
   }
   return out;
+}
+
+/**
+ * Columns of a batch converted on first access (each is then a copy, valid for good). Returns a
+ * function that retires the batch: a column never read before then throws, because the read
+ * buffer under it is about to be reused.
+ */
+function lazyColumns(
+  batch: RecordBatch,
+  names: string[],
+  features: Features,
+  typed: boolean,
+): { columns: Record<string, Column>; retire: () => void } {
+  const out: Record<string, Column> = {};
+  let retired = false;
+  for (const name of names) {
+    const idx = batch.schema.fields.findIndex((f) => f.name === name);
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (retired) {
+          throw fail(
+            "HEARTH_DATASETS_BAD_ARGUMENT",
+            `batch column '${name}' was first read after the scan moved on to the next batch; read (or copy) the columns you need while the batch is current`,
+          );
+        }
+        const col = dataToColumn(batch.data.children[idx], features[name], typed);
+        const value = isTypedArray(col) ? (col as Float64Array).slice() : col;
+        Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true });
+        return value;
+      },
+    });
+  }
+  return { columns: out, retire: () => (retired = true) };
 }
 
 /**
@@ -111,13 +152,17 @@ export function* scanColumns(
       while (at < stop) {
         const take = Math.min(batchSize - carryRows, stop - at);
         const piece = at === 0 && take === batch.numRows ? batch : batch.slice(at, at + take);
-        const cols = batchColumns(piece, columns, src.features, typed);
         at += take;
         if (carryRows === 0 && take === batchSize) {
-          yield { start: emitted, length: take, columns: cols };
+          // A whole output batch from one file batch: columns convert lazily, Arrow data rides along.
+          const arrow: Record<string, Data> = {};
+          for (const c of columns) arrow[c] = piece.data.children[piece.schema.fields.findIndex((f) => f.name === c)];
+          const lazy = lazyColumns(piece, columns, src.features, typed);
+          yield { start: emitted, length: take, columns: lazy.columns, arrow };
+          lazy.retire();
           emitted += take;
         } else {
-          carry.push(cols);
+          carry.push(batchColumns(piece, columns, src.features, typed));
           carryRows += take;
           if (carryRows === batchSize) yield joinCarry();
         }
