@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { Tensor } from "@hearth/tensor";
 import { ClassLabel, Dataset } from "../src/index.ts";
+import "../src/tensor.ts";
 import { tempDir } from "./helpers.ts";
 
 const { dir, cleanup } = tempDir();

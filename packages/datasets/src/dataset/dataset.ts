@@ -13,7 +13,7 @@ import { type Column, columnToData, featuresFromSchema, inferFeature, schemaFrom
 import { makeBatch, mapArrowFile } from "../arrow/ipc.ts";
 import { fail } from "../errors.ts";
 import { type Feature, type Features, flattenFeatures } from "../features/features.ts";
-import { columnToTensor, valueToTensor } from "../formatting/tensor-format.ts";
+import { tensorFormatter } from "../formatting/registry.ts";
 import { decodeCell, decodeColumn } from "./cells.ts";
 import { castValues, compareValues, flattenColumn } from "./column-ops.ts";
 import { hashFingerprint, updateFingerprint } from "./fingerprint.ts";
@@ -214,11 +214,13 @@ export class Dataset {
   /**
    * Sets the output format: `"js"` (plain values), `"typed"` (numeric columns as typed arrays in
    * batches), `"arrow"` (batches as Arrow tables), or `"tensor"` (numeric columns as
-   * `@hearth/tensor` tensors: int64 for integers, float32 for floats, stacked per batch);
+   * `@hearth/tensor` tensors: int64 for integers, float32 for floats, stacked per batch; needs
+   * `import "@hearth/datasets/tensor"`);
    * `columns` limits the columns returned.
    */
   withFormat(type: DatasetFormat["type"] | null = "js", columns: string[] | null = null): Dataset {
     if (columns) this.checkColumns(columns, "withFormat");
+    if (type === "tensor") tensorFormatter();
     return this.with({ format: { type: type ?? "js", columns } });
   }
 
@@ -259,7 +261,7 @@ export class Dataset {
     for (const name of this.outColumns()) {
       const f = this.state.features[name];
       const v = decodeCell(gatherColumn(this.table(), name, f, rows, false)[0], f);
-      row[name] = this.state.format.type === "tensor" ? valueToTensor(v, f) : v;
+      row[name] = this.state.format.type === "tensor" ? tensorFormatter().value(v, f) : v;
     }
     return row;
   }
@@ -298,7 +300,7 @@ export class Dataset {
   /** A batch column in the output format (tensors for `"tensor"`). */
   private formatColumn(col: Column, name: string): Column {
     if (this.state.format.type !== "tensor") return col;
-    return columnToTensor(col, this.state.features[name]) as unknown as Column;
+    return tensorFormatter().column(col, this.state.features[name]) as Column;
   }
 
   /** @internal */

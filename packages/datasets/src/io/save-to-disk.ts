@@ -163,7 +163,8 @@ export function loadFromDisk(path: string): Dataset | DatasetDict {
     pt: "tensor",
   };
   const type = state._format_type ? (types[state._format_type] ?? "typed") : "js";
-  return ds.withFormat(type, state._format_columns);
+  // Set directly: a saved "torch" format must load even before "@hearth/datasets/tensor" is imported.
+  return ds.with({ format: { type, columns: state._format_columns } });
 }
 
 /** Removes a saved dataset folder (helper for overwriting). */
