@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { RecordBatchReader } from "apache-arrow";
@@ -75,6 +75,39 @@ describe("saveToDisk", () => {
     assert.deepEqual(back.split("train").column("text"), ["a", "b", "c"]);
     assert.deepEqual(back.split("test").column("text"), ["a"]);
     assert.throws(() => loadFromDisk(dir), { code: "HEARTH_DATASETS_NOT_A_SAVED_DATASET" });
+  });
+});
+
+describe("saveToDisk of a loaded dataset", () => {
+  test("dataset_info.json carries the builder, splits and download fields Python records", async () => {
+    const csv = join(dir, "info.csv");
+    writeFileSync(csv, "a,b\n1,x\n2,y\n");
+    const ds = await loadDataset(csv, { split: "train", cacheDir: join(dir, "c") });
+    saveToDisk(ds, join(dir, "saved-csv"));
+    const info = JSON.parse(readFileSync(join(dir, "saved-csv", "dataset_info.json"), "utf8"));
+    assert.deepEqual(Object.keys(info), [
+      "builder_name",
+      "citation",
+      "config_name",
+      "dataset_name",
+      "dataset_size",
+      "description",
+      "download_checksums",
+      "download_size",
+      "features",
+      "homepage",
+      "license",
+      "size_in_bytes",
+      "splits",
+      "version",
+    ]);
+    assert.equal(info.builder_name, "csv");
+    assert.equal(info.config_name, "default");
+    assert.deepEqual(info.version, { version_str: "0.0.0", major: 0, minor: 0, patch: 0 });
+    assert.equal(info.splits.train.num_examples, 2);
+    assert.equal(info.download_checksums[csv].num_bytes, 12);
+    assert.equal(info.size_in_bytes, info.dataset_size + info.download_size);
+    assert.equal(JSON.parse(readFileSync(join(dir, "saved-csv", "state.json"), "utf8"))._split, "train");
   });
 });
 

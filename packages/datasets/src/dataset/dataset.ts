@@ -38,6 +38,11 @@ export interface DatasetState {
   split: string | null;
   format: DatasetFormat;
   cacheDir: string;
+  /**
+   * DatasetInfo fields beyond features, in Python's snake_case (`builder_name`, `config_name`,
+   * `splits`, `download_checksums`, ...), set by `loadDataset` and written by `saveToDisk`.
+   */
+  info?: Record<string, unknown> | null;
 }
 
 /** Options shared by transforms that write a cache file. */
@@ -206,6 +211,11 @@ export class Dataset {
     if (this.state.indicesFile) files.push({ filename: this.state.indicesFile });
     return files;
   }
+  /** DatasetInfo fields beyond features (Python's names), or null for datasets not loaded from files. */
+  get info(): Record<string, unknown> | null {
+    return this.state.info ?? null;
+  }
+
   /** The output format (see {@link withFormat}). */
   get format(): DatasetFormat {
     return this.state.format;

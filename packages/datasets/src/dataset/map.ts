@@ -126,7 +126,7 @@ export async function mapDataset(ds: Dataset, fn: MapFunction, options: MapOptio
       );
     }
   }
-  return out.with({ format: ds.state.format, cacheDir: ds.state.cacheDir });
+  return out.with({ format: ds.state.format, cacheDir: ds.state.cacheDir, info: ds.state.info });
 }
 
 /** Keeps the rows for which `fn` returns true (or, batched, whose entry in the returned array is true). */

@@ -110,7 +110,19 @@ export function saveToDisk(
     _output_all_columns: false,
     _split: ds.split,
   };
-  const info = { citation: "", description: "", features: featuresToJson(ds.features), homepage: "", license: "" };
+  // asdict(DatasetInfo): the always-present fields, then what loading recorded (builder, splits...).
+  const extra = ds.info ?? {};
+  const info: Record<string, unknown> = {
+    citation: "",
+    description: "",
+    features: featuresToJson(ds.features),
+    homepage: "",
+    license: "",
+    ...extra,
+  };
+  if (typeof extra.dataset_size === "number" && typeof extra.download_size === "number") {
+    info.size_in_bytes = extra.dataset_size + extra.download_size;
+  }
   // dataset_info.json sorts only the first level (nested feature order matters); state.json sorts all.
   writeJsonAtomic(join(target, "state.json"), state, true);
   writeJsonAtomic(

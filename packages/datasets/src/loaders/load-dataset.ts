@@ -126,10 +126,48 @@ export async function loadDataset(
     }
     dict.set(split, Dataset.fromArrowFiles([file], { fingerprint: hashFingerprint({ hash, split }), split }));
   }
+  recordInfo(dict, builder, label, options.name ?? "default", splits);
   if (!spec) return dict;
   const parts = spec.map((p) => sliceSplit(dict.split(p.name), p));
   const out = parts.length === 1 ? parts[0] : concatenateDatasets(parts);
   return out.with({ split: options.split ?? null });
+}
+
+/**
+ * The DatasetInfo fields Python's builders record (`builder_name`, `config_name`, `dataset_name`,
+ * `version`, `splits` with byte and row counts, `download_checksums` of the source files), shared
+ * by every split as in Python.
+ */
+function recordInfo(dict: DatasetDict, builder: BuilderName, label: string, config: string, files: SplitFiles): void {
+  const datasetName = (BUILDERS as string[]).includes(label) ? builder : (label.split("/").pop() ?? label);
+  const splits: Record<string, unknown> = {};
+  let datasetSize = 0;
+  for (const [name, ds] of dict) {
+    const bytes = ds.table().batches.reduce((n, b) => n + b.data.byteLength, 0);
+    datasetSize += bytes;
+    splits[name] = { name, num_bytes: bytes, num_examples: ds.numRows, dataset_name: datasetName };
+  }
+  const checksums: Record<string, unknown> = {};
+  let downloadSize = 0;
+  for (const [name, paths] of Object.entries(files)) {
+    if (!dict.has(name)) continue;
+    for (const f of paths) {
+      const size = statSync(f).size;
+      downloadSize += size;
+      checksums[f] = { num_bytes: size, checksum: null };
+    }
+  }
+  const info = {
+    builder_name: builder,
+    config_name: config,
+    dataset_name: datasetName,
+    version: { version_str: "0.0.0", major: 0, minor: 0, patch: 0 },
+    splits,
+    download_checksums: checksums,
+    download_size: downloadSize,
+    dataset_size: datasetSize,
+  };
+  for (const [name, ds] of dict) dict.set(name, ds.with({ info }));
 }
 
 /** One part of a split expression: `train`, `train[:10%]`, `test[5:-5]`. */
