@@ -42,6 +42,14 @@ test("streaming Parquet row group by row group with map/filter/take/skip/shard",
   ]);
 });
 
+test("streamed rows have the same JS values as the Arrow-backed dataset", async () => {
+  const file = dataPath("datasets/columnar/parquet-testing/alltypes_plain.parquet");
+  const streamed = await IterableDataset.fromFiles("parquet", [file]).toList();
+  const loaded = (await loadDataset(file, { split: "train", cacheDir: dir })).toList();
+  assert.deepEqual(streamed, loaded);
+  assert.ok(streamed[0].timestamp_col instanceof Date);
+});
+
 test("buffered shuffle is seeded and a permutation", async () => {
   const ds = Dataset.fromDict({ i: Array.from({ length: 300 }, (_, k) => k) }, { cacheDir: dir });
   const file = join(dir, "s.parquet");

@@ -140,8 +140,12 @@ export function* scanColumns(
     carryRows = 0;
     return out;
   };
-  for (const file of src.files) {
-    for (const batch of readArrowBatches(file, true)) {
+  // From the start: stream each file through a small recycled buffer. From an offset (a worker's
+  // shard): the mapped batches, so the rows before it are skipped without being read.
+  const sources: Iterable<RecordBatch>[] =
+    from === 0 ? src.files.map((f) => readArrowBatches(f, true)) : [src.table().batches as RecordBatch[]];
+  for (const batches of sources) {
+    for (const batch of batches) {
       const bStart = pos;
       const bEnd = pos + batch.numRows;
       pos = bEnd;

@@ -7,7 +7,7 @@
  */
 
 import type { AsyncBuffer } from "hyparquet";
-import { type Column, dataToColumn, featuresFromSchema, toJs } from "../arrow/convert.ts";
+import { type Column, dataToColumn, featuresFromSchema } from "../arrow/convert.ts";
 import { readArrowBatches } from "../arrow/ipc.ts";
 import { decodeColumn } from "../dataset/cells.ts";
 import { updateFingerprint } from "../dataset/fingerprint.ts";
@@ -16,7 +16,7 @@ import { randomSeed, SeededRandom } from "../dataset/rng.ts";
 import { fail } from "../errors.ts";
 import type { Features } from "../features/features.ts";
 import { type BuilderName, type BuilderOptions, PARQUET_SLICE, readSplit } from "../loaders/builders.ts";
-import { openParquet, readParquetRows } from "../loaders/parquet.ts";
+import { openParquet, parquetColumnToJs, readParquetRows } from "../loaders/parquet.ts";
 
 type Row = Record<string, unknown>;
 type State = Record<string, unknown>;
@@ -85,17 +85,9 @@ class FilesStage implements Stage {
         if (rg.end <= from) continue;
         for (let a = Math.max(rg.start, from); a < rg.end; a += PARQUET_SLICE) {
           const b = await readParquetRows(src, a, Math.min(rg.end, a + PARQUET_SLICE));
-          // Plain JS values, as the Arrow-backed Dataset gives them (int64 → number, bytes → Uint8Array).
+          // Plain JS values, as the Arrow-backed Dataset gives them (int64 → number, timestamps → Date).
           const columns: Record<string, Column> = {};
-          for (const [k, c] of Object.entries(b.columns)) {
-            const f = src.features[k] ?? null;
-            columns[k] =
-              c instanceof BigInt64Array || c instanceof BigUint64Array
-                ? Array.from(c, Number)
-                : ArrayBuffer.isView(c)
-                  ? c
-                  : Array.from(c as unknown[], (v) => toJs(v, f));
-          }
+          for (const [k, c] of Object.entries(b.columns)) columns[k] = parquetColumnToJs(c, src.features[k]);
           yield { columns, length: b.length, start: a, features: src.features };
         }
       }

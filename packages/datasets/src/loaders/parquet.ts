@@ -15,7 +15,16 @@ import {
 import { compressors } from "hyparquet-compressors";
 import type { Column } from "../arrow/convert.ts";
 import { fail } from "../errors.ts";
-import { type Feature, type Features, featuresFromJson, List, Value } from "../features/features.ts";
+import {
+  type Feature,
+  type Features,
+  featureKind,
+  featuresFromJson,
+  List,
+  type ListFeature,
+  Value,
+  type ValueFeature,
+} from "../features/features.ts";
 
 /** An opened Parquet file: its footer, features and row-group boundaries. */
 export interface ParquetSource {
@@ -260,4 +269,37 @@ function assemble(
     }
   }
   return out;
+}
+
+const MS_PER_UNIT: Record<string, number> = {
+  "timestamp[s]": 1000,
+  "timestamp[ms]": 1,
+  "timestamp[us]": 1e-3,
+  "timestamp[ns]": 1e-6,
+};
+
+/** One value as the Arrow-backed Dataset gives it: int64 → number, timestamps and dates → Date. */
+function valueToJs(v: unknown, f: Feature | undefined): unknown {
+  if (v === null || v === undefined) return null;
+  const kind = f ? featureKind(f) : null;
+  if (kind === "Value") {
+    const d = (f as ValueFeature).dtype;
+    if (d.startsWith("timestamp")) return new Date(Number(v) * (MS_PER_UNIT[d] ?? 1));
+    if (d === "date32") return typeof v === "number" ? new Date(v * 86400000) : v;
+  }
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map((x) => valueToJs(x, kind === "List" ? (f as ListFeature).feature : undefined));
+  if (v && typeof v === "object" && !(v instanceof Uint8Array) && !(v instanceof Date) && !ArrayBuffer.isView(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = valueToJs(x, kind === "struct" ? (f as Features)[k] : undefined);
+    return out;
+  }
+  return v;
+}
+
+/** A column read from Parquet in the plain JS form rows and batches use elsewhere. */
+export function parquetColumnToJs(col: Column, f: Feature): Column {
+  if (col instanceof BigInt64Array || col instanceof BigUint64Array) return Array.from(col, (v) => valueToJs(v, f));
+  if (ArrayBuffer.isView(col)) return col;
+  return Array.from(col as ArrayLike<unknown>, (v) => valueToJs(v, f));
 }
