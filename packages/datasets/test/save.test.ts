@@ -8,6 +8,7 @@ import {
   Dataset,
   DatasetDict,
   type HubUploader,
+  Image,
   loadDataset,
   loadFromDisk,
   pushToHub,
@@ -127,6 +128,32 @@ describe("exports", () => {
       { text: "b", label: 1 },
       { text: "c", label: 0 },
     ]);
+  });
+
+  test("toParquet keeps lists, structs, labels, timestamps and images (pyarrow's nesting)", async () => {
+    const features = { lab: ClassLabel({ names: ["a", "b"] }), img: Image() };
+    const ds = Dataset.fromDict(
+      {
+        t: ["a", null, "c"],
+        n: [1, 2, null],
+        l: [[1, 2], [], null],
+        s: [{ a: 1, b: "x" }, null, { a: 3, b: null }],
+        ls: [[{ k: "p" }], [], [{ k: "q" }, { k: "r" }]],
+        lab: [0, 1, 0],
+        d: [new Date(1000), null, new Date(2000)],
+        img: [{ bytes: new Uint8Array([1, 2, 3]), path: null }, null, { bytes: null, path: "x.png" }],
+      },
+      { cacheDir: dir, features: features as never },
+    );
+    toParquet(ds, join(dir, "nested.parquet"));
+    const back = await loadDataset(join(dir, "nested.parquet"), {
+      split: "train",
+      cacheDir: join(dir, "nested-cache"),
+    });
+    assert.deepEqual(back.features, ds.features);
+    const plain = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => ({ ...r, img: (r.img as { toJSON(): unknown } | null)?.toJSON() ?? null }));
+    assert.deepEqual(plain(back.toList()), plain(ds.toList()));
   });
 
   test("pushToHub: parquet shards and a README with configs", async () => {

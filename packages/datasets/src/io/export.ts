@@ -3,12 +3,20 @@
  * key-value metadata as Python writes them), JSON Lines, and CSV. Each writes a temp file and
  * renames it into place.
  */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { fileWriter, ParquetWriter, schemaFromColumnData } from "hyparquet-writer";
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename } from "node:path";
+import { fileWriter, ParquetWriter } from "hyparquet-writer";
 import type { Dataset } from "../dataset/dataset.ts";
 import { scanColumns } from "../dataset/scan.ts";
 import { fail } from "../errors.ts";
-import { type Feature, featureKind, featuresToJson, type ValueFeature } from "../features/features.ts";
+import {
+  type Feature,
+  type Features,
+  featureKind,
+  featuresToJson,
+  type ListFeature,
+  type ValueFeature,
+} from "../features/features.ts";
 
 function atomic(path: string, write: (fd: number) => void): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -75,66 +83,135 @@ export function toCsv(ds: Dataset, path: string, options: { sep?: string } = {})
   });
 }
 
-/** hyparquet-writer's basic type for a feature; nested features are written as JSON strings. */
-function parquetType(f: Feature): { type: string; json: boolean } {
-  const k = featureKind(f);
-  if (k === "ClassLabel") return { type: "INT64", json: false };
-  if (k !== "Value") return { type: "JSON", json: true };
-  const d = (f as ValueFeature).dtype;
-  if (d === "bool") return { type: "BOOLEAN", json: false };
-  if (d === "int8" || d === "int16" || d === "int32" || d === "uint8" || d === "uint16")
-    return { type: "INT32", json: false };
-  if (d === "int64" || d === "uint32" || d === "uint64") return { type: "INT64", json: false };
-  if (d === "float16" || d === "float32") return { type: "FLOAT", json: false };
-  if (d === "float64") return { type: "DOUBLE", json: false };
-  if (d === "string" || d === "large_string") return { type: "STRING", json: false };
-  if (d.startsWith("timestamp") || d.startsWith("date")) return { type: "TIMESTAMP", json: false };
-  return { type: "BYTE_ARRAY", json: false };
+/** The writer's schema element type (its own hyparquet version). */
+type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][number];
+
+/** Parquet schema elements for a feature (pyarrow's mapping: LIST/list/element, structs as groups). */
+function schemaElements(name: string, f: Feature): SchemaElement[] {
+  const kind = featureKind(f);
+  if (kind === "ClassLabel") return [{ name, type: "INT64", repetition_type: "OPTIONAL" }];
+  if (kind === "Value") return [{ name, repetition_type: "OPTIONAL", ...leafType((f as ValueFeature).dtype) }];
+  if (kind === "List") {
+    const item = schemaElements("element", (f as ListFeature).feature);
+    return [
+      { name, repetition_type: "OPTIONAL", num_children: 1, converted_type: "LIST" },
+      { name: "list", repetition_type: "REPEATED", num_children: 1 },
+      ...item,
+    ];
+  }
+  const fields: Features =
+    kind === "Image" || kind === "Audio"
+      ? { bytes: { _type: "Value", dtype: "binary" }, path: { _type: "Value", dtype: "string" } }
+      : (f as Features);
+  const children = Object.entries(fields).flatMap(([k, sub]) => schemaElements(k, sub));
+  return [{ name, repetition_type: "OPTIONAL", num_children: Object.keys(fields).length }, ...children];
+}
+
+function leafType(dtype: string): Pick<SchemaElement, "type" | "converted_type"> {
+  switch (dtype) {
+    case "bool":
+      return { type: "BOOLEAN" };
+    case "int8":
+      return { type: "INT32", converted_type: "INT_8" };
+    case "int16":
+      return { type: "INT32", converted_type: "INT_16" };
+    case "int32":
+      return { type: "INT32" };
+    case "uint8":
+      return { type: "INT32", converted_type: "UINT_8" };
+    case "uint16":
+      return { type: "INT32", converted_type: "UINT_16" };
+    case "uint32":
+      return { type: "INT32", converted_type: "UINT_32" };
+    case "int64":
+      return { type: "INT64" };
+    case "uint64":
+      return { type: "INT64", converted_type: "UINT_64" };
+    case "float16":
+    case "float32":
+      return { type: "FLOAT" };
+    case "float64":
+      return { type: "DOUBLE" };
+    case "string":
+    case "large_string":
+      return { type: "BYTE_ARRAY", converted_type: "UTF8" };
+    case "date32":
+    case "date64":
+      return { type: "INT32", converted_type: "DATE" };
+    case "timestamp[s]":
+    case "timestamp[ms]":
+      return { type: "INT64", converted_type: "TIMESTAMP_MILLIS" };
+    case "timestamp[us]":
+    case "timestamp[ns]":
+      return { type: "INT64", converted_type: "TIMESTAMP_MICROS" };
+    default:
+      return { type: "BYTE_ARRAY" };
+  }
+}
+
+/** A JS value in the shape hyparquet-writer encodes for the feature (int64 as bigint, nested as-is). */
+function parquetValue(v: unknown, f: Feature, embed: boolean): unknown {
+  if (v === null || v === undefined) return null;
+  const kind = featureKind(f);
+  if (kind === "ClassLabel") return BigInt(v as number);
+  if (kind === "Value") {
+    const d = (f as ValueFeature).dtype;
+    if (d === "int64" || d === "uint64") return typeof v === "bigint" ? v : BigInt(v as number);
+    if (d === "uint32") return v;
+    return v;
+  }
+  if (kind === "List")
+    return Array.from(v as ArrayLike<unknown>, (x) => parquetValue(x, (f as ListFeature).feature, embed));
+  if (kind === "Image" || kind === "Audio") {
+    const o = (
+      typeof (v as { toJSON?: unknown }).toJSON === "function" ? (v as { toJSON(): unknown }).toJSON() : v
+    ) as {
+      bytes?: Uint8Array | null;
+      path?: string | null;
+    };
+    if (embed && !o.bytes && o.path && existsSync(o.path)) {
+      // Python's embed_external_files: the file's bytes go in, the path keeps only its name.
+      return { bytes: new Uint8Array(readFileSync(o.path)), path: basename(o.path) };
+    }
+    return { bytes: o.bytes ?? null, path: o.path ?? null };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, sub] of Object.entries(f as Features))
+    out[k] = parquetValue((v as Record<string, unknown>)[k], sub, embed);
+  return out;
 }
 
 /**
- * Writes Parquet with one row group per `rowGroupSize` rows (default 100,000). Scalar columns keep
- * their types; lists, structs, images and audio are stored as JSON text columns.
+ * Writes Parquet with one row group per `rowGroupSize` rows (default 100,000): scalar, list,
+ * struct, Image and Audio columns keep their structure (pyarrow's layout), and the features travel
+ * in the `huggingface` key-value metadata as Python writes them. `embedExternalFiles` puts the
+ * bytes of Image/Audio files referenced by path into the file (as `pushToHub` does).
  */
-export function toParquet(ds: Dataset, path: string, options: { rowGroupSize?: number } = {}): void {
+export function toParquet(
+  ds: Dataset,
+  path: string,
+  options: { rowGroupSize?: number; embedExternalFiles?: boolean } = {},
+): void {
   const rowGroupSize = options.rowGroupSize ?? 100000;
-  const types = Object.fromEntries(ds.columnNames.map((c) => [c, parquetType(ds.features[c])]));
+  const schema: SchemaElement[] = [
+    { name: "schema", num_children: ds.columnNames.length },
+    ...ds.columnNames.flatMap((c) => schemaElements(c, ds.features[c])),
+  ];
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  let writer: ParquetWriter | null = null;
   try {
+    const writer = new ParquetWriter({
+      writer: fileWriter(tmp),
+      schema,
+      kvMetadata: [{ key: "huggingface", value: JSON.stringify({ info: { features: featuresToJson(ds.features) } }) }],
+    });
     for (const b of scanColumns(ds.scanSource(), { batchSize: rowGroupSize, columns: ds.columnNames, typed: false })) {
-      const columnData = ds.columnNames.map((c) => {
-        const t = types[c];
-        const data = Array.from(b.columns[c] as ArrayLike<unknown>, (v) => {
-          if (v === null || v === undefined) return null;
-          if (t.json) return JSON.stringify(jsonValue(v));
-          if (t.type === "INT64") return typeof v === "bigint" ? v : BigInt(v as number);
-          return v;
-        });
-        return { name: c, data, type: (t.json ? "STRING" : t.type) as "STRING" };
-      });
-      if (!writer) {
-        writer = new ParquetWriter({
-          writer: fileWriter(tmp),
-          schema: schemaFromColumnData({ columnData }),
-          kvMetadata: [
-            { key: "huggingface", value: JSON.stringify({ info: { features: featuresToJson(ds.features) } }) },
-          ],
-        });
-      }
-      writer.write({ columnData: columnData.map(({ name, data }) => ({ name, data })), rowGroupSize });
-    }
-    if (!writer) {
-      writer = new ParquetWriter({
-        writer: fileWriter(tmp),
-        schema: schemaFromColumnData({
-          columnData: ds.columnNames.map((c) => ({
-            name: c,
-            data: [],
-            type: (types[c].json ? "STRING" : types[c].type) as "STRING",
-          })),
-        }),
-      });
+      const columnData = ds.columnNames.map((c) => ({
+        name: c,
+        data: Array.from(b.columns[c] as ArrayLike<unknown>, (v) =>
+          parquetValue(v, ds.features[c], options.embedExternalFiles ?? false),
+        ),
+      }));
+      writer.write({ columnData, rowGroupSize });
     }
     writer.finish();
     renameSync(tmp, path);

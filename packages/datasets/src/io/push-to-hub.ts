@@ -64,7 +64,7 @@ export async function pushToHub(
       for (let i = 0; i < numShards; i++) {
         const name = `${split}-${String(i).padStart(5, "0")}-of-${String(numShards).padStart(5, "0")}.parquet`;
         const local = join(dir, name);
-        toParquet(ds.shard({ numShards, index: i, contiguous: true }), local);
+        toParquet(ds.shard({ numShards, index: i, contiguous: true }), local, { embedExternalFiles: true });
         const content = new Uint8Array(readFileSync(local));
         bytes += content.byteLength;
         files.push({ path: `data/${name}`, content });
