@@ -50,6 +50,19 @@ test("streamed rows have the same JS values as the Arrow-backed dataset", async 
   assert.ok(streamed[0].timestamp_col instanceof Date);
 });
 
+test("column helpers on a stream", async () => {
+  const file = dataPath("datasets/columnar/parquet-testing/alltypes_plain.parquet");
+  const stream = IterableDataset.fromFiles("parquet", [file]);
+  const [row] = await stream.selectColumns(["id", "bool_col"]).renameColumn("bool_col", "flag").take(1).toList();
+  assert.deepEqual(row, { id: 4, flag: true });
+  const [dropped] = await stream.removeColumns(["timestamp_col"]).take(1).toList();
+  assert.ok(!("timestamp_col" in dropped) && "id" in dropped);
+  assert.notEqual(
+    stream.renameColumn("id", "a").stateDict().pipeline,
+    stream.renameColumn("id", "b").stateDict().pipeline,
+  );
+});
+
 test("buffered shuffle is seeded and a permutation", async () => {
   const ds = Dataset.fromDict({ i: Array.from({ length: 300 }, (_, k) => k) }, { cacheDir: dir });
   const file = join(dir, "s.parquet");

@@ -125,9 +125,11 @@ class MapStage implements Stage {
   constructor(
     private readonly up: Stage,
     private readonly fn: MapFunction,
-    private readonly options: { batched?: boolean; batchSize?: number; removeColumns?: string[] },
+    private readonly options: { batched?: boolean; batchSize?: number; removeColumns?: string[]; replace?: boolean },
+    /** Arguments the function closes over, so two pipelines differing only in them get different ids. */
+    args: Record<string, unknown> = {},
   ) {
-    this.id = updateFingerprint(up.id, "map", { fn, ...options });
+    this.id = updateFingerprint(up.id, "map", { fn, ...options, args });
   }
   state(): State {
     return this.current;
@@ -135,6 +137,7 @@ class MapStage implements Stage {
   async *rows(resume: State | null): AsyncGenerator<Row> {
     const remove = new Set(this.options.removeColumns ?? []);
     const apply = (row: Row, r: unknown): Row => {
+      if (this.options.replace) return { ...((r ?? {}) as Row) };
       const out: Row = {};
       for (const [k, v] of Object.entries(row)) if (!remove.has(k)) out[k] = v;
       return Object.assign(out, (r ?? {}) as Row);
@@ -318,6 +321,22 @@ export class IterableDataset {
   /** Approximate shuffle through a buffer of `bufferSize` rows (default 1000). */
   shuffle(options: { seed?: number; bufferSize?: number } = {}): IterableDataset {
     return this.chain(new ShuffleStage(this.stage, options.seed ?? randomSeed(), options.bufferSize ?? 1000));
+  }
+  /** Drops columns from every row. */
+  removeColumns(columns: string | string[]): IterableDataset {
+    const cols = Array.isArray(columns) ? columns : [columns];
+    return this.chain(new MapStage(this.stage, () => ({}), { removeColumns: cols }));
+  }
+  /** Keeps only the given columns, in that order. */
+  selectColumns(columns: string | string[]): IterableDataset {
+    const cols = Array.isArray(columns) ? columns : [columns];
+    const pick = (row: Record<string, unknown>) => Object.fromEntries(cols.map((c) => [c, row[c] ?? null]));
+    return this.chain(new MapStage(this.stage, pick, { replace: true }, { select: cols }));
+  }
+  /** Renames one column. */
+  renameColumn(from: string, to: string): IterableDataset {
+    const rename = (row: Record<string, unknown>) => ({ [to]: row[from] });
+    return this.chain(new MapStage(this.stage, rename, { removeColumns: [from] }, { from, to }));
   }
   /** Rows `index`, `index + numShards`, ... (for data-parallel workers). */
   shard(options: { numShards: number; index: number }): IterableDataset {
