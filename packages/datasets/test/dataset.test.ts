@@ -81,6 +81,11 @@ describe("Dataset", () => {
     assert.equal(p.cacheFiles.length, 2);
     assert.match(p.cacheFiles[0].filename, /_00000_of_00002\.arrow$/);
     assert.deepEqual(p.column("up"), ["A", "BB", "CCC", "DDDD", "EEEEE", "FFFFFF"]);
+    const outside = 2;
+    await assert.rejects(
+      ds.map((r: { label: number }) => ({ y: r.label * outside }), { numProc: 2 }),
+      (e: Error & { code: string }) => e.code === "HEARTH_DATASETS_MAP_FAILED" && /surrounding scope/.test(e.message),
+    );
     const f = await ds.filter((r: { text: string }) => r.text.length % 2 === 0, { numProc: 2 });
     assert.deepEqual(f.column("text"), ["bb", "dddd", "ffffff"]);
   });

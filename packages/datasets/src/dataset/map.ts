@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Worker } from "node:worker_threads";
+import { isMainThread, Worker } from "node:worker_threads";
 import type { DataType } from "apache-arrow";
 import {
   type Column,
@@ -414,9 +414,14 @@ async function callUser(fn: MapFunction, input: unknown, idx: unknown, mode: str
     return r instanceof Promise ? await r : r;
   } catch (error) {
     if (error instanceof DatasetsError) throw error;
+    const inWorker = !isMainThread;
+    const hint =
+      inWorker && error instanceof ReferenceError
+        ? " (with numProc > 1 the function runs in a worker thread, rebuilt from its source: it cannot use variables from the surrounding scope)"
+        : "";
     throw fail(
       "HEARTH_DATASETS_MAP_FAILED",
-      `${mode}: the function threw: ${(error as Error)?.message ?? String(error)}`,
+      `${mode}: the function threw: ${(error as Error)?.message ?? String(error)}${hint}`,
       error,
     );
   }
