@@ -180,6 +180,27 @@ function jobFor(
   return { mode, state: ds.state, fnSource: fn.toString(), options: rest, from, to, path, fingerprint };
 }
 
+/**
+ * Idle map workers, kept between calls so a pipeline pays the thread start-up (loading the
+ * TypeScript modules) once. Idle workers are unref'd: they never keep the process alive.
+ */
+const idleWorkers: Worker[] = [];
+
+function acquireWorker(): Worker {
+  const w = idleWorkers.pop() ?? new Worker(new URL("./map-worker-boot.mjs", import.meta.url));
+  w.ref();
+  return w;
+}
+
+function releaseWorker(w: Worker): void {
+  w.removeAllListeners("message");
+  w.removeAllListeners("error");
+  w.removeAllListeners("exit");
+  w.unref();
+  if (idleWorkers.length < 16) idleWorkers.push(w);
+  else void w.terminate();
+}
+
 async function runWorkers(
   ds: Dataset,
   mode: "map" | "filter",
@@ -199,38 +220,41 @@ async function runWorkers(
     const from = div * i + Math.min(i, mod);
     const to = from + div + (i < mod ? 1 : 0);
     const job = jobFor(ds, mode, fn, options, from, to, paths[i] ?? "", fingerprint);
+    const worker = acquireWorker();
+    workers.push(worker);
     jobs.push(
       new Promise<Uint32Array>((resolve, reject) => {
-        const worker = new Worker(new URL("./map-worker-boot.mjs", import.meta.url), { workerData: job });
-        workers.push(worker);
         worker.on(
           "message",
           (m: { progress?: number; done?: boolean; kept?: Uint32Array; error?: { code: string; message: string } }) => {
             if (m.progress) progress.update(m.progress);
-            if (m.error)
+            if (m.error) {
               reject(
                 m.error.code.startsWith("HEARTH_")
                   ? new DatasetsError(m.error.code as never, m.error.message)
                   : fail("HEARTH_DATASETS_WORKER_FAILED", m.error.message),
               );
+            }
             if (m.done) resolve(m.kept ?? new Uint32Array(0));
           },
         );
         worker.on("error", (e) =>
           reject(fail("HEARTH_DATASETS_WORKER_FAILED", `${mode}: worker ${i} failed: ${e.message}`, e)),
         );
-        worker.on("exit", (code) => {
-          if (code !== 0)
-            reject(fail("HEARTH_DATASETS_WORKER_FAILED", `${mode}: worker ${i} exited with code ${code}`));
-        });
+        worker.on("exit", (code) =>
+          reject(fail("HEARTH_DATASETS_WORKER_FAILED", `${mode}: worker ${i} exited with code ${code}`)),
+        );
+        worker.postMessage(job);
       }),
     );
   }
   try {
-    return await Promise.all(jobs);
+    const results = await Promise.all(jobs);
+    for (const w of workers) releaseWorker(w);
+    return results;
   } catch (error) {
-    // One shard failed: stop the others and remove every shard (and temp file) of this result,
-    // so no partial set of cache files is ever reused.
+    // One shard failed: stop all of this call's workers and remove every shard (and temp file)
+    // of this result, so no partial set of cache files is ever reused.
     await Promise.all(workers.map((w) => w.terminate()));
     const dir = ds.state.cacheDir;
     for (const f of readdirSync(dir)) if (f.startsWith(`cache-${fingerprint}_`)) rmSync(join(dir, f), { force: true });
