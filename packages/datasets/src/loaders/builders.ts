@@ -75,10 +75,8 @@ export function inferBuilder(files: string[], where: string): BuilderName {
 /** Files a builder reads, out of a split's files. */
 export function filesFor(builder: BuilderName, files: string[]): string[] {
   if (builder === "textfolder") return files.filter((f) => !basename(f).startsWith("."));
-  return files.filter((f) => {
-    const b = builderForFile(f);
-    return b === builder || (builder === "text" && b === null);
-  });
+  // As Python's filter_extensions: a builder reads only its own extensions.
+  return files.filter((f) => builderForFile(f) === builder);
 }
 
 /** Rows per Parquet read: whole row groups up to this size. */

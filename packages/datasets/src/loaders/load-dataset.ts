@@ -231,7 +231,13 @@ async function resolveSplits(
       throw fail("HEARTH_DATASETS_BAD_ARGUMENT", `loadDataset('${path}'): give 'dataFiles' or 'dataDir'`);
     }
     const splits = options.dataFiles ? resolveAbsolute(base, options.dataFiles) : inferSplits(listFiles(base));
-    return { builder, splits: absolutise(base, filterSplits(builder, splits)), label: `${builder}` };
+    // A builder named explicitly reads every file it is given (Python filters extensions only
+    // when it infers the builder).
+    return {
+      builder,
+      splits: absolutise(base, options.dataFiles ? splits : filterSplits(builder, splits)),
+      label: `${builder}`,
+    };
   }
   // 2. A local file or folder.
   if (existsSync(path)) {
