@@ -456,6 +456,7 @@ function prepareValue(v: unknown, f: Feature): unknown {
     case "Value": {
       const d = (f as ValueFeature).dtype;
       if ((d === "int64" || d === "uint64") && typeof v === "number") return BigInt(v);
+      if ((d === "string" || d === "large_string") && v instanceof Uint8Array) return decoder.decode(v);
       if (d.startsWith("timestamp") || d.startsWith("date")) {
         // Arrow's builders take epoch milliseconds for every unit.
         if (v instanceof Date) return v.getTime();
@@ -469,9 +470,10 @@ function prepareValue(v: unknown, f: Feature): unknown {
       return Array.from(v as ArrayLike<unknown>, (x) => prepareValue(x, (f as ListFeature).feature));
     case "Image":
     case "Audio": {
-      const o = v as { bytes?: Uint8Array | null; path?: string | null };
+      const o = v as { bytes?: Uint8Array | null; path?: string | Uint8Array | null };
       if (typeof v === "string") return { bytes: null, path: v };
-      return { bytes: o.bytes ?? null, path: o.path ?? null };
+      const path = o.path instanceof Uint8Array ? decoder.decode(o.path) : (o.path ?? null);
+      return { bytes: o.bytes ?? null, path };
     }
     default: {
       const out: Record<string, unknown> = {};
@@ -495,6 +497,15 @@ function stringData(values: unknown[], type: DataType, name: string): Data {
       if (!validity) validity = new Uint8Array((length + 7) >> 3).fill(0xff);
       validity[i >> 3] &= ~(1 << (i & 7));
       nullCount++;
+    } else if (v instanceof Uint8Array) {
+      // Already UTF-8 (strings read from Parquet): copy the bytes.
+      if (pos + v.byteLength > bytes.length) {
+        const grown = new Uint8Array(Math.max(pos + v.byteLength, bytes.length * 2));
+        grown.set(bytes.subarray(0, pos));
+        bytes = grown;
+      }
+      bytes.set(v, pos);
+      pos += v.byteLength;
     } else {
       if (typeof v !== "string") {
         throw fail(

@@ -194,6 +194,10 @@ const parsers = {
   timestampFromMicroseconds: (v: bigint) => v,
   timestampFromNanoseconds: (v: bigint) => v,
   dateFromDays: (v: number) => v,
+  // Strings stay UTF-8 bytes: the Arrow writer copies them as they are (no decode + re-encode);
+  // rows handed to users are decoded by parquetColumnToJs.
+  stringFromBytes: (v: Uint8Array) => v,
+  jsonFromBytes: (v: Uint8Array) => v,
 };
 
 /** Reads rows [rowStart, rowEnd) as JS columns (numeric columns as typed arrays when possible). */
@@ -257,19 +261,19 @@ function assemble(
   }
   const out = new Array<unknown>(n).fill(null);
   const binary = (f as { dtype?: string }).dtype === "binary";
-  const text = (f as { dtype?: string }).dtype === "string";
   for (const { start, data } of list) {
     for (let i = 0; i < data.length; i++) {
       const row = start + i;
       if (row < rowStart || row >= rowEnd) continue;
       let v = data[i];
-      if (text && v instanceof Uint8Array) v = new TextDecoder().decode(v);
       if (binary && typeof v === "string") v = new TextEncoder().encode(v);
       out[row - rowStart] = v;
     }
   }
   return out;
 }
+
+const MEDIA_FIELDS: Features = { bytes: Value("binary"), path: Value("string") };
 
 const MS_PER_UNIT: Record<string, number> = {
   "timestamp[s]": 1000,
@@ -286,16 +290,21 @@ function valueToJs(v: unknown, f: Feature | undefined): unknown {
     const d = (f as ValueFeature).dtype;
     if (d.startsWith("timestamp")) return new Date(Number(v) * (MS_PER_UNIT[d] ?? 1));
     if (d === "date32") return typeof v === "number" ? new Date(v * 86400000) : v;
+    if ((d === "string" || d === "large_string") && v instanceof Uint8Array) return utf8.decode(v);
   }
   if (typeof v === "bigint") return Number(v);
   if (Array.isArray(v)) return v.map((x) => valueToJs(x, kind === "List" ? (f as ListFeature).feature : undefined));
   if (v && typeof v === "object" && !(v instanceof Uint8Array) && !(v instanceof Date) && !ArrayBuffer.isView(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = valueToJs(x, kind === "struct" ? (f as Features)[k] : undefined);
+    const fields: Features | null =
+      kind === "struct" ? (f as Features) : kind === "Image" || kind === "Audio" ? MEDIA_FIELDS : null;
+    for (const [k, x] of Object.entries(v)) out[k] = valueToJs(x, fields?.[k]);
     return out;
   }
   return v;
 }
+
+const utf8 = new TextDecoder();
 
 /** A column read from Parquet in the plain JS form rows and batches use elsewhere. */
 export function parquetColumnToJs(col: Column, f: Feature): Column {
