@@ -200,3 +200,14 @@ describe("Dataset", () => {
     assert.equal(reopened.numRows, 6);
   });
 });
+
+test("Python's legacy Sequence of a dict reads as a struct of lists, as Python stores it", async () => {
+  const { featuresFromJson, List, Value } = await import("../src/index.ts");
+  const f = featuresFromJson({
+    answers: {
+      feature: { text: { dtype: "string", _type: "Value" }, start: { dtype: "int32", _type: "Value" } },
+      _type: "Sequence",
+    },
+  });
+  assert.deepEqual(f, { answers: { text: List(Value("string")), start: List(Value("int32")) } });
+});

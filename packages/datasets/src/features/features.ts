@@ -183,9 +183,15 @@ function featureFromJson(json: unknown, where: string): Feature {
     case "List":
     case "Sequence":
     case "LargeList": {
-      const inner = o.feature;
-      // Legacy Sequence of a dict is stored as a dict of sequences; keep it as a list of structs.
-      return List(featureFromJson(inner, `${where}.feature`), typeof o.length === "number" ? o.length : undefined);
+      const length = typeof o.length === "number" ? o.length : undefined;
+      const inner = featureFromJson(o.feature, `${where}.feature`);
+      // Python's legacy Sequence of a dict is stored as a struct of lists (Arrow: struct<a: list<...>>).
+      if (o._type === "Sequence" && featureKind(inner) === "struct") {
+        const out: Features = {};
+        for (const [k, sub] of Object.entries(inner as Features)) out[k] = List(sub, length);
+        return out;
+      }
+      return List(inner, length);
     }
     case "Image":
       return Image({
