@@ -34,6 +34,19 @@ test(`${ROWS.toLocaleString("en")} generated rows: map + filter + shuffle + sele
     }
   });
   const dataBytes = statSync(source).size;
+
+  // Opening maps the file: no rows are read, and a random row costs a page fault or two.
+  const before = rss();
+  const opened = Dataset.fromArrowFiles([source]);
+  assert.equal(opened.numRows, ROWS);
+  const mid = Math.floor(ROWS / 2) + 7;
+  assert.deepEqual(opened.get(mid), { id: mid, x: mid % 1000 });
+  const after = rss();
+  const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+  t.diagnostic(
+    `open + one row of a ${mb(dataBytes)} file: anonymous RSS +${mb(after.anon - before.anon)}, file pages +${mb(after.file - before.file)}`,
+  );
+  assert.ok(after.file - before.file < dataBytes / 10, "opening does not read the file");
   let calls = 0;
   const samples: number[] = [];
   const sample = () => samples.push(rss().anon);
@@ -83,7 +96,6 @@ test(`${ROWS.toLocaleString("en")} generated rows: map + filter + shuffle + sele
   // far below that data. Mapped file pages (RssFile) are page cache, reported for context.
   const processed = dataBytes + statSync(first.cacheFiles[0].filename).size;
   const grown = Math.max(...samples) - base.anon;
-  const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
   t.diagnostic(
     `data ${mb(processed)}; anonymous RSS grew ${mb(grown)}; mapped file pages ${mb(rss().file - base.file)}`,
   );
