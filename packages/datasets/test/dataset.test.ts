@@ -211,3 +211,39 @@ test("Python's legacy Sequence of a dict reads as a struct of lists, as Python s
   });
   assert.deepEqual(f, { answers: { text: List(Value("string")), start: List(Value("int32")) } });
 });
+
+test("fromGenerator: sync or async rows, late-typed columns, cached by the generator's source", async () => {
+  const { dir: genDir, cleanup: genCleanup } = tempDir();
+  try {
+    const ds = await Dataset.fromGenerator(
+      function* (kw) {
+        for (let i = 0; i < (kw.n as number); i++) yield { i, note: i < 1500 ? null : `n${i}` };
+      },
+      { cacheDir: genDir, genKwargs: { n: 2000 } },
+    );
+    assert.equal(ds.numRows, 2000);
+    assert.deepEqual(ds.features, { i: Value("int64"), note: Value("string") });
+    assert.deepEqual(ds.get(1999), { i: 1999, note: "n1999" });
+    assert.equal(ds.get(0).note, null);
+    const again = await Dataset.fromGenerator(
+      function* (kw) {
+        for (let i = 0; i < (kw.n as number); i++) yield { i, note: i < 1500 ? null : `n${i}` };
+      },
+      { cacheDir: genDir, genKwargs: { n: 2000 } },
+    );
+    assert.equal(again.cacheFiles[0].filename, ds.cacheFiles[0].filename);
+    const fromAsync = await Dataset.fromGenerator(
+      async function* () {
+        yield { a: 1 };
+        yield { a: 2, b: true };
+      },
+      { cacheDir: genDir },
+    );
+    assert.deepEqual(fromAsync.toList(), [
+      { a: 1, b: null },
+      { a: 2, b: true },
+    ]);
+  } finally {
+    genCleanup();
+  }
+});

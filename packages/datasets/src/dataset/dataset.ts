@@ -17,6 +17,7 @@ import { tensorFormatter } from "../formatting/registry.ts";
 import { decodeCell, decodeColumn } from "./cells.ts";
 import { castValues, compareValues, flattenColumn } from "./column-ops.ts";
 import { hashFingerprint, updateFingerprint } from "./fingerprint.ts";
+import { type FromGeneratorOptions, fromGenerator } from "./from-generator.ts";
 import { type FilterOptions, filterDataset, type MapFunction, type MapOptions, mapDataset } from "./map.ts";
 import { randomSeed, SeededRandom } from "./rng.ts";
 import { type ColumnBatch, concatColumns, gatherColumn, scanColumns } from "./scan.ts";
@@ -121,6 +122,22 @@ export class Dataset {
       format: { type: "js", columns: null },
       cacheDir,
     });
+  }
+
+  /**
+   * Builds a dataset from the rows a (sync or async) generator yields, cached by the generator's
+   * source and `genKwargs` as in Python.
+   *
+   * @example
+   * const ds = await Dataset.fromGenerator(function* () { for (let i = 0; i < 3; i++) yield { i }; });
+   */
+  static fromGenerator(
+    generator: (
+      kwargs: Record<string, unknown>,
+    ) => Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+    options: FromGeneratorOptions = {},
+  ): Promise<Dataset> {
+    return fromGenerator(generator, options);
   }
 
   /** Builds a dataset from an array of row objects. */
