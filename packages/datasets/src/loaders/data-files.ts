@@ -79,14 +79,17 @@ export function matchPattern(all: string[], pattern: string): string[] {
   return all.filter((f) => re.test(f));
 }
 
+/** `dataFiles` as split → patterns (one pattern or a list means the `train` split). */
+export function patternsPerSplit(dataFiles: DataFilesOption): Record<string, string[]> {
+  return typeof dataFiles === "string" || Array.isArray(dataFiles)
+    ? { train: ([] as string[]).concat(dataFiles) }
+    : Object.fromEntries(Object.entries(dataFiles).map(([k, v]) => [k, ([] as string[]).concat(v)]));
+}
+
 /** Resolves user `dataFiles` against the file list. */
 export function resolveDataFiles(all: string[], dataFiles: DataFilesOption, where: string): SplitFiles {
-  const perSplit: Record<string, string[]> =
-    typeof dataFiles === "string" || Array.isArray(dataFiles)
-      ? { train: ([] as string[]).concat(dataFiles) }
-      : Object.fromEntries(Object.entries(dataFiles).map(([k, v]) => [k, ([] as string[]).concat(v)]));
   const out: SplitFiles = {};
-  for (const [split, patterns] of Object.entries(perSplit)) {
+  for (const [split, patterns] of Object.entries(patternsPerSplit(dataFiles))) {
     const files = [...new Set(patterns.flatMap((p) => matchPattern(all, p)))];
     if (files.length === 0) {
       throw fail(

@@ -22,6 +22,7 @@ import {
   type DataFilesOption,
   inferSplits,
   listFiles,
+  patternsPerSplit,
   readmeConfigs,
   resolveDataFiles,
   type SplitFiles,
@@ -332,18 +333,13 @@ function filterSplits(builder: BuilderName, splits: SplitFiles): SplitFiles {
   return out;
 }
 
+/** `dataFiles` relative to `base`; absolute paths of existing files bypass pattern matching. */
 function resolveAbsolute(base: string, dataFiles: DataFilesOption): SplitFiles {
   const all = listFiles(base);
-  const norm = (p: string) => (isAbsolute(p) ? p : p);
-  // Absolute paths bypass matching.
-  const per: Record<string, string[]> =
-    typeof dataFiles === "string" || Array.isArray(dataFiles)
-      ? { train: ([] as string[]).concat(dataFiles) }
-      : Object.fromEntries(Object.entries(dataFiles).map(([k, v]) => [k, ([] as string[]).concat(v)]));
   const out: SplitFiles = {};
-  for (const [split, patterns] of Object.entries(per)) {
+  for (const [split, patterns] of Object.entries(patternsPerSplit(dataFiles))) {
     const abs = patterns.filter((p) => isAbsolute(p) && existsSync(p));
-    const rel = patterns.filter((p) => !abs.includes(p)).map(norm);
+    const rel = patterns.filter((p) => !abs.includes(p));
     out[split] = [...abs, ...(rel.length ? resolveDataFiles(all, { [split]: rel }, `'${base}'`)[split] : [])];
   }
   return out;
