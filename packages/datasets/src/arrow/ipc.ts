@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkS
 import { mapFile } from "@hearth/tensor/native";
 import {
   type Data,
+  Message,
   makeData,
   RecordBatch,
   RecordBatchReader,
@@ -151,16 +152,57 @@ export function mapArrowFile(path: string): Table {
   }
 }
 
-function* fileChunks(path: string, chunkSize: number, ring: Uint8Array[] | null): Generator<Uint8Array> {
+/**
+ * The file's IPC messages, one whole message per chunk, so the reader never holds a message split
+ * across chunks. With `recycle`, two buffers alternate: a message's bytes stay valid until the
+ * message after next is read (the caller copies what it keeps before asking for more).
+ */
+function* messageChunks(path: string, recycle: boolean): Generator<Uint8Array> {
   const fd = openSync(path, "r");
+  const ring = [new Uint8Array(1 << 20), new Uint8Array(1 << 20)];
   let k = 0;
+  let pos = 0;
+  const readAt = (buf: Uint8Array, at: number, len: number, from: number): number => {
+    let done = 0;
+    while (done < len) {
+      const n = readSync(fd, buf, at + done, len - done, from + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return done;
+  };
   try {
+    const head = new Uint8Array(8);
     for (;;) {
-      // With a ring, buffers are reused: the reader still holds at most the previous chunk's tail.
-      const buf = ring ? ring[k++ % ring.length] : new Uint8Array(chunkSize);
-      const n = readSync(fd, buf, 0, chunkSize, null);
-      if (n <= 0) return;
-      yield n === chunkSize ? buf : buf.subarray(0, n);
+      const got = readAt(head, 0, 8, pos);
+      if (got < 4) return;
+      const view = new DataView(head.buffer);
+      // Encapsulated message: 0xFFFFFFFF, int32 metadata length (older streams omit the marker).
+      const marked = view.getUint32(0, true) === 0xffffffff;
+      const prefix = marked ? 8 : 4;
+      const metaLength = marked ? view.getInt32(4, true) : view.getInt32(0, true);
+      if (metaLength <= 0 || (marked && got < 8)) {
+        yield head.slice(0, got);
+        return;
+      }
+      const meta = new Uint8Array(metaLength);
+      if (readAt(meta, 0, metaLength, pos + prefix) < metaLength)
+        throw new Error(`truncated message metadata at byte ${pos}`);
+      const bodyLength = Number(Message.decode(meta).bodyLength);
+      const total = prefix + metaLength + bodyLength;
+      let buf: Uint8Array;
+      if (recycle) {
+        const slot = k++ % 2;
+        if (ring[slot].length < total) ring[slot] = new Uint8Array(Math.ceil(total * 1.25));
+        buf = ring[slot];
+      } else buf = new Uint8Array(total);
+      buf.set(head.subarray(0, prefix), 0);
+      buf.set(meta, prefix);
+      if (readAt(buf, prefix + metaLength, bodyLength, pos + prefix + metaLength) < bodyLength) {
+        throw new Error(`truncated message body at byte ${pos}`);
+      }
+      yield buf.subarray(0, total);
+      pos += total;
     }
   } finally {
     closeSync(fd);
@@ -184,9 +226,7 @@ export function* readArrowBatches(path: string, transient = false): Generator<Re
     return;
   }
   try {
-    const chunk = 4 << 20;
-    const ring = transient ? [new Uint8Array(chunk), new Uint8Array(chunk), new Uint8Array(chunk)] : null;
-    const reader = RecordBatchReader.from(fileChunks(path, chunk, ring));
+    const reader = RecordBatchReader.from(messageChunks(path, transient));
     for (const batch of reader) yield batch;
   } catch (error) {
     throw fail(

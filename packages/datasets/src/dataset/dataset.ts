@@ -456,9 +456,12 @@ export class Dataset {
   /** A seeded random permutation of the rows (index mapping only; the data stays where it is). */
   shuffle(options: { seed?: number } & CacheOptions = {}): Dataset {
     const seed = options.seed ?? randomSeed();
+    const fp = options.newFingerprint ?? updateFingerprint(this.fingerprint, "shuffle", { seed });
+    if (options.loadFromCacheFile !== false && existsSync(join(this.state.cacheDir, `cache-${fp}.arrow`))) {
+      return this.withIndices([], fp, options);
+    }
     const perm = this.physicalRows();
     new SeededRandom(seed).shuffle(perm);
-    const fp = options.newFingerprint ?? updateFingerprint(this.fingerprint, "shuffle", { seed });
     return this.withIndices(perm, fp, options);
   }
 

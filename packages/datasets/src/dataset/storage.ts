@@ -57,6 +57,7 @@ export function writeIndicesFile(path: string, indices: Uint32Array): void {
   const schema = schemaFromFeatures(features);
   const writer = new ArrowStreamFileWriter(path, schema);
   try {
+    // Batches of 1M rows keep the encoder's temporary copies small; reading joins them (4 bytes/row).
     const chunk = 1 << 20;
     for (let s = 0; s < indices.length; s += chunk) {
       const part = indices.subarray(s, Math.min(indices.length, s + chunk));

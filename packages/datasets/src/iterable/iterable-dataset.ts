@@ -85,10 +85,17 @@ class FilesStage implements Stage {
         if (rg.end <= from) continue;
         for (let a = Math.max(rg.start, from); a < rg.end; a += PARQUET_SLICE) {
           const b = await readParquetRows(src, a, Math.min(rg.end, a + PARQUET_SLICE));
-          // Plain JS values, as the Arrow-backed Dataset gives them (int64 → number, timestamps → Date).
-          const columns: Record<string, Column> = {};
-          for (const [k, c] of Object.entries(b.columns)) columns[k] = parquetColumnToJs(c, src.features[k]);
-          yield { columns, length: b.length, start: a, features: src.features };
+          // Plain JS values, as the Arrow-backed Dataset gives them (int64 → number, timestamps →
+          // Date), converted a slice at a time so the converted values die young.
+          for (let s = Math.max(0, from - a); s < b.length; s += 8192) {
+            const e = Math.min(b.length, s + 8192);
+            const columns: Record<string, Column> = {};
+            for (const [k, c] of Object.entries(b.columns)) {
+              const part = ArrayBuffer.isView(c) ? (c as Float64Array).subarray(s, e) : (c as unknown[]).slice(s, e);
+              columns[k] = parquetColumnToJs(part, src.features[k]);
+            }
+            yield { columns, length: e - s, start: a + s, features: src.features };
+          }
         }
       }
       return;

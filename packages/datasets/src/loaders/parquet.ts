@@ -250,17 +250,12 @@ function assemble(
 ): Column {
   const n = rowEnd - rowStart;
   const first = list[0];
-  if (
-    first &&
-    list.length === 1 &&
-    first.start === rowStart &&
-    first.data.length === n &&
-    ArrayBuffer.isView(first.data)
-  ) {
-    return first.data as Column;
+  const binary = (f as { dtype?: string }).dtype === "binary";
+  // One chunk covering exactly the rows: use it as it is (no copy), unless strings need encoding.
+  if (first && list.length === 1 && first.start === rowStart && first.data.length === n) {
+    if (ArrayBuffer.isView(first.data) || !binary) return first.data as Column;
   }
   const out = new Array<unknown>(n).fill(null);
-  const binary = (f as { dtype?: string }).dtype === "binary";
   for (const { start, data } of list) {
     for (let i = 0; i < data.length; i++) {
       const row = start + i;
