@@ -247,3 +247,37 @@ test("fromGenerator: sync or async rows, late-typed columns, cached by the gener
     genCleanup();
   }
 });
+
+test("scans of files whose record batches are larger than the read buffers return every value", async () => {
+  const { writeColumnsFile } = await import("../src/dataset/storage.ts");
+  const { dir: scanDir, cleanup: scanCleanup } = tempDir();
+  try {
+    const path = `${scanDir}/big-batches.arrow`;
+    const n = 400_000;
+    writeColumnsFile(path, { v: Value("float64") }, "scan-test", function* () {
+      // Two messages of 1.6 MB and one small one.
+      for (const [s, e] of [
+        [0, 200_000],
+        [200_000, 399_000],
+        [399_000, n],
+      ]) {
+        yield { columns: { v: Float64Array.from({ length: e - s }, (_, i) => s + i) }, length: e - s };
+      }
+    });
+    const ds = Dataset.fromArrowFiles([path]);
+    let sum = 0;
+    let count = 0;
+    for (const b of ds.withFormat("typed").iter({ batchSize: 999 })) {
+      const v = (b as Record<string, Float64Array>).v;
+      for (let i = 0; i < v.length; i++) {
+        assert.equal(v[i], count);
+        sum += v[i];
+        count++;
+      }
+    }
+    assert.equal(count, n);
+    assert.equal(sum, (n * (n - 1)) / 2);
+  } finally {
+    scanCleanup();
+  }
+});
