@@ -183,6 +183,9 @@ describe("Dataset", () => {
       { code: "HEARTH_DATASETS_CAST_FAILED" },
     );
     assert.deepEqual(ds.flatten().columnNames, ["text", "label", "meta.k"]);
+    const encoded = Dataset.fromDict({ party: ["r", "d", "r", "w"] }, { cacheDir }).classEncodeColumn("party");
+    assert.deepEqual(encoded.features.party, ClassLabel({ names: ["d", "r", "w"] }));
+    assert.deepEqual(encoded.column("party"), [1, 0, 1, 2]);
     assert.deepEqual(ds.unique("label"), [0, 1]);
     const both = concatenateDatasets([ds, ds.shuffle({ seed: 2 }).select([0])]);
     assert.equal(both.numRows, 7);

@@ -12,7 +12,7 @@ import { type RecordBatch, Table } from "apache-arrow";
 import { type Column, columnToData, featuresFromSchema, inferFeature, schemaFromFeatures } from "../arrow/convert.ts";
 import { makeBatch, mapArrowFile } from "../arrow/ipc.ts";
 import { fail } from "../errors.ts";
-import { type Feature, type Features, flattenFeatures } from "../features/features.ts";
+import { ClassLabel, type Feature, type Features, flattenFeatures } from "../features/features.ts";
 import { tensorFormatter } from "../formatting/registry.ts";
 import { decodeCell, decodeColumn } from "./cells.ts";
 import { castValues, compareValues, flattenColumn } from "./column-ops.ts";
@@ -732,6 +732,31 @@ export class Dataset {
   castColumn(name: string, feature: Feature, options: CacheOptions = {}): Dataset {
     this.checkColumns([name], "castColumn");
     return this.cast({ ...this.features, [name]: feature }, options);
+  }
+
+  /**
+   * Turns a column of values into ClassLabel ids, with the distinct values (sorted) as the label
+   * names, as Python's `class_encode_column`.
+   */
+  classEncodeColumn(column: string, options: CacheOptions = {}): Dataset {
+    this.checkColumns([column], "classEncodeColumn");
+    const values = this.unique(column).filter((v) => v !== null && v !== undefined);
+    const names = values.map(String).sort();
+    if (names.length === 0)
+      throw fail("HEARTH_DATASETS_BAD_ARGUMENT", `classEncodeColumn: column '${column}' has no values`);
+    const label = ClassLabel({ names });
+    const fp = options.newFingerprint ?? updateFingerprint(this.fingerprint, "classEncodeColumn", { column });
+    return this.rewrite(
+      fp,
+      { ...this.features, [column]: label },
+      (b) => ({
+        ...b.columns,
+        [column]: Array.from(b.columns[column] as ArrayLike<unknown>, (v) =>
+          v == null ? null : names.indexOf(String(v)),
+        ),
+      }),
+      options,
+    );
   }
 
   /** Casts all columns to new features (same column names). */
