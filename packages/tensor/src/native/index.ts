@@ -23,12 +23,51 @@ export interface CpuFeatures {
   avx512bf16: boolean;
 }
 
+/** dtypes the native matmul reads (its output and accumulation are always float32). */
+export type NativeGemmDType = "float32" | "bfloat16" | "float16";
+
+/** Element strides `[batch, row, column]` of a matmul operand. */
+export type GemmStrides = [number, number, number];
+
 /** The functions the addon exports. Kernels register more as they land. */
 export interface NativeAddon {
   allocate(nbytes: number): ArrayBuffer;
   mapFile(path: string): ArrayBuffer;
   residentBytes(): number;
   cpuFeatures(): CpuFeatures;
+  /**
+   * Batched `C[b] = alpha·A[b]·B[b] + beta·C[b]` with A `M×K`, B `K×N`, C `M×N` (float32).
+   * `a` and `b` hold `dtype` elements (bfloat16/float16 as raw 16-bit words); offsets and strides
+   * are in elements, so transposed and strided views need no copy. `c` must not overlap `a`/`b`.
+   * `beta = 0` ignores C's old contents. Throws (never aborts) on bad arguments or a view that
+   * would reach outside its buffer.
+   */
+  gemm(
+    dtype: NativeGemmDType,
+    M: number,
+    N: number,
+    K: number,
+    batch: number,
+    a: ArrayBufferLike | ArrayBufferView,
+    aOffset: number,
+    aStrides: GemmStrides,
+    b: ArrayBufferLike | ArrayBufferView,
+    bOffset: number,
+    bStrides: GemmStrides,
+    c: ArrayBufferLike | Float32Array,
+    cOffset: number,
+    cStrides: GemmStrides,
+    alpha: number,
+    beta: number,
+  ): void;
+  /** The micro-kernel family in use for a dtype: "avx512", "avx512-bf16", "avx2" or "generic". */
+  gemmKernel(dtype: NativeGemmDType): string;
+  /** Forces a kernel family ("" restores the automatic choice); false when the CPU lacks it. */
+  selectGemmKernel(name: string): boolean;
+  /** Threads a kernel may use (the caller included). */
+  numThreads(): number;
+  /** Resizes the thread pool; 0 restores the default (HEARTH_NUM_THREADS or the cores). */
+  setNumThreads(n: number): number;
 }
 
 const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));
