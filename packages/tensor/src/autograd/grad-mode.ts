@@ -1,0 +1,34 @@
+/** Whether ops record onto the autograd tape. */
+let enabled = true;
+
+/** Whether gradient recording is on. */
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+/**
+ * Runs `fn` without recording ops for autograd (inference, optimiser updates).
+ *
+ * @example
+ * const y = noGrad(() => model.forward(x));
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = enabled;
+  enabled = false;
+  try {
+    return fn();
+  } finally {
+    enabled = prev;
+  }
+}
+
+/** Runs `fn` with gradient recording on (inside a `noGrad`). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = enabled;
+  enabled = true;
+  try {
+    return fn();
+  } finally {
+    enabled = prev;
+  }
+}

@@ -1,0 +1,9 @@
+/** Backend registration: the `js` reference backend is always registered (priority 0). */
+import { jsBackend } from "./js/index.ts";
+import { registerBackend } from "./registry.ts";
+
+registerBackend(jsBackend, 0);
+
+export { jsBackend } from "./js/index.ts";
+export { getBackend, getKernel, listBackends, registerBackend, setBackend, withBackend } from "./registry.ts";
+export type { Allocator, Backend, KernelArgs, KernelFn, KernelRecord } from "./types.ts";
