@@ -139,7 +139,11 @@ interface PeerResult {
   seconds: number[];
 }
 function runPeer(threads: number): PeerResult | null {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_NUM_THREADS: String(threads),
+  };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const r = spawnSync(python, ["-c", peerScript, JSON.stringify(shapes), String(quick ? 0.15 : 0.4)], {

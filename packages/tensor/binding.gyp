@@ -6,12 +6,14 @@
         "native/binding/addon.cpp",
         "native/binding/args.cpp",
         "native/binding/gemm.cpp",
+        "native/binding/elementwise.cpp",
         "native/binding/memory.cpp",
         "native/kernels/cpu-features.cpp",
         "native/kernels/thread-pool.cpp",
         "native/kernels/gemm.cpp",
         "native/kernels/gemm-generic.cpp",
-        "native/kernels/gemv.cpp"
+        "native/kernels/gemv.cpp",
+        "native/kernels/elementwise.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

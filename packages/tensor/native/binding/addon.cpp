@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "kernels/cpu-features.h"
+#include "elementwise-api.h"
 #include "gemm-api.h"
 #include "memory.h"
 
@@ -30,6 +31,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("residentBytes", Napi::Function::New(env, ResidentBytes, "residentBytes"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesValue, "cpuFeatures"));
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));

@@ -60,6 +60,40 @@ export interface NativeAddon {
     alpha: number,
     beta: number,
   ): void;
+  /**
+   * float32 `out = op(x)` over a strided view into a row-major `out` of `shape`; op is one of
+   * neg abs sign exp log log1p sqrt sin cos tanh sigmoid relu erf.
+   */
+  unary(
+    op: string,
+    x: ArrayBufferLike | Float32Array,
+    xOffset: number,
+    xStrides: readonly number[],
+    out: ArrayBufferLike | Float32Array,
+    shape: readonly number[],
+  ): void;
+  /** float32 `out = op(a, b)` for views broadcast to `shape`; op: add sub mul div pow maximum minimum. */
+  binary(
+    op: string,
+    a: ArrayBufferLike | Float32Array,
+    aOffset: number,
+    aStrides: readonly number[],
+    b: ArrayBufferLike | Float32Array,
+    bOffset: number,
+    bStrides: readonly number[],
+    out: ArrayBufferLike | Float32Array,
+    shape: readonly number[],
+  ): void;
+  /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
+  reduce(
+    op: string,
+    x: ArrayBufferLike | Float32Array,
+    xOffset: number,
+    xStrides: readonly number[],
+    shape: readonly number[],
+    dims: readonly number[],
+    out: ArrayBufferLike | Float32Array,
+  ): void;
   /** The micro-kernel family in use for a dtype: "avx512", "avx512-bf16", "avx2" or "generic". */
   gemmKernel(dtype: NativeGemmDType): string;
   /** Forces a kernel family ("" restores the automatic choice); false when the CPU lacks it. */
