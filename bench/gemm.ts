@@ -8,6 +8,8 @@
 // without OpenBLAS, numpy falls back to the slow reference BLAS), run as /usr/bin/python3.
 // This environment sets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which pin OpenBLAS to a slower
 // kernel; the peer runs with both unset (in its own command only) and reports the kernel used.
+// Where OpenBLAS does not recognise the CPU and falls back to a pre-AVX2 kernel, the peer is
+// rerun with OPENBLAS_CORETYPE naming the newest kernel the CPU supports, and says so.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { native } from "../packages/tensor/src/native/index.ts";
@@ -138,7 +140,20 @@ interface PeerResult {
   numpy: string;
   seconds: number[];
 }
-function runPeer(threads: number): PeerResult | null {
+// OpenBLAS kernels that predate AVX2: autodetection falls back to one of these on CPU models it
+// does not know (e.g. new Xeons under a hypervisor).
+const LEGACY_CORES = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Katmai", "Atom", "Banias"];
+
+/** The best OpenBLAS kernel name for this CPU's features, to name when autodetection fails. */
+function bestCoreType(): string | null {
+  const f = addon.cpuFeatures();
+  if (f.avx512bf16) return "Cooperlake";
+  if (f.avx512f) return "SkylakeX";
+  if (f.avx2) return "Haswell";
+  return null;
+}
+
+function runPeer(threads: number, coreType?: string): PeerResult | null {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     OPENBLAS_NUM_THREADS: String(threads),
@@ -146,6 +161,7 @@ function runPeer(threads: number): PeerResult | null {
   };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  if (coreType) env.OPENBLAS_CORETYPE = coreType;
   const r = spawnSync(python, ["-c", peerScript, JSON.stringify(shapes), String(quick ? 0.15 : 0.4)], {
     env,
     encoding: "utf8",
@@ -156,6 +172,14 @@ function runPeer(threads: number): PeerResult | null {
     return null;
   }
   const result = JSON.parse(r.stdout) as PeerResult;
+  const best = bestCoreType();
+  if (!coreType && best && LEGACY_CORES.some((c) => result.core.startsWith(c))) {
+    console.log(
+      `OpenBLAS autodetected its legacy '${result.core}' kernel on this CPU; rerunning the peer with ` +
+        `OPENBLAS_CORETYPE=${best} (the newest kernel this CPU supports) so the peer is at its best`,
+    );
+    return runPeer(threads, best);
+  }
   if (result.core.startsWith("unknown")) {
     console.log(
       "warning: numpy is not using OpenBLAS (reference BLAS?): `apt-get install -y libopenblas0-pthread` for a fair peer",

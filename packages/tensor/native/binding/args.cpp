@@ -16,8 +16,8 @@ BufferArg GetBuffer(const Napi::CallbackInfo& info, size_t i, const char* fn, co
     return BufferArg{static_cast<char*>(ab.Data()) + ta.ByteOffset(), ta.ByteLength(),
                      static_cast<int>(ta.ElementSize())};
   }
-  throw Napi::TypeError::New(info.Env(),
-                             std::string(fn) + ": argument '" + name + "' must be an ArrayBuffer or a typed array");
+  throw HearthArgumentError(info.Env(),
+                            std::string(fn) + ": argument '" + name + "' must be an ArrayBuffer or a typed array");
 }
 
 int64_t GetIndex(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
@@ -62,9 +62,12 @@ void CheckExtent(Napi::Env env, const char* fn, const char* name, int64_t offset
     last += static_cast<double>(sizes[d] - 1) * static_cast<double>(strides[d]);
   }
   if (last >= elements) {
-    throw Napi::RangeError::New(env, std::string(fn) + ": operand '" + name + "' reaches element " +
-                                         std::to_string(static_cast<long long>(last)) + " but its buffer holds " +
-                                         std::to_string(static_cast<long long>(elements)) + " elements");
+    Napi::Error e = Napi::RangeError::New(env, std::string(fn) + ": operand '" + name + "' reaches element " +
+                                                   std::to_string(static_cast<long long>(last)) +
+                                                   " but its buffer holds " +
+                                                   std::to_string(static_cast<long long>(elements)) + " elements");
+    e.Set("code", Napi::String::New(env, "HEARTH_TENSOR_BUFFER"));
+    throw e;
   }
 }
 

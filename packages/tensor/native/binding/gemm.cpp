@@ -23,9 +23,9 @@ DType ParseDType(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   if (s == "float32") return DType::kFloat32;
   if (s == "bfloat16") return DType::kBFloat16;
   if (s == "float16") return DType::kFloat16;
-  throw Napi::TypeError::New(info.Env(), std::string(fn) +
-                                             ": argument 'dtype' must be 'float32', 'bfloat16' or 'float16', got '" +
-                                             s + "'");
+  throw HearthArgumentError(info.Env(), std::string(fn) +
+                                            ": argument 'dtype' must be 'float32', 'bfloat16' or 'float16', got '" +
+                                            s + "'");
 }
 
 const char* DTypeName(DType t) {

@@ -7,8 +7,10 @@
 // Layouts of the packed panels: gemm-arch.h. Matrix-vector products go to gemv.cpp.
 #include "gemm.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "cpu-features.h"
 #include "gemm-arch.h"
@@ -23,20 +25,74 @@ struct Selection {
   const GemmKernels* bf16;
 };
 
+// Seconds for `reps` micro-kernel calls on a full tile with zeroed panels.
+double time_micro(const GemmKernels& ks, int reps) {
+  const int kc = ks.kc;
+  void* a = std::aligned_alloc(64, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size);
+  void* b = std::aligned_alloc(64, static_cast<size_t>(kc) * ks.nr * ks.packed_size);
+  float* c = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * ks.mr * ks.nr));
+  if (a == nullptr || b == nullptr || c == nullptr) {
+    std::free(a);
+    std::free(b);
+    std::free(c);
+    return 1e9;
+  }
+  std::memset(a, 0, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size);
+  std::memset(b, 0, static_cast<size_t>(kc) * ks.nr * ks.packed_size);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < reps; r++) ks.micro(ks.mr, ks.nr, kc, a, b, c, ks.nr, 1.0f, 0.0f);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::free(a);
+  std::free(b);
+  std::free(c);
+  return secs / (static_cast<double>(ks.mr) * ks.nr * kc * reps);  // per multiply-add
+}
+
+// The bf16 dot-product instruction is twice the FMA rate on some CPUs (Zen 4/5) and half of it
+// on others (Sapphire Rapids). CPUID cannot tell, so the first bfloat16 product times both
+// micro-kernels once (about a millisecond) and keeps the faster: the native one, or widening
+// to float32 while packing and running the float32 kernel.
+const GemmKernels* pick_bf16(const GemmKernels* native, const GemmKernels* widen) {
+  double tn = 1e9, tw = 1e9;
+  for (int round = 0; round < 3; round++) {
+    const double n = time_micro(*native, 100), w = time_micro(*widen, 100);
+    tn = n < tn ? n : tn;
+    tw = w < tw ? w : tw;
+  }
+  return tn < tw ? native : widen;
+}
+
 Selection automatic() {
   Selection s{gemm_kernels_generic(), gemm_kernels_generic()};
 #if defined(__x86_64__)
   const CpuFeatures& f = cpu_features();
   if (f.avx2 && f.fma && f.f16c) s.f32 = s.bf16 = gemm_kernels_avx2();
   if (f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c) s.f32 = s.bf16 = gemm_kernels_avx512();
-  if (s.f32 == gemm_kernels_avx512() && f.avx512bf16) s.bf16 = gemm_kernels_avx512_bf16();
 #endif
   return s;
 }
 
 Selection g_selection = automatic();
+bool g_bf16_automatic = true;
+std::once_flag g_bf16_once;
+const GemmKernels* g_bf16_native_choice = nullptr;
 
-const GemmKernels* kernels_for(DType t) { return t == DType::kBFloat16 ? g_selection.bf16 : g_selection.f32; }
+// The automatic bfloat16 choice, made once on first use (see pick_bf16).
+const GemmKernels* automatic_bf16() {
+  std::call_once(g_bf16_once, [] {
+    g_bf16_native_choice = g_selection.f32;
+#if defined(__x86_64__)
+    if (g_selection.f32 == gemm_kernels_avx512() && cpu_features().avx512bf16)
+      g_bf16_native_choice = pick_bf16(gemm_kernels_avx512_bf16(), gemm_kernels_avx512());
+#endif
+  });
+  return g_bf16_native_choice;
+}
+
+const GemmKernels* kernels_for(DType t) {
+  if (t != DType::kBFloat16) return g_selection.f32;
+  return g_bf16_automatic ? automatic_bf16() : g_selection.bf16;
+}
 
 // Per-thread packing buffers, grown on demand and kept for the thread's life (the pool's
 // threads are persistent, so this allocates once).
@@ -142,6 +198,7 @@ const char* gemm_kernel_name(DType dtype) { return kernels_for(dtype)->name; }
 bool gemm_select_kernel(const char* name) {
   if (name == nullptr || name[0] == '\0') {
     g_selection = automatic();
+    g_bf16_automatic = true;
     gemv_select_kernel("");
     return true;
   }
@@ -160,6 +217,7 @@ bool gemm_select_kernel(const char* name) {
 #endif
   if (f32 == nullptr || !gemv_select_kernel(name)) return false;
   g_selection = Selection{f32, bf16};
+  g_bf16_automatic = false;
   return true;
 }
 
