@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));

@@ -8,6 +8,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info);
 // binary(op, a, aOffset, aStrides, b, bOffset, bStrides, out, shape): float32 add/sub/mul/div/
 // pow/maximum/minimum of two views broadcast to `shape`.
 Napi::Value Binary(const Napi::CallbackInfo& info);
+// copy(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape): strided copy between
+// typed arrays of one element size (1, 2, 4 or 8 bytes), bit-exact.
+Napi::Value Copy(const Napi::CallbackInfo& info);
 // reduce(op, x, xOffset, xStrides, shape, dims, out): float32 sum/amax/amin over `dims`.
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 }  // namespace hearth

@@ -113,6 +113,31 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  static const char* fn = "copy";
+  Napi::Env env = info.Env();
+  HEARTH_CHECK_ARGC(info, 7, fn);
+  const std::vector<int64_t> shape = GetShape(info, 6, fn, "shape");
+  BufferArg src = GetBuffer(info, 0, fn, "src");
+  BufferArg dst = GetBuffer(info, 3, fn, "dst");
+  HEARTH_CHECK(env, src.element_size == dst.element_size, fn,
+               "arguments 'src' and 'dst' must be typed arrays of one element size");
+  const int es = src.element_size;
+  HEARTH_CHECK(env, es == 1 || es == 2 || es == 4 || es == 8, fn, "element size must be 1, 2, 4 or 8 bytes");
+  const int64_t so = GetIndex(info, 1, fn, "srcOffset");
+  const int64_t doff = GetIndex(info, 4, fn, "dstOffset");
+  std::vector<int64_t> ss = GetShape(info, 2, fn, "srcStrides");
+  std::vector<int64_t> ds = GetShape(info, 5, fn, "dstStrides");
+  HEARTH_CHECK(env, ss.size() == shape.size() && ds.size() == shape.size(), fn,
+               "'srcStrides' and 'dstStrides' must have one stride per dim of 'shape'");
+  CheckExtent(env, fn, "src", so, shape.data(), ss.data(), shape.size(), static_cast<double>(src.bytes / es));
+  CheckExtent(env, fn, "dst", doff, shape.data(), ds.data(), shape.size(), static_cast<double>(dst.bytes / es));
+  if (Numel(shape) > 0)
+    copy_strided(es, static_cast<const char*>(src.data) + so * es, ss.data(), static_cast<char*>(dst.data) + doff * es,
+                 ds.data(), shape.data(), static_cast<int>(shape.size()));
+  return env.Undefined();
+}
+
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   static const char* fn = "reduce";
   HEARTH_CHECK_ARGC(info, 7, fn);

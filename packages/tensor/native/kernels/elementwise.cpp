@@ -4,6 +4,7 @@
 #include "elementwise.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "thread-pool.h"
@@ -134,7 +135,34 @@ void binary_rows(const Geometry& g, const float* a, const float* b, float* out, 
   });
 }
 
+template <typename T>
+void copy_rows(const Geometry& g, const T* src, T* dst) {
+  const int inner = g.nd - 1;
+  const int64_t ds = g.strides[0][inner], ss = g.strides[1][inner];
+  for_each_row(g, [&](const int64_t* off, int64_t n) {
+    T* o = dst + off[0];
+    const T* in = src + off[1];
+    if (ds == 1 && ss == 1) {
+      std::memcpy(o, in, sizeof(T) * n);
+    } else {
+      for (int64_t i = 0; i < n; i++) o[i * ds] = in[i * ss];
+    }
+  });
+}
+
 }  // namespace
+
+void copy_strided(int elem_size, const void* src, const int64_t* src_strides, void* dst, const int64_t* dst_strides,
+                  const int64_t* shape, int nd) {
+  const int64_t* st[2] = {dst_strides, src_strides};
+  const Geometry g = coalesce(shape, nd, st, 2);
+  switch (elem_size) {
+    case 1: return copy_rows(g, static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst));
+    case 2: return copy_rows(g, static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst));
+    case 4: return copy_rows(g, static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst));
+    default: return copy_rows(g, static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst));
+  }
+}
 
 void unary_f32(UnaryOp op, const float* x, const int64_t* x_strides, float* out, const int64_t* shape, int nd) {
   int64_t os[kMaxDims];

@@ -18,6 +18,11 @@ void unary_f32(UnaryOp op, const float* x, const int64_t* x_strides, float* out,
 void binary_f32(BinaryOp op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides,
                 float* out, const int64_t* shape, int nd);
 
+// Copies a strided view element by element (elem_size 1, 2, 4 or 8 bytes) into another
+// strided view of the same shape; bit-exact for every dtype.
+void copy_strided(int elem_size, const void* src, const int64_t* src_strides, void* dst, const int64_t* dst_strides,
+                  const int64_t* shape, int nd);
+
 enum class ReduceOp : int { kSum, kMax, kMin };
 // Reduces x over the dims flagged in `reduce` (row-major output of the kept dims). Sums
 // accumulate in float64; max/min propagate NaN.

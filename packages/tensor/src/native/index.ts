@@ -84,6 +84,16 @@ export interface NativeAddon {
     out: ArrayBufferLike | Float32Array,
     shape: readonly number[],
   ): void;
+  /** Bit-exact strided copy between typed arrays of one element size (1, 2, 4 or 8 bytes). */
+  copy(
+    src: ArrayBufferView,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: ArrayBufferView,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,

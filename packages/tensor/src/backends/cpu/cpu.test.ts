@@ -8,8 +8,8 @@ const hasCpu = listBackends().includes("cpu");
 
 function close(got: Tensor, want: Tensor, rtol = 1e-5): void {
   assert.deepEqual(got.shape, want.shape);
-  const g = got.dataSync() as ArrayLike<number>;
-  const w = want.dataSync() as ArrayLike<number>;
+  const g = Array.from(got.dataSync() as ArrayLike<number | bigint>, Number);
+  const w = Array.from(want.dataSync() as ArrayLike<number | bigint>, Number);
   let scale = 1e-30;
   for (let i = 0; i < w.length; i++) scale = Math.max(scale, Math.abs(w[i] as number));
   for (let i = 0; i < w.length; i++) {
@@ -71,6 +71,15 @@ describe("cpu backend on large tensors", { skip: hasCpu ? false : "the native ad
       () => [randn([300, 500])],
       (x) => sum(x),
     );
+  });
+
+  test("contiguous copies of permuted views for every element size", () => {
+    for (const dtype of ["float32", "bfloat16", "int64", "uint8", "int32"] as const) {
+      same(
+        () => [randn([30, 40, 70]).mul(10).to(dtype)],
+        (x) => x.permute([2, 0, 1]).contiguous(),
+      );
+    }
   });
 
   test("batched, broadcast and transposed matmul in float32, float16 and bfloat16", () => {

@@ -76,5 +76,22 @@ export function elementwiseKernels(addon: NativeAddon, js: (op: string) => Kerne
       },
     });
   }
+  // Same-dtype copies (contiguous, and cast to the same dtype) for every dtype, bit-exact; the
+  // output's strides are honoured because autograd copies into strided gradients.
+  for (const op of ["contiguous", "cast"]) {
+    const fallback = js(op);
+    records.push({
+      op,
+      fn: (args: KernelArgs) => {
+        const [x] = args.inputs;
+        const [out] = args.outputs;
+        if (!x || !out || x.dtype !== out.dtype) {
+          fallback(args);
+          return;
+        }
+        addon.copy(x.data, x.offset, x.strides, out.data, out.offset, out.strides, out.shape);
+      },
+    });
+  }
   return records;
 }
