@@ -20,6 +20,7 @@ Napi::Value CpuFeaturesValue(const Napi::CallbackInfo& info) {
   out.Set("avx512bw", f.avx512bw);
   out.Set("avx512vl", f.avx512vl);
   out.Set("avx512bf16", f.avx512bf16);
+  out.Set("amxBf16", f.amx_bf16);
   return out;
 }
 

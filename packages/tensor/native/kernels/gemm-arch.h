@@ -39,6 +39,7 @@ const GemmKernels* gemm_kernels_generic();
 const GemmKernels* gemm_kernels_avx2();
 const GemmKernels* gemm_kernels_avx512();
 const GemmKernels* gemm_kernels_avx512_bf16();
+const GemmKernels* gemm_kernels_amx();  // only after request_amx() returned true
 #endif
 
 }  // namespace hearth

@@ -49,17 +49,20 @@ double time_micro(const GemmKernels& ks, int reps) {
 }
 
 // The bf16 dot-product instruction is twice the FMA rate on some CPUs (Zen 4/5) and half of it
-// on others (Sapphire Rapids). CPUID cannot tell, so the first bfloat16 product times both
-// micro-kernels once (about a millisecond) and keeps the faster: the native one, or widening
-// to float32 while packing and running the float32 kernel.
-const GemmKernels* pick_bf16(const GemmKernels* native, const GemmKernels* widen) {
-  double tn = 1e9, tw = 1e9;
-  for (int round = 0; round < 3; round++) {
-    const double n = time_micro(*native, 100), w = time_micro(*widen, 100);
-    tn = n < tn ? n : tn;
-    tw = w < tw ? w : tw;
-  }
-  return tn < tw ? native : widen;
+// on others (Sapphire Rapids, which has AMX instead). CPUID cannot tell, so the first bfloat16
+// product times each candidate micro-kernel once (a few milliseconds) and keeps the fastest:
+// widening to float32 while packing, vdpbf16ps, or AMX tiles.
+const GemmKernels* pick_fastest(const GemmKernels* const* candidates, int n) {
+  double best[4] = {1e9, 1e9, 1e9, 1e9};
+  for (int round = 0; round < 3; round++)
+    for (int i = 0; i < n; i++) {
+      const double t = time_micro(*candidates[i], 100);
+      best[i] = t < best[i] ? t : best[i];
+    }
+  int pick = 0;
+  for (int i = 1; i < n; i++)
+    if (best[i] < best[pick]) pick = i;
+  return candidates[pick];
 }
 
 Selection automatic() {
@@ -82,8 +85,13 @@ const GemmKernels* automatic_bf16() {
   std::call_once(g_bf16_once, [] {
     g_bf16_native_choice = g_selection.f32;
 #if defined(__x86_64__)
-    if (g_selection.f32 == gemm_kernels_avx512() && cpu_features().avx512bf16)
-      g_bf16_native_choice = pick_bf16(gemm_kernels_avx512_bf16(), gemm_kernels_avx512());
+    if (g_selection.f32 == gemm_kernels_avx512()) {
+      const GemmKernels* candidates[3] = {gemm_kernels_avx512(), nullptr, nullptr};
+      int n = 1;
+      if (cpu_features().avx512bf16) candidates[n++] = gemm_kernels_avx512_bf16();
+      if (request_amx()) candidates[n++] = gemm_kernels_amx();
+      if (n > 1) g_bf16_native_choice = pick_fastest(candidates, n);
+    }
 #endif
   });
   return g_bf16_native_choice;
@@ -144,13 +152,13 @@ void run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   const GemmMatrixView bv{bbase, p.b.rs, p.b.cs, p.dtype};
 
   const int64_t nkb = ceil_div(p.K, ks.kc);
-  const int kcb = static_cast<int>(imin64(ks.kc, round_up(ceil_div(p.K, nkb), 8)));
+  const int kcb = static_cast<int>(imin64(ks.kc, round_up(ceil_div(p.K, nkb), ks.kunit > 8 ? ks.kunit : 8)));
   const int64_t ncols = t.j1 - t.j0;
   const int ncb = static_cast<int>(imin64(round_up(ncols, ks.nr), ks.nc));
 
   Scratch& s = t_scratch;
   void* apack = Scratch::grow(s.a, s.a_bytes, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size + 64);
-  void* bpack = Scratch::grow(s.b, s.b_bytes, static_cast<size_t>(round_up(kcb, 2)) * ncb * ks.packed_size + 64);
+  void* bpack = Scratch::grow(s.b, s.b_bytes, static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb * ks.packed_size + 64);
   if (apack == nullptr || bpack == nullptr) std::abort();  // out of memory for a few MB of scratch
 
   const bool unit_cols = p.ccs == 1;
@@ -213,6 +221,10 @@ bool gemm_select_kernel(const char* name) {
   if (std::strcmp(name, "avx512-bf16") == 0 && has512 && f.avx512bf16) {
     f32 = gemm_kernels_avx512();
     bf16 = gemm_kernels_avx512_bf16();
+  }
+  if (std::strcmp(name, "amx-bf16") == 0 && has512 && request_amx()) {
+    f32 = gemm_kernels_avx512();
+    bf16 = gemm_kernels_amx();
   }
 #endif
   if (f32 == nullptr || !gemv_select_kernel(name)) return false;

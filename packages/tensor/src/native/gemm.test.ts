@@ -148,7 +148,7 @@ function runCase(c: Case): void {
   }
 }
 
-const families = ["generic", "avx2", "avx512", "avx512-bf16"].filter((f) => addon.selectGemmKernel(f));
+const families = ["generic", "avx2", "avx512", "avx512-bf16", "amx-bf16"].filter((f) => addon.selectGemmKernel(f));
 addon.selectGemmKernel("");
 
 const shapes: Array<[number, number, number]> = [
@@ -296,10 +296,11 @@ describe("native gemm", () => {
     const f = addon.cpuFeatures();
     const expected = f.avx512f && f.avx512bw && f.avx512vl && f.fma ? "avx512" : f.avx2 && f.fma ? "avx2" : "generic";
     assert.equal(addon.gemmKernel("float32"), expected);
-    // With AVX512-BF16 the faster of vdpbf16ps and widening to float32 is kept (timed once).
+    // With AVX512-BF16 or AMX the fastest of them and widening to float32 is kept (timed once).
     const bf16 = addon.gemmKernel("bfloat16");
-    if (expected === "avx512" && f.avx512bf16) assert.ok(bf16 === "avx512-bf16" || bf16 === "avx512", bf16);
-    else assert.equal(bf16, expected);
+    if (expected === "avx512" && (f.avx512bf16 || f.amxBf16)) {
+      assert.ok(["avx512", "avx512-bf16", "amx-bf16"].includes(bf16), bf16);
+    } else assert.equal(bf16, expected);
     assert.equal(addon.selectGemmKernel("no-such-kernel"), false);
   });
 

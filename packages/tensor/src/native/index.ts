@@ -21,6 +21,8 @@ export interface CpuFeatures {
   avx512bw: boolean;
   avx512vl: boolean;
   avx512bf16: boolean;
+  /** AMX tiles with bf16 dot products, enabled by the OS (Linux still needs a per-process request). */
+  amxBf16: boolean;
 }
 
 /** dtypes the native matmul reads (its output and accumulation are always float32). */
@@ -104,7 +106,7 @@ export interface NativeAddon {
     dims: readonly number[],
     out: ArrayBufferLike | Float32Array,
   ): void;
-  /** The micro-kernel family in use for a dtype: "avx512", "avx512-bf16", "avx2" or "generic". */
+  /** The micro-kernel family in use for a dtype: "amx-bf16", "avx512-bf16", "avx512", "avx2" or "generic". */
   gemmKernel(dtype: NativeGemmDType): string;
   /** Forces a kernel family ("" restores the automatic choice); false when the CPU lacks it. */
   selectGemmKernel(name: string): boolean;
