@@ -49,7 +49,9 @@
               "native/kernels/arch/x86/gemm-amx.cpp",
               "native/kernels/arch/x86/gemm-avx2.cpp",
               "native/kernels/arch/x86/gemv-avx512.cpp",
-              "native/kernels/arch/x86/gemv-avx2.cpp"
+              "native/kernels/arch/x86/gemv-avx2.cpp",
+              "native/kernels/arch/x86/vec-math-avx512.cpp",
+              "native/kernels/arch/x86/vec-math-avx2.cpp"
             ]
           }
         ]

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <limits>
 
+#include "cpu-features.h"
 #include "thread-pool.h"
+#include "vec-math.h"
 
 namespace hearth {
 namespace {
@@ -150,7 +152,53 @@ void copy_rows(const Geometry& g, const T* src, T* dst) {
   });
 }
 
+const VecMath* select_vec_math() {
+#if defined(__x86_64__)
+  const CpuFeatures& f = cpu_features();
+  if (f.avx512f && f.avx512bw && f.avx512vl && f.fma) return vec_math_avx512();
+  if (f.avx2 && f.fma) return vec_math_avx2();
+#endif
+  return nullptr;
+}
+
+const VecMath* g_vec_math = select_vec_math();
+
+// A unary op with a vectorised row kernel for contiguous rows and a scalar one otherwise.
+template <typename F>
+void unary_rows_vec(const Geometry& g, const float* x, float* out, void (*vec)(const float*, float*, int64_t), F f) {
+  const int inner = g.nd - 1;
+  if (vec == nullptr || g.strides[1][inner] != 1) return unary_rows(g, x, out, f);
+  for_each_row(g, [&](const int64_t* off, int64_t n) { vec(x + off[1], out + off[0], n); });
+}
+
 }  // namespace
+
+const VecMath* vec_math() { return g_vec_math; }
+
+bool vec_math_select(const char* name) {
+  if (name == nullptr || name[0] == '\0') {
+    g_vec_math = select_vec_math();
+    return true;
+  }
+  if (std::strcmp(name, "generic") == 0) {
+    g_vec_math = nullptr;
+    return true;
+  }
+#if defined(__x86_64__)
+  const CpuFeatures& f = cpu_features();
+  if (std::strcmp(name, "avx2") == 0 && f.avx2 && f.fma) {
+    g_vec_math = vec_math_avx2();
+    return true;
+  }
+  if (std::strncmp(name, "avx512", 6) == 0 || std::strcmp(name, "amx-bf16") == 0) {
+    if (f.avx512f && f.avx512bw && f.avx512vl && f.fma) {
+      g_vec_math = vec_math_avx512();
+      return true;
+    }
+  }
+#endif
+  return false;
+}
 
 void copy_strided(int elem_size, const void* src, const int64_t* src_strides, void* dst, const int64_t* dst_strides,
                   const int64_t* shape, int nd) {
@@ -174,14 +222,16 @@ void unary_f32(UnaryOp op, const float* x, const int64_t* x_strides, float* out,
     case UnaryOp::kAbs: return unary_rows(g, x, out, [](float v) { return std::fabs(v); });
     case UnaryOp::kSign:
       return unary_rows(g, x, out, [](float v) { return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v; });
-    case UnaryOp::kExp: return unary_rows(g, x, out, [](float v) { return std::exp(v); });
+    case UnaryOp::kExp:
+      return unary_rows_vec(g, x, out, g_vec_math ? g_vec_math->exp : nullptr, [](float v) { return std::exp(v); });
     case UnaryOp::kLog: return unary_rows(g, x, out, [](float v) { return std::log(v); });
     case UnaryOp::kLog1p: return unary_rows(g, x, out, [](float v) { return std::log1p(v); });
     case UnaryOp::kSqrt: return unary_rows(g, x, out, [](float v) { return std::sqrt(v); });
     case UnaryOp::kSin: return unary_rows(g, x, out, [](float v) { return std::sin(v); });
     case UnaryOp::kCos: return unary_rows(g, x, out, [](float v) { return std::cos(v); });
     case UnaryOp::kTanh: return unary_rows(g, x, out, [](float v) { return std::tanh(v); });
-    case UnaryOp::kSigmoid: return unary_rows(g, x, out, sigmoidf);
+    case UnaryOp::kSigmoid:
+      return unary_rows_vec(g, x, out, g_vec_math ? g_vec_math->sigmoid : nullptr, sigmoidf);
     case UnaryOp::kRelu: return unary_rows(g, x, out, [](float v) { return v > 0.0f || v != v ? v : 0.0f; });
     case UnaryOp::kErf: return unary_rows(g, x, out, [](float v) { return std::erf(v); });
   }

@@ -16,6 +16,7 @@
 #include "gemm-arch.h"
 #include "gemv.h"
 #include "thread-pool.h"
+#include "vec-math.h"
 
 namespace hearth {
 namespace {
@@ -208,6 +209,7 @@ bool gemm_select_kernel(const char* name) {
     g_selection = automatic();
     g_bf16_automatic = true;
     gemv_select_kernel("");
+    vec_math_select("");
     return true;
   }
   const GemmKernels* f32 = nullptr;
@@ -227,7 +229,7 @@ bool gemm_select_kernel(const char* name) {
     bf16 = gemm_kernels_amx();
   }
 #endif
-  if (f32 == nullptr || !gemv_select_kernel(name)) return false;
+  if (f32 == nullptr || !gemv_select_kernel(name) || !vec_math_select(name)) return false;
   g_selection = Selection{f32, bf16};
   g_bf16_automatic = false;
   return true;

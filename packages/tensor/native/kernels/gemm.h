@@ -34,7 +34,8 @@ void gemm(const GemmProblem& p);
 // "generic".
 const char* gemm_kernel_name(DType dtype);
 
-// Forces a family for comparison in benchmarks and tests ("avx512", "avx2", "generic"); returns
+// Forces a family for comparison in benchmarks and tests ("avx512", "avx512-bf16", "amx-bf16",
+// "avx2", "generic"), for the GEMM, matrix-vector and vectorised-math kernels alike; returns
 // false (and changes nothing) when the CPU lacks it. An empty name restores the automatic choice.
 bool gemm_select_kernel(const char* name);
 

@@ -34,6 +34,11 @@ export type GemmStrides = [number, number, number];
 /** The functions the addon exports. Kernels register more as they land. */
 export interface NativeAddon {
   allocate(nbytes: number): ArrayBuffer;
+  /**
+   * Releases a buffer from `allocate` now (detaching it: its views read as empty); returns false
+   * and does nothing for any other buffer.
+   */
+  free(buffer: ArrayBufferLike): boolean;
   mapFile(path: string): ArrayBuffer;
   residentBytes(): number;
   cpuFeatures(): CpuFeatures;

@@ -40,8 +40,13 @@ function build(): Backend | null {
     device: "cpu",
     // Small buffers stay on V8's heap, which recycles them promptly; large ones come 64-byte
     // aligned from the addon, reported to V8 as external memory so its GC feels the pressure.
+    // `free` (called by dispose()/scope()) hands the addon's buffers back at once for reuse;
+    // V8's own small buffers are left to the garbage collector.
     allocator: {
       allocate: (nbytes) => (nbytes < NATIVE_ALLOCATION_BYTES ? new ArrayBuffer(nbytes) : addon.allocate(nbytes)),
+      free: (buffer) => {
+        if (buffer.byteLength >= NATIVE_ALLOCATION_BYTES) addon.free(buffer);
+      },
     },
     kernels: [...nativeKernels, ...delegated],
     synchronize() {},
