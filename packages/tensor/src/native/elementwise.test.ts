@@ -24,8 +24,14 @@ addon.selectGemmKernel("");
  */
 function near(got: number, exact: number, ulps: number, what: string): void {
   const want = Math.fround(exact);
-  if (Number.isNaN(want)) return assert.ok(Number.isNaN(got), `${what}: ${got} vs NaN`);
-  if (!Number.isFinite(want) || want === 0) return assert.equal(got, want, what);
+  if (Number.isNaN(want)) {
+    assert.ok(Number.isNaN(got), `${what}: ${got} vs NaN`);
+    return;
+  }
+  if (!Number.isFinite(want) || want === 0) {
+    assert.equal(got, want, what);
+    return;
+  }
   if (Math.abs(want) < 2 ** -126 && got === 0) return;
   const ulp = 2 ** (Math.floor(Math.log2(Math.abs(want))) - 23);
   assert.ok(Math.abs(got - want) <= ulps * Math.max(ulp, 2 ** -149), `${what}: ${got} vs ${want}`);
