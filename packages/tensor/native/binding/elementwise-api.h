@@ -11,6 +11,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info);
 // copy(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape): strided copy between
 // typed arrays of one element size (1, 2, 4 or 8 bytes), bit-exact.
 Napi::Value Copy(const Napi::CallbackInfo& info);
+// where(cond, condOffset, condStrides, a, aOffset, aStrides, b, bOffset, bStrides, out, shape):
+// out = cond ? a : b with cond a Uint8Array and a, b, out of one element size, broadcast.
+Napi::Value Where(const Napi::CallbackInfo& info);
 // reduce(op, x, xOffset, xStrides, shape, dims, out): float32 sum/amax/amin over `dims`.
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 }  // namespace hearth

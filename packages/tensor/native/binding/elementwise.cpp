@@ -138,6 +138,43 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  static const char* fn = "where";
+  Napi::Env env = info.Env();
+  HEARTH_CHECK_ARGC(info, 11, fn);
+  const std::vector<int64_t> shape = GetShape(info, 10, fn, "shape");
+  const char* names[3] = {"cond", "a", "b"};
+  const void* ptrs[3];
+  std::vector<int64_t> strides[3];
+  int es = 0;
+  for (int k = 0; k < 3; k++) {
+    BufferArg buf = GetBuffer(info, 3 * k, fn, names[k]);
+    const int size = buf.element_size;
+    if (k == 0) {
+      HEARTH_CHECK(env, size == 1, fn, "argument 'cond' must be a Uint8Array of 0/1 bytes");
+    } else if (k == 1) {
+      es = size;
+    } else {
+      HEARTH_CHECK(env, size == es, fn, "arguments 'a' and 'b' must be typed arrays of one element size");
+    }
+    const int64_t off = GetIndex(info, 3 * k + 1, fn, (std::string(names[k]) + "Offset").c_str());
+    strides[k] = GetShape(info, 3 * k + 2, fn, (std::string(names[k]) + "Strides").c_str());
+    HEARTH_CHECK(env, strides[k].size() == shape.size(), fn,
+                 std::string("argument '") + names[k] + "Strides' must have one stride per dim of 'shape'");
+    CheckExtent(env, fn, names[k], off, shape.data(), strides[k].data(), shape.size(),
+                static_cast<double>(buf.bytes / size));
+    ptrs[k] = static_cast<const char*>(buf.data) + off * size;
+  }
+  HEARTH_CHECK(env, es == 1 || es == 2 || es == 4 || es == 8, fn, "element size must be 1, 2, 4 or 8 bytes");
+  BufferArg out = GetBuffer(info, 9, fn, "out");
+  HEARTH_CHECK(env, out.element_size == es, fn, "argument 'out' must have the element size of 'a'");
+  HEARTH_CHECK(env, static_cast<double>(out.bytes / es) >= Numel(shape), fn, "argument 'out' is too small");
+  if (Numel(shape) > 0)
+    where_strided(es, static_cast<const uint8_t*>(ptrs[0]), strides[0].data(), ptrs[1], strides[1].data(), ptrs[2],
+                  strides[2].data(), out.data, shape.data(), static_cast<int>(shape.size()));
+  return env.Undefined();
+}
+
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   static const char* fn = "reduce";
   HEARTH_CHECK_ARGC(info, 7, fn);

@@ -16,11 +16,11 @@ namespace {
 
 constexpr int64_t kParallelElements = 1 << 16;
 
-// Up to three operands (the output is operand 0, always contiguous) over coalesced dims.
+// Up to four operands (the output is operand 0) over coalesced dims.
 struct Geometry {
   int nd = 0;
   int64_t shape[kMaxDims];
-  int64_t strides[3][kMaxDims];
+  int64_t strides[4][kMaxDims];
   int nops = 0;
 };
 
@@ -73,7 +73,7 @@ void for_each_row(const Geometry& g, const Row& row) {
   auto body = [&](int64_t task) {
     const int64_t r0 = rows * task / tasks, r1 = rows * (task + 1) / tasks;
     for (int64_t r = r0; r < r1; r++) {
-      int64_t off[3] = {0, 0, 0};
+      int64_t off[4] = {0, 0, 0, 0};
       int64_t rest = r;
       for (int d = inner - 1; d >= 0; d--) {
         const int64_t i = rest % g.shape[d];
@@ -88,7 +88,7 @@ void for_each_row(const Geometry& g, const Row& row) {
     const int64_t pieces = threads * 4;
     parallel_for(static_cast<int>(pieces), threads, [&](int64_t t) {
       const int64_t a = n * t / pieces, b = n * (t + 1) / pieces;
-      int64_t off[3];
+      int64_t off[4] = {0, 0, 0, 0};
       for (int o = 0; o < g.nops; o++) off[o] = a * g.strides[o][inner];
       row(off, b - a);
     });
@@ -152,6 +152,19 @@ void copy_rows(const Geometry& g, const T* src, T* dst) {
   });
 }
 
+template <typename T>
+void where_rows(const Geometry& g, const uint8_t* cond, const T* a, const T* b, T* out) {
+  const int inner = g.nd - 1;
+  const int64_t cs = g.strides[1][inner], as = g.strides[2][inner], bs = g.strides[3][inner];
+  for_each_row(g, [&](const int64_t* off, int64_t n) {
+    T* o = out + off[0];
+    const uint8_t* c = cond + off[1];
+    const T* pa = a + off[2];
+    const T* pb = b + off[3];
+    for (int64_t i = 0; i < n; i++) o[i] = c[i * cs] ? pa[i * as] : pb[i * bs];
+  });
+}
+
 const VecMath* select_vec_math() {
 #if defined(__x86_64__)
   const CpuFeatures& f = cpu_features();
@@ -198,6 +211,29 @@ bool vec_math_select(const char* name) {
   }
 #endif
   return false;
+}
+
+void where_strided(int elem_size, const uint8_t* cond, const int64_t* cond_strides, const void* a,
+                   const int64_t* a_strides, const void* b, const int64_t* b_strides, void* out, const int64_t* shape,
+                   int nd) {
+  int64_t os[kMaxDims];
+  contiguous_strides(shape, nd, os);
+  const int64_t* st[4] = {os, cond_strides, a_strides, b_strides};
+  const Geometry g = coalesce(shape, nd, st, 4);
+  switch (elem_size) {
+    case 1:
+      return where_rows(g, cond, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
+                        static_cast<uint8_t*>(out));
+    case 2:
+      return where_rows(g, cond, static_cast<const uint16_t*>(a), static_cast<const uint16_t*>(b),
+                        static_cast<uint16_t*>(out));
+    case 4:
+      return where_rows(g, cond, static_cast<const uint32_t*>(a), static_cast<const uint32_t*>(b),
+                        static_cast<uint32_t*>(out));
+    default:
+      return where_rows(g, cond, static_cast<const uint64_t*>(a), static_cast<const uint64_t*>(b),
+                        static_cast<uint64_t*>(out));
+  }
 }
 
 void copy_strided(int elem_size, const void* src, const int64_t* src_strides, void* dst, const int64_t* dst_strides,

@@ -23,6 +23,12 @@ void binary_f32(BinaryOp op, const float* a, const int64_t* a_strides, const flo
 void copy_strided(int elem_size, const void* src, const int64_t* src_strides, void* dst, const int64_t* dst_strides,
                   const int64_t* shape, int nd);
 
+// out[i] = cond[i] ? a[i] : b[i] for elements of elem_size bytes (1, 2, 4 or 8), cond as bytes,
+// all three broadcast to `shape`; out row-major contiguous.
+void where_strided(int elem_size, const uint8_t* cond, const int64_t* cond_strides, const void* a,
+                   const int64_t* a_strides, const void* b, const int64_t* b_strides, void* out, const int64_t* shape,
+                   int nd);
+
 enum class ReduceOp : int { kSum, kMax, kMin };
 // Reduces x over the dims flagged in `reduce` (row-major output of the kept dims). Sums
 // accumulate in float64; max/min propagate NaN.

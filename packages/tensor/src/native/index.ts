@@ -101,6 +101,20 @@ export interface NativeAddon {
     dstStrides: readonly number[],
     shape: readonly number[],
   ): void;
+  /** `out = cond ? a : b` for a bool (Uint8Array) `cond` and `a`, `b`, `out` of one element size. */
+  where(
+    cond: Uint8Array,
+    condOffset: number,
+    condStrides: readonly number[],
+    a: ArrayBufferView,
+    aOffset: number,
+    aStrides: readonly number[],
+    b: ArrayBufferView,
+    bOffset: number,
+    bStrides: readonly number[],
+    out: ArrayBufferView,
+    shape: readonly number[],
+  ): void;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,

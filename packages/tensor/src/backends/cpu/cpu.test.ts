@@ -73,6 +73,15 @@ describe("cpu backend on large tensors", { skip: hasCpu ? false : "the native ad
     );
   });
 
+  test("where with broadcast condition and operands", () => {
+    for (const dtype of ["float32", "bfloat16", "int64"] as const) {
+      same(
+        () => [randn([300, 1, 400]).gt(0), randn([50, 400]).mul(9).to(dtype), randn([300, 50, 1]).mul(9).to(dtype)],
+        (c, a, b) => apply1("where", [c, a, b]),
+      );
+    }
+  });
+
   test("contiguous copies of permuted views for every element size", () => {
     for (const dtype of ["float32", "bfloat16", "int64", "uint8", "int32"] as const) {
       same(

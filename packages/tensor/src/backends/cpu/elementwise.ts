@@ -76,6 +76,31 @@ export function elementwiseKernels(addon: NativeAddon, js: (op: string) => Kerne
       },
     });
   }
+  const whereFallback = js("where");
+  records.push({
+    op: "where",
+    fn: (args: KernelArgs) => {
+      const [cond, a, b] = args.inputs;
+      const [out] = args.outputs;
+      if (!cond || !a || !b || !out || cond.dtype !== "bool" || a.dtype !== out.dtype || b.dtype !== out.dtype) {
+        whereFallback(args);
+        return;
+      }
+      addon.where(
+        cond.data as Uint8Array,
+        cond.offset,
+        cond.strides,
+        a.data,
+        a.offset,
+        a.strides,
+        b.data,
+        b.offset,
+        b.strides,
+        out.data,
+        out.shape,
+      );
+    },
+  });
   // Same-dtype copies (contiguous, and cast to the same dtype) for every dtype, bit-exact; the
   // output's strides are honoured because autograd copies into strided gradients.
   for (const op of ["contiguous", "cast"]) {
