@@ -8,11 +8,13 @@
         "native/binding/gemm.cpp",
         "native/binding/elementwise.cpp",
         "native/binding/memory.cpp",
+        "native/binding/optim.cpp",
         "native/kernels/cpu-features.cpp",
         "native/kernels/thread-pool.cpp",
         "native/kernels/gemm.cpp",
         "native/kernels/gemm-generic.cpp",
         "native/kernels/gemv.cpp",
+        "native/kernels/optim.cpp",
         "native/kernels/elementwise.cpp"
       ],
       "include_dirs": [

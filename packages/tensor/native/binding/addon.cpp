@@ -6,6 +6,7 @@
 #include "elementwise-api.h"
 #include "gemm-api.h"
 #include "memory.h"
+#include "optim-api.h"
 
 namespace hearth {
 namespace {
@@ -38,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("where", Napi::Function::New(env, Where, "where"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));

@@ -115,6 +115,26 @@ export interface NativeAddon {
     out: ArrayBufferView,
     shape: readonly number[],
   ): void;
+  /**
+   * One fused Adam/AdamW update in place (float32 buffers of one length; `vmax` for AMSGrad).
+   * `keep` applies AdamW's decoupled decay `p·keep` first; `l2` adds `weightDecay·p` to the
+   * gradient (Adam). Rounds exactly like the js optimiser, so results are bit-identical.
+   */
+  adamStep(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    vmax: Float32Array | null,
+    stepSize: number,
+    bc2Sqrt: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    l2: boolean,
+    keep: number,
+  ): void;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,
