@@ -7,6 +7,7 @@
         "native/binding/args.cpp",
         "native/binding/gemm.cpp",
         "native/binding/elementwise.cpp",
+        "native/binding/indexing.cpp",
         "native/binding/memory.cpp",
         "native/binding/optim.cpp",
         "native/kernels/cpu-features.cpp",
@@ -14,6 +15,7 @@
         "native/kernels/gemm.cpp",
         "native/kernels/gemm-generic.cpp",
         "native/kernels/gemv.cpp",
+        "native/kernels/indexing.cpp",
         "native/kernels/optim.cpp",
         "native/kernels/elementwise.cpp"
       ],

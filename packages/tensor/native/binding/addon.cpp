@@ -5,6 +5,7 @@
 #include "kernels/cpu-features.h"
 #include "elementwise-api.h"
 #include "gemm-api.h"
+#include "indexing-api.h"
 #include "memory.h"
 #include "optim-api.h"
 
@@ -39,6 +40,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("where", Napi::Function::New(env, Where, "where"));
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
+  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd, "scatterAdd"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));

@@ -135,6 +135,35 @@ export interface NativeAddon {
     l2: boolean,
     keep: number,
   ): void;
+  /**
+   * `out[p] = x[p with p[dim] = index[p]]` over the index's `shape` (any element size; `size` is
+   * x's length along `dim`). An out-of-range index throws with code HEARTH_TENSOR_INDEX.
+   */
+  gather(
+    x: ArrayBufferView,
+    xOffset: number,
+    xStrides: readonly number[],
+    size: number,
+    index: BigInt64Array | Int32Array,
+    indexOffset: number,
+    indexStrides: readonly number[],
+    out: ArrayBufferView,
+    shape: readonly number[],
+    dim: number,
+  ): void;
+  /** float32 `out[p with p[dim] = index[p]] += src[p]`, `out` row-major over `outShape`. */
+  scatterAdd(
+    out: Float32Array,
+    outShape: readonly number[],
+    index: BigInt64Array | Int32Array,
+    indexOffset: number,
+    indexStrides: readonly number[],
+    src: Float32Array,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    shape: readonly number[],
+    dim: number,
+  ): void;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,

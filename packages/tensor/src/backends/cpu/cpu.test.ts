@@ -2,7 +2,22 @@
 // kernels' threaded paths (the shared conformance suite covers the small cases).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { amax, apply1, listBackends, manualSeed, matmul, randn, sum, type Tensor, withBackend } from "../../index.ts";
+import {
+  amax,
+  apply1,
+  gather,
+  HearthTensorError,
+  indexSelect,
+  listBackends,
+  manualSeed,
+  matmul,
+  randint,
+  randn,
+  scatterAdd,
+  sum,
+  type Tensor,
+  withBackend,
+} from "../../index.ts";
 
 const hasCpu = listBackends().includes("cpu");
 
@@ -80,6 +95,25 @@ describe("cpu backend on large tensors", { skip: hasCpu ? false : "the native ad
         (c, a, b) => apply1("where", [c, a, b]),
       );
     }
+  });
+
+  test("gather, indexSelect and scatterAdd with negative and repeated indices", () => {
+    same(
+      () => [randn([50, 300]), randint(-50, 50, [700])],
+      (w, ids) => indexSelect(w, 0, ids),
+    );
+    same(
+      () => [randn([40, 30]).to("bfloat16"), randint(-30, 30, [40, 12])],
+      (x, idx) => gather(x, 1, idx),
+    );
+    same(
+      () => [randn([30, 200]), randint(0, 30, [500, 200]), randn([500, 200])],
+      (x, idx, src) => scatterAdd(x, 0, idx, src),
+    );
+    assert.throws(
+      () => withBackend("cpu", () => indexSelect(randn([4, 2]), 0, randint(4, 5, [3]))),
+      (e: Error & { code?: string }) => e instanceof HearthTensorError && e.code === "HEARTH_TENSOR_INDEX",
+    );
   });
 
   test("contiguous copies of permuted views for every element size", () => {

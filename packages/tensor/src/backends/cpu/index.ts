@@ -14,6 +14,7 @@ import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
 import { elementwiseKernels } from "./elementwise.ts";
+import { indexingKernels } from "./indexing.ts";
 import { matmulKernels } from "./matmul.ts";
 
 /** Buffers of at least this many bytes are allocated by the addon. */
@@ -31,6 +32,7 @@ function build(): Backend | null {
   const nativeKernels: KernelRecord[] = [
     ...matmulKernels(addon, jsKernel("matmul")),
     ...elementwiseKernels(addon, jsKernel),
+    ...indexingKernels(addon, jsKernel),
   ];
   const nativeOps = new Set(nativeKernels.map((k) => k.op));
   // Delegated to the js reference until a native kernel lands (every other primitive).
