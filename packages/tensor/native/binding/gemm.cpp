@@ -91,7 +91,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   p.ccs = c.strides[2];
   p.alpha = static_cast<float>(alpha);
   p.beta = static_cast<float>(beta);
-  gemm(p);
+  if (!gemm(p)) throw Napi::Error::New(env, "gemm: out of memory allocating packing buffers");
   return env.Undefined();
 }
 

@@ -7,6 +7,7 @@
 // Layouts of the packed panels: gemm-arch.h. Matrix-vector products go to gemv.cpp.
 #include "gemm.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -144,7 +145,8 @@ struct Task {
   int64_t batch, i0, i1, j0, j1;
 };
 
-void run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
+// Returns false (computing nothing) when the packing buffers cannot be allocated.
+bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
   const char* bbase = static_cast<const char*>(p.b.data) + t.batch * p.b.bs * esize;
@@ -160,7 +162,7 @@ void run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   Scratch& s = t_scratch;
   void* apack = Scratch::grow(s.a, s.a_bytes, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size + 64);
   void* bpack = Scratch::grow(s.b, s.b_bytes, static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb * ks.packed_size + 64);
-  if (apack == nullptr || bpack == nullptr) std::abort();  // out of memory for a few MB of scratch
+  if (apack == nullptr || bpack == nullptr) return false;
 
   const bool unit_cols = p.ccs == 1;
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
@@ -186,6 +188,7 @@ void run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
       }
     }
   }
+  return true;
 }
 
 void scale_c(const GemmProblem& p) {
@@ -235,10 +238,16 @@ bool gemm_select_kernel(const char* name) {
   return true;
 }
 
-void gemm(const GemmProblem& p) {
-  if (p.M <= 0 || p.N <= 0 || p.batch <= 0) return;
-  if (p.K <= 0) return scale_c(p);
-  if (gemv_handles(p)) return gemv(p);
+bool gemm(const GemmProblem& p) {
+  if (p.M <= 0 || p.N <= 0 || p.batch <= 0) return true;
+  if (p.K <= 0) {
+    scale_c(p);
+    return true;
+  }
+  if (gemv_handles(p)) {
+    gemv(p);
+    return true;
+  }
   const GemmKernels& ks = *kernels_for(p.dtype);
 
   const double flops = 2.0 * static_cast<double>(p.M) * p.N * p.K * p.batch;
@@ -262,6 +271,7 @@ void gemm(const GemmProblem& p) {
   const int64_t m_height = round_up(ceil_div(p.M, m_chunks), ks.mr);
   m_chunks = ceil_div(p.M, m_height);
   const int64_t per_batch = n_chunks * m_chunks;
+  std::atomic<bool> failed{false};
   const int64_t ntasks = per_batch * p.batch;
 
   auto body = [&](int64_t task) {
@@ -269,13 +279,14 @@ void gemm(const GemmProblem& p) {
     const int64_t r = task % per_batch;
     const int64_t mi = r / n_chunks, ni = r % n_chunks;
     Task t{b, mi * m_height, imin64(p.M, (mi + 1) * m_height), ni * n_width, imin64(p.N, (ni + 1) * n_width)};
-    run_block(ks, p, t);
+    if (!run_block(ks, p, t)) failed.store(true, std::memory_order_relaxed);
   };
   if (ntasks > (1 << 30)) {
     for (int64_t t = 0; t < ntasks; t++) body(t);
-    return;
+  } else {
+    parallel_for(static_cast<int>(ntasks), threads, body);
   }
-  parallel_for(static_cast<int>(ntasks), threads, body);
+  return !failed.load();
 }
 
 }  // namespace hearth

@@ -28,7 +28,9 @@ struct GemmProblem {
 };
 
 // Runs the problem on the shared thread pool. Never throws; the caller validated the bounds.
-void gemm(const GemmProblem& p);
+// Returns false when the packing buffers (a few MB per thread) could not be allocated; C is
+// then partly written and must be discarded.
+bool gemm(const GemmProblem& p);
 
 // The micro-kernel family chosen at load time for a dtype: "avx512", "avx512-bf16", "avx2" or
 // "generic".
