@@ -28,4 +28,4 @@ export * as optim from "./optim/index.ts";
 export * from "./optim/index.ts";
 export { Generator, manualSeed } from "./random/generator.ts";
 export { liveStorages, Storage } from "./storage.ts";
-export { type DataArray, type NestedList, Tensor } from "./tensor.ts";
+export { type BackwardOptions, type DataArray, type NestedList, Tensor } from "./tensor.ts";
