@@ -6,8 +6,9 @@
 //
 // GB/s counts each op's compulsory traffic: softmax and layerNorm read x and write y
 // (2 · 4 bytes per element); attention reads q, k, v and writes out (4 · 4 bytes per element of
-// one of them). The ops are compositions of primitives today (several passes over memory), so
-// the ratio to the copy bandwidth shows the headroom a fused kernel would win.
+// one of them). The ops are compositions of primitives today (several passes over memory); the
+// last rows time the addon's fused row kernels on the same shapes, the gain a fused primitive
+// would bring.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import {
@@ -173,4 +174,46 @@ ops.forEach((op, i) => {
     ].join(" "),
   );
 });
+// The addon's fused row kernels on the same shapes: what promoting softmax / layerNorm to fused
+// primitives would give (validated against the composite first).
+{
+  const x = randn([R, C]);
+  const xs = x.dataSync() as Float32Array;
+  const y = new Float32Array(R * C);
+  addon.softmaxRows(xs, y, R, C);
+  const want = softmax(x.slice(0, 0, 2), -1).dataSync() as Float32Array;
+  for (let j = 0; j < want.length; j++) {
+    if (!(Math.abs((y[j] as number) - (want[j] as number)) <= 1e-5))
+      throw new Error("bench/ops: fused softmax disagrees");
+  }
+  const lx = randn([LR, LC]).dataSync() as Float32Array;
+  const w = new Float32Array(LC).fill(1);
+  const b = new Float32Array(LC);
+  const ly = new Float32Array(LR * LC);
+  const rows: Array<[string, number[], number, () => void, number | undefined]> = [
+    ["softmax (fused kernel)", [R, C], 2 * 4 * R * C, () => addon.softmaxRows(xs, y, R, C), peerSecs?.[0]],
+    [
+      "layerNorm (fused kernel)",
+      [LR, LC],
+      2 * 4 * LR * LC,
+      () => addon.layerNormRows(lx, w, b, 1e-5, ly, null, null, LR, LC),
+      peerSecs?.[1],
+    ],
+  ];
+  for (const [name, shape, bytes, run, p] of rows) {
+    const secs = time(run);
+    const gbs = bytes / secs / 1e9;
+    console.log(
+      [
+        name.padEnd(25),
+        JSON.stringify(shape).padEnd(18),
+        (secs * 1e3).toFixed(2).padStart(8),
+        gbs.toFixed(1).padStart(7),
+        `${((100 * gbs) / copyGBs).toFixed(0)}%`.padStart(6),
+        p ? (p * 1e3).toFixed(2).padStart(10) : "         -",
+        p ? (p / secs).toFixed(2).padStart(11) : "          -",
+      ].join(" "),
+    );
+  }
+}
 console.log("\nNote: the machine's 2 cores may be shared with other work; numbers are noisy.");

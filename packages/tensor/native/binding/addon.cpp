@@ -4,6 +4,7 @@
 
 #include "kernels/cpu-features.h"
 #include "elementwise-api.h"
+#include "fused-api.h"
 #include "gemm-api.h"
 #include "indexing-api.h"
 #include "memory.h"
@@ -42,6 +43,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("where", Napi::Function::New(env, Where, "where"));
   exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
   exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd, "scatterAdd"));
+  exports.Set("softmaxRows", Napi::Function::New(env, SoftmaxRows, "softmaxRows"));
+  exports.Set("softmaxBackwardRows", Napi::Function::New(env, SoftmaxBackwardRows, "softmaxBackwardRows"));
+  exports.Set("layerNormRows", Napi::Function::New(env, LayerNormRows, "layerNormRows"));
+  exports.Set("layerNormBackwardRows", Napi::Function::New(env, LayerNormBackwardRows, "layerNormBackwardRows"));
+  exports.Set("rmsNormRows", Napi::Function::New(env, RmsNormRows, "rmsNormRows"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));

@@ -164,6 +164,45 @@ export interface NativeAddon {
     shape: readonly number[],
     dim: number,
   ): void;
+  /** Softmax over each of `rows` contiguous float32 rows of `cols` (fully masked rows give NaN). */
+  softmaxRows(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** `dx = y·(dy − Σ dy·y)` per row, the softmax backward from the saved output `y`. */
+  softmaxBackwardRows(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /** Layer norm per row (biased variance); saves `mean`/`rstd` per row when given. */
+  layerNormRows(
+    x: Float32Array,
+    w: Float32Array | null,
+    b: Float32Array | null,
+    eps: number,
+    y: Float32Array,
+    mean: Float32Array | null,
+    rstd: Float32Array | null,
+    rows: number,
+    cols: number,
+  ): void;
+  /** Layer-norm backward from the saved `mean`/`rstd`; accumulates into `dw`/`db` when given. */
+  layerNormBackwardRows(
+    x: Float32Array,
+    w: Float32Array | null,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array | null,
+    db: Float32Array | null,
+    rows: number,
+    cols: number,
+  ): void;
+  /** RMS norm per row: `x / √(mean(x²) + eps) · w`; saves `rstd` when given. */
+  rmsNormRows(
+    x: Float32Array,
+    w: Float32Array | null,
+    eps: number,
+    y: Float32Array,
+    rstd: Float32Array | null,
+    rows: number,
+    cols: number,
+  ): void;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,
