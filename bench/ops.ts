@@ -200,6 +200,20 @@ ops.forEach((op, i) => {
       peerSecs?.[1],
     ],
   ];
+  const [q, k, v] = [0, 1, 2].map(() => randn([B, H, T, D]).dataSync() as Float32Array) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  const att = new Float32Array(B * H * T * D);
+  const lse = new Float32Array(B * H * T);
+  rows.push([
+    "attention (fused kernel)",
+    [B, H, T, D],
+    4 * 4 * B * H * T * D,
+    () => addon.attention(q, k, v, att, lse, [B, H, H, T, T, D, D], 1 / Math.sqrt(D), true, null),
+    peerSecs?.[2],
+  ]);
   for (const [name, shape, bytes, run, p] of rows) {
     const secs = time(run);
     const gbs = bytes / secs / 1e9;

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "kernels/cpu-features.h"
+#include "attention-api.h"
 #include "elementwise-api.h"
 #include "fused-api.h"
 #include "gemm-api.h"
@@ -48,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormRows", Napi::Function::New(env, LayerNormRows, "layerNormRows"));
   exports.Set("layerNormBackwardRows", Napi::Function::New(env, LayerNormBackwardRows, "layerNormBackwardRows"));
   exports.Set("rmsNormRows", Napi::Function::New(env, RmsNormRows, "rmsNormRows"));
+  exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));

@@ -203,6 +203,24 @@ export interface NativeAddon {
     rows: number,
     cols: number,
   ): void;
+  /**
+   * Fused attention forward, streaming over keys (online softmax): q [B,H,T,D], k [B,G,S,D],
+   * v [B,G,S,E] -> out [B,H,T,E] and the row log-sum-exp `lse` [B,H,T] (for a backward), all
+   * contiguous float32; `shape` is [B, H, G, T, S, D, E] with query head h reading kv head
+   * h / (H / G). `causal` lets query i see keys j <= i + S - T; `keyKeep` (Uint8Array [B, S])
+   * drops keys whose byte is 0. A query that sees no key gets NaN.
+   */
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array | null,
+    shape: readonly number[],
+    scale: number,
+    causal: boolean,
+    keyKeep: Uint8Array | null,
+  ): void;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,
