@@ -85,4 +85,68 @@ void attention_forward(const AttentionShape& s, const float* q, const float* k, 
   });
 }
 
+void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
+                        const float* lse, const float* dout, float scale, bool causal, const uint8_t* key_keep,
+                        float* dq, float* dk, float* dv) {
+  const int64_t group = s.H / s.G;
+  const int64_t tasks = s.B * s.G;
+  auto body = [&](int64_t task) {
+    const int64_t b = task / s.G, g = task % s.G;
+    const float* kb = k + (b * s.G + g) * s.S * s.D;
+    const float* vb = v + (b * s.G + g) * s.S * s.E;
+    float* dkb = dk + (b * s.G + g) * s.S * s.D;
+    float* dvb = dv + (b * s.G + g) * s.S * s.E;
+    for (int64_t x = 0; x < s.S * s.D; x++) dkb[x] = 0.0f;
+    for (int64_t x = 0; x < s.S * s.E; x++) dvb[x] = 0.0f;
+    const uint8_t* keep = key_keep != nullptr ? key_keep + b * s.S : nullptr;
+    for (int64_t hh = 0; hh < group; hh++) {
+      const int64_t h = g * group + hh;
+      for (int64_t i = 0; i < s.T; i++) {
+        const int64_t r = (b * s.H + h) * s.T + i;
+        const float* qi = q + r * s.D;
+        const float* oi = out + r * s.E;
+        const float* gi = dout + r * s.E;
+        float* dqi = dq + r * s.D;
+        for (int64_t d = 0; d < s.D; d++) dqi[d] = 0.0f;
+        const float l = lse[r];
+        if (!(l > -INFINITY)) continue;  // no visible key: no gradient flows
+        double delta_acc = 0.0;
+        for (int64_t e = 0; e < s.E; e++) delta_acc += static_cast<double>(gi[e]) * oi[e];
+        const float delta = static_cast<float>(delta_acc);
+        int64_t last = s.S;
+        if (causal) {
+          const int64_t lim = i + s.S - s.T + 1;
+          last = lim < 0 ? 0 : (lim < s.S ? lim : s.S);
+        }
+        for (int64_t j = 0; j < last; j++) {
+          if (keep != nullptr && keep[j] == 0) continue;
+          const float* kj = kb + j * s.D;
+          const float* vj = vb + j * s.E;
+          float dot = 0.0f;
+          for (int64_t d = 0; d < s.D; d++) dot += qi[d] * kj[d];
+          const float p = std::exp(dot * scale - l);
+          float dp = 0.0f;
+          float* dvj = dvb + j * s.E;
+          for (int64_t e = 0; e < s.E; e++) {
+            dvj[e] += p * gi[e];
+            dp += gi[e] * vj[e];
+          }
+          const float ds = p * (dp - delta) * scale;
+          float* dkj = dkb + j * s.D;
+          for (int64_t d = 0; d < s.D; d++) {
+            dqi[d] += ds * kj[d];
+            dkj[d] += ds * qi[d];
+          }
+        }
+      }
+    }
+  };
+  const int threads = s.B * s.H * s.T * s.S * s.D < (1 << 18) ? 1 : num_threads();
+  if (threads == 1) {
+    for (int64_t t = 0; t < tasks; t++) body(t);
+    return;
+  }
+  parallel_for(static_cast<int>(tasks), threads, body);
+}
+
 }  // namespace hearth

@@ -19,4 +19,12 @@ struct AttentionShape {
 void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float scale,
                        bool causal, const uint8_t* key_keep, float* out, float* lse);
 
+// Backward from the saved out and lse: writes dq [B,H,T,D], dk [B,G,S,D], dv [B,G,S,E]
+// (overwritten). With P = exp(scale·q·kᵀ − lse) and Δ_i = dout_i·out_i:
+//   dv = Pᵀ·dout; dS = P ∘ (dout·vᵀ − Δ); dq = scale·dS·k; dk = scale·dSᵀ·q.
+// Work is split over (batch, kv head), so the heads sharing a kv head accumulate without races.
+void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
+                        const float* lse, const float* dout, float scale, bool causal, const uint8_t* key_keep,
+                        float* dq, float* dk, float* dv);
+
 }  // namespace hearth

@@ -221,6 +221,25 @@ export interface NativeAddon {
     causal: boolean,
     keyKeep: Uint8Array | null,
   ): void;
+  /**
+   * Backward of {@link NativeAddon.attention} from its saved `out` and `lse`: writes dq, dk, dv
+   * (same layouts as q, k, v). Queries that saw no key get zero gradient.
+   */
+  attentionBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dout: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    shape: readonly number[],
+    scale: number,
+    causal: boolean,
+    keyKeep: Uint8Array | null,
+  ): void;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,
