@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { allocateAligned, mapFile, native, nativeLoadError } from "./index.ts";
 
+const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "hearth-native-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -34,6 +37,23 @@ describe("native addon", () => {
     );
   });
 
+  test("free releases an allocation at once and detaches it; other buffers are left alone", () => {
+    const addon = native;
+    assert.ok(addon);
+    const buf = addon.allocate(1 << 20);
+    const view = new Float32Array(buf);
+    view[5] = 3;
+    assert.equal(addon.free(buf), true);
+    assert.equal(buf.byteLength, 0);
+    assert.equal(view.length, 0);
+    assert.equal(addon.free(buf), false);
+    assert.equal(addon.free(new ArrayBuffer(16)), false);
+    assert.throws(() => (addon.free as unknown as (x: unknown) => boolean)(7), /free: argument 'buffer'/);
+    // A reused block comes back zero-filled.
+    const again = new Float32Array(addon.allocate(1 << 20));
+    assert.ok(again.every((v) => v === 0));
+  });
+
   test("mapFile maps read-only files copy-on-write: writes never reach the file", () => {
     const path = join(dir, "data.bin");
     writeFileSync(path, Buffer.from([1, 2, 3, 4, 5]));
@@ -46,6 +66,15 @@ describe("native addon", () => {
 
   test("mapFile names the missing file", () => {
     assert.throws(() => mapFile(join(dir, "nope.bin")), /nope\.bin/);
+  });
+
+  test("HEARTH_NUM_THREADS sizes the thread pool; setNumThreads(0) restores it", () => {
+    const script = `const n = require(${JSON.stringify(addonPath)}); const a = n.numThreads(); n.setNumThreads(5); const b = n.numThreads(); n.setNumThreads(0); console.log(a, b, n.numThreads());`;
+    const out = execFileSync(process.execPath, ["-e", script], {
+      env: { ...process.env, HEARTH_NUM_THREADS: "3" },
+      encoding: "utf8",
+    });
+    assert.equal(out.trim(), "3 5 3");
   });
 
   test("cpuFeatures reports booleans", () => {
