@@ -1,6 +1,7 @@
 export type { StridedView } from "./access.ts";
 export { readNumbers, stridedOffsets, writeNumbers } from "./access.ts";
 export { enableGrad, isGradEnabled, noGrad } from "./autograd/grad-mode.ts";
+export { type GradcheckOptions, type GradMismatch, gradcheck } from "./autograd/gradcheck.ts";
 export { keep, scope } from "./autograd/scope.ts";
 
 import "./autograd/engine.ts";
@@ -20,12 +21,7 @@ export {
   SAFETENSORS_DTYPE,
 } from "./dtype.ts";
 export { ERROR_CODES, type ErrorCode, HearthTensorError } from "./errors.ts";
-export { allocate, apply, apply1 } from "./ops/apply.ts";
-export * from "./ops/creation/fill.ts";
-export * from "./ops/creation/random.ts";
-export * from "./ops/creation/range.ts";
-export * from "./ops/creation/tensor.ts";
-export { PRIMITIVE_NAMES, PRIMITIVES, type Primitive } from "./ops/primitives.ts";
+export * from "./ops/index.ts";
 export { Generator, manualSeed } from "./random/generator.ts";
 export { liveStorages, Storage } from "./storage.ts";
 export { type DataArray, type NestedList, Tensor } from "./tensor.ts";

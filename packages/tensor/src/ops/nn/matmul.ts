@@ -1,0 +1,38 @@
+import { HearthTensorError } from "../../errors.ts";
+import { fmt } from "../../shape.ts";
+import type { Tensor } from "../../tensor.ts";
+import { apply1 } from "../apply.ts";
+import { squeeze, unsqueeze } from "../movement/reshape.ts";
+import { checkTensor } from "../util.ts";
+
+/**
+ * Matrix product with NumPy semantics: 1-d operands are promoted to a row/column and the extra
+ * dim removed; batch dims broadcast.
+ *
+ * @example
+ * const y = matmul(x, w); // [B, T, C] @ [C, D] -> [B, T, D]
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor("matmul", "a", a);
+  checkTensor("matmul", "b", b);
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_SHAPE",
+      `matmul(${a.describe()}, ${b.describe()}): both arguments must have at least 1 dim`,
+    );
+  }
+  const k = a.shape[a.ndim - 1] as number;
+  const kb = b.shape[Math.max(0, b.ndim - 2)] as number;
+  if (k !== kb) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_SHAPE",
+      `matmul(${a.describe()}, ${b.describe()}): argument 'b' must have ${k} rows to match a's last dim, got ${fmt(b.shape)}`,
+    );
+  }
+  const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
+  const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
+  let out = apply1("matmul", [a2, b2]);
+  if (a.ndim === 1) out = squeeze(out, -2);
+  if (b.ndim === 1) out = squeeze(out, -1);
+  return out;
+}
