@@ -29,6 +29,8 @@ export interface ConfigClass<C extends PretrainedConfig = PretrainedConfig> {
   readonly modelType: string;
   /** Family defaults, as Python's `__init__` keyword defaults. */
   readonly defaults: Record<string, unknown>;
+  /** Reads `config.json` from a folder. */
+  fromPretrained(folderOrFile: string): Promise<C>;
 }
 
 /**

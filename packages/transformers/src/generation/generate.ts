@@ -9,8 +9,7 @@
  */
 import { multinomial, type Tensor, tensor } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
-import type { KVCache } from "../modeling/kv-cache.ts";
-import { KVCache as Cache } from "../modeling/kv-cache.ts";
+import { KVCache as Cache, type KVCache } from "../modeling/kv-cache.ts";
 import type { CausalLMInput, CausalLMOutput } from "../modeling/outputs.ts";
 import { BeamSearchScorer } from "./beam-search.ts";
 import type { GenerationConfig, GenerationOptions } from "./config.ts";
@@ -302,7 +301,7 @@ async function beamSearch(ctx: Loop, prompts: number[][], promptMasks: number[][
   const batch = prompts.length;
   const rows: Rows = { seqs: repeatRows(prompts, K), masks: repeatRows(promptMasks, K) };
   // Only the first beam of each prompt is live at the start, so the K beams do not all pick the same token.
-  let beamScores = rows.seqs.map((_, i) => (i % K === 0 ? 0 : -1e9));
+  let beamScores: number[] = rows.seqs.map((_, i) => (i % K === 0 ? 0 : -1e9));
   const scorer = new BeamSearchScorer(batch, K, gc.lengthPenalty, gc.earlyStopping, L + ctx.maxNew, gc.numReturnSequences);
   const cache = gc.useCache ? new Cache({ capacity: L + ctx.maxNew }) : null;
   const candidates = Math.max(2, 1 + eos.length) * K;
