@@ -21,7 +21,11 @@ export {
   SAFETENSORS_DTYPE,
 } from "./dtype.ts";
 export { ERROR_CODES, type ErrorCode, HearthTensorError } from "./errors.ts";
+export * as nn from "./nn/index.ts";
+export * from "./nn/index.ts";
 export * from "./ops/index.ts";
+export * as optim from "./optim/index.ts";
+export * from "./optim/index.ts";
 export { Generator, manualSeed } from "./random/generator.ts";
 export { liveStorages, Storage } from "./storage.ts";
 export { type DataArray, type NestedList, Tensor } from "./tensor.ts";
