@@ -1,8 +1,14 @@
-export { PretrainedConfig, type ConfigClass, CONFIG_NAME } from "./configuration/pretrained-config.ts";
-export { ErrorCodes, type ErrorCode, HearthTransformersError } from "./errors.ts";
+export { CONFIG_NAME, type ConfigClass, PretrainedConfig } from "./configuration/pretrained-config.ts";
+export { type ErrorCode, ErrorCodes, HearthTransformersError } from "./errors.ts";
 export { BeamHypotheses, BeamSearchScorer } from "./generation/beam-search.ts";
 export { GENERATION_CONFIG_NAME, GenerationConfig, type GenerationOptions } from "./generation/config.ts";
-export { type GenerateOptions, type GenerateOutput, type GenerativeModel, generate, positionsFromMask } from "./generation/generate.ts";
+export {
+  type GenerateOptions,
+  type GenerateOutput,
+  type GenerativeModel,
+  generate,
+  positionsFromMask,
+} from "./generation/generate.ts";
 export * from "./generation/logits-process.ts";
 export * from "./generation/stopping.ts";
 export { type Streamer, TextStreamer, type TokenDecoder } from "./generation/streamer.ts";
@@ -18,7 +24,7 @@ export {
   PreTrainedModelForCausalLM,
 } from "./modeling/pretrained-model.ts";
 export { type ModelResolver, type ResolveOptions, resolveModelDir, setModelResolver } from "./modeling/resolve.ts";
-export { applyRotary, RotaryEmbedding, type RopeOptions, type RopeScaling } from "./modeling/rope.ts";
+export { applyRotary, type RopeOptions, type RopeScaling, RotaryEmbedding } from "./modeling/rope.ts";
 export { AutoConfig, AutoModel, AutoModelForCausalLM, familyOf } from "./models/auto.ts";
 export * from "./models/gpt2/index.ts";
 export * from "./models/llama/index.ts";

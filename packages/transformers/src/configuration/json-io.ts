@@ -48,6 +48,10 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw fail(ErrorCodes.MODEL_SAVE_FAILED, `savePretrained: cannot write ${path}: ${(error as Error).message}`, error);
+    throw fail(
+      ErrorCodes.MODEL_SAVE_FAILED,
+      `savePretrained: cannot write ${path}: ${(error as Error).message}`,
+      error,
+    );
   }
 }

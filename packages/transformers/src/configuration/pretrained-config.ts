@@ -99,7 +99,9 @@ export class PretrainedConfig {
    * const config = await GPT2Config.fromPretrained("path/to/gpt2");
    */
   static async fromPretrained<T extends PretrainedConfig>(
-    this: new (values?: Record<string, unknown>) => T,
+    this: new (
+      values?: Record<string, unknown>,
+    ) => T,
     folderOrFile: string,
   ): Promise<T> {
     const file = folderOrFile.endsWith(".json") ? folderOrFile : join(folderOrFile, CONFIG_NAME);

@@ -81,7 +81,10 @@ export class BeamSearchScorer {
     maxLength: number,
     readonly numReturnSequences: number,
   ) {
-    this.hyps = Array.from({ length: batchSize }, () => new BeamHypotheses(numBeams, lengthPenalty, earlyStopping, maxLength));
+    this.hyps = Array.from(
+      { length: batchSize },
+      () => new BeamHypotheses(numBeams, lengthPenalty, earlyStopping, maxLength),
+    );
     this.done = new Array<boolean>(batchSize).fill(false);
   }
 
@@ -150,7 +153,11 @@ export class BeamSearchScorer {
    * Adds the running beams of unfinished entries as hypotheses and returns, per batch entry,
    * the best `numReturnSequences` in score order.
    */
-  finalize(sequences: readonly (readonly number[])[], beamScores: readonly number[], promptLen: number): Hypothesis[][] {
+  finalize(
+    sequences: readonly (readonly number[])[],
+    beamScores: readonly number[],
+    promptLen: number,
+  ): Hypothesis[][] {
     const K = this.numBeams;
     for (let b = 0; b < this.batchSize; b++) {
       if (this.done[b]) continue;

@@ -148,7 +148,10 @@ export async function generate(
   }
   const maxNew = gc.maxNewTokens ?? gc.maxLength - L;
   if (!(maxNew >= 0)) {
-    throw fail(ErrorCodes.GENERATION_BAD_OPTION, `generate: maxLength ${gc.maxLength} is below the prompt length ${L}; set maxNewTokens`);
+    throw fail(
+      ErrorCodes.GENERATION_BAD_OPTION,
+      `generate: maxLength ${gc.maxLength} is below the prompt length ${L}; set maxNewTokens`,
+    );
   }
   const minNew = Math.max(gc.minNewTokens ?? 0, gc.minLength - L);
   if (!(gc.numBeams >= 1 && Number.isInteger(gc.numBeams))) {
@@ -161,10 +164,16 @@ export async function generate(
     );
   }
   if (gc.doSample && gc.numBeams > 1) {
-    throw fail(ErrorCodes.GENERATION_BAD_OPTION, "generate: sampling with beams (beam sample) is not supported; use doSample or numBeams > 1");
+    throw fail(
+      ErrorCodes.GENERATION_BAD_OPTION,
+      "generate: sampling with beams (beam sample) is not supported; use doSample or numBeams > 1",
+    );
   }
   if (gc.doSample && !(gc.temperature > 0)) {
-    throw fail(ErrorCodes.GENERATION_BAD_OPTION, `generate: temperature must be > 0 when sampling, got ${gc.temperature}`);
+    throw fail(
+      ErrorCodes.GENERATION_BAD_OPTION,
+      `generate: temperature must be > 0 when sampling, got ${gc.temperature}`,
+    );
   }
   const stops = gc.stopStrings === null ? [] : typeof gc.stopStrings === "string" ? [gc.stopStrings] : gc.stopStrings;
   if (stops.length && !tokenizer) {
@@ -302,7 +311,14 @@ async function beamSearch(ctx: Loop, prompts: number[][], promptMasks: number[][
   const rows: Rows = { seqs: repeatRows(prompts, K), masks: repeatRows(promptMasks, K) };
   // Only the first beam of each prompt is live at the start, so the K beams do not all pick the same token.
   let beamScores: number[] = rows.seqs.map((_, i) => (i % K === 0 ? 0 : -1e9));
-  const scorer = new BeamSearchScorer(batch, K, gc.lengthPenalty, gc.earlyStopping, L + ctx.maxNew, gc.numReturnSequences);
+  const scorer = new BeamSearchScorer(
+    batch,
+    K,
+    gc.lengthPenalty,
+    gc.earlyStopping,
+    L + ctx.maxNew,
+    gc.numReturnSequences,
+  );
   const cache = gc.useCache ? new Cache({ capacity: L + ctx.maxNew }) : null;
   const candidates = Math.max(2, 1 + eos.length) * K;
   const allScores: Float32Array[][] = [];
@@ -345,7 +361,16 @@ async function beamSearch(ctx: Loop, prompts: number[][], promptMasks: number[][
   const best = scorer.finalize(rows.seqs, beamScores, L);
   const flat = best.flat();
   const maxLen = Math.max(...flat.map((h) => h.tokens.length));
-  return finish(ctx, padTo(flat.map((h) => h.tokens), maxLen, pad), allScores, {
-    sequencesScores: tensor(flat.map((h) => h.score)),
-  });
+  return finish(
+    ctx,
+    padTo(
+      flat.map((h) => h.tokens),
+      maxLen,
+      pad,
+    ),
+    allScores,
+    {
+      sequencesScores: tensor(flat.map((h) => h.score)),
+    },
+  );
 }

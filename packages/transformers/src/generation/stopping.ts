@@ -22,7 +22,11 @@ export function eosCriterion(eos: readonly number[]): StoppingCriterion {
  * Python's `StopStringCriteria`: done when the decoded continuation (the tokens after the
  * prompt) contains one of `stops`. Checked every step, so the match ends in the last token.
  */
-export function stopStringsCriterion(stops: readonly string[], tokenizer: TokenDecoder, promptLength: number): StoppingCriterion {
+export function stopStringsCriterion(
+  stops: readonly string[],
+  tokenizer: TokenDecoder,
+  promptLength: number,
+): StoppingCriterion {
   return (sequences) =>
     sequences.map((s) => {
       const text = tokenizer.decode([...s.slice(promptLength)], { skipSpecialTokens: false });

@@ -46,7 +46,8 @@ export class TextStreamer implements Streamer {
     const text = this.#decode();
     let cut: number;
     if (text.endsWith("\n")) cut = text.length;
-    else if (text.endsWith("\uFFFD")) return; // an incomplete multi-byte character
+    else if (text.endsWith("\uFFFD"))
+      return; // an incomplete multi-byte character
     else cut = text.lastIndexOf(" ") + 1;
     if (cut > this.#printed) {
       this.onText(text.slice(this.#printed, cut), false);

@@ -3,15 +3,7 @@
  * names: reading (single file or sharded, zero-copy where the dtype allows), setting
  * parameters in place of the freshly initialised ones, and writing what Python loads.
  */
-import {
-  type DType,
-  fromBuffer,
-  type Module,
-  SAFETENSORS_DTYPE,
-  type Tensor,
-  tensor,
-  to,
-} from "@hearth/tensor";
+import { type DType, fromBuffer, type Module, SAFETENSORS_DTYPE, type Tensor, tensor, to } from "@hearth/tensor";
 import {
   openCheckpoint,
   type SafetensorsDtype,
@@ -61,7 +53,11 @@ function owner(root: Module, name: string): [Module, string] {
   let m: Module = root;
   for (const p of parts) {
     const child = [...m.namedChildren()].find(([n]) => n === p)?.[1];
-    if (!child) throw fail(ErrorCodes.MODEL_BAD_INPUT, `setParameter: ${root.constructor.name} has no submodule '${p}' (in '${name}')`);
+    if (!child)
+      throw fail(
+        ErrorCodes.MODEL_BAD_INPUT,
+        `setParameter: ${root.constructor.name} has no submodule '${p}' (in '${name}')`,
+      );
     m = child;
   }
   return [m, leaf];
@@ -106,6 +102,10 @@ export async function writeWeights(
   try {
     await saveSharded(tensors, folder, { maxShardSize: maxShardSize ?? "5GB", metadata: { format: "pt" } });
   } catch (error) {
-    throw fail(ErrorCodes.MODEL_SAVE_FAILED, `savePretrained: writing weights into ${folder} failed: ${(error as Error).message}`, error);
+    throw fail(
+      ErrorCodes.MODEL_SAVE_FAILED,
+      `savePretrained: writing weights into ${folder} failed: ${(error as Error).message}`,
+      error,
+    );
   }
 }

@@ -85,7 +85,10 @@ export class KVCache {
     for (const entry of this.#layers) {
       if (!entry) continue;
       if (rows.length !== entry.keys.shape[0]) {
-        throw fail(ErrorCodes.MODEL_BAD_INPUT, `KVCache.reorder: expected ${entry.keys.shape[0]} rows, got ${rows.length}`);
+        throw fail(
+          ErrorCodes.MODEL_BAD_INPUT,
+          `KVCache.reorder: expected ${entry.keys.shape[0]} rows, got ${rows.length}`,
+        );
       }
       for (const key of ["keys", "values"] as const) {
         const picked = indexSelect(narrow(entry[key], 2, 0, entry.length), 0, index);

@@ -2,7 +2,7 @@
  * Layers transformers defines on top of the engine's `nn`: GPT-2's `Conv1D` (a linear layer
  * stored transposed, `weight [in, out]`) and the output head that shares the input embedding.
  */
-import { add, type DType, Embedding, linear, Module, matmul, randn, type Tensor, to, zeros } from "@hearth/tensor";
+import { add, type DType, type Embedding, linear, Module, matmul, randn, type Tensor, to, zeros } from "@hearth/tensor";
 
 /**
  * Python's `transformers.pytorch_utils.Conv1D`: y = x·W + b with `weight [nx, nf]` (the

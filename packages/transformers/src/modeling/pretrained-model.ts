@@ -92,6 +92,7 @@ export abstract class PreTrainedModel extends Module {
       throw fail(ErrorCodes.MODEL_BAD_INPUT, `fromPretrained: device '${options.device}' is not available; use "cpu"`);
     }
     const dir = await resolveModelDir(pathOrRepoId, options);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being loaded
     const config = options.config ?? (await this.configClass.fromPretrained(dir));
     const model = new this(config);
     const weights = await openWeights(dir);
@@ -104,7 +105,10 @@ export abstract class PreTrainedModel extends Module {
     let dtype = options.dtype ?? "float32";
     if (dtype === "auto") dtype = (config.torch_dtype as DType | undefined) ?? "float32";
     if (!isDType(dtype) || !dtype.includes("float")) {
-      throw fail(ErrorCodes.MODEL_BAD_INPUT, `fromPretrained: option 'dtype' must be a float dtype or "auto", got ${String(dtype)}`);
+      throw fail(
+        ErrorCodes.MODEL_BAD_INPUT,
+        `fromPretrained: option 'dtype' must be a float dtype or "auto", got ${String(dtype)}`,
+      );
     }
     if (dtype !== "float32") model.to(dtype);
     model.eval();
@@ -188,10 +192,18 @@ export abstract class PreTrainedModel extends Module {
     try {
       await mkdir(folder, { recursive: true });
     } catch (error) {
-      throw fail(ErrorCodes.MODEL_SAVE_FAILED, `savePretrained: cannot create ${folder}: ${(error as Error).message}`, error);
+      throw fail(
+        ErrorCodes.MODEL_SAVE_FAILED,
+        `savePretrained: cannot create ${folder}: ${(error as Error).message}`,
+        error,
+      );
     }
     const config = this.config.clone({ architectures: [this.constructor.name], torch_dtype: this.dtype });
-    await writeWeights(toTensorMap(this.stateDict(), new Set(Object.keys(this.tiedWeights()))), folder, options.maxShardSize);
+    await writeWeights(
+      toTensorMap(this.stateDict(), new Set(Object.keys(this.tiedWeights()))),
+      folder,
+      options.maxShardSize,
+    );
     await config.savePretrained(folder);
     await this.generationConfig.savePretrained(folder);
   }

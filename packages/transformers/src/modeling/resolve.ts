@@ -55,7 +55,10 @@ export async function resolveModelDir(pathOrRepoId: string, options: ResolveOpti
   }
   const dir = await resolver(pathOrRepoId, options);
   if (!(await isDirectory(dir))) {
-    throw fail(ErrorCodes.MODEL_NOT_FOUND, `fromPretrained: the resolver returned ${dir} for '${pathOrRepoId}', which is not a folder`);
+    throw fail(
+      ErrorCodes.MODEL_NOT_FOUND,
+      `fromPretrained: the resolver returned ${dir} for '${pathOrRepoId}', which is not a folder`,
+    );
   }
   return dir;
 }

@@ -5,20 +5,7 @@
  * grown with the sequence length beyond `max_position_embeddings`) and "llama3" (per-frequency
  * band scaling of Llama 3.1).
  */
-import {
-  add,
-  amax,
-  cat,
-  cos,
-  mul,
-  neg,
-  sin,
-  slice,
-  type Tensor,
-  tensor,
-  to,
-  unsqueeze,
-} from "@hearth/tensor";
+import { add, amax, cat, cos, mul, neg, sin, slice, type Tensor, tensor, to, unsqueeze } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
 
 /** `rope_scaling` of config.json (Python accepts `type` or `rope_type`). */
@@ -132,4 +119,3 @@ export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   const pass = slice(x, -1, rd);
   return cat([add(mul(rot, c), mul(rotateHalf(rot), s)), pass], -1);
 }
-

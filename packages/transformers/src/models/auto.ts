@@ -3,8 +3,8 @@
  * `model_type` (or, failing that, a class named in `architectures`) and load it.
  */
 import { join } from "node:path";
-import { CONFIG_NAME, type PretrainedConfig } from "../configuration/pretrained-config.ts";
 import { readJsonObject } from "../configuration/json-io.ts";
+import { CONFIG_NAME, type PretrainedConfig } from "../configuration/pretrained-config.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 import type { FromPretrainedOptions, ModelClass, PreTrainedModel } from "../modeling/pretrained-model.ts";
 import { type ResolveOptions, resolveModelDir } from "../modeling/resolve.ts";

@@ -58,7 +58,12 @@ export class GPT2Attention extends Module {
   }
 
   /** `x` `[B, T, E]` → `[B, T, E]` (and the probabilities when asked). */
-  forward(x: Tensor, mask: Tensor, cache: KVCache | null, outputAttentions = false): { output: Tensor; probs?: Tensor } {
+  forward(
+    x: Tensor,
+    mask: Tensor,
+    cache: KVCache | null,
+    outputAttentions = false,
+  ): { output: Tensor; probs?: Tensor } {
     const [B, T, E] = x.shape as [number, number, number];
     const H = this.heads;
     const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
@@ -110,7 +115,12 @@ export class GPT2Block extends Module {
     this.mlp = this.registerModule("mlp", new GPT2MLP(config));
   }
 
-  forward(x: Tensor, mask: Tensor, cache: KVCache | null, outputAttentions = false): { output: Tensor; probs?: Tensor } {
+  forward(
+    x: Tensor,
+    mask: Tensor,
+    cache: KVCache | null,
+    outputAttentions = false,
+  ): { output: Tensor; probs?: Tensor } {
     const a = this.attn.forward(this.ln_1.forward(x), mask, cache, outputAttentions);
     const h = add(x, a.output);
     return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), probs: a.probs };
@@ -124,7 +134,7 @@ export function defaultPositions(B: number, T: number, past: number): Tensor {
 
 /** Checks `inputIds` and returns `[B, T]`. */
 export function checkIds(where: string, inputIds: Tensor): [number, number] {
-  if (!inputIds || inputIds.ndim !== 2 || inputIds.dtype.includes("float")) {
+  if (inputIds?.ndim !== 2 || inputIds.dtype.includes("float")) {
     throw fail(
       ErrorCodes.MODEL_BAD_INPUT,
       `${where}: 'inputIds' must be an integer tensor [batch, length], got ${inputIds ? inputIds.describe() : String(inputIds)}`,
@@ -214,7 +224,8 @@ export class GPT2LMHeadModel extends PreTrainedModelForCausalLM {
   }
 
   override tieWeights(): void {
-    if (this.config.tie_word_embeddings) this.lm_head = this.registerModule("lm_head", new TiedLinear(this.transformer.wte));
+    if (this.config.tie_word_embeddings)
+      this.lm_head = this.registerModule("lm_head", new TiedLinear(this.transformer.wte));
   }
 
   forward(input: CausalLMInput): CausalLMOutput {

@@ -45,7 +45,12 @@ export interface DecoderSpec {
 
 /** Llama's spec: biases as `attention_bias`/`mlp_bias` say, no sliding window. */
 export function llamaSpec(config: LlamaConfig): DecoderSpec {
-  return { qkvBias: config.attention_bias, outBias: config.attention_bias, mlpBias: config.mlp_bias, slidingWindow: null };
+  return {
+    qkvBias: config.attention_bias,
+    outBias: config.attention_bias,
+    mlpBias: config.mlp_bias,
+    slidingWindow: null,
+  };
 }
 
 /** Grouped-query self-attention with rotary positions. */
@@ -175,7 +180,9 @@ export class LlamaModel extends PreTrainedModel {
     this.embed_tokens = this.registerModule("embed_tokens", new Embedding(config.vocab_size, config.hidden_size));
     this.layers = this.registerModule(
       "layers",
-      new ModuleList(Array.from({ length: config.num_hidden_layers }, (_, i) => new LlamaDecoderLayer(config, this.spec, i))),
+      new ModuleList(
+        Array.from({ length: config.num_hidden_layers }, (_, i) => new LlamaDecoderLayer(config, this.spec, i)),
+      ),
     );
     this.norm = this.registerModule("norm", new RMSNorm(config.hidden_size, { eps: config.rms_norm_eps }));
     this.rotary = new RotaryEmbedding({
@@ -240,7 +247,8 @@ export class LlamaForCausalLM extends PreTrainedModelForCausalLM {
   }
 
   override tieWeights(): void {
-    if (this.config.tie_word_embeddings) this.lm_head = this.registerModule("lm_head", new TiedLinear(this.model.embed_tokens));
+    if (this.config.tie_word_embeddings)
+      this.lm_head = this.registerModule("lm_head", new TiedLinear(this.model.embed_tokens));
   }
 
   forward(input: CausalLMInput): CausalLMOutput {
