@@ -17,7 +17,7 @@ export { KVCache } from "./modeling/kv-cache.ts";
 export { Conv1D, TiedLinear } from "./modeling/layers.ts";
 export type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "./modeling/outputs.ts";
 export {
-  type FromPretrainedOptions,
+  type FromPretrainedOptions as ModelFromPretrainedOptions,
   type LoadingInfo,
   type ModelClass,
   PreTrainedModel,
@@ -31,3 +31,4 @@ export * from "./models/llama/index.ts";
 export * from "./models/mistral/index.ts";
 export * from "./models/qwen2/index.ts";
 export { MODEL_FAMILIES, type ModelFamily, type TaskName } from "./models/registry.ts";
+export * from "./tokenizers/index.ts";

@@ -2,6 +2,7 @@
  * Unigram language-model tokenisation (Kudo 2018): the segmentation with the highest total piece
  * log-probability, found with Viterbi over all vocabulary pieces matching at each position.
  */
+import { ErrorCodes, fail } from "../../errors.ts";
 import { byteFallbackIds, type TokenModel, type WordTokens } from "./model.ts";
 
 export interface UnigramOptions {
@@ -113,7 +114,10 @@ export class UnigramModel implements TokenModel {
           continue;
         }
         if (unkId < 0)
-          throw new Error(`Unigram: cannot tokenize ${JSON.stringify(text.slice(s, e))} and there is no unk_id`);
+          throw fail(
+            ErrorCodes.TOKENIZER_UNKNOWN_TOKEN,
+            `Unigram: no piece covers ${JSON.stringify(text.slice(s, e))} and the model has no unk_id`,
+          );
         if (
           this.opts.fuseUnk !== false &&
           ids.length > 0 &&

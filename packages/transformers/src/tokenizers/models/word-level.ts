@@ -1,4 +1,5 @@
 /** WordLevel: each pre-tokenised word maps to one id (or the unk token). Missing from `@huggingface/tokenizers`. */
+import { ErrorCodes, fail } from "../../errors.ts";
 import type { TokenModel, WordTokens } from "./model.ts";
 
 export class WordLevelModel implements TokenModel {
@@ -29,7 +30,10 @@ export class WordLevelModel implements TokenModel {
   tokenize(word: string): WordTokens {
     const id = this.vocab.get(word) ?? this.unkId;
     if (id === undefined) {
-      throw new Error(`WordLevel: ${JSON.stringify(word)} is not in the vocabulary and there is no unk_token`);
+      throw fail(
+        ErrorCodes.TOKENIZER_UNKNOWN_TOKEN,
+        `WordLevel: ${JSON.stringify(word)} is not in the vocabulary and the model has no unk_token`,
+      );
     }
     return { ids: [id], starts: [0], ends: [word.length] };
   }

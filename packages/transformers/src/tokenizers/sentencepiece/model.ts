@@ -223,12 +223,12 @@ export function spDecodePieces(
 ): string {
   let out = "";
   let bytes: number[] = [];
-  let bosWs = true;
+  // Strip one leading "▁" while nothing has been output and no such space was consumed yet.
+  let bosSeen = false;
   const flush = () => {
     if (bytes.length === 0) return;
     out += decoder.decode(new Uint8Array(bytes));
     bytes = [];
-    if (out.length > 0) bosWs = false;
   };
   for (const piece of pieces) {
     const id = vocab.get(piece) ?? proto.unkId;
@@ -238,17 +238,20 @@ export function spDecodePieces(
       continue;
     }
     flush();
+    const bosWs = !bosSeen && out.length === 0;
     let s: string;
     if (type === PieceType.Control) s = "";
     else if (id === proto.unkId && piece !== proto.pieces[id].piece) s = piece;
     else if (type === PieceType.Unknown) s = " \u2047 ";
     else {
       s = piece;
-      if (bosWs && stripLeading && s.startsWith(SPACE)) s = s.slice(1);
+      if (bosWs && stripLeading && s.startsWith(SPACE)) {
+        s = s.slice(1);
+        bosSeen = true;
+      }
       s = s.replaceAll(SPACE, " ");
     }
     out += s;
-    if (out.length > 0) bosWs = false;
   }
   flush();
   return out;
