@@ -31,4 +31,11 @@ export * from "./models/llama/index.ts";
 export * from "./models/mistral/index.ts";
 export * from "./models/qwen2/index.ts";
 export { MODEL_FAMILIES, type ModelFamily, type TaskName } from "./models/registry.ts";
+export {
+  PIPELINE_TASKS,
+  pipeline,
+  type TextGenerationOptions,
+  type TextGenerationOutput,
+  TextGenerationPipeline,
+} from "./pipelines/index.ts";
 export * from "./tokenizers/index.ts";
