@@ -36,7 +36,6 @@ export interface ModelClass<M extends PreTrainedModel = PreTrainedModel> {
   new (config: any): M;
   readonly configClass: ConfigClass;
   readonly baseModelPrefix: string;
-  fromPretrained(pathOrRepoId: string, options?: FromPretrainedOptions): Promise<M>;
   name: string;
 }
 
