@@ -7,7 +7,7 @@
  * Positions follow Python: `cumsum(attentionMask) - 1`, with 1 at padding, so a left-padded
  * row sees the same positions as the unpadded prompt would.
  */
-import { multinomial, type Tensor, tensor } from "@hearth/tensor";
+import { multinomial, noGrad, scope, slice, type Tensor, tensor } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
 import { KVCache as Cache, type KVCache } from "../modeling/kv-cache.ts";
 import type { CausalLMInput, CausalLMOutput } from "../modeling/outputs.ts";
@@ -85,19 +85,26 @@ async function step(
   const past = cache && !first ? cache.getSeqLength() : 0;
   const chunk = rows.seqs.map((s) => s.slice(past));
   const positions = rows.masks.map((m) => positionsFromMask(m).slice(past));
-  const out = model.forward({
-    inputIds: tensor(chunk, { dtype: "int64" }),
-    attentionMask: tensor(rows.masks, { dtype: "int64" }),
-    positionIds: tensor(positions, { dtype: "int64" }),
-    pastKeyValues: cache,
-    logitsToKeep: 1,
-  });
-  const [, T, V] = out.logits.shape as [number, number, number];
-  const flat = (await out.logits.data()) as Float32Array;
+  // One scope per step frees every intermediate of the forward pass at once (the cache's
+  // buffers are kept); no autograd tape is recorded while generating.
+  const last = scope(() =>
+    noGrad(() => {
+      const out = model.forward({
+        inputIds: tensor(chunk, { dtype: "int64" }),
+        attentionMask: tensor(rows.masks, { dtype: "int64" }),
+        positionIds: tensor(positions, { dtype: "int64" }),
+        pastKeyValues: cache,
+        logitsToKeep: 1,
+      });
+      const T = out.logits.shape[1] as number;
+      return slice(out.logits, 1, T - 1);
+    }),
+  );
+  const V = last.shape[2] as number;
+  const flat = (await last.data()) as Float32Array;
+  last.dispose();
   const result: Float32Array[] = [];
-  for (let b = 0; b < B; b++) result.push(flat.slice((b * T + T - 1) * V, (b * T + T) * V));
-  out.logits.dispose();
-  for (const h of out.hiddenStates ?? []) h.dispose();
+  for (let b = 0; b < B; b++) result.push(flat.slice(b * V, (b + 1) * V));
   return result;
 }
 
