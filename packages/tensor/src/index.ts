@@ -1,10 +1,10 @@
+import "./setup.ts";
+
 export type { StridedView } from "./access.ts";
 export { readNumbers, stridedOffsets, writeNumbers } from "./access.ts";
 export { enableGrad, isGradEnabled, noGrad } from "./autograd/grad-mode.ts";
 export { type GradcheckOptions, type GradMismatch, gradcheck } from "./autograd/gradcheck.ts";
 export { keep, scope } from "./autograd/scope.ts";
-
-import "./autograd/engine.ts";
 
 export * from "./backends/index.ts";
 export type { DType, TypedArray } from "./dtype.ts";
@@ -28,4 +28,4 @@ export * as optim from "./optim/index.ts";
 export * from "./optim/index.ts";
 export { Generator, manualSeed } from "./random/generator.ts";
 export { liveStorages, Storage } from "./storage.ts";
-export { type DataArray, type NestedList, Tensor } from "./tensor.ts";
+export { type BackwardOptions, type DataArray, type NestedList, Tensor } from "./tensor.ts";

@@ -50,7 +50,13 @@ export function popScope(): void {
   scopes.pop();
 }
 
-type BackwardImpl = (t: Tensor, grad: Tensor | undefined) => void;
+/** Options of `backward()`. */
+export interface BackwardOptions {
+  /** Keep the tape so `backward()` can run through it again (default false: it is released). */
+  retainGraph?: boolean;
+}
+
+type BackwardImpl = (t: Tensor, grad: Tensor | undefined, opts: BackwardOptions) => void;
 let backwardImpl: BackwardImpl | null = null;
 
 /** @internal The autograd engine installs itself here (avoids an import cycle). */
@@ -163,9 +169,9 @@ export class Tensor {
    * Back-propagates from this tensor, accumulating into the `.grad` of leaves that require it.
    * With no argument the tensor must hold one element (a loss).
    */
-  backward(grad?: Tensor): void {
+  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
     if (!backwardImpl) throw new HearthTensorError("HEARTH_TENSOR_GRAD", "backward: autograd engine not loaded");
-    backwardImpl(this, grad);
+    backwardImpl(this, grad, opts);
   }
 
   /** A tensor sharing this one's storage, cut from the tape (no gradient flows through it). */

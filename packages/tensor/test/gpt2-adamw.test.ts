@@ -48,7 +48,7 @@ function gpt2(p: Params, ids: Tensor, mask: Tensor): Tensor {
   const w = (name: string) => p[`transformer.${name}`] as Tensor;
   const conv1d = (x: Tensor, name: string) => add(matmul(x, w(`${name}.weight`)), w(`${name}.bias`)); // HF Conv1D: x @ W + b
   let h = add(embedding(ids, w("wte.weight")), embedding(arange(T, undefined, 1, { dtype: "int64" }), w("wpe.weight")));
-  const causal = tril(ones([T, T], { dtype: "bool" })).to("bool");
+  const causal = tril(ones([T, T], { dtype: "bool" }));
   // (1 - mask) * finfo.min, broadcast over heads and queries: [B, 1, 1, T]
   const additive = reshape(mul(sub(1, mask.to("float32")), F32_MIN), [B, 1, 1, T]);
   for (let l = 0; l < config.n_layer; l++) {

@@ -10,7 +10,7 @@ import { HearthTensorError } from "../errors.ts";
 import { allocate, apply1 } from "../ops/apply.ts";
 import { PRIMITIVES } from "../ops/primitives.ts";
 import { fmt, type Shape } from "../shape.ts";
-import { setBackwardImpl, type TapeNode, type Tensor } from "../tensor.ts";
+import { type BackwardOptions, setBackwardImpl, type TapeNode, type Tensor } from "../tensor.ts";
 import { noGrad } from "./grad-mode.ts";
 import { keep } from "./scope.ts";
 
@@ -63,7 +63,7 @@ function topoOrder(root: TapeNode): TapeNode[] {
   return order;
 }
 
-function runBackward(root: Tensor, grad: Tensor | undefined): void {
+function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions): void {
   if (!root.requiresGrad) {
     throw new HearthTensorError(
       "HEARTH_TENSOR_GRAD",
@@ -133,6 +133,7 @@ function runBackward(root: Tensor, grad: Tensor | undefined): void {
         }
       });
     }
+    if (opts.retainGraph) return;
     for (const node of order) {
       released.add(node);
       node.inputs = [];

@@ -1,3 +1,5 @@
+import "../setup.ts";
+
 export { fanInUniform } from "./init.ts";
 export { GELU, ReLU, SiLU, Tanh } from "./layers/activations.ts";
 export { ModuleList, Sequential } from "./layers/containers.ts";

@@ -4,6 +4,7 @@
  * unexpected keys and shape mismatches); `train`/`eval`; `apply`.
  */
 import { noGrad } from "../autograd/grad-mode.ts";
+import { keep } from "../autograd/scope.ts";
 import { HearthTensorError } from "../errors.ts";
 import { copy_ } from "../ops/movement/copy.ts";
 import { fmt } from "../shape.ts";
@@ -52,6 +53,7 @@ export class Module {
   registerParameter<T extends Tensor | null>(name: string, t: T): T {
     this.checkName("registerParameter", name);
     if (t && !t.requiresGrad) t.requiresGrad_();
+    if (t) keep(t); // a model built inside scope() must outlive it
     this._parameters.set(name, t);
     return t;
   }
@@ -59,6 +61,7 @@ export class Module {
   /** Registers a non-trainable tensor (running stats, masks). `persistent: false` keeps it out of `stateDict`. */
   registerBuffer<T extends Tensor | null>(name: string, t: T, persistent = true): T {
     this.checkName("registerBuffer", name);
+    if (t) keep(t);
     this._buffers.set(name, t);
     if (persistent) this._nonPersistent.delete(name);
     else this._nonPersistent.add(name);

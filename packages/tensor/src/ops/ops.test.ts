@@ -29,6 +29,7 @@ import {
   randint,
   randn,
   reshape,
+  scaledDotProductAttention,
   scatterAdd,
   softmax,
   sort,
@@ -217,6 +218,7 @@ describe("movement and indexing", () => {
       [1, 1, 0],
       [1, 1, 1],
     ]);
+    assert.equal(tril(ones([2, 2], { dtype: "bool" })).dtype, "bool");
     assert.deepEqual(triu(ones([2, 3]), 1).tolistSync(), [
       [0, 1, 1],
       [0, 0, 1],
@@ -279,6 +281,7 @@ describe("nn ops", () => {
     const l2 = lse([0, 5, 0]) - 5;
     close([crossEntropy(logits, target).item()], [(l0 + l2) / 2]);
     close([crossEntropy(logits, target, { reduction: "sum" }).item()], [l0 + l2]);
+    close([crossEntropy(tensor([1, 2, 3]), tensor(2n)).item()], [l0]); // one unbatched sample
     const eps = 0.2;
     const smooth = (r: number[], t: number) => {
       const ls = r.map((v) => v - lse(r));
@@ -292,6 +295,24 @@ describe("nn ops", () => {
       () => crossEntropy(logits, tensor([3, 0, 0], { dtype: "int64" })),
       /crossEntropy: argument 'target' holds class 3, outside \[0, 3\) for input float32\[3, 3\]/,
     );
+  });
+
+  test("scaledDotProductAttention: causal masking and a boolean keep-mask", () => {
+    const q = randn([2, 3]);
+    const k = randn([2, 3]);
+    const v = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const y = scaledDotProductAttention(q, k, v, { isCausal: true });
+    assert.deepEqual((y.tolistSync() as number[][])[0], [1, 2]); // query 0 sees key 0 only
+    const masked = scaledDotProductAttention(q, k, v, { mask: tensor([false, true]) });
+    assert.deepEqual(masked.tolistSync(), [
+      [3, 4],
+      [3, 4],
+    ]);
+    const s = softmax(matmul(q, transpose(k)).div(Math.sqrt(3)), -1);
+    close(flat(scaledDotProductAttention(q, k, v)), flat(matmul(s, v)));
   });
 
   test("matmul handles vectors and broadcast batches", () => {

@@ -1,3 +1,5 @@
+import "../setup.ts";
+
 export { Adam, type AdamOptions, AdamW } from "./adam.ts";
 export { clipGradNorm } from "./clip.ts";
 export { Optimizer, type OptimizerState, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.ts";

@@ -1,9 +1,34 @@
 /**
- * Batched matmul of the `js` reference backend: out[b, i, j] = sum_k a[b, i, k] * b[b, k, j],
- * accumulated in float64. Inputs arrive broadcast to [...batch, M, K] and [...batch, K, N].
+ * Batched matmul of the `js` reference backend: out[b, i, j] = Σ_k a[b, i, k] · b[b, k, j],
+ * accumulated in float64. Inputs arrive broadcast to [...batch, M, K] and [...batch, K, N];
+ * a matrix shared by several batches (stride 0) is read once.
  */
-import { readNumbers, writeNumbers } from "../../access.ts";
+import { readNumbers, type StridedView, writeNumbers } from "../../access.ts";
 import type { KernelArgs, KernelRecord } from "../types.ts";
+
+/** Reads the trailing matrix of `v` at each batch index, reusing reads of the same matrix. */
+function matrixReader(v: StridedView) {
+  const nd = v.shape.length;
+  const rows = v.shape[nd - 2] as number;
+  const cols = v.shape[nd - 1] as number;
+  const batchShape = v.shape.slice(0, nd - 2);
+  let lastOffset = -1;
+  let last: ReturnType<typeof readNumbers> | null = null;
+  return (batch: number) => {
+    let offset = v.offset;
+    let rest = batch;
+    for (let d = batchShape.length - 1; d >= 0; d--) {
+      const size = batchShape[d] as number;
+      offset += (rest % size) * (v.strides[d] as number);
+      rest = Math.floor(rest / size);
+    }
+    if (last === null || offset !== lastOffset) {
+      last = readNumbers({ ...v, shape: [rows, cols], strides: v.strides.slice(nd - 2), offset });
+      lastOffset = offset;
+    }
+    return last;
+  };
+}
 
 function matmul({ inputs: [a, b], outputs: [out] }: KernelArgs): void {
   if (!a || !b || !out) return;
@@ -12,19 +37,18 @@ function matmul({ inputs: [a, b], outputs: [out] }: KernelArgs): void {
   const n = out.shape[nd - 1] as number;
   const k = a.shape[nd - 1] as number;
   const batches = m * n === 0 ? 0 : out.data.length / (m * n);
-  const va = readNumbers(a);
-  const vb = readNumbers(b);
+  const readA = matrixReader(a);
+  const readB = matrixReader(b);
   const res = new Float64Array(batches * m * n);
   for (let bt = 0; bt < batches; bt++) {
-    const ao = bt * m * k;
-    const bo = bt * k * n;
+    const va = readA(bt);
+    const vb = readB(bt);
     const oo = bt * m * n;
     for (let i = 0; i < m; i++) {
       const row = oo + i * n;
       for (let p = 0; p < k; p++) {
-        const aip = va[ao + i * k + p] as number;
-        if (aip === 0) continue;
-        const brow = bo + p * n;
+        const aip = va[i * k + p] as number;
+        const brow = p * n;
         for (let j = 0; j < n; j++) res[row + j] = (res[row + j] as number) + aip * (vb[brow + j] as number);
       }
     }

@@ -2,6 +2,7 @@
 import { HearthTensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { arange } from "../creation/range.ts";
+import { scalar } from "../creation/tensor.ts";
 import { ge, le, sub } from "../elementwise/binary.ts";
 import { where } from "../elementwise/where.ts";
 import { unsqueeze } from "./reshape.ts";
@@ -24,10 +25,10 @@ function offsets(op: string, x: Tensor): Tensor {
 
 /** Keeps elements on and below the `diagonal`-th diagonal, zeroes the rest. */
 export function tril(x: Tensor, diagonal = 0): Tensor {
-  return where(le(offsets("tril", x), diagonal), x, 0);
+  return where(le(offsets("tril", x), diagonal), x, scalar(0, x.dtype));
 }
 
 /** Keeps elements on and above the `diagonal`-th diagonal, zeroes the rest. */
 export function triu(x: Tensor, diagonal = 0): Tensor {
-  return where(ge(offsets("triu", x), diagonal), x, 0);
+  return where(ge(offsets("triu", x), diagonal), x, scalar(0, x.dtype));
 }

@@ -49,7 +49,8 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     throw new HearthTensorError("HEARTH_TENSOR_ARGUMENT", `crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   }
   const classes = input.shape[Math.min(1, input.ndim - 1)] as number;
-  const logits2d = input.ndim > 2 ? reshape(movedim(input, 1, -1), [-1, classes]) : input;
+  const logits2d =
+    input.ndim > 2 ? reshape(movedim(input, 1, -1), [-1, classes]) : input.ndim === 1 ? unsqueeze(input, 0) : input;
   const t = reshape(target, [-1]);
   checkTargets(t, classes, ignore, input);
   const lsm = logSoftmax(logits2d, -1);
