@@ -3,6 +3,24 @@
  * `docs/errors/transformers.md` (a test keeps the two in agreement).
  */
 export const ErrorCodes = {
+  /** `config.json` or `generation_config.json` is missing or is not valid JSON of the expected shape. */
+  CONFIG_INVALID: "HEARTH_CONFIG_INVALID",
+  /** A config's `model_type`/`architectures` or an Auto class's task names no model family Hearth implements. */
+  MODEL_UNSUPPORTED: "HEARTH_MODEL_UNSUPPORTED",
+  /** `fromPretrained` could not find the folder, repository or a file it needs (e.g. no weights). */
+  MODEL_NOT_FOUND: "HEARTH_MODEL_NOT_FOUND",
+  /** A checkpoint lacks a parameter the model needs. */
+  MODEL_MISSING_WEIGHT: "HEARTH_MODEL_MISSING_WEIGHT",
+  /** A checkpoint tensor's shape differs from the parameter it loads into. */
+  MODEL_SHAPE_MISMATCH: "HEARTH_MODEL_SHAPE_MISMATCH",
+  /** A model call got a bad argument (wrong rank, dtype, missing ids, inconsistent cache). */
+  MODEL_BAD_INPUT: "HEARTH_MODEL_BAD_INPUT",
+  /** Writing a model or config folder failed. */
+  MODEL_SAVE_FAILED: "HEARTH_MODEL_SAVE_FAILED",
+  /** A generation option is invalid or the combination is unsupported. */
+  GENERATION_BAD_OPTION: "HEARTH_GENERATION_BAD_OPTION",
+  /** `pipeline()` got an unknown task or inputs it cannot handle. */
+  PIPELINE_BAD_INPUT: "HEARTH_PIPELINE_BAD_INPUT",
   /** A file a tokenizer needs is absent from the folder. */
   TOKENIZER_FILE_MISSING: "HEARTH_TOKENIZER_FILE_MISSING",
   /** A tokenizer file exists but cannot be parsed (bad JSON, bad protobuf, bad line). */
