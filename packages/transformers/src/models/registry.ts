@@ -2,6 +2,7 @@
  * The model families Hearth implements, by `model_type`: exactly one entry per family. Adding
  * a family means a folder under `models/` and one line here.
  */
+import { bertFamily } from "./bert/index.ts";
 import { gpt2Family } from "./gpt2/index.ts";
 import { llamaFamily } from "./llama/index.ts";
 import { mistralFamily } from "./mistral/index.ts";
@@ -12,6 +13,7 @@ export type { ModelFamily, TaskName } from "./registry-types.ts";
 
 /** `model_type` → family. */
 export const MODEL_FAMILIES: Readonly<Record<string, ModelFamily>> = {
+  bert: bertFamily,
   gpt2: gpt2Family,
   llama: llamaFamily,
   mistral: mistralFamily,
