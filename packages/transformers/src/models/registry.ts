@@ -8,8 +8,9 @@ import { llamaFamily } from "./llama/index.ts";
 import { mistralFamily } from "./mistral/index.ts";
 import { qwen2Family } from "./qwen2/index.ts";
 import type { ModelFamily } from "./registry-types.ts";
+import { vitFamily } from "./vit/index.ts";
 
-export type { ModelFamily, TaskName } from "./registry-types.ts";
+export type { ModelFamily, ProcessorClass, TaskName } from "./registry-types.ts";
 
 /** `model_type` → family. */
 export const MODEL_FAMILIES: Readonly<Record<string, ModelFamily>> = {
@@ -18,4 +19,5 @@ export const MODEL_FAMILIES: Readonly<Record<string, ModelFamily>> = {
   llama: llamaFamily,
   mistral: mistralFamily,
   qwen2: qwen2Family,
+  vit: vitFamily,
 };
