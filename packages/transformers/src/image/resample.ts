@@ -84,7 +84,7 @@ function precompute(inSize: number, outSize: number, filter: Filter): Coeffs {
 
 const clip8 = (v: number) => {
   const s = Math.floor(v / (1 << PRECISION_BITS));
-  return s < 0 ? 0 : s > 255 ? 255 : s;
+  return Math.max(0, Math.min(s, 255));
 };
 
 function horizontal(src: RawImage, rows: number, firstRow: number, outW: number, c: Coeffs): RawImage {

@@ -39,7 +39,7 @@ test("vit: labels give the cross-entropy loss; other image sizes need interpolat
   const g = loadGolden("vit");
   const pixelValues = tensor(g.tensor("pixel_values"), { shape: g.shape("pixel_values") });
   const out = m.forward({ pixelValues, labels: tensor([1, 0], { dtype: "int64" }) });
-  const logits = g.json.tensors.logits as unknown as { values: number[][] };
+  const logits = (g.json as unknown as { tensors: { logits: { values: number[][] } } }).tensors.logits;
   const ce = (row: number[], y: number) => Math.log(row.reduce((s, x) => s + Math.exp(x), 0)) - (row[y] as number);
   const want = (ce(logits.values[0] as number[], 1) + ce(logits.values[1] as number[], 0)) / 2;
   assert.ok(Math.abs((out.loss as Tensor).item() - want) < 1e-4);
