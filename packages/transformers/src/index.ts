@@ -51,6 +51,8 @@ export * from "./models/llama/index.ts";
 export * from "./models/mistral/index.ts";
 export * from "./models/qwen2/index.ts";
 export { MODEL_FAMILIES, type ModelFamily, type TaskName } from "./models/registry.ts";
+export * from "./models/vit/index.ts";
+export * from "./models/whisper/index.ts";
 export {
   PIPELINE_TASKS,
   pipeline,

@@ -9,6 +9,7 @@ import { mistralFamily } from "./mistral/index.ts";
 import { qwen2Family } from "./qwen2/index.ts";
 import type { ModelFamily } from "./registry-types.ts";
 import { vitFamily } from "./vit/index.ts";
+import { whisperFamily } from "./whisper/index.ts";
 
 export type { ModelFamily, ProcessorClass, TaskName } from "./registry-types.ts";
 
@@ -20,4 +21,5 @@ export const MODEL_FAMILIES: Readonly<Record<string, ModelFamily>> = {
   mistral: mistralFamily,
   qwen2: qwen2Family,
   vit: vitFamily,
+  whisper: whisperFamily,
 };
