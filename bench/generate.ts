@@ -22,7 +22,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { getBackend, manualSeed, noGrad, randint } from "../packages/tensor/src/index.ts";
+import { getBackend, manualSeed, noGrad, randint, tensor } from "../packages/tensor/src/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
 
 const { values } = parseArgs({
@@ -79,7 +79,17 @@ async function main(): Promise<void> {
       ours[`decode_b${B}_tok_s`] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
 
+    const check = tensor([Array.from({ length: 16 }, (_, i) => (7 * i) % config.vocab_size)], { dtype: "int64" });
+    const ourCheck = (
+      (await model.generate(check, { maxNewTokens: 4, eosTokenId: null })).tolistSync() as number[][]
+    )[0]?.slice(16);
     const torch = runTorch(dir);
+    if (torch) {
+      const same = JSON.stringify(torch.check) === JSON.stringify(ourCheck);
+      console.log(
+        `greedy check vs pytorch: ${same ? "same tokens" : `DIFFERENT (ours ${ourCheck}, torch ${torch.check})`}\n`,
+      );
+    }
     const rows: [string, number, number | null, boolean][] = [
       [`prefill ${PROMPT} tokens (ms)`, ours.prefill_ms as number, torch?.prefill_ms ?? null, false],
       ["decode batch 1 (tokens/s)", ours.decode_b1_tok_s as number, torch?.decode_b1_tok_s ?? null, true],
@@ -100,15 +110,18 @@ async function main(): Promise<void> {
 }
 
 /** Runs the PyTorch peer on the same checkpoint; null (with a message) when torch is absent. */
-function runTorch(dir: string): Record<string, number> | null {
-  const probe = spawnSync("python3", ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) {
-    console.log("pytorch peer: skipped (python3 cannot import torch; install Debian's python3-torch)\n");
+function runTorch(dir: string): (Record<string, number> & { check?: number[] }) | null {
+  // Debian's python3-torch installs for the system interpreter, which another python3 on PATH may shadow.
+  const python = [process.env.PYTHON, "/usr/bin/python3", "python3"].find(
+    (p) => p && spawnSync(p, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0,
+  );
+  if (!python) {
+    console.log("pytorch peer: skipped (no python3 can import torch and numpy; `apt-get install python3-torch`)\n");
     return null;
   }
   const script = join(import.meta.dirname, "peers", "gpt2_torch.py");
   const args = [script, dir, String(PROMPT), String(NEW), String(RUNS), values.threads as string];
-  const run = spawnSync("python3", args, {
+  const run = spawnSync(python, args, {
     encoding: "utf8",
     env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
     maxBuffer: 1 << 24,

@@ -47,7 +47,12 @@ def forward(ids, cache, past):
             k = torch.cat([cache[i][0], k], 2)
             v = torch.cat([cache[i][1], v], 2)
         cache[i] = (k, v)
-        a = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
+        S = k.shape[2]
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+        if T > 1:
+            causal = torch.ones(T, S, dtype=torch.bool).tril(S - T)
+            scores = scores.masked_fill(~causal, float("-inf"))
+        a = scores.softmax(-1) @ v
         a = a.transpose(1, 2).reshape(B, T, E) @ W[p + "attn.c_proj.weight"] + W[p + "attn.c_proj.bias"]
         h = h + a
         x = ln(h, p + "ln_2")
@@ -61,10 +66,15 @@ def generate(ids, new):
     cache = [None] * L
     logits = forward(ids, cache, 0)
     past = ids.shape[1]
-    for _ in range(new - 1):
+    out = []
+    for i in range(new):
         nxt = logits[:, -1].argmax(-1, keepdim=True)
+        out.append(nxt)
+        if i == new - 1:
+            break
         logits = forward(nxt, cache, past)
         past += 1
+    return torch.cat(out, 1)
 
 
 def median(xs):
@@ -79,6 +89,9 @@ with torch.inference_mode():
         forward(prompt, [None] * L, 0)
         pre.append((time.perf_counter() - t) * 1000)
     out = {"prefill_ms": median(pre)}
+    # The same greedy continuation as bench/generate.ts computes, to check both run the same model.
+    check = torch.tensor([[(7 * i) % cfg["vocab_size"] for i in range(16)]])
+    out["check"] = generate(check, 4)[0].tolist()
     for B in (1, 8):
         p = torch.randint(0, cfg["vocab_size"], (B, 16))
         one, many = [], []
