@@ -1,4 +1,5 @@
 export { WhisperConfig } from "./config.ts";
+export { type AudioInput, WhisperFeatureExtractor, type WhisperFeatureOptions } from "./feature-extraction.ts";
 export {
   splitSegments,
   timestampProcessor,
@@ -30,6 +31,7 @@ export {
 
 import type { ModelFamily } from "../registry-types.ts";
 import { WhisperConfig } from "./config.ts";
+import { WhisperFeatureExtractor } from "./feature-extraction.ts";
 import { WhisperForConditionalGeneration, WhisperModel } from "./modeling.ts";
 
 /** Whisper's registry entry. */
@@ -37,4 +39,5 @@ export const whisperFamily: ModelFamily = {
   modelType: "whisper",
   config: WhisperConfig,
   tasks: { model: WhisperModel, speechSeq2Seq: WhisperForConditionalGeneration },
+  processors: { WhisperFeatureExtractor },
 };

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { narrow, setBackend, tensor } from "@hearth/tensor";
+import { assertClose, HF_TINY, loadGolden } from "../../../test/golden.ts";
+import { rfft } from "../../audio/fft.ts";
+import { decodeWav, readWav } from "../../audio/wav.ts";
+import { WhisperFeatureExtractor, WhisperForConditionalGeneration } from "./index.ts";
+
+setBackend("js");
+
+const JFK = fileURLToPath(new URL("../../../../../fixtures/data/media/audio/jfk.wav", import.meta.url));
+const g = loadGolden("preprocessing");
+const j = g.json as unknown as Record<string, Record<string, unknown>>;
+
+test("WhisperFeatureExtractor: the mel filter bank equals Python's", () => {
+  const fe = new WhisperFeatureExtractor(j.whisper_feature_extractor);
+  assert.deepEqual(g.shape("whisper_mel_filters"), [201, 80]);
+  assertClose(Float32Array.from(fe.melFilters), g.tensor("whisper_mel_filters"), "mel filters", 1e-7);
+});
+
+test("WhisperFeatureExtractor: log-mel of jfk.wav matches Python within 1e-4", async () => {
+  const wav = await readWav(JFK);
+  assert.equal(wav.samples.length, (j.whisper_audio as { samples: number }).samples);
+  assert.equal(wav.samplingRate, 16000);
+  const fe = new WhisperFeatureExtractor(j.whisper_feature_extractor);
+  const { inputFeatures, numFrames } = await fe.call(JFK);
+  assert.deepEqual(inputFeatures.shape, [1, 80, 3000]);
+  assert.deepEqual(numFrames, [1100]);
+  const head = narrow(inputFeatures, 2, 0, 1104).contiguous();
+  assertClose(head, g.tensor("whisper_jfk_input_features[:, :, :1104]"), "log-mel [:, :, :1104]");
+  const full = j.whisper_jfk_input_features_full as { sum: number; abs_max: number };
+  const all = inputFeatures.dataSync() as Float32Array;
+  const sum = all.reduce((s, x) => s + x, 0);
+  assert.ok(Math.abs(sum - full.sum) < 0.05, `sum over all 3000 frames ${sum} vs ${full.sum}`);
+});
+
+test("tiny whisper on jfk.wav's first 100 frames: encoder output and generation match Python", async () => {
+  const m = await WhisperForConditionalGeneration.fromPretrained(`${HF_TINY}models/whisper`);
+  const fe = new WhisperFeatureExtractor(j.whisper_feature_extractor);
+  const { inputFeatures } = await fe.call(JFK);
+  const first = narrow(inputFeatures, 2, 0, 100).contiguous();
+  const enc = m.model.encoder.forward(first);
+  assertClose(
+    enc.lastHiddenState,
+    g.tensor("tiny_whisper_on_jfk_first100frames.encoder_last_hidden_state"),
+    "encoder on jfk",
+  );
+  const ids = await m.generate(first, { maxNewTokens: 20 });
+  assert.deepEqual(ids.tolistSync(), j["tiny_whisper_on_jfk_first100frames.generate_sequences"]);
+});
+
+test("rfft of length 400 agrees with a direct DFT; WAV errors are coded", () => {
+  const x = Float64Array.from({ length: 400 }, (_, i) => Math.sin(i * 0.37) + (i % 7) * 0.1);
+  const { re, im } = rfft(x);
+  for (const k of [0, 1, 7, 100, 199, 200]) {
+    let sr = 0;
+    let si = 0;
+    for (let n = 0; n < 400; n++) {
+      sr += (x[n] as number) * Math.cos((2 * Math.PI * k * n) / 400);
+      si -= (x[n] as number) * Math.sin((2 * Math.PI * k * n) / 400);
+    }
+    assert.ok(Math.abs((re[k] as number) - sr) < 1e-9 && Math.abs((im[k] as number) - si) < 1e-9, `bin ${k}`);
+  }
+  assert.throws(() => decodeWav(Uint8Array.from([1, 2, 3])), { code: "HEARTH_PROCESSOR_BAD_INPUT" });
+  const fe = new WhisperFeatureExtractor();
+  assert.rejects(fe.call(new Float32Array(10), { samplingRate: 44100 }), /16000 Hz/);
+  // Long audio without truncation keeps every frame (for long-form generation).
+  const long = fe.fromWaveforms([new Float32Array(16000 * 31)], { truncation: false, returnAttentionMask: true });
+  assert.deepEqual(long.inputFeatures.shape, [1, 80, 3100]);
+  assert.deepEqual(long.numFrames, [3100]);
+  assert.equal(tensor([1]).item(), 1);
+});
