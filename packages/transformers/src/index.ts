@@ -46,11 +46,13 @@ export {
   familyOf,
 } from "./models/auto.ts";
 export * from "./models/bert/index.ts";
+export * from "./models/distilbert/index.ts";
 export * from "./models/gpt2/index.ts";
 export * from "./models/llama/index.ts";
 export * from "./models/mistral/index.ts";
 export * from "./models/qwen2/index.ts";
 export { MODEL_FAMILIES, type ModelFamily, type TaskName } from "./models/registry.ts";
+export * from "./models/roberta/index.ts";
 export * from "./models/vit/index.ts";
 export * from "./models/whisper/index.ts";
 export {
