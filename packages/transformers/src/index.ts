@@ -1,3 +1,6 @@
+export { rfft } from "./audio/fft.ts";
+export { hannWindow, logMelSpectrogram, melFilterBank } from "./audio/mel.ts";
+export * from "./audio/wav.ts";
 export { labelId, labelOf, numLabels } from "./configuration/labels.ts";
 export { CONFIG_NAME, type ConfigClass, PretrainedConfig } from "./configuration/pretrained-config.ts";
 export { type ErrorCode, ErrorCodes, HearthTransformersError } from "./errors.ts";
@@ -13,6 +16,8 @@ export {
 export * from "./generation/logits-process.ts";
 export * from "./generation/stopping.ts";
 export { type Streamer, TextStreamer, type TokenDecoder } from "./generation/streamer.ts";
+export * from "./image/image.ts";
+export * from "./image/resample.ts";
 export { decoderMask, maskValue, scaledDotProductAttention } from "./modeling/attention.ts";
 export * from "./modeling/classification-loss.ts";
 export type {
@@ -55,11 +60,7 @@ export { MODEL_FAMILIES, type ModelFamily, type TaskName } from "./models/regist
 export * from "./models/roberta/index.ts";
 export * from "./models/vit/index.ts";
 export * from "./models/whisper/index.ts";
-export {
-  PIPELINE_TASKS,
-  pipeline,
-  type TextGenerationOptions,
-  type TextGenerationOutput,
-  TextGenerationPipeline,
-} from "./pipelines/index.ts";
+export * from "./pipelines/index.ts";
+export * from "./processors/auto.ts";
+export * from "./processors/image-processor.ts";
 export * from "./tokenizers/index.ts";
