@@ -73,7 +73,9 @@ test("feature-extraction: mean-pooled, normalised embedding of Python's hidden s
   const norm = Math.sqrt(mean.reduce((s, x) => s + x * x, 0));
   const embed = await pipeline("feature-extraction", bert.dir);
   const [v] = (await embed.call(["w88 w14"], { pooling: "mean", normalize: true })) as number[][];
-  v?.forEach((x, e) => close(x, (mean[e] as number) / norm));
+  v?.forEach((x, e) => {
+    close(x, (mean[e] as number) / norm);
+  });
   const tokens = (await embed.call("w88 w14")) as number[][][][];
   assert.equal(tokens[0]?.[0]?.length, 4);
   const cls = (await embed.call("w88 w14", { pooling: "cls" })) as number[][];
@@ -188,7 +190,9 @@ test("zero-shot-classification: entailment logits of each hypothesis, compared a
     ["w5", ent[0] as number],
     ["w6", ent[1] as number],
   ]);
-  out.labels.forEach((l, i) => close(out.scores[i] as number, want.get(l) as number));
+  out.labels.forEach((l, i) => {
+    close(out.scores[i] as number, want.get(l) as number);
+  });
   assert.ok((out.scores[0] as number) >= (out.scores[1] as number));
   const multi = (await zsc.call("w88 w14", { candidateLabels: "w5", hypothesisTemplate: "{}" })) as ZeroShotOutput;
   const p5 = pair(5);
