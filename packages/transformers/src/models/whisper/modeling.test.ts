@@ -76,3 +76,39 @@ test("whisper: labels are shifted right after the start token for the loss", asy
     },
   );
 });
+
+test("whisper: the decoder prompt carries language, task and <|notimestamps|>; timestamps follow Python's rules", async () => {
+  const m = await WhisperForConditionalGeneration.fromPretrained(`${HF_TINY}models/whisper`);
+  // A multilingual-style generation config over the tiny vocabulary.
+  Object.assign(m.generationConfig.extra, {
+    lang_to_id: { "<|en|>": 900, "<|fr|>": 901 },
+    task_to_id: { transcribe: 902, translate: 903 },
+    no_timestamps_token_id: 904,
+    suppress_tokens: [7],
+    begin_suppress_tokens: [516],
+  });
+  const fr = (
+    (await m.generate(features(), { language: "fr", task: "translate", maxNewTokens: 6 })).tolistSync() as number[][]
+  )[0] as number[];
+  assert.deepEqual(fr.slice(0, 4), [1, 901, 903, 904]);
+  assert.ok(!fr.slice(4).includes(7), "suppressed token never generated");
+  assert.notEqual(fr[4], 516, "begin-suppressed token not generated first");
+  // Without a language, the likelier language token after the start token is chosen.
+  const logits = m
+    .forward({ inputFeatures: features(), decoderInputIds: tensor([[1]], { dtype: "int64" }) })
+    .logits.dataSync() as Float32Array;
+  const lang = (logits[900] as number) > (logits[901] as number) ? 900 : 901;
+  const auto = ((await m.generate(features(), { maxNewTokens: 2 })).tolistSync() as number[][])[0] as number[];
+  assert.deepEqual(auto.slice(0, 4), [1, lang, 902, 904]);
+  // With timestamps: no <|notimestamps|>, the first token is a timestamp, and they come in order.
+  const ts = (
+    (
+      await m.generate(features(), { language: "en", returnTimestamps: true, maxNewTokens: 10 })
+    ).tolistSync() as number[][]
+  )[0] as number[];
+  assert.deepEqual(ts.slice(0, 3), [1, 900, 902]);
+  assert.ok((ts[3] as number) >= 905, `first generated token ${ts[3]} is a timestamp`);
+  const stamps = ts.slice(3).filter((t) => t >= 905);
+  for (let i = 1; i < stamps.length; i++) assert.ok((stamps[i] as number) >= (stamps[i - 1] as number));
+  await assert.rejects(m.generate(features(), { language: "de" }), { code: "HEARTH_GENERATION_BAD_OPTION" });
+});
