@@ -1,11 +1,12 @@
 /**
  * The automatic-speech-recognition pipeline for Whisper, as Python's
- * `AutomaticSpeechRecognitionPipeline`: audio (a WAV path or 16 kHz samples) → log-mel →
+ * `AutomaticSpeechRecognitionPipeline`: audio (a file path or bytes in any format ffmpeg reads,
+ * WAV without it, or 16 kHz samples) → log-mel →
  * `generate` → text, with timestamped chunks on request. Audio longer than 30 s is
  * transcribed window by window (Whisper's sequential long-form decoding).
  */
 import type { Tensor } from "@hearth/tensor";
-import { readWav } from "../audio/wav.ts";
+import { readAudio } from "../audio/decode.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 import type { WhisperFeatureExtractor } from "../models/whisper/feature-extraction.ts";
 import {
@@ -18,7 +19,7 @@ import type { WhisperForConditionalGeneration } from "../models/whisper/modeling
 import type { PreTrainedTokenizer } from "../tokenizers/tokenizer.ts";
 
 /** Audio the pipeline accepts. */
-export type AsrInput = string | Float32Array | { raw: Float32Array; samplingRate: number };
+export type AsrInput = string | Uint8Array | Float32Array | { raw: Float32Array; samplingRate: number };
 
 /** One transcription. */
 export interface AsrOutput {
@@ -42,15 +43,9 @@ export class AutomaticSpeechRecognitionPipeline {
 
   async #samples(input: AsrInput): Promise<Float32Array> {
     const rate = this.featureExtractor.sampling_rate;
-    if (typeof input === "string") {
-      const wav = await readWav(input);
-      if (wav.samplingRate !== rate) {
-        throw fail(
-          ErrorCodes.PIPELINE_BAD_INPUT,
-          `automatic-speech-recognition: ${input} is sampled at ${wav.samplingRate} Hz; the model needs ${rate} Hz`,
-        );
-      }
-      return wav.samples;
+    // Files and encoded bytes: WAV at the model's rate directly, anything else through ffmpeg (as Python).
+    if (typeof input === "string" || (input instanceof Uint8Array && !(input instanceof Float32Array))) {
+      return readAudio(input, rate);
     }
     if (input instanceof Float32Array) return input;
     if (input && input.raw instanceof Float32Array) {
@@ -64,7 +59,7 @@ export class AutomaticSpeechRecognitionPipeline {
     }
     throw fail(
       ErrorCodes.PIPELINE_BAD_INPUT,
-      "automatic-speech-recognition: input must be a WAV path, a Float32Array of samples or { raw, samplingRate }",
+      "automatic-speech-recognition: input must be an audio file path or bytes, a Float32Array of samples or { raw, samplingRate }",
     );
   }
 

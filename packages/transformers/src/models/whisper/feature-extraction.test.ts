@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { narrow, setBackend, tensor } from "@hearth/tensor";
 import { assertClose, HF_TINY, loadGolden } from "../../../test/golden.ts";
+import { ffmpegDecode, readAudio } from "../../audio/decode.ts";
 import { rfft } from "../../audio/fft.ts";
 import { decodeWav, readWav } from "../../audio/wav.ts";
 import { WhisperFeatureExtractor, WhisperForConditionalGeneration } from "./index.ts";
@@ -70,4 +73,35 @@ test("rfft of length 400 agrees with a direct DFT; WAV errors are coded", () => 
   assert.deepEqual(long.inputFeatures.shape, [1, 80, 3100]);
   assert.deepEqual(long.numFrames, [3100]);
   assert.equal(tensor([1]).item(), 1);
+});
+
+const hasFfmpeg = spawnSync(process.env.HEARTH_FFMPEG || "ffmpeg", ["-version"]).status === 0;
+
+test("readAudio: other formats and rates through ffmpeg, as Python's ffmpeg_read", {
+  skip: hasFfmpeg ? false : "ffmpeg is not installed (apt-get install ffmpeg)",
+}, async () => {
+  const native = (await readWav(JFK)).samples;
+  const viaFfmpeg = await ffmpegDecode(await readFile(JFK), 16000);
+  assert.equal(viaFfmpeg.length, native.length);
+  assertClose(viaFfmpeg, native, "ffmpeg vs native WAV", 1e-6);
+  const at8k = await readAudio(JFK, 8000);
+  assert.ok(Math.abs(at8k.length - 88000) <= 2, `${at8k.length} samples at 8 kHz`);
+});
+
+test("readAudio: without ffmpeg, a non-WAV input is a coded error naming the fix", async () => {
+  const saved = process.env.HEARTH_FFMPEG;
+  process.env.HEARTH_FFMPEG = "/nonexistent/ffmpeg";
+  try {
+    await assert.rejects(
+      readAudio(Uint8Array.from([0xff, 0xfb, 0x90, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9]), 16000),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, "HEARTH_PROCESSOR_BAD_INPUT");
+        assert.match(e.message, /install ffmpeg/);
+        return true;
+      },
+    );
+  } finally {
+    if (saved === undefined) delete process.env.HEARTH_FFMPEG;
+    else process.env.HEARTH_FFMPEG = saved;
+  }
 });

@@ -5,12 +5,12 @@
  * the last frame dropped, values floored at (max − 8) and mapped by (x + 4) / 4.
  */
 import { type Tensor, tensor } from "@hearth/tensor";
+import { readAudio } from "../../audio/decode.ts";
 import { logMelSpectrogram, melFilterBank } from "../../audio/mel.ts";
-import { readWav } from "../../audio/wav.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { readPreprocessorConfig } from "../../processors/image-processor.ts";
 
-/** What the extractor accepts: samples (already at `sampling_rate`) or a WAV path. */
+/** What the extractor accepts: samples (already at `sampling_rate`) or an audio file path (WAV, or any format through ffmpeg). */
 export type AudioInput = Float32Array | Float64Array | number[] | string;
 
 /** Options of one call. */
@@ -121,9 +121,7 @@ export class WhisperFeatureExtractor {
     const waves: Float32Array[] = [];
     for (const a of list) {
       if (typeof a === "string") {
-        const wav = await readWav(a);
-        this.#checkRate(wav.samplingRate, a);
-        waves.push(wav.samples);
+        waves.push(await readAudio(a, this.sampling_rate));
       } else {
         if (options.samplingRate !== undefined) this.#checkRate(options.samplingRate, "the samples");
         waves.push(a instanceof Float32Array ? a : Float32Array.from(a as ArrayLike<number>));
