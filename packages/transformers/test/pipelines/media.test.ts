@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { setBackend, type Tensor, tensor } from "@hearth/tensor";
 import {
   type AsrOutput,
+  AutoProcessor,
   type ClassificationOutput,
+  Processor,
   pipeline,
   readWav,
   softmax,
@@ -122,4 +125,20 @@ test("splitSegments: consecutive timestamps close segments; a lone final timesta
   assert.equal(single.segments.length, 2);
   const none = splitSegments([5, 6, 7], B, 0, 2000);
   assert.deepEqual([none.segments[0]?.end, none.advance], [20, 2000]);
+});
+
+test("AutoProcessor: feature extractor + tokenizer for whisper, the image processor alone without a tokenizer", async () => {
+  const p = await AutoProcessor.fromPretrained(whisper.dir);
+  assert.ok(p instanceof Processor);
+  assert.ok(p.featureExtractor instanceof WhisperFeatureExtractor);
+  assert.deepEqual(p.batchDecode([[1, 88, 14, 2]], { skipSpecialTokens: true }), ["w88 w14"]);
+  const { inputFeatures } = await p.call(JFK);
+  assert.deepEqual(inputFeatures.shape, [1, 80, 100]);
+  const alone = await mkdtemp(join(tmpdir(), "hearth-proc-"));
+  try {
+    await new ViTImageProcessor().savePretrained(alone);
+    assert.ok((await AutoProcessor.fromPretrained(alone)) instanceof ViTImageProcessor);
+  } finally {
+    await rm(alone, { recursive: true, force: true });
+  }
 });
