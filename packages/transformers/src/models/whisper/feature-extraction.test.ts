@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { inflateRawSync } from "node:zlib";
 import { narrow, setBackend, tensor } from "@hearth/tensor";
 import { assertClose, HF_TINY, loadGolden } from "../../../test/golden.ts";
 import { ffmpegDecode, readAudio } from "../../audio/decode.ts";
@@ -103,5 +104,55 @@ test("readAudio: without ffmpeg, a non-WAV input is a coded error naming the fix
   } finally {
     if (saved === undefined) delete process.env.HEARTH_FFMPEG;
     else process.env.HEARTH_FFMPEG = saved;
+  }
+});
+
+/** The arrays of an .npz (a zip of .npy files, deflated): name → { shape, float32 data }. */
+function readNpz(bytes: Uint8Array): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (view.getUint32(at, true) === 0x04034b50) {
+    const method = view.getUint16(at + 8, true);
+    const size = view.getUint32(at + 18, true);
+    const nameLen = view.getUint16(at + 26, true);
+    const extraLen = view.getUint16(at + 28, true);
+    const name = new TextDecoder().decode(bytes.subarray(at + 30, at + 30 + nameLen));
+    const start = at + 30 + nameLen + extraLen;
+    const raw = bytes.subarray(start, start + size);
+    const npy = method === 8 ? new Uint8Array(inflateRawSync(raw)) : raw;
+    const headerLen = new DataView(npy.buffer, npy.byteOffset).getUint16(8, true);
+    const header = new TextDecoder().decode(npy.subarray(10, 10 + headerLen));
+    assert.match(header, /'descr': '<f4'/);
+    const shape = (header.match(/'shape': \(([^)]*)\)/)?.[1] ?? "")
+      .split(",")
+      .filter((s) => s.trim())
+      .map(Number);
+    const body = npy.slice(10 + headerLen);
+    out.set(name.replace(/\.npy$/, ""), {
+      shape,
+      data: new Float32Array(body.buffer, body.byteOffset, body.byteLength / 4),
+    });
+    at = start + size;
+  }
+  return out;
+}
+
+test("WhisperFeatureExtractor: 80- and 128-bin filter banks equal openai/whisper's mel_filters.npz", async () => {
+  const npz = readNpz(
+    await readFile(
+      fileURLToPath(new URL("../../../../../fixtures/data/tokenizers/whisper/mel_filters.npz", import.meta.url)),
+    ),
+  );
+  for (const bins of [80, 128]) {
+    const ref = npz.get(`mel_${bins}`);
+    assert.deepEqual(ref?.shape, [bins, 201]);
+    const ours = new WhisperFeatureExtractor({ feature_size: bins }).melFilters; // [201, bins]
+    let worst = 0;
+    for (let m = 0; m < bins; m++) {
+      for (let f = 0; f < 201; f++)
+        worst = Math.max(worst, Math.abs((ours[f * bins + m] as number) - (ref?.data[m * 201 + f] as number)));
+    }
+    assert.ok(worst < 1e-7, `mel_${bins}: largest difference ${worst}`);
   }
 });
