@@ -129,10 +129,15 @@ export function aggregate(
 
 /** A callable token-classification pipeline. */
 export class TokenClassificationPipeline {
+  /** Whether the vocabulary continues words with "##" (WordPiece). */
+  readonly #wordPiece: boolean;
+
   constructor(
     readonly model: TextClassifierModel,
     readonly tokenizer: PreTrainedTokenizer,
-  ) {}
+  ) {
+    this.#wordPiece = [...tokenizer.getVocab().keys()].some((t) => t.startsWith("##"));
+  }
 
   /**
    * Entities of one text or of each text of a list.
@@ -159,11 +164,16 @@ export class TokenClassificationPipeline {
       ids.forEach((id, t) => {
         if (enc.specialTokensMask?.[b]?.[t] || (enc.attentionMask?.[b]?.[t] ?? 1) === 0) return;
         const [start, end] = enc.offsetMapping?.[b]?.[t] ?? [0, 0];
-        const word = this.tokenizer.convertIdsToTokens([id])[0] as string;
         const ref = text.slice(start, end);
-        // WordPiece marks continuations with "##": the token is longer than its text.
-        const isSubword =
-          word.length !== ref.length || (start > 0 && !/\s/.test(text[start - 1] as string) && word.startsWith("##"));
+        const unknown = id === this.tokenizer.unkTokenId;
+        const word = unknown ? ref : (this.tokenizer.convertIdsToTokens([id])[0] as string);
+        // As Python: WordPiece marks continuations with "##" (the token is longer than its
+        // text); other tokenizers fall back to "no space before it".
+        const isSubword = unknown
+          ? false
+          : this.#wordPiece
+            ? word.length !== ref.length
+            : start > 0 && !text.slice(start - 1, start + 1).includes(" ");
         pre.push({
           word,
           ids: [id],

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HF_TINY } from "../golden.ts";
 
-/** Writes the vocabulary into `dir`. */
-export async function writeVocab(dir: string): Promise<void> {
+/** Writes the vocabulary into `dir` (`replace` puts other tokens at some ids, e.g. word pieces). */
+export async function writeVocab(dir: string, replace: Record<number, string> = {}): Promise<void> {
   const vocab = ["[PAD]", "[CLS]", "[SEP]", "[MASK]", "[UNK]"];
-  for (let i = 5; i < 1000; i++) vocab.push(`w${i}`);
+  for (let i = 5; i < 1000; i++) vocab.push(replace[i] ?? `w${i}`);
   await writeFile(join(dir, "vocab.txt"), `${vocab.join("\n")}\n`);
   await writeFile(join(dir, "tokenizer_config.json"), JSON.stringify({ do_lower_case: true, model_max_length: 64 }));
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { manualSeed, setBackend, type Tensor, tensor } from "@hearth/tensor";
@@ -19,7 +20,7 @@ import {
   type ZeroShotOutput,
 } from "../../src/index.ts";
 import { HF_TINY, loadGolden } from "../golden.ts";
-import { tinyModelDir } from "./fixtures.ts";
+import { tinyModelDir, writeVocab } from "./fixtures.ts";
 
 setBackend("js");
 
@@ -124,6 +125,29 @@ test("token-classification: per-token labels with offsets; aggregation strategie
       ["w300", 3, "w300"],
     ],
   );
+  // Word pieces: "berl" + "##in" form one word for the word-level strategies.
+  const pieces = await mkdtemp(join(tmpdir(), "hearth-wp-"));
+  try {
+    await writeVocab(pieces, { 998: "berl", 999: "##in" });
+    const wp = await pipeline("ner", model, { tokenizer: await AutoTokenizer.fromPretrained(pieces) });
+    const tokensOut = (await wp.call("w88 berlin", { ignoreLabels: [] })) as TokenEntity[];
+    assert.deepEqual(
+      tokensOut.map((e) => [e.word, e.start, e.end]),
+      [
+        ["w88", 0, 3],
+        ["berl", 4, 8],
+        ["##in", 8, 10],
+      ],
+    );
+    const words = (await wp.call("w88 berlin", { aggregationStrategy: "first", ignoreLabels: [] })) as TokenEntity[];
+    assert.ok(
+      words.some((e) => e.word.endsWith("berlin") && e.end === 10),
+      JSON.stringify(words),
+    );
+    assert.ok(!words.some((e) => e.word === "##in" || e.start === 8), "the piece never starts a word");
+  } finally {
+    await rm(pieces, { recursive: true, force: true });
+  }
   const pre = (word: string, scores: number[], start: number, isSubword = false): PreEntity => ({
     word,
     ids: [Number(word.replace(/\D/g, ""))],

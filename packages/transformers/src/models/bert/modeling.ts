@@ -285,6 +285,12 @@ export class BertModel extends PreTrainedModel {
 
   constructor(config: BertConfig, options: { addPoolingLayer?: boolean } = {}) {
     super(config);
+    if ((config.position_embedding_type ?? "absolute") !== "absolute") {
+      throw fail(
+        ErrorCodes.MODEL_UNSUPPORTED,
+        `${new.target.name}: position_embedding_type '${config.position_embedding_type}' is not supported; only "absolute"`,
+      );
+    }
     this.embeddings = this.registerModule("embeddings", this.makeEmbeddings(config));
     this.encoder = this.registerModule("encoder", new BertEncoder(config));
     this.pooler = options.addPoolingLayer === false ? null : this.registerModule("pooler", new BertPooler(config));
