@@ -112,3 +112,35 @@ test("whisper: the decoder prompt carries language, task and <|notimestamps|>; t
   for (let i = 1; i < stamps.length; i++) assert.ok((stamps[i] as number) >= (stamps[i - 1] as number));
   await assert.rejects(m.generate(features(), { language: "de" }), { code: "HEARTH_GENERATION_BAD_OPTION" });
 });
+
+test("whisper: batched inputs, beam search and several samples share the encoder output correctly", async () => {
+  const m = await WhisperForConditionalGeneration.fromPretrained(`${HF_TINY}models/whisper`);
+  const x = g.tensor("input_features");
+  const two = tensor(new Float32Array([...x, ...x.map((v) => -v)]), { shape: [2, 80, 100] });
+  const greedy = (await m.generate(two, { maxNewTokens: 8 })).tolistSync() as number[][];
+  assert.deepEqual(
+    greedy[0],
+    (j.generate_sequences as number[][])[0]?.slice(0, 9),
+    "row 0 is the golden's greedy decode",
+  );
+  const alone = (
+    await m.generate(
+      tensor(
+        x.map((v) => -v),
+        { shape: [1, 80, 100] },
+      ),
+      { maxNewTokens: 8 },
+    )
+  ).tolistSync();
+  assert.deepEqual([greedy[1]], alone, "row 1 decodes as it does alone");
+  const beams = (
+    await m.generate(two, { maxNewTokens: 6, numBeams: 3, numReturnSequences: 2 })
+  ).tolistSync() as number[][];
+  assert.equal(beams.length, 4);
+  const one = (await m.generate(features(), { maxNewTokens: 6, numBeams: 1 })).tolistSync() as number[][];
+  assert.deepEqual(one[0], greedy[0]?.slice(0, 7));
+  const sampled = (
+    await m.generate(features(), { maxNewTokens: 4, doSample: true, numReturnSequences: 2 })
+  ).tolistSync() as number[][];
+  assert.equal(sampled.length, 2);
+});
