@@ -29,18 +29,22 @@ export class FeatureExtractionPipeline {
   ) {}
 
   /**
-   * Hidden states `[1, T, E]` per text (pooling "none"), or one vector `E` per text.
+   * Hidden states `[1, T, E]` per text (pooling "none", as Python), or one vector `E` per
+   * text; a single string gives its result alone, a list one result per text.
    *
    * @example
    * const [a, b] = (await embed.call(["first", "second"], { pooling: "mean", normalize: true })) as number[][];
    */
-  async call(input: string | string[], options: FeatureExtractionOptions = {}): Promise<number[][] | number[][][][]> {
-    const { texts } = textList("feature-extraction", input);
+  async call(
+    input: string | string[],
+    options: FeatureExtractionOptions = {},
+  ): Promise<number[] | number[][] | number[][][] | number[][][][]> {
+    const { texts, single } = textList("feature-extraction", input);
     const { enc, input: batch } = encodeBatch(this.tokenizer, texts);
     const { data, shape } = logitsOf(() => this.model.forward(batch).lastHiddenState);
     const [, T, E] = shape as [number, number, number];
     const pooling = options.pooling ?? "none";
-    return texts.map((_, b) => {
+    const results = texts.map((_, b): number[] | number[][][] => {
       const mask = enc.attentionMask?.[b] ?? new Array<number>(T).fill(1);
       const row = (t: number) => Array.from(data.subarray((b * T + t) * E, (b * T + t + 1) * E));
       if (pooling === "none") {
@@ -65,6 +69,7 @@ export class FeatureExtractionPipeline {
         v = v.map((x) => x / Math.max(norm, 1e-12));
       }
       return v;
-    }) as number[][] | number[][][][];
+    });
+    return single ? (results[0] as number[] | number[][][]) : (results as number[][] | number[][][][]);
   }
 }

@@ -77,10 +77,11 @@ test("feature-extraction: mean-pooled, normalised embedding of Python's hidden s
   v?.forEach((x, e) => {
     close(x, (mean[e] as number) / norm);
   });
-  const tokens = (await embed.call("w88 w14")) as number[][][][];
-  assert.equal(tokens[0]?.[0]?.length, 4);
-  const cls = (await embed.call("w88 w14", { pooling: "cls" })) as number[][];
-  close(cls[0]?.[0] as number, hidden[8 * 64] as number);
+  const tokens = (await embed.call("w88 w14")) as number[][][];
+  assert.deepEqual([tokens.length, tokens[0]?.length, tokens[0]?.[0]?.length], [1, 4, 64], "[1, T, E] as Python");
+  close(tokens[0]?.[1]?.[0] as number, hidden[9 * 64] as number);
+  const cls = (await embed.call("w88 w14", { pooling: "cls" })) as number[];
+  close(cls[0] as number, hidden[8 * 64] as number);
 });
 
 test("fill-mask: candidates are the softmax of the masked position's logits, best first", async () => {
