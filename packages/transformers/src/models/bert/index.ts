@@ -18,6 +18,7 @@ export {
   checkTextInput,
   firstToken,
 } from "./modeling.ts";
+export { BERT_IGNORED_KEYS, BERT_MLM_IGNORED_KEYS, BERT_MLM_TIED_WEIGHTS, BERT_POOLER_KEYS } from "./weights.ts";
 
 import type { ModelFamily } from "../registry-types.ts";
 import { BertConfig } from "./config.ts";

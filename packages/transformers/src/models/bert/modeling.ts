@@ -40,6 +40,7 @@ import { TiedLinear } from "../../modeling/layers.ts";
 import { paddingMask } from "../../modeling/padding-mask.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
 import { BertConfig } from "./config.ts";
+import { BERT_IGNORED_KEYS, BERT_MLM_IGNORED_KEYS, BERT_MLM_TIED_WEIGHTS, BERT_POOLER_KEYS } from "./weights.ts";
 
 /** Checks `inputIds` and returns `[B, T]`. */
 export function checkTextInput(where: string, input: TextEncoderInput, maxPositions: number): [number, number] {
@@ -277,7 +278,7 @@ export class BertPooler extends Module {
 export class BertModel extends PreTrainedModel {
   static override readonly configClass = BertConfig;
   static override readonly baseModelPrefix: string = "bert";
-  static override readonly ignoreUnexpected: readonly RegExp[] = [/embeddings\.position_ids$/];
+  static override readonly ignoreUnexpected: readonly RegExp[] = BERT_IGNORED_KEYS;
   declare readonly config: BertConfig;
   readonly embeddings: BertEmbeddings;
   readonly encoder: BertEncoder;
@@ -368,10 +369,9 @@ export class BertForMaskedLM extends PreTrainedModel {
   static override readonly configClass = BertConfig;
   static override readonly baseModelPrefix: string = "bert";
   static override readonly ignoreUnexpected: readonly RegExp[] = [
-    /embeddings\.position_ids$/,
-    /^cls\.predictions\.decoder\.bias$/,
-    /^cls\.seq_relationship\./,
-    /(^|\.)pooler\.dense\./,
+    ...BERT_IGNORED_KEYS,
+    ...BERT_MLM_IGNORED_KEYS,
+    ...BERT_POOLER_KEYS,
   ];
   declare readonly config: BertConfig;
   readonly bert: BertModel;
@@ -384,7 +384,7 @@ export class BertForMaskedLM extends PreTrainedModel {
   }
 
   override tiedWeights(): Record<string, string> {
-    return { "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight" };
+    return { ...BERT_MLM_TIED_WEIGHTS };
   }
 
   override tieWeights(): void {
@@ -414,7 +414,7 @@ export class BertForMaskedLM extends PreTrainedModel {
 export class BertForSequenceClassification extends PreTrainedModel {
   static override readonly configClass = BertConfig;
   static override readonly baseModelPrefix: string = "bert";
-  static override readonly ignoreUnexpected: readonly RegExp[] = [/embeddings\.position_ids$/];
+  static override readonly ignoreUnexpected: readonly RegExp[] = BERT_IGNORED_KEYS;
   declare readonly config: BertConfig;
   readonly bert: BertModel;
   readonly dropout: Dropout;
@@ -457,7 +457,7 @@ export class BertForSequenceClassification extends PreTrainedModel {
 export class BertForTokenClassification extends PreTrainedModel {
   static override readonly configClass = BertConfig;
   static override readonly baseModelPrefix: string = "bert";
-  static override readonly ignoreUnexpected: readonly RegExp[] = [/embeddings\.position_ids$/, /(^|\.)pooler\.dense\./];
+  static override readonly ignoreUnexpected: readonly RegExp[] = [...BERT_IGNORED_KEYS, ...BERT_POOLER_KEYS];
   declare readonly config: BertConfig;
   readonly bert: BertModel;
   readonly dropout: Dropout;

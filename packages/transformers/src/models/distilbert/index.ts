@@ -11,6 +11,7 @@ export {
   TiedProjection,
   TransformerBlock,
 } from "./modeling.ts";
+export { DISTILBERT_MLM_TIED_WEIGHTS } from "./weights.ts";
 
 import type { ModelFamily } from "../registry-types.ts";
 import { DistilBertConfig } from "./config.ts";

@@ -37,6 +37,7 @@ import { paddingMask } from "../../modeling/padding-mask.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
 import { checkTextInput, firstToken } from "../bert/modeling.ts";
 import { DistilBertConfig } from "./config.ts";
+import { DISTILBERT_MLM_TIED_WEIGHTS } from "./weights.ts";
 
 /** Word + position embeddings, LayerNorm (eps 1e-12), dropout. */
 export class DistilBertEmbeddings extends Module {
@@ -247,7 +248,7 @@ export class DistilBertForMaskedLM extends PreTrainedModel {
   }
 
   override tiedWeights(): Record<string, string> {
-    return { "vocab_projector.weight": "distilbert.embeddings.word_embeddings.weight" };
+    return { ...DISTILBERT_MLM_TIED_WEIGHTS };
   }
 
   override tieWeights(): void {

@@ -9,6 +9,7 @@ export {
   RobertaModel,
   robertaPositions,
 } from "./modeling.ts";
+export { ROBERTA_IGNORED_KEYS, ROBERTA_MLM_TIED_WEIGHTS } from "./weights.ts";
 
 import type { ModelFamily } from "../registry-types.ts";
 import { RobertaConfig } from "./config.ts";

@@ -27,6 +27,7 @@ import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
 import type { BertConfig } from "../bert/config.ts";
 import { BertEmbeddings, BertModel, firstToken } from "../bert/modeling.ts";
 import { RobertaConfig } from "./config.ts";
+import { ROBERTA_IGNORED_KEYS, ROBERTA_MLM_TIED_WEIGHTS } from "./weights.ts";
 
 /** Python's `create_position_ids_from_input_ids`: pad + cumsum(ids ≠ pad), and pad at padding. */
 export function robertaPositions(inputIds: Tensor, padId: number): Tensor {
@@ -86,13 +87,11 @@ export class RobertaLMHead extends Module {
   }
 }
 
-const IGNORE = [/embeddings\.position_ids$/, /^lm_head\.decoder\.bias$/, /(^|\.)pooler\.dense\./];
-
 /** RoBERTa with its masked-LM head. */
 export class RobertaForMaskedLM extends PreTrainedModel {
   static override readonly configClass = RobertaConfig;
   static override readonly baseModelPrefix: string = "roberta";
-  static override readonly ignoreUnexpected: readonly RegExp[] = IGNORE;
+  static override readonly ignoreUnexpected: readonly RegExp[] = ROBERTA_IGNORED_KEYS;
   declare readonly config: RobertaConfig;
   readonly roberta: RobertaModel;
   readonly lm_head: RobertaLMHead;
@@ -104,7 +103,7 @@ export class RobertaForMaskedLM extends PreTrainedModel {
   }
 
   override tiedWeights(): Record<string, string> {
-    return { "lm_head.decoder.weight": "roberta.embeddings.word_embeddings.weight" };
+    return { ...ROBERTA_MLM_TIED_WEIGHTS };
   }
 
   override tieWeights(): void {
@@ -149,7 +148,7 @@ export class RobertaClassificationHead extends Module {
 export class RobertaForSequenceClassification extends PreTrainedModel {
   static override readonly configClass = RobertaConfig;
   static override readonly baseModelPrefix: string = "roberta";
-  static override readonly ignoreUnexpected: readonly RegExp[] = IGNORE;
+  static override readonly ignoreUnexpected: readonly RegExp[] = ROBERTA_IGNORED_KEYS;
   declare readonly config: RobertaConfig;
   readonly roberta: RobertaModel;
   readonly classifier: RobertaClassificationHead;
@@ -185,7 +184,7 @@ export class RobertaForSequenceClassification extends PreTrainedModel {
 export class RobertaForTokenClassification extends PreTrainedModel {
   static override readonly configClass = RobertaConfig;
   static override readonly baseModelPrefix: string = "roberta";
-  static override readonly ignoreUnexpected: readonly RegExp[] = IGNORE;
+  static override readonly ignoreUnexpected: readonly RegExp[] = ROBERTA_IGNORED_KEYS;
   declare readonly config: RobertaConfig;
   readonly roberta: RobertaModel;
   readonly dropout: Dropout;

@@ -15,6 +15,7 @@ export {
 } from "./modeling.ts";
 export { bicubicMatrix, interpolatePositions } from "./position-interpolation.ts";
 export { ViTImageProcessor } from "./processor.ts";
+export { VIT_CLASSIFIER_IGNORED_KEYS } from "./weights.ts";
 
 import type { ModelFamily } from "../registry-types.ts";
 import { ViTConfig } from "./config.ts";

@@ -33,6 +33,7 @@ import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
 import { firstToken } from "../bert/modeling.ts";
 import { ViTConfig } from "./config.ts";
 import { interpolatePositions } from "./position-interpolation.ts";
+import { VIT_CLASSIFIER_IGNORED_KEYS } from "./weights.ts";
 
 /** Arguments of ViT's `forward`. */
 export interface ViTInput {
@@ -318,7 +319,7 @@ export class ViTModel extends PreTrainedModel {
 export class ViTForImageClassification extends PreTrainedModel {
   static override readonly configClass = ViTConfig;
   static override readonly baseModelPrefix: string = "vit";
-  static override readonly ignoreUnexpected: readonly RegExp[] = [/(^|\.)pooler\.dense\./];
+  static override readonly ignoreUnexpected: readonly RegExp[] = VIT_CLASSIFIER_IGNORED_KEYS;
   declare readonly config: ViTConfig;
   readonly vit: ViTModel;
   readonly classifier: Linear;

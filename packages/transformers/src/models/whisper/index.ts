@@ -28,6 +28,7 @@ export {
   WhisperModel,
   type WhisperOutput,
 } from "./modeling.ts";
+export { WHISPER_TIED_WEIGHTS } from "./weights.ts";
 
 import type { ModelFamily } from "../registry-types.ts";
 import { WhisperConfig } from "./config.ts";

@@ -45,6 +45,7 @@ import {
   whisperGenerate,
   whisperGenerateLongForm,
 } from "./generation.ts";
+import { WHISPER_TIED_WEIGHTS } from "./weights.ts";
 
 /**
  * The cross-attention keys and values of each decoder layer, computed from the encoder output
@@ -541,7 +542,7 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
   }
 
   override tiedWeights(): Record<string, string> {
-    return this.config.tie_word_embeddings ? { "proj_out.weight": "model.decoder.embed_tokens.weight" } : {};
+    return this.config.tie_word_embeddings ? { ...WHISPER_TIED_WEIGHTS } : {};
   }
 
   override tieWeights(): void {
