@@ -1,4 +1,4 @@
-export { ffmpegDecode, readAudio } from "./audio/decode.ts";
+export { ffmpegDecode, readAudio, resampleAudio } from "./audio/decode.ts";
 export { rfft } from "./audio/fft.ts";
 export { hannWindow, logMelSpectrogram, melFilterBank } from "./audio/mel.ts";
 export * from "./audio/wav.ts";

@@ -13,23 +13,20 @@ function ffmpegPath(): string {
   return process.env.HEARTH_FFMPEG || "ffmpeg";
 }
 
-/** Decodes `bytes` to mono float32 at `samplingRate` through ffmpeg. */
-export function ffmpegDecode(bytes: Uint8Array, samplingRate: number, what = "the audio"): Promise<Float32Array> {
+/**
+ * Decodes `bytes` to mono float32 at `samplingRate` through ffmpeg. With `rawRate`, `bytes`
+ * are raw mono float32 samples at that rate (resampling only).
+ */
+export function ffmpegDecode(
+  bytes: Uint8Array,
+  samplingRate: number,
+  what = "the audio",
+  rawRate?: number,
+): Promise<Float32Array> {
   return new Promise((resolve, reject) => {
-    const args = [
-      "-i",
-      "pipe:0",
-      "-ac",
-      "1",
-      "-ar",
-      String(samplingRate),
-      "-f",
-      "f32le",
-      "-hide_banner",
-      "-loglevel",
-      "quiet",
-      "pipe:1",
-    ];
+    const input = rawRate ? ["-f", "f32le", "-ar", String(rawRate), "-ac", "1"] : [];
+    const output = ["-ac", "1", "-ar", String(samplingRate), "-f", "f32le", "-hide_banner", "-loglevel", "quiet"];
+    const args = [...input, "-i", "pipe:0", ...output, "pipe:1"];
     const child = spawn(ffmpegPath(), args, { stdio: ["pipe", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => chunks.push(c));
@@ -37,7 +34,7 @@ export function ffmpegDecode(bytes: Uint8Array, samplingRate: number, what = "th
       reject(
         fail(
           ErrorCodes.PROCESSOR_BAD_INPUT,
-          `readAudio: ${what} is not 16-bit-style WAV at ${samplingRate} Hz and ffmpeg is not available to decode it (${error.message}); install ffmpeg (apt-get install ffmpeg) or pass WAV`,
+          `readAudio: ${what} needs ffmpeg (not WAV at ${samplingRate} Hz), which is not available (${error.message}); install ffmpeg (apt-get install ffmpeg) or pass WAV at ${samplingRate} Hz`,
           error,
         ),
       ),
@@ -76,4 +73,17 @@ export async function readAudio(source: string | Uint8Array, samplingRate: numbe
     }
   }
   return ffmpegDecode(bytes, samplingRate, what);
+}
+
+/**
+ * Resamples mono samples from `fromRate` to `toRate` through ffmpeg (Python's pipeline
+ * resamples with torchaudio; the two filters differ slightly).
+ *
+ * @example
+ * const at16k = await resampleAudio(samples44k, 44100, 16000);
+ */
+export function resampleAudio(samples: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
+  if (fromRate === toRate) return Promise.resolve(samples);
+  const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+  return ffmpegDecode(bytes, toRate, `${samples.length} samples at ${fromRate} Hz`, fromRate);
 }

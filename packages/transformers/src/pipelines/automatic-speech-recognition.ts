@@ -6,7 +6,7 @@
  * transcribed window by window (Whisper's sequential long-form decoding).
  */
 import type { Tensor } from "@hearth/tensor";
-import { readAudio } from "../audio/decode.ts";
+import { readAudio, resampleAudio } from "../audio/decode.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 import type { WhisperFeatureExtractor } from "../models/whisper/feature-extraction.ts";
 import {
@@ -49,13 +49,14 @@ export class AutomaticSpeechRecognitionPipeline {
     }
     if (input instanceof Float32Array) return input;
     if (input && input.raw instanceof Float32Array) {
-      if (input.samplingRate !== rate) {
+      if (!(input.samplingRate > 0)) {
         throw fail(
           ErrorCodes.PIPELINE_BAD_INPUT,
-          `automatic-speech-recognition: audio sampled at ${input.samplingRate} Hz; the model needs ${rate} Hz`,
+          "automatic-speech-recognition: { raw, samplingRate } needs a positive samplingRate",
         );
       }
-      return input.raw;
+      // Another rate is resampled (through ffmpeg), as Python's pipeline resamples it.
+      return resampleAudio(input.raw, input.samplingRate, rate);
     }
     throw fail(
       ErrorCodes.PIPELINE_BAD_INPUT,
