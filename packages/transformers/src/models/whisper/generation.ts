@@ -361,7 +361,11 @@ export async function whisperGenerateLongForm(
       const frames = Math.min(window, total - seek);
       const piece = narrow(row, 2, seek, frames);
       const padded = frames < window ? pad(piece, [0, window - frames]) : piece;
-      const gen = (await whisperGenerate(model, padded, { ...rest, returnTimestamps: true })) as Tensor;
+      const gen = (await whisperGenerate(model, padded, {
+        ...rest,
+        returnTimestamps: true,
+        returnDictInGenerate: false,
+      })) as Tensor;
       const seq = (gen.tolistSync() as number[][])[0] as number[];
       const init = initPromptLength(seq, s, begin);
       let tokens = seq.slice(init);
