@@ -92,7 +92,9 @@ export class AutomaticSpeechRecognitionPipeline {
         continue;
       }
       const { inputFeatures } = fe.fromWaveforms([samples]);
-      const ids = ((await this.model.generate(inputFeatures, options)) as Tensor).tolistSync() as number[][];
+      const ids = (
+        (await this.model.generate(inputFeatures, { ...options, returnDictInGenerate: false })) as Tensor
+      ).tolistSync() as number[][];
       const row = ids[0] as number[];
       const promptLength = row.findIndex((t, i) => i > 0 && !isPrompt(t, s));
       let tokens = row.slice(promptLength < 0 ? row.length : promptLength);
