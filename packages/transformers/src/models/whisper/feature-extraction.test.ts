@@ -73,6 +73,13 @@ test("rfft of length 400 agrees with a direct DFT; WAV errors are coded", () => 
   const long = fe.fromWaveforms([new Float32Array(16000 * 31)], { truncation: false, returnAttentionMask: true });
   assert.deepEqual(long.inputFeatures.shape, [1, 80, 3100]);
   assert.deepEqual(long.numFrames, [3100]);
+  // doNormalize: a waveform and its scaled, shifted copy give the same features.
+  const wave = Float32Array.from({ length: 8000 }, (_, i) => Math.sin(i / 7) * 0.3);
+  const a = fe.fromWaveforms([wave], { doNormalize: true }).inputFeatures.dataSync() as Float32Array;
+  const b = fe
+    .fromWaveforms([wave.map((v) => 3 * v + 0.5)], { doNormalize: true })
+    .inputFeatures.dataSync() as Float32Array;
+  assertClose(a, b, "normalised features", 1e-4);
   assert.equal(tensor([1]).item(), 1);
 });
 

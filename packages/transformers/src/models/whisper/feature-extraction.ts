@@ -21,6 +21,8 @@ export interface WhisperFeatureOptions {
   truncation?: boolean;
   /** Also return the frame mask `[B, frames]` (1 for real audio). */
   returnAttentionMask?: boolean;
+  /** Scale each waveform to zero mean and unit variance over its real samples first (Python's `do_normalize`). */
+  doNormalize?: boolean;
 }
 
 const f32 = Math.fround;
@@ -153,6 +155,7 @@ export class WhisperFeatureExtractor {
     waves.forEach((w, i) => {
       const padded = new Float32Array(target).fill(this.padding_value);
       padded.set(w.subarray(0, target));
+      if (options.doNormalize) zeroMeanUnitVar(padded, Math.min(w.length, target), this.padding_value);
       numFrames.push(Math.ceil(Math.min(w.length, target) / this.hop_length));
       feats.set(this.extract(padded), i * this.feature_size * frames);
     });
@@ -168,4 +171,17 @@ export class WhisperFeatureExtractor {
     }
     return out;
   }
+}
+
+/** Python's `zero_mean_unit_var_norm` on one padded waveform: (x − mean) / √(var + 1e-7) over the first `length` samples, padding reset. */
+function zeroMeanUnitVar(x: Float32Array, length: number, paddingValue: number): void {
+  let mean = 0;
+  for (let i = 0; i < length; i++) mean += x[i] as number;
+  mean /= Math.max(length, 1);
+  let variance = 0;
+  for (let i = 0; i < length; i++) variance += ((x[i] as number) - mean) ** 2;
+  variance /= Math.max(length, 1);
+  const scale = 1 / Math.sqrt(variance + 1e-7);
+  for (let i = 0; i < length; i++) x[i] = ((x[i] as number) - mean) * scale;
+  x.fill(paddingValue, length);
 }
