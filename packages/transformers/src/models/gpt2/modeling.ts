@@ -30,6 +30,7 @@ import { causalLMLoss } from "../../modeling/loss.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { GPT2Config } from "./config.ts";
+import { GPT2_TIED_WEIGHTS } from "./weights.ts";
 
 /** Multi-head causal self-attention with a fused qkv projection. */
 export class GPT2Attention extends Module {
@@ -220,7 +221,7 @@ export class GPT2LMHeadModel extends PreTrainedModelForCausalLM {
   }
 
   override tiedWeights(): Record<string, string> {
-    return this.config.tie_word_embeddings ? { "lm_head.weight": "transformer.wte.weight" } : {};
+    return this.config.tie_word_embeddings ? { ...GPT2_TIED_WEIGHTS } : {};
   }
 
   override tieWeights(): void {

@@ -30,6 +30,7 @@ import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pret
 import { applyRotary, RotaryEmbedding } from "../../modeling/rope.ts";
 import { checkIds, defaultPositions } from "../gpt2/modeling.ts";
 import { LlamaConfig } from "./config.ts";
+import { LLAMA_TIED_WEIGHTS } from "./weights.ts";
 
 /** The per-family layer choices of a Llama-style decoder. */
 export interface DecoderSpec {
@@ -243,7 +244,7 @@ export class LlamaForCausalLM extends PreTrainedModelForCausalLM {
   }
 
   override tiedWeights(): Record<string, string> {
-    return this.config.tie_word_embeddings ? { "lm_head.weight": "model.embed_tokens.weight" } : {};
+    return this.config.tie_word_embeddings ? { ...LLAMA_TIED_WEIGHTS } : {};
   }
 
   override tieWeights(): void {
