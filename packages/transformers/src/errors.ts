@@ -21,6 +21,10 @@ export const ErrorCodes = {
   GENERATION_BAD_OPTION: "HEARTH_GENERATION_BAD_OPTION",
   /** `pipeline()` got an unknown task or inputs it cannot handle. */
   PIPELINE_BAD_INPUT: "HEARTH_PIPELINE_BAD_INPUT",
+  /** An image or audio processor got input it cannot decode or a size/rate it cannot use. */
+  PROCESSOR_BAD_INPUT: "HEARTH_PROCESSOR_BAD_INPUT",
+  /** `preprocessor_config.json` is missing, invalid, or names a processor Hearth does not implement. */
+  PROCESSOR_CONFIG_INVALID: "HEARTH_PROCESSOR_CONFIG_INVALID",
   /** A file a tokenizer needs is absent from the folder. */
   TOKENIZER_FILE_MISSING: "HEARTH_TOKENIZER_FILE_MISSING",
   /** A tokenizer file exists but cannot be parsed (bad JSON, bad protobuf, bad line). */

@@ -93,3 +93,21 @@ export const AutoModelForCausalLM = autoClass("causalLM", "AutoModelForCausalLM"
 };
 
 import type { PreTrainedModelForCausalLM as PreTrainedModelForCausalLMType } from "../modeling/pretrained-model.ts";
+
+/** The masked language model (BERT, RoBERTa, DistilBERT) of any supported family. */
+export const AutoModelForMaskedLM = autoClass("maskedLM", "AutoModelForMaskedLM");
+
+/** The sequence classifier of any supported family. */
+export const AutoModelForSequenceClassification = autoClass(
+  "sequenceClassification",
+  "AutoModelForSequenceClassification",
+);
+
+/** The token classifier of any supported family. */
+export const AutoModelForTokenClassification = autoClass("tokenClassification", "AutoModelForTokenClassification");
+
+/** The image classifier of any supported family. */
+export const AutoModelForImageClassification = autoClass("imageClassification", "AutoModelForImageClassification");
+
+/** The speech-to-text model (Whisper) of any supported family. */
+export const AutoModelForSpeechSeq2Seq = autoClass("speechSeq2Seq", "AutoModelForSpeechSeq2Seq");

@@ -17,4 +17,13 @@ export interface ModelFamily {
   modelType: string;
   config: ConfigClass;
   tasks: Partial<Record<TaskName, ModelClass>>;
+  /** Image processors / feature extractors by the type name `preprocessor_config.json` gives. */
+  processors?: Record<string, ProcessorClass>;
+}
+
+/** A processor class as `AutoProcessor` sees it: built from `preprocessor_config.json`'s keys. */
+export interface ProcessorClass {
+  // biome-ignore lint/suspicious/noExplicitAny: each processor has its own instance type
+  new (config?: Record<string, unknown>): any;
+  readonly processorType: string;
 }
