@@ -1,0 +1,110 @@
+/**
+ * The key/value cache of decoder self-attention. Each layer's keys and values live in one
+ * buffer `[B, H_kv, capacity, D]` allocated once (capacity = prompt + new tokens when
+ * `generate` reserves it) and written in place; a step appends `T` positions with `copy_` and
+ * attention reads the view `[:, :, :length]`. Growth past the capacity doubles the buffer, so
+ * appending one token never reallocates.
+ */
+import { copy_, indexSelect, keep, narrow, type Tensor, tensor, zeros } from "@hearth/tensor";
+import { ErrorCodes, fail } from "../errors.ts";
+
+interface LayerCache {
+  keys: Tensor;
+  values: Tensor;
+  length: number;
+}
+
+/**
+ * A pre-allocated KV cache, one entry per decoder layer.
+ *
+ * @example
+ * const cache = new KVCache({ capacity: prompt.length + 32 });
+ * model.forward({ inputIds, pastKeyValues: cache }); // fills it
+ */
+export class KVCache {
+  readonly #layers: (LayerCache | undefined)[] = [];
+  #capacity: number;
+
+  constructor(options: { capacity?: number } = {}) {
+    this.#capacity = options.capacity ?? 0;
+  }
+
+  /** Positions stored (those of layer 0: every layer agrees between forward passes). */
+  getSeqLength(): number {
+    return this.#layers[0]?.length ?? 0;
+  }
+
+  /** Positions the buffers hold without growing. */
+  get capacity(): number {
+    return this.#layers[0] ? (this.#layers[0].keys.shape[2] as number) : this.#capacity;
+  }
+
+  /**
+   * Appends `keys`/`values` `[B, H_kv, T, D]` to layer `layer` and returns views of everything
+   * stored for that layer, `[B, H_kv, length, D]`.
+   */
+  update(layer: number, keys: Tensor, values: Tensor): { keys: Tensor; values: Tensor } {
+    let entry = this.#layers[layer];
+    const [B, H, T, D] = keys.shape as [number, number, number, number];
+    const needed = (entry?.length ?? 0) + T;
+    if (!entry) {
+      const cap = Math.max(needed, this.#capacity);
+      entry = {
+        keys: keep(zeros([B, H, cap, D], { dtype: keys.dtype })),
+        values: keep(zeros([B, H, cap, D], { dtype: values.dtype })),
+        length: 0,
+      };
+      this.#layers[layer] = entry;
+    } else if (entry.keys.shape[0] !== B || entry.keys.shape[1] !== H || entry.keys.shape[3] !== D) {
+      throw fail(
+        ErrorCodes.MODEL_BAD_INPUT,
+        `KVCache.update: layer ${layer} holds [${entry.keys.shape.join(", ")}] but got keys [${keys.shape.join(", ")}] (batch, heads and head size must match)`,
+      );
+    } else if (needed > (entry.keys.shape[2] as number)) {
+      const cap = Math.max(needed, 2 * (entry.keys.shape[2] as number));
+      entry.keys = this.#grow(entry.keys, cap, entry.length);
+      entry.values = this.#grow(entry.values, cap, entry.length);
+    }
+    copy_(narrow(entry.keys, 2, entry.length, T), keys);
+    copy_(narrow(entry.values, 2, entry.length, T), values);
+    entry.length = needed;
+    return { keys: narrow(entry.keys, 2, 0, needed), values: narrow(entry.values, 2, 0, needed) };
+  }
+
+  #grow(buffer: Tensor, capacity: number, length: number): Tensor {
+    const [B, H, , D] = buffer.shape as [number, number, number, number];
+    const next = keep(zeros([B, H, capacity, D], { dtype: buffer.dtype }));
+    copy_(narrow(next, 2, 0, length), narrow(buffer, 2, 0, length));
+    buffer.dispose();
+    return next;
+  }
+
+  /** Keeps the batch rows `rows` (in that order, repeats allowed): beam search's reordering. */
+  reorder(rows: readonly number[]): void {
+    const index = tensor(rows, { dtype: "int64" });
+    for (const entry of this.#layers) {
+      if (!entry) continue;
+      if (rows.length !== entry.keys.shape[0]) {
+        throw fail(
+          ErrorCodes.MODEL_BAD_INPUT,
+          `KVCache.reorder: expected ${entry.keys.shape[0]} rows, got ${rows.length}`,
+        );
+      }
+      for (const key of ["keys", "values"] as const) {
+        const picked = indexSelect(narrow(entry[key], 2, 0, entry.length), 0, index);
+        copy_(narrow(entry[key], 2, 0, entry.length), picked);
+        picked.dispose();
+      }
+    }
+    index.dispose();
+  }
+
+  /** Frees the buffers. */
+  dispose(): void {
+    for (const entry of this.#layers) {
+      entry?.keys.dispose();
+      entry?.values.dispose();
+    }
+    this.#layers.length = 0;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Layers transformers defines on top of the engine's `nn`: GPT-2's `Conv1D` (a linear layer
+ * stored transposed, `weight [in, out]`) and the output head that shares the input embedding.
+ */
+import { add, type DType, type Embedding, linear, Module, matmul, randn, type Tensor, to, zeros } from "@hearth/tensor";
+
+/**
+ * Python's `transformers.pytorch_utils.Conv1D`: y = x·W + b with `weight [nx, nf]` (the
+ * transpose of `Linear`'s layout, as GPT-2 checkpoints store it).
+ *
+ * @example
+ * const proj = new Conv1D(192, 64); // 64 → 192
+ */
+export class Conv1D extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  /** `nf` output features, `nx` input features (Python's argument order). */
+  constructor(
+    readonly nf: number,
+    readonly nx: number,
+    opts: { dtype?: DType; initializerRange?: number } = {},
+  ) {
+    super();
+    const w = randn([nx, nf], { std: opts.initializerRange ?? 0.02 });
+    this.weight = this.registerParameter("weight", opts.dtype && opts.dtype !== "float32" ? to(w, opts.dtype) : w);
+    this.bias = this.registerParameter("bias", zeros([nf], { dtype: opts.dtype ?? "float32" }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return add(matmul(x, this.weight), this.bias);
+  }
+}
+
+/**
+ * An output projection whose weight is the input embedding's (`tie_word_embeddings`). It
+ * registers that very tensor as its `weight`, so the parameter exists once and the state dict
+ * lists it under both names, as PyTorch does.
+ */
+export class TiedLinear extends Module {
+  constructor(readonly embedding: Embedding) {
+    super();
+    this.registerParameter("weight", embedding.weight);
+  }
+
+  get weight(): Tensor {
+    return this.embedding.weight;
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.embedding.weight);
+  }
+}
