@@ -39,3 +39,4 @@ export {
   TextGenerationPipeline,
 } from "./pipelines/index.ts";
 export * from "./tokenizers/index.ts";
+export * from "./trainer/index.ts";
