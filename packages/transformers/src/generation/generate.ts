@@ -7,7 +7,7 @@
  * Positions follow Python: `cumsum(attentionMask) - 1`, with 1 at padding, so a left-padded
  * row sees the same positions as the unpadded prompt would.
  */
-import { multinomial, type Tensor, tensor } from "@hearth/tensor";
+import { multinomial, noGrad, scope, slice, type Tensor, tensor } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
 import { KVCache as Cache, type KVCache } from "../modeling/kv-cache.ts";
 import type { CausalLMInput, CausalLMOutput } from "../modeling/outputs.ts";
@@ -85,19 +85,26 @@ async function step(
   const past = cache && !first ? cache.getSeqLength() : 0;
   const chunk = rows.seqs.map((s) => s.slice(past));
   const positions = rows.masks.map((m) => positionsFromMask(m).slice(past));
-  const out = model.forward({
-    inputIds: tensor(chunk, { dtype: "int64" }),
-    attentionMask: tensor(rows.masks, { dtype: "int64" }),
-    positionIds: tensor(positions, { dtype: "int64" }),
-    pastKeyValues: cache,
-    logitsToKeep: 1,
-  });
-  const [, T, V] = out.logits.shape as [number, number, number];
-  const flat = (await out.logits.data()) as Float32Array;
+  // One scope per step frees every intermediate of the forward pass at once (the cache's
+  // buffers are kept); no autograd tape is recorded while generating.
+  const last = scope(() =>
+    noGrad(() => {
+      const out = model.forward({
+        inputIds: tensor(chunk, { dtype: "int64" }),
+        attentionMask: tensor(rows.masks, { dtype: "int64" }),
+        positionIds: tensor(positions, { dtype: "int64" }),
+        pastKeyValues: cache,
+        logitsToKeep: 1,
+      });
+      const T = out.logits.shape[1] as number;
+      return slice(out.logits, 1, T - 1);
+    }),
+  );
+  const V = last.shape[2] as number;
+  const flat = (await last.data()) as Float32Array;
+  last.dispose();
   const result: Float32Array[] = [];
-  for (let b = 0; b < B; b++) result.push(flat.slice((b * T + T - 1) * V, (b * T + T) * V));
-  out.logits.dispose();
-  for (const h of out.hiddenStates ?? []) h.dispose();
+  for (let b = 0; b < B; b++) result.push(flat.slice(b * V, (b + 1) * V));
   return result;
 }
 
@@ -294,6 +301,27 @@ function argmax(scores: Float32Array): number {
   return best;
 }
 
+/**
+ * The `n` best (beam score + token score) over the beams of one prompt, best first; `i` is
+ * `beam * V + token`. Ties go to the lower index, as a stable sort would.
+ */
+function topCandidates(rows: Float32Array[], base: number[], n: number): { s: number; i: number }[] {
+  const top: { s: number; i: number }[] = [];
+  const V = (rows[0] as Float32Array).length;
+  rows.forEach((row, k) => {
+    const offset = base[k] as number;
+    for (let v = 0; v < V; v++) {
+      const s = offset + (row[v] as number);
+      if (top.length === n && s <= (top[n - 1] as { s: number }).s) continue;
+      let at = top.length;
+      while (at > 0 && (top[at - 1] as { s: number }).s < s) at--;
+      top.splice(at, 0, { s, i: k * V + v });
+      if (top.length > n) top.pop();
+    }
+  });
+  return top;
+}
+
 function logSoftmaxInPlace(scores: Float32Array): void {
   let max = -Infinity;
   for (const s of scores) if (s > max) max = s;
@@ -335,14 +363,7 @@ async function beamSearch(ctx: Loop, prompts: number[][], promptMasks: number[][
       const candTokens: number[][] = [];
       const candBeams: number[][] = [];
       for (let b = 0; b < batch; b++) {
-        const all: { s: number; i: number }[] = [];
-        for (let k = 0; k < K; k++) {
-          const row = logits[b * K + k] as Float32Array;
-          const base = beamScores[b * K + k] as number;
-          for (let v = 0; v < V; v++) all.push({ s: base + (row[v] as number), i: k * V + v });
-        }
-        all.sort((x, y) => y.s - x.s || x.i - y.i);
-        const top = all.slice(0, candidates);
+        const top = topCandidates(logits.slice(b * K, (b + 1) * K), beamScores.slice(b * K, (b + 1) * K), candidates);
         candScores.push(top.map((c) => c.s));
         candTokens.push(top.map((c) => c.i % V));
         candBeams.push(top.map((c) => Math.floor(c.i / V)));

@@ -69,8 +69,10 @@ function owner(root: Module, name: string): [Module, string] {
  */
 export function setParameter(root: Module, name: string, value: Tensor): void {
   const [m, leaf] = owner(root, name);
+  const old = m.namedParameters("", false).find(([n]) => n === leaf)?.[1];
   m.registerParameter(leaf, value);
   if (leaf in m) (m as unknown as Record<string, unknown>)[leaf] = value;
+  if (old && old !== value) old.dispose();
 }
 
 /** Converts every floating parameter to `dtype` (in place of the old tensors). */

@@ -170,3 +170,13 @@ test("qwen2: qkv biases, save and reload", async () => {
     m.eval().forward({ inputIds: ids }).logits.dataSync(),
   );
 });
+
+test("withoutInit builds modules without drawing random numbers, then restores the backend", async () => {
+  const { getBackend, randn } = await import("@hearth/tensor");
+  const { withoutInit } = await import("./no-init.ts");
+  const before = getBackend().name;
+  const t = withoutInit(() => randn([4]));
+  assert.deepEqual([...(t.dataSync() as Float32Array)], [0, 0, 0, 0]);
+  assert.equal(getBackend().name, before);
+  assert.ok((randn([4]).dataSync() as Float32Array).some((x) => x !== 0));
+});

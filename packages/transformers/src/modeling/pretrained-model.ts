@@ -11,6 +11,7 @@ import { ErrorCodes, fail } from "../errors.ts";
 import { GenerationConfig } from "../generation/config.ts";
 import { type GenerateOptions, type GenerateOutput, generate } from "../generation/generate.ts";
 import { castParameters, openWeights, readTensor, setParameter, toTensorMap, writeWeights } from "./checkpoint.ts";
+import { withoutInit } from "./no-init.ts";
 import type { CausalLMInput, CausalLMOutput } from "./outputs.ts";
 import { type ResolveOptions, resolveModelDir } from "./resolve.ts";
 
@@ -36,7 +37,6 @@ export interface ModelClass<M extends PreTrainedModel = PreTrainedModel> {
   new (config: any): M;
   readonly configClass: ConfigClass;
   readonly baseModelPrefix: string;
-  fromPretrained(pathOrRepoId: string, options?: FromPretrainedOptions): Promise<M>;
   name: string;
 }
 
@@ -94,7 +94,7 @@ export abstract class PreTrainedModel extends Module {
     const dir = await resolveModelDir(pathOrRepoId, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being loaded
     const config = options.config ?? (await this.configClass.fromPretrained(dir));
-    const model = new this(config);
+    const model = withoutInit(() => new this(config));
     const weights = await openWeights(dir);
     model.loadWeights(weights, dir);
     try {

@@ -71,7 +71,10 @@ function autoClass(task: TaskName, name: string) {
     async fromPretrained(pathOrRepoId: string, options: FromPretrainedOptions = {}): Promise<PreTrainedModel> {
       const dir = await resolveModelDir(pathOrRepoId, options);
       const config = options.config ?? (await AutoConfig.fromPretrained(dir));
-      return classFor(config).fromPretrained(dir, { ...options, config });
+      return (classFor(config) as unknown as typeof PreTrainedModel).fromPretrained.call(classFor(config), dir, {
+        ...options,
+        config,
+      });
     },
     /** A randomly initialised model for `config`. */
     fromConfig(config: PretrainedConfig): PreTrainedModel {

@@ -30,6 +30,11 @@ import type { TokenizerConfigJson } from "./types.ts";
 
 /** Options of {@link AutoTokenizer.fromPretrained}. */
 export interface FromPretrainedOptions {
+  /**
+   * Python's `use_fast`: with false, a folder holding both tokenizer.json and tokenizer.model is
+   * read through SentencePiece (the slow tokenizer's encoding and decoding). Default true.
+   */
+  useFast?: boolean;
   /** LlamaTokenizer's `legacy` flag for SentencePiece models (default: the config's, else true). */
   legacy?: boolean;
   /** Entries that override tokenizer_config.json (snake_case, as on disk). */
@@ -176,7 +181,7 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
   let proto: SpModelProto | null = null;
   let legacy = true;
 
-  if (f.has("tokenizer.json")) {
+  if (f.has("tokenizer.json") && (opts.useFast !== false || !f.has("tokenizer.model"))) {
     const json = f.json("tokenizer.json");
     parts = f.step("tokenizer.json", () => partsFromJson(json));
     source = { kind: "tokenizer.json", json };
@@ -186,10 +191,10 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
     proto = p;
     legacy = opts.legacy ?? (typeof config.legacy === "boolean" ? config.legacy : true);
     const isT5 = /T5/.test(String(config.tokenizer_class ?? ""));
-    parts = f.step("tokenizer.model", () =>
-      sentencePieceParts(p, { legacy, addBos: config.add_bos_token ?? !isT5, addEos: config.add_eos_token ?? isT5 }),
-    );
-    source = { kind: "sentencepiece", bytes, legacy };
+    const addBos = config.add_bos_token ?? !isT5;
+    const addEos = config.add_eos_token ?? isT5;
+    parts = f.step("tokenizer.model", () => sentencePieceParts(p, { legacy, addBos, addEos }));
+    source = { kind: "sentencepiece", bytes, legacy, proto: p, addBos, addEos };
     const piece = (id: number) => (id >= 0 && id < p.pieces.length ? p.pieces[id].piece : undefined);
     defaults = { unk_token: piece(p.unkId), bos_token: isT5 ? undefined : piece(p.bosId), eos_token: piece(p.eosId) };
     if (p.padId >= 0 && p.padId !== p.unkId) defaults.pad_token = piece(p.padId);
@@ -198,11 +203,46 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
   } else if (f.has("vocab.json") && f.has("merges.txt")) {
     const vocab = f.json("vocab.json") as Record<string, number>;
     const merges = f.step("merges.txt", () => parseMerges(f.text("merges.txt")));
+    // RoBERTa-style classes wrap sequences in <s> ... </s>; GPT-2 adds nothing.
+    const roberta = /Roberta|Bart|Longformer/.test(String(config.tokenizer_class ?? ""));
+    const tok = (k: SpecialTokenKey, d: string) => tokenContent(stm[k]) ?? tokenContent(config[k]) ?? d;
     const eot = "<|endoftext|>";
-    const json = f.step("vocab.json", () => gpt2Json(vocab, merges, [eot]));
+    const specials = roberta
+      ? (["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] as const).map(
+          (k) =>
+            tok(
+              k,
+              {
+                bos_token: "<s>",
+                eos_token: "</s>",
+                unk_token: "<unk>",
+                sep_token: "</s>",
+                pad_token: "<pad>",
+                cls_token: "<s>",
+                mask_token: "<mask>",
+              }[k],
+            ),
+        )
+      : [eot];
+    const json = f.step("vocab.json", () =>
+      gpt2Json(vocab, merges, specials, {
+        addPrefixSpace: config.add_prefix_space === true,
+        roberta: roberta ? { cls: tok("cls_token", "<s>"), sep: tok("sep_token", "</s>") } : undefined,
+      }),
+    );
     parts = f.step("merges.txt", () => partsFromJson(json));
     source = { kind: "gpt2", json };
-    if (eot in vocab) defaults = { bos_token: eot, eos_token: eot, unk_token: eot };
+    if (roberta) {
+      defaults = {
+        bos_token: "<s>",
+        eos_token: "</s>",
+        unk_token: "<unk>",
+        sep_token: "</s>",
+        pad_token: "<pad>",
+        cls_token: "<s>",
+        mask_token: "<mask>",
+      };
+    } else if (Object.hasOwn(vocab, eot)) defaults = { bos_token: eot, eos_token: eot, unk_token: eot };
     inputNames = CAUSAL_INPUT_NAMES;
   } else if (f.has("vocab.txt")) {
     const vocab = f.step("vocab.txt", () => parseVocabTxt(f.text("vocab.txt")));

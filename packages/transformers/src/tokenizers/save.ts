@@ -5,6 +5,8 @@ import { ErrorCodes, fail } from "../errors.ts";
 import { ranksToMerges } from "./io/legacy.ts";
 import type { AddedTokenSpec } from "./pipeline/added-tokens.ts";
 import type { Json } from "./pipeline/normalizers.ts";
+import { llamaTokenizerJson } from "./sentencepiece/convert.ts";
+import type { SpModelProto } from "./sentencepiece/proto.ts";
 import { SPECIAL_TOKEN_KEYS, VERY_LARGE_INTEGER } from "./special-tokens.ts";
 import type { PreTrainedTokenizer } from "./tokenizer.ts";
 
@@ -13,7 +15,7 @@ export type TokenizerSource =
   | { kind: "tokenizer.json"; json: Json }
   | { kind: "gpt2"; json: Json }
   | { kind: "bert"; json: Json }
-  | { kind: "sentencepiece"; bytes: Uint8Array; legacy: boolean }
+  | { kind: "sentencepiece"; bytes: Uint8Array; legacy: boolean; proto: SpModelProto; addBos: boolean; addEos: boolean }
   | { kind: "tiktoken"; ranks: Map<string, number>; pattern: string };
 
 const DEFAULT_CLASS: Record<TokenizerSource["kind"], string> = {
@@ -134,7 +136,14 @@ export async function saveTokenizerFiles(tok: PreTrainedTokenizer, dir: string):
     for (const [t, id] of Object.entries(vocab)) lines[id] = t;
     await put("vocab.txt", `${lines.join("\n")}\n`);
   }
-  if (src.kind === "sentencepiece") await put("tokenizer.model", src.bytes);
+  if (src.kind === "sentencepiece") {
+    await put("tokenizer.model", src.bytes);
+    // BPE models also get the tokenizer.json transformers' LlamaConverter would write.
+    if (src.proto.modelType === 2) {
+      const json = llamaTokenizerJson(src.proto, { legacy: src.legacy, addBos: src.addBos, addEos: src.addEos });
+      await put("tokenizer.json", toJson(withAddedTokens(json, added)));
+    }
+  }
 
   const addedById = new Map(added.map((t) => [t.content, t]));
   const special: Json = {};
@@ -161,7 +170,11 @@ export async function saveTokenizerFiles(tok: PreTrainedTokenizer, dir: string):
   config.padding_side = tok.paddingSide;
   config.truncation_side = tok.truncationSide;
   config.model_input_names = tok.modelInputNames;
-  if (src.kind === "sentencepiece") config.legacy = src.legacy;
+  if (src.kind === "sentencepiece") {
+    config.legacy = src.legacy;
+    config.add_bos_token = src.addBos;
+    config.add_eos_token = src.addEos;
+  }
   config.tokenizer_class ??= DEFAULT_CLASS[src.kind];
   const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   await put("tokenizer_config.json", toJson(sorted));

@@ -234,7 +234,15 @@ export class PreTrainedTokenizer {
     const pair = opts.textPair;
     if (pair !== undefined && typeof pair !== "string")
       throw fail(ErrorCodes.TOKENIZER_BAD_ARGUMENT, "encode: 'textPair' must be a string");
-    return this.call(text, opts).inputIds;
+    if (opts.padding !== undefined && opts.padding !== false) return this.call(text, opts).inputIds;
+    return this.encodeRow(
+      text,
+      pair ?? null,
+      opts.addSpecialTokens ?? true,
+      this.truncationOf(opts),
+      opts.stride ?? 0,
+      false,
+    ).ids;
   }
 
   /**
@@ -280,39 +288,10 @@ export class PreTrainedTokenizer {
         "encodeBatch: overflowing tokens for pairs need truncation 'only_first' or 'only_second', not 'longest_first'",
       );
     }
-    const post = this.pipeline.parts.postProcessor;
-    const idToToken = (id: number) => this.pipeline.idToToken(id) ?? "";
     const rows: RawEncoding[] = [];
     const samples: number[] = [];
     texts.forEach((t, i) => {
-      const a = this.pipeline.encodeSequence(t, 0, wantOffsets);
-      const b = pairs ? this.pipeline.encodeSequence(pairs[i], 1, wantOffsets) : null;
-      if (trunc) {
-        const room = trunc.maxLength - (add && post ? post.addedTokens(b !== null) : 0);
-        if (room < 0) {
-          throw fail(
-            ErrorCodes.TOKENIZER_BAD_ARGUMENT,
-            `encodeBatch: maxLength ${trunc.maxLength} leaves no room after the special tokens`,
-          );
-        }
-        truncatePair(a, b, room, trunc.strategy, opts.stride ?? 0, trunc.side);
-      }
-      let enc: RawEncoding;
-      if (post) {
-        post.trimOffsets?.(a, idToToken);
-        if (b) post.trimOffsets?.(b, idToToken);
-        enc = post.process(a, b, add);
-        if (enc.overflowing.length === 0 && a.overflowing.length > 0) {
-          enc.overflowing = a.overflowing.map((o) => post.process(o, b, add));
-        }
-        if (b && b.overflowing.length > 0) enc.overflowing.push(...b.overflowing.map((o) => post.process(a, o, add)));
-      } else {
-        enc = concat(a, b);
-        enc.overflowing = [
-          ...a.overflowing.map((o) => concat(o, b)),
-          ...(b ? b.overflowing.map((o) => concat(a, o)) : []),
-        ];
-      }
+      const enc = this.encodeRow(t, pairs ? pairs[i] : null, add, trunc, opts.stride ?? 0, wantOffsets);
       rows.push(enc);
       samples.push(i);
       if (wantOverflow) {
@@ -324,7 +303,7 @@ export class PreTrainedTokenizer {
     });
     let target = 0;
     if (pad) {
-      target = pad.strategy === "max_length" ? pad.maxLength : Math.max(0, ...rows.map((r) => r.ids.length));
+      target = pad.strategy === "max_length" ? pad.maxLength : rows.reduce((m, r) => Math.max(m, r.ids.length), 0);
       if (opts.padToMultipleOf && target % opts.padToMultipleOf !== 0) {
         target += opts.padToMultipleOf - (target % opts.padToMultipleOf);
       }
@@ -362,6 +341,49 @@ export class PreTrainedTokenizer {
     if (wantOverflow) out.overflowToSampleMapping = samples;
     if (opts.returnLength) out.length = padded.map((r) => r.attentionMask.reduce((s, x) => s + x, 0));
     return out;
+  }
+
+  /** Encode one text (and pair): sequences → truncation → post-processing (special tokens). */
+  private encodeRow(
+    text: string,
+    pair: string | null,
+    add: boolean,
+    trunc: { strategy: TruncationStrategy; maxLength: number; side: Side } | null,
+    stride: number,
+    wantOffsets: boolean,
+  ): RawEncoding {
+    const post = this.pipeline.parts.postProcessor;
+    const a = this.pipeline.encodeSequence(text, 0, wantOffsets);
+    const b = pair !== null ? this.pipeline.encodeSequence(pair, 1, wantOffsets) : null;
+    if (trunc) {
+      const room = trunc.maxLength - (add && post ? post.addedTokens(b !== null) : 0);
+      if (room < 0) {
+        throw fail(
+          ErrorCodes.TOKENIZER_BAD_ARGUMENT,
+          `encode: maxLength ${trunc.maxLength} leaves no room after the special tokens`,
+        );
+      }
+      truncatePair(a, b, room, trunc.strategy, stride, trunc.side);
+    }
+    if (!post) {
+      const enc = concat(a, b);
+      enc.overflowing = [
+        ...a.overflowing.map((o) => concat(o, b)),
+        ...(b ? b.overflowing.map((o) => concat(a, o)) : []),
+      ];
+      return enc;
+    }
+    if (wantOffsets && post.trimOffsets) {
+      const idToToken = (id: number) => this.pipeline.idToToken(id) ?? "";
+      post.trimOffsets(a, idToToken);
+      if (b) post.trimOffsets(b, idToToken);
+    }
+    const enc = post.process(a, b, add);
+    if (enc !== a && enc.overflowing.length === 0 && a.overflowing.length > 0) {
+      enc.overflowing = a.overflowing.map((o) => post.process(o, b, add));
+    }
+    if (b && b.overflowing.length > 0) enc.overflowing.push(...b.overflowing.map((o) => post.process(a, o, add)));
+    return enc;
   }
 
   private truncationOf(opts: EncodeOptions): { strategy: TruncationStrategy; maxLength: number; side: Side } | null {

@@ -218,3 +218,32 @@ describe("decoding and added tokens", () => {
     );
   });
 });
+
+describe("other legacy formats", () => {
+  it("RoBERTa-style vocab.json + merges.txt: <s> A </s></s> B </s>, trimmed offsets, <mask> with lstrip", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { AutoTokenizer } = await import("../../src/index.ts");
+    const dir = mkdtempSync(join(tmpdir(), "hearth-roberta-"));
+    const vocab = { "<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, h: 4, i: 5, Ġ: 6, hi: 7, Ġhi: 8, "<mask>": 9 };
+    writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
+    writeFileSync(join(dir, "merges.txt"), "#version: 0.2\nh i\nĠ hi\n");
+    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ tokenizer_class: "RobertaTokenizer" }));
+    const tok = await AutoTokenizer.fromPretrained(dir);
+    const e = tok.call("hi hi", { textPair: "hi", returnOffsetsMapping: true });
+    assert.deepEqual(e.inputIds, [0, 7, 8, 2, 2, 7, 2]);
+    assert.deepEqual(e.offsetMapping, [
+      [0, 0],
+      [0, 2],
+      [3, 5],
+      [0, 0],
+      [0, 0],
+      [0, 2],
+      [0, 0],
+    ]);
+    assert.deepEqual(tok.encode("hi <mask>", { addSpecialTokens: false }), [7, 9]);
+    assert.equal(tok.padTokenId, 1);
+    assert.equal(tok.maskTokenId, 9);
+  });
+});

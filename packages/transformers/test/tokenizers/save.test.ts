@@ -15,7 +15,11 @@ import { GOLDEN_INPUTS, goldenIds, loaders, TOKENIZERS } from "./fixtures.ts";
 const root = mkdtempSync(join(tmpdir(), "hearth-tok-save-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-async function roundTrip(name: string, tok: PreTrainedTokenizer): Promise<{ dir: string; again: PreTrainedTokenizer }> {
+async function roundTrip(
+  name: string,
+  tok: PreTrainedTokenizer,
+  reload: { useFast?: boolean } = {},
+): Promise<{ dir: string; again: PreTrainedTokenizer }> {
   const dir = join(root, name);
   const files = await tok.saveTokenizer(dir);
   assert.ok(files.length >= 3);
@@ -24,7 +28,7 @@ async function roundTrip(name: string, tok: PreTrainedTokenizer): Promise<{ dir:
     [],
     "no temporary files left",
   );
-  const again = await AutoTokenizer.fromPretrained(dir);
+  const again = await AutoTokenizer.fromPretrained(dir, reload);
   for (const text of GOLDEN_INPUTS) {
     const ids = tok.encode(text);
     assert.deepEqual(again.encode(text), ids, `reloaded ${name} encodes ${JSON.stringify(text)} the same`);
@@ -86,7 +90,7 @@ describe("saveTokenizer", () => {
 
   it("SentencePiece: tokenizer.model written back byte for byte, legacy flag kept", async () => {
     const tok = await loaders.llama2({ legacy: false });
-    const { dir, again } = await roundTrip("llama2", tok);
+    const { dir, again } = await roundTrip("llama2", tok, { useFast: false });
     const original = gunzipSync(readFileSync(join(TOKENIZERS, "llama2-spm/tokenizer.model.gz")));
     assert.ok(Buffer.compare(readFileSync(join(dir, "tokenizer.model")), original) === 0);
     const config = readJson(join(dir, "tokenizer_config.json"));
@@ -94,6 +98,27 @@ describe("saveTokenizer", () => {
     assert.equal(config.tokenizer_class, "LlamaTokenizer");
     assert.equal(again.decode([29871, 15043]), " Hello");
     assert.deepEqual(readJson(join(dir, "special_tokens_map.json")).bos_token.content, "<s>");
+  });
+
+  it("SentencePiece BPE also gets a tokenizer.json (LlamaConverter's) that reproduces the goldens", async () => {
+    const tok = await loaders.llama2({ legacy: true });
+    const dir = join(root, "llama2-fast");
+    await tok.saveTokenizer(dir);
+    const json = readJson(join(dir, "tokenizer.json"));
+    assert.equal(json.model.type, "BPE");
+    assert.equal(json.model.byte_fallback, true);
+    const fast = await AutoTokenizer.fromPretrained(dir);
+    assert.equal(fast.source.kind, "tokenizer.json");
+    const want = goldenIds("llama-spm");
+    GOLDEN_INPUTS.forEach((text, i) => {
+      assert.deepEqual(
+        fast.encode(text, { addSpecialTokens: false }),
+        want[i],
+        `fast Llama on ${JSON.stringify(text)}`,
+      );
+    });
+    assert.deepEqual(fast.encode("Hello"), [1, 15043]);
+    assert.equal(fast.decode([1, 15043, 3186], { skipSpecialTokens: true }), "Hello world");
   });
 
   it("Llama 3 tokenizer.json: chat template and special tokens kept", async () => {

@@ -30,3 +30,13 @@ test("llama: a tied config shares the embedding and saves no lm_head", async () 
   const out = m.forward({ inputIds: tensor([[1, 2, 3]], { dtype: "int64" }) });
   assert.deepEqual(out.logits.shape, [1, 3, 50]);
 });
+
+test("llama: outputAttentions gives one [B, H, T, S] map per layer, rows summing to 1", async () => {
+  const m = await LlamaForCausalLM.fromPretrained(`${HF_TINY}models/llama`);
+  const out = m.forward({ inputIds: tensor([[5, 17, 42]], { dtype: "int64" }), outputAttentions: true });
+  assert.equal(out.attentions?.length, 2);
+  assert.deepEqual(out.attentions?.[1]?.shape, [1, 4, 3, 3]);
+  const p = out.attentions?.[1]?.dataSync() as Float32Array;
+  assert.ok(Math.abs((p[6] as number) + (p[7] as number) + (p[8] as number) - 1) < 1e-6);
+  assert.equal(p[1], 0);
+});

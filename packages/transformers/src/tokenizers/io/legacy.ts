@@ -35,16 +35,42 @@ export function parseMerges(text: string): string[] {
 }
 
 /** GPT-2 (and RoBERTa-style) byte-level BPE from vocab.json + merges.txt. */
-export function gpt2Json(vocab: Record<string, number>, merges: string[], specials: string[]): Json {
-  const added = specials.filter((s) => s in vocab).map((s) => ({ ...special(vocab[s], s, true) }));
+export function gpt2Json(
+  vocab: Record<string, number>,
+  merges: string[],
+  specials: string[],
+  opts: { addPrefixSpace?: boolean; roberta?: { cls: string; sep: string } } = {},
+): Json {
+  const r = opts.roberta;
+  // RobertaTokenizer's <mask> swallows the space before it (AddedToken(lstrip=True)).
+  const added = specials
+    .filter((s, i) => Object.hasOwn(vocab, s) && specials.indexOf(s) === i)
+    .map((s) => ({ ...special(vocab[s], s, !r), lstrip: r !== undefined && s === "<mask>" }));
+  if (r) {
+    for (const t of [r.cls, r.sep])
+      if (!Object.hasOwn(vocab, t)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
+  }
   return {
     version: "1.0",
     truncation: null,
     padding: null,
     added_tokens: added,
     normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
+    pre_tokenizer: {
+      type: "ByteLevel",
+      add_prefix_space: opts.addPrefixSpace === true,
+      trim_offsets: true,
+      use_regex: true,
+    },
+    post_processor: r
+      ? {
+          type: "RobertaProcessing",
+          sep: [r.sep, vocab[r.sep]],
+          cls: [r.cls, vocab[r.cls]],
+          trim_offsets: true,
+          add_prefix_space: opts.addPrefixSpace === true,
+        }
+      : { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: "BPE",
@@ -63,12 +89,12 @@ export function gpt2Json(vocab: Record<string, number>, merges: string[], specia
 
 /** Parse vocab.txt: one token per line, the line number is the id. */
 export function parseVocabTxt(text: string): Record<string, number> {
-  const vocab: Record<string, number> = {};
+  const vocab: Record<string, number> = Object.create(null);
   const lines = text.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   lines.forEach((l, i) => {
     const tok = l.replace(/\r$/, "");
-    if (!(tok in vocab)) vocab[tok] = i;
+    if (!Object.hasOwn(vocab, tok)) vocab[tok] = i;
   });
   return vocab;
 }
@@ -87,9 +113,11 @@ export interface BertOptions {
 /** BERT WordPiece from vocab.txt (transformers' BertConverter). */
 export function bertJson(vocab: Record<string, number>, o: BertOptions): Json {
   for (const t of [o.unk, o.sep, o.cls]) {
-    if (!(t in vocab)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
+    if (!Object.hasOwn(vocab, t)) throw new Error(`the special token ${JSON.stringify(t)} is not in the vocabulary`);
   }
-  const added = [o.pad, o.unk, o.cls, o.sep, o.mask].filter((t) => t in vocab).map((t) => special(vocab[t], t));
+  const added = [o.pad, o.unk, o.cls, o.sep, o.mask]
+    .filter((t) => Object.hasOwn(vocab, t))
+    .map((t) => special(vocab[t], t));
   return {
     version: "1.0",
     truncation: null,

@@ -127,3 +127,24 @@ describe("SentencePiece unigram (tokenizer.model)", () => {
     assert.equal(tok.decode(ids), "I saw a girl with a telescope.");
   });
 });
+
+describe("vocabularies holding Object.prototype names", () => {
+  it("'constructor', '__proto__' and 'toString' are ordinary tokens", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "hearth-proto-"));
+    writeFileSync(
+      join(dir, "vocab.txt"),
+      ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "constructor", "__proto__", "tostring"].join("\n"),
+    );
+    const tok = await AutoTokenizer.fromPretrained(dir);
+    assert.deepEqual(tok.encode("constructor toString", { addSpecialTokens: false }), [5, 7]);
+    assert.equal(tok.tokenToId("__proto__"), 6); // (BERT would split it at the underscores)
+    const p = pipeline(
+      JSON.parse(
+        '{"pre_tokenizer":{"type":"WhitespaceSplit"},"model":{"type":"WordLevel","vocab":{"__proto__":0,"constructor":1,"[UNK]":2},"unk_token":"[UNK]"}}',
+      ),
+    );
+    assert.deepEqual(p.encodeSequence("constructor __proto__ hasOwnProperty", 0, false).ids, [1, 0, 2]);
+  });
+});

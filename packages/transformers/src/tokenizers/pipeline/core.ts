@@ -12,7 +12,7 @@ import { type AddedTokenSpec, type Span, TokenMatcher } from "./added-tokens.ts"
 import { buildDecoder, type Decoder } from "./decoders.ts";
 import { NormalizedString } from "./normalized.ts";
 import { buildNormalizer, type Json, type Normalizer, UnsupportedComponent } from "./normalizers.ts";
-import { buildPostProcessor, emptyEncoding, type PostProcessor, type RawEncoding } from "./post-processors.ts";
+import { buildPostProcessor, type PostProcessor, type RawEncoding } from "./post-processors.ts";
 import { buildPreTokenizer, type Piece, type PreTokenizer, pieceRange } from "./pre-tokenizers.ts";
 
 /** The parts of a pipeline. */
@@ -176,52 +176,62 @@ export class Pipeline {
 
   /** Encode one sequence without special tokens. Offsets are UTF-16 code units of `text`. */
   encodeSequence(text: string, typeId: number, wantOffsets: boolean): RawEncoding {
-    const out = emptyEncoding(wantOffsets);
-    const push = (id: number, s: number, e: number) => {
-      out.ids.push(id);
-      out.typeIds.push(typeId);
-      out.specialMask.push(0);
-      out.sequenceIds.push(typeId);
-      if (out.offsets) out.offsets.push(s, e);
-    };
+    const ids: number[] = [];
+    const offsets: number[] | null = wantOffsets ? [] : null;
+    const model = this.parts.model;
+    const pre = this.parts.preTokenizer;
     for (const span of this.rawMatcher.split(text)) {
       if (span.token) {
-        push(span.token.id, span.start, span.end);
+        ids.push(span.token.id);
+        offsets?.push(span.start, span.end);
         continue;
       }
       if (span.end <= span.start) continue;
-      const ns = new NormalizedString(text.slice(span.start, span.end), span.start);
+      const ns = new NormalizedString(
+        span.start === 0 && span.end === text.length ? text : text.slice(span.start, span.end),
+        span.start,
+      );
       this.parts.normalizer?.normalize(ns);
       const sub: Span[] = this.normMatcher.empty
         ? [{ start: 0, end: ns.text.length, token: null }]
         : this.normMatcher.split(ns.text);
       for (const s of sub) {
         if (s.token) {
-          push(s.token.id, ns.originalStart(s.start), ns.originalEnd(s.end));
+          ids.push(s.token.id);
+          offsets?.push(ns.originalStart(s.start), ns.originalEnd(s.end));
           continue;
         }
         if (s.end <= s.start) continue;
-        let pieces: Piece[] = [
-          {
-            text: s.start === 0 && s.end === ns.text.length ? ns.text : ns.text.slice(s.start, s.end),
-            start: s.start,
-            ranges: null,
-          },
-        ];
-        if (this.parts.preTokenizer) pieces = this.parts.preTokenizer.split(pieces, { offsets: wantOffsets, ns });
+        const whole: Piece = {
+          text: s.start === 0 && s.end === ns.text.length ? ns.text : ns.text.slice(s.start, s.end),
+          start: s.start,
+          ranges: null,
+        };
+        const pieces = pre ? pre.split([whole], { offsets: wantOffsets, ns }) : [whole];
         for (const p of pieces) {
           if (p.text.length === 0) continue;
-          const w = this.parts.model.tokenize(p.text);
-          for (let k = 0; k < w.ids.length; k++) {
-            if (wantOffsets) {
+          const w = model.tokenize(p.text);
+          if (offsets) {
+            for (let k = 0; k < w.ids.length; k++) {
               const [a, b] = pieceRange(p, w.starts[k], w.ends[k]);
-              push(w.ids[k], ns.originalStart(a), ns.originalEnd(b));
-            } else push(w.ids[k], 0, 0);
+              ids.push(w.ids[k]);
+              offsets.push(ns.originalStart(a), ns.originalEnd(b));
+            }
+          } else {
+            for (let k = 0; k < w.ids.length; k++) ids.push(w.ids[k]);
           }
         }
       }
     }
-    return out;
+    const n = ids.length;
+    return {
+      ids,
+      typeIds: new Array<number>(n).fill(typeId),
+      specialMask: new Array<number>(n).fill(0),
+      offsets,
+      sequenceIds: new Array<number>(n).fill(typeId),
+      overflowing: [],
+    };
   }
 
   /** Rust `decode`: ids → tokens (optionally without special tokens) → decoder. */

@@ -59,9 +59,12 @@ function templateProcessor(single: Piece[], pair: Piece[]): PostProcessor {
     }
     return out;
   };
+  const isIdentity = (t: Piece[]) => t.length === 1 && !("special" in t[0]) && t[0].seq === 0;
   return {
     addedTokens: (isPair) => count(isPair ? pair : single),
     process(a, b, add) {
+      // A lone sequence passes through unchanged: no copy (the common no-special-token case).
+      if (!b && (!add || isIdentity(single)) && a.typeIds.every((t) => t === 0)) return a;
       if (!add) {
         const out = emptyEncoding(a.offsets !== null);
         pushSeq(out, a, 0, 0);

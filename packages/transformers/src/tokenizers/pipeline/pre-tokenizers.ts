@@ -119,6 +119,28 @@ export function splitPiece(
   return out;
 }
 
+/**
+ * `splitPiece(p, matches of re, "Isolated")` without the intermediate arrays (the hot path of
+ * GPT-2/Llama 3 pre-tokenisation): each match and each gap between matches becomes a piece.
+ */
+export function isolate(p: Piece, re: RegExp, emit: (piece: Piece) => void): void {
+  const text = p.text;
+  let last = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const s = m.index;
+    const len = m[0].length;
+    if (len === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    if (s > last) emit(subPiece(p, last, s));
+    emit(p.ranges === null ? { text: m[0], start: p.start + s, ranges: null } : subPiece(p, s, s + len));
+    last = s + len;
+  }
+  if (last < text.length) emit(subPiece(p, last, text.length));
+}
+
 function regexMatches(re: RegExp, text: string): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   re.lastIndex = 0;
@@ -178,14 +200,16 @@ function byteLevel(cfg: Json): PreTokenizer {
             ranges: ctx.offsets ? concatRanges(Int32Array.of(s, e), rangesOf(p)) : null,
           };
         }
-        const words = useRegex ? splitPiece(p, regexMatches(re, p.text), "Isolated") : [p];
-        for (const w of words) {
-          out.push({
-            text: toByteLevel(w.text),
-            start: 0,
-            ranges: ctx.offsets ? byteLevelRanges(w.text, (i) => pieceRange(w, i, i + 1)) : null,
-          });
-        }
+        const emit = ctx.offsets
+          ? (w: Piece) =>
+              out.push({
+                text: toByteLevel(w.text),
+                start: 0,
+                ranges: byteLevelRanges(w.text, (i) => pieceRange(w, i, i + 1)),
+              })
+          : (w: Piece) => out.push({ text: toByteLevel(w.text), start: 0, ranges: null });
+        if (useRegex) isolate(p, re, emit);
+        else emit(p);
       }
       return out;
     },
@@ -279,7 +303,18 @@ export function buildPreTokenizer(cfg: Json | null | undefined): PreTokenizer | 
       else if (pat && typeof pat.Regex === "string") re = new RegExp(translateRegex(pat.Regex), "gu");
       else
         throw new Error(`Split pre-tokenizer: 'pattern' must be {"String"} or {"Regex"}, got ${JSON.stringify(pat)}`);
-      return bySplit((t) => regexMatches(re, t), (cfg.behavior as SplitBehavior) ?? "Isolated", cfg.invert === true);
+      const behavior = (cfg.behavior as SplitBehavior) ?? "Isolated";
+      if (behavior === "Isolated" && cfg.invert !== true) {
+        return {
+          split(pieces) {
+            const out: Piece[] = [];
+            const emit = (w: Piece) => out.push(w);
+            for (const p of pieces) isolate(p, re, emit);
+            return out;
+          },
+        };
+      }
+      return bySplit((t) => regexMatches(re, t), behavior, cfg.invert === true);
     }
     case "Whitespace": {
       const re = new RegExp(`[${WORD_CHAR}]+|[^${WORD_CHAR}${WHITE_SPACE_CLASS}]+`, "gu");
