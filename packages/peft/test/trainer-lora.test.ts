@@ -56,7 +56,7 @@ test("LoRA + Trainer: checkpoints are adapter folders; resuming from step 2 of 4
     await rm(join(a, "checkpoint-4"), { recursive: true });
     const resumed = await run(a, 4, true);
     assert.equal(resumed.length, full.length);
-    resumed.forEach((p, i) => assert.deepEqual(p, full[i]));
+    for (const [i, p] of resumed.entries()) assert.deepEqual(p, full[i]);
   } finally {
     await rm(a, { recursive: true, force: true });
   }
