@@ -5,7 +5,7 @@
  * `score` head learn the classes. Reports held-out accuracy, and saves the adapter in PEFT's
  * format.
  *
- *   node --import tsx examples/lora-spam-classification.ts [--pretrain-steps 40] [--epochs 3] [--out /tmp/hearth-spam-lora]
+ *   node --import tsx examples/lora-spam-classification.ts [--pretrain-steps 20] [--epochs 2] [--out /tmp/hearth-spam-lora]
  *
  * Mails come from fixtures/data/datasets/classification/spam-assassin/sample-600.jsonl.gz
  * (300 spam + 300 ham drawn from ../shared's spam-2 and easy-ham-2).
@@ -29,10 +29,10 @@ import { initGpt2Weights } from "./lib/init.ts";
 import { FIXTURES, flag } from "./lib/paths.ts";
 import { TrimmedVocab } from "./lib/vocab.ts";
 
-const pretrainSteps = flag("pretrain-steps", 40);
-const epochs = flag("epochs", 3);
+const pretrainSteps = flag("pretrain-steps", 20);
+const epochs = flag("epochs", 2);
 const out = flag("out", "/tmp/hearth-spam-lora");
-const maxTokens = 48;
+const maxTokens = 32;
 
 /** Subject and body of a raw RFC-822 mail, tags and extra whitespace removed. */
 function mailText(raw: string): string {

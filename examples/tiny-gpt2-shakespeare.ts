@@ -101,7 +101,7 @@ console.log(
 );
 
 model.eval();
-for (const prompt of ["ROMEO:", "First Citizen:\n", "KING"]) {
+for (const prompt of ["First Citizen:\n", "The king", "O, "]) {
   const input = tensor([vocab.encode(tok.encode(prompt))], { dtype: "int64" });
   const gen = await model.generate(input, { maxNewTokens: 40, doSample: true, topK: 40, temperature: 0.8 });
   const sample = tok.decode(vocab.decode((gen.tolistSync() as number[][])[0] as number[]));
