@@ -6,18 +6,21 @@
  * keys are the ones Python's peft writes and loads.
  */
 import { Embedding, Module, noGrad, randn, type Tensor, tensor } from "@hearth/tensor";
-import type { PreTrainedModel, PreTrainedModelForCausalLM } from "@hearth/transformers";
+import { generate, type KVCache, type PreTrainedModel, type PreTrainedModelForCausalLM } from "@hearth/transformers";
 import { LoraConfig, matchesTarget, patternValue } from "./config/lora-config.ts";
+import { PrefixTuningConfig } from "./config/prefix-tuning-config.ts";
 import type { PromptTuningConfig } from "./config/prompt-tuning-config.ts";
 import { ErrorCodes, fail } from "./errors.ts";
+import { AdapterDict } from "./lora/adapter-dict.ts";
 import { type AdapterSpec, LoraLayer, loraLayerFor } from "./lora/layers.ts";
 import { ModulesToSaveWrapper } from "./lora/modules-to-save.ts";
+import { PrefixCache, PrefixEncoder } from "./prefix/prefix-encoder.ts";
 import { PromptTuningEmbedding } from "./prompt/prompt-embedding.ts";
 import { type LoadAdapterOptions, loadAdapterFiles, saveAdapterFiles } from "./save/adapter-files.ts";
 import { getModule, replaceModule } from "./tree.ts";
 
 /** Any adapter configuration. */
-export type PeftConfig = LoraConfig | PromptTuningConfig;
+export type PeftConfig = LoraConfig | PromptTuningConfig | PrefixTuningConfig;
 
 /** Holds the base model under `model`, as PEFT's `LoraModel` does (`base_model.model.…`). */
 class AdapterHost extends Module {
@@ -79,11 +82,12 @@ export class PeftModel extends Module {
         `addAdapter: cannot mix ${[...kinds].join(", ")} and ${config.peftType} adapters in one model`,
       );
     }
-    if (config.peftType === "PROMPT_TUNING" && this.peftConfig.size) {
-      throw fail(ErrorCodes.ADAPTER_NAME, `addAdapter: Hearth supports one prompt-tuning adapter per model`);
+    if (config.peftType !== "LORA" && this.peftConfig.size) {
+      throw fail(ErrorCodes.ADAPTER_NAME, `addAdapter: Hearth supports one ${config.peftType} adapter per model`);
     }
     config.baseModelNameOrPath ??= nameOrPath(this.model);
     if (config instanceof LoraConfig) this.#injectLora(name, config);
+    else if (config instanceof PrefixTuningConfig) this.#injectPrefix(name, config);
     else this.#injectPrompt(config);
     this.peftConfig.set(name, config);
     if (this.peftConfig.size === 1) this.setAdapter(name);
@@ -185,6 +189,36 @@ export class PeftModel extends Module {
     config.numAttentionHeads = (cfg.num_attention_heads ?? cfg.n_head ?? null) as number | null;
   }
 
+  #prefix: { encoder: PrefixEncoder; layers: number; heads: number } | null = null;
+
+  #injectPrefix(name: string, config: PrefixTuningConfig): void {
+    const cfg = this.model.config as unknown as Record<string, unknown>;
+    const layers = (cfg.num_hidden_layers ?? cfg.n_layer) as number | undefined;
+    const heads = (cfg.num_attention_heads ?? cfg.n_head) as number | undefined;
+    const hidden = (cfg.hidden_size ?? cfg.n_embd) as number | undefined;
+    const kvHeads = (cfg.num_key_value_heads ?? heads) as number | undefined;
+    if (!layers || !heads || !hidden) {
+      throw fail(
+        ErrorCodes.UNSUPPORTED_MODEL,
+        `getPeftModel: prefix tuning needs the layer count, heads and hidden size in ${this.model.constructor.name}'s config`,
+      );
+    }
+    if (kvHeads !== heads) {
+      throw fail(
+        ErrorCodes.UNSUPPORTED_MODEL,
+        `getPeftModel: prefix tuning of grouped-query attention (${heads} heads, ${kvHeads} key/value heads) is not supported (PEFT 0.10 sizes prefixes by the query heads)`,
+      );
+    }
+    config.tokenDim = hidden;
+    config.numLayers = layers;
+    config.numAttentionHeads = heads;
+    config.encoderHiddenSize = hidden;
+    const dict = this.registerModule("prompt_encoder", new AdapterDict<PrefixEncoder>());
+    const encoder = new PrefixEncoder(config.numVirtualTokens, layers * 2 * hidden);
+    dict.setModule(name, encoder);
+    this.#prefix = { encoder, layers, heads };
+  }
+
   /** LoRA layers of the model. */
   loraLayers(): LoraLayer[] {
     return [...this.model.namedModules()].map(([, m]) => m).filter((m): m is LoraLayer => m instanceof LoraLayer);
@@ -230,6 +264,7 @@ export class PeftModel extends Module {
     const a = this.activeAdapter;
     const isAdapterParam = (n: string) => {
       if (config.peftType === "PROMPT_TUNING") return n.endsWith("prompt_embeddings");
+      if (config.peftType === "PREFIX_TUNING") return n.startsWith(`prompt_encoder.${a}.`);
       const own = new RegExp(`\\.(lora_\\w+)\\.${escapeRe(a)}(\\.|$)|\\.modules_to_save\\.${escapeRe(a)}\\.`);
       if (own.test(n)) return true;
       if (config instanceof LoraConfig && /(^|\.)bias$/.test(n) && !n.includes(".modules_to_save.")) {
@@ -269,7 +304,7 @@ export class PeftModel extends Module {
     };
     for (const l of layers) l.disabled = true;
     for (const w of wrappers) w.disabled = true;
-    if (prompt) this.#promptDisabled = true;
+    if (prompt || this.#prefix) this.#promptDisabled = true;
     let result: T;
     try {
       result = fn();
@@ -346,6 +381,24 @@ export class PeftModel extends Module {
 
   /** Puts the virtual tokens in front of ids, mask and labels (prompt tuning). */
   #withPrompt(input: AnyInput): AnyInput {
+    const prefix = this.#prefix;
+    if (prefix && !this.#promptDisabled) {
+      const [B, T] = input.inputIds.shape as [number, number];
+      const n = prefix.encoder.embedding.weight.shape[0] as number;
+      const inner = (input.pastKeyValues ?? null) as KVCache | null;
+      const past = inner?.getSeqLength() ?? 0;
+      const mask =
+        input.attentionMask ??
+        tensor(
+          Array.from({ length: B }, () => new Array(past + T).fill(1)),
+          { dtype: "int64" },
+        );
+      return {
+        ...input,
+        attentionMask: catCols(onesLikeCols(mask, B, n, 1), mask),
+        pastKeyValues: new PrefixCache(prefix.encoder.pastKeyValues(B, prefix.layers, prefix.heads), inner),
+      };
+    }
     const prompt = this.#promptEmbedding;
     if (!prompt || this.#promptDisabled) return input;
     const n = prompt.prompt_embeddings.shape[0] as number;
@@ -380,6 +433,11 @@ export class PeftModel extends Module {
     const model = this.model as PreTrainedModelForCausalLM;
     if (typeof model.generate !== "function") {
       throw fail(ErrorCodes.UNSUPPORTED_MODEL, `PeftModel.generate: ${model.constructor.name} is not a causal LM`);
+    }
+    if (this.#prefix && !this.#promptDisabled) {
+      // generate drives a proxy whose forward adds the prefix to every step
+      const proxy = { generationConfig: model.generationConfig, forward: (input: AnyInput) => this.forward(input) };
+      return generate(proxy, inputIds, options) as Promise<Tensor>;
     }
     const prompt = this.#promptEmbedding;
     if (!prompt || this.#promptDisabled) return model.generate(inputIds, options);
@@ -419,6 +477,10 @@ export class PeftModel extends Module {
     const config = this.peftConfig.get(name) as PeftConfig;
     const out = new Map<string, string>();
     const sd = this.stateDict();
+    if (config.peftType === "PREFIX_TUNING") {
+      out.set(`prompt_encoder.${name}.embedding.weight`, "prompt_embeddings");
+      return out;
+    }
     if (config.peftType === "PROMPT_TUNING") {
       const key = Object.keys(sd).find((k) => k.endsWith(".prompt_embeddings"));
       if (key) out.set(key, "prompt_embeddings");

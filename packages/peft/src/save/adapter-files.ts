@@ -16,6 +16,7 @@ import {
 } from "@hearth/tensor/safetensors";
 import { type ResolveOptions, resolveModelDir } from "@hearth/transformers";
 import { LoraConfig } from "../config/lora-config.ts";
+import { PrefixTuningConfig } from "../config/prefix-tuning-config.ts";
 import { PromptTuningConfig } from "../config/prompt-tuning-config.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 import { PyFloat } from "./py-float.ts";
@@ -58,7 +59,7 @@ function pyFloat(x: number): string {
 /** Writes one adapter's config and tensors into `dir`. */
 export async function saveAdapterFiles(
   dir: string,
-  config: LoraConfig | PromptTuningConfig,
+  config: LoraConfig | PromptTuningConfig | PrefixTuningConfig,
   state: Record<string, Tensor>,
 ): Promise<void> {
   try {
@@ -85,7 +86,11 @@ export async function saveAdapterFiles(
 export async function loadAdapterFiles(
   dirOrRepo: string,
   options: LoadAdapterOptions = {},
-): Promise<{ config: LoraConfig | PromptTuningConfig; state: Record<string, Tensor>; where: string }> {
+): Promise<{
+  config: LoraConfig | PromptTuningConfig | PrefixTuningConfig;
+  state: Record<string, Tensor>;
+  where: string;
+}> {
   let dir: string;
   try {
     dir = await resolveModelDir(dirOrRepo, options);
@@ -118,13 +123,14 @@ export async function loadAdapterFiles(
       error,
     );
   }
-  let config: LoraConfig | PromptTuningConfig;
+  let config: LoraConfig | PromptTuningConfig | PrefixTuningConfig;
   if (json.peft_type === "LORA") config = LoraConfig.fromJSON(json);
   else if (json.peft_type === "PROMPT_TUNING") config = PromptTuningConfig.fromJSON(json);
+  else if (json.peft_type === "PREFIX_TUNING") config = PrefixTuningConfig.fromJSON(json);
   else {
     throw fail(
       ErrorCodes.CONFIG_INVALID,
-      `PeftModel.fromPretrained: ${configPath} has peft_type ${JSON.stringify(json.peft_type)}; Hearth reads LORA and PROMPT_TUNING`,
+      `PeftModel.fromPretrained: ${configPath} has peft_type ${JSON.stringify(json.peft_type)}; Hearth reads LORA, PROMPT_TUNING and PREFIX_TUNING`,
     );
   }
   const state: Record<string, Tensor> = {};
