@@ -1,5 +1,6 @@
 export { LABEL_PAD_TOKEN_ID, sequenceLogps, tokenLogps } from "./core/logps.ts";
 export { MetricStore, type Objective, ObjectiveModule } from "./core/objective.ts";
+export { type SampleOptions, type SamplingModel, sampleCompletions } from "./core/sampling.ts";
 export {
   dpoCollator,
   type Message,
@@ -31,3 +32,12 @@ export {
   referenceLogps,
 } from "./dpo/dpo-trainer.ts";
 export { type ErrorCode, ErrorCodes, HearthTrlError } from "./errors.ts";
+export {
+  GRPOConfig,
+  type GRPOConfigOptions,
+  GRPOTrainer,
+  type GRPOTrainerOptions,
+  groupAdvantages,
+  type RewardFunction,
+  type RewardInput,
+} from "./grpo/grpo-trainer.ts";

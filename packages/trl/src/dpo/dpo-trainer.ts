@@ -303,8 +303,9 @@ export class DPOTrainer extends Trainer {
    * the features (trl's `precompute_ref_log_probs`); later batches carry them.
    */
   precomputeReferenceLogps(batchSize = this.args.perDeviceEvalBatchSize): void {
-    const reference = this.#reference;
-    if (!reference) throw fail(ErrorCodes.CONFIG_INVALID, "DPOTrainer: no reference model to precompute with");
+    // without a reference model or adapters, the reference is the policy as it is now (trl does
+    // the same: the log-probs are taken before the first step)
+    const reference = this.#reference ?? { model: this.policy };
     const average = (this.args as DPOConfig).lossType === "ipo";
     const wasTraining = this.policy.training;
     this.policy.eval();
