@@ -9,20 +9,24 @@
  * Peers, measured in the same run on the same weights:
  *   - PyTorch CPU: bench/peers/gpt2_torch.py, a plain-torch GPT-2 (Debian `python3-torch`;
  *     `OMP_WAIT_POLICY=PASSIVE`, threads from --threads). Skipped with a message when torch is absent.
- *   - onnxruntime-node (what transformers.js runs on): needs an ONNX export of the torch model
- *     and `cd bench && ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`; skipped with a
- *     message when either is absent.
+ *   - onnxruntime-node (what transformers.js runs on): the same plain-torch GPT-2 exported to
+ *     ONNX (bench/peers/gpt2_onnx_export.py, needs torch), run through onnxruntime-node installed
+ *     on demand into bench/.peers with its install script blocked (`--ignore-scripts`, which is
+ *     what ONNXRUNTIME_NODE_INSTALL=skip is for: the CPU binaries ship in the npm package).
+ *     Skipped with a message when torch is absent.
  *
  * Run: npm run bench -- generate [--prompt 128] [--new 16] [--runs 3] [--layers 12] [--threads 1]
+ *      [--dtype float32|bfloat16]   (bfloat16: our weights in bf16; the peer stays float32)
  * The js reference backend is slow on 124M parameters; `--layers 2` gives a quick look.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { getBackend, manualSeed, noGrad, randint } from "../packages/tensor/src/index.ts";
+import { getBackend, manualSeed, noGrad, randint, tensor } from "../packages/tensor/src/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
 
 const { values } = parseArgs({
@@ -32,6 +36,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     layers: { type: "string", default: "12" },
     threads: { type: "string", default: "1" },
+    dtype: { type: "string", default: "float32" },
   },
 });
 const PROMPT = Number(values.prompt);
@@ -54,9 +59,10 @@ async function main(): Promise<void> {
     const config = new GPT2Config({ n_layer: LAYERS });
     console.log(`building GPT-2-small-shaped model (${LAYERS} layers) with random weights…`);
     await new GPT2LMHeadModel(config).savePretrained(dir);
-    const model = await GPT2LMHeadModel.fromPretrained(dir);
+    const dtype = values.dtype as "float32" | "bfloat16";
+    const model = await GPT2LMHeadModel.fromPretrained(dir, { dtype });
     const params = model.parameters().reduce((n, p) => n + p.size, 0);
-    console.log(`checkpoint: ${(params / 1e6).toFixed(1)}M parameters, float32, backend '${getBackend().name}'`);
+    console.log(`checkpoint: ${(params / 1e6).toFixed(1)}M parameters, ${dtype}, backend '${getBackend().name}'`);
     console.log("note: the machine is shared; these numbers are noisy.\n");
 
     const ids = (b: number, n: number) => randint(0, config.vocab_size, [b, n], { dtype: "int64" });
@@ -67,7 +73,7 @@ async function main(): Promise<void> {
         await time(() => noGrad(() => model.forward({ inputIds: prompt, logitsToKeep: 1 }).logits.dataSync())),
       );
     }
-    const ours: Record<string, number> = { prefill_ms: median(prefill) };
+    const ours: Figures = { prefill_ms: median(prefill), decode_b1_tok_s: 0, decode_b8_tok_s: 0 };
     for (const B of [1, 8]) {
       const p = ids(B, 16);
       const one = [];
@@ -76,39 +82,76 @@ async function main(): Promise<void> {
         one.push(await time(() => model.generate(p, { maxNewTokens: 1, minNewTokens: 1 })));
         many.push(await time(() => model.generate(p, { maxNewTokens: NEW + 1, minNewTokens: NEW + 1 })));
       }
-      ours[`decode_b${B}_tok_s`] = (B * NEW) / ((median(many) - median(one)) / 1000);
+      ours[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
 
+    const check = tensor([Array.from({ length: 16 }, (_, i) => (7 * i) % config.vocab_size)], { dtype: "int64" });
+    const ourCheck = (
+      (await model.generate(check, { maxNewTokens: 4, eosTokenId: null })).tolistSync() as number[][]
+    )[0]?.slice(16);
     const torch = runTorch(dir);
-    const rows: [string, number, number | null, boolean][] = [
-      [`prefill ${PROMPT} tokens (ms)`, ours.prefill_ms as number, torch?.prefill_ms ?? null, false],
-      ["decode batch 1 (tokens/s)", ours.decode_b1_tok_s as number, torch?.decode_b1_tok_s ?? null, true],
-      ["decode batch 8 (tokens/s)", ours.decode_b8_tok_s as number, torch?.decode_b8_tok_s ?? null, true],
-    ];
-    console.log("| measure | hearth | pytorch | ratio (>1 = hearth better) |");
-    console.log("| --- | --- | --- | --- |");
-    for (const [name, a, b, higherBetter] of rows) {
-      const ratio = b === null ? "–" : (higherBetter ? a / b : b / a).toFixed(2);
-      console.log(`| ${name} | ${a.toFixed(1)} | ${b === null ? "skipped" : b.toFixed(1)} | ${ratio} |`);
+    if (torch) {
+      const same = JSON.stringify(torch.check) === JSON.stringify(ourCheck);
+      const verdict =
+        dtype !== "float32"
+          ? "not compared (our weights are bf16)"
+          : same
+            ? "same tokens"
+            : `DIFFERENT (ours ${ourCheck}, torch ${torch.check})`;
+      console.log(`greedy check vs pytorch: ${verdict}\n`);
     }
-    console.log(
-      "\nonnxruntime-node: skipped (needs an ONNX export of the torch model and `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` inside bench/; not set up yet)",
-    );
+    const onnx = await runOnnx(dir, config, ourCheck ?? []);
+    const rows: [string, Measure, boolean][] = [
+      [`prefill ${PROMPT} tokens (ms)`, "prefill_ms", false],
+      ["decode batch 1 (tokens/s)", "decode_b1_tok_s", true],
+      ["decode batch 8 (tokens/s)", "decode_b8_tok_s", true],
+    ];
+    const cell = (peer: Figures | null, key: Measure, higherBetter: boolean) => {
+      const b = peer?.[key];
+      if (b === undefined) return "skipped | –";
+      const a = ours[key] as number;
+      return `${b.toFixed(1)} | ${(higherBetter ? a / b : b / a).toFixed(2)}`;
+    };
+    console.log(`| measure | hearth (${dtype}) | pytorch | ratio | onnxruntime-node | ratio |`);
+    console.log("| --- | --- | --- | --- | --- | --- |");
+    for (const [name, key, higherBetter] of rows) {
+      const a = ours[key] as number;
+      console.log(
+        `| ${name} | ${a.toFixed(1)} | ${cell(torch, key, higherBetter)} | ${cell(onnx, key, higherBetter)} |`,
+      );
+    }
+    console.log("\nratio > 1: hearth is faster.");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+type Measure = "prefill_ms" | "decode_b1_tok_s" | "decode_b8_tok_s";
+
+interface Figures {
+  prefill_ms: number;
+  decode_b1_tok_s: number;
+  decode_b8_tok_s: number;
+  check?: number[];
+}
+
+/** A python3 that can import torch and numpy (Debian's python3-torch installs for the system one, which another python3 on PATH may shadow). */
+function torchPython(): string | undefined {
+  return [process.env.PYTHON, "/usr/bin/python3", "python3"].find(
+    (p) => p && spawnSync(p, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0,
+  );
+}
+
 /** Runs the PyTorch peer on the same checkpoint; null (with a message) when torch is absent. */
-function runTorch(dir: string): Record<string, number> | null {
-  const probe = spawnSync("python3", ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) {
-    console.log("pytorch peer: skipped (python3 cannot import torch; install Debian's python3-torch)\n");
+function runTorch(dir: string): Figures | null {
+  const python = torchPython();
+  if (!python) {
+    console.log("pytorch peer: skipped (no python3 can import torch and numpy; `apt-get install python3-torch`)\n");
     return null;
   }
   const script = join(import.meta.dirname, "peers", "gpt2_torch.py");
   const args = [script, dir, String(PROMPT), String(NEW), String(RUNS), values.threads as string];
-  const run = spawnSync("python3", args, {
+  const run = spawnSync(python, args, {
     encoding: "utf8",
     env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
     maxBuffer: 1 << 24,
@@ -118,6 +161,110 @@ function runTorch(dir: string): Record<string, number> | null {
     return null;
   }
   return JSON.parse(run.stdout.trim().split("\n").at(-1) as string);
+}
+
+// Minimal typing of the onnxruntime-node API used here (the peer is not a dependency).
+interface OrtTensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+interface Ort {
+  Tensor: new (type: string, data: Float32Array | BigInt64Array, dims: number[]) => OrtTensor;
+  InferenceSession: {
+    create(
+      path: string,
+      options: object,
+    ): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>> }>;
+  };
+}
+
+/** Exports the torch model to ONNX and times it in onnxruntime-node; null (with a message) when it cannot. */
+async function runOnnx(dir: string, config: GPT2Config, ourCheck: number[]): Promise<Figures | null> {
+  const python = torchPython();
+  if (!python) {
+    console.log("onnxruntime-node peer: skipped (the ONNX export needs python3 with torch)\n");
+    return null;
+  }
+  const peers = join(import.meta.dirname, ".peers");
+  const entry = join(peers, "node_modules/onnxruntime-node/dist/index.js");
+  if (!existsSync(entry)) {
+    console.log("installing the peer: npm install --prefix bench/.peers --ignore-scripts onnxruntime-node@1.20.1");
+    const install = spawnSync(
+      "npm",
+      [
+        "install",
+        "--prefix",
+        peers,
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        "onnxruntime-node@1.20.1",
+      ],
+      { stdio: "inherit", env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" } },
+    );
+    if (install.status !== 0) {
+      console.log("onnxruntime-node peer: skipped (npm install failed)\n");
+      return null;
+    }
+  }
+  const file = join(dir, "gpt2.onnx");
+  const exported = spawnSync(python, [join(import.meta.dirname, "peers", "gpt2_onnx_export.py"), dir, file], {
+    encoding: "utf8",
+  });
+  if (exported.status !== 0) {
+    console.log(`onnxruntime-node peer: export failed\n${exported.stderr}`);
+    return null;
+  }
+  const ort = (await import(pathToFileURL(entry).href)) as Ort;
+  const threads = Number(values.threads);
+  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const L = config.n_layer;
+  const H = config.n_head;
+  const D = config.n_embd / H;
+  const empty = (B: number) => new ort.Tensor("float32", new Float32Array(0), [L, B, H, 0, D]);
+  const generate = async (rows: number[][], n: number): Promise<number[][]> => {
+    const B = rows.length;
+    let cur = rows;
+    let past = [empty(B), empty(B)] as [OrtTensor, OrtTensor];
+    const out: number[][] = rows.map(() => []);
+    for (let i = 0; i < n; i++) {
+      const ids = new ort.Tensor("int64", BigInt64Array.from(cur.flat().map(BigInt)), [B, (cur[0] as number[]).length]);
+      const r = await session.run({ input_ids: ids, past_keys: past[0], past_values: past[1] });
+      const logits = (r.logits as OrtTensor).data;
+      const V = logits.length / B;
+      cur = rows.map((_, b) => {
+        let best = 0;
+        for (let v = 1; v < V; v++) if ((logits[b * V + v] as number) > (logits[b * V + best] as number)) best = v;
+        (out[b] as number[]).push(best);
+        return [best];
+      });
+      past = [r.present_keys as OrtTensor, r.present_values as OrtTensor];
+    }
+    return out;
+  };
+  const random = (B: number, n: number) =>
+    Array.from({ length: B }, () => Array.from({ length: n }, () => Math.floor(Math.random() * config.vocab_size)));
+  const check = (await generate([Array.from({ length: 16 }, (_, i) => (7 * i) % config.vocab_size)], 4))[0];
+  const same = JSON.stringify(check) === JSON.stringify(ourCheck);
+  console.log(
+    `greedy check vs onnxruntime-node: ${same ? "same tokens" : `DIFFERENT (ours ${ourCheck}, onnx ${check})`}\n`,
+  );
+  const prompt = random(1, PROMPT);
+  const prefill = [];
+  for (let r = 0; r < RUNS; r++) prefill.push(await time(() => generate(prompt, 1)));
+  const figures: Figures = { prefill_ms: median(prefill), decode_b1_tok_s: 0, decode_b8_tok_s: 0 };
+  for (const B of [1, 8] as const) {
+    const p = random(B, 16);
+    const one = [];
+    const many = [];
+    for (let r = 0; r < RUNS; r++) {
+      one.push(await time(() => generate(p, 1)));
+      many.push(await time(() => generate(p, NEW + 1)));
+    }
+    figures[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
+  }
+  return figures;
 }
 
 await main();

@@ -81,7 +81,8 @@ function chunk(text: string, size: number): string[] {
   return out;
 }
 
-async function batched(subject: Subject, chunks: string[], workers: number, repeat: number): Promise<number[]> {
+/** A pool of workers holding one subject's tokenizer; `round()` encodes all chunks once and returns ms. */
+async function startPool(subject: Subject, chunks: string[], workers: number) {
   const pool = await Promise.all(
     Array.from({ length: workers }, async () => {
       // Workers do not inherit tsx's loader: register it, then import this file.
@@ -101,22 +102,24 @@ async function batched(subject: Subject, chunks: string[], workers: number, repe
     }),
   );
   const shares = pool.map((_, k) => chunks.filter((_, i) => i % workers === k));
-  const times: number[] = [];
-  for (let r = 0; r < repeat; r++) {
-    const t0 = performance.now();
-    await Promise.all(
-      pool.map(
-        (w, k) =>
-          new Promise((ok) => {
-            w.once("message", ok);
-            w.postMessage(shares[k]);
-          }),
-      ),
-    );
-    times.push(performance.now() - t0);
-  }
-  for (const w of pool) w.postMessage(null);
-  return times;
+  return {
+    async round(): Promise<number> {
+      const t0 = performance.now();
+      await Promise.all(
+        pool.map(
+          (w, k) =>
+            new Promise((ok) => {
+              w.once("message", ok);
+              w.postMessage(shares[k]);
+            }),
+        ),
+      );
+      return performance.now() - t0;
+    },
+    close(): void {
+      for (const w of pool) w.postMessage(null);
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -150,25 +153,36 @@ async function main(): Promise<void> {
     `node ${process.version}, ${availableParallelism()} CPUs, ${workers} workers, median of ${repeat}; shared machine: figures are noisy`,
   );
 
-  const single = new Map<Subject, number>();
+  // Subjects take turns within each repetition, so a change in machine load hits them alike.
   const cold = new Map<Subject, number>();
   for (const s of subjects) {
     const fresh = await load(s); // first pass on a new instance: no word cache yet
     const c0 = performance.now();
     fresh(text);
     cold.set(s, mb / ((performance.now() - c0) / 1000));
-    const enc = encoders.get(s) as Encoder;
-    const times: number[] = [];
-    for (let r = 0; r < repeat; r++) {
+  }
+  const singleTimes = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
+  for (let r = 0; r < repeat; r++) {
+    for (const s of subjects) {
+      const enc = encoders.get(s) as Encoder;
       const t0 = performance.now();
       enc(text);
-      times.push(performance.now() - t0);
+      singleTimes.get(s)?.push(performance.now() - t0);
     }
-    single.set(s, mb / (median(times) / 1000));
   }
+  const single = new Map(subjects.map((s) => [s, mb / (median(singleTimes.get(s) as number[]) / 1000)]));
   const chunks = chunk(text, 16_384);
-  const multi = new Map<Subject, number>();
-  for (const s of subjects) multi.set(s, mb / (median(await batched(s, chunks, workers, repeat)) / 1000));
+  const pools = new Map<Subject, Awaited<ReturnType<typeof startPool>>>();
+  for (const s of subjects) pools.set(s, await startPool(s, chunks, workers));
+  const multiTimes = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
+  for (let r = 0; r < repeat + 1; r++) {
+    for (const s of subjects) {
+      const ms = await (pools.get(s) as Awaited<ReturnType<typeof startPool>>).round();
+      if (r > 0) multiTimes.get(s)?.push(ms); // round 0 warms the workers' caches
+    }
+  }
+  for (const p of pools.values()) p.close();
+  const multi = new Map(subjects.map((s) => [s, mb / (median(multiTimes.get(s) as number[]) / 1000)]));
 
   const row = (a: string, f: string, b: string, c: string, d: string, e: string) =>
     console.log(

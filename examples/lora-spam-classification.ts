@@ -112,9 +112,12 @@ if (pretrainSteps > 0) {
 }
 await lm.savePretrained(join(out, "base"));
 
-// 2. LoRA + a trained score head on the frozen base
-const base = await GPT2ForSequenceClassification.fromPretrained(join(out, "base"));
-base.train();
+// 2. LoRA + a trained score head on the frozen base. The head is new (Python's from_pretrained
+// would initialise it with a warning; Hearth's fromPretrained insists on every weight), so
+// the classifier is built here and takes the language model's transformer weights.
+const base = new GPT2ForSequenceClassification(config);
+initGpt2Weights(base, 0.02, config.n_layer);
+base.transformer.loadStateDict(lm.transformer.stateDict());
 const model = getPeftModel(
   base,
   new LoraConfig({

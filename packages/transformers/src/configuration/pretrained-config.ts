@@ -11,7 +11,6 @@ import { readJsonObject, toPythonJson, writeTextAtomic } from "./json-io.ts";
 const COMMON_DEFAULTS: Record<string, unknown> = {
   output_hidden_states: false,
   output_attentions: false,
-  use_cache: true,
   tie_word_embeddings: true,
   is_encoder_decoder: false,
   bos_token_id: null,
@@ -81,9 +80,21 @@ export class PretrainedConfig {
     return out;
   }
 
+  /**
+   * The keys Python's `to_diff_dict` writes: everything except the base-class keys that still
+   * hold their base default (so a saved folder looks like one Python saved).
+   */
+  toDiffDict(): Record<string, unknown> {
+    const out = this.toDict();
+    for (const [k, v] of Object.entries(COMMON_DEFAULTS)) {
+      if (JSON.stringify(out[k]) === JSON.stringify(v)) delete out[k];
+    }
+    return out;
+  }
+
   /** The JSON Python writes (sorted keys, two-space indent). */
   toJsonString(): string {
-    return toPythonJson(this.toDict());
+    return toPythonJson(this.toDiffDict());
   }
 
   /** A copy with `overrides` applied. */

@@ -4,7 +4,7 @@ import { tensor } from "@hearth/tensor";
 import { decoderMask, maskValue } from "./attention.ts";
 
 const visible = (m: number[][][][], b: number, t: number) =>
-  (m[b]?.[0]?.[t] as number[]).map((x, s) => (x === 0 ? s : -1)).filter((s) => s >= 0);
+  (((m[b] as number[][][])[0] as number[][])[t] as number[]).map((x, s) => (x === 0 ? s : -1)).filter((s) => s >= 0);
 
 test("decoderMask: causal, padding and past positions", () => {
   const mask = decoderMask(

@@ -33,6 +33,10 @@ for (const name of ["gpt2", "llama"]) {
     const model = await AutoModelForCausalLM.fromPretrained(src);
     const out = await tmp();
     await model.savePretrained(out);
+    assert.ok(
+      (await readFile(`${out}/model.safetensors`)).equals(await readFile(`${src}/model.safetensors`)),
+      "model.safetensors is byte-identical to the one Python wrote",
+    );
     const original = safeOpenSync(`${src}/model.safetensors`);
     const saved = safeOpenSync(`${out}/model.safetensors`);
     assert.deepEqual(saved.keys(), original.keys(), "same tensor names (tied lm_head left out)");
@@ -48,7 +52,7 @@ for (const name of ["gpt2", "llama"]) {
     );
     const config = JSON.parse(await readFile(`${out}/config.json`, "utf8"));
     const originalConfig = JSON.parse(await readFile(`${src}/config.json`, "utf8"));
-    for (const [k, v] of Object.entries(originalConfig)) assert.deepEqual(config[k], v, `config key ${k}`);
+    assert.deepEqual(config, originalConfig, "config.json has the same keys and values as Python's");
     assert.deepEqual(
       JSON.parse(await readFile(`${out}/generation_config.json`, "utf8")),
       JSON.parse(await readFile(`${src}/generation_config.json`, "utf8")),

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { manualSeed, tensor } from "@hearth/tensor";
@@ -40,4 +42,16 @@ test("text-generation: chat messages go through the chat template and come back 
   assert.equal(batch.length, 2);
   assert.equal(batch[0]?.[0]?.generated_text, String(text?.generated_text).slice("Hello".length));
   await assert.rejects(pipeline("summarization" as "text-generation", model, { tokenizer }), /unknown task/);
+
+  // A folder holding both, as Python's save_pretrained writes them, loads by path alone.
+  const dir = await mkdtemp(join(tmpdir(), "hearth-pipeline-"));
+  try {
+    await model.savePretrained(dir);
+    await tokenizer.savePretrained(dir);
+    const fromDisk = await pipeline("text-generation", dir);
+    const [again] = await fromDisk.call(messages, { maxNewTokens: 5 });
+    assert.deepEqual(again?.generated_text, out?.generated_text);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -10,6 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { ErrorCodes, fail, HearthTransformersError } from "../errors.ts";
 import {
   bertJson,
+  bosEosTemplate,
   gpt2Json,
   parseMerges,
   parseTiktoken,
@@ -172,6 +173,14 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
     ...(opts.config ?? {}),
   };
   const stm = f.jsonIfPresent("special_tokens_map.json") ?? {};
+  // Newer transformers versions keep the chat template beside the config.
+  if (config.chat_template === undefined) {
+    if (f.has("chat_template.jinja")) config.chat_template = f.text("chat_template.jinja");
+    else if (f.has("chat_template.json")) {
+      const t = f.json("chat_template.json").chat_template;
+      if (typeof t === "string" || Array.isArray(t)) config.chat_template = t as TokenizerConfigJson["chat_template"];
+    }
+  }
 
   let parts: PipelineParts;
   let source: TokenizerSource;
@@ -182,8 +191,36 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
   let legacy = true;
 
   if (f.has("tokenizer.json") && (opts.useFast !== false || !f.has("tokenizer.model"))) {
-    const json = f.json("tokenizer.json");
-    parts = f.step("tokenizer.json", () => partsFromJson(json));
+    let json = f.json("tokenizer.json");
+    // LlamaTokenizerFast and GemmaTokenizerFast rebuild their template from add_bos_token/add_eos_token.
+    if (
+      /^(Code)?(Llama|Gemma)TokenizerFast$|^(Code)?(Llama|Gemma)Tokenizer$/.test(String(config.tokenizer_class ?? ""))
+    ) {
+      const vocab = ((json.model as Json | undefined)?.vocab ?? {}) as Record<string, number>;
+      const added = (json.added_tokens as Json[] | undefined) ?? [];
+      const idOf = (t: string | null | undefined) =>
+        t == null
+          ? undefined
+          : ((added.find((a) => a.content === t)?.id as number | undefined) ??
+            (Array.isArray(vocab) ? undefined : vocab[t]));
+      const bos = tokenContent(stm.bos_token) ?? tokenContent(config.bos_token);
+      const eos = tokenContent(stm.eos_token) ?? tokenContent(config.eos_token);
+      const bosId = idOf(bos);
+      const eosId = idOf(eos);
+      const addBos = config.add_bos_token ?? true;
+      const addEos = config.add_eos_token ?? false;
+      if ((!addBos || bosId !== undefined) && (!addEos || eosId !== undefined)) {
+        json = {
+          ...json,
+          post_processor: bosEosTemplate(
+            addBos ? [bos as string, bosId as number] : null,
+            addEos ? [eos as string, eosId as number] : null,
+          ),
+        };
+      }
+    }
+    const j = json;
+    parts = f.step("tokenizer.json", () => partsFromJson(j));
     source = { kind: "tokenizer.json", json };
   } else if (f.has("tokenizer.model")) {
     const bytes = f.bytes("tokenizer.model");
@@ -294,7 +331,7 @@ export function loadTokenizer(dir: string, opts: FromPretrainedOptions = {}): Pr
       }
     }
   }
-  const pipeline = new Pipeline(parts);
+  const pipeline = new Pipeline(parts, { splitSpecialTokens: config.split_special_tokens === true });
   if (extra.length) pipeline.addTokens(extra);
 
   const specialTokens: Partial<Record<SpecialTokenKey, string>> = {};

@@ -67,7 +67,12 @@ export function truncatePair(
   side: Side,
 ): void {
   if (!b) {
-    if (strategy === "only_second") return;
+    if (strategy === "only_second" && a.ids.length > maxLen) {
+      throw fail(
+        ErrorCodes.TOKENIZER_BAD_ARGUMENT,
+        "truncation 'only_second': there is no second sequence (pass textPair) to truncate",
+      );
+    }
     truncateEncoding(a, maxLen, stride, side);
     return;
   }

@@ -217,6 +217,62 @@ export class PreTrainedTokenizer {
     return added;
   }
 
+  // ---- special tokens around already-tokenized ids ----------------------------------------
+
+  /** How many special tokens `call`/`encode` add to one sequence or a pair (Python `num_special_tokens_to_add`). */
+  numSpecialTokensToAdd(pair = false): number {
+    return this.pipeline.parts.postProcessor?.addedTokens(pair) ?? 0;
+  }
+
+  /**
+   * Wrap already-tokenized ids in the model's special tokens (Python `build_inputs_with_special_tokens`).
+   * @example bert.buildInputsWithSpecialTokens([7592]) // [101, 7592, 102]
+   */
+  buildInputsWithSpecialTokens(ids: number[], pairIds?: number[]): number[] {
+    return this.wrapIds(ids, pairIds).ids;
+  }
+
+  /**
+   * 1 for special tokens, 0 for sequence tokens (Python `get_special_tokens_mask`). With
+   * `alreadyHasSpecialTokens`, marks the special ids found in `ids` instead.
+   */
+  getSpecialTokensMask(ids: number[], pairIds?: number[], alreadyHasSpecialTokens = false): number[] {
+    if (alreadyHasSpecialTokens) {
+      const special = this.allSpecialIds;
+      return ids.map((id) => (special.has(id) ? 1 : 0));
+    }
+    return this.wrapIds(ids, pairIds).specialMask;
+  }
+
+  private wrapIds(ids: number[], pairIds?: number[]): RawEncoding {
+    const raw = (xs: number[], seq: number): RawEncoding => ({
+      ids: xs.slice(),
+      typeIds: xs.map(() => seq),
+      specialMask: xs.map(() => 0),
+      offsets: null,
+      sequenceIds: xs.map(() => seq),
+      overflowing: [],
+    });
+    const a = raw(ids, 0);
+    const b = pairIds ? raw(pairIds, 1) : null;
+    const post = this.pipeline.parts.postProcessor;
+    return post ? post.process(a, b, true) : concat(a, b);
+  }
+
+  /** Tokens back to text through the decoder, without clean-up (Python `convert_tokens_to_string`). */
+  convertTokensToString(tokens: string[]): string {
+    const ids = tokens.map((t) => {
+      const id = this.pipeline.tokenToId(t);
+      if (id === undefined)
+        throw fail(
+          ErrorCodes.TOKENIZER_BAD_ARGUMENT,
+          `convertTokensToString: ${JSON.stringify(t)} is not in the vocabulary`,
+        );
+      return id;
+    });
+    return this.decode(ids, { cleanUpTokenizationSpaces: false });
+  }
+
   // ---- encoding ---------------------------------------------------------------------------
 
   /** Token strings of `text` (no special tokens unless asked). */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ErrorCodes, type PreTrainedTokenizer } from "../../src/index.ts";
-import { loaders } from "./fixtures.ts";
+import { fresh, loaders } from "./fixtures.ts";
 
 let bert: PreTrainedTokenizer;
 let gpt2: PreTrainedTokenizer;
@@ -11,7 +11,7 @@ let llama2: PreTrainedTokenizer;
 before(async () => {
   [bert, gpt2, llama3, llama2] = await Promise.all([
     loaders.bert(),
-    loaders.gpt2(),
+    fresh.gpt2(), // it gets a pad token below
     loaders.llama3(),
     loaders.llama2(),
   ]);
@@ -32,6 +32,17 @@ describe("pairs, type ids, masks", () => {
     assert.equal(llama3.call("hi").tokenTypeIds, undefined);
     assert.deepEqual(bert.call("hi").tokenTypeIds, [0, 0, 0]);
     assert.deepEqual(gpt2.call("hi", { returnTokenTypeIds: true }).tokenTypeIds, [0]);
+  });
+
+  it("special tokens around ids that are already tokenized", () => {
+    assert.equal(bert.numSpecialTokensToAdd(), 2);
+    assert.equal(bert.numSpecialTokensToAdd(true), 3);
+    assert.deepEqual(bert.buildInputsWithSpecialTokens([7592], [2088]), [101, 7592, 102, 2088, 102]);
+    assert.deepEqual(bert.getSpecialTokensMask([7592], [2088]), [1, 0, 1, 0, 1]);
+    assert.deepEqual(bert.getSpecialTokensMask([101, 7592, 102], undefined, true), [1, 0, 1]);
+    assert.deepEqual(llama2.buildInputsWithSpecialTokens([15043]), [1, 15043]);
+    assert.equal(gpt2.numSpecialTokensToAdd(), 0);
+    assert.equal(gpt2.convertTokensToString(["Hello", "Ġworld", "Ġ,"]), "Hello world ,");
   });
 
   it("addSpecialTokens: false leaves the special tokens out", () => {
@@ -181,7 +192,7 @@ describe("decoding and added tokens", () => {
   });
 
   it("added tokens get new ids, split the text, and honour single_word / lstrip / rstrip", async () => {
-    const tok = await loaders.bert();
+    const tok = await fresh.bert();
     const n = tok.length;
     assert.equal(
       tok.addTokens([
@@ -200,6 +211,19 @@ describe("decoding and added tokens", () => {
     assert.deepEqual(e.inputIds, [1037, n + 2, 1038]);
     assert.deepEqual(e.offsetMapping?.[1], [1, 8]);
     assert.equal(tok.decode([1037, n, 1038]), "a <tool> b");
+  });
+
+  it("split_special_tokens makes special tokens in the text plain text", async () => {
+    const { AutoTokenizer } = await import("../../src/index.ts");
+    const { join } = await import("node:path");
+    const { TOKENIZERS } = await import("./fixtures.ts");
+    const tok = await AutoTokenizer.fromPretrained(join(TOKENIZERS, "llama3-bpe"), {
+      fileNames: { "tokenizer.json": "tokenizer.json.gz" },
+      config: { split_special_tokens: true },
+    });
+    const ids = tok.encode("<|begin_of_text|>Hi");
+    assert.ok(!ids.includes(128000));
+    assert.equal(tok.decode(ids), "<|begin_of_text|>Hi");
   });
 
   it("tokenize and id conversion", () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ErrorCodes, type PreTrainedTokenizer } from "../../src/index.ts";
-import { loaders } from "./fixtures.ts";
+import { fresh, loaders } from "./fixtures.ts";
 
 let llama3: PreTrainedTokenizer;
 before(async () => {
@@ -57,7 +57,7 @@ describe("template selection, tools and documents", () => {
   ];
 
   it("passes tools (as JSON), documents and add_generation_prompt to the template", async () => {
-    const tok = await loaders.llama3();
+    const tok = await fresh.llama3();
     tok.config.chat_template = [
       { name: "default", template: "{% for m in messages %}{{ m.content }}{% endfor %}" },
       { name: "tool_use", template: toolTemplate },
@@ -109,5 +109,26 @@ describe("template selection, tools and documents", () => {
       () => llama3.applyChatTemplate([{ content: "x" } as never]),
       (e: { code?: string }) => e.code === ErrorCodes.TOKENIZER_BAD_ARGUMENT,
     );
+  });
+});
+
+describe("template files beside the config", () => {
+  it("reads chat_template.jinja when tokenizer_config.json has none", async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { AutoTokenizer } = await import("../../src/index.ts");
+    const { TOKENIZERS } = await import("./fixtures.ts");
+    const dir = mkdtempSync(join(tmpdir(), "hearth-chat-"));
+    writeFileSync(
+      join(dir, "vocab.txt.gz"),
+      readFileSync(join(TOKENIZERS, "bert-base-uncased/vocab.derived-from-gguf.txt.gz")),
+    );
+    writeFileSync(
+      join(dir, "chat_template.jinja"),
+      "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}",
+    );
+    const bert = await AutoTokenizer.fromPretrained(dir, { fileNames: { "vocab.txt": "vocab.txt.gz" } });
+    assert.equal(bert.applyChatTemplate([{ role: "user", content: "hi" }], { tokenize: false }), "[user] hi\n");
   });
 });

@@ -18,7 +18,8 @@ export function goldenIds(vocab: string): number[][] {
   return GOLDEN_INPUTS.map((_, i) => (lines[i].trim() === "" ? [] : lines[i].trim().split(/\s+/).map(Number)));
 }
 
-export const loaders = {
+/** Fresh tokenizers (for tests that change them). */
+export const fresh = {
   gpt2: () =>
     AutoTokenizer.fromPretrained(join(TOKENIZERS, "gpt2"), {
       fileNames: { "vocab.json": "encoder.json.gz", "merges.txt": "vocab.bpe.gz" },
@@ -39,6 +40,27 @@ export const loaders = {
   tiktokenGpt2: () =>
     AutoTokenizer.fromPretrained(join(TOKENIZERS, "whisper"), { fileNames: { tiktoken: "gpt2.tiktoken.gz" } }),
 };
+
+type Loaders = typeof fresh;
+const memo = new Map<string, ReturnType<Loaders[keyof Loaders]>>();
+
+/** Tokenizers shared within a test file (loaded once per process); do not modify them. */
+export const loaders: Loaders = {
+  gpt2: () => cached("gpt2", fresh.gpt2),
+  bert: () => cached("bert", fresh.bert),
+  llama2: (opts: FromPretrainedOptions = {}) => cached(`llama2:${JSON.stringify(opts)}`, () => fresh.llama2(opts)),
+  llama3: () => cached("llama3", fresh.llama3),
+  tiktokenGpt2: () => cached("tiktokenGpt2", fresh.tiktokenGpt2),
+};
+
+function cached(key: string, load: () => ReturnType<Loaders["gpt2"]>): ReturnType<Loaders["gpt2"]> {
+  let p = memo.get(key);
+  if (!p) {
+    p = load();
+    memo.set(key, p);
+  }
+  return p;
+}
 
 export interface PreprocessingCase {
   text: string;

@@ -10,7 +10,7 @@ import { after, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { AutoTokenizer, type PreTrainedTokenizer } from "../../src/index.ts";
-import { GOLDEN_INPUTS, goldenIds, loaders, TOKENIZERS } from "./fixtures.ts";
+import { fresh, GOLDEN_INPUTS, goldenIds, loaders, TOKENIZERS } from "./fixtures.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hearth-tok-save-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -77,7 +77,7 @@ describe("saveTokenizer", () => {
   });
 
   it("BERT: vocab.txt + tokenizer.json; added tokens survive", async () => {
-    const tok = await loaders.bert();
+    const tok = await fresh.bert();
     tok.addTokens(["<new>"]);
     const { dir, again } = await roundTrip("bert", tok);
     const lines = readFileSync(join(dir, "vocab.txt"), "utf8").split("\n");
@@ -118,6 +118,10 @@ describe("saveTokenizer", () => {
       );
     });
     assert.deepEqual(fast.encode("Hello"), [1, 15043]);
+    // LlamaTokenizerFast rebuilds its template from add_bos_token / add_eos_token, as in Python.
+    const eos = await AutoTokenizer.fromPretrained(dir, { config: { add_eos_token: true } });
+    assert.deepEqual(eos.encode("Hello"), [1, 15043, 2]);
+    assert.deepEqual(eos.encode("Hello", { textPair: "world" }), [1, 15043, 2, 1, 3186, 2]);
     assert.equal(fast.decode([1, 15043, 3186], { skipSpecialTokens: true }), "Hello world");
   });
 

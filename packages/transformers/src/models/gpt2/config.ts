@@ -28,6 +28,7 @@ export class GPT2Config extends PretrainedConfig {
     bos_token_id: 50256,
     eos_token_id: 50256,
     tie_word_embeddings: true,
+    use_cache: true,
   };
 
   declare vocab_size: number;

@@ -27,7 +27,7 @@ export class LlamaConfig extends PretrainedConfig {
     rope_scaling: null,
     attention_bias: false,
     attention_dropout: 0.0,
-    mlp_bias: false,
+    use_cache: true,
     bos_token_id: 1,
     eos_token_id: 2,
   };
@@ -47,7 +47,8 @@ export class LlamaConfig extends PretrainedConfig {
   declare rope_scaling: RopeScaling | null;
   declare attention_bias: boolean;
   declare attention_dropout: number;
-  declare mlp_bias: boolean;
+  /** Bias on the MLP projections (newer configs; absent means false). */
+  declare mlp_bias?: boolean;
   declare sliding_window?: number | null;
 
   /** Key/value heads (`num_attention_heads` when unset: plain multi-head attention). */

@@ -48,7 +48,7 @@ export function llamaSpec(config: LlamaConfig): DecoderSpec {
   return {
     qkvBias: config.attention_bias,
     outBias: config.attention_bias,
-    mlpBias: config.mlp_bias,
+    mlpBias: config.mlp_bias ?? false,
     slidingWindow: null,
   };
 }

@@ -1,11 +1,12 @@
 /** Byte-pair encoding (`"type": "BPE"` in tokenizer.json, GPT-2 vocab.json + merges.txt, tiktoken ranks). */
 import { MergeQueue, runMerges } from "./merge-queue.ts";
 import { byteFallbackIds, type TokenModel, type WordTokens } from "./model.ts";
+import { PairTable } from "./pair-table.ts";
 
 export interface BpeOptions {
   vocab: Map<string, number>;
-  /** Merges in priority order, as [left, right] token strings. Ignored in `rankMerges` mode. */
-  merges: Array<[string, string]>;
+  /** Merges in priority order, as "left right" strings or [left, right] pairs. Ignored in `rankMerges` mode. */
+  merges: Array<string | [string, string]>;
   unkToken?: string | null;
   continuingSubwordPrefix?: string | null;
   endOfWordSuffix?: string | null;
@@ -16,14 +17,13 @@ export interface BpeOptions {
   rankMerges?: boolean;
 }
 
-const SHIFT = 4194304; // 2^22: ids and ranks packed into one double
 const CACHE_LIMIT = 200_000;
 
 /** The BPE model. Words are cached; merging picks the lowest-rank pair, leftmost first. */
 export class BpeModel implements TokenModel {
   readonly vocab: Map<string, number>;
   private readonly idToTok: string[];
-  private readonly merges = new Map<number, number>(); // pairKey -> rank * SHIFT + mergedId
+  private readonly merges: PairTable;
   private readonly cache = new Map<string, WordTokens>();
   private readonly queue = new MergeQueue();
   private readonly unkId: number | undefined;
@@ -32,13 +32,22 @@ export class BpeModel implements TokenModel {
   constructor(opts: BpeOptions) {
     this.opts = opts;
     this.vocab = opts.vocab;
-    this.idToTok = [];
+    this.idToTok = new Array<string>(opts.vocab.size);
     for (const [t, id] of opts.vocab) this.idToTok[id] = t;
     this.unkId = opts.unkToken ? opts.vocab.get(opts.unkToken) : undefined;
+    this.merges = new PairTable(opts.rankMerges ? 0 : opts.merges.length);
     if (!opts.rankMerges) {
       const prefix = opts.continuingSubwordPrefix ?? "";
       for (let rank = 0; rank < opts.merges.length; rank++) {
-        const [a, b] = opts.merges[rank];
+        const m = opts.merges[rank];
+        let a: string;
+        let b: string;
+        if (typeof m === "string") {
+          const sp = m.indexOf(" ", 1);
+          if (sp < 0) throw new Error(`merges[${rank}] = ${JSON.stringify(m)} is not "left right"`);
+          a = m.slice(0, sp);
+          b = m.slice(sp + 1);
+        } else [a, b] = m;
         const ia = this.vocab.get(a);
         const ib = this.vocab.get(b);
         const merged = a + (prefix && b.startsWith(prefix) ? b.slice(prefix.length) : b);
@@ -46,8 +55,7 @@ export class BpeModel implements TokenModel {
         if (ia === undefined || ib === undefined || im === undefined) {
           throw new Error(`merge ${rank} ${JSON.stringify(`${a} ${b}`)} uses a token missing from the vocabulary`);
         }
-        const key = ia * SHIFT + ib;
-        if (!this.merges.has(key)) this.merges.set(key, rank * SHIFT + im);
+        this.merges.add(ia, ib, rank, im);
       }
     }
   }
@@ -74,13 +82,16 @@ export class BpeModel implements TokenModel {
     return r;
   }
 
-  private pairInfo(a: number, b: number): number {
-    if (this.opts.rankMerges) {
-      const id = this.vocab.get(this.idToTok[a] + this.idToTok[b]);
-      return id === undefined ? -1 : id * SHIFT + id;
-    }
-    const v = this.merges.get(a * SHIFT + b);
-    return v === undefined ? -1 : v;
+  /** Rank of merging (a, b) (lower first), or -1 when the pair never merges. */
+  private pairRank(a: number, b: number): number {
+    if (this.opts.rankMerges) return this.vocab.get(this.idToTok[a] + this.idToTok[b]) ?? -1;
+    return this.merges.rankOf(a, b);
+  }
+
+  /** The id the merge of (a, b) produces. */
+  private pairMerged(a: number, b: number): number {
+    if (this.opts.rankMerges) return this.vocab.get(this.idToTok[a] + this.idToTok[b]) as number;
+    return this.merges.mergedOf(a, b);
   }
 
   private encodeWord(word: string): WordTokens {
@@ -142,13 +153,11 @@ export class BpeModel implements TokenModel {
     const next = runMerges(
       ids.length,
       (l, r) => {
-        const info = this.pairInfo(ids[l], ids[r]);
-        if (info < 0) return Number.NEGATIVE_INFINITY;
-        return Math.floor(info / SHIFT);
+        const rank = this.pairRank(ids[l], ids[r]);
+        return rank < 0 ? Number.NEGATIVE_INFINITY : rank;
       },
       (l, r) => {
-        const info = this.pairInfo(ids[l], ids[r]);
-        ids[l] = info - Math.floor(info / SHIFT) * SHIFT;
+        ids[l] = this.pairMerged(ids[l], ids[r]);
         ends[l] = ends[r];
       },
       this.queue,

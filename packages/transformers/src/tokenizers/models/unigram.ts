@@ -14,6 +14,11 @@ export interface UnigramOptions {
   fuseUnk?: boolean;
   /** Ids never produced by segmentation (SentencePiece control/unused/byte pieces). */
   excluded?: Set<number>;
+  /**
+   * Sum path scores in float32, as the sentencepiece library does (Rust `tokenizers` uses f64).
+   * Ties between equal-scoring segmentations are then broken the same way.
+   */
+  float32?: boolean;
 }
 
 const UNK_PENALTY = 10;
@@ -40,6 +45,10 @@ export class UnigramModel implements TokenModel {
     });
     this.maxLen = maxLen;
     this.unkScore = (Number.isFinite(min) ? min : 0) - UNK_PENALTY;
+    if (opts.float32) {
+      for (let i = 0; i < this.scores.length; i++) this.scores[i] = Math.fround(this.scores[i]);
+      this.unkScore = Math.fround(this.unkScore);
+    }
   }
 
   get vocabSize(): number {
@@ -71,6 +80,7 @@ export class UnigramModel implements TokenModel {
     const fromId = new Int32Array(n + 1).fill(-1);
     best[0] = 0;
     const unkId = this.opts.unkId ?? -1;
+    const add = this.opts.float32 ? (a: number, b: number) => Math.fround(a + b) : (a: number, b: number) => a + b;
     for (let i = 0; i < n; i++) {
       if (best[i] === Number.NEGATIVE_INFINITY) continue;
       if ((text.charCodeAt(i) & 0xfc00) === 0xdc00) continue; // never start inside a surrogate pair
@@ -80,7 +90,7 @@ export class UnigramModel implements TokenModel {
         const id = this.vocab.get(text.slice(i, i + len));
         if (id === undefined || this.opts.excluded?.has(id)) continue;
         if (len === first) hasSingle = true;
-        const s = best[i] + this.scores[id];
+        const s = add(best[i], this.scores[id]);
         if (s > best[i + len]) {
           best[i + len] = s;
           fromPos[i + len] = i;
@@ -88,7 +98,7 @@ export class UnigramModel implements TokenModel {
         }
       }
       if (!hasSingle) {
-        const s = best[i] + this.unkScore;
+        const s = add(best[i], this.unkScore);
         if (s > best[i + first]) {
           best[i + first] = s;
           fromPos[i + first] = i;

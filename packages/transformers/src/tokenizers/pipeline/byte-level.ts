@@ -87,7 +87,7 @@ export function byteLevelRanges(text: string, shift: (i: number) => [number, num
   return Int32Array.from(out);
 }
 
-const utf8 = new TextDecoder("utf-8");
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Decode byte-level chars back to text; chars outside the table are kept as they are. */
 export function fromByteLevel(s: string): string {

@@ -8,7 +8,7 @@
 export class CharsMap {
   private readonly units: Uint32Array;
   private readonly strings: Uint8Array;
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   private readonly cache = new Map<number, string>();
 
   constructor(blob: Uint8Array) {

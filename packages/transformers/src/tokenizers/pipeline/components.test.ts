@@ -9,6 +9,7 @@ import { parseModelProto } from "../sentencepiece/proto.ts";
 import { Pipeline, partsFromJson } from "./core.ts";
 import { NormalizedString } from "./normalized.ts";
 import { buildNormalizer } from "./normalizers.ts";
+import { translateRegex } from "./unicode.ts";
 
 const SP_DIR = resolve(import.meta.dirname, "../../../../../fixtures/data/tokenizers/sentencepiece-test");
 
@@ -65,6 +66,17 @@ describe("models missing from or different in @huggingface/tokenizers", () => {
   });
 });
 
+describe("tokenizer.json regexes (Oniguruma) in JavaScript", () => {
+  it("keep Unicode \\d, \\w, \\s and (?i:...) semantics and accept escapes the u flag rejects", () => {
+    const re = (src: string) => new RegExp(translateRegex(src), "gu");
+    assert.deepEqual("x ١٢3".match(re("\\d+")), ["١٢3"]);
+    assert.deepEqual("añb-c".match(re("\\w+")), ["añb", "c"]);
+    assert.deepEqual("a\u0085b\ufeffc".match(re("\\S+")), ["a", "b\ufeffc"]); // NEL is White_Space, BOM is not
+    assert.deepEqual("I'M it'S".match(re("(?i:'s|'m)")), ["'M", "'S"]);
+    assert.deepEqual('say "hi"'.match(re('\\"\\w+\\"')), ['"hi"']);
+  });
+});
+
 describe("normalizers keep offsets", () => {
   it("NFKC of a ligature maps both letters to the one source character", () => {
     const ns = new NormalizedString("ﬁne");
@@ -80,6 +92,13 @@ describe("normalizers keep offsets", () => {
     buildNormalizer({ type: "Precompiled", precompiled_charsmap: map })?.normalize(ns);
     assert.equal(ns.text, "hello1");
     assert.deepEqual([ns.originalStart(5), ns.originalEnd(6)], [5, 6]);
+  });
+
+  it("ByteLevel normalizer spells UTF-8 bytes, aligned to their character", () => {
+    const ns = new NormalizedString("a é");
+    buildNormalizer({ type: "ByteLevel" })?.normalize(ns);
+    assert.equal(ns.text, "aĠÃ©");
+    assert.deepEqual([ns.originalStart(2), ns.originalEnd(4)], [2, 3]);
   });
 
   it("Sequence of Replace + Prepend + Strip, as Llama 2's tokenizer.json uses", () => {

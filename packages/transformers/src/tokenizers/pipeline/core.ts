@@ -29,7 +29,8 @@ function toVocabMap(v: unknown, what: string): Map<string, number> {
   if (!v || typeof v !== "object" || Array.isArray(v))
     throw new Error(`${what}: 'model.vocab' must be an object of token → id`);
   const m = new Map<string, number>();
-  for (const [k, id] of Object.entries(v as Record<string, number>)) m.set(k, id);
+  const obj = v as Record<string, number>;
+  for (const k in obj) if (Object.hasOwn(obj, k)) m.set(k, obj[k]);
   return m;
 }
 
@@ -37,13 +38,9 @@ function toVocabMap(v: unknown, what: string): Map<string, number> {
 export function buildModel(cfg: Json): TokenModel {
   switch (cfg.type ?? (cfg.merges ? "BPE" : undefined)) {
     case "BPE": {
-      const merges = ((cfg.merges as unknown[]) ?? []).map((m, i): [string, string] => {
-        if (Array.isArray(m)) return [String(m[0]), String(m[1])];
-        const s = String(m);
-        const sp = s.indexOf(" ", 1);
-        if (sp < 0) throw new Error(`model.merges[${i}] = ${JSON.stringify(s)} is not "left right"`);
-        return [s.slice(0, sp), s.slice(sp + 1)];
-      });
+      const merges = ((cfg.merges as unknown[]) ?? []).map((m) =>
+        Array.isArray(m) ? ([String(m[0]), String(m[1])] as [string, string]) : String(m),
+      );
       return new BpeModel({
         vocab: toVocabMap(cfg.vocab, "BPE"),
         merges,
@@ -113,8 +110,12 @@ export class Pipeline {
   private rawMatcher!: TokenMatcher;
   private normMatcher!: TokenMatcher;
 
-  constructor(parts: PipelineParts) {
+  /** With `splitSpecialTokens`, special tokens in the text are tokenised as text (Python's `split_special_tokens`). */
+  readonly splitSpecialTokens: boolean;
+
+  constructor(parts: PipelineParts, opts: { splitSpecialTokens?: boolean } = {}) {
     this.parts = parts;
+    this.splitSpecialTokens = opts.splitSpecialTokens === true;
     this.rebuildMatchers();
   }
 
@@ -143,8 +144,9 @@ export class Pipeline {
       this.addedById.set(t.id, t);
       this.addedByContent.set(t.content, t);
     }
-    const raw = this.parts.addedTokens.filter((t) => !t.normalized);
-    const norm = this.parts.addedTokens.filter((t) => t.normalized);
+    const matchable = this.parts.addedTokens.filter((t) => !(this.splitSpecialTokens && t.special));
+    const raw = matchable.filter((t) => !t.normalized);
+    const norm = matchable.filter((t) => t.normalized);
     this.rawMatcher = new TokenMatcher(raw);
     this.normMatcher = new TokenMatcher(norm, (t) => {
       const n = this.parts.normalizer;
@@ -202,6 +204,15 @@ export class Pipeline {
           continue;
         }
         if (s.end <= s.start) continue;
+        if (!wantOffsets && pre?.words) {
+          const t = s.start === 0 && s.end === ns.text.length ? ns.text : ns.text.slice(s.start, s.end);
+          pre.words(t, (word) => {
+            if (word.length === 0) return;
+            const w = model.tokenize(word);
+            for (let k = 0; k < w.ids.length; k++) ids.push(w.ids[k]);
+          });
+          continue;
+        }
         const whole: Piece = {
           text: s.start === 0 && s.end === ns.text.length ? ns.text : ns.text.slice(s.start, s.end),
           start: s.start,

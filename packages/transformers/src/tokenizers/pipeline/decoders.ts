@@ -28,7 +28,7 @@ function wordPieceCleanup(s: string): string {
 }
 
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function buildDecoder(cfg: Json | null | undefined): Decoder | null {
   if (!cfg) return null;

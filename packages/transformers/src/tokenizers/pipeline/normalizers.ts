@@ -1,4 +1,5 @@
 /** Normalizers of `tokenizer.json` (the `normalizer` field), with exact offset alignment. */
+import { toByteLevel } from "./byte-level.ts";
 import { CharsMap } from "./charsmap.ts";
 import { markClusters, type NormalizedString } from "./normalized.ts";
 import { isBertControl, isBertWhitespace, isChineseChar, translateRegex } from "./unicode.ts";
@@ -187,6 +188,9 @@ export function buildNormalizer(cfg: Json | null | undefined): Normalizer | null
     }
     case "Precompiled":
       return precompiled(cfg);
+    case "ByteLevel":
+      // Each character becomes the byte-level spelling of its UTF-8 bytes (all aligned to it).
+      return { normalize: (ns) => ns.mapCodePoints(toByteLevel) };
     case "Nmt":
       return {
         normalize(ns) {

@@ -23,6 +23,26 @@ export interface PreTokenizeContext {
 
 export interface PreTokenizer {
   split(pieces: Piece[], ctx: PreTokenizeContext): Piece[];
+  /** Fast path when no offsets are wanted: stream the words of `text` (same words as `split`). */
+  words?(text: string, emit: (word: string) => void): void;
+}
+
+/** {@link isolate} on plain strings: emits each match and each gap between matches. */
+function isolateText(text: string, re: RegExp, emit: (word: string) => void): void {
+  let last = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const s = m.index;
+    const len = m[0].length;
+    if (len === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    if (s > last) emit(text.slice(last, s));
+    emit(m[0]);
+    last = s + len;
+  }
+  if (last < text.length) emit(last === 0 ? text : text.slice(last));
 }
 
 /** Normalised [start, end) of units [a, b) of a piece. */
@@ -213,6 +233,11 @@ function byteLevel(cfg: Json): PreTokenizer {
       }
       return out;
     },
+    words(text, emit) {
+      const t = addPrefixSpace && !text.startsWith(" ") && text.length > 0 ? ` ${text}` : text;
+      if (useRegex) isolateText(t, re, (w) => emit(toByteLevel(w)));
+      else emit(toByteLevel(t));
+    },
   };
 }
 
@@ -286,13 +311,26 @@ export function buildPreTokenizer(cfg: Json | null | undefined): PreTokenizer | 
   switch (cfg.type) {
     case "Sequence": {
       const parts = ((cfg.pretokenizers as Json[]) ?? []).map(buildPreTokenizer).filter((p) => p !== null);
-      return {
+      const seq: PreTokenizer = {
         split(pieces, ctx) {
           let cur = pieces;
           for (const p of parts) cur = p.split(cur, ctx);
           return cur;
         },
       };
+      if (parts.every((p) => p.words)) {
+        seq.words = (text, emit) => {
+          // Chain the stages: each one's words feed the next.
+          let sink = emit;
+          for (let k = parts.length - 1; k >= 0; k--) {
+            const stage = parts[k];
+            const next = sink;
+            sink = (w) => stage.words?.(w, next);
+          }
+          sink(text);
+        };
+      }
+      return seq;
     }
     case "ByteLevel":
       return byteLevel(cfg);
@@ -312,6 +350,7 @@ export function buildPreTokenizer(cfg: Json | null | undefined): PreTokenizer | 
             for (const p of pieces) isolate(p, re, emit);
             return out;
           },
+          words: (text, emit) => isolateText(text, re, emit),
         };
       }
       return bySplit((t) => regexMatches(re, t), behavior, cfg.invert === true);

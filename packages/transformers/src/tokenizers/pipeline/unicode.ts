@@ -42,6 +42,12 @@ export function isBertWhitespace(ch: string): boolean {
 export const WHITE_SPACE_CLASS =
   "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
+/** Characters that keep their backslash in a JavaScript u-mode regex. */
+const SYNTAX = "^$\\.*+?()[]{}|/";
+
+/** Oniguruma's Unicode \w. */
+const WORD_CLASS = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}";
+
 /**
  * Translate a regex written for Rust's `onig`/`fancy-regex` (as found in tokenizer.json) to a JS
  * regex source: `(?i:...)` groups become explicit case classes, `\s`/`\S` get Unicode White_Space
@@ -78,6 +84,30 @@ export function translateRegex(src: string): string {
         // \pL, \pN: one-letter property names
         out += `\\${n}{${src[i + 2]}}`;
         i += 3;
+        continue;
+      }
+      // Oniguruma's \d and \w are Unicode-aware; JavaScript's are ASCII even with the u flag.
+      if (n === "d" || n === "D") {
+        out += n === "d" ? "\\p{Nd}" : "\\P{Nd}";
+        i += 2;
+        continue;
+      }
+      if (n === "w") {
+        out += inClass ? WORD_CLASS : `[${WORD_CLASS}]`;
+        i += 2;
+        continue;
+      }
+      if (n === "W") {
+        if (inClass) throw new Error(`cannot translate \\W inside a character class in regex ${JSON.stringify(src)}`);
+        out += `[^${WORD_CLASS}]`;
+        i += 2;
+        continue;
+      }
+      // Escaped punctuation that JavaScript's u flag rejects (\', \", \<, ...): write it as a code point.
+      if (n !== undefined && !/[A-Za-z0-9]/.test(n) && !SYNTAX.includes(n) && !(inClass && n === "-")) {
+        const cp = src.codePointAt(i + 1) as number;
+        out += `\\u{${cp.toString(16)}}`;
+        i += cp > 0xffff ? 3 : 2;
         continue;
       }
       out += src.slice(i, i + 2);

@@ -115,6 +115,8 @@ export class SpBpeModel implements TokenModel {
   /** Pieces BPE may produce: normal, user-defined, unused. */
   private readonly mergeable = new Map<string, number>();
   private readonly queue = new MergeQueue();
+  /** User-defined pieces, longest first: matched whole before merging and never merged further. */
+  private readonly userDefined: string[];
 
   constructor(readonly proto: SpModelProto) {
     proto.pieces.forEach((p, id) => {
@@ -123,6 +125,10 @@ export class SpBpeModel implements TokenModel {
         this.mergeable.set(p.piece, id);
       }
     });
+    this.userDefined = proto.pieces
+      .filter((p) => p.type === PieceType.UserDefined)
+      .map((p) => p.piece)
+      .sort((a, b) => b.length - a.length);
   }
 
   get vocabSize(): number {
@@ -141,8 +147,14 @@ export class SpBpeModel implements TokenModel {
     const syms: string[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
+    const frozen = new Set<number>();
     for (let i = 0; i < text.length; ) {
-      const n = (text.charCodeAt(i) & 0xfc00) === 0xd800 && i + 1 < text.length ? 2 : 1;
+      let n = (text.charCodeAt(i) & 0xfc00) === 0xd800 && i + 1 < text.length ? 2 : 1;
+      const ud = this.userDefined.length ? this.userDefined.find((u) => text.startsWith(u, i)) : undefined;
+      if (ud) {
+        n = ud.length;
+        frozen.add(syms.length);
+      }
       syms.push(text.slice(i, i + n));
       starts.push(i);
       ends.push(i + n);
@@ -155,6 +167,7 @@ export class SpBpeModel implements TokenModel {
         : runMerges(
             syms.length,
             (l, r) => {
+              if (frozen.has(l) || frozen.has(r)) return Number.NEGATIVE_INFINITY;
               const id = this.mergeable.get(syms[l] + syms[r]);
               // Highest score first: negate it for the min-queue.
               return id === undefined ? Number.NEGATIVE_INFINITY : -pieces[id].score;
@@ -197,18 +210,27 @@ export function spModel(proto: SpModelProto): TokenModel {
     proto.pieces.forEach((p, id) => {
       if (p.type !== PieceType.Normal && p.type !== PieceType.UserDefined) excluded.add(id);
     });
+    // SentencePiece gives user-defined pieces the score length * max_score - 0.1, where max_score
+    // starts from FLT_MIN (the smallest positive float): with the usual negative log-probabilities
+    // that is about -0.1, so Viterbi keeps them whole.
+    let maxScore = 1.1754943508222875e-38;
+    for (const p of proto.pieces) if (p.type === PieceType.Normal && p.score > maxScore) maxScore = p.score;
     return new UnigramModel({
-      vocab: proto.pieces.map((p) => [p.piece, p.score]),
+      vocab: proto.pieces.map((p) => [
+        p.piece,
+        p.type === PieceType.UserDefined ? Array.from(p.piece).length * maxScore - 0.1 : p.score,
+      ]),
       unkId: proto.unkId,
       byteFallback: proto.byteFallback,
       fuseUnk: true,
       excluded,
+      float32: true,
     });
   }
   throw new Error(`SentencePiece model_type ${proto.modelType} (word/char models) is not supported`);
 }
 
-const decoder = new TextDecoder("utf-8");
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * SentencePiece's `DecodePieces`: control pieces vanish, unknown pieces print " ⁇ ", byte pieces are

@@ -111,7 +111,7 @@ class Reader {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function readPiece(buf: Uint8Array): SpPiece {
   const r = new Reader(buf);
