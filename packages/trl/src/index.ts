@@ -41,3 +41,20 @@ export {
   type RewardFunction,
   type RewardInput,
 } from "./grpo/grpo-trainer.ts";
+export {
+  bradleyTerryLoss,
+  type RewardFeature,
+  RewardTrainer,
+  type RewardTrainerOptions,
+  rewardCollator,
+} from "./reward/reward-trainer.ts";
+export {
+  packFeatures,
+  SFTConfig,
+  type SFTConfigOptions,
+  type SFTFeature,
+  SFTTrainer,
+  type SFTTrainerOptions,
+  sftCollator,
+  tokenizeSft,
+} from "./sft/sft-trainer.ts";
