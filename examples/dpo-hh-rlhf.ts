@@ -13,7 +13,7 @@
  * state, whose log-probs are precomputed once (`precomputeRefLogProbs`), so each step costs
  * one forward and backward of the policy.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { manualSeed } from "@hearth/tensor";
@@ -27,6 +27,7 @@ const steps = flag("steps", 80);
 const nTrain = flag("train", 640);
 const nHeld = flag("heldout", 200);
 const out = flag("out", "/tmp/hearth-dpo-hh");
+rmSync(out, { recursive: true, force: true }); // a fresh trainer_log.jsonl
 const promptLen = 16;
 const answerLen = 16;
 

@@ -7,6 +7,7 @@
  *
  *   node --import tsx examples/grpo-pattern.ts [--steps 60]
  */
+import { rmSync } from "node:fs";
 import { manualSeed } from "@hearth/tensor";
 import { GPT2Config, GPT2LMHeadModel } from "@hearth/transformers";
 import { GRPOConfig, GRPOTrainer, type RewardInput, sampleCompletions } from "@hearth/trl";
@@ -14,6 +15,8 @@ import { initGpt2Weights } from "./lib/init.ts";
 import { flag } from "./lib/paths.ts";
 
 const steps = flag("steps", 60);
+const out = flag("out", "/tmp/hearth-grpo-pattern");
+rmSync(out, { recursive: true, force: true }); // a fresh trainer_log.jsonl
 const chars = "abcdefghijklmnopqrstuvwxyz0123456789:";
 const EOS = chars.length;
 const BOS = chars.length + 1;
@@ -77,7 +80,7 @@ const before = score("before training (64 samples)");
 const trainer = new GRPOTrainer({
   model,
   args: new GRPOConfig({
-    outputDir: flag("out", "/tmp/hearth-grpo-pattern"),
+    outputDir: out,
     maxSteps: steps,
     perDeviceTrainBatchSize: 2,
     numGenerations: 8,
