@@ -23,13 +23,13 @@ import { initGpt2Weights } from "./lib/init.ts";
 import { dataPath, FIXTURES, flag } from "./lib/paths.ts";
 import { TrimmedVocab } from "./lib/vocab.ts";
 
-const steps = flag("steps", 80);
-const nTrain = flag("train", 640);
-const nHeld = flag("heldout", 200);
+const steps = flag("steps", 100);
+const nTrain = flag("train", 1600);
+const nHeld = flag("heldout", 300);
 const out = flag("out", "/tmp/hearth-dpo-hh");
 rmSync(out, { recursive: true, force: true }); // a fresh trainer_log.jsonl
-const promptLen = 16;
-const answerLen = 16;
+const promptLen = 8;
+const answerLen = 12;
 
 const file =
   dataPath("datasets/preference/hh-rlhf-harmless-base-test.jsonl.gz") ??
@@ -51,7 +51,7 @@ const enc = rows.map((r) => ({
 }));
 const vocab = new TrimmedVocab(
   enc.flatMap((e) => [...e.p, ...e.c, ...e.x]),
-  512,
+  384,
 );
 const eos = vocab.size; // an end-of-answer id after the trimmed vocabulary
 const records = enc.map((e) => {
@@ -87,8 +87,8 @@ const trainer = new DPOTrainer({
   args: new DPOConfig({
     outputDir: out,
     maxSteps: steps,
-    perDeviceTrainBatchSize: 8,
-    perDeviceEvalBatchSize: 50,
+    perDeviceTrainBatchSize: 16,
+    perDeviceEvalBatchSize: 100,
     learningRate: 3e-3,
     warmupSteps: 10,
     lrSchedulerType: "cosine",
@@ -96,7 +96,7 @@ const trainer = new DPOTrainer({
     precomputeRefLogProbs: true,
     loggingSteps: 20,
     evalStrategy: "steps",
-    evalSteps: Math.max(1, Math.floor(steps / 4)),
+    evalSteps: Math.max(1, Math.floor(steps / 2)),
     saveStrategy: "no",
     logToConsole: false,
     disableTqdm: true,

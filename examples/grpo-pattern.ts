@@ -1,8 +1,9 @@
 /**
  * GRPO with a programmatic reward: a tiny character-level GPT-2 learns to answer the prompt
  * "digits:" with six digits and "letters:" with six lowercase letters. The reward of a
- * completion is the share of its first six characters in the wanted class, minus 0.25 per
- * character of length away from six; an exact match of /^[0-9]{6}$/ (or /^[a-z]{6}$/) scores 1.
+ * completion is (characters of the wanted class − other characters) among its first six, over
+ * six, minus 0.25 per character of length away from six: an exact match of /^[0-9]{6}$/ (or
+ * /^[a-z]{6}$/) scores 1, and a policy that ignores the prompt cannot score well on both.
  * The mean reward and the exact-match rate of fresh samples are printed before and after.
  *
  *   node --import tsx examples/grpo-pattern.ts [--steps 60]
@@ -14,7 +15,7 @@ import { GRPOConfig, GRPOTrainer, type RewardInput, sampleCompletions } from "@h
 import { initGpt2Weights } from "./lib/init.ts";
 import { flag } from "./lib/paths.ts";
 
-const steps = flag("steps", 60);
+const steps = flag("steps", 120);
 const out = flag("out", "/tmp/hearth-grpo-pattern");
 rmSync(out, { recursive: true, force: true }); // a fresh trainer_log.jsonl
 const chars = "abcdefghijklmnopqrstuvwxyz0123456789:";
@@ -29,8 +30,9 @@ function patternReward(xs: RewardInput[]): number[] {
   return xs.map((x) => {
     const cls = wanted[x.record.prompt as string] as RegExp;
     const text = decode(x.completionIds.filter((i) => i !== EOS));
-    const hits = [...text.slice(0, 6)].filter((c) => cls.test(c)).length;
-    return hits / 6 - 0.25 * Math.abs(text.length - 6);
+    const head = [...text.slice(0, 6)];
+    const hits = head.filter((c) => cls.test(c)).length;
+    return (hits - (head.length - hits)) / 6 - 0.25 * Math.abs(text.length - 6);
   });
 }
 

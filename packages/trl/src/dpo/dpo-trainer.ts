@@ -16,6 +16,7 @@ import {
   Trainer,
   type TrainerCallback,
   type TrainerControl,
+  type TrainerDataset,
   TrainingArguments,
   type TrainingArgumentsOptions,
 } from "@hearth/transformers";
@@ -338,6 +339,14 @@ export class DPOTrainer extends Trainer {
       this.precomputeReferenceLogps();
     }
     return super.train(options);
+  }
+
+  /** The Trainer's evaluation plus the DPO metrics (`eval_rewards/accuracies`, …) it logged. */
+  override async evaluate(dataset?: TrainerDataset, control?: TrainerControl): Promise<Record<string, number>> {
+    const metrics = await super.evaluate(dataset, control);
+    const logged = this.state.logHistory.at(-1) ?? {};
+    const extra = Object.fromEntries(Object.entries(logged).filter(([k]) => k.startsWith("eval_")));
+    return { ...extra, ...metrics };
   }
 
   /** Adds the DPO metrics averaged since the last log line (with `eval_` on evaluation lines). */
