@@ -23,7 +23,7 @@ import { initGpt2Weights } from "./lib/init.ts";
 import { dataPath, FIXTURES, flag } from "./lib/paths.ts";
 import { TrimmedVocab } from "./lib/vocab.ts";
 
-const steps = flag("steps", 60);
+const steps = flag("steps", 150);
 const chars = flag("chars", 200_000);
 const out = flag("out", "/tmp/hearth-tiny-gpt2");
 const block = 48;

@@ -25,11 +25,12 @@ import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { Conv1D, TiedLinear } from "../../modeling/layers.ts";
+import { Conv1D, project, TiedLinear } from "../../modeling/layers.ts";
 import { causalLMLoss } from "../../modeling/loss.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { GPT2Config } from "./config.ts";
+import { GPT2_TIED_WEIGHTS } from "./weights.ts";
 
 /** Multi-head causal self-attention with a fused qkv projection. */
 export class GPT2Attention extends Module {
@@ -67,14 +68,14 @@ export class GPT2Attention extends Module {
     const [B, T, E] = x.shape as [number, number, number];
     const H = this.heads;
     const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
-    const [q, k, v] = split(this.c_attn.forward(x), E, 2).map(heads) as [Tensor, Tensor, Tensor];
+    const [q, k, v] = split(project(this.c_attn, x), E, 2).map(heads) as [Tensor, Tensor, Tensor];
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, this.scale, {
       returnProbs: outputAttentions,
       dropout: this.training ? (p) => this.attn_dropout.forward(p) : undefined,
     });
     const merged = reshape(transpose(output, 1, 2), [B, T, E]);
-    return { output: this.resid_dropout.forward(this.c_proj.forward(merged)), probs };
+    return { output: this.resid_dropout.forward(project(this.c_proj, merged)), probs };
   }
 }
 
@@ -95,7 +96,7 @@ export class GPT2MLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(this.act(this.c_fc.forward(x))));
+    return this.dropout.forward(project(this.c_proj, this.act(project(this.c_fc, x))));
   }
 }
 
@@ -220,7 +221,7 @@ export class GPT2LMHeadModel extends PreTrainedModelForCausalLM {
   }
 
   override tiedWeights(): Record<string, string> {
-    return this.config.tie_word_embeddings ? { "lm_head.weight": "transformer.wte.weight" } : {};
+    return this.config.tie_word_embeddings ? { ...GPT2_TIED_WEIGHTS } : {};
   }
 
   override tieWeights(): void {
@@ -233,7 +234,7 @@ export class GPT2LMHeadModel extends PreTrainedModelForCausalLM {
     const T = out.lastHiddenState.shape[1] as number;
     const keep = input.logitsToKeep && !input.labels ? Math.min(input.logitsToKeep, T) : T;
     const h = keep === T ? out.lastHiddenState : slice(out.lastHiddenState, 1, T - keep);
-    const logits = this.lm_head.forward(h);
+    const logits = project(this.lm_head, h);
     return {
       logits,
       loss: input.labels ? causalLMLoss(logits, input.labels) : undefined,

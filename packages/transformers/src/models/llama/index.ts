@@ -8,6 +8,7 @@ export {
   LlamaModel,
   llamaSpec,
 } from "./modeling.ts";
+export { LLAMA_TIED_WEIGHTS } from "./weights.ts";
 
 import type { ModelFamily } from "../registry-types.ts";
 import { LlamaConfig } from "./config.ts";

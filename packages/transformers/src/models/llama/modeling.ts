@@ -23,13 +23,14 @@ import {
 import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { TiedLinear } from "../../modeling/layers.ts";
+import { project, TiedLinear } from "../../modeling/layers.ts";
 import { causalLMLoss } from "../../modeling/loss.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { applyRotary, RotaryEmbedding } from "../../modeling/rope.ts";
 import { checkIds, defaultPositions } from "../gpt2/modeling.ts";
 import { LlamaConfig } from "./config.ts";
+import { LLAMA_TIED_WEIGHTS } from "./weights.ts";
 
 /** The per-family layer choices of a Llama-style decoder. */
 export interface DecoderSpec {
@@ -92,15 +93,15 @@ export class LlamaAttention extends Module {
     const [B, T] = x.shape as [number, number];
     const D = this.headDim;
     const heads = (t: Tensor, n: number) => transpose(reshape(t, [B, T, n, D]), 1, 2);
-    const q = applyRotary(heads(this.q_proj.forward(x), this.heads), rope.cos, rope.sin);
-    const k = applyRotary(heads(this.k_proj.forward(x), this.kvHeads), rope.cos, rope.sin);
-    const v = heads(this.v_proj.forward(x), this.kvHeads);
+    const q = applyRotary(heads(project(this.q_proj, x), this.heads), rope.cos, rope.sin);
+    const k = applyRotary(heads(project(this.k_proj, x), this.kvHeads), rope.cos, rope.sin);
+    const v = heads(project(this.v_proj, x), this.kvHeads);
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, 1 / Math.sqrt(D), {
       returnProbs: outputAttentions,
       dropout: this.training && this.attn_dropout.p > 0 ? (p) => this.attn_dropout.forward(p) : undefined,
     });
-    return { output: this.o_proj.forward(reshape(transpose(output, 1, 2), [B, T, this.heads * D])), probs };
+    return { output: project(this.o_proj, reshape(transpose(output, 1, 2), [B, T, this.heads * D])), probs };
   }
 }
 
@@ -122,7 +123,7 @@ export class LlamaMLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.down_proj.forward(mul(this.act(this.gate_proj.forward(x)), this.up_proj.forward(x)));
+    return project(this.down_proj, mul(this.act(project(this.gate_proj, x)), project(this.up_proj, x)));
   }
 }
 
@@ -243,7 +244,7 @@ export class LlamaForCausalLM extends PreTrainedModelForCausalLM {
   }
 
   override tiedWeights(): Record<string, string> {
-    return this.config.tie_word_embeddings ? { "lm_head.weight": "model.embed_tokens.weight" } : {};
+    return this.config.tie_word_embeddings ? { ...LLAMA_TIED_WEIGHTS } : {};
   }
 
   override tieWeights(): void {
@@ -256,7 +257,7 @@ export class LlamaForCausalLM extends PreTrainedModelForCausalLM {
     const T = out.lastHiddenState.shape[1] as number;
     const keep = input.logitsToKeep && !input.labels ? Math.min(input.logitsToKeep, T) : T;
     const h = keep === T ? out.lastHiddenState : slice(out.lastHiddenState, 1, T - keep);
-    const logits = this.lm_head.forward(h);
+    const logits = project(this.lm_head, h);
     return {
       logits,
       loss: input.labels ? causalLMLoss(logits, input.labels) : undefined,
