@@ -42,6 +42,14 @@ export {
   type RewardInput,
 } from "./grpo/grpo-trainer.ts";
 export {
+  gae,
+  PPOConfig,
+  type PPOConfigOptions,
+  PPOTrainer,
+  type PPOTrainerOptions,
+  ValueHead,
+} from "./ppo/ppo-trainer.ts";
+export {
   bradleyTerryLoss,
   type RewardFeature,
   RewardTrainer,
