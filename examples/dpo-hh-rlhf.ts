@@ -3,7 +3,7 @@
  * reward accuracy (how often β·(log π − log π_ref) ranks the chosen answer above the rejected
  * one on pairs never trained on) is printed as training goes.
  *
- *   node --import tsx examples/dpo-hh-rlhf.ts [--steps 120] [--train 1600] [--heldout 300]
+ *   node --import tsx examples/dpo-hh-rlhf.ts [--steps 100] [--train 1600] [--heldout 300]
  *
  * Data: ../shared/data/datasets/preference/hh-rlhf-harmless-base-test.jsonl.gz when present,
  * else the slice in fixtures/. Each record is `{chosen, rejected}`: whole dialogues sharing a

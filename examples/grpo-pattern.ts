@@ -6,7 +6,7 @@
  * /^[a-z]{6}$/) scores 1, and a policy that ignores the prompt cannot score well on both.
  * The mean reward and the exact-match rate of fresh samples are printed before and after.
  *
- *   node --import tsx examples/grpo-pattern.ts [--steps 60]
+ *   node --import tsx examples/grpo-pattern.ts [--steps 120]
  */
 import { rmSync } from "node:fs";
 import { manualSeed } from "@hearth/tensor";
