@@ -10,9 +10,17 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { getPeftModel, LoraConfig } from "@hearth/peft";
 import { manualSeed } from "@hearth/tensor";
-import { AutoModelForCausalLM } from "@hearth/transformers";
-import { DPOConfig, DPOTrainer, dpoCollator, dpoStep, ErrorCodes, splitImplicitPrompt } from "../src/index.ts";
-import { HF_TINY } from "./helpers.ts";
+import { AutoModelForCausalLM, AutoTokenizer } from "@hearth/transformers";
+import {
+  DPOConfig,
+  DPOTrainer,
+  dpoCollator,
+  dpoStep,
+  ErrorCodes,
+  splitImplicitPrompt,
+  tokenizePair,
+} from "../src/index.ts";
+import { FIXTURES, HF_TINY } from "./helpers.ts";
 
 const pairs = Array.from({ length: 8 }, (_, i) => {
   const p = [3 + i, 40 + i, 7];
@@ -134,4 +142,32 @@ test("a policy without adapters needs refModel, precomputed log-probs or referen
 test("splitImplicitPrompt cuts hh-rlhf dialogues after the last shared 'Assistant:'", () => {
   const s = splitImplicitPrompt("\n\nHuman: hi\n\nAssistant: Sure, here", "\n\nHuman: hi\n\nAssistant: Sorry, no");
   assert.deepEqual(s, { prompt: "\n\nHuman: hi\n\nAssistant:", chosen: " Sure, here", rejected: " Sorry, no" });
+});
+
+test("tokenizePair: explicit-prompt strings and conversational records (Llama 3 chat template)", async () => {
+  const tok = await AutoTokenizer.fromPretrained(join(FIXTURES, "data/tokenizers/llama3-bpe"), {
+    fileNames: { "tokenizer.json": "tokenizer.json.gz" },
+  });
+  const conv = tokenizePair(
+    {
+      prompt: [{ role: "user", content: "Is the sky blue?" }],
+      chosen: [{ role: "assistant", content: "Yes." }],
+      rejected: [{ role: "assistant", content: "No." }],
+    },
+    tok,
+  );
+  const prompt = tok.decode(conv.prompt_input_ids);
+  assert.match(
+    prompt,
+    /^<\|begin_of_text\|><\|start_header_id\|>user<\|end_header_id\|>\n\nIs the sky blue\?<\|eot_id\|><\|start_header_id\|>assistant<\|end_header_id\|>\n\n$/,
+  );
+  assert.deepEqual(conv.chosen_input_ids.slice(0, conv.prompt_input_ids.length), conv.prompt_input_ids);
+  assert.match(tok.decode(conv.chosen_input_ids.slice(conv.prompt_input_ids.length)), /^Yes\.<\|eot_id\|>/);
+  const plain = tokenizePair({ prompt: "Q: 2+2?", chosen: " 4", rejected: " 5" }, tok, {
+    maxLength: 6,
+    maxPromptLength: 3,
+  });
+  assert.equal(plain.prompt_input_ids.length, 3, "the prompt keeps its last 3 tokens");
+  assert.equal(plain.chosen_input_ids.at(-1), tok.eosTokenId, "EOS after the answer");
+  assert.ok(plain.chosen_input_ids.length <= 6);
 });

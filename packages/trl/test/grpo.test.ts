@@ -90,3 +90,44 @@ test("GRPOConfig/GRPOTrainer reject a group of one, β > 0 without a reference, 
     { code: ErrorCodes.CONFIG_INVALID },
   );
 });
+
+test("GRPOTrainer resumes exactly: rollouts are drawn from the per-micro-batch seed", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "hearth-grpo-resume-"));
+  try {
+    const run = async (resume: boolean) => {
+      manualSeed(0);
+      const model = getPeftModel(
+        await AutoModelForCausalLM.fromPretrained(`${HF_TINY}models/gpt2`),
+        new LoraConfig({ r: 4, targetModules: ["c_attn"], loraDropout: 0 }),
+      );
+      const trainer = new GRPOTrainer({
+        model,
+        args: new GRPOConfig({
+          outputDir: dir,
+          maxSteps: 4,
+          perDeviceTrainBatchSize: 1,
+          numGenerations: 4,
+          maxCompletionLength: 3,
+          learningRate: 5e-2,
+          saveSteps: 2,
+          logToConsole: false,
+          disableTqdm: true,
+        }),
+        rewardFuncs: (xs) => xs.map((x) => x.completionIds.filter((t) => t < 500).length),
+        trainDataset: [{ prompt_input_ids: [5, 6] }, { prompt_input_ids: [7] }],
+        eosTokenId: null,
+      });
+      await trainer.train({ resumeFromCheckpoint: resume ? join(dir, "checkpoint-2") : undefined });
+      return model
+        .parameters()
+        .filter((p) => p.requiresGrad)
+        .map((p) => p.dataSync());
+    };
+    const full = await run(false);
+    await rm(join(dir, "checkpoint-4"), { recursive: true });
+    const resumed = await run(true);
+    for (const [i, w] of resumed.entries()) assert.deepEqual(w, full[i]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
