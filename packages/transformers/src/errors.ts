@@ -45,6 +45,12 @@ export const ErrorCodes = {
   CHAT_TEMPLATE_ERROR: "HEARTH_CHAT_TEMPLATE_ERROR",
   /** Writing tokenizer files failed. */
   TOKENIZER_SAVE_FAILED: "HEARTH_TOKENIZER_SAVE_FAILED",
+  /** A `TrainingArguments` option or `Trainer` argument is invalid. */
+  TRAINER_BAD_ARGUMENT: "HEARTH_TRAINER_BAD_ARGUMENT",
+  /** A batch cannot be built or used: features of the wrong shape, a model that returns no loss. */
+  TRAINER_BAD_BATCH: "HEARTH_TRAINER_BAD_BATCH",
+  /** A checkpoint is missing, incomplete, or does not fit the model/optimiser being resumed. */
+  TRAINER_CHECKPOINT: "HEARTH_TRAINER_CHECKPOINT",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -65,3 +65,4 @@ export * from "./pipelines/index.ts";
 export * from "./processors/auto.ts";
 export * from "./processors/image-processor.ts";
 export * from "./tokenizers/index.ts";
+export * from "./trainer/index.ts";
