@@ -7,10 +7,10 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fromBuffer, SAFETENSORS_DTYPE, type Tensor, tensor } from "@hearth/tensor";
 import {
+  type RawTensorLike,
   type SafetensorsDtype,
   safeOpen,
   saveFile,
-  type TensorData,
   toFloat32,
   writeFileAtomic,
 } from "@hearth/tensor/safetensors";
@@ -64,7 +64,7 @@ export async function saveAdapterFiles(
 ): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
-    const tensors = new Map<string, TensorData>();
+    const tensors = new Map<string, RawTensorLike>();
     for (const [k, t] of Object.entries(state)) {
       const c = t.contiguous();
       tensors.set(k, { dtype: SAFETENSORS_DTYPE[c.dtype] as SafetensorsDtype, shape: [...c.shape], data: c.bytes() });

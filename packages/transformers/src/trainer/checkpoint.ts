@@ -17,10 +17,10 @@ import {
   type Tensor,
 } from "@hearth/tensor";
 import {
+  type RawTensorLike,
   type SafetensorsDtype,
   safeOpen,
   saveFile,
-  type TensorData,
   writeFileAtomic,
 } from "@hearth/tensor/safetensors";
 import { ErrorCodes, fail } from "../errors.ts";
@@ -48,7 +48,7 @@ interface SavableModel extends Module {
 const json = (path: string, value: unknown) =>
   writeFileAtomic(path, (h) => h.writeFile(`${JSON.stringify(value, null, 2)}\n`));
 
-function tensorData(t: Tensor): TensorData {
+function tensorData(t: Tensor): RawTensorLike {
   const c = t.contiguous();
   return { dtype: SAFETENSORS_DTYPE[c.dtype] as SafetensorsDtype, shape: [...c.shape], data: c.bytes() };
 }
@@ -72,12 +72,12 @@ export async function saveCheckpoint(
   if (typeof model.savePretrained === "function") await model.savePretrained(tmp);
   else {
     await mkdir(tmp, { recursive: true });
-    const map = new Map<string, TensorData>();
+    const map = new Map<string, RawTensorLike>();
     for (const [k, t] of Object.entries(model.stateDict())) map.set(k, tensorData(t));
     await saveFile(map, join(tmp, "model.safetensors"), { format: "pt" });
   }
   const opt = parts.optimizer.stateDict();
-  const buffers = new Map<string, TensorData>();
+  const buffers = new Map<string, RawTensorLike>();
   const scalars: Record<string, Record<string, number>> = {};
   for (const [id, st] of Object.entries(opt.state)) {
     for (const [k, v] of Object.entries(st)) {
