@@ -4,15 +4,65 @@
       "target_name": "hearth_native",
       "sources": [
         "native/binding/addon.cpp",
+        "native/binding/args.cpp",
+        "native/binding/gemm.cpp",
+        "native/binding/elementwise.cpp",
+        "native/binding/indexing.cpp",
         "native/binding/memory.cpp",
-        "native/kernels/cpu-features.cpp"
+        "native/binding/optim.cpp",
+        "native/kernels/cpu-features.cpp",
+        "native/kernels/thread-pool.cpp",
+        "native/kernels/gemm.cpp",
+        "native/kernels/gemm-generic.cpp",
+        "native/kernels/gemv.cpp",
+        "native/kernels/indexing.cpp",
+        "native/kernels/optim.cpp",
+        "native/kernels/elementwise.cpp"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
-      "cflags": ["-O3"]
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native",
+        "native/kernels"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_CPP_EXCEPTIONS"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O3",
+        "-fexceptions",
+        "-pthread"
+      ],
+      "cflags": [
+        "-O3"
+      ],
+      "conditions": [
+        [
+          "target_arch=='x64'",
+          {
+            "sources": [
+              "native/kernels/arch/x86/gemm-avx512.cpp",
+              "native/kernels/arch/x86/gemm-amx.cpp",
+              "native/kernels/arch/x86/gemm-avx2.cpp",
+              "native/kernels/arch/x86/gemv-avx512.cpp",
+              "native/kernels/arch/x86/gemv-avx2.cpp",
+              "native/kernels/arch/x86/vec-math-avx512.cpp",
+              "native/kernels/arch/x86/vec-math-avx2.cpp"
+            ]
+          }
+        ]
+      ],
+      "libraries": [
+        "-lpthread"
+      ]
     }
   ]
 }

@@ -3,7 +3,11 @@
 #include <napi.h>
 
 #include "kernels/cpu-features.h"
+#include "elementwise-api.h"
+#include "gemm-api.h"
+#include "indexing-api.h"
 #include "memory.h"
+#include "optim-api.h"
 
 namespace hearth {
 namespace {
@@ -18,6 +22,7 @@ Napi::Value CpuFeaturesValue(const Napi::CallbackInfo& info) {
   out.Set("avx512bw", f.avx512bw);
   out.Set("avx512vl", f.avx512vl);
   out.Set("avx512bf16", f.avx512bf16);
+  out.Set("amxBf16", f.amx_bf16);
   return out;
 }
 
@@ -25,10 +30,24 @@ Napi::Value CpuFeaturesValue(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocate", Napi::Function::New(env, Allocate, "allocate"));
+  exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("mapFdRange", Napi::Function::New(env, MapFdRange, "mapFdRange"));
   exports.Set("residentBytes", Napi::Function::New(env, ResidentBytes, "residentBytes"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesValue, "cpuFeatures"));
+  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
+  exports.Set("where", Napi::Function::New(env, Where, "where"));
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
+  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd, "scatterAdd"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
+  exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
+  exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   return exports;
 }
 

@@ -4,10 +4,17 @@
 #include <napi.h>
 #include <string>
 
+// A TypeError carrying the package's stable code (see src/errors.ts).
+inline Napi::Error HearthArgumentError(Napi::Env env, const std::string& message) {
+  Napi::Error e = Napi::TypeError::New(env, message);
+  e.Set("code", Napi::String::New(env, "HEARTH_TENSOR_ARGUMENT"));
+  return e;
+}
+
 #define HEARTH_CHECK(env, cond, fn, msg)                                              \
   do {                                                                                \
     if (!(cond)) {                                                                    \
-      throw Napi::TypeError::New((env), std::string(fn) + ": " + (msg));              \
+      throw HearthArgumentError((env), std::string(fn) + ": " + (msg));               \
     }                                                                                 \
   } while (0)
 

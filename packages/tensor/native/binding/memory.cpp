@@ -10,8 +10,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "check.h"
 
@@ -21,12 +24,48 @@ namespace {
 constexpr size_t kAlignment = 64;
 
 struct Allocation {
-  size_t bytes;
+  size_t bytes;     // what JavaScript sees
+  size_t capacity;  // usable bytes from `data` (bytes rounded up to a size class)
+  void* base;       // what calloc returned (data is base rounded up to kAlignment)
+  bool freed;       // released early by Free(); the finalizer then only deletes this record
 };
 
+// Live allocations by data pointer, so Free() can recognise its own buffers.
+std::mutex g_mu;
+std::unordered_map<void*, Allocation*> g_live;
+
+// Released blocks kept for reuse, by capacity. A training step allocates the same sizes every
+// step; reusing them costs a memset instead of fresh page faults (which dominate on VMs).
+struct Block {
+  void* base;
+  void* data;
+};
+std::unordered_multimap<size_t, Block> g_cache;
+size_t g_cached_bytes = 0;
+constexpr size_t kCacheLimit = size_t{1} << 30;
+constexpr size_t kCacheGranule = size_t{64} << 10;
+
+size_t capacity_for(size_t bytes) { return (bytes + kCacheGranule - 1) / kCacheGranule * kCacheGranule; }
+
+// Caller holds g_mu.
+void release_block(Allocation* a, void* data) {
+  if (g_cached_bytes + a->capacity <= kCacheLimit) {
+    g_cache.emplace(a->capacity, Block{a->base, data});
+    g_cached_bytes += a->capacity;
+  } else {
+    std::free(a->base);
+  }
+}
+
 void FreeAligned(Napi::Env env, void* data, Allocation* hint) {
-  std::free(data);
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (!hint->freed) {
+      g_live.erase(data);
+      release_block(hint, data);
+      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+    }
+  }
   delete hint;
 }
 
@@ -67,14 +106,58 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
                "argument 'nbytes' must be a non-negative byte count, got " + std::to_string(requested));
   size_t bytes = static_cast<size_t>(requested);
   if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  void* data = std::aligned_alloc(kAlignment, rounded);
-  if (data == nullptr) {
-    throw Napi::Error::New(env, "allocate: out of memory allocating " + std::to_string(bytes) + " bytes");
+  const size_t capacity = capacity_for(bytes);
+  void* base = nullptr;
+  void* data = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto it = g_cache.find(capacity);
+    if (it != g_cache.end()) {
+      base = it->second.base;
+      data = it->second.data;
+      g_cache.erase(it);
+      g_cached_bytes -= capacity;
+    }
   }
-  std::memset(data, 0, rounded);
+  if (base != nullptr) {
+    std::memset(data, 0, bytes);
+  } else {
+    // calloc: fresh pages from the kernel are already zero, so large buffers skip a memset.
+    base = std::calloc(capacity + kAlignment, 1);
+    if (base == nullptr) {
+      throw Napi::Error::New(env, "allocate: out of memory allocating " + std::to_string(bytes) + " bytes");
+    }
+    data = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(base) + kAlignment - 1) / kAlignment * kAlignment);
+  }
+  Allocation* hint = new Allocation{bytes, capacity, base, false};
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_live[data] = hint;
+  }
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
-  return Napi::ArrayBuffer::New(env, data, bytes, FreeAligned, new Allocation{bytes});
+  return Napi::ArrayBuffer::New(env, data, bytes, FreeAligned, hint);
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HEARTH_CHECK_ARGC(info, 1, "free");
+  HEARTH_CHECK(env, info[0].IsArrayBuffer(), "free", "argument 'buffer' must be an ArrayBuffer");
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  void* data = ab.Data();
+  if (data == nullptr) return Napi::Boolean::New(env, false);
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto it = g_live.find(data);
+    if (it == g_live.end()) return Napi::Boolean::New(env, false);  // not ours (or already freed)
+    Allocation* hint = it->second;
+    g_live.erase(it);
+    hint->freed = true;
+    release_block(hint, data);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+  }
+  // Views of a detached buffer have length 0, so JavaScript can never touch the freed memory.
+  ab.Detach();
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value MapFile(const Napi::CallbackInfo& info) {

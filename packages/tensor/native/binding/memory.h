@@ -5,6 +5,9 @@ namespace hearth {
 // allocate(nbytes): a zero-filled, 64-byte-aligned external ArrayBuffer whose size is reported
 // to V8 so the garbage collector feels native memory pressure.
 Napi::Value Allocate(const Napi::CallbackInfo& info);
+// free(buffer): releases a buffer from allocate() now and detaches it (its views read as
+// empty); returns false, doing nothing, for any other buffer.
+Napi::Value Free(const Napi::CallbackInfo& info);
 // mapFile(path): the whole file mapped private copy-on-write as an external ArrayBuffer.
 // Writes through the buffer change only this process's pages, never the file.
 Napi::Value MapFile(const Napi::CallbackInfo& info);

@@ -4,6 +4,10 @@ import { registerBackend } from "./registry.ts";
 
 registerBackend(jsBackend, 0);
 
+// The native `cpu` backend registers itself (priority 10) when the addon loads.
+import "./cpu/index.ts";
+
+export { cpuBackend } from "./cpu/index.ts";
 export { jsBackend } from "./js/index.ts";
 export { getBackend, getKernel, listBackends, registerBackend, setBackend, withBackend } from "./registry.ts";
 export type { Allocator, Backend, KernelArgs, KernelFn, KernelRecord } from "./types.ts";

@@ -21,14 +21,167 @@ export interface CpuFeatures {
   avx512bw: boolean;
   avx512vl: boolean;
   avx512bf16: boolean;
+  /** AMX tiles with bf16 dot products, enabled by the OS (Linux still needs a per-process request). */
+  amxBf16: boolean;
 }
+
+/** dtypes the native matmul reads (its output and accumulation are always float32). */
+export type NativeGemmDType = "float32" | "bfloat16" | "float16";
+
+/** Element strides `[batch, row, column]` of a matmul operand. */
+export type GemmStrides = [number, number, number];
 
 /** The functions the addon exports. Kernels register more as they land. */
 export interface NativeAddon {
   allocate(nbytes: number): ArrayBuffer;
+  /**
+   * Releases a buffer from `allocate` now (detaching it: its views read as empty); returns false
+   * and does nothing for any other buffer.
+   */
+  free(buffer: ArrayBufferLike): boolean;
   mapFile(path: string): ArrayBuffer;
   residentBytes(): number;
   cpuFeatures(): CpuFeatures;
+  /**
+   * Batched `C[b] = alpha·A[b]·B[b] + beta·C[b]` with A `M×K`, B `K×N`, C `M×N` (float32).
+   * `a` and `b` hold `dtype` elements (bfloat16/float16 as raw 16-bit words); offsets and strides
+   * are in elements, so transposed and strided views need no copy. `c` must not overlap `a`/`b`.
+   * `beta = 0` ignores C's old contents. Throws (never aborts) on bad arguments or a view that
+   * would reach outside its buffer.
+   */
+  gemm(
+    dtype: NativeGemmDType,
+    M: number,
+    N: number,
+    K: number,
+    batch: number,
+    a: ArrayBufferLike | ArrayBufferView,
+    aOffset: number,
+    aStrides: GemmStrides,
+    b: ArrayBufferLike | ArrayBufferView,
+    bOffset: number,
+    bStrides: GemmStrides,
+    c: ArrayBufferLike | Float32Array,
+    cOffset: number,
+    cStrides: GemmStrides,
+    alpha: number,
+    beta: number,
+  ): void;
+  /**
+   * float32 `out = op(x)` over a strided view into a row-major `out` of `shape`; op is one of
+   * neg abs sign exp log log1p sqrt sin cos tanh sigmoid relu erf.
+   */
+  unary(
+    op: string,
+    x: ArrayBufferLike | Float32Array,
+    xOffset: number,
+    xStrides: readonly number[],
+    out: ArrayBufferLike | Float32Array,
+    shape: readonly number[],
+  ): void;
+  /** float32 `out = op(a, b)` for views broadcast to `shape`; op: add sub mul div pow maximum minimum. */
+  binary(
+    op: string,
+    a: ArrayBufferLike | Float32Array,
+    aOffset: number,
+    aStrides: readonly number[],
+    b: ArrayBufferLike | Float32Array,
+    bOffset: number,
+    bStrides: readonly number[],
+    out: ArrayBufferLike | Float32Array,
+    shape: readonly number[],
+  ): void;
+  /** Bit-exact strided copy between typed arrays of one element size (1, 2, 4 or 8 bytes). */
+  copy(
+    src: ArrayBufferView,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: ArrayBufferView,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void;
+  /** `out = cond ? a : b` for a bool (Uint8Array) `cond` and `a`, `b`, `out` of one element size. */
+  where(
+    cond: Uint8Array,
+    condOffset: number,
+    condStrides: readonly number[],
+    a: ArrayBufferView,
+    aOffset: number,
+    aStrides: readonly number[],
+    b: ArrayBufferView,
+    bOffset: number,
+    bStrides: readonly number[],
+    out: ArrayBufferView,
+    shape: readonly number[],
+  ): void;
+  /**
+   * One fused Adam/AdamW update in place (float32 buffers of one length; `vmax` for AMSGrad).
+   * `keep` applies AdamW's decoupled decay `p·keep` first; `l2` adds `weightDecay·p` to the
+   * gradient (Adam). Rounds exactly like the js optimiser, so results are bit-identical.
+   */
+  adamStep(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    vmax: Float32Array | null,
+    stepSize: number,
+    bc2Sqrt: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    l2: boolean,
+    keep: number,
+  ): void;
+  /**
+   * `out[p] = x[p with p[dim] = index[p]]` over the index's `shape` (any element size; `size` is
+   * x's length along `dim`). An out-of-range index throws with code HEARTH_TENSOR_INDEX.
+   */
+  gather(
+    x: ArrayBufferView,
+    xOffset: number,
+    xStrides: readonly number[],
+    size: number,
+    index: BigInt64Array | Int32Array,
+    indexOffset: number,
+    indexStrides: readonly number[],
+    out: ArrayBufferView,
+    shape: readonly number[],
+    dim: number,
+  ): void;
+  /** float32 `out[p with p[dim] = index[p]] += src[p]`, `out` row-major over `outShape`. */
+  scatterAdd(
+    out: Float32Array,
+    outShape: readonly number[],
+    index: BigInt64Array | Int32Array,
+    indexOffset: number,
+    indexStrides: readonly number[],
+    src: Float32Array,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    shape: readonly number[],
+    dim: number,
+  ): void;
+  /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
+  reduce(
+    op: string,
+    x: ArrayBufferLike | Float32Array,
+    xOffset: number,
+    xStrides: readonly number[],
+    shape: readonly number[],
+    dims: readonly number[],
+    out: ArrayBufferLike | Float32Array,
+  ): void;
+  /** The micro-kernel family in use for a dtype: "amx-bf16", "avx512-bf16", "avx512", "avx2" or "generic". */
+  gemmKernel(dtype: NativeGemmDType): string;
+  /** Forces a kernel family ("" restores the automatic choice); false when the CPU lacks it. */
+  selectGemmKernel(name: string): boolean;
+  /** Threads a kernel may use (the caller included). */
+  numThreads(): number;
+  /** Resizes the thread pool; 0 restores the default (HEARTH_NUM_THREADS or the cores). */
+  setNumThreads(n: number): number;
 }
 
 const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));

@@ -34,6 +34,23 @@ describe("native addon", () => {
     );
   });
 
+  test("free releases an allocation at once and detaches it; other buffers are left alone", () => {
+    const addon = native;
+    assert.ok(addon);
+    const buf = addon.allocate(1 << 20);
+    const view = new Float32Array(buf);
+    view[5] = 3;
+    assert.equal(addon.free(buf), true);
+    assert.equal(buf.byteLength, 0);
+    assert.equal(view.length, 0);
+    assert.equal(addon.free(buf), false);
+    assert.equal(addon.free(new ArrayBuffer(16)), false);
+    assert.throws(() => (addon.free as unknown as (x: unknown) => boolean)(7), /free: argument 'buffer'/);
+    // A reused block comes back zero-filled.
+    const again = new Float32Array(addon.allocate(1 << 20));
+    assert.ok(again.every((v) => v === 0));
+  });
+
   test("mapFile maps read-only files copy-on-write: writes never reach the file", () => {
     const path = join(dir, "data.bin");
     writeFileSync(path, Buffer.from([1, 2, 3, 4, 5]));

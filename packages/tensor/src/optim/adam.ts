@@ -1,4 +1,5 @@
 import { HearthTensorError } from "../errors.ts";
+import { native } from "../native/index.ts";
 import { buffer, Optimizer, type ParamState, type ParamsInput } from "./optimizer.ts";
 
 /** Adam/AdamW hyper-parameters (PyTorch's names). */
@@ -26,7 +27,7 @@ function check(name: string, o: AdamOptions): void {
  * One Adam step in float32, PyTorch's single-tensor order:
  * m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= (lr/(1−β1ᵗ)) · m / (√v/√(1−β2ᵗ) + eps).
  */
-function adamStep(p: Float32Array, g: Float32Array, st: ParamState, o: AdamOptions, l2: boolean): void {
+function adamStep(p: Float32Array, g: Float32Array, st: ParamState, o: AdamOptions, l2: boolean, keep = 1): void {
   const [b1, b2] = o.betas;
   const step = ((st.step as number | undefined) ?? 0) + 1;
   st.step = step;
@@ -36,6 +37,12 @@ function adamStep(p: Float32Array, g: Float32Array, st: ParamState, o: AdamOptio
   const bc1 = 1 - b1 ** step;
   const bc2Sqrt = Math.sqrt(1 - b2 ** step);
   const stepSize = o.lr / bc1;
+  if (native) {
+    // The addon's fused loop (threaded), bit-identical to the loop below.
+    native.adamStep(p, g, m, v, vmax, stepSize, bc2Sqrt, b1, b2, o.eps, o.weightDecay, l2, keep);
+    return;
+  }
+  if (keep !== 1) for (let i = 0; i < p.length; i++) p[i] = f((p[i] as number) * keep);
   for (let i = 0; i < p.length; i++) {
     let gi = g[i] as number;
     if (l2 && o.weightDecay !== 0) gi = f(gi + f(o.weightDecay * (p[i] as number)));
@@ -79,10 +86,6 @@ export class AdamW extends Optimizer<AdamOptions> {
     super(params, o);
   }
   protected update(p: Float32Array, g: Float32Array, st: ParamState, o: AdamOptions): void {
-    if (o.weightDecay !== 0) {
-      const keep = f(1 - o.lr * o.weightDecay);
-      for (let i = 0; i < p.length; i++) p[i] = f((p[i] as number) * keep);
-    }
-    adamStep(p, g, st, o, false);
+    adamStep(p, g, st, o, false, o.weightDecay !== 0 ? f(1 - o.lr * o.weightDecay) : 1);
   }
 }

@@ -1,0 +1,16 @@
+#pragma once
+#include <napi.h>
+
+namespace hearth {
+// gemm(dtype, M, N, K, batch, a, aOffset, aStrides, b, bOffset, bStrides, c, cOffset, cStrides,
+//      alpha, beta): batched C = alpha·A·B + beta·C; see gemm.cpp for the conventions.
+Napi::Value Gemm(const Napi::CallbackInfo& info);
+// gemmKernel(dtype): the micro-kernel family in use for that dtype.
+Napi::Value GemmKernel(const Napi::CallbackInfo& info);
+// selectGemmKernel(name): forces "avx512" | "avx512-bf16" | "avx2" | "generic" ("" = automatic);
+// returns false when the CPU lacks it.
+Napi::Value SelectGemmKernel(const Napi::CallbackInfo& info);
+// numThreads(): threads a kernel may use. setNumThreads(n): resizes the pool (0 = default).
+Napi::Value NumThreads(const Napi::CallbackInfo& info);
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+}  // namespace hearth

@@ -1,0 +1,167 @@
+// AMX bfloat16 GEMM kernel (Sapphire Rapids and later): a 32×32 float32 tile of C held in four
+// 16×16 accumulator tiles, updated with TDPBF16PS from two 16-row A tiles (32 bf16 of k per row)
+// and two B tiles in the VNNI pair layout. The packed layouts are the AVX512-BF16 kernel's
+// (../../gemm-arch.h) zero-padded to a multiple of 32 in k, so tiles load straight from them:
+// A rows at a stride of KC elements, B pair-rows at a stride of 2·NR elements.
+// Linux hands out AMX state only on request: the driver uses this kernel only after
+// request_amx() (cpu-features.cpp) has checked CPUID/XCR0 and obtained the permission.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "gemm-arch.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx2,fma"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx2,fma")
+#endif
+
+namespace hearth {
+namespace {
+
+constexpr int kMR = 32;
+constexpr int kNR = 32;
+constexpr int kKC = 512;
+constexpr int kNC = 1024;
+
+struct alignas(64) TileConfig {
+  uint8_t palette;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+thread_local bool t_configured = false;
+
+void configure() {
+  TileConfig cfg;
+  std::memset(&cfg, 0, sizeof(cfg));
+  cfg.palette = 1;
+  for (int t = 0; t < 8; t++) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  _tile_loadconfig(&cfg);
+  t_configured = true;
+}
+
+inline __mmask16 mask16(int n) { return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
+
+template <bool kTwoRowTiles>
+void run_tiles(int kcp, const uint16_t* a, const uint16_t* b, float* acc) {
+  _tile_zero(0);
+  _tile_zero(1);
+  if (kTwoRowTiles) {
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  for (int k = 0; k < kcp; k += 32) {
+    const uint16_t* bk = b + (k / 2) * 2 * kNR;
+    _tile_loadd(6, bk, 2 * kNR * 2);
+    _tile_loadd(7, bk + 32, 2 * kNR * 2);
+    _tile_loadd(4, a + k, kKC * 2);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if (kTwoRowTiles) {
+      _tile_loadd(5, a + 16 * kKC + k, kKC * 2);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  _tile_stored(0, acc, kNR * 4);
+  _tile_stored(1, acc + 16, kNR * 4);
+  if (kTwoRowTiles) {
+    _tile_stored(2, acc + 16 * kNR, kNR * 4);
+    _tile_stored(3, acc + 16 * kNR + 16, kNR * 4);
+  }
+}
+
+void micro(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta) {
+  if (!t_configured) configure();
+  const int kcp = (kc + 31) & ~31;
+  alignas(64) float acc[kMR * kNR];
+  if (m > 16) {
+    run_tiles<true>(kcp, static_cast<const uint16_t*>(ap), static_cast<const uint16_t*>(bp), acc);
+  } else {
+    run_tiles<false>(kcp, static_cast<const uint16_t*>(ap), static_cast<const uint16_t*>(bp), acc);
+  }
+  const __mmask16 m0 = mask16(n), m1 = mask16(n > 16 ? n - 16 : 0);
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  for (int i = 0; i < m; i++) {
+    float* row = c + i * ldc;
+    __m512 r0 = _mm512_mul_ps(_mm512_load_ps(acc + i * kNR), va);
+    __m512 r1 = _mm512_mul_ps(_mm512_load_ps(acc + i * kNR + 16), va);
+    if (beta != 0.0f) {
+      r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, row), vb, r0);
+      r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, row + 16), vb, r1);
+    }
+    _mm512_mask_storeu_ps(row, m0, r0);
+    _mm512_mask_storeu_ps(row + 16, m1, r1);
+  }
+}
+
+// A micro-panel: up to 32 rows of bf16, row stride KC, zero-padded in k to a multiple of 32.
+void pack_a(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
+  uint16_t* dst = static_cast<uint16_t*>(dstv);
+  const uint16_t* src = static_cast<const uint16_t*>(a.data);
+  const int kcp = (kc + 31) & ~31;
+  for (int i = 0; i < m; i++) {
+    uint16_t* out = dst + i * kKC;
+    if (a.cs == 1) {
+      std::memcpy(out, src + (i0 + i) * a.rs + k0, 2 * static_cast<size_t>(kc));
+    } else {
+      for (int k = 0; k < kc; k++) out[k] = src[(i0 + i) * a.rs + (k0 + k) * a.cs];
+    }
+    for (int k = kc; k < kcp; k++) out[k] = 0;
+  }
+}
+
+// B: 32-wide micro-panels of (k, k+1) pairs, zero-padded in k to a multiple of 32.
+void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
+  uint16_t* dst = static_cast<uint16_t*>(dstv);
+  const uint16_t* src = static_cast<const uint16_t*>(b.data);
+  const int kcp = (kc + 31) & ~31;
+  for (int p = 0; p < nc; p += kNR) {
+    const int w = nc - p < kNR ? nc - p : kNR;
+    uint16_t* panel = dst + static_cast<int64_t>(p) * kcp;
+    if (b.cs == 1) {
+      const __mmask32 wm = w >= 32 ? 0xffffffffu : ((1u << w) - 1);
+      for (int k = 0; k < kcp; k += 2) {
+        const __m512i r0 =
+            k < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k) * b.rs + j0 + p) : _mm512_setzero_si512();
+        const __m512i r1 =
+            k + 1 < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k + 1) * b.rs + j0 + p) : _mm512_setzero_si512();
+        const __m512i lo = _mm512_unpacklo_epi16(r0, r1), hi = _mm512_unpackhi_epi16(r0, r1);
+        const __m512i x = _mm512_shuffle_i32x4(lo, hi, 0x44), y = _mm512_shuffle_i32x4(lo, hi, 0xee);
+        _mm512_store_si512(panel + k * kNR, _mm512_shuffle_i32x4(x, x, 0xd8));
+        _mm512_store_si512(panel + k * kNR + 32, _mm512_shuffle_i32x4(y, y, 0xd8));
+      }
+    } else {
+      for (int k = 0; k < kcp; k += 2)
+        for (int j = 0; j < kNR; j++)
+          for (int e = 0; e < 2; e++)
+            panel[k * kNR + 2 * j + e] =
+                (j < w && k + e < kc) ? src[(k0 + k + e) * b.rs + (j0 + p + j) * b.cs] : static_cast<uint16_t>(0);
+    }
+  }
+}
+
+const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b};
+
+}  // namespace
+
+const GemmKernels* gemm_kernels_amx() { return &kAmx; }
+
+}  // namespace hearth
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif

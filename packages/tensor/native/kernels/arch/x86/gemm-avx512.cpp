@@ -1,0 +1,303 @@
+// AVX-512 GEMM kernels.
+//   float32: 14×32 register tile (28 zmm accumulators), A broadcast from a row-major packed
+//            micro-panel, B streamed from a k-major packed panel; fused multiply-add.
+//   bfloat16: same tile shape with vdpbf16ps (AVX512-BF16): each instruction multiplies pairs of
+//            bf16 along k and accumulates in float32, so B is packed as (k, k+1) pairs.
+// Layouts: ../../gemm-arch.h. Transposed operands are transposed 16×16 in registers while
+// packing. Compiled for AVX-512 through a pragma placed after every include, so nothing from a
+// header is built for this instruction set; the driver calls in only when CPUID says it may.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "gemm-arch.h"
+#include "gemm-pack.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+// GCC 12 warns about the deliberately undefined upper lanes inside its own intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
+#endif
+
+namespace hearth {
+namespace {
+
+constexpr int kMR = 14;
+constexpr int kNR = 32;
+constexpr int kKC = 384;
+constexpr int kNC = 640;
+
+inline __mmask16 mask16(int n) { return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
+
+inline void store_row(float* c, __m512 acc0, __m512 acc1, int n, float alpha, float beta) {
+  const __mmask16 m0 = mask16(n), m1 = mask16(n - 16 > 0 ? n - 16 : 0);
+  const __m512 va = _mm512_set1_ps(alpha);
+  __m512 r0 = _mm512_mul_ps(acc0, va), r1 = _mm512_mul_ps(acc1, va);
+  if (beta != 0.0f) {
+    const __m512 vb = _mm512_set1_ps(beta);
+    r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, c), vb, r0);
+    r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, c + 16), vb, r1);
+  }
+  _mm512_mask_storeu_ps(c, m0, r0);
+  _mm512_mask_storeu_ps(c + 16, m1, r1);
+}
+
+template <int M>
+void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+  __m512 acc0[M], acc1[M];
+#pragma GCC unroll 14
+  for (int i = 0; i < M; i++) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_load_ps(b + k * kNR);
+    const __m512 b1 = _mm512_load_ps(b + k * kNR + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < M; i++) {
+      const __m512 ai = _mm512_set1_ps(a[i * kKC + k]);
+      acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta);
+}
+
+template <int M>
+void micro_bf16(int n, int kc, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc, float alpha,
+                float beta) {
+  __m512 acc0[M], acc1[M];
+#pragma GCC unroll 14
+  for (int i = 0; i < M; i++) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
+  const int kp = (kc + 1) / 2;
+#pragma GCC unroll 4
+  for (int k = 0; k < kp; k++) {
+    const __m512bh b0 = (__m512bh)_mm512_load_si512(b + k * 2 * kNR);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(b + k * 2 * kNR + 32);
+#pragma GCC unroll 14
+    for (int i = 0; i < M; i++) {
+      int32_t pair;
+      std::memcpy(&pair, a + i * kKC + 2 * k, 4);
+      const __m512bh ai = (__m512bh)_mm512_set1_epi32(pair);
+      acc0[i] = _mm512_dpbf16_ps(acc0[i], ai, b0);
+      acc1[i] = _mm512_dpbf16_ps(acc1[i], ai, b1);
+    }
+  }
+#pragma GCC unroll 14
+  for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta);
+}
+
+#define HEARTH_MICRO_CASES(FN, T)                 \
+  switch (m) {                                    \
+    case 1: return FN<1>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 2: return FN<2>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 3: return FN<3>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 4: return FN<4>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 5: return FN<5>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 6: return FN<6>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 7: return FN<7>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 8: return FN<8>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 9: return FN<9>(n, kc, a, b, c, ldc, alpha, beta);   \
+    case 10: return FN<10>(n, kc, a, b, c, ldc, alpha, beta); \
+    case 11: return FN<11>(n, kc, a, b, c, ldc, alpha, beta); \
+    case 12: return FN<12>(n, kc, a, b, c, ldc, alpha, beta); \
+    case 13: return FN<13>(n, kc, a, b, c, ldc, alpha, beta); \
+    default: return FN<14>(n, kc, a, b, c, ldc, alpha, beta); \
+  }
+
+void micro_f32_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
+                   float beta) {
+  const float* a = static_cast<const float*>(ap);
+  const float* b = static_cast<const float*>(bp);
+  HEARTH_MICRO_CASES(micro_f32, float)
+}
+
+void micro_bf16_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
+                    float beta) {
+  const uint16_t* a = static_cast<const uint16_t*>(ap);
+  const uint16_t* b = static_cast<const uint16_t*>(bp);
+  HEARTH_MICRO_CASES(micro_bf16, uint16_t)
+}
+
+#undef HEARTH_MICRO_CASES
+
+// In-register transpose of a 16×16 float32 block: r[i] lane j becomes r[j] lane i.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  __m512 u[16];
+  for (int g = 0; g < 4; g++) {
+    const __m512d t0 = _mm512_castps_pd(t[4 * g]), t1 = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[4 * g + 2]), t3 = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+  }
+  for (int e = 0; e < 4; e++) {
+    const __m512 p0 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x88);
+    const __m512 p1 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xdd);
+    const __m512 q0 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88);
+    const __m512 q1 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xdd);
+    r[0 + e] = _mm512_shuffle_f32x4(p0, q0, 0x88);
+    r[8 + e] = _mm512_shuffle_f32x4(p0, q0, 0xdd);
+    r[4 + e] = _mm512_shuffle_f32x4(p1, q1, 0x88);
+    r[12 + e] = _mm512_shuffle_f32x4(p1, q1, 0xdd);
+  }
+}
+
+// 16 float32 values from any source dtype; lanes outside `mask` read nothing and are zero.
+inline __m512 load16(const void* base, int64_t index, DType t, __mmask16 mask) {
+  switch (t) {
+    case DType::kFloat32:
+      return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(base) + index);
+    case DType::kBFloat16: {
+      const __m256i h = _mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(base) + index);
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    default:
+      return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(base) + index));
+  }
+}
+
+void pack_a_f32(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
+  float* dst = static_cast<float*>(dstv);
+  if (a.cs == 1) {
+    for (int i = 0; i < m; i++) {
+      const int64_t base = (i0 + i) * a.rs + k0;
+      float* out = dst + i * kKC;
+      for (int k = 0; k < kc; k += 16) _mm512_storeu_ps(out + k, load16(a.data, base + k, a.dtype, mask16(kc - k)));
+    }
+    return;
+  }
+  if (a.rs == 1) {
+    // Column-major A (a transposed view): 16 k-rows of contiguous i, transposed in registers.
+    const __mmask16 im = mask16(m);
+    for (int k = 0; k < kc; k += 16) {
+      const int kk = imin(16, kc - k);
+      __m512 r[16];
+      for (int q = 0; q < 16; q++)
+        r[q] = q < kk ? load16(a.data, i0 + (k0 + k + q) * a.cs, a.dtype, im) : _mm512_setzero_ps();
+      transpose16(r);
+      for (int i = 0; i < m; i++) _mm512_mask_storeu_ps(dst + i * kKC + k, mask16(kk), r[i]);
+    }
+    return;
+  }
+  pack_a_f32_generic(a, i0, m, k0, kc, dst, kKC);
+}
+
+void pack_b_f32(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
+  float* dst = static_cast<float*>(dstv);
+  if (b.cs == 1) {
+    for (int p = 0; p < nc; p += kNR) {
+      const int w = imin(kNR, nc - p);
+      const __mmask16 m0 = mask16(w), m1 = mask16(w > 16 ? w - 16 : 0);
+      float* panel = dst + static_cast<int64_t>(p) * kc;
+      for (int k = 0; k < kc; k++) {
+        const int64_t base = (k0 + k) * b.rs + j0 + p;
+        _mm512_store_ps(panel + k * kNR, load16(b.data, base, b.dtype, m0));
+        _mm512_store_ps(panel + k * kNR + 16, load16(b.data, base + 16, b.dtype, m1));
+      }
+    }
+    return;
+  }
+  if (b.rs == 1) {
+    // Row-major Bᵀ (e.g. a Linear layer's weight): 16 columns × 16 k at a time, transposed.
+    for (int p = 0; p < nc; p += kNR) {
+      const int w = imin(kNR, nc - p);
+      float* panel = dst + static_cast<int64_t>(p) * kc;
+      for (int k = 0; k < kc; k += 16) {
+        const int kk = imin(16, kc - k);
+        const __mmask16 km = mask16(kk);
+        for (int h = 0; h < 2; h++) {
+          __m512 r[16];
+          for (int q = 0; q < 16; q++) {
+            const int j = h * 16 + q;
+            r[q] = j < w ? load16(b.data, k0 + k + (j0 + p + j) * b.cs, b.dtype, km) : _mm512_setzero_ps();
+          }
+          transpose16(r);
+          for (int q = 0; q < kk; q++) _mm512_store_ps(panel + (k + q) * kNR + h * 16, r[q]);
+        }
+      }
+    }
+    return;
+  }
+  pack_b_f32_generic(b, k0, kc, j0, nc, dst, kNR);
+}
+
+// bf16 A micro-panel: rows of kc bf16 values, padded with a zero to an even count.
+void pack_a_bf16(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
+  uint16_t* dst = static_cast<uint16_t*>(dstv);
+  const uint16_t* src = static_cast<const uint16_t*>(a.data);
+  for (int i = 0; i < m; i++) {
+    uint16_t* out = dst + i * kKC;
+    if (a.cs == 1) {
+      std::memcpy(out, src + (i0 + i) * a.rs + k0, 2 * static_cast<size_t>(kc));
+    } else {
+      for (int k = 0; k < kc; k++) out[k] = src[(i0 + i) * a.rs + (k0 + k) * a.cs];
+    }
+    if (kc & 1) out[kc] = 0;
+  }
+}
+
+// bf16 B panel: for each pair of k rows, the 32 columns' (k, k+1) values interleaved.
+void pack_b_bf16(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
+  uint16_t* dst = static_cast<uint16_t*>(dstv);
+  const uint16_t* src = static_cast<const uint16_t*>(b.data);
+  const int kcp = (kc + 1) & ~1;
+  for (int p = 0; p < nc; p += kNR) {
+    const int w = imin(kNR, nc - p);
+    uint16_t* panel = dst + static_cast<int64_t>(p) * kcp;
+    if (b.cs == 1) {
+      const __mmask32 wm = w >= 32 ? 0xffffffffu : ((1u << w) - 1);
+      for (int k = 0; k < kc; k += 2) {
+        const __m512i r0 = _mm512_maskz_loadu_epi16(wm, src + (k0 + k) * b.rs + j0 + p);
+        const __m512i r1 =
+            k + 1 < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k + 1) * b.rs + j0 + p) : _mm512_setzero_si512();
+        const __m512i lo = _mm512_unpacklo_epi16(r0, r1), hi = _mm512_unpackhi_epi16(r0, r1);
+        const __m512i x = _mm512_shuffle_i32x4(lo, hi, 0x44), y = _mm512_shuffle_i32x4(lo, hi, 0xee);
+        _mm512_store_si512(panel + k * kNR, _mm512_shuffle_i32x4(x, x, 0xd8));
+        _mm512_store_si512(panel + k * kNR + 32, _mm512_shuffle_i32x4(y, y, 0xd8));
+      }
+    } else {
+      for (int k = 0; k < kcp; k += 2)
+        for (int j = 0; j < kNR; j++)
+          for (int e = 0; e < 2; e++)
+            panel[k * kNR + 2 * j + e] =
+                (j < w && k + e < kc) ? src[(k0 + k + e) * b.rs + (j0 + p + j) * b.cs] : static_cast<uint16_t>(0);
+    }
+  }
+}
+
+const GemmKernels kF32 = {"avx512", kMR, kNR, kKC, kNC, 1, 4, micro_f32_any, pack_a_f32, pack_b_f32};
+const GemmKernels kBF16 = {"avx512-bf16", kMR, kNR, kKC, kNC, 2, 2, micro_bf16_any, pack_a_bf16, pack_b_bf16};
+
+}  // namespace
+
+const GemmKernels* gemm_kernels_avx512() { return &kF32; }
+const GemmKernels* gemm_kernels_avx512_bf16() { return &kBF16; }
+
+}  // namespace hearth
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif

@@ -1,0 +1,98 @@
+// AVX2+FMA matrix-vector kernels (forms in ../../gemv.h), with scalar tails. float16 rows are
+// widened with F16C and bfloat16 rows by a shift as they are loaded.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "dtype.h"
+#include "gemv.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#endif
+
+namespace hearth {
+namespace {
+
+template <DType T>
+inline __m256 load8(const void* base, int64_t index) {
+  if constexpr (T == DType::kFloat32) {
+    return _mm256_loadu_ps(static_cast<const float*>(base) + index);
+  } else {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + index));
+    if constexpr (T == DType::kBFloat16) {
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    } else {
+      return _mm256_cvtph_ps(h);
+    }
+  }
+}
+
+template <DType T>
+inline float load1(const void* base, int64_t index) {
+  return load_as_f32(base, index, T);
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+template <DType T>
+void dot_t(const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+  for (int j = 0; j < n; j++) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    const int64_t r = j * ldw;
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+      s0 = _mm256_fmadd_ps(load8<T>(w, r + k), _mm256_loadu_ps(x + k), s0);
+      s1 = _mm256_fmadd_ps(load8<T>(w, r + k + 8), _mm256_loadu_ps(x + k + 8), s1);
+    }
+    float sum = hsum(_mm256_add_ps(s0, s1));
+    for (; k < K; k++) sum += load1<T>(w, r + k) * x[k];
+    out[j] = sum;
+  }
+}
+
+template <DType T>
+void axpy_t(const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+  for (int64_t k = 0; k < K; k++) {
+    const __m256 xk = _mm256_set1_ps(x[k]);
+    const int64_t r = k * ldw;
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+      _mm256_storeu_ps(out + j, _mm256_fmadd_ps(xk, load8<T>(w, r + j), _mm256_loadu_ps(out + j)));
+    for (; j < n; j++) out[j] += x[k] * load1<T>(w, r + j);
+  }
+}
+
+void dot(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+  if (t == DType::kFloat32) return dot_t<DType::kFloat32>(w, ldw, x, K, n, out);
+  if (t == DType::kBFloat16) return dot_t<DType::kBFloat16>(w, ldw, x, K, n, out);
+  return dot_t<DType::kFloat16>(w, ldw, x, K, n, out);
+}
+
+void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+  if (t == DType::kFloat32) return axpy_t<DType::kFloat32>(w, ldw, x, K, n, out);
+  if (t == DType::kBFloat16) return axpy_t<DType::kBFloat16>(w, ldw, x, K, n, out);
+  return axpy_t<DType::kFloat16>(w, ldw, x, K, n, out);
+}
+
+const GemvKernels kAvx2 = {"avx2", dot, axpy};
+
+}  // namespace
+
+const GemvKernels* gemv_kernels_avx2() { return &kAvx2; }
+
+}  // namespace hearth
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif

@@ -1,0 +1,45 @@
+// The interface between the GEMM driver (gemm.cpp) and the per-architecture micro-kernels.
+//
+// Packed layouts (all zero-padded, so the micro-kernel never branches on edges inside k):
+//   A micro-panel: up to MR rows; row i holds kc consecutive k values starting at a + i*KC
+//                  (KC, the kernel's maximum kc, is a compile-time row stride). For the bf16
+//                  kernel the k values are bf16 and kc is even.
+//   B panel:       nc columns cut into NR-wide micro-panels; micro-panel p starts at
+//                  b + p*kcp*NR where kcp is kc rounded up to `kunit`, and holds
+//                  element (k, j) at k*NR + j (f32), or for bf16 the pair (k, k+1) of column j at
+//                  (k/2)*2*NR + 2*j.
+#pragma once
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace hearth {
+
+struct GemmMatrixView {
+  const void* data;  // element (i, j) at data[i*rs + j*cs]
+  int64_t rs, cs;
+  DType dtype;
+};
+
+struct GemmKernels {
+  const char* name;
+  int mr, nr, kc, nc, kunit;
+  int packed_size;  // bytes of one packed element (4 for f32, 2 for bf16)
+  // C[0:m, 0:n] = alpha * Apanel · Bmicro + beta * C; beta == 0 never reads C. ldc is in
+  // elements, column stride 1. 1 <= m <= mr, 1 <= n <= nr.
+  void (*micro)(int m, int n, int kc, const void* a, const void* b, float* c, int64_t ldc, float alpha, float beta);
+  // Packs rows [i0, i0+m) × columns [k0, k0+kc) of A into one A micro-panel.
+  void (*pack_a)(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dst);
+  // Packs rows [k0, k0+kc) × columns [j0, j0+nc) of B into NR-wide micro-panels.
+  void (*pack_b)(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dst);
+};
+
+const GemmKernels* gemm_kernels_generic();
+#if defined(__x86_64__)
+const GemmKernels* gemm_kernels_avx2();
+const GemmKernels* gemm_kernels_avx512();
+const GemmKernels* gemm_kernels_avx512_bf16();
+const GemmKernels* gemm_kernels_amx();  // only after request_amx() returned true
+#endif
+
+}  // namespace hearth

@@ -1,0 +1,281 @@
+// GEMM driver: picks the micro-kernel family once at load time, cuts the product into tasks for
+// the thread pool and runs the blocked loops (Goto/BLIS style) for each task:
+//   for each NC-wide column block of the task:          B block (KC×NC) stays in L2
+//     for each KC-deep slice of k:     pack B slice
+//       for each MR-row strip:         pack A micro-panel (MR×KC, stays in L1)
+//         for each NR-wide micro-panel of the B block: micro-kernel updates an MR×NR tile of C
+// Layouts of the packed panels: gemm-arch.h. Matrix-vector products go to gemv.cpp.
+#include "gemm.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "cpu-features.h"
+#include "gemm-arch.h"
+#include "gemv.h"
+#include "thread-pool.h"
+#include "vec-math.h"
+
+namespace hearth {
+namespace {
+
+struct Selection {
+  const GemmKernels* f32;
+  const GemmKernels* bf16;
+};
+
+// Seconds for `reps` micro-kernel calls on a full tile with zeroed panels.
+double time_micro(const GemmKernels& ks, int reps) {
+  const int kc = ks.kc;
+  void* a = std::aligned_alloc(64, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size);
+  void* b = std::aligned_alloc(64, static_cast<size_t>(kc) * ks.nr * ks.packed_size);
+  float* c = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * ks.mr * ks.nr));
+  if (a == nullptr || b == nullptr || c == nullptr) {
+    std::free(a);
+    std::free(b);
+    std::free(c);
+    return 1e9;
+  }
+  std::memset(a, 0, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size);
+  std::memset(b, 0, static_cast<size_t>(kc) * ks.nr * ks.packed_size);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < reps; r++) ks.micro(ks.mr, ks.nr, kc, a, b, c, ks.nr, 1.0f, 0.0f);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::free(a);
+  std::free(b);
+  std::free(c);
+  return secs / (static_cast<double>(ks.mr) * ks.nr * kc * reps);  // per multiply-add
+}
+
+// The bf16 dot-product instruction is twice the FMA rate on some CPUs (Zen 4/5) and half of it
+// on others (Sapphire Rapids, which has AMX instead). CPUID cannot tell, so the first bfloat16
+// product times each candidate micro-kernel once (a few milliseconds) and keeps the fastest:
+// widening to float32 while packing, vdpbf16ps, or AMX tiles.
+const GemmKernels* pick_fastest(const GemmKernels* const* candidates, int n) {
+  double best[4] = {1e9, 1e9, 1e9, 1e9};
+  for (int round = 0; round < 3; round++)
+    for (int i = 0; i < n; i++) {
+      const double t = time_micro(*candidates[i], 100);
+      best[i] = t < best[i] ? t : best[i];
+    }
+  int pick = 0;
+  for (int i = 1; i < n; i++)
+    if (best[i] < best[pick]) pick = i;
+  return candidates[pick];
+}
+
+Selection automatic() {
+  Selection s{gemm_kernels_generic(), gemm_kernels_generic()};
+#if defined(__x86_64__)
+  const CpuFeatures& f = cpu_features();
+  if (f.avx2 && f.fma && f.f16c) s.f32 = s.bf16 = gemm_kernels_avx2();
+  if (f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c) s.f32 = s.bf16 = gemm_kernels_avx512();
+#endif
+  return s;
+}
+
+Selection g_selection = automatic();
+bool g_bf16_automatic = true;
+std::once_flag g_bf16_once;
+const GemmKernels* g_bf16_native_choice = nullptr;
+
+// The automatic bfloat16 choice, made once on first use (see pick_bf16).
+const GemmKernels* automatic_bf16() {
+  std::call_once(g_bf16_once, [] {
+    g_bf16_native_choice = g_selection.f32;
+#if defined(__x86_64__)
+    if (g_selection.f32 == gemm_kernels_avx512()) {
+      const GemmKernels* candidates[3] = {gemm_kernels_avx512(), nullptr, nullptr};
+      int n = 1;
+      if (cpu_features().avx512bf16) candidates[n++] = gemm_kernels_avx512_bf16();
+      if (request_amx()) candidates[n++] = gemm_kernels_amx();
+      if (n > 1) g_bf16_native_choice = pick_fastest(candidates, n);
+    }
+#endif
+  });
+  return g_bf16_native_choice;
+}
+
+const GemmKernels* kernels_for(DType t) {
+  if (t != DType::kBFloat16) return g_selection.f32;
+  return g_bf16_automatic ? automatic_bf16() : g_selection.bf16;
+}
+
+// Per-thread packing buffers, grown on demand and kept for the thread's life (the pool's
+// threads are persistent, so this allocates once).
+struct Scratch {
+  void* a = nullptr;
+  void* b = nullptr;
+  size_t a_bytes = 0, b_bytes = 0;
+  ~Scratch() {
+    std::free(a);
+    std::free(b);
+  }
+  static void* grow(void*& p, size_t& have, size_t need) {
+    if (have >= need) return p;
+    std::free(p);
+    need = (need + 63) / 64 * 64;
+    p = std::aligned_alloc(64, need);
+    have = p ? need : 0;
+    return p;
+  }
+};
+
+thread_local Scratch t_scratch;
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Writes the micro-kernel's tile into C when C's columns are not contiguous.
+void micro_strided(const GemmKernels& ks, int m, int n, int kc, const void* a, const void* b, float* c, int64_t rs,
+                   int64_t cs, float alpha, float beta) {
+  alignas(64) float tile[32 * 64];
+  ks.micro(m, n, kc, a, b, tile, ks.nr, 1.0f, 0.0f);
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      float* dst = c + i * rs + j * cs;
+      *dst = beta == 0.0f ? alpha * tile[i * ks.nr + j] : alpha * tile[i * ks.nr + j] + beta * *dst;
+    }
+}
+
+struct Task {
+  int64_t batch, i0, i1, j0, j1;
+};
+
+void run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
+  const int esize = dtype_size(p.dtype);
+  const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
+  const char* bbase = static_cast<const char*>(p.b.data) + t.batch * p.b.bs * esize;
+  float* cbase = p.c + t.batch * p.cbs;
+  const GemmMatrixView av{abase, p.a.rs, p.a.cs, p.dtype};
+  const GemmMatrixView bv{bbase, p.b.rs, p.b.cs, p.dtype};
+
+  const int64_t nkb = ceil_div(p.K, ks.kc);
+  const int kcb = static_cast<int>(imin64(ks.kc, round_up(ceil_div(p.K, nkb), ks.kunit > 8 ? ks.kunit : 8)));
+  const int64_t ncols = t.j1 - t.j0;
+  const int ncb = static_cast<int>(imin64(round_up(ncols, ks.nr), ks.nc));
+
+  Scratch& s = t_scratch;
+  void* apack = Scratch::grow(s.a, s.a_bytes, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size + 64);
+  void* bpack = Scratch::grow(s.b, s.b_bytes, static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb * ks.packed_size + 64);
+  if (apack == nullptr || bpack == nullptr) std::abort();  // out of memory for a few MB of scratch
+
+  const bool unit_cols = p.ccs == 1;
+  for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
+    const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
+    for (int64_t pc = 0; pc < p.K; pc += kcb) {
+      const int kc = static_cast<int>(imin64(kcb, p.K - pc));
+      const int kcp = static_cast<int>(round_up(kc, ks.kunit));
+      const float beta = pc == 0 ? p.beta : 1.0f;
+      ks.pack_b(bv, pc, kc, jc, nc, bpack);
+      for (int64_t ic = t.i0; ic < t.i1; ic += ks.mr) {
+        const int m = static_cast<int>(imin64(ks.mr, t.i1 - ic));
+        ks.pack_a(av, ic, m, pc, kc, apack);
+        for (int jr = 0; jr < nc; jr += ks.nr) {
+          const int n = imin(ks.nr, nc - jr);
+          const char* bp = static_cast<const char*>(bpack) + static_cast<int64_t>(jr) * kcp * ks.packed_size;
+          float* c = cbase + ic * p.crs + (jc + jr) * p.ccs;
+          if (unit_cols) {
+            ks.micro(m, n, kc, apack, bp, c, p.crs, p.alpha, beta);
+          } else {
+            micro_strided(ks, m, n, kc, apack, bp, c, p.crs, p.ccs, p.alpha, beta);
+          }
+        }
+      }
+    }
+  }
+}
+
+void scale_c(const GemmProblem& p) {
+  for (int64_t b = 0; b < p.batch; b++)
+    for (int64_t i = 0; i < p.M; i++)
+      for (int64_t j = 0; j < p.N; j++) {
+        float* c = p.c + b * p.cbs + i * p.crs + j * p.ccs;
+        *c = p.beta == 0.0f ? 0.0f : p.beta * *c;
+      }
+}
+
+// Below this many flops a product runs on the calling thread: waking a worker costs more.
+constexpr double kParallelFlops = 4.0e6;
+
+}  // namespace
+
+const char* gemm_kernel_name(DType dtype) { return kernels_for(dtype)->name; }
+
+bool gemm_select_kernel(const char* name) {
+  if (name == nullptr || name[0] == '\0') {
+    g_selection = automatic();
+    g_bf16_automatic = true;
+    gemv_select_kernel("");
+    vec_math_select("");
+    return true;
+  }
+  const GemmKernels* f32 = nullptr;
+  const GemmKernels* bf16 = nullptr;
+  if (std::strcmp(name, "generic") == 0) f32 = bf16 = gemm_kernels_generic();
+#if defined(__x86_64__)
+  const CpuFeatures& f = cpu_features();
+  bool has512 = f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c;
+  if (std::strcmp(name, "avx2") == 0 && f.avx2 && f.fma && f.f16c) f32 = bf16 = gemm_kernels_avx2();
+  if (std::strcmp(name, "avx512") == 0 && has512) f32 = bf16 = gemm_kernels_avx512();
+  if (std::strcmp(name, "avx512-bf16") == 0 && has512 && f.avx512bf16) {
+    f32 = gemm_kernels_avx512();
+    bf16 = gemm_kernels_avx512_bf16();
+  }
+  if (std::strcmp(name, "amx-bf16") == 0 && has512 && request_amx()) {
+    f32 = gemm_kernels_avx512();
+    bf16 = gemm_kernels_amx();
+  }
+#endif
+  if (f32 == nullptr || !gemv_select_kernel(name) || !vec_math_select(name)) return false;
+  g_selection = Selection{f32, bf16};
+  g_bf16_automatic = false;
+  return true;
+}
+
+void gemm(const GemmProblem& p) {
+  if (p.M <= 0 || p.N <= 0 || p.batch <= 0) return;
+  if (p.K <= 0) return scale_c(p);
+  if (gemv_handles(p)) return gemv(p);
+  const GemmKernels& ks = *kernels_for(p.dtype);
+
+  const double flops = 2.0 * static_cast<double>(p.M) * p.N * p.K * p.batch;
+  const int threads = flops < kParallelFlops ? 1 : num_threads();
+
+  // Tasks: column chunks of at most NC (all chunks but the last a multiple of NR), row chunks
+  // only when there are too few column chunks to feed every thread.
+  int64_t n_chunks = ceil_div(p.N, ks.nc);
+  int64_t m_chunks = 1;
+  if (threads > 1 && p.batch < 2 * threads) {
+    const int64_t want = p.batch == 1 ? threads : ceil_div(2 * threads, p.batch);
+    const int64_t n_panels = ceil_div(p.N, ks.nr);
+    if (n_panels >= 4 * want) {
+      n_chunks = round_up(n_chunks, want);
+    } else {
+      m_chunks = imin64(want, ceil_div(p.M, ks.mr));
+    }
+  }
+  const int64_t n_width = round_up(ceil_div(p.N, n_chunks), ks.nr);
+  n_chunks = ceil_div(p.N, n_width);
+  const int64_t m_height = round_up(ceil_div(p.M, m_chunks), ks.mr);
+  m_chunks = ceil_div(p.M, m_height);
+  const int64_t per_batch = n_chunks * m_chunks;
+  const int64_t ntasks = per_batch * p.batch;
+
+  auto body = [&](int64_t task) {
+    const int64_t b = task / per_batch;
+    const int64_t r = task % per_batch;
+    const int64_t mi = r / n_chunks, ni = r % n_chunks;
+    Task t{b, mi * m_height, imin64(p.M, (mi + 1) * m_height), ni * n_width, imin64(p.N, (ni + 1) * n_width)};
+    run_block(ks, p, t);
+  };
+  if (ntasks > (1 << 30)) {
+    for (int64_t t = 0; t < ntasks; t++) body(t);
+    return;
+  }
+  parallel_for(static_cast<int>(ntasks), threads, body);
+}
+
+}  // namespace hearth

@@ -1,0 +1,101 @@
+#include "indexing.h"
+
+#include <cstring>
+
+namespace hearth {
+namespace {
+
+inline int64_t load_index(const IndexView& v, int64_t off) {
+  return v.is64 ? static_cast<const int64_t*>(v.data)[off] : static_cast<const int32_t*>(v.data)[off];
+}
+
+// Walks `shape` row-major, calling fn(pos, index_offset, coords).
+template <typename F>
+void walk(const int64_t* shape, int nd, const int64_t* istrides, F fn) {
+  int64_t total = 1;
+  for (int d = 0; d < nd; d++) total *= shape[d];
+  int64_t coord[16] = {};
+  int64_t ioff = 0;
+  for (int64_t pos = 0; pos < total; pos++) {
+    fn(pos, ioff, coord);
+    for (int d = nd - 1; d >= 0; d--) {
+      coord[d]++;
+      ioff += istrides[d];
+      if (coord[d] < shape[d]) break;
+      ioff -= istrides[d] * shape[d];
+      coord[d] = 0;
+    }
+  }
+}
+
+int64_t first_bad(const IndexView& index, const int64_t* shape, int nd, int64_t size) {
+  int64_t bad = -1;
+  walk(shape, nd, index.strides, [&](int64_t pos, int64_t ioff, const int64_t*) {
+    if (bad >= 0) return;
+    const int64_t j = load_index(index, ioff);
+    if (j < -size || j >= size) bad = pos;
+  });
+  return bad;
+}
+
+template <typename T>
+void gather_t(const T* x, const int64_t* xs, int64_t size, const IndexView& index, T* out, const int64_t* shape,
+              int nd, int dim) {
+  walk(shape, nd, index.strides, [&](int64_t pos, int64_t ioff, const int64_t* coord) {
+    int64_t j = load_index(index, ioff);
+    if (j < 0) j += size;
+    int64_t off = 0;
+    for (int d = 0; d < nd; d++) off += (d == dim ? j : coord[d]) * xs[d];
+    out[pos] = x[off];
+  });
+}
+
+}  // namespace
+
+int64_t index_at(const IndexView& index, const int64_t* shape, int nd, int64_t pos) {
+  int64_t off = 0;
+  for (int d = nd - 1; d >= 0; d--) {
+    off += (pos % shape[d]) * index.strides[d];
+    pos /= shape[d];
+  }
+  return load_index(index, off);
+}
+
+int64_t gather_strided(int elem_size, const void* x, const int64_t* x_strides, int64_t size, const IndexView& index,
+                       void* out, const int64_t* shape, int nd, int dim) {
+  const int64_t bad = first_bad(index, shape, nd, size);
+  if (bad >= 0) return bad;
+  switch (elem_size) {
+    case 1:
+      gather_t(static_cast<const uint8_t*>(x), x_strides, size, index, static_cast<uint8_t*>(out), shape, nd, dim);
+      break;
+    case 2:
+      gather_t(static_cast<const uint16_t*>(x), x_strides, size, index, static_cast<uint16_t*>(out), shape, nd, dim);
+      break;
+    case 4:
+      gather_t(static_cast<const uint32_t*>(x), x_strides, size, index, static_cast<uint32_t*>(out), shape, nd, dim);
+      break;
+    default:
+      gather_t(static_cast<const uint64_t*>(x), x_strides, size, index, static_cast<uint64_t*>(out), shape, nd, dim);
+  }
+  return -1;
+}
+
+int64_t scatter_add_f32(float* out, const int64_t* out_strides, int64_t size, const IndexView& index,
+                        const float* src, const int64_t* src_strides, const int64_t* shape, int nd, int dim) {
+  const int64_t bad = first_bad(index, shape, nd, size);
+  if (bad >= 0) return bad;
+  walk(shape, nd, index.strides, [&](int64_t, int64_t ioff, const int64_t* coord) {
+    int64_t j = load_index(index, ioff);
+    if (j < 0) j += size;
+    int64_t o = 0, s = 0;
+    for (int d = 0; d < nd; d++) {
+      o += (d == dim ? j : coord[d]) * out_strides[d];
+      s += coord[d] * src_strides[d];
+    }
+    out[o] += src[s];
+  });
+  return -1;
+}
+
+}  // namespace hearth

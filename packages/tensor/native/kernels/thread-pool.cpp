@@ -1,0 +1,173 @@
+// Persistent worker pool. Workers spin briefly after a job (so back-to-back kernels do not pay
+// a futex wake-up each), then sleep on a condition variable.
+#include "thread-pool.h"
+
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace hearth {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+thread_local bool t_in_job = false;
+
+class Pool {
+ public:
+  Pool() { resize(default_num_threads()); }
+  ~Pool() { stop(); }
+
+  int size() const { return size_; }
+
+  void resize(int n) {
+    std::lock_guard<std::mutex> job(job_mu_);
+    stop();
+    size_ = n < 1 ? 1 : n;
+    quit_ = false;
+    // A worker must compare against the generation of its birth, not of its first run: a job
+    // may start before the thread does.
+    const uint64_t gen = generation_.load(std::memory_order_acquire);
+    for (int i = 0; i + 1 < size_; i++) workers_.emplace_back([this, i, gen] { worker(i, gen); });
+  }
+
+  void run(int ntasks, int threads, void (*fn)(void*, int), void* ctx) {
+    if (threads > size_) threads = size_;
+    if (threads > ntasks) threads = ntasks;
+    if (threads <= 1 || t_in_job || !job_mu_.try_lock()) {
+      serial(ntasks, fn, ctx);
+      return;
+    }
+    {
+      // Workers read the job's fields under the same lock as the generation, so a late
+      // worker never mixes one job's generation with another job's helper count.
+      std::lock_guard<std::mutex> lock(mu_);
+      fn_ = fn;
+      ctx_ = ctx;
+      ntasks_ = ntasks;
+      helpers_ = threads - 1;
+      next_.store(0, std::memory_order_relaxed);
+      pending_.store(helpers_, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    t_in_job = true;
+    work();
+    t_in_job = false;
+    while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+    job_mu_.unlock();
+  }
+
+ private:
+  static void serial(int ntasks, void (*fn)(void*, int), void* ctx) {
+    bool was = t_in_job;
+    t_in_job = true;
+    for (int t = 0; t < ntasks; t++) fn(ctx, t);
+    t_in_job = was;
+  }
+
+  void work() {
+    for (;;) {
+      int t = next_.fetch_add(1, std::memory_order_relaxed);
+      if (t >= ntasks_) break;
+      fn_(ctx_, t);
+    }
+  }
+
+  void worker(int index, uint64_t seen) {
+    t_in_job = true;
+    for (;;) {
+      // Spin for a short while, then sleep.
+      auto start = std::chrono::steady_clock::now();
+      int spins = 0;
+      while (generation_.load(std::memory_order_acquire) == seen && !quit_.load(std::memory_order_acquire)) {
+        cpu_relax();
+        if (++spins % 64 == 0 && std::chrono::steady_clock::now() - start > std::chrono::microseconds(100)) {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] {
+            return generation_.load(std::memory_order_acquire) != seen || quit_.load(std::memory_order_acquire);
+          });
+          break;
+        }
+      }
+      int helpers;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (quit_.load(std::memory_order_acquire)) return;
+        seen = generation_.load(std::memory_order_acquire);
+        helpers = helpers_;
+      }
+      if (index < helpers) {
+        work();
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_.store(true, std::memory_order_release);
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  int size_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex job_mu_;  // one job at a time
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> quit_{false};
+  std::atomic<int> next_{0};
+  std::atomic<int> pending_{0};
+  int ntasks_ = 0;
+  int helpers_ = 0;
+  void (*fn_)(void*, int) = nullptr;
+  void* ctx_ = nullptr;
+};
+
+Pool& pool() {
+  // Leaked on purpose: joining threads from a static destructor at process exit can deadlock.
+  static Pool* p = new Pool();
+  return *p;
+}
+
+}  // namespace
+
+int default_num_threads() {
+  if (const char* env = std::getenv("HEARTH_NUM_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+void parallel_for(int ntasks, int threads, void (*fn)(void*, int), void* ctx) {
+  if (ntasks <= 0) return;
+  pool().run(ntasks, threads, fn, ctx);
+}
+
+int num_threads() { return pool().size(); }
+
+void set_num_threads(int n) { pool().resize(n < 1 ? default_num_threads() : n); }
+
+}  // namespace hearth

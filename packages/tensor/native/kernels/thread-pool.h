@@ -1,0 +1,29 @@
+// A persistent pool of worker threads shared by every kernel. Sized once to the cores this
+// process may run on (sched_getaffinity), or to HEARTH_NUM_THREADS when set; resizable at run
+// time. The calling thread always works too, so a pool of size 1 has no workers at all.
+#pragma once
+#include <cstdint>
+
+namespace hearth {
+
+// Runs fn(ctx, task) for task in [0, ntasks) on up to `threads` threads (the caller included),
+// handing out tasks dynamically. Returns when all tasks are done. Nested calls, and calls made
+// while another thread is running a job, run serially on the calling thread.
+void parallel_for(int ntasks, int threads, void (*fn)(void* ctx, int task), void* ctx);
+
+// Convenience wrapper for lambdas.
+template <typename F>
+void parallel_for(int ntasks, int threads, const F& f) {
+  parallel_for(
+      ntasks, threads, [](void* ctx, int task) { (*static_cast<const F*>(ctx))(task); },
+      const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+// Threads a job may use (workers + caller).
+int num_threads();
+// Resizes the pool; n < 1 restores the default (HEARTH_NUM_THREADS or the available cores).
+void set_num_threads(int n);
+// The default size: HEARTH_NUM_THREADS if set to a positive integer, else the available cores.
+int default_num_threads();
+
+}  // namespace hearth

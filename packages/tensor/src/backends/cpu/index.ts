@@ -1,0 +1,60 @@
+/**
+ * The `cpu` backend: the native addon's kernels (packed AVX-512/AVX2 GEMM, float32 elementwise
+ * ops and reductions) with the `js`
+ * reference kernels listed explicitly for the primitives that have no native kernel yet. It
+ * registers itself with priority 10 (above `js`) when the addon loads; `HEARTH_BACKEND=js` or a
+ * failed build leaves `js` in charge.
+ *
+ * @example
+ * import { setBackend } from "@hearth/tensor";
+ * setBackend("cpu"); // the default whenever the addon is built
+ */
+import { native } from "../../native/index.ts";
+import { jsBackend } from "../js/index.ts";
+import { registerBackend } from "../registry.ts";
+import type { Backend, KernelFn, KernelRecord } from "../types.ts";
+import { elementwiseKernels } from "./elementwise.ts";
+import { indexingKernels } from "./indexing.ts";
+import { matmulKernels } from "./matmul.ts";
+
+/** Buffers of at least this many bytes are allocated by the addon. */
+const NATIVE_ALLOCATION_BYTES = 1 << 20;
+
+function jsKernel(op: string): KernelFn {
+  const record = jsBackend.kernels.find((k) => k.op === op);
+  if (!record) throw new Error(`cpu backend: the js backend has no '${op}' kernel to fall back to`);
+  return record.fn;
+}
+
+function build(): Backend | null {
+  const addon = native;
+  if (!addon) return null;
+  const nativeKernels: KernelRecord[] = [
+    ...matmulKernels(addon, jsKernel("matmul")),
+    ...elementwiseKernels(addon, jsKernel),
+    ...indexingKernels(addon, jsKernel),
+  ];
+  const nativeOps = new Set(nativeKernels.map((k) => k.op));
+  // Delegated to the js reference until a native kernel lands (every other primitive).
+  const delegated = jsBackend.kernels.filter((k) => !nativeOps.has(k.op));
+  return {
+    name: "cpu",
+    device: "cpu",
+    // Small buffers stay on V8's heap, which recycles them promptly; large ones come 64-byte
+    // aligned from the addon, reported to V8 as external memory so its GC feels the pressure.
+    // `free` (called by dispose()/scope()) hands the addon's buffers back at once for reuse;
+    // V8's own small buffers are left to the garbage collector.
+    allocator: {
+      allocate: (nbytes) => (nbytes < NATIVE_ALLOCATION_BYTES ? new ArrayBuffer(nbytes) : addon.allocate(nbytes)),
+      free: (buffer) => {
+        if (buffer.byteLength >= NATIVE_ALLOCATION_BYTES) addon.free(buffer);
+      },
+    },
+    kernels: [...nativeKernels, ...delegated],
+    synchronize() {},
+  };
+}
+
+/** The `cpu` backend, or `null` when the native addon is unavailable. */
+export const cpuBackend: Backend | null = build();
+if (cpuBackend) registerBackend(cpuBackend, 10);

@@ -1,0 +1,78 @@
+/**
+ * `gather` (any dtype) and float32 `scatterAdd` on the native indexing kernels; other dtypes go
+ * to the `js` reference kernels. Index errors keep the package's HearthTensorError type.
+ */
+import { HearthTensorError } from "../../errors.ts";
+import type { NativeAddon } from "../../native/index.ts";
+import { contiguousStrides } from "../../shape.ts";
+import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
+
+function rethrow(error: unknown): never {
+  const e = error as { code?: string; message?: string };
+  if (e.code === "HEARTH_TENSOR_INDEX") throw new HearthTensorError("HEARTH_TENSOR_INDEX", e.message ?? "");
+  throw error;
+}
+
+/** Kernel records for the native indexing ops; `js(op)` gives fallbacks. */
+export function indexingKernels(addon: NativeAddon, js: (op: string) => KernelFn): KernelRecord[] {
+  const gatherFallback = js("gather");
+  const scatterFallback = js("scatterAdd");
+  const isIndex = (d: string) => d === "int64" || d === "int32";
+  return [
+    {
+      op: "gather",
+      fn: (args: KernelArgs<{ dim: number }>) => {
+        const [x, index] = args.inputs;
+        const [out] = args.outputs;
+        if (!x || !index || !out || !isIndex(index.dtype) || x.dtype !== out.dtype) {
+          gatherFallback(args);
+          return;
+        }
+        try {
+          addon.gather(
+            x.data,
+            x.offset,
+            x.strides,
+            x.shape[args.attrs.dim] as number,
+            index.data as BigInt64Array | Int32Array,
+            index.offset,
+            index.strides,
+            out.data,
+            index.shape,
+            args.attrs.dim,
+          );
+        } catch (error) {
+          rethrow(error);
+        }
+      },
+    },
+    {
+      op: "scatterAdd",
+      fn: (args: KernelArgs<{ dim: number }>) => {
+        const [x, index, src] = args.inputs;
+        const [out] = args.outputs;
+        if (!x || !index || !src || !out || !isIndex(index.dtype) || x.dtype !== "float32" || src.dtype !== "float32") {
+          scatterFallback(args);
+          return;
+        }
+        addon.copy(x.data, x.offset, x.strides, out.data, 0, contiguousStrides(out.shape), out.shape);
+        try {
+          addon.scatterAdd(
+            out.data as Float32Array,
+            out.shape,
+            index.data as BigInt64Array | Int32Array,
+            index.offset,
+            index.strides,
+            src.data as Float32Array,
+            src.offset,
+            src.strides,
+            index.shape,
+            args.attrs.dim,
+          );
+        } catch (error) {
+          rethrow(error);
+        }
+      },
+    },
+  ];
+}

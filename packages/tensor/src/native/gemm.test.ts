@@ -1,0 +1,344 @@
+// The native GEMM against a plain float64 JavaScript reference: every kernel family this CPU
+// has, float32/bfloat16/float16 inputs, transposed and strided operands, batches, alpha/beta,
+// the matrix-vector paths, thread counts, and argument errors.
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { type GemmStrides, type NativeGemmDType, native } from "./index.ts";
+
+if (!native) throw new Error("gemm.test: the native addon did not load");
+const addon: NonNullable<typeof native> = native;
+after(() => {
+  addon.selectGemmKernel("");
+  addon.setNumThreads(0);
+});
+
+let seed = 12345;
+function rand(): number {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return seed / 2 ** 32;
+}
+
+// Values k/64 with |k| <= 64 are exact in float32, bfloat16 and float16 alike.
+function exactValue(): number {
+  return (Math.floor(rand() * 129) - 64) / 64;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function toBits(v: number, dtype: NativeGemmDType): number {
+  f32[0] = v;
+  const u = u32[0] ?? 0;
+  if (dtype === "bfloat16") return u >>> 16;
+  if (v === 0) return (u >>> 16) & 0x8000;
+  const sign = (u >>> 16) & 0x8000;
+  const exp = ((u >>> 23) & 0xff) - 127 + 15;
+  return sign | (exp << 10) | ((u >>> 13) & 0x3ff);
+}
+
+/** A buffer of `n` elements of `dtype` holding the given values (in storage order). */
+function makeBuffer(values: Float64Array, dtype: NativeGemmDType): Float32Array | Uint16Array {
+  if (dtype === "float32") return Float32Array.from(values);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toBits(values[i] ?? 0, dtype);
+  return out;
+}
+
+interface Operand {
+  values: Float64Array;
+  offset: number;
+  strides: GemmStrides;
+}
+
+/** Lays out a batch×rows×cols operand, optionally transposed and with padding between rows. */
+function layout(batch: number, rows: number, cols: number, transposed: boolean, pad: number, exact: boolean): Operand {
+  const offset = pad;
+  const inner = transposed ? rows : cols;
+  const outer = transposed ? cols : rows;
+  const ld = inner + pad;
+  const bs = outer * ld + pad;
+  const values = new Float64Array(offset + batch * bs);
+  for (let i = 0; i < values.length; i++) values[i] = exact ? exactValue() : Math.fround(rand() * 2 - 1);
+  const strides: GemmStrides = transposed ? [bs, 1, ld] : [bs, ld, 1];
+  return { values, offset, strides };
+}
+
+function at(op: Operand, b: number, i: number, j: number): number {
+  return op.values[op.offset + b * op.strides[0] + i * op.strides[1] + j * op.strides[2]] ?? Number.NaN;
+}
+
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  batch?: number;
+  ta?: boolean;
+  tb?: boolean;
+  pad?: number;
+  alpha?: number;
+  beta?: number;
+  dtype?: NativeGemmDType;
+  cColStride?: number;
+}
+
+function runCase(c: Case): void {
+  const { M, N, K } = c;
+  const batch = c.batch ?? 1;
+  const dtype = c.dtype ?? "float32";
+  const alpha = c.alpha ?? 1;
+  const beta = c.beta ?? 0;
+  const pad = c.pad ?? 0;
+  const exact = dtype !== "float32";
+  const A = layout(batch, M, K, c.ta ?? false, pad, exact);
+  const B = layout(batch, K, N, c.tb ?? false, pad, exact);
+  const ccs = c.cColStride ?? 1;
+  const crs = N * ccs + pad;
+  const cbs = M * crs;
+  const cInit = new Float32Array(batch * cbs + 1);
+  for (let i = 0; i < cInit.length; i++) cInit[i] = beta === 0 ? Number.NaN : rand() * 2 - 1;
+  const cOut = cInit.slice();
+  addon.gemm(
+    dtype,
+    M,
+    N,
+    K,
+    batch,
+    makeBuffer(A.values, dtype),
+    A.offset,
+    A.strides,
+    makeBuffer(B.values, dtype),
+    B.offset,
+    B.strides,
+    cOut,
+    1,
+    [cbs, crs, ccs],
+    alpha,
+    beta,
+  );
+  for (let b = 0; b < batch; b++)
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let sum = 0;
+        let mag = 0;
+        for (let k = 0; k < K; k++) {
+          const p = at(A, b, i, k) * at(B, b, k, j);
+          sum += p;
+          mag += Math.abs(p);
+        }
+        const idx = 1 + b * cbs + i * crs + j * ccs;
+        const old = beta === 0 ? 0 : (cInit[idx] ?? 0);
+        const want = alpha * sum + (beta === 0 ? 0 : beta * old);
+        const got = cOut[idx] ?? Number.NaN;
+        const tol = 2e-6 * (Math.abs(alpha) * mag + Math.abs(beta * old)) + 1e-6;
+        if (!(Math.abs(got - want) <= tol)) {
+          assert.fail(`${JSON.stringify(c)}: C[${b},${i},${j}] = ${got}, want ${want} (tol ${tol})`);
+        }
+      }
+  // Elements of C outside the view are untouched.
+  for (let idx = 0; idx < cInit.length; idx++) {
+    const inView =
+      idx >= 1 &&
+      (() => {
+        const r = idx - 1;
+        const b = Math.floor(r / cbs);
+        const i = Math.floor((r % cbs) / crs);
+        const rem = (r % cbs) % crs;
+        return b < batch && i < M && rem % ccs === 0 && rem / ccs < N;
+      })();
+    if (!inView) assert.ok(Object.is(cOut[idx], cInit[idx]), `C[${idx}] outside the view was written`);
+  }
+}
+
+const families = ["generic", "avx2", "avx512", "avx512-bf16", "amx-bf16"].filter((f) => addon.selectGemmKernel(f));
+addon.selectGemmKernel("");
+
+const shapes: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [14, 32, 16],
+  [15, 33, 17],
+  [6, 16, 8],
+  [29, 47, 31],
+  [64, 64, 64],
+  [37, 100, 389],
+  [130, 70, 513],
+];
+
+describe("native gemm", () => {
+  for (const family of families) {
+    test(`${family}: float32 shapes that are and are not multiples of the tile`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const [M, N, K] of shapes) runCase({ M, N, K });
+    });
+
+    test(`${family}: transposed and padded operands, strided C, alpha and beta`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const [M, N, K] of [
+        [17, 35, 19],
+        [40, 70, 130],
+      ] as const) {
+        for (const ta of [false, true])
+          for (const tb of [false, true]) runCase({ M, N, K, ta, tb, pad: 3, alpha: 0.5, beta: -1.5 });
+        runCase({ M, N, K, cColStride: 2, alpha: 2, beta: 0.25 });
+      }
+    });
+
+    test(`${family}: bfloat16 and float16 inputs accumulate in float32`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const dtype of ["bfloat16", "float16"] as const) {
+        for (const [M, N, K] of [
+          [5, 9, 3],
+          [20, 40, 77],
+          [33, 65, 400],
+        ] as const) {
+          runCase({ M, N, K, dtype });
+          runCase({ M, N, K, dtype, ta: true, tb: true, pad: 1, beta: 1 });
+          runCase({ M, N, K, dtype, tb: true });
+        }
+      }
+    });
+
+    test(`${family}: batches and matrix-vector products`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      runCase({ M: 9, N: 21, K: 13, batch: 3, pad: 2 });
+      runCase({ M: 9, N: 21, K: 13, batch: 4, ta: true, beta: 1 });
+      for (const dtype of ["float32", "bfloat16", "float16"] as const) {
+        for (const tb of [false, true]) {
+          runCase({ M: 1, N: 77, K: 50, tb, dtype, pad: 1 });
+          runCase({ M: 1, N: 2000, K: 33, tb, dtype, batch: 2, beta: 1 });
+        }
+        for (const ta of [false, true]) runCase({ M: 70, N: 1, K: 45, ta, dtype, pad: 2 });
+      }
+    });
+  }
+
+  test("a broadcast batch (stride 0) reuses one matrix", () => {
+    const K = 8;
+    const N = 5;
+    const a = Float32Array.from({ length: 3 * 2 * K }, () => rand());
+    const b = Float32Array.from({ length: K * N }, () => rand());
+    const c = new Float32Array(3 * 2 * N);
+    addon.gemm("float32", 2, N, K, 3, a, 0, [2 * K, K, 1], b, 0, [0, N, 1], c, 0, [2 * N, N, 1], 1, 0);
+    for (let bt = 0; bt < 3; bt++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += (a[bt * 2 * K + K + k] ?? 0) * (b[k * N + j] ?? 0);
+        assert.ok(Math.abs((c[bt * 2 * N + N + j] ?? 0) - s) < 1e-5);
+      }
+  });
+
+  test("K = 0 scales C by beta; empty products leave C alone", () => {
+    const c = Float32Array.from([1, 2, 3, 4]);
+    addon.gemm(
+      "float32",
+      2,
+      2,
+      0,
+      1,
+      new Float32Array(0),
+      0,
+      [0, 0, 1],
+      new Float32Array(0),
+      0,
+      [0, 2, 1],
+      c,
+      0,
+      [0, 2, 1],
+      1,
+      2,
+    );
+    assert.deepEqual([...c], [2, 4, 6, 8]);
+    addon.gemm(
+      "float32",
+      0,
+      2,
+      3,
+      1,
+      new Float32Array(0),
+      0,
+      [0, 3, 1],
+      new Float32Array(6),
+      0,
+      [0, 2, 1],
+      c,
+      0,
+      [0, 2, 1],
+      1,
+      0,
+    );
+    assert.deepEqual([...c], [2, 4, 6, 8]);
+  });
+
+  test("results do not depend on the number of threads", () => {
+    const M = 200;
+    const N = 300;
+    const K = 150;
+    const a = Float32Array.from({ length: M * K }, () => rand() - 0.5);
+    const b = Float32Array.from({ length: K * N }, () => rand() - 0.5);
+    const run = (threads: number) => {
+      addon.setNumThreads(threads);
+      const c = new Float32Array(M * N);
+      addon.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], c, 0, [0, N, 1], 1, 0);
+      return c;
+    };
+    const one = run(1);
+    for (const t of [2, 3]) {
+      const c = run(t);
+      assert.equal(addon.numThreads(), t);
+      assert.deepEqual(c, one);
+    }
+    addon.setNumThreads(0);
+    runCase({ M: 300, N: 260, K: 120 });
+    runCase({ M: 1, N: 50257, K: 8, tb: true });
+  });
+
+  test("reports the kernel family chosen from the CPU's features", () => {
+    assert.ok(addon.selectGemmKernel(""));
+    const f = addon.cpuFeatures();
+    const expected = f.avx512f && f.avx512bw && f.avx512vl && f.fma ? "avx512" : f.avx2 && f.fma ? "avx2" : "generic";
+    assert.equal(addon.gemmKernel("float32"), expected);
+    // With AVX512-BF16 or AMX the fastest of them and widening to float32 is kept (timed once).
+    const bf16 = addon.gemmKernel("bfloat16");
+    if (expected === "avx512" && (f.avx512bf16 || f.amxBf16)) {
+      assert.ok(["avx512", "avx512-bf16", "amx-bf16"].includes(bf16), bf16);
+    } else assert.equal(bf16, expected);
+    assert.equal(addon.selectGemmKernel("no-such-kernel"), false);
+  });
+
+  test("bad arguments throw errors that name the argument, never crash", () => {
+    const a = new Float32Array(6);
+    const b = new Float32Array(6);
+    const c = new Float32Array(4);
+    const call = (over: Partial<Record<string, unknown>>) => () =>
+      (addon.gemm as unknown as (...args: unknown[]) => void)(
+        over.dtype ?? "float32",
+        over.M ?? 2,
+        2,
+        3,
+        1,
+        over.a ?? a,
+        over.aOffset ?? 0,
+        over.aStrides ?? [0, 3, 1],
+        b,
+        0,
+        [0, 2, 1],
+        over.c ?? c,
+        0,
+        [0, 2, 1],
+        1,
+        0,
+      );
+    assert.doesNotThrow(call({}));
+    assert.throws(call({ dtype: "int8" }), /gemm: argument 'dtype'/);
+    assert.throws(call({ M: -1 }), /gemm: argument 'M'/);
+    assert.throws(call({ M: 2.5 }), /gemm: argument 'M'/);
+    assert.throws(call({ aOffset: 1 }), /gemm: operand 'a' reaches element 6 but its buffer holds 6/);
+    assert.throws(call({ aStrides: [0, 3] }), /gemm: argument 'aStrides' must have 3 entries/);
+    assert.throws(call({ aStrides: [0, -3, 1] }), /gemm: argument 'aStrides' entry 1/);
+    assert.throws(call({ a: [1, 2, 3] }), /gemm: argument 'a' must be an ArrayBuffer or a typed array/);
+    assert.throws(call({ a: new Uint16Array(6) }), /gemm: argument 'a' is a typed array of 2-byte elements/);
+    assert.throws(call({ c: new Float32Array(3) }), /gemm: operand 'c' reaches element 3/);
+    assert.throws(() => (addon.gemm as unknown as (...args: unknown[]) => void)("float32", 1), /gemm: expected 16/);
+    assert.throws(call({ M: -1 }), { code: "HEARTH_TENSOR_ARGUMENT" });
+    assert.throws(call({ aOffset: 1 }), { code: "HEARTH_TENSOR_BUFFER" });
+  });
+});
