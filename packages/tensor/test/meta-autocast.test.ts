@@ -2,7 +2,18 @@
 // autocast (matmuls in a 16-bit dtype, float32 in and out, gradients back to float32).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { autocast, autocastDtype, Linear, manualSeed, matmul, onMetaDevice, randn } from "../src/index.ts";
+import {
+  arange,
+  autocast,
+  autocastDtype,
+  LayerNorm,
+  Linear,
+  manualSeed,
+  matmul,
+  onMetaDevice,
+  randn,
+  tensor,
+} from "../src/index.ts";
 
 test("onMetaDevice builds modules without memory; reading meta data is a coded error", () => {
   const fc = onMetaDevice(() => new Linear(4096, 4096));
@@ -10,6 +21,9 @@ test("onMetaDevice builds modules without memory; reading meta data is a coded e
   assert.deepEqual(fc.weight.shape, [4096, 4096]);
   assert.equal(fc.weight.storage.data.byteLength, 0);
   assert.throws(() => fc.weight.dataSync(), { code: "HEARTH_TENSOR_META" });
+  const [ln, r, t] = onMetaDevice(() => [new LayerNorm([8]), arange(5), tensor([1, 2, 3])] as const);
+  assert.deepEqual([ln.weight.device, r.device, t.device], ["meta", "meta", "meta"]);
+  assert.deepEqual(t.shape, [3]);
   assert.equal(new Linear(2, 2).weight.device, "cpu"); // off again outside
 });
 

@@ -11,10 +11,12 @@ import {
   LayerNorm,
   Linear,
   Module,
+  noGrad,
   reshape,
   scaledDotProductAttention,
   split,
   type Tensor,
+  tensor,
   transpose,
 } from "@hearth/tensor";
 
@@ -105,4 +107,19 @@ export function corpus(n: number, vocab: number, seed = 1): number[] {
     out.push(...(phrases[s % phrases.length] as number[]), 0);
   }
   return out.slice(0, n);
+}
+
+/** Greedy decoding of `n` tokens after `prompt` (full recompute each step); returns the new ids. */
+export function greedy(model: TinyGpt, prompt: number[], n: number, onStep?: () => void): number[] {
+  const ids = [...prompt];
+  for (let s = 0; s < n; s++) {
+    const logits = noGrad(() => model.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length] }).to("int64")));
+    const last = logits.narrow(1, ids.length - 1, 1).dataSync();
+    let best = 0;
+    for (let v = 1; v < last.length; v++) if ((last[v] as number) > (last[best] as number)) best = v;
+    ids.push(best);
+    logits.dispose();
+    onStep?.();
+  }
+  return ids.slice(prompt.length);
 }
