@@ -41,7 +41,7 @@ test("gradient accumulation over 2 micro-batches equals one step on the whole ba
   assert.deepEqual(syncs, [false, true]);
   const a = flat(ref.parameters());
   const b = flat(net.parameters());
-  a.forEach((v, i) => assert.ok(Math.abs(v - (b[i] as number)) < 1e-6, `param ${i}: ${v} vs ${b[i]}`));
+  for (const [i, v] of a.entries()) assert.ok(Math.abs(v - (b[i] as number)) < 1e-6, `param ${i}: ${v} vs ${b[i]}`);
 });
 
 test("fp16: overflowing steps are skipped (weights untouched, scale backs off), then training proceeds", async () => {
