@@ -56,7 +56,7 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   const children: ChildProcess[] = [];
   const arrived = new Map<number, number>();
   const codes: number[] = new Array(n).fill(-1);
-  let failed = false;
+  let firstFailure = 0;
   try {
     await new Promise<void>((done) => {
       let exited = 0;
@@ -89,8 +89,8 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
         });
         child.on("exit", (code, signal) => {
           codes[rank] = code ?? (signal ? 128 : 1);
-          if (codes[rank] !== 0 && !failed) {
-            failed = true;
+          if (codes[rank] !== 0 && firstFailure === 0) {
+            firstFailure = codes[rank] as number;
             for (const c of children) if (c !== child && c.exitCode === null) c.kill("SIGTERM");
           }
           if (++exited === n) done();
@@ -101,5 +101,5 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { code: codes.find((c) => c !== 0) ?? 0, codes };
+  return { code: firstFailure, codes };
 }
