@@ -8,6 +8,7 @@ import { loginCommand, logoutCommand, whoamiCommand } from "./commands/auth.ts";
 import { cacheCommand } from "./commands/cache.ts";
 import { downloadCommand } from "./commands/download.ts";
 import { envCommand } from "./commands/env.ts";
+import { launchCommand } from "./commands/launch.ts";
 import { repoCommand } from "./commands/repo.ts";
 import { uploadCommand } from "./commands/upload.ts";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   repoCommand,
   cacheCommand,
   envCommand,
+  launchCommand,
 ];
 
 export function mainHelp(): string {
@@ -63,7 +65,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     io.err(`hearth: unknown command '${name}'\n\n${mainHelp()}`);
     return EXIT.USAGE;
   }
-  if ((rest.includes("--help") || rest.includes("-h")) && command.name !== "repo" && command.name !== "cache") {
+  if (
+    (rest.includes("--help") || rest.includes("-h")) &&
+    command.name !== "repo" &&
+    command.name !== "cache" &&
+    command.name !== "launch"
+  ) {
     io.out(command.help);
     return EXIT.OK;
   }

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   HEARTH_TENSOR_BUFFER: "A buffer handed to fromBuffer is too small or misaligned for the dtype.",
   HEARTH_TENSOR_NOT_CONTIGUOUS: "A view was asked of memory that cannot give it without a copy.",
   HEARTH_TENSOR_DISPOSED: "A tensor was used after dispose().",
+  HEARTH_TENSOR_META: "The data of a meta-device tensor (shape and dtype only, no memory) was read.",
   HEARTH_TENSOR_GRAD: "backward() was called where no gradient can flow, or without a needed gradient.",
   HEARTH_NN_STATE_DICT: "loadStateDict found missing or unexpected keys or mismatched shapes.",
   HEARTH_NN_ARGUMENT: "A module was built or called with a wrong argument.",

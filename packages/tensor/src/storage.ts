@@ -29,13 +29,21 @@ export class Storage {
   private refs = 0;
   private readonly free: FreeFn | undefined;
 
-  constructor(data: TypedArray, dtype: DType, device = "cpu", free?: FreeFn) {
+  constructor(data: TypedArray, dtype: DType, device = "cpu", free?: FreeFn, length = data.length) {
     this._data = data;
     this.dtype = dtype;
-    this.length = data.length;
+    this.length = length;
     this.device = device;
     this.free = free;
     live++;
+  }
+
+  /**
+   * Storage on the "meta" device: a dtype and a length but no memory (big-model loading builds
+   * models of these, then swaps real tensors in). Reading its data throws.
+   */
+  static meta(dtype: DType, length: number): Storage {
+    return new Storage(typedArrayFor(dtype, new ArrayBuffer(0), 0, 0), dtype, "meta", undefined, length);
   }
 
   /** Wraps `length` elements of `buffer` at `byteOffset` without copying. */

@@ -128,6 +128,12 @@ export class Tensor {
         `tensor: a ${this.describe()} tensor was used after dispose()`,
       );
     }
+    if (this.storage.device === "meta") {
+      throw new HearthTensorError(
+        "HEARTH_TENSOR_META",
+        `tensor: a ${this.describe()} tensor on the meta device has no data; load real weights into it first`,
+      );
+    }
     return {
       dtype: this.dtype,
       shape: this.shape,

@@ -14,8 +14,28 @@ import { Storage } from "../storage.ts";
 import { type TapeNode, Tensor } from "../tensor.ts";
 import { PRIMITIVES } from "./primitives.ts";
 
+let metaDepth = 0;
+
+/**
+ * Runs `fn` with every tensor it creates placed on the "meta" device: shapes and dtypes are
+ * inferred as usual but no memory is allocated and no kernel runs (PyTorch's
+ * `torch.device("meta")`; accelerate's `initEmptyWeights` is built on it).
+ *
+ * @example
+ * const model = onMetaDevice(() => new Linear(4096, 4096)); // no 64 MiB allocated
+ */
+export function onMetaDevice<T>(fn: () => T): T {
+  metaDepth++;
+  try {
+    return fn();
+  } finally {
+    metaDepth--;
+  }
+}
+
 /** A zero-filled contiguous tensor allocated by the active backend. */
 export function allocate(shape: Shape, dtype: DType): Tensor {
+  if (metaDepth > 0) return new Tensor(Storage.meta(dtype, numel(shape)), shape);
   const backend = getBackend();
   const storage = Storage.allocate(
     (n) => backend.allocator.allocate(n),
@@ -63,6 +83,9 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): T
     const x = inputs[0] as Tensor;
     const { shape, strides, offset } = inferred.view;
     outputs = [new Tensor(x.storage, shape, strides, offset)];
+  } else if (metaDepth > 0 || device === "meta") {
+    // Meta tensors: shapes and dtypes only, no memory, no kernel.
+    outputs = inferred.outputs.map((o) => new Tensor(Storage.meta(o.dtype, numel(o.shape)), o.shape));
   } else {
     const record = getKernel(op);
     outputs = inferred.outputs.map((o) => allocate(o.shape, o.dtype));

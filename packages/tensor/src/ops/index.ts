@@ -1,4 +1,4 @@
-export { allocate, apply, apply1 } from "./apply.ts";
+export { allocate, apply, apply1, onMetaDevice } from "./apply.ts";
 export * from "./creation/fill.ts";
 export * from "./creation/random.ts";
 export * from "./creation/range.ts";
@@ -23,6 +23,7 @@ export { flatten, reshape, squeeze, unsqueeze, view } from "./movement/reshape.t
 export { chunk, narrow, slice, split } from "./movement/slice.ts";
 export { tril, triu } from "./movement/tril.ts";
 export { type AttentionOptions, scaledDotProductAttention } from "./nn/attention.ts";
+export { autocast, autocastDtype } from "./nn/autocast.ts";
 export { type ConvOptions, conv1d, conv2d } from "./nn/conv.ts";
 export { type CrossEntropyOptions, crossEntropy } from "./nn/cross-entropy.ts";
 export { dropout } from "./nn/dropout.ts";

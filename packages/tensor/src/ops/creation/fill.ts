@@ -15,7 +15,7 @@ import type { CreateOptions } from "./tensor.ts";
 export function full(shape: number[], value: number, opts?: CreateOptions): Tensor {
   const dtype = checkDType("full", "dtype", opts?.dtype ?? "float32");
   const t = allocate(checkShape("full", "shape", shape), dtype);
-  if (value !== 0) {
+  if (value !== 0 && t.device !== "meta") {
     const d = t.view_().data;
     writeNumbers(d, dtype, [value]);
     if (dtype === "int64") (d as BigInt64Array).fill((d as BigInt64Array)[0] as bigint);

@@ -21,6 +21,7 @@ export function arange(start: number, end?: number, step = 1, opts?: CreateOptio
   const n = Math.max(0, Math.ceil((hi - lo) / step));
   const dtype = checkDType("arange", "dtype", opts?.dtype ?? "float32");
   const t = allocate([n], dtype);
+  if (t.device === "meta") return t; // under onMetaDevice: shape only
   writeNumbers(
     t.view_().data,
     dtype,
@@ -45,7 +46,7 @@ export function linspace(start: number, end: number, steps: number, opts?: Creat
   const vals = Float64Array.from({ length: steps }, (_, i) =>
     i < steps / 2 ? start + i * d : end - (steps - 1 - i) * d,
   );
-  writeNumbers(t.view_().data, dtype, vals);
+  if (t.device !== "meta") writeNumbers(t.view_().data, dtype, vals);
   if (opts?.requiresGrad) t.requiresGrad_();
   return t;
 }
@@ -56,7 +57,7 @@ export function eye(n: number, m = n, opts?: CreateOptions): Tensor {
   const t = allocate([n, m], dtype);
   const vals = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) vals[i * m + i] = 1;
-  writeNumbers(t.view_().data, dtype, vals);
+  if (t.device !== "meta") writeNumbers(t.view_().data, dtype, vals);
   if (opts?.requiresGrad) t.requiresGrad_();
   return t;
 }

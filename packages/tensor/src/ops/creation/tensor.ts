@@ -91,6 +91,7 @@ export function tensor(data: TensorData | ArrayBufferView, opts?: CreateOptions 
 }
 
 function fill(t: Tensor, flat: ArrayLike<number | bigint | boolean>): void {
+  if (t.device === "meta") return; // under onMetaDevice: shape only
   const d = t.view_().data;
   if (t.dtype === "int64") {
     const out = d as BigInt64Array;
@@ -108,7 +109,7 @@ function fill(t: Tensor, flat: ArrayLike<number | bigint | boolean>): void {
 /** A 0-d tensor. */
 export function scalar(value: number, dtype: DType = "float32"): Tensor {
   const t = allocate([], dtype);
-  writeNumbers(t.view_().data, dtype, [value]);
+  if (t.device !== "meta") writeNumbers(t.view_().data, dtype, [value]);
   return t;
 }
 

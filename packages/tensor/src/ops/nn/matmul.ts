@@ -3,7 +3,8 @@ import { fmt } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import { apply1 } from "../apply.ts";
 import { squeeze, unsqueeze } from "../movement/reshape.ts";
-import { checkTensor } from "../util.ts";
+import { cast, checkTensor } from "../util.ts";
+import { autocastDtype } from "./autocast.ts";
 
 /**
  * Matrix product with NumPy semantics: 1-d operands are promoted to a row/column and the extra
@@ -29,6 +30,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       `matmul(${a.describe()}, ${b.describe()}): argument 'b' must have ${k} rows to match a's last dim, got ${fmt(b.shape)}`,
     );
   }
+  const low = autocastDtype();
+  if (low !== null && a.dtype === "float32" && b.dtype === "float32") {
+    // Under autocast: multiply in the low dtype (float32 accumulation), hand back float32.
+    return cast(matmulExact(cast(a, low), cast(b, low)), "float32");
+  }
+  return matmulExact(a, b);
+}
+
+function matmulExact(a: Tensor, b: Tensor): Tensor {
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
   let out = apply1("matmul", [a2, b2]);

@@ -1,0 +1,388 @@
+/**
+ * The Accelerator: one training loop for every device and process count (Hugging Face
+ * accelerate's `Accelerator`). It places the model, turns on mixed precision, counts gradient
+ * accumulation steps, averages gradients across data-parallel processes, shards the
+ * dataloader, and saves/loads the whole training state atomically.
+ */
+import {
+  cat,
+  clipGradNorm as clipGrads,
+  type DType,
+  type Module,
+  noGrad,
+  Optimizer,
+  readNumbers,
+  type Tensor,
+  tensor,
+  autocast as tensorAutocast,
+} from "@hearth/tensor";
+import { type Batch, PreparedDataLoader } from "./data/dataloader.ts";
+import { activateDevice, type Device, resolveDevice } from "./device/devices.ts";
+import { defaultTransport } from "./distributed/process-group.ts";
+import type { Transport } from "./distributed/transport.ts";
+import { AccelerateError } from "./errors.ts";
+import { GradScaler, type GradScalerOptions } from "./precision/grad-scaler.ts";
+import { loadTrainingState, saveTrainingState } from "./state/checkpoint.ts";
+
+/** Mixed-precision modes. */
+export type MixedPrecision = "no" | "bf16" | "fp16";
+
+/** Options of {@link Accelerator}. */
+export interface AcceleratorOptions {
+  /** "no" (float32), "bf16" (bfloat16 matmuls, float32 master weights) or "fp16" (with loss scaling). Default "no". */
+  mixedPrecision?: MixedPrecision;
+  /** Micro-batches per optimiser step (default 1). */
+  gradientAccumulationSteps?: number;
+  /** "auto" (default), "cpu", "cuda", "webgpu", or a {@link Device}. */
+  device?: string | Device;
+  /** Split each batch across processes instead of giving each process whole batches (default false). */
+  splitBatches?: boolean;
+  /** Collectives to use (default: from the `hearth launch` environment, else single-process). */
+  transport?: Transport;
+  /** Options of the fp16 loss scaler. */
+  gradScaler?: GradScalerOptions;
+}
+
+/** Anything with a learning-rate schedule's surface. */
+export interface Scheduler {
+  step(): void;
+  stateDict(): unknown;
+  loadStateDict(state: never): void;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any optimiser's hyper-parameters
+type AnyOptimizer = Optimizer<any>;
+
+/** What `prepare` turns each argument into. */
+export type Prepared<T> = T extends Module
+  ? T
+  : T extends AnyOptimizer
+    ? AcceleratedOptimizer
+    : T extends Scheduler
+      ? AcceleratedScheduler
+      : T extends Iterable<infer B extends Batch>
+        ? PreparedDataLoader<B>
+        : never;
+
+/** An optimiser that steps only on gradient-sync steps and skips fp16 overflow steps. */
+export class AcceleratedOptimizer {
+  /** Whether the last `step()` was skipped (accumulating, or fp16 overflow). */
+  stepWasSkipped = false;
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    private readonly acc: Accelerator,
+  ) {}
+  get paramGroups() {
+    return this.optimizer.paramGroups;
+  }
+  /** Applies the update when gradients are synchronised (the last micro-batch of a step). */
+  step(): void {
+    if (!this.acc.syncGradients) {
+      this.stepWasSkipped = true;
+      return;
+    }
+    const scaler = this.acc.scaler;
+    if (scaler) this.stepWasSkipped = !scaler.step(this.params(), () => this.optimizer.step());
+    else {
+      this.optimizer.step();
+      this.stepWasSkipped = false;
+    }
+  }
+  /** Drops gradients, except between the micro-batches of one accumulated step. */
+  zeroGrad(): void {
+    if (this.acc.syncGradients) this.optimizer.zeroGrad();
+  }
+  params(): Tensor[] {
+    return this.optimizer.paramGroups.flatMap((g) => g.params);
+  }
+  stateDict() {
+    return this.optimizer.stateDict();
+  }
+  loadStateDict(sd: ReturnType<AnyOptimizer["stateDict"]>): void {
+    this.optimizer.loadStateDict(sd);
+  }
+}
+
+/** A schedule that advances only when the optimiser really stepped. */
+export class AcceleratedScheduler {
+  constructor(
+    readonly scheduler: Scheduler,
+    private readonly optimizers: AcceleratedOptimizer[],
+    private readonly acc: Accelerator,
+  ) {}
+  step(): void {
+    if (!this.acc.syncGradients) return;
+    if (this.optimizers.some((o) => o.stepWasSkipped)) return;
+    this.scheduler.step();
+  }
+  stateDict(): unknown {
+    return this.scheduler.stateDict();
+  }
+  loadStateDict(state: unknown): void {
+    this.scheduler.loadStateDict(state as never);
+  }
+}
+
+/**
+ * @example
+ * const acc = new Accelerator({ mixedPrecision: "bf16", gradientAccumulationSteps: 2 });
+ * const [model, opt, loader] = await acc.prepare(net, new AdamW(net.parameters()), batches);
+ * for (const batch of loader) {
+ *   await acc.accumulate(model, async () => {
+ *     const loss = crossEntropy(model.forward(batch[0]), batch[1]);
+ *     await acc.backward(loss);
+ *     opt.step();
+ *     opt.zeroGrad();
+ *   });
+ * }
+ */
+export class Accelerator {
+  readonly mixedPrecision: MixedPrecision;
+  readonly gradientAccumulationSteps: number;
+  readonly device: Device;
+  readonly transport: Transport;
+  readonly splitBatches: boolean;
+  /** The fp16 loss scaler (null unless mixedPrecision is "fp16"). */
+  readonly scaler: GradScaler | null;
+  /** Whether this micro-batch ends an optimiser step (gradients are averaged and applied). */
+  syncGradients = true;
+  /** Micro-batches seen by `accumulate`. */
+  step = 0;
+  readonly models: Module[] = [];
+  readonly optimizers: AcceleratedOptimizer[] = [];
+  readonly schedulers: AcceleratedScheduler[] = [];
+  readonly dataloaders: PreparedDataLoader[] = [];
+
+  constructor(opts: AcceleratorOptions = {}) {
+    this.mixedPrecision = opts.mixedPrecision ?? "no";
+    if (!["no", "bf16", "fp16"].includes(this.mixedPrecision)) {
+      throw new AccelerateError(
+        "HEARTH_ACCELERATE_ARGUMENT",
+        `Accelerator: option 'mixedPrecision' must be "no", "bf16" or "fp16", got '${this.mixedPrecision}'`,
+      );
+    }
+    this.gradientAccumulationSteps = opts.gradientAccumulationSteps ?? 1;
+    if (!Number.isInteger(this.gradientAccumulationSteps) || this.gradientAccumulationSteps < 1) {
+      throw new AccelerateError(
+        "HEARTH_ACCELERATE_ARGUMENT",
+        `Accelerator: option 'gradientAccumulationSteps' must be an integer >= 1, got ${this.gradientAccumulationSteps}`,
+      );
+    }
+    this.device = resolveDevice(opts.device ?? "auto");
+    activateDevice(this.device);
+    this.transport = opts.transport ?? defaultTransport();
+    this.splitBatches = opts.splitBatches ?? false;
+    this.scaler = this.mixedPrecision === "fp16" ? new GradScaler(opts.gradScaler) : null;
+  }
+
+  /** Number of data-parallel processes. */
+  get numProcesses(): number {
+    return this.transport.worldSize;
+  }
+  /** This process's rank. */
+  get processIndex(): number {
+    return this.transport.rank;
+  }
+  /** Whether this is rank 0 (the one that logs and saves). */
+  get isMainProcess(): boolean {
+    return this.transport.rank === 0;
+  }
+  /** The dtype matmuls run in under {@link autocast} (null for "no"). */
+  get autocastDtype(): DType | null {
+    return this.mixedPrecision === "bf16" ? "bfloat16" : this.mixedPrecision === "fp16" ? "float16" : null;
+  }
+
+  /**
+   * Prepares models (autocast forward, replicas made identical across processes), optimisers,
+   * schedulers and dataloaders, returning them in the same order.
+   */
+  async prepare<T extends unknown[]>(...objects: T): Promise<{ [K in keyof T]: Prepared<T[K]> }> {
+    const out: unknown[] = [];
+    for (const obj of objects) {
+      if (isModule(obj)) out.push(await this.prepareModel(obj));
+      else if (obj instanceof Optimizer) {
+        const o = new AcceleratedOptimizer(obj, this);
+        this.optimizers.push(o);
+        out.push(o);
+      } else if (isScheduler(obj)) {
+        const s = new AcceleratedScheduler(obj, this.optimizers, this);
+        this.schedulers.push(s);
+        out.push(s);
+      } else if (obj !== null && typeof obj === "object" && Symbol.iterator in obj) {
+        const dl = new PreparedDataLoader(obj as Iterable<Batch>, {
+          rank: this.processIndex,
+          worldSize: this.numProcesses,
+          splitBatches: this.splitBatches,
+        });
+        this.dataloaders.push(dl);
+        out.push(dl);
+      } else {
+        throw new AccelerateError(
+          "HEARTH_ACCELERATE_PREPARE",
+          `Accelerator.prepare: argument ${out.length} is not a model, optimiser, scheduler or iterable dataloader`,
+        );
+      }
+    }
+    return out as { [K in keyof T]: Prepared<T[K]> };
+  }
+
+  private async prepareModel(model: Module): Promise<Module> {
+    // Every replica starts from rank 0's weights (DDP's broadcast at wrap time).
+    if (this.numProcesses > 1) {
+      for (const t of [...model.parameters(), ...model.namedBuffers().map(([, b]) => b)]) {
+        if (t.dtype !== "float32" || !t.isContiguous()) continue;
+        const values = t.view_().data as Float32Array;
+        const mine = values.subarray(t.offset, t.offset + t.size);
+        await this.transport.broadcast(mine, 0);
+      }
+    }
+    const low = this.autocastDtype;
+    if (low) {
+      const forward = model.forward.bind(model);
+      // biome-ignore lint/suspicious/noExplicitAny: forwards keep their own signatures
+      model.forward = (...args: any[]) => tensorAutocast(low, () => forward(...args));
+    }
+    this.models.push(model);
+    return model;
+  }
+
+  /** Runs `fn` with matmuls in the mixed-precision dtype (a no-op for "no"). */
+  autocast<R>(fn: () => R): R {
+    return tensorAutocast(this.autocastDtype, fn);
+  }
+
+  /**
+   * Back-propagates `loss` (divided by the accumulation steps, scaled for fp16) and, on a sync
+   * step, averages the gradients over all processes.
+   */
+  async backward(loss: Tensor): Promise<void> {
+    let l = this.gradientAccumulationSteps > 1 ? loss.div(this.gradientAccumulationSteps) : loss;
+    if (this.scaler) l = this.scaler.scaleLoss(l);
+    l.backward();
+    if (this.syncGradients && this.numProcesses > 1) await this.allReduceGradients();
+  }
+
+  private trainedParams(): Tensor[] {
+    const seen = new Set<Tensor>();
+    for (const m of this.models) for (const p of m.parameters()) if (p.requiresGrad) seen.add(p);
+    for (const o of this.optimizers) for (const p of o.params()) seen.add(p);
+    return [...seen];
+  }
+
+  /** Averages every trained parameter's gradient across processes in one flat buffer. */
+  private async allReduceGradients(): Promise<void> {
+    const params = this.trainedParams();
+    const total = params.reduce((n, p) => n + p.size, 0);
+    const flat = new Float32Array(total);
+    let off = 0;
+    for (const p of params) {
+      if (p.grad) flat.set(readNumbers(p.grad.view_()), off);
+      off += p.size;
+    }
+    await this.transport.allReduceSum(flat);
+    const inv = 1 / this.numProcesses;
+    off = 0;
+    noGrad(() => {
+      for (const p of params) {
+        const g = flat.slice(off, off + p.size);
+        for (let i = 0; i < g.length; i++) g[i] = (g[i] as number) * inv;
+        off += p.size;
+        const grad = tensor(g, { shape: [...p.shape] });
+        p.grad?.dispose();
+        p.grad = p.dtype === "float32" ? grad : grad.to(p.dtype);
+      }
+    });
+  }
+
+  /**
+   * Runs one micro-batch: sets {@link syncGradients} so that gradients are synchronised and the
+   * optimiser steps only every `gradientAccumulationSteps` micro-batches (and at the end of a
+   * dataloader).
+   */
+  async accumulate<R>(_model: Module, fn: () => R | Promise<R>): Promise<R> {
+    this.step++;
+    const end = this.dataloaders.some((d) => d.endOfDataloader);
+    this.syncGradients = end || this.step % this.gradientAccumulationSteps === 0;
+    return await fn();
+  }
+
+  /**
+   * Clips the joint gradient norm (after undoing the fp16 loss scale). Returns the norm before
+   * clipping, or NaN on an accumulation step (gradients are not final yet).
+   */
+  clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
+    if (!this.syncGradients) return Number.NaN;
+    const list = [...params];
+    if (this.scaler && !this.scaler.unscale(list)) return Number.POSITIVE_INFINITY;
+    return clipGrads(list, maxNorm, normType);
+  }
+
+  /** Every process's `t` concatenated along dim 0 in rank order (float32). */
+  async gather(t: Tensor): Promise<Tensor> {
+    if (this.numProcesses === 1) return t;
+    const parts = await this.transport.allGather(Float32Array.from(readNumbers(t.view_())));
+    return this.joinParts(t, parts);
+  }
+
+  /**
+   * Like {@link gather}, but drops the filler that even sharding adds to the last round of a
+   * dataloader, so metrics count each example once.
+   */
+  async gatherForMetrics(t: Tensor): Promise<Tensor> {
+    if (this.numProcesses === 1) return t;
+    const parts = await this.transport.allGather(Float32Array.from(readNumbers(t.view_())));
+    const dl = this.dataloaders.find((d) => d.endOfDataloader);
+    const drop = new Set(dl?.duplicateRanks ?? []);
+    return this.joinParts(
+      t,
+      parts.filter((_, r) => !drop.has(r)),
+    );
+  }
+
+  private joinParts(like: Tensor, parts: Float32Array[]): Tensor {
+    const rest = like.shape.slice(1);
+    const row = rest.reduce((a, b) => a * b, 1);
+    const tensors = parts.map((p) => tensor(p, { shape: [p.length / Math.max(row, 1), ...rest] }));
+    const joined = like.ndim === 0 ? tensor(Float32Array.from(parts.flatMap((p) => [...p]))) : cat(tensors, 0);
+    return like.dtype === "float32" ? joined : joined.to(like.dtype);
+  }
+
+  /** Waits until every process gets here. */
+  async waitForEveryone(): Promise<void> {
+    await this.transport.barrier();
+  }
+
+  /** `console.log` on the main process only. */
+  print(...args: unknown[]): void {
+    if (this.isMainProcess) console.log(...args);
+  }
+
+  /**
+   * Saves models, optimisers, schedulers and the fp16 scaler to `dir` (main process writes; all
+   * wait). The folder appears complete or not at all: it is written beside and renamed in.
+   */
+  async saveState(dir: string): Promise<void> {
+    if (this.isMainProcess) await saveTrainingState(dir, this);
+    await this.waitForEveryone();
+  }
+
+  /** Restores what {@link saveState} wrote into the prepared objects (every process reads). */
+  async loadState(dir: string): Promise<void> {
+    await loadTrainingState(dir, this);
+  }
+
+  /** Closes the transport; call at the end of a launched script. */
+  async endTraining(): Promise<void> {
+    await this.transport.barrier();
+    await this.transport.close();
+  }
+}
+
+function isModule(x: unknown): x is Module {
+  return typeof x === "object" && x !== null && typeof (x as Module).namedParameters === "function";
+}
+
+function isScheduler(x: unknown): x is Scheduler {
+  const s = x as Scheduler;
+  return typeof x === "object" && x !== null && typeof s.step === "function" && typeof s.stateDict === "function";
+}

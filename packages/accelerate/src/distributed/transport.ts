@@ -1,0 +1,35 @@
+/**
+ * The collective-communication interface the Accelerator uses. One process per replica; a
+ * transport moves float32 buffers between them. `ShmTransport` does it through shared memory on
+ * one machine; a real collective library (NCCL, gloo, MPI) takes over across machines by
+ * implementing this interface.
+ */
+
+/** Collectives over `worldSize` processes. Every process must call them in the same order. */
+export interface Transport {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** Sums `data` element-wise over all processes, in place, identically on every rank. */
+  allReduceSum(data: Float32Array): Promise<void>;
+  /** Every rank's `data`, in rank order (lengths may differ between ranks). */
+  allGather(data: Float32Array): Promise<Float32Array[]>;
+  /** Overwrites `data` with rank `root`'s. */
+  broadcast(data: Float32Array, root?: number): Promise<void>;
+  /** Resolves once every process has reached it. */
+  barrier(): Promise<void>;
+  /** Releases the transport's resources. */
+  close(): Promise<void>;
+}
+
+/** The transport of a single process: every collective is the identity. */
+export class LocalTransport implements Transport {
+  readonly rank = 0;
+  readonly worldSize = 1;
+  async allReduceSum(_data: Float32Array): Promise<void> {}
+  async allGather(data: Float32Array): Promise<Float32Array[]> {
+    return [data.slice()];
+  }
+  async broadcast(_data: Float32Array, _root = 0): Promise<void> {}
+  async barrier(): Promise<void> {}
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { AdamW, getLinearSchedule, Linear, manualSeed, mseLoss, randn, SGD, type Tensor } from "@hearth/tensor";
+import { Accelerator } from "../src/index.ts";
+
+const flat = (ts: Tensor[]) => ts.flatMap((t) => [...t.dataSync()].map(Number));
+
+function data(n: number): [Tensor, Tensor] {
+  manualSeed(42);
+  return [randn([n, 4]), randn([n, 2])];
+}
+
+test("gradient accumulation over 2 micro-batches equals one step on the whole batch", async () => {
+  const [x, y] = data(8);
+  manualSeed(1);
+  const ref = new Linear(4, 2);
+  const refOpt = new SGD(ref.parameters(), { lr: 0.1 });
+  mseLoss(ref.forward(x), y).backward();
+  refOpt.step();
+
+  manualSeed(1);
+  const net = new Linear(4, 2);
+  const acc = new Accelerator({ gradientAccumulationSteps: 2 });
+  const micro = [
+    [x.narrow(0, 0, 4), y.narrow(0, 0, 4)],
+    [x.narrow(0, 4, 4), y.narrow(0, 4, 4)],
+  ];
+  const [model, opt, loader] = await acc.prepare(net, new SGD(net.parameters(), { lr: 0.1 }), micro);
+  const syncs: boolean[] = [];
+  for (const [xb, yb] of loader) {
+    await acc.accumulate(model, async () => {
+      syncs.push(acc.syncGradients);
+      await acc.backward(mseLoss(model.forward(xb as Tensor), yb as Tensor));
+      opt.step();
+      opt.zeroGrad();
+    });
+  }
+  assert.deepEqual(syncs, [false, true]);
+  const a = flat(ref.parameters());
+  const b = flat(net.parameters());
+  for (const [i, v] of a.entries()) assert.ok(Math.abs(v - (b[i] as number)) < 1e-6, `param ${i}: ${v} vs ${b[i]}`);
+});
+
+test("fp16: overflowing steps are skipped (weights untouched, scale backs off), then training proceeds", async () => {
+  const [x, y] = data(16);
+  manualSeed(2);
+  const net = new Linear(4, 2);
+  const acc = new Accelerator({ mixedPrecision: "fp16", gradScaler: { initScale: 2 ** 40 } });
+  const [model, opt] = await acc.prepare(net, new SGD(net.parameters(), { lr: 0.05 }));
+  const start = flat(net.parameters());
+  const skipped: boolean[] = [];
+  const losses: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const loss = mseLoss(model.forward(x), y);
+    losses.push(loss.item());
+    await acc.backward(loss);
+    opt.step();
+    skipped.push(opt.stepWasSkipped);
+    opt.zeroGrad();
+    if (i === 0) assert.deepEqual(flat(net.parameters()), start);
+  }
+  assert.equal(skipped[0], true);
+  assert.ok(skipped.includes(false), "no step ever ran");
+  assert.ok((acc.scaler?.scale as number) < 2 ** 40);
+  assert.ok((losses.at(-1) as number) < (losses[0] as number), `loss did not fall: ${losses}`);
+  assert.deepEqual(new Set(net.parameters().map((p) => p.dtype)), new Set(["float32"]));
+});
+
+async function setup(seed: number) {
+  manualSeed(seed);
+  const net = new Linear(4, 2);
+  const acc = new Accelerator({ mixedPrecision: "bf16" });
+  const optimizer = new AdamW(net.parameters(), { lr: 0.01 });
+  const [model, opt, sched] = await acc.prepare(net, optimizer, getLinearSchedule(optimizer, 1, 10));
+  const step = async () => {
+    const [x, y] = data(8);
+    await acc.backward(mseLoss(model.forward(x), y));
+    opt.step();
+    sched.step();
+    opt.zeroGrad();
+  };
+  return { acc, net, step };
+}
+
+test("saveState/loadState resume training exactly; saving replaces the folder atomically", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-acc-state-"));
+  try {
+    const first = await setup(3);
+    await first.step();
+    await first.step();
+    await first.acc.saveState(join(dir, "ckpt"));
+    await first.step(); // move on, then save again over the same folder
+    await first.acc.saveState(join(dir, "ckpt"));
+    assert.deepEqual(readdirSync(dir), ["ckpt"]); // no temporary folders left behind
+    await first.step();
+    await first.step();
+
+    const second = await setup(77);
+    await second.acc.loadState(join(dir, "ckpt"));
+    await second.step();
+    await second.step();
+    assert.deepEqual(flat(second.net.parameters()), flat(first.net.parameters()));
+
+    await assert.rejects(second.acc.loadState(join(dir, "missing")), { code: "HEARTH_ACCELERATE_STATE" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("single process: main process, gather is the identity, bad options and objects are coded errors", async () => {
+  const acc = new Accelerator();
+  assert.equal(acc.isMainProcess, true);
+  assert.equal(acc.numProcesses, 1);
+  assert.equal(acc.device.name, "cpu");
+  const t = randn([3, 2]);
+  assert.equal(await acc.gather(t), t);
+  assert.throws(() => new Accelerator({ mixedPrecision: "int8" as never }), { code: "HEARTH_ACCELERATE_ARGUMENT" });
+  assert.throws(() => new Accelerator({ gradientAccumulationSteps: 0 }), { code: "HEARTH_ACCELERATE_ARGUMENT" });
+  await assert.rejects(acc.prepare(42 as never), { code: "HEARTH_ACCELERATE_PREPARE" });
+});
