@@ -11,7 +11,7 @@
  * (user + system, all threads) is printed too because it is steadier on a shared machine.
  *
  * - download, ours: HEAD resolve + GET (302 -> storage) streamed to blobs/<sha>.incomplete,
- *   sha256 verified on a worker thread, renamed, snapshot symlink. curl: GET -L to a file.
+ *   sha256 computed chunk by chunk as the bytes arrive (one pass), renamed, snapshot symlink. curl: GET -L to a file.
  * - upload, ours: sha256 of the file (the LFS protocol needs it first), preupload, LFS batch,
  *   one basic PUT, NDJSON commit. curl: PUT of the bytes to an upload URL from a batch call.
  *   The server sha256-checks both PUTs.

@@ -4,12 +4,14 @@
  */
 import { isHubError } from "@hearth/hub";
 import type { Command, Io } from "./command.ts";
+import { orgCommand, tokenCommand, userCommand } from "./commands/admin.ts";
 import { loginCommand, logoutCommand, whoamiCommand } from "./commands/auth.ts";
 import { cacheCommand } from "./commands/cache.ts";
 import { downloadCommand } from "./commands/download.ts";
 import { envCommand } from "./commands/env.ts";
 import { launchCommand } from "./commands/launch.ts";
 import { repoCommand } from "./commands/repo.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { uploadCommand } from "./commands/upload.ts";
 import { EXIT, exitCodeFor, UsageError } from "./exit-codes.ts";
 import { VERSION } from "./version.ts";
@@ -24,7 +26,14 @@ export const COMMANDS: Command[] = [
   cacheCommand,
   envCommand,
   launchCommand,
+  serveCommand,
+  userCommand,
+  tokenCommand,
+  orgCommand,
 ];
+
+/** Commands that handle `--help` themselves: per subcommand, or (launch) passed on to the script. */
+const SUBCOMMANDS = new Set(["repo", "cache", "user", "token", "org", "launch"]);
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -65,12 +74,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     io.err(`hearth: unknown command '${name}'\n\n${mainHelp()}`);
     return EXIT.USAGE;
   }
-  if (
-    (rest.includes("--help") || rest.includes("-h")) &&
-    command.name !== "repo" &&
-    command.name !== "cache" &&
-    command.name !== "launch"
-  ) {
+  if ((rest.includes("--help") || rest.includes("-h")) && !SUBCOMMANDS.has(command.name)) {
     io.out(command.help);
     return EXIT.OK;
   }

@@ -5,7 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -16,6 +25,7 @@ import {
   getPathsInfo,
   hfHubDownload,
   isHubError,
+  listRepoCommits,
   listRepoRefs,
   listRepoTree,
   repoInfo,
@@ -64,6 +74,26 @@ async function startRealHub(): Promise<RealHub | string> {
 }
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** Every file under `dir`, relative, `/`-separated, sorted (symlinks count as files). */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const visit = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) visit(join(d, e.name), `${rel}${e.name}/`);
+      else out.push(`${rel}${e.name}`);
+    }
+  };
+  visit(dir, "");
+  return out.sort();
+}
+
+async function treePaths(call: object, repo: string, repoType?: "dataset") {
+  const out: { path: string; lfs?: string }[] = [];
+  for await (const e of listRepoTree({ ...call, repo, repoType, recursive: true }))
+    if (e.type === "file") out.push({ path: e.path, lfs: e.lfs?.oid });
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
 
 describe("@hearth/hub against the Hearth hub server", async () => {
   const hubOrWhy = await startRealHub();
@@ -178,6 +208,183 @@ describe("@hearth/hub against the Hearth hub server", async () => {
     await uploadFile({ ...call, repo: "alice/int", file: { text: "on dev" }, pathInRepo: "dev.txt", revision: "dev" });
     const refs = await listRepoRefs({ ...call, repo: "alice/int" });
     assert.deepEqual(refs.branches.map((b) => b.name).sort(), ["dev", "main"]);
+  });
+
+  test("snapshotDownload of a dataset: allow/ignore patterns, full snapshot, offline cache hit, localDir", async () => {
+    const parquet = bytes(320_000, 7);
+    const train = Buffer.from('{"text":"a"}\n{"text":"b"}\n');
+    await createRepo({ ...call, repo: "alice/ds", repoType: "dataset" });
+    const c = await createCommit({
+      ...call,
+      repo: "alice/ds",
+      repoType: "dataset",
+      title: "data",
+      operations: [
+        { operation: "add", pathInRepo: "README.md", content: "---\nlicense: mit\n---\n# ds\n" },
+        { operation: "add", pathInRepo: "data/train.jsonl", content: train },
+        { operation: "add", pathInRepo: "data/train.parquet", content: parquet },
+        { operation: "add", pathInRepo: "notes.tmp", content: "scratch" },
+      ],
+    });
+    const t = tmp();
+    try {
+      const dir = await snapshotDownload({
+        ...call,
+        repo: "alice/ds",
+        repoType: "dataset",
+        cacheDir: t.dir,
+        allowPatterns: ["data/*", "README.md"],
+        ignorePatterns: "*.parquet",
+      });
+      const repoDir = join(t.dir, "datasets--alice--ds");
+      assert.equal(dir, join(repoDir, "snapshots", c.commitOid));
+      assert.deepEqual(filesUnder(dir), ["README.md", "data/train.jsonl"]);
+      assert.ok(readFileSync(join(dir, "data/train.jsonl")).equals(train));
+      assert.equal(readFileSync(join(repoDir, "refs", "main"), "utf8").trim(), c.commitOid);
+
+      const full = await snapshotDownload({ ...call, repo: "alice/ds", repoType: "dataset", cacheDir: t.dir });
+      assert.equal(full, dir);
+      assert.deepEqual(
+        filesUnder(dir).filter((p) => p !== ".gitattributes"),
+        ["README.md", "data/train.jsonl", "data/train.parquet", "notes.tmp"],
+      );
+      assert.ok(lstatSync(join(dir, "data/train.parquet")).isSymbolicLink());
+      assert.equal(readlinkSync(join(dir, "data/train.parquet")), `../../../blobs/${sha256(parquet)}`);
+      assert.ok(readFileSync(join(dir, "data/train.parquet")).equals(parquet));
+
+      // Served from the cache alone: no hub needed.
+      const offline = await snapshotDownload({
+        endpoint: "http://127.0.0.1:9",
+        repo: "alice/ds",
+        repoType: "dataset",
+        cacheDir: t.dir,
+        localFilesOnly: true,
+        progressBar: false,
+      });
+      assert.equal(offline, dir);
+
+      const local = join(t.dir, "local");
+      const got = await snapshotDownload({
+        ...call,
+        repo: "alice/ds",
+        repoType: "dataset",
+        localDir: local,
+        allowPatterns: "data/*",
+      });
+      assert.equal(got, local);
+      assert.ok(readFileSync(join(local, "data/train.parquet")).equals(parquet));
+      assert.ok(!existsSync(join(local, "notes.tmp")));
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test("createCommit: LFS add + LFS and regular deletions in one commit; a stale parentCommit gets 412 and changes nothing", async () => {
+    await createRepo({ ...call, repo: "alice/c" });
+    const w1 = bytes(300_000, 11);
+    const w2 = bytes(310_000, 12);
+    const c1 = await createCommit({
+      ...call,
+      repo: "alice/c",
+      title: "first weights",
+      operations: [
+        { operation: "add", pathInRepo: "w1.safetensors", content: w1 },
+        { operation: "add", pathInRepo: "keep.txt", content: "keep" },
+        { operation: "add", pathInRepo: "gone.txt", content: "gone" },
+      ],
+    });
+    const c2 = await createCommit({
+      ...call,
+      repo: "alice/c",
+      title: "swap weights",
+      parentCommit: c1.commitOid,
+      operations: [
+        { operation: "add", pathInRepo: "w2.safetensors", content: w2 },
+        { operation: "delete", pathInRepo: "w1.safetensors" },
+        { operation: "delete", pathInRepo: "gone.txt" },
+      ],
+    });
+    assert.notEqual(c2.commitOid, c1.commitOid);
+    const after2 = (await treePaths(call, "alice/c")).filter((e) => e.path !== ".gitattributes");
+    assert.deepEqual(after2, [
+      { path: "keep.txt", lfs: undefined },
+      { path: "w2.safetensors", lfs: sha256(w2) },
+    ]);
+    const p = await hfHubDownload({ ...call, repo: "alice/c", path: "w2.safetensors", cacheDir: cache.dir });
+    assert.ok(readFileSync(p).equals(w2));
+    // The old file is still there at the first commit.
+    const old = await hfHubDownload({
+      ...call,
+      repo: "alice/c",
+      path: "w1.safetensors",
+      revision: c1.commitOid,
+      cacheDir: cache.dir,
+    });
+    assert.ok(readFileSync(old).equals(w1));
+
+    await assert.rejects(
+      createCommit({
+        ...call,
+        repo: "alice/c",
+        title: "stale",
+        parentCommit: c1.commitOid,
+        operations: [
+          { operation: "add", pathInRepo: "w3.safetensors", content: bytes(300_000, 13) },
+          { operation: "delete", pathInRepo: "keep.txt" },
+        ],
+      }),
+      (e) => isHubError(e, "HEARTH_HUB_PRECONDITION_FAILED") && (e as { status?: number }).status === 412,
+    );
+    assert.equal((await repoInfo({ ...call, repo: "alice/c" })).sha, c2.commitOid, "the branch did not move");
+    assert.deepEqual(
+      (await treePaths(call, "alice/c")).filter((e) => e.path !== ".gitattributes"),
+      after2,
+    );
+    const titles = [];
+    for await (const commit of listRepoCommits({ ...call, repo: "alice/c" })) titles.push(commit.title);
+    assert.deepEqual(titles.slice(0, 2), ["swap weights", "first weights"]);
+    assert.ok(!titles.includes("stale"));
+  });
+
+  test("uploadFolder: nested folders, an LFS file, ignored .git, then a re-upload with deletePatterns", async () => {
+    await createRepo({ ...call, repo: "alice/f" });
+    const t = tmp();
+    try {
+      const w = bytes(300_000, 21);
+      mkdirSync(join(t.dir, "sub", "deep"), { recursive: true });
+      mkdirSync(join(t.dir, ".git"));
+      writeFileSync(join(t.dir, ".git", "HEAD"), "ref: refs/heads/main\n");
+      writeFileSync(join(t.dir, "sub", "a.txt"), "a");
+      writeFileSync(join(t.dir, "sub", "deep", "w.safetensors"), w);
+      writeFileSync(join(t.dir, "run.log"), "log");
+      await uploadFolder({ ...call, repo: "alice/f", folderPath: t.dir, ignorePatterns: "*.log" });
+      assert.deepEqual(
+        (await treePaths(call, "alice/f")).filter((e) => e.path !== ".gitattributes"),
+        [
+          { path: "sub/a.txt", lfs: undefined },
+          { path: "sub/deep/w.safetensors", lfs: sha256(w) },
+        ],
+      );
+      rmSync(join(t.dir, "sub", "a.txt"));
+      writeFileSync(join(t.dir, "sub", "b.txt"), "b");
+      await uploadFolder({
+        ...call,
+        repo: "alice/f",
+        folderPath: t.dir,
+        ignorePatterns: "*.log",
+        deletePatterns: "*.txt",
+        title: "replace a by b",
+      });
+      assert.deepEqual(
+        (await treePaths(call, "alice/f")).filter((e) => e.path !== ".gitattributes").map((e) => e.path),
+        ["sub/b.txt", "sub/deep/w.safetensors"],
+      );
+      const dir = await snapshotDownload({ ...call, repo: "alice/f", cacheDir: cache.dir });
+      assert.ok(readFileSync(join(dir, "sub/deep/w.safetensors")).equals(w));
+      assert.equal(readFileSync(join(dir, "sub/b.txt"), "utf8"), "b");
+    } finally {
+      t.cleanup();
+    }
   });
 
   test("uploadFolder with patterns, then delete the repo", async () => {

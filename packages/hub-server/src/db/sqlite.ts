@@ -135,6 +135,10 @@ export class SqliteDatabase implements HubDatabase {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM users").get() as { n: number }).n;
   }
 
+  async listUsers(): Promise<UserRow[]> {
+    return (this.db.prepare("SELECT * FROM users ORDER BY name").all() as Row[]).map(toUser);
+  }
+
   async createOrg(o: { name: string; fullname?: string; creatorId: string }): Promise<OrgRow> {
     if (
       this.db.prepare("SELECT 1 FROM orgs WHERE name = ?").get(o.name) ||

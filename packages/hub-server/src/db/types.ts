@@ -73,6 +73,8 @@ export interface HubDatabase {
   getUserByName(name: string): Promise<UserRow | undefined>;
   getUserById(id: string): Promise<UserRow | undefined>;
   countUsers(): Promise<number>;
+  /** Every user, by name (for `hearth user list`). */
+  listUsers(): Promise<UserRow[]>;
 
   createOrg(o: { name: string; fullname?: string; creatorId: string }): Promise<OrgRow>;
   getOrgByName(name: string): Promise<OrgRow | undefined>;
