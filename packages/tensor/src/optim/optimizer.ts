@@ -64,7 +64,8 @@ export abstract class Optimizer<H extends { lr: number }> {
       for (const p of group.params) {
         if (!p.grad) continue;
         const values = paramValues(p);
-        const grad = Float32Array.from(readNumbers(p.grad.view_()));
+        // Updates only read the gradient, so a float32 one is viewed in place (no copy per step).
+        const grad = paramValues(p.grad);
         let st = this.state.get(p);
         if (!st) {
           st = {};
@@ -155,7 +156,7 @@ function cloneState(st: ParamState): ParamState {
   return out;
 }
 
-/** The parameter's values as float32: its own memory when float32 (in-place), else a copy. */
+/** A tensor's values as float32: its own memory when contiguous float32 (in place), else a copy. */
 function paramValues(p: Tensor): Float32Array {
   const v = p.view_();
   if (p.dtype === "float32" && p.isContiguous()) return (v.data as Float32Array).subarray(p.offset, p.offset + p.size);
