@@ -7,7 +7,7 @@
  *
  *   node --import tsx examples/lora-spam-classification.ts [--pretrain-steps 20] [--epochs 2] [--out /tmp/hearth-spam-lora]
  *
- * Mails come from fixtures/data/datasets/classification/spam-assassin/sample-600.jsonl.gz
+ * Mails come from fixtures/data/datasets/classification/spam-assassin-sample-600.jsonl.gz
  * (300 spam + 300 ham drawn from ../shared's spam-2 and easy-ham-2).
  */
 import { readFileSync } from "node:fs";
@@ -49,7 +49,7 @@ function mailText(raw: string): string {
 }
 
 const lines = gunzipSync(
-  readFileSync(join(FIXTURES, "data/datasets/classification/spam-assassin/sample-600.jsonl.gz")),
+  readFileSync(join(FIXTURES, "data/datasets/classification/spam-assassin-sample-600.jsonl.gz")),
 ).toString("utf8");
 const mails = lines
   .trim()
