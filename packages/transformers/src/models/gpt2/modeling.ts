@@ -16,7 +16,6 @@ import {
   Module,
   ModuleList,
   reshape,
-  slice,
   split,
   type Tensor,
   transpose,
@@ -24,9 +23,9 @@ import {
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
+import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
 import { Conv1D, project, TiedLinear } from "../../modeling/layers.ts";
-import { causalLMLoss } from "../../modeling/loss.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { GPT2Config } from "./config.ts";
@@ -230,17 +229,6 @@ export class GPT2LMHeadModel extends PreTrainedModelForCausalLM {
   }
 
   forward(input: CausalLMInput): CausalLMOutput {
-    const out = this.transformer.forward(input);
-    const T = out.lastHiddenState.shape[1] as number;
-    const keep = input.logitsToKeep && !input.labels ? Math.min(input.logitsToKeep, T) : T;
-    const h = keep === T ? out.lastHiddenState : slice(out.lastHiddenState, 1, T - keep);
-    const logits = project(this.lm_head, h);
-    return {
-      logits,
-      loss: input.labels ? causalLMLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-      pastKeyValues: out.pastKeyValues,
-    };
+    return causalLMOutput(this.transformer.forward(input), this.lm_head, input);
   }
 }

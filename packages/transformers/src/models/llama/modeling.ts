@@ -16,15 +16,14 @@ import {
   mul,
   RMSNorm,
   reshape,
-  slice,
   type Tensor,
   transpose,
 } from "@hearth/tensor";
 import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
+import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
 import { project, TiedLinear } from "../../modeling/layers.ts";
-import { causalLMLoss } from "../../modeling/loss.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { applyRotary, RotaryEmbedding } from "../../modeling/rope.ts";
@@ -253,17 +252,6 @@ export class LlamaForCausalLM extends PreTrainedModelForCausalLM {
   }
 
   forward(input: CausalLMInput): CausalLMOutput {
-    const out = this.model.forward(input);
-    const T = out.lastHiddenState.shape[1] as number;
-    const keep = input.logitsToKeep && !input.labels ? Math.min(input.logitsToKeep, T) : T;
-    const h = keep === T ? out.lastHiddenState : slice(out.lastHiddenState, 1, T - keep);
-    const logits = project(this.lm_head, h);
-    return {
-      logits,
-      loss: input.labels ? causalLMLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-      pastKeyValues: out.pastKeyValues,
-    };
+    return causalLMOutput(this.model.forward(input), this.lm_head, input);
   }
 }

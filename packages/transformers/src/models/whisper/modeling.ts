@@ -25,7 +25,6 @@ import {
   Module,
   ModuleList,
   reshape,
-  slice,
   type Tensor,
   tensor,
   transpose,
@@ -35,6 +34,7 @@ import { ErrorCodes, fail } from "../../errors.ts";
 import type { GenerateOutput } from "../../generation/generate.ts";
 import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
+import { lastPositions } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
 import { TiedLinear } from "../../modeling/layers.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
@@ -582,10 +582,7 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
 
   forward(input: WhisperInput): WhisperOutput {
     const out = this.model.forward(input);
-    const T = out.lastHiddenState.shape[1] as number;
-    const keep = input.logitsToKeep && !input.labels ? Math.min(input.logitsToKeep, T) : T;
-    const h = keep === T ? out.lastHiddenState : slice(out.lastHiddenState, 1, T - keep);
-    const logits = this.proj_out.forward(h);
+    const logits = this.proj_out.forward(lastPositions(out.lastHiddenState, input));
     let loss: Tensor | undefined;
     if (input.labels) {
       const V = logits.shape[2] as number;
