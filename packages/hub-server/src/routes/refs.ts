@@ -1,10 +1,11 @@
 /** Refs, branches, tags and commit history (hub-api.md §4.5). */
 import type { FastifyInstance } from "fastify";
 import { hubError } from "../errors.ts";
-import { rejectBadCredentials, requireCaller } from "../plugins/auth.ts";
+import { rejectBadCredentials } from "../plugins/auth.ts";
 import { hasControlChar, parseBool, parseTypePlural } from "../repos/names.ts";
 import { withLock } from "../repos/service.ts";
 import { queryList, type RepoParams, repoParams } from "./schemas.ts";
+import { writableRepo } from "./writable-repo.ts";
 
 /** Branch and tag names git accepts as ref components, checked before touching git. */
 function checkRefName(what: string, name: string): string {
@@ -58,13 +59,7 @@ export async function refsRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const caller = requireCaller(req, "createBranch");
-      const r = await app.hub.repos.getWritable(
-        parseTypePlural(req.params.types),
-        req.params.ns,
-        req.params.name,
-        caller,
-      );
+      const { repo: r } = await writableRepo(req, "createBranch");
       const git = app.hub.repos.git(r);
       const branch = checkRefName("createBranch", req.params.branch);
       const body = req.body ?? {};
@@ -83,13 +78,7 @@ export async function refsRoutes(app: FastifyInstance): Promise<void> {
   );
 
   app.delete<{ Params: RepoParams & { branch: string } }>("/api/:types/:ns/:name/branch/:branch", async (req) => {
-    const caller = requireCaller(req, "deleteBranch");
-    const r = await app.hub.repos.getWritable(
-      parseTypePlural(req.params.types),
-      req.params.ns,
-      req.params.name,
-      caller,
-    );
+    const { repo: r } = await writableRepo(req, "deleteBranch");
     const branch = checkRefName("deleteBranch", req.params.branch);
     if (branch === "main")
       throw hubError("HEARTH_HUBSERVER_FORBIDDEN", "deleteBranch: the default branch 'main' cannot be deleted");
@@ -112,13 +101,7 @@ export async function refsRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const caller = requireCaller(req, "createTag");
-      const r = await app.hub.repos.getWritable(
-        parseTypePlural(req.params.types),
-        req.params.ns,
-        req.params.name,
-        caller,
-      );
+      const { repo: r } = await writableRepo(req, "createTag");
       const git = app.hub.repos.git(r);
       const tag = checkRefName("createTag", req.body.tag);
       const target = await git.resolve(req.params.rev ?? "main");
@@ -129,13 +112,7 @@ export async function refsRoutes(app: FastifyInstance): Promise<void> {
   );
 
   app.delete<{ Params: RepoParams & { tag: string } }>("/api/:types/:ns/:name/tag/:tag", async (req) => {
-    const caller = requireCaller(req, "deleteTag");
-    const r = await app.hub.repos.getWritable(
-      parseTypePlural(req.params.types),
-      req.params.ns,
-      req.params.name,
-      caller,
-    );
+    const { repo: r } = await writableRepo(req, "deleteTag");
     const tag = checkRefName("deleteTag", req.params.tag);
     if (!(await app.hub.repos.git(r).deleteRef(`refs/tags/${tag}`)))
       throw hubError("HEARTH_HUBSERVER_REVISION_NOT_FOUND", `deleteTag: no tag '${tag}'`);

@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { RepoType } from "../db/types.ts";
 import { hubError } from "../errors.ts";
 import { requireCaller } from "../plugins/auth.ts";
-import { checkName, checkNamespace, parseBool, parseTypePlural, parseTypeSingular, urlPrefix } from "../repos/names.ts";
+import { checkName, checkNamespace, parseBool, parseTypeSingular, urlPrefix } from "../repos/names.ts";
 import { type RepoParams, repoParams } from "./schemas.ts";
+import { writableRepo } from "./writable-repo.ts";
 
 interface CreateBody {
   name: string;
@@ -154,9 +155,7 @@ export async function reposRoutes(app: FastifyInstance): Promise<void> {
       Body: { private?: boolean; visibility?: string; gated?: string | boolean };
     }>,
   ) => {
-    const caller = requireCaller(req, "repo settings");
-    const type = parseTypePlural(req.params.types);
-    const row = await app.hub.repos.getWritable(type, req.params.ns, req.params.name, caller);
+    const { repo: row } = await writableRepo(req, "repo settings");
     const b = req.body ?? {};
     const patch: { private?: boolean; gated?: false | "auto" | "manual" } = {};
     if (b.visibility !== undefined) patch.private = b.visibility !== "public";

@@ -1,13 +1,13 @@
 /** preupload, NDJSON commit and validate-yaml (hub-api.md §6.2, §6.4). */
 import type { FastifyInstance } from "fastify";
 import { hubError } from "../errors.ts";
-import { requireCaller } from "../plugins/auth.ts";
 import { validateCardYaml } from "../repos/card.ts";
 import { isIgnored, isLfsTracked } from "../repos/gitattributes.ts";
-import { checkRepoPath, parseBool, parseTypePlural, urlPrefix } from "../repos/names.ts";
+import { checkRepoPath, parseBool, urlPrefix } from "../repos/names.ts";
 import { type CommitHeader, type CommitOp, RepoService } from "../repos/service.ts";
 import { isSha256 } from "../storage/blob-store.ts";
 import { type RepoParams, repoParams } from "./schemas.ts";
+import { writableRepo } from "./writable-repo.ts";
 
 const str = (v: unknown): v is string => typeof v === "string";
 
@@ -167,13 +167,7 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const caller = requireCaller(req, "preupload");
-      const r = await app.hub.repos.getWritable(
-        parseTypePlural(req.params.types),
-        req.params.ns,
-        req.params.name,
-        caller,
-      );
+      const { repo: r } = await writableRepo(req, "preupload");
       const git = app.hub.repos.git(r);
       const commit = await git.resolve(req.params.rev ?? "main").catch(() => undefined);
       const snap = commit ? await git.snapshot(commit) : new Map();
@@ -204,9 +198,7 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
     "/api/:types/:ns/:name/commit/:rev",
     { schema: { params: repoParams } },
     async (req) => {
-      const caller = requireCaller(req, "commit");
-      const type = parseTypePlural(req.params.types);
-      const r = await app.hub.repos.getWritable(type, req.params.ns, req.params.name, caller);
+      const { caller, repo: r } = await writableRepo(req, "commit");
       if (parseBool(req.query.create_pr))
         throw hubError(
           "HEARTH_HUBSERVER_NOT_IMPLEMENTED",
@@ -217,7 +209,7 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
       return {
         success: true,
         commitOid: oid,
-        commitUrl: `${app.hub.baseUrl(req)}/${urlPrefix(type)}${r.namespace}/${r.name}/commit/${oid}`,
+        commitUrl: `${app.hub.baseUrl(req)}/${urlPrefix(r.type)}${r.namespace}/${r.name}/commit/${oid}`,
         pullRequestUrl: null,
         hookOutput: "",
       };
