@@ -38,7 +38,14 @@ export {
   PreTrainedModel,
   PreTrainedModelForCausalLM,
 } from "./modeling/pretrained-model.ts";
-export { type ModelResolver, type ResolveOptions, resolveModelDir, setModelResolver } from "./modeling/resolve.ts";
+export {
+  hubSnapshotResolver,
+  MODEL_FILE_PATTERNS,
+  type ModelResolver,
+  type ResolveOptions,
+  resolveModelDir,
+  setModelResolver,
+} from "./modeling/resolve.ts";
 export { applyRotary, type RopeOptions, type RopeScaling, RotaryEmbedding } from "./modeling/rope.ts";
 export {
   AutoConfig,

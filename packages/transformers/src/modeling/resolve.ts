@@ -1,9 +1,11 @@
 /**
  * Where `fromPretrained` finds a model: a local folder works on its own; a hub repository id
- * (`org/name`) goes through a resolver that the hub client registers (`setModelResolver`), so
- * this package does not depend on the network layer.
+ * (`org/name`) is downloaded into the HF cache by `@hearth/hub` (the endpoint, token, cache
+ * folder and offline mode come from `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_CACHE`,
+ * `HF_HUB_OFFLINE`, as in Python). `setModelResolver` replaces that download.
  */
 import { stat } from "node:fs/promises";
+import { snapshotDownload } from "@hearth/hub";
 import { ErrorCodes, fail } from "../errors.ts";
 
 /** Options a resolver receives. */
@@ -20,11 +22,21 @@ export interface ResolveOptions {
  */
 export type ModelResolver = (repoId: string, options: ResolveOptions) => Promise<string>;
 
-let resolver: ModelResolver | null = null;
+/**
+ * The files a model, tokenizer, processor or adapter folder needs; other weight formats
+ * (`*.bin`, `*.onnx`, `*.h5`, `*.msgpack`, `*.gguf`) are not downloaded.
+ */
+export const MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "*.jinja"];
+
+/** The default resolver: a snapshot of the model files in the HF cache. */
+export const hubSnapshotResolver: ModelResolver = (repoId, { revision, localFilesOnly }) =>
+  snapshotDownload({ repo: repoId, revision, localFilesOnly, allowPatterns: MODEL_FILE_PATTERNS });
+
+let resolver: ModelResolver | null = hubSnapshotResolver;
 
 /**
- * Installs the function that resolves hub repository ids (the hub client does this). Pass
- * `null` to remove it.
+ * Installs the function that resolves hub repository ids (default: {@link hubSnapshotResolver}).
+ * Pass `null` to allow local folders only.
  *
  * @example
  * setModelResolver(async (repoId, { revision }) => snapshotDownload({ repo: repoId, revision }));
@@ -50,7 +62,7 @@ export async function resolveModelDir(pathOrRepoId: string, options: ResolveOpti
   if (!resolver) {
     throw fail(
       ErrorCodes.MODEL_NOT_FOUND,
-      `fromPretrained: '${pathOrRepoId}' is neither a local folder nor resolvable: no hub resolver is installed (import @hearth/hub, or pass a local folder)`,
+      `fromPretrained: '${pathOrRepoId}' is neither a local folder nor resolvable: the hub resolver was removed with setModelResolver(null) (pass a local folder)`,
     );
   }
   const dir = await resolver(pathOrRepoId, options);
