@@ -1,8 +1,8 @@
 /**
  * Images as the processors see them: 8-bit RGB pixels, row-major, channels last (`HWC`), read
  * from PNG, JPEG, WebP, GIF or TIFF through `sharp` (PIL's `Image.open(...).convert("RGB")`).
+ * `sharp` (a native addon) is loaded on the first decode, so text-only users never load it.
  */
-import sharp from "sharp";
 import { ErrorCodes, fail } from "../errors.ts";
 
 /** An 8-bit image: `data` holds `height · width · channels` bytes, row-major, channels last. */
@@ -22,6 +22,7 @@ export interface RawImage {
  */
 export async function loadImage(source: string | Uint8Array): Promise<RawImage> {
   try {
+    const { default: sharp } = await import("sharp");
     const { data, info } = await sharp(source)
       .removeAlpha()
       .toColourspace("srgb")
