@@ -1,0 +1,250 @@
+/**
+ * Spaces under stress: a dependency-free probe app (test/spaces/probe) pushed twice, as `probe`
+ * and as its `neighbor`, tries what a hostile app would: read the hub's files, reach the hub's
+ * port and the other Space without the proxy, write and allocate without bound, crash. Also:
+ * secrets reach the process and nothing the hub shows; build errors; pause, restart, delete, sleep.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { RuntimeInfo, SpaceManager } from "../src/spaces/manager.ts";
+import { uidFor } from "../src/spaces/sandbox.ts";
+import { lfsSkip, SpacesEnv, spacesDir, until } from "./spaces-env.ts";
+
+type Probe = { ok: boolean; code?: string; bytes?: number; files?: number };
+
+describe("Spaces sandbox", { skip: lfsSkip }, () => {
+  const env = new SpacesEnv();
+  const secret = `s3cr3t-${randomBytes(8).toString("hex")}`;
+  const manager = () => env.hub.app.hub.spaces as SpaceManager;
+  const probe = <T = Probe>(path: string, space = "probe") => env.appJson<T>(space, path);
+  const alive = async () => {
+    assert.equal((await fetch(`${env.url}/api/whoami-v2`, { headers: env.auth() })).status, 200);
+    assert.match(await (await fetch(`${env.url}/spaces/admin/neighbor/app/`)).text(), /hello from the probe/);
+  };
+
+  before(async () => {
+    await env.start({ memoryMb: 256, backoffMs: 300, idleMs: 120_000 });
+    for (const n of ["probe", "neighbor", "broken"]) await env.createSpace(n);
+    // secrets and variables exist before the first build, so the first start sees them
+    await env.setting("probe", "secrets", "SECRET_TOKEN", secret);
+    await env.setting("probe", "variables", "GREETING", "hi there");
+    const [a, b] = await Promise.all([
+      env.push("probe", join(spacesDir, "probe")),
+      env.push("neighbor", join(spacesDir, "probe")),
+    ]);
+    await Promise.all([env.running("probe", a), env.running("neighbor", b)]);
+  });
+  after(() => env.close());
+
+  it("secrets and variables reach the process; no log, page or API response shows a secret", async () => {
+    assert.equal(
+      (await probe<{ sha256: string }>("/secret")).sha256,
+      createHash("sha256").update(secret).digest("hex"),
+    );
+    assert.match(await (await fetch(`${env.url}/spaces/admin/probe/app/`)).text(), /greeting hi there/);
+    const runLog = await env.log("probe", "run");
+    assert.match(runLog, /secret seen by the app: \*\*\*/);
+    const cookie = await env.signIn();
+    const get = async (path: string, headers: Record<string, string> = {}) =>
+      (await fetch(`${env.url}${path}`, { headers })).text();
+    const shown = [
+      runLog,
+      await env.log("probe", "build"),
+      await get("/spaces/admin/probe", { cookie }),
+      await get("/spaces/admin/probe/settings", { cookie }),
+      await get("/api/spaces/admin/probe/secrets", env.auth()),
+      await get("/api/spaces/admin/probe/variables", env.auth()),
+      await get("/api/spaces/admin/probe/runtime"),
+      await get("/api/spaces/admin/probe"),
+    ];
+    for (const [i, text] of shown.entries()) assert.ok(!text.includes(secret), `response ${i} leaks the secret`);
+    assert.match(shown[3] as string, /<code>SECRET_TOKEN<\/code><\/td><td><span class="muted">hidden<\/span>/);
+    assert.match(shown[4] as string, /"key":"SECRET_TOKEN"/);
+    assert.match(shown[5] as string, /"GREETING":\{"value":"hi there"/);
+    assert.match(shown[2] as string, /id="log-run"/);
+    // variables and secrets set in the UI (a signed-in owner's form posts)
+    const form = (path: string, body: Record<string, string>) =>
+      fetch(`${env.url}/spaces/admin/probe/settings/${path}`, {
+        method: "POST",
+        headers: { cookie },
+        body: new URLSearchParams(body),
+        redirect: "manual",
+      });
+    assert.equal((await form("variables", { key: "OTHER", value: "x", description: "" })).status, 303);
+    const bad = await form("secrets", { key: "PORT", value: "1" });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /role="alert">add secrets: key &#39;PORT&#39; is reserved for the hub/);
+    const vars = async () =>
+      (await (await fetch(`${env.url}/api/spaces/admin/probe/variables`, { headers: env.auth() })).json()) as Record<
+        string,
+        { value: string }
+      >;
+    assert.equal((await vars()).OTHER?.value, "x");
+    assert.equal((await form("variables/delete", { key: "OTHER" })).status, 303);
+    assert.deepEqual(Object.keys(await vars()), ["GREETING"]);
+    assert.equal((await fetch(`${env.url}/spaces/admin/probe/settings`)).status, 401);
+    // anonymous callers may not read logs or secrets
+    assert.equal((await fetch(`${env.url}/api/spaces/admin/probe/logs/run?follow=0`)).status, 401);
+    assert.equal((await fetch(`${env.url}/api/spaces/admin/probe/secrets`)).status, 401);
+  });
+
+  it("a crash restarts the app (with backoff)", async () => {
+    const before = await env.runtime("probe");
+    const r = await fetch(`${env.url}/spaces/admin/probe/app/crash`).catch(() => undefined);
+    assert.notEqual(r?.status, 200);
+    const after = await until("a restart", async () => {
+      const rt = await env.runtime("probe");
+      return rt.stage === "RUNNING" && rt.restarts > before.restarts && rt;
+    });
+    assert.equal(after.sha, before.sha);
+    assert.match(await (await fetch(`${env.url}/spaces/admin/probe/app/`)).text(), /hello from the probe/);
+    const log = await env.log("probe", "run");
+    assert.match(log, /the app exited \(exit code 3\)/);
+    assert.match(log, /restarting in 0\.3 s \(crash 1\)/);
+  });
+
+  it("files: reads outside the app folder are refused; the hub's credentials and environment stay out", async () => {
+    assert.deepEqual(await probe("/read?path=app.mjs"), {
+      ok: true,
+      bytes: (await readFile(join(spacesDir, "probe", "app.mjs"))).length,
+    });
+    const neighborRow = await env.hub.app.hub.db.getRepo("space", "admin", "neighbor");
+    for (const outside of [
+      join(env.hub.dataDir, "hub.sqlite"),
+      join(env.hub.dataDir, "secret"),
+      "/etc/passwd",
+      join(manager().runDir, neighborRow?.id ?? "x"),
+    ])
+      assert.deepEqual(await probe(`/read?path=${encodeURIComponent(outside)}`), {
+        ok: false,
+        code: "ERR_ACCESS_DENIED",
+      });
+    // below the permission model, file modes: the Space's uid cannot open the hub's files either
+    if (manager().caps.uid) {
+      const probeRow = await env.hub.app.hub.db.getRepo("space", "admin", "probe");
+      const uid = uidFor(probeRow?.id ?? "", manager().opts.uidBase);
+      const cat = spawnSync("setpriv", [
+        `--reuid=${uid}`,
+        `--regid=${uid}`,
+        "--clear-groups",
+        "cat",
+        join(env.hub.dataDir, "hub.sqlite"),
+      ]);
+      assert.notEqual(cat.status, 0);
+      assert.match(cat.stderr.toString(), /Permission denied/);
+    }
+    const cookie = await env.signIn();
+    const seen = await fetch(`${env.url}/spaces/admin/probe/app/headers`, {
+      headers: { ...env.auth(), cookie: `${cookie}; other=1` },
+    });
+    const echoed = (await seen.json()) as { headers: Record<string, string>; env: string[] };
+    assert.equal(echoed.headers.authorization, undefined);
+    assert.equal(echoed.headers.cookie, "other=1");
+    assert.equal(echoed.headers["x-forwarded-prefix"], "/spaces/admin/probe/app");
+    assert.deepEqual(seen.headers.getSetCookie(), ["probe=1; Path=/"]);
+    // a scrubbed environment: what the hub sets and the Space's settings, nothing of the hub's own
+    assert.deepEqual(
+      echoed.env.filter(
+        (k) =>
+          ![
+            "HOME",
+            "HOST",
+            "PATH",
+            "PORT",
+            "NODE_ENV",
+            "HEARTH_BACKEND",
+            "CPU_CORES",
+            "MEMORY",
+            "SECRET_TOKEN",
+            "GREETING",
+          ].includes(k) && !k.startsWith("SPACE_"),
+      ),
+      [],
+    );
+    // WebSocket through the proxy
+    assert.equal(await env.wsEcho(`/spaces/admin/probe/app/ws`, "ping"), "echo: ping");
+  });
+
+  it("memory: an unbounded allocation is stopped, the rest keeps answering, the app comes back", async (t) => {
+    const hog = await fetch(`${env.url}/spaces/admin/probe/app/hog`).catch(() => undefined);
+    assert.notEqual(hog?.status, 200);
+    const stopped = await until("the memory stop", async () => {
+      const rt = await env.runtime("probe");
+      return /memory limit \(256 MiB\) exceeded/.test(rt.errorMessage ?? "") && rt;
+    });
+    t.diagnostic(`probe: ${stopped.errorMessage}; sandbox ${JSON.stringify(manager().caps)}`);
+    await alive();
+    await until("the probe restarted", async () => (await env.runtime("probe")).stage === "RUNNING");
+    assert.match(await (await fetch(`${env.url}/spaces/admin/probe/app/`)).text(), /hello from the probe/);
+  });
+
+  it("a dependency nobody can serve offline is a build error; the hub shows it, other Spaces run on", async () => {
+    const src = await mkdtemp(join(tmpdir(), "hearth-broken-"));
+    await writeFile(join(src, "README.md"), "---\nsdk: node\napp_file: app.mjs\n---\n");
+    await writeFile(join(src, "app.mjs"), "import 'hearth-no-such-package';\n");
+    await writeFile(join(src, "package.json"), JSON.stringify({ dependencies: { "hearth-no-such-package": "1.0.0" } }));
+    await env.push("broken", src);
+    await rm(src, { recursive: true, force: true });
+    const rt = await until("BUILD_ERROR", async () => {
+      const x = await env.runtime("broken");
+      return x.stage === "BUILD_ERROR" && x;
+    });
+    assert.equal(rt.errorMessage, "build failed: npm install failed (exit code 1)");
+    const log = await env.log("broken", "build");
+    assert.match(log, /npm install hearth-no-such-package@1\.0\.0/);
+    assert.match(log, /ENOTCACHED|offline/i);
+    const page = await (await fetch(`${env.url}/spaces/admin/broken`)).text();
+    assert.match(page, /id="space-stage" role="status">build error</);
+    assert.match(page, /<div class="error" id="space-error">build failed: npm install failed/);
+    assert.equal((await fetch(`${env.url}/spaces/admin/broken/app/`)).status, 503);
+    await alive();
+  });
+
+  it("pause, restart, CPU cap, and deleting a Space stops its app", async () => {
+    const m = manager();
+    const row = await env.hub.app.hub.db.getRepo("space", "admin", "probe");
+    const brokenRow = await env.hub.app.hub.db.getRepo("space", "admin", "broken");
+    if (m.caps.cgroup === "v1")
+      assert.equal(
+        (await readFile(`/sys/fs/cgroup/cpu/hearth-space-${row?.id}/cpu.cfs_quota_us`, "utf8")).trim(),
+        "50000",
+      );
+    const bearer = { Authorization: `Bearer ${env.token}` };
+    const paused = await fetch(`${env.url}/api/spaces/admin/probe/pause`, { method: "POST", headers: bearer });
+    assert.equal(((await paused.json()) as RuntimeInfo).stage, "PAUSED");
+    assert.equal((await fetch(`${env.url}/spaces/admin/probe/app/`)).status, 503);
+    assert.equal((await fetch(`${env.url}/api/spaces/admin/probe/pause`, { method: "POST" })).status, 401);
+    const restarted = await fetch(`${env.url}/api/spaces/admin/probe/restart`, { method: "POST", headers: bearer });
+    assert.equal(((await restarted.json()) as RuntimeInfo).stage, "RUNNING");
+    assert.equal((await fetch(`${env.url}/spaces/admin/probe/app/`)).status, 200);
+    const del = await fetch(`${env.url}/api/repos/delete`, {
+      method: "DELETE",
+      headers: env.auth(),
+      body: JSON.stringify({ name: "broken", organization: "admin", type: "space" }),
+    });
+    assert.equal(del.status, 200);
+    assert.equal((await fetch(`${env.url}/api/spaces/admin/broken/runtime`, { headers: bearer })).status, 404);
+    const brokenDir = join(m.runDir, brokenRow?.id ?? "x");
+    await until("the working copy removed", async () => !existsSync(brokenDir), 5000);
+  });
+
+  it("an idle app sleeps and the next request wakes it", async () => {
+    const m = manager();
+    const idle = m.opts.idleMs;
+    m.opts.idleMs = 200;
+    try {
+      await until("sleep", async () => (await env.runtime("probe")).stage === "SLEEPING", 10_000);
+    } finally {
+      m.opts.idleMs = idle;
+    }
+    const r = await fetch(`${env.url}/spaces/admin/probe/app/`);
+    assert.equal(r.status, 200);
+    assert.equal((await env.runtime("probe")).stage, "RUNNING");
+  });
+});
