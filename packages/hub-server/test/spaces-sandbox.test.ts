@@ -9,9 +9,11 @@ import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { type AddressInfo, createServer } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { RepoRow } from "../src/db/types.ts";
 import type { RuntimeInfo, SpaceManager } from "../src/spaces/manager.ts";
 import { uidFor } from "../src/spaces/sandbox.ts";
 import { lfsSkip, SpacesEnv, spacesDir, until } from "./spaces-env.ts";
@@ -29,7 +31,7 @@ describe("Spaces sandbox", { skip: lfsSkip }, () => {
   };
 
   before(async () => {
-    await env.start({ memoryMb: 256, backoffMs: 300, idleMs: 120_000 });
+    await env.start({ memoryMb: 256, diskMb: 16, backoffMs: 300, idleMs: 120_000 });
     for (const n of ["probe", "neighbor", "broken"]) await env.createSpace(n);
     // secrets and variables exist before the first build, so the first start sees them
     await env.setting("probe", "secrets", "SECRET_TOKEN", secret);
@@ -169,6 +171,70 @@ describe("Spaces sandbox", { skip: lfsSkip }, () => {
     );
     // WebSocket through the proxy
     assert.equal(await env.wsEcho(`/spaces/admin/probe/app/ws`, "ping"), "echo: ping");
+  });
+
+  it("network: the app reaches neither the hub's port nor another Space except through the proxy", async (t) => {
+    const m = manager();
+    const log = await env.log("probe", "run");
+    if (!m.caps.net) {
+      assert.match(log, /warning: network not confined/);
+      t.diagnostic(`network confinement unavailable here (${m.caps.netReason}); the app can reach loopback`);
+      return;
+    }
+    assert.match(log, /network: own namespace, loopback only/);
+    // a listener of the test on every interface, beside the hub's on loopback
+    const outside = createServer((s) => s.end("hi"));
+    await new Promise<void>((r) => outside.listen(0, "0.0.0.0", r));
+    try {
+      const open = (outside.address() as AddressInfo).port;
+      const hubPort = new URL(env.url).port;
+      // the test itself reaches both ...
+      assert.equal((await fetch(`${env.url}/api/whoami-v2`, { headers: env.auth() })).status, 200);
+      // ... the app reaches neither: its namespace has only its own loopback
+      for (const q of [`port=${hubPort}`, `port=${open}`, `port=${hubPort}&host=::1`])
+        assert.deepEqual(await probe(`/connect?${q}`), { ok: false, code: "ECONNREFUSED" }, q);
+      const lan = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === "IPv4" && !i.internal);
+      if (lan) assert.equal((await probe(`/connect?port=${open}&host=${lan.address}`)).code, "ENETUNREACH");
+      // another Space: its app listens on the same port in its own namespace, so that port is the
+      // probe's own; and the socket the hub reaches it through is out of reach
+      const neighbor = await m.get((await env.hub.app.hub.db.getRepo("space", "admin", "neighbor")) as RepoRow);
+      const self = await m.get((await env.hub.app.hub.db.getRepo("space", "admin", "probe")) as RepoRow);
+      assert.deepEqual([neighbor.port, self.port], [7860, 7860]);
+      const sock = neighbor.socketPath as string;
+      assert.ok(existsSync(sock));
+      const viaSocket = await probe(`/connect?path=${encodeURIComponent(sock)}`);
+      assert.equal(viaSocket.ok, false);
+      t.diagnostic(`the neighbour's socket from the probe: ${viaSocket.code}`);
+      // while the proxy reaches both apps
+      assert.match(await (await fetch(`${env.url}/spaces/admin/probe/app/`)).text(), /hello from the probe/);
+      await alive();
+    } finally {
+      outside.close();
+    }
+  });
+
+  it("disk: one file and the whole data folder are capped; the app, the hub and other Spaces keep answering", async (t) => {
+    const m = manager();
+    const MiB = 1024 * 1024;
+    // one file: the kernel refuses the write that would pass 16 MiB (RLIMIT_FSIZE)
+    if (m.caps.prlimit) assert.deepEqual(await probe("/fill"), { ok: false, code: "EFBIG", bytes: 16 * MiB });
+    if (m.caps.mount) {
+      // many files: the data tmpfs (16 MiB, the big file still in it) is full
+      const many = await probe("/fill-many");
+      assert.equal(many.code, "ENOSPC");
+      assert.ok((many.bytes as number) < MiB, `wrote ${many.bytes} more bytes into a full data folder`);
+      assert.match(await env.log("probe", "run"), /disk: data\/ is a 16 MiB tmpfs/);
+    } else t.diagnostic(`no size-limited data folder here (${m.caps.mountReason}): only one file is capped`);
+    assert.match(await (await fetch(`${env.url}/spaces/admin/probe/app/`)).text(), /hello from the probe/);
+    await alive();
+    // each Space has its own data folder: the neighbour still has its 16 MiB
+    if (m.caps.mount) {
+      const other = await probe("/fill-many", "neighbor");
+      assert.equal(other.code, "ENOSPC");
+      assert.ok((other.bytes as number) >= 15 * MiB, `the neighbour wrote only ${other.bytes} bytes`);
+    }
   });
 
   it("memory: an unbounded allocation is stopped, the rest keeps answering, the app comes back", async (t) => {
