@@ -237,6 +237,29 @@ describe("Spaces sandbox", { skip: lfsSkip }, () => {
     }
   });
 
+  it("without namespaces (no unshare or ip here): the app runs on loopback and its run log says what is not confined", async () => {
+    const m = manager();
+    const caps = m.caps;
+    const bearer = { Authorization: `Bearer ${env.token}` };
+    m.caps = { ...caps, net: false, netReason: "ip (iproute2) is not installed", mount: false, mountReason: "test" };
+    try {
+      await fetch(`${env.url}/api/spaces/admin/neighbor/restart`, { method: "POST", headers: bearer });
+      const log = await env.log("neighbor", "run");
+      assert.match(log, /warning: network not confined \(ip \(iproute2\) is not installed\): the app can reach/);
+      assert.match(log, /warning: data\/ is not size-capped \(test\); files up to 16 MiB/);
+      const neighbor = await m.get((await env.hub.app.hub.db.getRepo("space", "admin", "neighbor")) as RepoRow);
+      assert.equal(neighbor.socketPath, undefined);
+      assert.notEqual(neighbor.port, 7860);
+      assert.match(await (await fetch(`${env.url}/spaces/admin/neighbor/app/`)).text(), /hello from the probe/);
+      // unconfined, it reaches the hub's port
+      assert.deepEqual(await probe(`/connect?port=${new URL(env.url).port}`, "neighbor"), { ok: true });
+    } finally {
+      m.caps = caps;
+      await fetch(`${env.url}/api/spaces/admin/neighbor/restart`, { method: "POST", headers: bearer });
+    }
+    await alive();
+  });
+
   it("memory: an unbounded allocation is stopped, the rest keeps answering, the app comes back", async (t) => {
     const hog = await fetch(`${env.url}/spaces/admin/probe/app/hog`).catch(() => undefined);
     assert.notEqual(hog?.status, 200);
