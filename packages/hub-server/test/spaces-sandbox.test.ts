@@ -70,7 +70,8 @@ describe("Spaces sandbox", { skip: lfsSkip }, () => {
     assert.match(shown[4] as string, /"key":"SECRET_TOKEN"/);
     assert.match(shown[5] as string, /"GREETING":\{"value":"hi there"/);
     assert.match(shown[2] as string, /id="log-run"/);
-    // variables and secrets set in the UI (a signed-in owner's form posts)
+    // variables and secrets set in the UI (a signed-in owner's form posts); each change restarts the app
+    const restarts = (await env.runtime("probe")).restarts;
     const form = (path: string, body: Record<string, string>) =>
       fetch(`${env.url}/spaces/admin/probe/settings/${path}`, {
         method: "POST",
@@ -90,6 +91,10 @@ describe("Spaces sandbox", { skip: lfsSkip }, () => {
     assert.equal((await vars()).OTHER?.value, "x");
     assert.equal((await form("variables/delete", { key: "OTHER" })).status, 303);
     assert.deepEqual(Object.keys(await vars()), ["GREETING"]);
+    await until("the two restarts", async () => {
+      const rt = await env.runtime("probe");
+      return rt.stage === "RUNNING" && rt.restarts === restarts + 2;
+    });
     assert.equal((await fetch(`${env.url}/spaces/admin/probe/settings`)).status, 401);
     // anonymous callers may not read logs or secrets
     assert.equal((await fetch(`${env.url}/api/spaces/admin/probe/logs/run?follow=0`)).status, 401);

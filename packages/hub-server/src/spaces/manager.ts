@@ -151,6 +151,7 @@ export class SpaceRuntime {
   private restartTimer: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private updating: Promise<void> = Promise.resolve();
+  private restarting: Promise<void> = Promise.resolve();
   private stopping = false;
   private closed = false;
 
@@ -317,9 +318,7 @@ export class SpaceRuntime {
       this.stage = "RUNTIME_ERROR";
       return;
     }
-    this.port = port;
     const socketPath = isolated ? join(m.socketDir, `${this.key}-${randomBytes(8).toString("hex")}.sock`) : undefined;
-    this.socketPath = socketPath;
     const target: AppTarget = { port, socketPath };
     const { env: extra, secretValues } = await m.settings.env(this.repo.id);
     this.runLog.setSecrets(secretValues);
@@ -380,6 +379,8 @@ export class SpaceRuntime {
       detached: true,
     });
     this.child = child;
+    this.port = port;
+    this.socketPath = socketPath;
     this.startedAt = Date.now();
     this.stopping = false;
     const out = lineWriter(this.runLog);
@@ -456,13 +457,19 @@ export class SpaceRuntime {
   }
 
   /** Restarts the app from its current build (new secrets and variables take effect). */
-  async restart(): Promise<void> {
-    this.crashes = 0;
-    await this.updating;
-    if (this.config?.sdk !== "node") return;
-    await this.stop("STOPPED");
-    this.restarts++;
-    await this.start();
+  restart(): Promise<void> {
+    // one at a time: a second restart (two settings changed at once) must not clear the state of
+    // the app the first one is starting
+    const run = this.restarting.then(async () => {
+      this.crashes = 0;
+      await this.updating;
+      if (this.config?.sdk !== "node") return;
+      await this.stop("STOPPED");
+      this.restarts++;
+      await this.start();
+    });
+    this.restarting = run.catch(() => {});
+    return run;
   }
 
   /** Stops the process (if any) and sets `stage`. */

@@ -85,39 +85,38 @@ async function probeNamespaces(): Promise<
 > {
   const off = (why: string) => ({ unshare: undefined, net: false, netReason: why, mount: false, mountReason: why });
   if (!has("unshare")) return off("unshare (util-linux) is not installed");
+  // a root hub drops each app to its own uid, which a user namespace (mapping only the hub's
+  // uid) cannot hold: as root, namespaces are made as root or not at all
+  const how = process.getuid?.() === 0 ? "root" : "user";
   const dir = await mkdtemp(join(tmpdir(), "hearth-ns-probe-"));
   try {
-    let failure = "";
-    for (const how of process.getuid?.() === 0 ? (["root", "user"] as const) : (["user"] as const)) {
-      const r = spawnSync(
-        "unshare",
-        [
-          ...unshareArgs(how),
-          "--",
-          "/bin/sh",
-          "-c",
-          `if ip link set lo up 2>&1; then echo NET; fi; if mount -t tmpfs -o size=1m hearth-probe '${dir}' 2>&1; then echo MOUNT; fi`,
-        ],
-        { encoding: "utf8" },
+    const r = spawnSync(
+      "unshare",
+      [
+        ...unshareArgs(how),
+        "--",
+        "/bin/sh",
+        "-c",
+        `if ip link set lo up 2>&1; then echo NET; fi; if mount -t tmpfs -o size=1m hearth-probe '${dir}' 2>&1; then echo MOUNT; fi`,
+      ],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0 || r.error)
+      return off(
+        `unshare ${unshareArgs(how).join(" ")} failed: ${(r.stderr || r.error?.message || "").trim()} (${how === "root" ? "a container without CAP_SYS_ADMIN?" : "user namespaces not allowed?"})`,
       );
-      if (r.status !== 0 || r.error) {
-        failure = `unshare ${unshareArgs(how).join(" ")} failed: ${(r.stderr || r.error?.message || "").trim()}`;
-        continue;
-      }
-      const out = r.stdout;
-      const net = /^NET$/m.test(out);
-      const mount = /^MOUNT$/m.test(out);
-      const why = (what: string) =>
-        `${what} failed in a new namespace: ${out.replace(/^(NET|MOUNT)$/gm, "").trim() || "no reason given"}`;
-      return {
-        unshare: how,
-        net,
-        netReason: net ? undefined : has("ip") ? why("ip link set lo up") : "ip (iproute2) is not installed",
-        mount,
-        mountReason: mount ? undefined : why("mounting a tmpfs"),
-      };
-    }
-    return off(failure);
+    const out = r.stdout;
+    const net = /^NET$/m.test(out);
+    const mount = /^MOUNT$/m.test(out);
+    const why = (what: string) =>
+      `${what} failed in a new namespace: ${out.replace(/^(NET|MOUNT)$/gm, "").trim() || "no reason given"}`;
+    return {
+      unshare: how,
+      net,
+      netReason: net ? undefined : has("ip") ? why("ip link set lo up") : "ip (iproute2) is not installed",
+      mount,
+      mountReason: mount ? undefined : why("mounting a tmpfs"),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
