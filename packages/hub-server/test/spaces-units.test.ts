@@ -148,7 +148,7 @@ describe("Spaces units", () => {
 
   it("confine: cgroup entry, then uid drop, then limits, then the program", () => {
     const argv = confine(
-      { uid: true, cgroup: "v1", prlimit: true },
+      { uid: true, cgroup: "v1", prlimit: true, unshare: undefined, net: false, mount: false },
       {
         uid: 200123,
         cgroup: { dirs: ["/sys/fs/cgroup/memory/x"], memoryEvents: async () => false, remove: async () => {} },
@@ -173,7 +173,11 @@ describe("Spaces units", () => {
       "node",
       "app.mjs",
     ]);
-    const plain = confine({ uid: false, cgroup: undefined, prlimit: true }, { memoryMb: 64 }, ["node"]);
+    const plain = confine(
+      { uid: false, cgroup: undefined, prlimit: true, unshare: undefined, net: false, mount: false },
+      { memoryMb: 64, net: { socket: "/s", port: 7860 }, data: { dir: "/d", sizeMb: 8 } },
+      ["node"],
+    );
     assert.deepEqual(plain, [
       "prlimit",
       "--nproc=256",
@@ -183,5 +187,56 @@ describe("Spaces units", () => {
       "--",
       "node",
     ]);
+  });
+
+  it("confine with namespaces: loopback up, data tmpfs, bridge, then the uid drop and limits", () => {
+    const cgroup = { dirs: ["/cg"], memoryEvents: async () => false, remove: async () => {} };
+    const opts = {
+      uid: 200123,
+      cgroup,
+      memoryMb: 64,
+      fileMb: 8,
+      net: { socket: "/run/s'1.sock", port: 7860 },
+      data: { dir: "/app/data", sizeMb: 8 },
+    };
+    const caps = { uid: true, cgroup: "v1" as const, prlimit: true, unshare: "root" as const, net: true, mount: true };
+    const argv = confine(caps, opts, ["node", "app.mjs"]);
+    const u = argv.indexOf("unshare");
+    assert.deepEqual(argv.slice(u, u + 8), [
+      "unshare",
+      "--net",
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      "/bin/sh",
+      "-c",
+    ]);
+    const script = argv[u + 8] as string;
+    assert.match(
+      script,
+      /^ip link set lo up && mount -t tmpfs -o size=8m,mode=0700,nosuid,nodev,uid=200123,gid=200123 hearth-space-data '\/app\/data' && \{ '[^']*node' '[^']*bridge\.mjs' '\/run\/s'\\''1\.sock' '7860' <\/dev\/null >\/dev\/null 2>&1 & \} && unset PWD OLDPWD && exec "\$@"$/,
+    );
+    assert.deepEqual(argv.slice(u + 9, u + 12), ["sh", "setpriv", "--reuid=200123"]);
+    assert.ok(argv.includes("--fsize=8388608"));
+    // unprivileged: a user namespace; the uid stays (the only one mapped) but every capability goes
+    const user = confine({ ...caps, uid: false, cgroup: undefined, unshare: "user" }, { ...opts, cgroup: undefined }, [
+      "node",
+    ]);
+    assert.deepEqual(user.slice(0, 8), [
+      "unshare",
+      "--user",
+      "--map-root-user",
+      "--net",
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+    ]);
+    assert.match(
+      user[10] as string,
+      /^ip link set lo up && mount -t tmpfs -o size=8m,mode=0700,nosuid,nodev hearth-space-data/,
+    );
+    assert.deepEqual(user.slice(12, 17), ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]);
   });
 });

@@ -74,8 +74,8 @@ export const spacesRoutes = fp(
         if (sandbox) reply.header("Content-Security-Policy", SANDBOX_CSP);
         return reply.type(staticContentType(file)).send(body);
       }
-      const port = await s.ready();
-      if (!port) {
+      const target = await s.ready();
+      if (!target) {
         const info = s.info();
         return reply
           .code(503)
@@ -86,7 +86,7 @@ export const spacesRoutes = fp(
           );
       }
       reply.hijack();
-      await proxyHttp(req, reply.raw, port, `${path || "/"}${query}`, { prefix, sandbox });
+      await proxyHttp(req, reply.raw, target, `${path || "/"}${query}`, { prefix, sandbox });
     }
 
     // per-Space origin: <ns>--<name>.<originDomain>
@@ -153,11 +153,11 @@ export const spacesRoutes = fp(
         if (!ns || !name) throw new Error("not a Space URL");
         const r = await app.hub.repos.getReadable("space", ns, name, await callerOf(req));
         const s = await spaces.get(r);
-        const port = await s.ready();
-        if (!port) throw new Error(`Space is ${s.stage}`);
+        const target = await s.ready();
+        if (!target) throw new Error(`Space is ${s.stage}`);
         const u = new URL(req.url ?? "/", "http://x");
         const path = sp ? `${u.pathname}${u.search}` : `${m?.[3] ?? "/"}${m?.[4] ?? ""}`;
-        proxyUpgrade(req, socket, head, port, path, sp ? "" : `/spaces/${ns}/${name}/app`, () => {
+        proxyUpgrade(req, socket, head, target, path, sp ? "" : `/spaces/${ns}/${name}/app`, () => {
           s.lastRequest = Date.now();
         });
       })().catch(() => {

@@ -5,6 +5,7 @@
  * the next request. Static Spaces need no process: their stage follows the config alone.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
@@ -35,6 +36,11 @@ export interface SpacesOptions {
   runDir?: string;
   /** Memory cap per app in MiB (default 512). */
   memoryMb?: number;
+  /**
+   * Disk cap per app in MiB (default 1024): the size of its `data/` folder (a tmpfs, counted in
+   * its memory too, wiped on restart) and of any one file it writes.
+   */
+  diskMb?: number;
   /** CPU share per app, percent of one core (default 50). */
   cpuPercent?: number;
   /** A running app with no request for this long is stopped (default 30 min). */
@@ -61,6 +67,12 @@ export interface SpacesOptions {
   originDomain?: string;
 }
 
+/** Where the proxy reaches a running app: its port, through a Unix socket when it has its own network namespace. */
+export interface AppTarget {
+  port: number;
+  socketPath?: string;
+}
+
 export interface RuntimeInfo {
   stage: SpaceStage;
   sdk: string | undefined;
@@ -82,6 +94,18 @@ interface Resolved {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Kills what is left of an app's process group: the bridge outlives the app by up to 200 ms.
+ * (While the bridge lives the group id cannot be reused; once it is gone the kill finds nothing.)
+ */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-(child.pid as number), "SIGKILL");
+  } catch {
+    // gone already
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -93,9 +117,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-function portOpen(port: number): Promise<boolean> {
+function reachable(t: AppTarget): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect(port, "127.0.0.1");
+    const sock = t.socketPath ? connect(t.socketPath) : connect(t.port, "127.0.0.1");
     sock.once("connect", () => {
       sock.destroy();
       resolve(true);
@@ -110,7 +134,10 @@ export class SpaceRuntime {
   config: SpaceConfig | undefined;
   /** Commit of the current build. */
   sha: string | undefined;
+  /** The app's port (inside its own network namespace when it has one). */
   port: number | undefined;
+  /** The bridge's Unix socket into the app's network namespace. */
+  socketPath: string | undefined;
   restarts = 0;
   readonly buildLog = new SpaceLog();
   readonly runLog = new SpaceLog();
@@ -124,6 +151,7 @@ export class SpaceRuntime {
   private restartTimer: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private updating: Promise<void> = Promise.resolve();
+  private restarting: Promise<void> = Promise.resolve();
   private stopping = false;
   private closed = false;
 
@@ -281,14 +309,17 @@ export class SpaceRuntime {
     }
     const m = this.manager;
     this.stage = "APP_STARTING";
-    const port = this.config.appPort ?? (await freePort());
-    if (this.config.appPort && (await portOpen(port))) {
+    // in its own network namespace the app may have any port: app_port, else Hugging Face's 7860
+    const isolated = m.caps.net;
+    const port = this.config.appPort ?? (isolated ? 7860 : await freePort());
+    if (!isolated && this.config.appPort && (await reachable({ port }))) {
       this.errorMessage = `app_port ${port} is already in use on this host`;
       this.runLog.write(`${this.errorMessage}\n`);
       this.stage = "RUNTIME_ERROR";
       return;
     }
-    this.port = port;
+    const socketPath = isolated ? join(m.socketDir, `${this.key}-${randomBytes(8).toString("hex")}.sock`) : undefined;
+    const target: AppTarget = { port, socketPath };
     const { env: extra, secretValues } = await m.settings.env(this.repo.id);
     this.runLog.setSecrets(secretValues);
     const appDir = join(this.buildDir, "app");
@@ -318,8 +349,29 @@ export class SpaceRuntime {
       join(appDir, ".hearth-build", "app.mjs"),
     ];
     const uid = m.caps.uid ? uidFor(this.repo.id, m.opts.uidBase) : undefined;
-    const argv = confine(m.caps, { uid, cgroup, memoryMb: m.opts.memoryMb }, node);
+    const argv = confine(
+      m.caps,
+      {
+        uid,
+        cgroup,
+        memoryMb: m.opts.memoryMb,
+        fileMb: m.opts.diskMb,
+        net: socketPath ? { socket: socketPath, port } : undefined,
+        data: { dir: join(appDir, "data"), sizeMb: m.opts.diskMb },
+      },
+      node,
+    );
     this.runLog.write(`starting ${this.config.appFile} at ${this.sha?.slice(0, 7)} on port ${port}\n`);
+    this.runLog.write(
+      m.caps.net
+        ? "network: own namespace, loopback only (the hub comes in through a Unix socket)\n"
+        : `warning: network not confined (${m.caps.netReason}): the app can reach the hub's port and other Spaces on loopback\n`,
+    );
+    this.runLog.write(
+      m.caps.mount
+        ? `disk: data/ is a ${m.opts.diskMb} MiB tmpfs, wiped on restart; files up to ${m.opts.diskMb} MiB\n`
+        : `warning: data/ is not size-capped (${m.caps.mountReason}); ${m.caps.prlimit ? `files up to ${m.opts.diskMb} MiB` : "file size not capped either (no prlimit)"}\n`,
+    );
     const child = spawn(argv[0] as string, argv.slice(1), {
       cwd: appDir,
       env,
@@ -327,6 +379,8 @@ export class SpaceRuntime {
       detached: true,
     });
     this.child = child;
+    this.port = port;
+    this.socketPath = socketPath;
     this.startedAt = Date.now();
     this.stopping = false;
     const out = lineWriter(this.runLog);
@@ -348,7 +402,7 @@ export class SpaceRuntime {
     const deadline = Date.now() + m.opts.startTimeoutMs;
     let up = false;
     while (Date.now() < deadline && this.child === child) {
-      if (await portOpen(port)) {
+      if (await reachable(target)) {
         up = true;
         break;
       }
@@ -369,9 +423,11 @@ export class SpaceRuntime {
   }
 
   private async onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, tail: string) {
+    killGroup(child);
     if (this.child !== child) return;
     this.child = undefined;
     this.port = undefined;
+    this.dropSocket();
     if (this.stopping || this.closed) return;
     const memory =
       (await this.cgroup?.memoryEvents().catch(() => false)) ||
@@ -401,13 +457,19 @@ export class SpaceRuntime {
   }
 
   /** Restarts the app from its current build (new secrets and variables take effect). */
-  async restart(): Promise<void> {
-    this.crashes = 0;
-    await this.updating;
-    if (this.config?.sdk !== "node") return;
-    await this.stop("STOPPED");
-    this.restarts++;
-    await this.start();
+  restart(): Promise<void> {
+    // one at a time: a second restart (two settings changed at once) must not clear the state of
+    // the app the first one is starting
+    const run = this.restarting.then(async () => {
+      this.crashes = 0;
+      await this.updating;
+      if (this.config?.sdk !== "node") return;
+      await this.stop("STOPPED");
+      this.restarts++;
+      await this.start();
+    });
+    this.restarting = run.catch(() => {});
+    return run;
   }
 
   /** Stops the process (if any) and sets `stage`. */
@@ -436,23 +498,36 @@ export class SpaceRuntime {
     }
     this.child = undefined;
     this.port = undefined;
+    this.dropSocket();
     this.stage = stage;
   }
 
-  /** Waits until the app answers; wakes it when sleeping. Returns its port, or undefined. */
-  async ready(): Promise<number | undefined> {
+  /** Forgets the bridge's socket (synchronously: a concurrent start must not lose its new one). */
+  private dropSocket(): void {
+    const path = this.socketPath;
+    this.socketPath = undefined;
+    if (path) void rm(path, { force: true }).catch(() => {});
+  }
+
+  /** Waits until the app answers; wakes it when sleeping. Returns where to reach it, or undefined. */
+  async ready(): Promise<AppTarget | undefined> {
     this.lastRequest = Date.now();
     await this.updating;
     if (this.config?.sdk !== "node") return undefined;
     // while a new commit builds, the running version keeps answering
-    if ((this.stage === "RUNNING" || this.stage === "RUNNING_BUILDING") && this.port && this.child) return this.port;
+    if ((this.stage === "RUNNING" || this.stage === "RUNNING_BUILDING") && this.port && this.child)
+      return this.target();
     if (this.stage === "PAUSED" || this.stage === "BUILD_ERROR" || this.stage === "CONFIG_ERROR") return undefined;
     if (this.starting) await this.starting;
     else if (this.stage === "SLEEPING" || this.stage === "STOPPED") {
       this.runLog.write("waking up on a request\n");
       await this.start();
     } else if (this.stage === "BUILDING" || this.stage === "RUNNING_BUILDING") await this.updating;
-    return this.stage === "RUNNING" ? this.port : undefined;
+    return this.stage === "RUNNING" ? this.target() : undefined;
+  }
+
+  private target(): AppTarget | undefined {
+    return this.port ? { port: this.port, socketPath: this.socketPath } : undefined;
   }
 
   async close(): Promise<void> {
@@ -475,8 +550,10 @@ export class SpaceManager {
     workspace?: string;
   };
   readonly runDir: string;
+  /** The bridges' Unix sockets: only the hub may open this folder. */
+  readonly socketDir: string;
   readonly settings: SpaceSettingsStore;
-  caps: SandboxCaps = { uid: false, cgroup: undefined, prlimit: false };
+  caps: SandboxCaps = { uid: false, cgroup: undefined, prlimit: false, unshare: undefined, net: false, mount: false };
   private readonly spaces = new Map<string, SpaceRuntime>();
   private idleTimer: NodeJS.Timeout | undefined;
 
@@ -488,9 +565,11 @@ export class SpaceManager {
     options: SpacesOptions = {},
   ) {
     this.runDir = options.runDir ?? `${dataDir}-spaces`;
+    this.socketDir = join(this.runDir, ".sockets");
     this.settings = new SpaceSettingsStore(join(dataDir, "spaces"));
     this.opts = {
       memoryMb: options.memoryMb ?? 512,
+      diskMb: options.diskMb ?? 1024,
       cpuPercent: options.cpuPercent ?? 50,
       idleMs: options.idleMs ?? 30 * 60_000,
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
@@ -512,6 +591,14 @@ export class SpaceManager {
     await mkdir(this.runDir, { recursive: true });
     // others may traverse (each Space's own folder is 0700 and owned by its uid) but not list
     await chmod(this.runDir, 0o711);
+    await mkdir(this.socketDir, { recursive: true, mode: 0o700 });
+    await chmod(this.socketDir, 0o700);
+    for (const [what, on, why] of [
+      ["network", this.caps.net, this.caps.netReason],
+      ["disk (data/ size)", this.caps.mount, this.caps.mountReason],
+    ] as const)
+      if (!on && this.opts.sandbox === "auto")
+        console.warn(`hearth hub: warning: Space ${what} confinement is unavailable here: ${why}`);
     this.idleTimer = setInterval(() => this.sweepIdle(), 1000);
     this.idleTimer.unref();
   }

@@ -1,5 +1,6 @@
 /**
- * Forwarding requests to a Space app on 127.0.0.1: plain HTTP (streamed both ways) and
+ * Forwarding requests to a Space app (on 127.0.0.1, or through the Unix socket of the bridge
+ * into its network namespace): plain HTTP (streamed both ways) and
  * WebSocket upgrades (raw sockets). The hub's credentials never reach the app: `Authorization`
  * and the hub session cookie are removed, and the app may not set the hub session cookie.
  */
@@ -7,6 +8,7 @@ import { type IncomingMessage, request, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { SESSION_COOKIE } from "../plugins/auth.ts";
+import type { AppTarget } from "./manager.ts";
 
 const HOP = new Set([
   "connection",
@@ -59,17 +61,22 @@ function cleanResponseHeaders(h: IncomingMessage["headers"], sandbox: boolean): 
   return out;
 }
 
-/** Streams `req` to the app at `port` as `path` (with query) and its answer back to `res`. */
+/** Streams `req` to the app at `to` as `path` (with query) and its answer back to `res`. */
 export function proxyHttp(
   req: IncomingMessage,
   res: ServerResponse,
-  port: number,
+  to: AppTarget,
   path: string,
   opts: { prefix: string; sandbox: boolean },
 ): Promise<void> {
   return new Promise((resolve) => {
     const up = request(
-      { host: "127.0.0.1", port, method: req.method, path, headers: forwardHeaders(req, opts.prefix) },
+      {
+        ...(to.socketPath ? { socketPath: to.socketPath } : { host: "127.0.0.1", port: to.port }),
+        method: req.method,
+        path,
+        headers: forwardHeaders(req, opts.prefix),
+      },
       (ures) => {
         res.writeHead(ures.statusCode ?? 502, cleanResponseHeaders(ures.headers, opts.sandbox));
         ures.pipe(res);
@@ -96,14 +103,14 @@ export function proxyUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  port: number,
+  to: AppTarget,
   path: string,
   prefix: string,
   /** Called on traffic either way (keeps an app with an open WebSocket from sleeping). */
   onActivity: () => void = () => {},
 ): void {
   socket.on("data", onActivity);
-  const up = connect(port, "127.0.0.1", () => {
+  const onConnect = () => {
     const headers = forwardHeaders(req, prefix);
     headers.connection = "Upgrade";
     headers.upgrade = req.headers.upgrade ?? "websocket";
@@ -114,7 +121,8 @@ export function proxyUpgrade(
     up.on("data", onActivity);
     up.pipe(socket);
     socket.pipe(up);
-  });
+  };
+  const up = to.socketPath ? connect(to.socketPath, onConnect) : connect(to.port, "127.0.0.1", onConnect);
   const close = () => {
     up.destroy();
     socket.destroy();
