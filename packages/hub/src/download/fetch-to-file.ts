@@ -18,6 +18,7 @@ import { HubError, isHubError } from "../errors.ts";
 import type { ProgressListener } from "../types/public.ts";
 import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
+import { type SocketGetResult, socketGet, socketGetSupports } from "../utils/socket-get.ts";
 
 export interface FetchToFileOptions {
   ctx: HubContext;
@@ -33,6 +34,8 @@ export interface FetchToFileOptions {
   onProgress?: ProgressListener;
   /** Attempts in all, including resumes after a dropped connection (default 5). */
   maxAttempts?: number;
+  /** Force node:http for the body (tests and the bench compare the two); default: the bare socket. */
+  transport?: "socket" | "node-http";
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -53,6 +56,9 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);
   let finished = false;
+  // The bare-socket GET (socket-get.ts) unless a fetch was injected or the server's answer
+  // needs a real HTTP stack (then node:http / the injected fetch for the rest of this file).
+  let useSocket = ctx.fetch === globalThis.fetch && opts.transport !== "node-http" && socketGetSupports(url);
   try {
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts && have < expectedSize; attempt++) {
@@ -69,17 +75,12 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
         last = Date.now();
       };
       try {
-        const res = await openBody(ctx, url, opts.auth, have > 0 ? { range: `bytes=${have}-` } : {}, stall.signal);
-        if (res.status === 416 || (have > 0 && res.status !== 206)) {
-          // Our bytes do not fit the server's file (416), or it ignored the Range: start over
-          // from byte 0, as Python does.
-          res.cancel();
-          closeSync(fd);
-          finished = true;
-          await unlink(dest);
-          return fetchToFile(opts);
-        }
-        await consume(res.body, (chunk) => {
+        const range: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
+        // Our bytes do not fit the server's file (416), or it ignored the Range: start over
+        // from byte 0, as Python does.
+        const from = have;
+        const mismatch = (status: number) => status === 416 || (from > 0 && status !== 206);
+        const write = (chunk: Uint8Array) => {
           if (chunk.byteLength > expectedSize - have) {
             throw new HubError(
               "HEARTH_HUB_SIZE_MISMATCH",
@@ -96,7 +97,25 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           hash?.update(chunk);
           have += chunk.byteLength;
           onProgress?.({ path, loaded: have, total: expectedSize });
-        });
+        };
+        let status: number | undefined;
+        if (useSocket) {
+          const r = await fastGet(ctx, url, opts.auth, range, stall.signal, mismatch, write);
+          if (r === "unsupported") useSocket = false;
+          else status = r.status;
+        }
+        if (!useSocket) {
+          const res = await openBody(ctx, url, opts.auth, range, stall.signal);
+          status = res.status;
+          if (mismatch(res.status)) res.cancel();
+          else await consume(res.body, write);
+        }
+        if (status !== undefined && mismatch(status)) {
+          closeSync(fd);
+          finished = true;
+          await unlink(dest);
+          return fetchToFile(opts);
+        }
       } catch (err) {
         if (isHubError(err, "HEARTH_HUB_SIZE_MISMATCH")) {
           closeSync(fd);
@@ -174,6 +193,29 @@ function consume(body: AsyncIterable<Uint8Array> | Readable, onChunk: (chunk: Ui
     body.once("close", () => {
       if (!body.readableEnded) fail(new Error("connection closed before the body ended"));
     });
+  });
+}
+
+/** The GET on a bare socket (see socket-get.ts); a body that does not fit is not read. */
+async function fastGet(
+  ctx: HubContext,
+  url: string,
+  auth: boolean,
+  headers: Record<string, string>,
+  stall: AbortSignal,
+  mismatch: (status: number) => boolean,
+  onChunk: (chunk: Buffer) => void,
+): Promise<SocketGetResult> {
+  if (isOffline()) {
+    throw new HubError("HEARTH_HUB_OFFLINE", `GET ${url}: HF_HUB_OFFLINE is set, so Hearth makes no network calls`, {
+      url,
+    });
+  }
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, stall]) : stall;
+  return socketGet(url, { ...(auth ? authHeaders(ctx) : {}), ...headers }, signal, {
+    accept: [416],
+    onHead: (status) => !mismatch(status),
+    onChunk,
   });
 }
 
