@@ -116,7 +116,7 @@ function exchange(
       new HubError("HEARTH_HUB_NETWORK", `GET ${url}: ${why}`, { url }, cause ? { cause } : undefined);
     const onAbort = () => finish(signal.reason ?? new Error("aborted"));
 
-    const onHeadDone = (rest: Buffer): void => {
+    const onHeadDone = (rest: Buffer) => {
       if (status >= 300 && status < 400 && answer.location)
         return finish(null, { kind: "redirect", location: answer.location });
       const length = answer["content-length"] === undefined ? Number.NaN : Number(answer["content-length"]);
@@ -138,7 +138,7 @@ function exchange(
       left = length;
       onBodyBytes(rest);
     };
-    const onBodyBytes = (bytes: Buffer): void => {
+    const onBodyBytes = (bytes: Buffer) => {
       if (left === 0) return finish(null, { kind: "body", status, bodyRead: true });
       if (bytes.length === 0) return;
       const piece = bytes.length > left ? bytes.subarray(0, left) : bytes;
@@ -150,7 +150,7 @@ function exchange(
       }
       if (left === 0) finish(null, { kind: "body", status, bodyRead: true });
     };
-    const onErrorBytes = (bytes: Buffer): void => {
+    const onErrorBytes = (bytes: Buffer) => {
       if (bytes.length > 0 && left > 0) {
         const piece = bytes.subarray(0, Math.min(left, bytes.length));
         errorBody.push(Buffer.from(piece)); // the read buffer is reused: copy
