@@ -18,7 +18,7 @@ import { HubError, isHubError } from "../errors.ts";
 import type { ProgressListener } from "../types/public.ts";
 import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
-import { type SocketGetResult, socketGet, socketGetSupports } from "../utils/socket-get.ts";
+import { type SocketGetResult, socketGet, socketGetSupports } from "../utils/socket-http.ts";
 
 export interface FetchToFileOptions {
   ctx: HubContext;
@@ -56,7 +56,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);
   let finished = false;
-  // The bare-socket GET (socket-get.ts) unless a fetch was injected or the server's answer
+  // The bare-socket GET (socket-http.ts) unless a fetch was injected or the server's answer
   // needs a real HTTP stack (then node:http / the injected fetch for the rest of this file).
   let useSocket = ctx.fetch === globalThis.fetch && opts.transport !== "node-http" && socketGetSupports(url);
   try {
@@ -196,7 +196,7 @@ function consume(body: AsyncIterable<Uint8Array> | Readable, onChunk: (chunk: Ui
   });
 }
 
-/** The GET on a bare socket (see socket-get.ts); a body that does not fit is not read. */
+/** The GET on a bare socket (see socket-http.ts); a body that does not fit is not read. */
 async function fastGet(
   ctx: HubContext,
   url: string,
