@@ -144,7 +144,8 @@ function sendFileRange(
   try {
     fd = openSync(path, "r");
   } catch (err) {
-    return done(err as Error);
+    done(err as Error);
+    return;
   }
   const pool = Array.from({ length: 4 }, () => Buffer.allocUnsafe(PUT_CHUNK));
   let pos = start;
