@@ -249,9 +249,10 @@ function exchange(
       const ok = status >= 200 && status < 300;
       if (!ok && !handlers.accept?.includes(status)) {
         phase = "error-body";
-        left = Number.isFinite(length) ? length : MAX_ERROR_BODY;
-        if (chunked) left = 0; // the message is in the headers too; skip the framing
-        return onErrorBytes(rest);
+        // Without a length (chunked, or up to the close) read at most MAX_ERROR_BODY.
+        left = Number.isFinite(length) && !chunked ? length : MAX_ERROR_BODY;
+        onErrorBytes(rest);
+        return;
       }
       if (handlers.onHead && !handlers.onHead(status, answer))
         return finish(null, { kind: "body", status, bodyRead: false });
@@ -284,8 +285,10 @@ function exchange(
     };
     const finishError = () => {
       const h = new Headers();
-      for (const [k, v] of Object.entries(answer)) h.set(k, v);
-      finish(null, { kind: "error", response: new Response(Buffer.concat(errorBody), { status, headers: h }) });
+      for (const [k, v] of Object.entries(answer)) if (k !== "transfer-encoding" && k !== "content-length") h.set(k, v);
+      let text: Buffer = Buffer.concat(errorBody);
+      if (answer["transfer-encoding"]?.includes("chunked")) text = dechunk(text);
+      finish(null, { kind: "error", response: new Response(new Uint8Array(text), { status, headers: h }) });
     };
     const onRead = (n: number, buf: Buffer): boolean => {
       if (settled) return false;
@@ -352,6 +355,21 @@ function exchange(
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** The payload of a (complete or cut) chunked body: `<hex size>\r\n<bytes>\r\n` ... `0\r\n\r\n`. */
+function dechunk(raw: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const eol = raw.indexOf("\r\n", at);
+    if (eol < 0) break;
+    const size = Number.parseInt(raw.subarray(at, eol).toString("latin1"), 16);
+    if (!(size > 0)) break;
+    out.push(raw.subarray(eol + 2, Math.min(raw.length, eol + 2 + size)));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(out);
 }
 
 function parseHead(text: string): { status: number; headers: Record<string, string> } | undefined {
