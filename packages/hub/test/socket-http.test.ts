@@ -171,6 +171,18 @@ describe("socketGet", () => {
 });
 
 describe("fetchToFile over the socket", () => {
+  /** The whole of `data` from the server's /blob into `dest`, checked against its sha256. */
+  const download = (port: number, dest: string, data: Buffer) =>
+    fetchToFile({
+      ctx: { endpoint: "", fetch: globalThis.fetch },
+      url: `http://127.0.0.1:${port}/blob`,
+      auth: false,
+      dest,
+      expectedSize: data.length,
+      etag: sha256(data),
+      path: "x",
+    });
+
   test("a server answering chunked falls back to node:http and the bytes still verify", async () => {
     const data = bytes(200_000, 4);
     const srv = await httpServer((_req, res) => {
@@ -181,15 +193,7 @@ describe("fetchToFile over the socket", () => {
     const t = tmp();
     try {
       const dest = join(t.dir, "x.incomplete");
-      await fetchToFile({
-        ctx: { endpoint: "", fetch: globalThis.fetch },
-        url: `http://127.0.0.1:${srv.port}/blob`,
-        auth: false,
-        dest,
-        expectedSize: data.length,
-        etag: sha256(data),
-        path: "x",
-      });
+      await download(srv.port, dest, data);
       assert.ok(readFileSync(dest).equals(data));
       assert.equal(srv.seen.length, 2, "one socket attempt, then node:http");
     } finally {
@@ -208,15 +212,7 @@ describe("fetchToFile over the socket", () => {
     try {
       const dest = join(t.dir, "x.incomplete");
       writeFileSync(dest, data.subarray(0, 30_000));
-      await fetchToFile({
-        ctx: { endpoint: "", fetch: globalThis.fetch },
-        url: `http://127.0.0.1:${srv.port}/blob`,
-        auth: false,
-        dest,
-        expectedSize: data.length,
-        etag: sha256(data),
-        path: "x",
-      });
+      await download(srv.port, dest, data);
       assert.ok(readFileSync(dest).equals(data));
       assert.deepEqual(
         srv.seen.map((s) => s.headers.range),
