@@ -4,9 +4,11 @@
  * (handed back to node:http), error answers, dropped connections; and a file-range PUT.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -159,6 +161,49 @@ describe("socketGet", () => {
       (e) => isHubError(e, "HEARTH_HUB_NETWORK") && /600 body bytes still to come/.test(e.message),
     );
     assert.equal(c.bytes().length, 400);
+  });
+
+  test("https: the same reads over TLS (a throwaway self-signed certificate made with openssl)", async (t) => {
+    const dir = tmp();
+    const made = spawnSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"].concat([
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        join(dir.dir, "k.pem"),
+        "-out",
+        join(dir.dir, "c.pem"),
+      ]),
+      { stdio: "ignore" },
+    );
+    if (made.status !== 0) {
+      dir.cleanup();
+      t.skip("no openssl command to make a test certificate");
+      return;
+    }
+    const body = bytes(2_000_000, 12);
+    const server = createHttpsServer(
+      { key: readFileSync(join(dir.dir, "k.pem")), cert: readFileSync(join(dir.dir, "c.pem")) },
+      (_req, res) => {
+        res.writeHead(200, { "content-length": String(body.length) });
+        res.end(body);
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const old = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0"; // the certificate is self-signed
+    try {
+      const c = collect();
+      const port = (server.address() as { port: number }).port;
+      assert.deepEqual(await socketGet(`https://localhost:${port}/x`, {}, never, c), { status: 200, bodyRead: true });
+      assert.ok(c.bytes().equals(body));
+    } finally {
+      if (old === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = old;
+      await new Promise((r) => server.close(r));
+      dir.cleanup();
+    }
   });
 
   test("an abort signal ends the transfer", async () => {
