@@ -73,6 +73,15 @@ export function downloadTimeoutMs(env: Env = process.env): number {
   return seconds(env.HF_HUB_DOWNLOAD_TIMEOUT, 10);
 }
 
+/**
+ * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `inline` (default): each socket read
+ * is hashed on the main thread right after it is written. `worker`: a worker thread re-reads the
+ * file from the page cache behind the writer, for files of 16 MiB and more (see bench/hub.ts).
+ */
+export function hashThread(env: Env = process.env): "inline" | "worker" {
+  return env.HEARTH_HUB_HASH_THREAD === "worker" ? "worker" : "inline";
+}
+
 function seconds(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return (value !== undefined && Number.isFinite(n) && n > 0 ? n : fallback) * 1000;

@@ -13,12 +13,13 @@ import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from 
 import { stat, unlink } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { downloadTimeoutMs, isOffline } from "../config.ts";
+import { downloadTimeoutMs, hashThread, isOffline } from "../config.ts";
 import { HubError, isHubError } from "../errors.ts";
 import type { ProgressListener } from "../types/public.ts";
 import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
 import { type SocketGetResult, socketGet, socketGetSupports } from "../utils/socket-http.ts";
+import { HashFollower } from "./hash-follower.ts";
 
 export interface FetchToFileOptions {
   ctx: HubContext;
@@ -39,6 +40,8 @@ export interface FetchToFileOptions {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Below this, hashing on the main thread is cheaper than starting a worker. */
+const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 
 export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   const { ctx, url, dest, expectedSize, etag, path } = opts;
@@ -52,7 +55,11 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     ftruncateSync(fd, 0);
     have = 0;
   }
-  const hash = verify ? createHash("sha256") : undefined;
+  // On a worker thread (opt-in, HEARTH_HUB_HASH_THREAD=worker): it re-reads what is on disk
+  // behind the writer, from byte 0, so a resumed prefix needs nothing special.
+  const follower =
+    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashFollower(dest, have) : undefined;
+  const hash = verify && !follower ? createHash("sha256") : undefined;
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);
   let finished = false;
@@ -96,6 +103,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           writeSync(fd, chunk);
           hash?.update(chunk);
           have += chunk.byteLength;
+          follower?.advance(have);
           onProgress?.({ path, loaded: have, total: expectedSize });
         };
         let status: number | undefined;
@@ -111,6 +119,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           else await consume(res.body, write);
         }
         if (status !== undefined && mismatch(status)) {
+          await follower?.abort();
           closeSync(fd);
           finished = true;
           await unlink(dest);
@@ -118,6 +127,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
         }
       } catch (err) {
         if (isHubError(err, "HEARTH_HUB_SIZE_MISMATCH")) {
+          await follower?.abort();
           closeSync(fd);
           finished = true;
           await unlink(dest).catch(() => {});
@@ -132,6 +142,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
       }
     }
     if (have !== expectedSize) {
+      await follower?.abort();
       throw new HubError(
         "HEARTH_HUB_SIZE_MISMATCH",
         `download of '${path}' from ${url}: got ${have} of ${expectedSize} bytes after ${maxAttempts} attempts; run again to resume (${(lastError as Error)?.message ?? "connection closed early"})`,
@@ -141,7 +152,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     }
     closeSync(fd);
     finished = true;
-    const digest = hash?.digest("hex");
+    const digest = follower ? (await follower.finish(have)).digest : hash?.digest("hex");
     if (verify && digest !== etag) {
       await unlink(dest).catch(() => {});
       throw new HubError(
@@ -153,6 +164,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   } finally {
     if (!finished) {
       closeSync(fd);
+      await follower?.abort();
     }
   }
 }
