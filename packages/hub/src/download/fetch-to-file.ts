@@ -3,10 +3,16 @@
  * is already there, on the first try and after every dropped connection. When the etag is a
  * 64-hex sha256 the bytes are verified; a mismatch deletes the file.
  *
- * One pass: each network chunk is written and hashed as it arrives, while it is still in the
- * CPU cache; only a resumed prefix is read back. Measured on the 2-core machine (bench/hub.ts,
- * 256 MiB): this costs ~2.8-3.1 CPU s/GiB against ~3.7 for hashing on a worker thread that
- * re-reads the file, and copying chunks into bigger write buffers costs more, not less.
+ * The body comes over a bare socket (utils/socket-http.ts: 1 MiB reads into one reused buffer)
+ * unless a fetch was injected or the answer needs a real HTTP stack (chunked, encoded): then
+ * node:http or the injected fetch. Each read is written (synchronously, to the page cache) and
+ * hashed right after, while it is still in the CPU cache: one pass, ~1.3-1.7 CPU s/GiB in all
+ * on the 2-core machine, of which the sha256 is ~0.8 (node:http's receive path alone cost
+ * ~0.8-0.9 s/GiB more). For files of 64 MiB and more the sha256 runs on a worker thread that
+ * re-reads the file behind the writer (hash-follower.ts): a little more CPU in all (the re-read
+ * from the page cache), but the hash no longer adds to the receiving thread's time; measured
+ * with bench/hub.ts on the shared 2-core machine it was ahead in most runs (README figures).
+ * `HEARTH_HUB_HASH_THREAD=inline|worker` overrides.
  */
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
@@ -55,10 +61,12 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     ftruncateSync(fd, 0);
     have = 0;
   }
-  // On a worker thread (opt-in, HEARTH_HUB_HASH_THREAD=worker): it re-reads what is on disk
+  // On a worker thread (big files, see config.ts hashThread): it re-reads what is on disk
   // behind the writer, from byte 0, so a resumed prefix needs nothing special.
   const follower =
-    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashFollower(dest, have) : undefined;
+    verify && hashThread(expectedSize) === "worker" && expectedSize >= WORKER_MIN_BYTES
+      ? new HashFollower(dest, have)
+      : undefined;
   const hash = verify && !follower ? createHash("sha256") : undefined;
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);

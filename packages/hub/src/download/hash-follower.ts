@@ -3,6 +3,8 @@
  * beside the network and disk work instead of after it. The writer publishes how many bytes
  * are on disk through shared memory; the worker reads them back (from the page cache) and
  * hashes them, starting at byte 0, so a resumed `.incomplete` file is covered entirely.
+ * Used for files of 64 MiB and more on a machine with more than one core (`HEARTH_HUB_HASH_THREAD`
+ * overrides); fetch-to-file.ts says why.
  */
 import { Worker } from "node:worker_threads";
 
@@ -16,7 +18,8 @@ const BATCH = 4 << 20;
 const ctl = new Int32Array(sab, 0, 2);
 const written = new BigInt64Array(sab, 8, 1);
 const hash = crypto.createHash("sha256");
-const buf = Buffer.allocUnsafe(4 << 20);
+// 1 MiB reads: each piece is hashed while it is still in the L2 cache (woken per 4 MiB).
+const buf = Buffer.allocUnsafe(1 << 20);
 let fd;
 let pos = 0;
 try {
