@@ -2,7 +2,7 @@
  * Environment, read at call time with the same names and defaults as Python's
  * `huggingface_hub.constants` (which reads them at import time).
  */
-import { availableParallelism, homedir } from "node:os";
+import { homedir } from "node:os";
 import { join } from "node:path";
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -74,15 +74,15 @@ export function downloadTimeoutMs(env: Env = process.env): number {
 }
 
 /**
- * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `worker`: a worker thread re-reads
- * the file from the page cache behind the writer, beside the receiving thread. `inline`: each
- * socket read is hashed on the main thread right after it is written (least CPU in all).
- * Unset: a worker for files of 64 MiB and more when the machine has more than one core.
+ * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `inline` (default): each socket
+ * read is hashed on the main thread right after it is written (least CPU in all). `worker`: a
+ * worker thread re-reads the file from the page cache behind the writer, beside the receiving
+ * thread (files of 16 MiB and more). On the shared 2-core bench machine neither won
+ * consistently and the worker cost 10-20% more CPU (bench/hub.ts, packages/hub/README.md);
+ * it pays where an idle core is there to take the hash and the link is faster than ~700 MiB/s.
  */
-export function hashThread(size: number, env: Env = process.env): "inline" | "worker" {
-  const v = env.HEARTH_HUB_HASH_THREAD;
-  if (v === "worker" || v === "inline") return v;
-  return size >= 64 * 1024 * 1024 && availableParallelism() > 1 ? "worker" : "inline";
+export function hashThread(env: Env = process.env): "inline" | "worker" {
+  return env.HEARTH_HUB_HASH_THREAD === "worker" ? "worker" : "inline";
 }
 
 function seconds(value: string | undefined, fallback: number): number {

@@ -8,11 +8,10 @@
  * node:http or the injected fetch. Each read is written (synchronously, to the page cache) and
  * hashed right after, while it is still in the CPU cache: one pass, ~1.3-1.7 CPU s/GiB in all
  * on the 2-core machine, of which the sha256 is ~0.8 (node:http's receive path alone cost
- * ~0.8-0.9 s/GiB more). For files of 64 MiB and more the sha256 runs on a worker thread that
- * re-reads the file behind the writer (hash-follower.ts): a little more CPU in all (the re-read
- * from the page cache), but the hash no longer adds to the receiving thread's time; measured
- * with bench/hub.ts on the shared 2-core machine it was ahead in most runs (README figures).
- * `HEARTH_HUB_HASH_THREAD=inline|worker` overrides.
+ * ~0.8-0.9 s/GiB more). `HEARTH_HUB_HASH_THREAD=worker` runs the sha256 on a worker thread
+ * that re-reads the file behind the writer (hash-follower.ts) instead: the hash then no longer
+ * adds to the receiving thread's time, for 10-20% more CPU in all (the re-read); on the shared
+ * 2-core bench machine it did not win consistently, so inline is the default (config.ts).
  */
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
@@ -61,12 +60,10 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     ftruncateSync(fd, 0);
     have = 0;
   }
-  // On a worker thread (big files, see config.ts hashThread): it re-reads what is on disk
-  // behind the writer, from byte 0, so a resumed prefix needs nothing special.
+  // On a worker thread when asked (config.ts hashThread): it re-reads what is on disk behind
+  // the writer, from byte 0, so a resumed prefix needs nothing special.
   const follower =
-    verify && hashThread(expectedSize) === "worker" && expectedSize >= WORKER_MIN_BYTES
-      ? new HashFollower(dest, have)
-      : undefined;
+    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashFollower(dest, have) : undefined;
   const hash = verify && !follower ? createHash("sha256") : undefined;
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);

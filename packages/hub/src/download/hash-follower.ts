@@ -3,8 +3,7 @@
  * beside the network and disk work instead of after it. The writer publishes how many bytes
  * are on disk through shared memory; the worker reads them back (from the page cache) and
  * hashes them, starting at byte 0, so a resumed `.incomplete` file is covered entirely.
- * Used for files of 64 MiB and more on a machine with more than one core (`HEARTH_HUB_HASH_THREAD`
- * overrides); fetch-to-file.ts says why.
+ * Opt-in (`HEARTH_HUB_HASH_THREAD=worker`, files of 16 MiB and more); config.ts says why.
  */
 import { Worker } from "node:worker_threads";
 
