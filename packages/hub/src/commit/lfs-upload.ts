@@ -10,15 +10,13 @@ import type { ProgressListener } from "../types/public.ts";
 import { type HubContext, hubFetch } from "../utils/http.ts";
 import { nodePut } from "../utils/node-http.ts";
 import { mapPool } from "../utils/pool.ts";
-import { socketGetSupports, socketPut } from "../utils/socket-http.ts";
+import { socketHttpSupports, socketPut } from "../utils/socket-http.ts";
 import type { UploadSource } from "./source.ts";
 
 export interface LfsObject {
   path: string;
   oid: string;
   source: UploadSource;
-  /** Force node:http for the PUTs (tests and the bench compare the two); default: the bare socket. */
-  transport?: "socket" | "node-http";
 }
 
 const LFS_HEADERS = { accept: "application/vnd.git-lfs+json", "content-type": "application/vnd.git-lfs+json" };
@@ -100,7 +98,7 @@ async function put(
         url,
       });
     const filePath = obj.source.filePath;
-    if (filePath && socketGetSupports(url) && obj.transport !== "node-http")
+    if (filePath && socketHttpSupports(url))
       return socketPut(url, headers, { path: filePath, start, end }, ctx.signal, onBytes);
     const stream = obj.source.stream(start, end);
     stream.on("data", (c: Buffer) => onBytes(c.length));

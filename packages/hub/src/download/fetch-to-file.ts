@@ -23,7 +23,7 @@ import { HubError, isHubError } from "../errors.ts";
 import type { ProgressListener } from "../types/public.ts";
 import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
-import { type SocketGetResult, socketGet, socketGetSupports } from "../utils/socket-http.ts";
+import { type SocketGetResult, socketGet, socketHttpSupports } from "../utils/socket-http.ts";
 import { HashFollower } from "./hash-follower.ts";
 
 export interface FetchToFileOptions {
@@ -40,8 +40,6 @@ export interface FetchToFileOptions {
   onProgress?: ProgressListener;
   /** Attempts in all, including resumes after a dropped connection (default 5). */
   maxAttempts?: number;
-  /** Force node:http for the body (tests and the bench compare the two); default: the bare socket. */
-  transport?: "socket" | "node-http";
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -70,7 +68,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   let finished = false;
   // The bare-socket GET (socket-http.ts) unless a fetch was injected or the server's answer
   // needs a real HTTP stack (then node:http / the injected fetch for the rest of this file).
-  let useSocket = ctx.fetch === globalThis.fetch && opts.transport !== "node-http" && socketGetSupports(url);
+  let useSocket = ctx.fetch === globalThis.fetch && socketHttpSupports(url);
   try {
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts && have < expectedSize; attempt++) {

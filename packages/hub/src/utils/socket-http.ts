@@ -43,8 +43,8 @@ const READ_BUFFER = 1 << 20;
 const MAX_HEAD = 64 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** True when `socketGet` can take this URL (plain http or https). */
-export function socketGetSupports(url: string): boolean {
+/** True when `socketGet`/`socketPut` can take this URL (plain http or https). */
+export function socketHttpSupports(url: string): boolean {
   return /^https?:\/\//i.test(url);
 }
 
@@ -73,7 +73,7 @@ export async function socketGet(
         hdrs = rest;
       }
       current = next.toString();
-      if (!socketGetSupports(current)) return "unsupported";
+      if (!socketHttpSupports(current)) return "unsupported";
       continue;
     }
     if (r.kind === "error") throw await errorFromResponse(r.response, "GET", current);
