@@ -73,6 +73,18 @@ export function downloadTimeoutMs(env: Env = process.env): number {
   return seconds(env.HF_HUB_DOWNLOAD_TIMEOUT, 10);
 }
 
+/**
+ * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `inline` (default): each socket
+ * read is hashed on the main thread right after it is written (least CPU in all). `worker`: a
+ * worker thread re-reads the file from the page cache behind the writer, beside the receiving
+ * thread (files of 16 MiB and more). On the shared 2-core bench machine neither won
+ * consistently and the worker cost 10-20% more CPU (bench/hub.ts, packages/hub/README.md);
+ * it pays where an idle core is there to take the hash and the link is faster than ~700 MiB/s.
+ */
+export function hashThread(env: Env = process.env): "inline" | "worker" {
+  return env.HEARTH_HUB_HASH_THREAD === "worker" ? "worker" : "inline";
+}
+
 function seconds(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return (value !== undefined && Number.isFinite(n) && n > 0 ? n : fallback) * 1000;

@@ -191,25 +191,40 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
-  test("a large file is verified on a worker thread, across a resume, and tampering is caught there too", async () => {
-    const t = tmp();
+  test("a large file (many 1 MiB socket reads) is verified across a resume, and tampering is caught, hashed inline or on a worker", async () => {
     const big = bytes(17 * 1024 * 1024, 5); // above the 16 MiB worker threshold
     await hub.seed({ repo: "org/big", files: { "big.safetensors": big } });
-    try {
-      hub.faults.cutNextDownloadAfter = 5_000_000;
-      const p = await hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors" });
-      assert.ok(readFileSync(p).equals(big));
-      const stored = hub.state.lfsPath(sha256(big));
-      const bad = Buffer.from(big);
-      bad[big.length - 1] ^= 1;
-      writeFileSync(stored, bad);
-      await assert.rejects(
-        hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors", forceDownload: true }),
-        (e) => isHubError(e, "HEARTH_HUB_CHECKSUM_MISMATCH"),
-      );
-      writeFileSync(stored, big);
-    } finally {
-      t.cleanup();
+    const stored = hub.state.lfsPath(sha256(big));
+    for (const mode of ["inline", "worker"]) {
+      const t = tmp();
+      try {
+        await withEnv({ HEARTH_HUB_HASH_THREAD: mode }, async () => {
+          hub.faults.cutNextDownloadAfter = 5_000_000;
+          const p = await hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors" });
+          assert.ok(readFileSync(p).equals(big), mode);
+          const bad = Buffer.from(big);
+          bad[big.length - 1] ^= 1;
+          writeFileSync(stored, bad);
+          await assert.rejects(
+            hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors", forceDownload: true }),
+            (e) => isHubError(e, "HEARTH_HUB_CHECKSUM_MISMATCH"),
+          );
+          // A prefix from an earlier run is hashed too (the worker re-reads it from byte 0).
+          const blobs = join(t.dir, "models--org--big", "blobs");
+          writeFileSync(join(blobs, `${sha256(big)}.incomplete`), bad.subarray(0, 3_000_000));
+          writeFileSync(stored, big);
+          const again = await hfHubDownload({
+            ...opts(t.dir),
+            repo: "org/big",
+            path: "big.safetensors",
+            forceDownload: true,
+          });
+          assert.ok(readFileSync(again).equals(big), `${mode}: a good prefix resumes to the right bytes`);
+        });
+      } finally {
+        writeFileSync(stored, big);
+        t.cleanup();
+      }
     }
   });
 

@@ -124,19 +124,28 @@ describe("repos, commits and uploads against the test hub", () => {
     }
   });
 
-  test("LFS multipart: parts PUT without auth, completion POST, bytes intact", async () => {
+  test("LFS multipart: parts PUT without auth, completion POST, bytes intact (memory and local file)", async () => {
     await createRepo({ ...call, repo: "alice/mp" });
-    const data = bytes(2_500_000, 9);
-    const mark = hub.log.length;
-    await uploadFile({ ...call, repo: "alice/mp", file: data, pathInRepo: "big.safetensors" });
-    const partPuts = hub.log.slice(mark).filter((r) => r.method === "PUT" && r.path.includes("/part/"));
-    assert.equal(partPuts.length, 3);
-    assert.ok(partPuts.every((p) => p.auth === undefined));
-    assert.equal(hub.log.slice(mark).filter((r) => r.method === "POST" && r.path.startsWith("/lfs-upload/")).length, 1);
     const t = tmp();
     try {
-      const back = await hfHubDownload({ ...call, repo: "alice/mp", path: "big.safetensors", cacheDir: t.dir });
-      assert.ok(readFileSync(back).equals(data));
+      // In memory (node:http PUTs), then from a local file (bare-socket PUTs of file ranges).
+      const data = bytes(2_500_000, 9);
+      const onDisk = bytes(2_700_000, 19);
+      writeFileSync(join(t.dir, "disk.bin"), onDisk);
+      for (const [file, pathInRepo, expected] of [
+        [data, "big.safetensors", data],
+        [join(t.dir, "disk.bin"), "disk.safetensors", onDisk],
+      ] as const) {
+        const mark = hub.log.length;
+        await uploadFile({ ...call, repo: "alice/mp", file, pathInRepo });
+        const partPuts = hub.log.slice(mark).filter((r) => r.method === "PUT" && r.path.includes("/part/"));
+        assert.equal(partPuts.length, 3);
+        assert.ok(partPuts.every((p) => p.auth === undefined));
+        const completions = hub.log.slice(mark).filter((r) => r.method === "POST" && r.path.startsWith("/lfs-upload/"));
+        assert.equal(completions.length, 1);
+        const back = await hfHubDownload({ ...call, repo: "alice/mp", path: pathInRepo, cacheDir: join(t.dir, "c") });
+        assert.ok(readFileSync(back).equals(expected));
+      }
     } finally {
       t.cleanup();
     }

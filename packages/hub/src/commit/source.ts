@@ -19,6 +19,8 @@ export interface UploadSource {
   /** Bytes [start, end) as a fetch request body; files are streamed, never read whole. */
   body(start: number, end: number, onBytes?: (n: number) => void): RequestInit["body"];
   describe: string;
+  /** The local file the bytes come from (absent for in-memory content). */
+  filePath?: string;
 }
 
 export function toSource(content: AddContent, what: string): UploadSource {
@@ -55,6 +57,7 @@ export function toSource(content: AddContent, what: string): UploadSource {
   return {
     size,
     describe: file,
+    filePath: file,
     sample: async () => {
       const fh = await open(file, "r");
       try {

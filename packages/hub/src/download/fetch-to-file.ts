@@ -3,21 +3,28 @@
  * is already there, on the first try and after every dropped connection. When the etag is a
  * 64-hex sha256 the bytes are verified; a mismatch deletes the file.
  *
- * One pass: each network chunk is written and hashed as it arrives, while it is still in the
- * CPU cache; only a resumed prefix is read back. Measured on the 2-core machine (bench/hub.ts,
- * 256 MiB): this costs ~2.8-3.1 CPU s/GiB against ~3.7 for hashing on a worker thread that
- * re-reads the file, and copying chunks into bigger write buffers costs more, not less.
+ * The body comes over a bare socket (utils/socket-http.ts: 1 MiB reads into one reused buffer)
+ * unless a fetch was injected or the answer needs a real HTTP stack (chunked, encoded): then
+ * node:http or the injected fetch. Each read is written (synchronously, to the page cache) and
+ * hashed right after, while it is still in the CPU cache: one pass, ~1.3-1.7 CPU s/GiB in all
+ * on the 2-core machine, of which the sha256 is ~0.8 (node:http's receive path alone cost
+ * ~0.8-0.9 s/GiB more). `HEARTH_HUB_HASH_THREAD=worker` runs the sha256 on a worker thread
+ * that re-reads the file behind the writer (hash-follower.ts) instead: the hash then no longer
+ * adds to the receiving thread's time, for 10-20% more CPU in all (the re-read); on the shared
+ * 2-core bench machine it did not win consistently, so inline is the default (config.ts).
  */
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
 import { stat, unlink } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { downloadTimeoutMs, isOffline } from "../config.ts";
+import { downloadTimeoutMs, hashThread, isOffline } from "../config.ts";
 import { HubError, isHubError } from "../errors.ts";
 import type { ProgressListener } from "../types/public.ts";
 import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
+import { type SocketGetResult, socketGet, socketHttpSupports } from "../utils/socket-http.ts";
+import { HashFollower } from "./hash-follower.ts";
 
 export interface FetchToFileOptions {
   ctx: HubContext;
@@ -36,6 +43,8 @@ export interface FetchToFileOptions {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Below this, hashing on the main thread is cheaper than starting a worker. */
+const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 
 export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   const { ctx, url, dest, expectedSize, etag, path } = opts;
@@ -49,10 +58,17 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     ftruncateSync(fd, 0);
     have = 0;
   }
-  const hash = verify ? createHash("sha256") : undefined;
+  // On a worker thread when asked (config.ts hashThread): it re-reads what is on disk behind
+  // the writer, from byte 0, so a resumed prefix needs nothing special.
+  const follower =
+    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashFollower(dest, have) : undefined;
+  const hash = verify && !follower ? createHash("sha256") : undefined;
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);
   let finished = false;
+  // The bare-socket GET (socket-http.ts) unless a fetch was injected or the server's answer
+  // needs a real HTTP stack (then node:http / the injected fetch for the rest of this file).
+  let useSocket = ctx.fetch === globalThis.fetch && socketHttpSupports(url);
   try {
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts && have < expectedSize; attempt++) {
@@ -69,17 +85,12 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
         last = Date.now();
       };
       try {
-        const res = await openBody(ctx, url, opts.auth, have > 0 ? { range: `bytes=${have}-` } : {}, stall.signal);
-        if (res.status === 416 || (have > 0 && res.status !== 206)) {
-          // Our bytes do not fit the server's file (416), or it ignored the Range: start over
-          // from byte 0, as Python does.
-          res.cancel();
-          closeSync(fd);
-          finished = true;
-          await unlink(dest);
-          return fetchToFile(opts);
-        }
-        await consume(res.body, (chunk) => {
+        const range: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
+        // Our bytes do not fit the server's file (416), or it ignored the Range: start over
+        // from byte 0, as Python does.
+        const from = have;
+        const mismatch = (status: number) => status === 416 || (from > 0 && status !== 206);
+        const write = (chunk: Uint8Array) => {
           if (chunk.byteLength > expectedSize - have) {
             throw new HubError(
               "HEARTH_HUB_SIZE_MISMATCH",
@@ -95,10 +106,31 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           writeSync(fd, chunk);
           hash?.update(chunk);
           have += chunk.byteLength;
+          follower?.advance(have);
           onProgress?.({ path, loaded: have, total: expectedSize });
-        });
+        };
+        let status: number | undefined;
+        if (useSocket) {
+          const r = await fastGet(ctx, url, opts.auth, range, stall.signal, mismatch, write);
+          if (r === "unsupported") useSocket = false;
+          else status = r.status;
+        }
+        if (!useSocket) {
+          const res = await openBody(ctx, url, opts.auth, range, stall.signal);
+          status = res.status;
+          if (mismatch(res.status)) res.cancel();
+          else await consume(res.body, write);
+        }
+        if (status !== undefined && mismatch(status)) {
+          await follower?.abort();
+          closeSync(fd);
+          finished = true;
+          await unlink(dest);
+          return fetchToFile(opts);
+        }
       } catch (err) {
         if (isHubError(err, "HEARTH_HUB_SIZE_MISMATCH")) {
+          await follower?.abort();
           closeSync(fd);
           finished = true;
           await unlink(dest).catch(() => {});
@@ -113,6 +145,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
       }
     }
     if (have !== expectedSize) {
+      await follower?.abort();
       throw new HubError(
         "HEARTH_HUB_SIZE_MISMATCH",
         `download of '${path}' from ${url}: got ${have} of ${expectedSize} bytes after ${maxAttempts} attempts; run again to resume (${(lastError as Error)?.message ?? "connection closed early"})`,
@@ -122,7 +155,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     }
     closeSync(fd);
     finished = true;
-    const digest = hash?.digest("hex");
+    const digest = follower ? (await follower.finish(have)).digest : hash?.digest("hex");
     if (verify && digest !== etag) {
       await unlink(dest).catch(() => {});
       throw new HubError(
@@ -134,6 +167,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   } finally {
     if (!finished) {
       closeSync(fd);
+      await follower?.abort();
     }
   }
 }
@@ -174,6 +208,29 @@ function consume(body: AsyncIterable<Uint8Array> | Readable, onChunk: (chunk: Ui
     body.once("close", () => {
       if (!body.readableEnded) fail(new Error("connection closed before the body ended"));
     });
+  });
+}
+
+/** The GET on a bare socket (see socket-http.ts); a body that does not fit is not read. */
+async function fastGet(
+  ctx: HubContext,
+  url: string,
+  auth: boolean,
+  headers: Record<string, string>,
+  stall: AbortSignal,
+  mismatch: (status: number) => boolean,
+  onChunk: (chunk: Buffer) => void,
+): Promise<SocketGetResult> {
+  if (isOffline()) {
+    throw new HubError("HEARTH_HUB_OFFLINE", `GET ${url}: HF_HUB_OFFLINE is set, so Hearth makes no network calls`, {
+      url,
+    });
+  }
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, stall]) : stall;
+  return socketGet(url, { ...(auth ? authHeaders(ctx) : {}), ...headers }, signal, {
+    accept: [416],
+    onHead: (status) => !mismatch(status),
+    onChunk,
   });
 }
 
