@@ -146,7 +146,7 @@ export class Accelerator {
   readonly scaler: GradScaler | null;
   /** Whether this micro-batch ends an optimiser step (gradients are averaged and applied). */
   syncGradients = true;
-  /** Micro-batches seen by `accumulate`. */
+  /** Micro-batches `accumulate` has seen since the last dataloader ended (Python's `step`). */
   step = 0;
   readonly models: Module[] = [];
   readonly optimizers: AcceleratedOptimizer[] = [];
@@ -236,14 +236,30 @@ export class Accelerator {
         await this.transport.broadcast(mine, 0);
       }
     }
+    // wrap the model's own forward, never an earlier wrapper: preparing again (a second
+    // training run, another Accelerator) replaces the autocast instead of stacking it
+    const holder = model as Module & { [ORIGINAL_FORWARD]?: Module["forward"] };
+    const own = holder[ORIGINAL_FORWARD] ?? model.forward.bind(model);
+    holder[ORIGINAL_FORWARD] = own;
     const low = this.autocastDtype;
-    if (low) {
-      const forward = model.forward.bind(model);
-      // biome-ignore lint/suspicious/noExplicitAny: forwards keep their own signatures
-      model.forward = (...args: any[]) => tensorAutocast(low, () => forward(...args));
-    }
-    this.models.push(model);
+    // biome-ignore lint/suspicious/noExplicitAny: forwards keep their own signatures
+    model.forward = low ? (...args: any[]) => tensorAutocast(low, () => own(...args)) : own;
+    if (!this.models.includes(model)) this.models.push(model);
     return model;
+  }
+
+  /**
+   * Forgets every prepared object (models keep their weights and their autocast forward) and
+   * resets the accumulation counter, so the same Accelerator can prepare a new run (Python's
+   * `free_memory`).
+   */
+  freeMemory(): void {
+    this.models.length = 0;
+    this.optimizers.length = 0;
+    this.schedulers.length = 0;
+    this.dataloaders.length = 0;
+    this.step = 0;
+    this.syncGradients = true;
   }
 
   /** Runs `fn` with matmuls in the mixed-precision dtype (a no-op for "no"). */
@@ -253,7 +269,9 @@ export class Accelerator {
 
   /**
    * Back-propagates `loss` (divided by the accumulation steps, scaled for fp16) and, on a sync
-   * step, averages the gradients over all processes.
+   * step, averages the gradients over all processes. The backward pass itself runs before the
+   * returned promise is first awaited (only the all-reduce is asynchronous), so a caller may
+   * start it inside a synchronous `scope` and await the result outside.
    */
   async backward(loss: Tensor): Promise<void> {
     let l = this.gradientAccumulationSteps > 1 ? loss.div(this.gradientAccumulationSteps) : loss;
@@ -300,9 +318,15 @@ export class Accelerator {
    * dataloader).
    */
   async accumulate<R>(_model: Module, fn: () => R | Promise<R>): Promise<R> {
-    this.step++;
-    const end = this.dataloaders.some((d) => d.endOfDataloader);
-    this.syncGradients = end || this.step % this.gradientAccumulationSteps === 0;
+    // as accelerate's GradientState: the last batch of a dataloader always syncs and restarts
+    // the count, so every epoch accumulates in the same windows
+    if (this.dataloaders.some((d) => d.endOfDataloader)) {
+      this.step = 0;
+      this.syncGradients = true;
+    } else {
+      this.step++;
+      this.syncGradients = this.step % this.gradientAccumulationSteps === 0;
+    }
     return await fn();
   }
 
@@ -326,12 +350,13 @@ export class Accelerator {
 
   /**
    * Like {@link gather}, but drops the filler that even sharding adds to the last round of a
-   * dataloader, so metrics count each example once.
+   * dataloader, so metrics count each example once. `from` names the dataloader the batch came
+   * from (default: the prepared one that just ended).
    */
-  async gatherForMetrics(t: Tensor): Promise<Tensor> {
+  async gatherForMetrics(t: Tensor, from?: PreparedDataLoader): Promise<Tensor> {
     if (this.numProcesses === 1) return t;
     const parts = await this.transport.allGather(Float32Array.from(readNumbers(t.view_())));
-    const dl = this.dataloaders.find((d) => d.endOfDataloader);
+    const dl = from ?? this.dataloaders.find((d) => d.endOfDataloader);
     const drop = new Set(dl?.duplicateRanks ?? []);
     return this.joinParts(
       t,
@@ -345,6 +370,18 @@ export class Accelerator {
     const tensors = parts.map((p) => tensor(p, { shape: [p.length / Math.max(row, 1), ...rest] }));
     const joined = like.ndim === 0 ? tensor(Float32Array.from(parts.flatMap((p) => [...p]))) : cat(tensors, 0);
     return like.dtype === "float32" ? joined : joined.to(like.dtype);
+  }
+
+  /**
+   * `values` summed or averaged over all processes (Python's `reduce`); the same numbers on
+   * every rank. In a single process the values come back unchanged (no float32 rounding).
+   */
+  async reduce(values: number[], reduction: "sum" | "mean" = "mean"): Promise<number[]> {
+    if (this.numProcesses === 1) return [...values];
+    const buf = Float32Array.from(values);
+    await this.transport.allReduceSum(buf);
+    const k = reduction === "mean" ? 1 / this.numProcesses : 1;
+    return Array.from(buf, (v) => v * k);
   }
 
   /** Waits until every process gets here. */
@@ -377,6 +414,9 @@ export class Accelerator {
     await this.transport.close();
   }
 }
+
+/** Where {@link Accelerator.prepare} keeps a model's own forward when it wraps it. */
+const ORIGINAL_FORWARD = Symbol("hearth.accelerate.originalForward");
 
 function isModule(x: unknown): x is Module {
   return typeof x === "object" && x !== null && typeof (x as Module).namedParameters === "function";
