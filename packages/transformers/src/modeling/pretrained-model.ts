@@ -4,19 +4,21 @@
  * Python's transformers loads (`savePretrained`).
  */
 import { mkdir } from "node:fs/promises";
+import { type DeviceMap, initEmptyWeights } from "@hearth/accelerate";
 import { type DType, isDType, Module, type Tensor, to as toDType } from "@hearth/tensor";
 import type { TensorSource } from "@hearth/tensor/safetensors";
 import type { ConfigClass, PretrainedConfig } from "../configuration/pretrained-config.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 import { GenerationConfig } from "../generation/config.ts";
 import { type GenerateOptions, type GenerateOutput, generate } from "../generation/generate.ts";
+import { type BigModelOptions, dispatchPretrained } from "./big-model.ts";
 import { castParameters, openWeights, readTensor, setParameter, toTensorMap, writeWeights } from "./checkpoint.ts";
 import { withoutInit } from "./no-init.ts";
 import type { CausalLMInput, CausalLMOutput } from "./outputs.ts";
 import { type ResolveOptions, resolveModelDir } from "./resolve.ts";
 
 /** Options of `fromPretrained`. */
-export interface FromPretrainedOptions extends ResolveOptions {
+export interface FromPretrainedOptions extends ResolveOptions, BigModelOptions {
   /** Parameter dtype: "float32" (default, as Python), "bfloat16", "float16", or "auto" for the config's `torch_dtype`. */
   dtype?: DType | "auto";
   /** Use this config instead of the folder's `config.json`. */
@@ -60,6 +62,8 @@ export abstract class PreTrainedModel extends Module {
   readonly config: PretrainedConfig;
   generationConfig: GenerationConfig;
   loadingInfo: LoadingInfo = { unexpectedKeys: [] };
+  /** Where each module's weights live when loaded with a `deviceMap` (Python's `hf_device_map`); null otherwise. */
+  hfDeviceMap: DeviceMap | null = null;
 
   constructor(config: PretrainedConfig) {
     super();
@@ -94,9 +98,23 @@ export abstract class PreTrainedModel extends Module {
     const dir = await resolveModelDir(pathOrRepoId, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being loaded
     const config = options.config ?? (await this.configClass.fromPretrained(dir));
-    const model = withoutInit(() => new this(config));
     const weights = await openWeights(dir);
-    model.loadWeights(weights, dir);
+    let model: M;
+    if (options.deviceMap !== undefined) {
+      // nothing allocated until the device map says where each weight lives
+      model = initEmptyWeights(() => new this(config));
+      const dtype = options.dtype === "auto" ? config.torch_dtype : options.dtype;
+      if (dtype && dtype !== "float32") {
+        throw fail(
+          ErrorCodes.MODEL_BAD_INPUT,
+          `fromPretrained: option 'dtype' ${dtype} with 'deviceMap' is not supported yet; weights load as float32`,
+        );
+      }
+      model.hfDeviceMap = (await dispatchPretrained(model, weights, dir, options)).deviceMap;
+    } else {
+      model = withoutInit(() => new this(config));
+      model.loadWeights(weights, dir);
+    }
     try {
       model.generationConfig = await GenerationConfig.fromPretrained(dir);
     } catch {
@@ -133,6 +151,29 @@ export abstract class PreTrainedModel extends Module {
    * or removed as needed).
    */
   loadWeights(source: TensorSource, where = "the checkpoint"): void {
+    const own = this.stateDict();
+    const tied = this.tiedWeights();
+    const { byModelName, unexpected } = this.matchCheckpoint(source, where);
+    for (const [name, t] of Object.entries(own)) {
+      const ck = byModelName.get(name);
+      if (ck === undefined || name in tied) continue;
+      let value: Tensor = readTensor(source, ck);
+      if (value.dtype !== t.dtype) value = toDType(value, t.dtype);
+      setParameter(this, name, value);
+    }
+    this.tieWeights();
+    this.loadingInfo = { unexpectedKeys: unexpected };
+  }
+
+  /**
+   * Pairs every parameter with its checkpoint key (adding or removing the base-model prefix as
+   * needed) and checks that none is missing and every shape agrees; returns model name →
+   * checkpoint key and the checkpoint keys nothing uses.
+   */
+  matchCheckpoint(
+    source: TensorSource,
+    where = "the checkpoint",
+  ): { byModelName: Map<string, string>; unexpected: string[] } {
     const ctor = this.constructor as typeof PreTrainedModel;
     const own = this.stateDict();
     const tied = this.tiedWeights();
@@ -172,15 +213,7 @@ export abstract class PreTrainedModel extends Module {
         );
       }
     }
-    for (const [name, t] of Object.entries(own)) {
-      const ck = byModelName.get(name);
-      if (ck === undefined || name in tied) continue;
-      let value: Tensor = readTensor(source, ck);
-      if (value.dtype !== t.dtype) value = toDType(value, t.dtype);
-      setParameter(this, name, value);
-    }
-    this.tieWeights();
-    this.loadingInfo = { unexpectedKeys: unexpected };
+    return { byModelName, unexpected };
   }
 
   /**
