@@ -13,6 +13,7 @@ import { GenerationConfig } from "../generation/config.ts";
 import { type GenerateOptions, type GenerateOutput, generate } from "../generation/generate.ts";
 import { type BigModelOptions, dispatchPretrained } from "./big-model.ts";
 import { castParameters, openWeights, readTensor, setParameter, toTensorMap, writeWeights } from "./checkpoint.ts";
+import { initModuleTree } from "./init-weights.ts";
 import { withoutInit } from "./no-init.ts";
 import type { CausalLMInput, CausalLMOutput } from "./outputs.ts";
 import { type ResolveOptions, resolveModelDir } from "./resolve.ts";
@@ -69,6 +70,17 @@ export abstract class PreTrainedModel extends Module {
     super();
     this.config = config;
     this.generationConfig = GenerationConfig.fromModelConfig(config);
+  }
+
+  /**
+   * Registers `m` and gives every module of its tree that was not initialised yet the family's
+   * Python initialisation (see `init-weights.ts`): building a model from a config starts from
+   * the distributions Python's `post_init` draws.
+   */
+  override registerModule<T extends Module | null>(name: string, m: T): T {
+    const out = super.registerModule(name, m);
+    if (m) initModuleTree(m, name, this.config);
+    return out;
   }
 
   /** Parameters that share another's tensor: target name → source name (e.g. the tied LM head). */
