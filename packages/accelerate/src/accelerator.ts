@@ -152,6 +152,8 @@ export class Accelerator {
   readonly optimizers: AcceleratedOptimizer[] = [];
   readonly schedulers: AcceleratedScheduler[] = [];
   readonly dataloaders: PreparedDataLoader[] = [];
+  /** The flat gradient buffer of the all-reduce, reused from step to step. */
+  private gradBuffer: Float32Array | null = null;
 
   constructor(opts: AcceleratorOptions = {}) {
     this.mixedPrecision = opts.mixedPrecision ?? "no";
@@ -230,10 +232,8 @@ export class Accelerator {
     // Every replica starts from rank 0's weights (DDP's broadcast at wrap time).
     if (this.numProcesses > 1) {
       for (const t of [...model.parameters(), ...model.namedBuffers().map(([, b]) => b)]) {
-        if (t.dtype !== "float32" || !t.isContiguous()) continue;
-        const values = t.view_().data as Float32Array;
-        const mine = values.subarray(t.offset, t.offset + t.size);
-        await this.transport.broadcast(mine, 0);
+        const mine = float32Values(t);
+        if (mine) await this.transport.broadcast(mine, 0);
       }
     }
     // wrap the model's own forward, never an earlier wrapper: preparing again (a second
@@ -287,25 +287,36 @@ export class Accelerator {
     return [...seen];
   }
 
-  /** Averages every trained parameter's gradient across processes in one flat buffer. */
+  /**
+   * Averages every trained parameter's gradient across processes in one flat buffer (kept
+   * between steps). Contiguous float32 gradients are copied in and written back in place as
+   * plain memory copies; the 1/N of the average is applied inside the reduction.
+   */
   private async allReduceGradients(): Promise<void> {
     const params = this.trainedParams();
     const total = params.reduce((n, p) => n + p.size, 0);
-    const flat = new Float32Array(total);
+    if (this.gradBuffer?.length !== total) this.gradBuffer = new Float32Array(total);
+    const flat = this.gradBuffer;
     let off = 0;
     for (const p of params) {
-      if (p.grad) flat.set(readNumbers(p.grad.view_()), off);
+      const own = p.grad ? float32Values(p.grad) : null;
+      if (own) flat.set(own, off);
+      else if (p.grad) flat.set(readNumbers(p.grad.view_()), off);
+      else flat.fill(0, off, off + p.size);
       off += p.size;
     }
-    await this.transport.allReduceSum(flat);
-    const inv = 1 / this.numProcesses;
+    await this.transport.allReduceSum(flat, 1 / this.numProcesses);
     off = 0;
     noGrad(() => {
       for (const p of params) {
-        const g = flat.slice(off, off + p.size);
-        for (let i = 0; i < g.length; i++) g[i] = (g[i] as number) * inv;
+        const values = flat.subarray(off, off + p.size);
         off += p.size;
-        const grad = tensor(g, { shape: [...p.shape] });
+        const own = p.grad ? float32Values(p.grad) : null;
+        if (own) {
+          own.set(values);
+          continue;
+        }
+        const grad = tensor(values.slice(), { shape: [...p.shape] });
         p.grad?.dispose();
         p.grad = p.dtype === "float32" ? grad : grad.to(p.dtype);
       }
@@ -413,6 +424,13 @@ export class Accelerator {
     await this.transport.barrier();
     await this.transport.close();
   }
+}
+
+/** The values of a contiguous float32 tensor as a writable view of its storage, else null. */
+function float32Values(t: Tensor): Float32Array | null {
+  if (t.dtype !== "float32" || !t.isContiguous() || t.storage.device === "meta") return null;
+  const data = t.view_().data as Float32Array;
+  return data.subarray(t.offset, t.offset + t.size);
 }
 
 /** Where {@link Accelerator.prepare} keeps a model's own forward when it wraps it. */
