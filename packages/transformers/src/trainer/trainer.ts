@@ -508,7 +508,10 @@ export class Trainer {
     return parts.flatMap((p, r) => (drop.has(r) ? [] : decodeRows(p)));
   }
 
-  /** Saves the model (its `savePretrained`) into `dir` (default `outputDir`). */
+  /**
+   * Saves the model (its `savePretrained`) into `dir` (default `outputDir`); under data
+   * parallel the main process writes and every process waits for it.
+   */
   async saveModel(dir = this.args.outputDir): Promise<void> {
     if (typeof this.model.savePretrained !== "function") {
       throw fail(
@@ -516,7 +519,8 @@ export class Trainer {
         `Trainer.saveModel: ${this.model.constructor.name} has no savePretrained`,
       );
     }
-    await this.model.savePretrained(dir);
+    if (this.accelerator.isMainProcess) await this.model.savePretrained(dir);
+    await this.accelerator.waitForEveryone();
   }
 }
 
