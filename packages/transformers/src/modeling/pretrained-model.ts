@@ -110,18 +110,21 @@ export abstract class PreTrainedModel extends Module {
     const dir = await resolveModelDir(pathOrRepoId, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being loaded
     const config = options.config ?? (await this.configClass.fromPretrained(dir));
+    let dtype = options.dtype ?? "float32";
+    if (dtype === "auto") dtype = (config.torch_dtype as DType | undefined) ?? "float32";
+    if (!isDType(dtype) || !dtype.includes("float")) {
+      throw fail(
+        ErrorCodes.MODEL_BAD_INPUT,
+        `fromPretrained: option 'dtype' must be a float dtype or "auto", got ${String(dtype)}`,
+      );
+    }
     const weights = await openWeights(dir);
     let model: M;
     if (options.deviceMap !== undefined) {
-      // nothing allocated until the device map says where each weight lives
+      // nothing allocated until the device map says where each weight lives; the meta model
+      // takes the dtype first, so the map budgets its bytes and the weights load converted
       model = initEmptyWeights(() => new this(config));
-      const dtype = options.dtype === "auto" ? config.torch_dtype : options.dtype;
-      if (dtype && dtype !== "float32") {
-        throw fail(
-          ErrorCodes.MODEL_BAD_INPUT,
-          `fromPretrained: option 'dtype' ${dtype} with 'deviceMap' is not supported yet; weights load as float32`,
-        );
-      }
+      if (dtype !== "float32") model.to(dtype);
       model.hfDeviceMap = (await dispatchPretrained(model, weights, dir, options)).deviceMap;
     } else {
       model = withoutInit(() => new this(config));
@@ -131,14 +134,6 @@ export abstract class PreTrainedModel extends Module {
       model.generationConfig = await GenerationConfig.fromPretrained(dir);
     } catch {
       // No generation_config.json: keep the defaults derived from config.json, as Python does.
-    }
-    let dtype = options.dtype ?? "float32";
-    if (dtype === "auto") dtype = (config.torch_dtype as DType | undefined) ?? "float32";
-    if (!isDType(dtype) || !dtype.includes("float")) {
-      throw fail(
-        ErrorCodes.MODEL_BAD_INPUT,
-        `fromPretrained: option 'dtype' must be a float dtype or "auto", got ${String(dtype)}`,
-      );
     }
     if (dtype !== "float32") model.to(dtype);
     model.eval();

@@ -20,6 +20,7 @@ import {
   LlamaForCausalLM,
   type PreTrainedModelForCausalLM,
 } from "../../src/index.ts";
+import { HF_TINY } from "../golden.ts";
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
@@ -113,4 +114,18 @@ test("Llama with an explicit device map (tied embeddings kept in memory) generat
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("dtype with a device map: bfloat16 weights, half the bytes budgeted, the tokens of the bf16 full load", async () => {
+  const dir = `${HF_TINY}models/gpt2`;
+  const full = (await AutoModelForCausalLM.fromPretrained(dir, { dtype: "bfloat16" })) as PreTrainedModelForCausalLM;
+  const total = computeModuleSizes(full).get("") as number;
+  const mapped = (await AutoModelForCausalLM.fromPretrained(dir, {
+    dtype: "bfloat16",
+    deviceMap: "auto",
+    maxMemory: { cpu: Math.floor(total / 2) },
+  })) as PreTrainedModelForCausalLM;
+  assert.equal(mapped.dtype, "bfloat16");
+  assert.ok(Object.values(mapped.hfDeviceMap ?? {}).includes("disk"), JSON.stringify(mapped.hfDeviceMap));
+  assert.deepEqual(await greedy(mapped), await greedy(full));
 });
