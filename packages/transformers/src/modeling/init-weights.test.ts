@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { manualSeed, type Tensor } from "@hearth/tensor";
+import { copy_, Linear, manualSeed, ones, type Tensor } from "@hearth/tensor";
 import {
   AutoModelForCausalLM,
   GPT2Config,
@@ -80,4 +80,15 @@ test("Llama from a config (AutoModelForCausalLM.fromConfig): N(0, 0.02) linears 
       assertNormal(name, p.narrow(0, 4, 252), 0.02);
     } else assertNormal(name, p, 0.02);
   }
+});
+
+test("only construction initialises: a module registered afterwards (an adapter's copy) keeps its values", () => {
+  manualSeed(2);
+  const clf = new GPT2ForSequenceClassification(
+    new GPT2Config({ vocab_size: 64, n_positions: 16, n_embd: 32, n_layer: 1, n_head: 2, num_labels: 2 }),
+  );
+  const copy = new Linear(32, 2, { bias: false });
+  copy_(copy.weight, ones([2, 32]));
+  clf.registerModule("score", copy);
+  assertConstant("the registered copy", copy.weight, 1);
 });

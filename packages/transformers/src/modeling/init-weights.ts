@@ -1,10 +1,11 @@
 /**
  * Python's weight initialisation for models built from a config (`post_init` → `_init_weights`).
- * A family registers its rule (what `_init_weights(module)` does in its `PreTrainedModel`); the
- * base class applies it to each module subtree as it is registered, so `new GPT2LMHeadModel(config)`
- * and `AutoModelForCausalLM.fromConfig(config)` start from Python's distributions. Every module
- * is initialised once (Python's `_is_hf_initialized`): a task head skips the base model that
- * already initialised itself. Nothing is drawn when weights are about to be loaded (the
+ * A family registers its rule (what `_init_weights(module)` does in its `PreTrainedModel`); each
+ * model class calls `postInit()` at the end of its constructor, which applies the rule to every
+ * module of the tree, so `new GPT2LMHeadModel(config)` and `AutoModelForCausalLM.fromConfig(config)`
+ * start from Python's distributions. Every module is initialised once (Python's
+ * `_is_hf_initialized`): a task head skips the base model that already initialised itself, and
+ * modules registered after construction (PEFT's adapters and copies) are never touched. Nothing is drawn when weights are about to be loaded (the
  * `withoutInit` and meta paths of `fromPretrained`). Families without a rule keep the engine's
  * PyTorch-default layer initialisation.
  */

@@ -73,14 +73,14 @@ export abstract class PreTrainedModel extends Module {
   }
 
   /**
-   * Registers `m` and gives every module of its tree that was not initialised yet the family's
-   * Python initialisation (see `init-weights.ts`): building a model from a config starts from
-   * the distributions Python's `post_init` draws.
+   * Python's `post_init`: gives every module of the model not initialised yet the family's
+   * initialisation (see `init-weights.ts`). Each concrete model class calls it at the end of
+   * its constructor, so a model built from a config starts from Python's distributions; modules
+   * registered later (adapters, wrappers) are left as their own code made them. Draws nothing
+   * when the weights are about to be loaded (`fromPretrained`).
    */
-  override registerModule<T extends Module | null>(name: string, m: T): T {
-    const out = super.registerModule(name, m);
-    if (m) initModuleTree(m, name, this.config);
-    return out;
+  postInit(): void {
+    initModuleTree(this, "", this.config);
   }
 
   /** Parameters that share another's tensor: target name → source name (e.g. the tied LM head). */

@@ -33,6 +33,7 @@ export class GPT2ForSequenceClassification extends PreTrainedModel {
     this.numLabels = numLabels(config);
     this.transformer = this.registerModule("transformer", new GPT2Model(config));
     this.score = this.registerModule("score", new Linear(config.n_embd, this.numLabels, { bias: false }));
+    this.postInit();
   }
 
   forward(input: SequenceClassificationInput): ClassifierOutput {

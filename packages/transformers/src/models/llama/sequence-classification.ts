@@ -31,6 +31,7 @@ export class LlamaForSequenceClassification extends PreTrainedModel {
     this.numLabels = numLabels(config);
     this.model = this.registerModule("model", new LlamaModel(config, LlamaModel.spec(config)));
     this.score = this.registerModule("score", new Linear(config.hidden_size, this.numLabels, { bias: false }));
+    this.postInit();
   }
 
   forward(input: SequenceClassificationInput): ClassifierOutput {
