@@ -48,13 +48,13 @@ export function initRuleFor(config: PretrainedConfig): InitRule | undefined {
 
 const isMeta = (t: Tensor) => t.storage.device === "meta";
 
-/** Initialises every module of `root`'s tree not initialised before (names start at `prefix`). */
-export function initModuleTree(root: Module, prefix: string, config: PretrainedConfig): void {
+/** Initialises every module of `root`'s tree not initialised before (Python's `post_init`). */
+export function initModuleTree(root: Module, config: PretrainedConfig): void {
   const rule = initRuleFor(config);
   // weights about to be loaded: random init switched off, or built on the meta device
   const skip = !rule || getBackend().name.endsWith(":no-init") || root.parameters().some(isMeta);
   noGrad(() => {
-    for (const [name, m] of root.namedModules(prefix)) {
+    for (const [name, m] of root.namedModules()) {
       if (initialized.has(m)) continue;
       if (!skip) rule(m, name, config);
       initialized.add(m);

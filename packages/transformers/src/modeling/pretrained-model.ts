@@ -80,7 +80,7 @@ export abstract class PreTrainedModel extends Module {
    * when the weights are about to be loaded (`fromPretrained`).
    */
   postInit(): void {
-    initModuleTree(this, "", this.config);
+    initModuleTree(this, this.config);
   }
 
   /** Parameters that share another's tensor: target name → source name (e.g. the tied LM head). */
