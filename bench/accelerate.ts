@@ -2,15 +2,28 @@
 //  1. mixed precision: training steps/s of a GPT-2-shaped model (4 layers, d 512, batch 8x128)
 //     with mixedPrecision "no" (float32, the baseline measured in the same run) and "bf16"
 //     (matmuls through the native bf16 GEMM), and their ratio;
-//  2. data parallel: samples/s of 1 process vs `launch` with 2 processes (same global batch,
-//     splitBatches) on the same model, and the ratio (ideal 2x with 2 free cores).
+//  2. data parallel, same global batch (splitBatches), every configuration a fresh `launch` so
+//     its kernel thread count (HEARTH_NUM_THREADS) is fixed:
+//       1 process x 1 thread      the single-core baseline
+//       2 processes x 1 thread    data parallel: "scaling" = baseline / this (ideal 2x)
+//       1 process x 2 threads     what one process already gets from the native thread pool
+//     and "2x1 vs 1x2", the honest question on a 2-core machine: does data parallel beat
+//     giving one process both cores? Each worker also reports the time its all-reduce took
+//     per step, and a transport micro-benchmark times all-reduces of the gradient's size and
+//     barrier round trips over the named-pipe barrier and over the IPC fallback.
 //
-//   npm run bench -- accelerate [--layers 4] [--width 512] [--steps 4] [--skip-dp]
+//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--seq 128] [--steps 4] [--skip-mp] [--skip-dp]
 //
 // Numbers taken on the shared 2-core development machine are noisy: other jobs run beside them.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { Accelerator, launch, type MixedPrecision } from "../packages/accelerate/src/index.ts";
+import {
+  Accelerator,
+  defaultTransport,
+  launch,
+  type MixedPrecision,
+  type Transport,
+} from "../packages/accelerate/src/index.ts";
 import {
   AdamW,
   add,
@@ -103,48 +116,129 @@ async function run(acc: Accelerator): Promise<number> {
   return (performance.now() - start) / 1000 / (i - 1);
 }
 
+/** Forwards to `inner`, adding up the seconds spent in all-reduces. */
+class TimedTransport implements Transport {
+  seconds = 0;
+  calls = 0;
+  constructor(readonly inner: Transport) {}
+  get rank() {
+    return this.inner.rank;
+  }
+  get worldSize() {
+    return this.inner.worldSize;
+  }
+  async allReduceSum(data: Float32Array, scale?: number) {
+    const t = performance.now();
+    await this.inner.allReduceSum(data, scale);
+    this.seconds += (performance.now() - t) / 1000;
+    this.calls++;
+  }
+  allGather(data: Float32Array) {
+    return this.inner.allGather(data);
+  }
+  broadcast(data: Float32Array, root?: number) {
+    return this.inner.broadcast(data, root);
+  }
+  barrier() {
+    return this.inner.barrier();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** Median seconds of `n` runs of `fn`. */
+async function median(n: number, fn: () => Promise<void>): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await fn();
+    t.push((performance.now() - s) / 1000);
+  }
+  return t.sort((a, b) => a - b)[Math.floor(n / 2)] as number;
+}
+
 if (process.env.HEARTH_RANK !== undefined) {
-  // a data-parallel worker: report rank 0's seconds per global step
-  const acc = new Accelerator({ splitBatches: true });
+  // a launched worker: train, then (with several processes) time the transport alone
+  const timed = new TimedTransport(defaultTransport());
+  const acc = new Accelerator({ splitBatches: true, transport: timed });
   const s = await run(acc);
-  if (acc.isMainProcess) console.log(`DP_SECONDS ${s}`);
+  const steps = Math.max(1, timed.calls);
+  const out: Record<string, number> = { s, allReduceS: timed.seconds / steps };
+  if (acc.numProcesses > 1) {
+    const grads = new Float32Array((acc.models[0] as Gpt).parameters().reduce((n, p) => n + p.size, 0)).fill(1);
+    out.gradMB = (grads.length * 4) / 1e6;
+    out.reduceS = await median(5, () => acc.transport.allReduceSum(grads, 0.5));
+    out.barrierS =
+      (await median(3, async () => {
+        for (let i = 0; i < 100; i++) await acc.transport.barrier();
+      })) / 100;
+  }
+  if (acc.isMainProcess) console.log(`DP_RESULT ${JSON.stringify(out)}`);
   await acc.endTraining();
 } else {
   if (getBackend().name !== "cpu")
     console.error("bench/accelerate: native cpu backend missing; numbers are js-backend");
   console.log(
-    `model: ${L} layers, d ${C}, vocab ${V}, batch ${B}x${T}, ${STEPS} timed steps, backend ${getBackend().name}`,
+    `model: ${L} layers, d ${C}, vocab ${V}, batch ${B}x${T}, ${STEPS} timed steps, backend ${getBackend().name}, ${availableParallelism()} cores`,
   );
-  const times: Record<string, number> = {};
-  for (const mp of ["no", "bf16"] as MixedPrecision[]) {
-    const s = await run(new Accelerator({ mixedPrecision: mp }));
-    times[mp] = Math.min(times[mp] ?? Number.POSITIVE_INFINITY, s);
+  if (!args.includes("--skip-mp")) {
+    const times: Record<string, number> = {};
+    for (const mp of ["no", "bf16"] as MixedPrecision[]) times[mp] = await run(new Accelerator({ mixedPrecision: mp }));
+    const fp32 = times.no as number;
+    const bf16 = times.bf16 as number;
+    console.log("| mixed precision | s/step | tokens/s |");
+    console.log(`| fp32 (baseline) | ${fp32.toFixed(3)} | ${((B * T) / fp32).toFixed(0)} |`);
+    console.log(`| bf16            | ${bf16.toFixed(3)} | ${((B * T) / bf16).toFixed(0)} |`);
+    console.log(`bf16 speed-up over fp32: ${(fp32 / bf16).toFixed(2)}x`);
   }
-  const fp32 = times.no as number;
-  const bf16 = times.bf16 as number;
-  console.log(`| mixed precision | s/step | tokens/s |`);
-  console.log(`| fp32 (baseline) | ${fp32.toFixed(3)} | ${((B * T) / fp32).toFixed(0)} |`);
-  console.log(`| bf16            | ${bf16.toFixed(3)} | ${((B * T) / bf16).toFixed(0)} |`);
-  console.log(`bf16 speed-up over fp32: ${(fp32 / bf16).toFixed(2)}x`);
   if (!args.includes("--skip-dp")) {
-    const one = await run(new Accelerator({ splitBatches: true }));
-    let out = "";
-    const res = await launch({
-      script: join(import.meta.dirname, "accelerate.ts"),
-      args: args.filter((a) => a !== "--skip-dp"),
-      numProcesses: 2,
-      // one kernel thread per worker: the single process already uses every core for its GEMMs
-      env: { HEARTH_NUM_THREADS: String(Math.max(1, Math.floor(availableParallelism() / 2))) },
-      stdio: "pipe",
-      onOutput: (_r, c) => {
-        out += c;
-      },
-    });
-    const two = Number(/DP_SECONDS (\S+)/.exec(out)?.[1]);
-    if (res.code !== 0 || !Number.isFinite(two)) throw new Error(`data-parallel run failed: ${out}`);
-    console.log(`| data parallel | s/global step | samples/s |`);
-    console.log(`| 1 process     | ${one.toFixed(3)} | ${(B / one).toFixed(1)} |`);
-    console.log(`| 2 processes   | ${two.toFixed(3)} | ${(B / two).toFixed(1)} |`);
-    console.log(`2-process speed-up: ${(one / two).toFixed(2)}x`);
+    const workerArgs = args.filter((a) => a !== "--skip-dp" && a !== "--skip-mp");
+    const dp = async (processes: number, threads: number, barrier: "pipes" | "ipc" = "pipes") => {
+      let text = "";
+      const res = await launch({
+        script: join(import.meta.dirname, "accelerate.ts"),
+        args: workerArgs,
+        numProcesses: processes,
+        env: { HEARTH_NUM_THREADS: String(threads) },
+        barrier,
+        stdio: "pipe",
+        onOutput: (_r, c) => {
+          text += c;
+        },
+      });
+      const m = /DP_RESULT (\{.*\})/.exec(text);
+      if (res.code !== 0 || !m) throw new Error(`bench/accelerate: ${processes}x${threads} run failed: ${text}`);
+      return JSON.parse(m[1] as string) as Record<string, number>;
+    };
+    const one1 = await dp(1, 1);
+    const two1 = await dp(2, 1);
+    const one2 = await dp(1, 2);
+    const row = (name: string, r: Record<string, number>, base: number) =>
+      `| ${name} | ${(r.s as number).toFixed(3)} | ${(B / (r.s as number)).toFixed(1)} | ${((r.allReduceS ?? 0) * 1000).toFixed(1)} | ${(base / (r.s as number)).toFixed(2)}x |`;
+    console.log(
+      "| data parallel (global batch %d) | s/global step | samples/s | all-reduce ms/step | vs 1 process x 1 thread |".replace(
+        "%d",
+        String(B),
+      ),
+    );
+    console.log(row("1 process x 1 thread (baseline)", one1, one1.s as number));
+    console.log(row("2 processes x 1 thread", two1, one1.s as number));
+    console.log(row("1 process x 2 threads", one2, one1.s as number));
+    console.log(
+      `scaling, 2 processes x 1 thread over 1 process x 1 thread: ${((one1.s as number) / (two1.s as number)).toFixed(2)}x (ideal 2x)`,
+    );
+    console.log(
+      `2 processes x 1 thread over 1 process x 2 threads: ${((one2.s as number) / (two1.s as number)).toFixed(2)}x`,
+    );
+    const ipc = await dp(2, 1, "ipc");
+    const gbs = (r: Record<string, number>) => ((r.gradMB as number) / 1e3 / (r.reduceS as number)).toFixed(2);
+    console.log("| transport (2 processes) | all-reduce of the gradient | GB/s | barrier µs |");
+    console.log(
+      `| named-pipe barrier | ${((two1.reduceS as number) * 1000).toFixed(1)} ms for ${(two1.gradMB as number).toFixed(1)} MB | ${gbs(two1)} | ${((two1.barrierS as number) * 1e6).toFixed(0)} |`,
+    );
+    console.log(
+      `| IPC barrier (fallback) | ${((ipc.reduceS as number) * 1000).toFixed(1)} ms | ${gbs(ipc)} | ${((ipc.barrierS as number) * 1e6).toFixed(0)} |`,
+    );
   }
 }

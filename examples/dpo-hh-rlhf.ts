@@ -19,7 +19,6 @@ import { gunzipSync } from "node:zlib";
 import { manualSeed } from "@hearth/tensor";
 import { AutoTokenizer, GPT2Config, GPT2LMHeadModel } from "@hearth/transformers";
 import { DPOConfig, DPOTrainer, splitImplicitPrompt } from "@hearth/trl";
-import { initGpt2Weights } from "./lib/init.ts";
 import { dataPath, FIXTURES, flag } from "./lib/paths.ts";
 import { TrimmedVocab } from "./lib/vocab.ts";
 
@@ -78,7 +77,6 @@ const config = new GPT2Config({
   attn_pdrop: 0,
 });
 const model = new GPT2LMHeadModel(config);
-initGpt2Weights(model, 0.02, config.n_layer);
 const nParams = model.parameters().reduce((s, p) => s + p.size, 0);
 console.log(`policy: GPT-2, 2 layers, n_embd 32, ${nParams.toLocaleString("en-US")} parameters`);
 

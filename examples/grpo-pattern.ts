@@ -12,7 +12,6 @@ import { rmSync } from "node:fs";
 import { manualSeed } from "@hearth/tensor";
 import { GPT2Config, GPT2LMHeadModel } from "@hearth/transformers";
 import { GRPOConfig, GRPOTrainer, type RewardInput, sampleCompletions } from "@hearth/trl";
-import { initGpt2Weights } from "./lib/init.ts";
 import { flag } from "./lib/paths.ts";
 
 const steps = flag("steps", 120);
@@ -50,7 +49,6 @@ const config = new GPT2Config({
   attn_pdrop: 0,
 });
 const model = new GPT2LMHeadModel(config);
-initGpt2Weights(model, 0.02, config.n_layer);
 
 function score(label: string): { reward: number; exact: number } {
   model.eval();

@@ -5,7 +5,7 @@
  * `score` head learn the classes. Reports held-out accuracy, and saves the adapter in PEFT's
  * format.
  *
- *   node --import tsx examples/lora-spam-classification.ts [--pretrain-steps 20] [--epochs 2] [--out /tmp/hearth-spam-lora]
+ *   node --import tsx examples/lora-spam-classification.ts [--pretrain-steps 60] [--epochs 4] [--out /tmp/hearth-spam-lora]
  *
  * Mails come from fixtures/data/datasets/classification/spam-assassin-sample-600.jsonl.gz
  * (300 spam + 300 ham drawn from ../shared's spam-2 and easy-ham-2).
@@ -20,17 +20,16 @@ import {
   dataCollatorForLanguageModeling,
   dataCollatorWithPadding,
   GPT2Config,
+  GPT2ForSequenceClassification,
   GPT2LMHeadModel,
   Trainer,
   TrainingArguments,
 } from "@hearth/transformers";
-import { GPT2ForSequenceClassification } from "./lib/gpt2-seq-cls.ts";
-import { initGpt2Weights } from "./lib/init.ts";
 import { FIXTURES, flag } from "./lib/paths.ts";
 import { TrimmedVocab } from "./lib/vocab.ts";
 
-const pretrainSteps = flag("pretrain-steps", 20);
-const epochs = flag("epochs", 2);
+const pretrainSteps = flag("pretrain-steps", 60);
+const epochs = flag("epochs", 4);
 const out = flag("out", "/tmp/hearth-spam-lora");
 const maxTokens = 32;
 
@@ -76,9 +75,12 @@ console.log(
   `${train.length} training mails, ${test.length} held out (${test.filter((r) => r.label === 1).length} spam)`,
 );
 
+// a padding id of its own (id 0 is the trimmed vocabulary's "other" token, a real token): the
+// classifier pools each mail at its last token that is not pad_token_id, as Python does
+const PAD = vocab.size;
 manualSeed(7);
 const config = new GPT2Config({
-  vocab_size: vocab.size,
+  vocab_size: vocab.size + 1,
   n_positions: maxTokens,
   n_embd: 64,
   n_layer: 2,
@@ -86,13 +88,12 @@ const config = new GPT2Config({
   resid_pdrop: 0,
   embd_pdrop: 0,
   attn_pdrop: 0,
-  pad_token_id: 0,
+  pad_token_id: PAD,
   num_labels: 2,
 });
 
 // 1. the base: a language model trained briefly on the training mails' text
 const lm = new GPT2LMHeadModel(config);
-initGpt2Weights(lm, 0.02, config.n_layer);
 if (pretrainSteps > 0) {
   await new Trainer({
     model: lm,
@@ -107,16 +108,16 @@ if (pretrainSteps > 0) {
       seed: 7,
     }),
     trainDataset: train.map((r) => ({ input_ids: r.input_ids })),
-    dataCollator: dataCollatorForLanguageModeling({ padTokenId: 0 }),
+    dataCollator: dataCollatorForLanguageModeling({ padTokenId: PAD }),
   }).train();
 }
 await lm.savePretrained(join(out, "base"));
 
 // 2. LoRA + a trained score head on the frozen base. The head is new (Python's from_pretrained
 // would initialise it with a warning; Hearth's fromPretrained insists on every weight), so
-// the classifier is built here and takes the language model's transformer weights.
+// the classifier is built here (Python's initialisation) and takes the language model's
+// transformer weights.
 const base = new GPT2ForSequenceClassification(config);
-initGpt2Weights(base, 0.02, config.n_layer);
 base.transformer.loadStateDict(lm.transformer.stateDict());
 const model = getPeftModel(
   base,
@@ -149,7 +150,7 @@ const trainer = new Trainer({
   }),
   trainDataset: train,
   evalDataset: test,
-  dataCollator: dataCollatorWithPadding({ padTokenId: 0 }),
+  dataCollator: dataCollatorWithPadding({ padTokenId: PAD }),
   computeMetrics: accuracy,
 });
 const t0 = performance.now();

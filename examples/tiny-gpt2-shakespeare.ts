@@ -19,7 +19,6 @@ import {
   Trainer,
   TrainingArguments,
 } from "@hearth/transformers";
-import { initGpt2Weights } from "./lib/init.ts";
 import { dataPath, FIXTURES, flag } from "./lib/paths.ts";
 import { TrimmedVocab } from "./lib/vocab.ts";
 
@@ -62,7 +61,6 @@ const config = new GPT2Config({
   pad_token_id: 0,
 });
 const model = new GPT2LMHeadModel(config);
-initGpt2Weights(model, 0.02, config.n_layer);
 const nParams = model.parameters().reduce((s, p) => s + p.size, 0);
 console.log(
   `GPT-2: ${config.n_layer} layers, n_embd ${config.n_embd}, ${nParams.toLocaleString("en-US")} parameters; ${train.length} training blocks of ${block}`,

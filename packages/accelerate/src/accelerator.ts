@@ -146,12 +146,14 @@ export class Accelerator {
   readonly scaler: GradScaler | null;
   /** Whether this micro-batch ends an optimiser step (gradients are averaged and applied). */
   syncGradients = true;
-  /** Micro-batches seen by `accumulate`. */
+  /** Micro-batches `accumulate` has seen since the last dataloader ended (Python's `step`). */
   step = 0;
   readonly models: Module[] = [];
   readonly optimizers: AcceleratedOptimizer[] = [];
   readonly schedulers: AcceleratedScheduler[] = [];
   readonly dataloaders: PreparedDataLoader[] = [];
+  /** The flat gradient buffer of the all-reduce, reused from step to step. */
+  private gradBuffer: Float32Array | null = null;
 
   constructor(opts: AcceleratorOptions = {}) {
     this.mixedPrecision = opts.mixedPrecision ?? "no";
@@ -230,20 +232,34 @@ export class Accelerator {
     // Every replica starts from rank 0's weights (DDP's broadcast at wrap time).
     if (this.numProcesses > 1) {
       for (const t of [...model.parameters(), ...model.namedBuffers().map(([, b]) => b)]) {
-        if (t.dtype !== "float32" || !t.isContiguous()) continue;
-        const values = t.view_().data as Float32Array;
-        const mine = values.subarray(t.offset, t.offset + t.size);
-        await this.transport.broadcast(mine, 0);
+        const mine = float32Values(t);
+        if (mine) await this.transport.broadcast(mine, 0);
       }
     }
+    // wrap the model's own forward, never an earlier wrapper: preparing again (a second
+    // training run, another Accelerator) replaces the autocast instead of stacking it
+    const holder = model as Module & { [ORIGINAL_FORWARD]?: Module["forward"] };
+    const own = holder[ORIGINAL_FORWARD] ?? model.forward.bind(model);
+    holder[ORIGINAL_FORWARD] = own;
     const low = this.autocastDtype;
-    if (low) {
-      const forward = model.forward.bind(model);
-      // biome-ignore lint/suspicious/noExplicitAny: forwards keep their own signatures
-      model.forward = (...args: any[]) => tensorAutocast(low, () => forward(...args));
-    }
-    this.models.push(model);
+    // biome-ignore lint/suspicious/noExplicitAny: forwards keep their own signatures
+    model.forward = low ? (...args: any[]) => tensorAutocast(low, () => own(...args)) : own;
+    if (!this.models.includes(model)) this.models.push(model);
     return model;
+  }
+
+  /**
+   * Forgets every prepared object (models keep their weights and their autocast forward) and
+   * resets the accumulation counter, so the same Accelerator can prepare a new run (Python's
+   * `free_memory`).
+   */
+  freeMemory(): void {
+    this.models.length = 0;
+    this.optimizers.length = 0;
+    this.schedulers.length = 0;
+    this.dataloaders.length = 0;
+    this.step = 0;
+    this.syncGradients = true;
   }
 
   /** Runs `fn` with matmuls in the mixed-precision dtype (a no-op for "no"). */
@@ -253,7 +269,9 @@ export class Accelerator {
 
   /**
    * Back-propagates `loss` (divided by the accumulation steps, scaled for fp16) and, on a sync
-   * step, averages the gradients over all processes.
+   * step, averages the gradients over all processes. The backward pass itself runs before the
+   * returned promise is first awaited (only the all-reduce is asynchronous), so a caller may
+   * start it inside a synchronous `scope` and await the result outside.
    */
   async backward(loss: Tensor): Promise<void> {
     let l = this.gradientAccumulationSteps > 1 ? loss.div(this.gradientAccumulationSteps) : loss;
@@ -269,25 +287,36 @@ export class Accelerator {
     return [...seen];
   }
 
-  /** Averages every trained parameter's gradient across processes in one flat buffer. */
+  /**
+   * Averages every trained parameter's gradient across processes in one flat buffer (kept
+   * between steps). Contiguous float32 gradients are copied in and written back in place as
+   * plain memory copies; the 1/N of the average is applied inside the reduction.
+   */
   private async allReduceGradients(): Promise<void> {
     const params = this.trainedParams();
     const total = params.reduce((n, p) => n + p.size, 0);
-    const flat = new Float32Array(total);
+    if (this.gradBuffer?.length !== total) this.gradBuffer = new Float32Array(total);
+    const flat = this.gradBuffer;
     let off = 0;
     for (const p of params) {
-      if (p.grad) flat.set(readNumbers(p.grad.view_()), off);
+      const own = p.grad ? float32Values(p.grad) : null;
+      if (own) flat.set(own, off);
+      else if (p.grad) flat.set(readNumbers(p.grad.view_()), off);
+      else flat.fill(0, off, off + p.size);
       off += p.size;
     }
-    await this.transport.allReduceSum(flat);
-    const inv = 1 / this.numProcesses;
+    await this.transport.allReduceSum(flat, 1 / this.numProcesses);
     off = 0;
     noGrad(() => {
       for (const p of params) {
-        const g = flat.slice(off, off + p.size);
-        for (let i = 0; i < g.length; i++) g[i] = (g[i] as number) * inv;
+        const values = flat.subarray(off, off + p.size);
         off += p.size;
-        const grad = tensor(g, { shape: [...p.shape] });
+        const own = p.grad ? float32Values(p.grad) : null;
+        if (own) {
+          own.set(values);
+          continue;
+        }
+        const grad = tensor(values.slice(), { shape: [...p.shape] });
         p.grad?.dispose();
         p.grad = p.dtype === "float32" ? grad : grad.to(p.dtype);
       }
@@ -300,9 +329,15 @@ export class Accelerator {
    * dataloader).
    */
   async accumulate<R>(_model: Module, fn: () => R | Promise<R>): Promise<R> {
-    this.step++;
-    const end = this.dataloaders.some((d) => d.endOfDataloader);
-    this.syncGradients = end || this.step % this.gradientAccumulationSteps === 0;
+    // as accelerate's GradientState: the last batch of a dataloader always syncs and restarts
+    // the count, so every epoch accumulates in the same windows
+    if (this.dataloaders.some((d) => d.endOfDataloader)) {
+      this.step = 0;
+      this.syncGradients = true;
+    } else {
+      this.step++;
+      this.syncGradients = this.step % this.gradientAccumulationSteps === 0;
+    }
     return await fn();
   }
 
@@ -326,12 +361,13 @@ export class Accelerator {
 
   /**
    * Like {@link gather}, but drops the filler that even sharding adds to the last round of a
-   * dataloader, so metrics count each example once.
+   * dataloader, so metrics count each example once. `from` names the dataloader the batch came
+   * from (default: the prepared one that just ended).
    */
-  async gatherForMetrics(t: Tensor): Promise<Tensor> {
+  async gatherForMetrics(t: Tensor, from?: PreparedDataLoader): Promise<Tensor> {
     if (this.numProcesses === 1) return t;
     const parts = await this.transport.allGather(Float32Array.from(readNumbers(t.view_())));
-    const dl = this.dataloaders.find((d) => d.endOfDataloader);
+    const dl = from ?? this.dataloaders.find((d) => d.endOfDataloader);
     const drop = new Set(dl?.duplicateRanks ?? []);
     return this.joinParts(
       t,
@@ -345,6 +381,18 @@ export class Accelerator {
     const tensors = parts.map((p) => tensor(p, { shape: [p.length / Math.max(row, 1), ...rest] }));
     const joined = like.ndim === 0 ? tensor(Float32Array.from(parts.flatMap((p) => [...p]))) : cat(tensors, 0);
     return like.dtype === "float32" ? joined : joined.to(like.dtype);
+  }
+
+  /**
+   * `values` summed or averaged over all processes (Python's `reduce`); the same numbers on
+   * every rank. In a single process the values come back unchanged (no float32 rounding).
+   */
+  async reduce(values: number[], reduction: "sum" | "mean" = "mean"): Promise<number[]> {
+    if (this.numProcesses === 1) return [...values];
+    const buf = Float32Array.from(values);
+    await this.transport.allReduceSum(buf);
+    const k = reduction === "mean" ? 1 / this.numProcesses : 1;
+    return Array.from(buf, (v) => v * k);
   }
 
   /** Waits until every process gets here. */
@@ -377,6 +425,16 @@ export class Accelerator {
     await this.transport.close();
   }
 }
+
+/** The values of a contiguous float32 tensor as a writable view of its storage, else null. */
+function float32Values(t: Tensor): Float32Array | null {
+  if (t.dtype !== "float32" || !t.isContiguous() || t.storage.device === "meta") return null;
+  const data = t.view_().data as Float32Array;
+  return data.subarray(t.offset, t.offset + t.size);
+}
+
+/** Where {@link Accelerator.prepare} keeps a model's own forward when it wraps it. */
+const ORIGINAL_FORWARD = Symbol("hearth.accelerate.originalForward");
 
 function isModule(x: unknown): x is Module {
   return typeof x === "object" && x !== null && typeof (x as Module).namedParameters === "function";

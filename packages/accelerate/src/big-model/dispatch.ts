@@ -123,7 +123,9 @@ export async function loadCheckpointAndDispatch(
     const device = deviceFor(deviceMap, name);
     const bytes = t.size * (t.dtype === "float32" || t.dtype === "int32" ? 4 : t.dtype === "int64" ? 8 : 2);
     if (device === "disk") {
-      const owner = ownerOf(deviceMap, name);
+      // the module that holds the tensor itself pages it in (Python hooks every offloaded
+      // submodule too): a container such as a ModuleList may never have its forward called
+      const owner = name.includes(".") ? name.slice(0, name.lastIndexOf(".")) : "";
       const list = offloaded.get(owner) ?? [];
       list.push([name, t]);
       offloaded.set(owner, list);
@@ -145,21 +147,12 @@ export async function loadCheckpointAndDispatch(
     if (!m) {
       throw new AccelerateError(
         "HEARTH_ACCELERATE_DEVICE_MAP",
-        `loadCheckpointAndDispatch: "disk" is mapped to '${owner}', which is not a module; offload whole modules`,
+        `loadCheckpointAndDispatch: the offloaded weights under '${owner}' are not held by a module`,
       );
     }
     pageInOnForward(m, list, slots, source);
   }
   return { deviceMap, residentBytes, offloadedBytes };
-}
-
-/** The device-map key that decides `name`'s device (the module the pager hooks). */
-function ownerOf(map: DeviceMap, name: string): string {
-  let best = "";
-  for (const key of Object.keys(map)) {
-    if ((key === "" || name === key || name.startsWith(`${key}.`)) && key.length >= best.length) best = key;
-  }
-  return best;
 }
 
 /** Hooks `m.forward` to swap in views of the mapped file for the call, and meta tensors after. */

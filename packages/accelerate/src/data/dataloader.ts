@@ -1,6 +1,7 @@
 /**
  * Sharding a dataloader across processes. A dataloader here is anything iterable that yields
- * batches: a tensor, an array of tensors, or an object of tensors (dim 0 is the batch dim).
+ * batches: a tensor, a tuple (array) of tensors, an object of tensors (dim 0 is the batch dim),
+ * or a plain array of examples (or example indices) that a collator turns into tensors later.
  *
  * - `splitBatches: false` (default, as accelerate): process r takes batches r, r+N, r+2N, …; the
  *   global batch is N times the loader's. A last round with fewer batches than processes is
@@ -13,8 +14,8 @@
 import { narrow, type Tensor } from "@hearth/tensor";
 import { AccelerateError } from "../errors.ts";
 
-/** One batch. */
-export type Batch = Tensor | readonly Tensor[] | { readonly [key: string]: Tensor };
+/** One batch: tensors (dim 0 is the batch dim), or a plain list of examples / indices. */
+export type Batch = Tensor | readonly Tensor[] | { readonly [key: string]: Tensor } | readonly unknown[];
 
 /** Options of {@link PreparedDataLoader}. */
 export interface ShardOptions {
@@ -27,15 +28,21 @@ function isTensor(x: unknown): x is Tensor {
   return typeof x === "object" && x !== null && "storage" in x && "shape" in x;
 }
 
+/** A plain list of examples (not a tuple of tensors). */
+function isExampleList(b: Batch): b is readonly unknown[] {
+  return Array.isArray(b) && !isTensor(b[0]);
+}
+
 function mapBatch(b: Batch, fn: (t: Tensor) => Tensor): Batch {
   if (isTensor(b)) return fn(b);
-  if (Array.isArray(b)) return b.map(fn);
-  const out: Record<string, Tensor> = {};
+  if (Array.isArray(b)) return (b as readonly Tensor[]).map(fn);
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(b)) out[k] = isTensor(v) ? fn(v) : v;
-  return out;
+  return out as Batch;
 }
 
 function batchSize(b: Batch): number {
+  if (isExampleList(b)) return b.length;
   const first = isTensor(b) ? b : Array.isArray(b) ? b[0] : Object.values(b).find(isTensor);
   if (!first || first.ndim === 0) {
     throw new AccelerateError("HEARTH_ACCELERATE_PREPARE", "dataloader: a batch must hold tensors with a batch dim");
@@ -56,6 +63,7 @@ export function splitBatch(b: Batch, rank: number, world: number): Batch {
   const extra = n % world;
   const start = rank * base + Math.min(rank, extra);
   const len = base + (rank < extra ? 1 : 0);
+  if (isExampleList(b)) return b.slice(start, start + len);
   return mapBatch(b, (t) => narrow(t, 0, start, len));
 }
 

@@ -1,16 +1,18 @@
 /**
  * `hearth launch --num-processes N script.ts`: starts N copies of a script as child processes,
- * one replica each, and keeps the barrier that {@link ShmTransport} synchronises on. Workers
+ * one replica each, and prepares the shared-memory folder {@link ShmTransport} works in: slot
+ * files and the named pipes of its barrier (or, where named pipes cannot be made, it keeps the
+ * barrier itself over the IPC channel). Workers
  * learn their place from `HEARTH_RANK`, `HEARTH_WORLD_SIZE`, `HEARTH_LOCAL_RANK` and find the
  * shared-memory folder in `HEARTH_SHM_DIR`. If a worker fails the others are stopped and the
  * launcher reports the first failure's exit status.
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AccelerateError } from "../errors.ts";
-import type { BarrierMessage } from "./shm-transport.ts";
+import { type BarrierMessage, pipePath, slotPath } from "./shm-transport.ts";
 
 /** Options of {@link launch}. */
 export interface LaunchOptions {
@@ -26,6 +28,12 @@ export interface LaunchOptions {
   stdio?: "inherit" | "pipe";
   /** Receives piped output when `stdio` is "pipe". */
   onOutput?: (rank: number, chunk: string) => void;
+  /**
+   * How workers wait for each other: "pipes" (default: named pipes between the workers) or
+   * "ipc" (messages relayed by the launcher; used where named pipes cannot be made, and by
+   * `bench/accelerate` to compare the two).
+   */
+  barrier?: "pipes" | "ipc";
 }
 
 /** Exit status of each worker, and the overall status (0 when all succeeded). */
@@ -51,7 +59,18 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
   const dir = mkdtempSync(join(base, "hearth-launch-"));
   // every slot exists before any worker opens its peers' slots read-only
-  for (let r = 0; r < n; r++) for (const s of [0, 1]) writeFileSync(join(dir, `rank-${r}.slot-${s}`), "");
+  for (let r = 0; r < n; r++) for (const s of [0, 1]) writeFileSync(slotPath(dir, r, s), "");
+  // one named pipe per ordered pair of ranks for the barrier; without mkfifo (not POSIX) the
+  // workers fall back to the IPC barrier below
+  const pipes: string[] = [];
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) pipes.push(pipePath(dir, a, b));
+  if (pipes.length > 0 && opts.barrier !== "ipc") {
+    try {
+      execFileSync("mkfifo", ["-m", "600", ...pipes], { stdio: "ignore" });
+    } catch {
+      for (const p of pipes) rmSync(p, { force: true });
+    }
+  }
   const tsx = import.meta.resolve("tsx");
   const children: ChildProcess[] = [];
   const arrived = new Map<number, number>();

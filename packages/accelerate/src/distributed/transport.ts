@@ -9,8 +9,11 @@
 export interface Transport {
   readonly rank: number;
   readonly worldSize: number;
-  /** Sums `data` element-wise over all processes, in place, identically on every rank. */
-  allReduceSum(data: Float32Array): Promise<void>;
+  /**
+   * Sums `data` element-wise over all processes, in place, identically on every rank, then
+   * multiplies by `scale` (default 1; `1 / worldSize` averages in the same pass).
+   */
+  allReduceSum(data: Float32Array, scale?: number): Promise<void>;
   /** Every rank's `data`, in rank order (lengths may differ between ranks). */
   allGather(data: Float32Array): Promise<Float32Array[]>;
   /** Overwrites `data` with rank `root`'s. */
@@ -25,7 +28,9 @@ export interface Transport {
 export class LocalTransport implements Transport {
   readonly rank = 0;
   readonly worldSize = 1;
-  async allReduceSum(_data: Float32Array): Promise<void> {}
+  async allReduceSum(data: Float32Array, scale = 1): Promise<void> {
+    if (scale !== 1) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) * scale;
+  }
   async allGather(data: Float32Array): Promise<Float32Array[]> {
     return [data.slice()];
   }

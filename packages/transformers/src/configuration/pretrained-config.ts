@@ -82,12 +82,15 @@ export class PretrainedConfig {
 
   /**
    * The keys Python's `to_diff_dict` writes: everything except the base-class keys that still
-   * hold their base default (so a saved folder looks like one Python saved).
+   * hold their base default — unless the family's default differs (Llama's
+   * `tie_word_embeddings: false`), so that a `true` there survives the round trip.
    */
   toDiffDict(): Record<string, unknown> {
     const out = this.toDict();
+    const family = (this.constructor as ConfigClass).defaults;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     for (const [k, v] of Object.entries(COMMON_DEFAULTS)) {
-      if (JSON.stringify(out[k]) === JSON.stringify(v)) delete out[k];
+      if (same(out[k], v) && (!(k in family) || same(out[k], family[k]))) delete out[k];
     }
     return out;
   }

@@ -4,19 +4,22 @@
  * Python's transformers loads (`savePretrained`).
  */
 import { mkdir } from "node:fs/promises";
+import { type DeviceMap, initEmptyWeights } from "@hearth/accelerate";
 import { type DType, isDType, Module, type Tensor, to as toDType } from "@hearth/tensor";
 import type { TensorSource } from "@hearth/tensor/safetensors";
 import type { ConfigClass, PretrainedConfig } from "../configuration/pretrained-config.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 import { GenerationConfig } from "../generation/config.ts";
 import { type GenerateOptions, type GenerateOutput, generate } from "../generation/generate.ts";
+import { type BigModelOptions, dispatchPretrained } from "./big-model.ts";
 import { castParameters, openWeights, readTensor, setParameter, toTensorMap, writeWeights } from "./checkpoint.ts";
+import { initModuleTree } from "./init-weights.ts";
 import { withoutInit } from "./no-init.ts";
 import type { CausalLMInput, CausalLMOutput } from "./outputs.ts";
 import { type ResolveOptions, resolveModelDir } from "./resolve.ts";
 
 /** Options of `fromPretrained`. */
-export interface FromPretrainedOptions extends ResolveOptions {
+export interface FromPretrainedOptions extends ResolveOptions, BigModelOptions {
   /** Parameter dtype: "float32" (default, as Python), "bfloat16", "float16", or "auto" for the config's `torch_dtype`. */
   dtype?: DType | "auto";
   /** Use this config instead of the folder's `config.json`. */
@@ -60,11 +63,24 @@ export abstract class PreTrainedModel extends Module {
   readonly config: PretrainedConfig;
   generationConfig: GenerationConfig;
   loadingInfo: LoadingInfo = { unexpectedKeys: [] };
+  /** Where each module's weights live when loaded with a `deviceMap` (Python's `hf_device_map`); null otherwise. */
+  hfDeviceMap: DeviceMap | null = null;
 
   constructor(config: PretrainedConfig) {
     super();
     this.config = config;
     this.generationConfig = GenerationConfig.fromModelConfig(config);
+  }
+
+  /**
+   * Python's `post_init`: gives every module of the model not initialised yet the family's
+   * initialisation (see `init-weights.ts`). Each concrete model class calls it at the end of
+   * its constructor, so a model built from a config starts from Python's distributions; modules
+   * registered later (adapters, wrappers) are left as their own code made them. Draws nothing
+   * when the weights are about to be loaded (`fromPretrained`).
+   */
+  postInit(): void {
+    initModuleTree(this, this.config);
   }
 
   /** Parameters that share another's tensor: target name → source name (e.g. the tied LM head). */
@@ -94,14 +110,6 @@ export abstract class PreTrainedModel extends Module {
     const dir = await resolveModelDir(pathOrRepoId, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being loaded
     const config = options.config ?? (await this.configClass.fromPretrained(dir));
-    const model = withoutInit(() => new this(config));
-    const weights = await openWeights(dir);
-    model.loadWeights(weights, dir);
-    try {
-      model.generationConfig = await GenerationConfig.fromPretrained(dir);
-    } catch {
-      // No generation_config.json: keep the defaults derived from config.json, as Python does.
-    }
     let dtype = options.dtype ?? "float32";
     if (dtype === "auto") dtype = (config.torch_dtype as DType | undefined) ?? "float32";
     if (!isDType(dtype) || !dtype.includes("float")) {
@@ -109,6 +117,23 @@ export abstract class PreTrainedModel extends Module {
         ErrorCodes.MODEL_BAD_INPUT,
         `fromPretrained: option 'dtype' must be a float dtype or "auto", got ${String(dtype)}`,
       );
+    }
+    const weights = await openWeights(dir);
+    let model: M;
+    if (options.deviceMap !== undefined) {
+      // nothing allocated until the device map says where each weight lives; the meta model
+      // takes the dtype first, so the map budgets its bytes and the weights load converted
+      model = initEmptyWeights(() => new this(config));
+      if (dtype !== "float32") model.to(dtype);
+      model.hfDeviceMap = (await dispatchPretrained(model, weights, dir, options)).deviceMap;
+    } else {
+      model = withoutInit(() => new this(config));
+      model.loadWeights(weights, dir);
+    }
+    try {
+      model.generationConfig = await GenerationConfig.fromPretrained(dir);
+    } catch {
+      // No generation_config.json: keep the defaults derived from config.json, as Python does.
     }
     if (dtype !== "float32") model.to(dtype);
     model.eval();
@@ -133,6 +158,29 @@ export abstract class PreTrainedModel extends Module {
    * or removed as needed).
    */
   loadWeights(source: TensorSource, where = "the checkpoint"): void {
+    const own = this.stateDict();
+    const tied = this.tiedWeights();
+    const { byModelName, unexpected } = this.matchCheckpoint(source, where);
+    for (const [name, t] of Object.entries(own)) {
+      const ck = byModelName.get(name);
+      if (ck === undefined || name in tied) continue;
+      let value: Tensor = readTensor(source, ck);
+      if (value.dtype !== t.dtype) value = toDType(value, t.dtype);
+      setParameter(this, name, value);
+    }
+    this.tieWeights();
+    this.loadingInfo = { unexpectedKeys: unexpected };
+  }
+
+  /**
+   * Pairs every parameter with its checkpoint key (adding or removing the base-model prefix as
+   * needed) and checks that none is missing and every shape agrees; returns model name →
+   * checkpoint key and the checkpoint keys nothing uses.
+   */
+  matchCheckpoint(
+    source: TensorSource,
+    where = "the checkpoint",
+  ): { byModelName: Map<string, string>; unexpected: string[] } {
     const ctor = this.constructor as typeof PreTrainedModel;
     const own = this.stateDict();
     const tied = this.tiedWeights();
@@ -172,15 +220,7 @@ export abstract class PreTrainedModel extends Module {
         );
       }
     }
-    for (const [name, t] of Object.entries(own)) {
-      const ck = byModelName.get(name);
-      if (ck === undefined || name in tied) continue;
-      let value: Tensor = readTensor(source, ck);
-      if (value.dtype !== t.dtype) value = toDType(value, t.dtype);
-      setParameter(this, name, value);
-    }
-    this.tieWeights();
-    this.loadingInfo = { unexpectedKeys: unexpected };
+    return { byModelName, unexpected };
   }
 
   /**

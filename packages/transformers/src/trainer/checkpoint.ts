@@ -1,12 +1,13 @@
 /**
  * Trainer checkpoints: `checkpoint-<step>/` holding the model (its `savePretrained` files, or
  * `model.safetensors` of the state dict), `optimizer.safetensors` + `optimizer.json`,
- * `scheduler.json`, `rng_state.json`, `trainer_state.json` and `training_args.json`. The folder
+ * `scheduler.json`, `scaler.json` (fp16 only), `rng_state.json`, `trainer_state.json` and `training_args.json`. The folder
  * is written under a temporary name and renamed, so a crash leaves either the complete
  * checkpoint or none.
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { GradScaler, GradScalerState } from "@hearth/accelerate";
 import {
   copy_,
   type LambdaLR,
@@ -60,6 +61,8 @@ export async function saveCheckpoint(
     model: SavableModel;
     optimizer: Optimizer<{ lr: number }>;
     scheduler: LambdaLR;
+    /** The fp16 loss scaler, when training in fp16 (saved as `scaler.json`). */
+    scaler?: GradScaler | null;
     state: TrainerState;
     loop: LoopState;
     args: unknown;
@@ -90,6 +93,7 @@ export async function saveCheckpoint(
   await saveFile(buffers, join(tmp, "optimizer.safetensors"), { format: "hearth" });
   await json(join(tmp, "optimizer.json"), { scalars, paramGroups: opt.paramGroups });
   await json(join(tmp, "scheduler.json"), parts.scheduler.stateDict());
+  if (parts.scaler) await json(join(tmp, "scaler.json"), parts.scaler.stateDict());
   await json(join(tmp, "rng_state.json"), {
     note: "the global generator is re-seeded from (seed, epoch, micro-batch) before every micro-batch",
     seed: parts.seed,
@@ -143,7 +147,7 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 /** Restores model weights, optimiser and scheduler from `dir`; returns the trainer and loop state. */
 export async function loadCheckpoint(
   dir: string,
-  parts: { model: SavableModel; optimizer: Optimizer<{ lr: number }>; scheduler: LambdaLR },
+  parts: { model: SavableModel; optimizer: Optimizer<{ lr: number }>; scheduler: LambdaLR; scaler?: GradScaler | null },
 ): Promise<{ state: TrainerState; loop: LoopState }> {
   if (
     !(await stat(dir).then(
@@ -208,6 +212,9 @@ export async function loadCheckpoint(
       `resumeFromCheckpoint: the optimiser state in ${dir} does not fit: ${(error as Error).message}`,
       error,
     );
+  }
+  if (parts.scaler && files.includes("scaler.json")) {
+    parts.scaler.loadStateDict((await readJson(join(dir, "scaler.json"))) as unknown as GradScalerState);
   }
   return { state, loop: rng.loop as LoopState };
 }

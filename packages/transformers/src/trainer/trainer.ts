@@ -12,9 +12,9 @@
  */
 import { appendFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { Accelerator, PreparedDataLoader } from "@hearth/accelerate";
 import {
   AdamW,
-  clipGradNorm,
   Generator,
   getConstantSchedule,
   getCosineSchedule,
@@ -117,6 +117,11 @@ export class Trainer {
   state: TrainerState;
   optimizer: Optimizer<{ lr: number }> | null = null;
   scheduler: LambdaLR | null = null;
+  /**
+   * The loop's Accelerator: mixed precision from `bf16`/`fp16`, gradient accumulation, and the
+   * process group when started with `hearth launch` (as Python's `trainer.accelerator`).
+   */
+  readonly accelerator: Accelerator;
   readonly #o: TrainerOptions;
 
   constructor(o: TrainerOptions) {
@@ -129,7 +134,12 @@ export class Trainer {
     this.args = o.args;
     this.callbacks = [...(o.callbacks ?? [])];
     const a = o.args;
-    if (!a.disableTqdm && process.stderr.isTTY) this.callbacks.push(new ProgressCallback());
+    this.accelerator = new Accelerator({
+      mixedPrecision: a.mixedPrecision,
+      gradientAccumulationSteps: a.gradientAccumulationSteps,
+    });
+    if (!a.disableTqdm && process.stderr.isTTY && this.accelerator.isMainProcess)
+      this.callbacks.push(new ProgressCallback());
     this.state = {
       globalStep: 0,
       maxSteps: 0,
@@ -196,10 +206,12 @@ export class Trainer {
   async log(logs: Record<string, number>, control = this.#control()): Promise<void> {
     const entry = { ...logs, epoch: Math.round(this.state.epoch * 1e4) / 1e4, step: this.state.globalStep };
     this.state.logHistory.push(entry);
-    await mkdir(this.args.outputDir, { recursive: true });
-    await appendFile(join(this.args.outputDir, "trainer_log.jsonl"), `${JSON.stringify(entry)}\n`);
-    const toConsole = this.args.logToConsole ?? !(process.stderr.isTTY && !this.args.disableTqdm);
-    if (toConsole) console.log(JSON.stringify(entry));
+    if (this.accelerator.isMainProcess) {
+      await mkdir(this.args.outputDir, { recursive: true });
+      await appendFile(join(this.args.outputDir, "trainer_log.jsonl"), `${JSON.stringify(entry)}\n`);
+      const toConsole = this.args.logToConsole ?? !(process.stderr.isTTY && !this.args.disableTqdm);
+      if (toConsole) console.log(JSON.stringify(entry));
+    }
     this.#fire("onLog", control, entry);
   }
 
@@ -207,26 +219,49 @@ export class Trainer {
    * Trains. With `resumeFromCheckpoint` (a checkpoint folder, or true for the newest one in
    * `outputDir`) it restores weights, optimiser, scheduler, data position and callback state,
    * and continues exactly where that run was.
+   *
+   * The loop runs through {@link accelerator}: mixed precision from `bf16`/`fp16`, gradient
+   * accumulation, clipping (after fp16 unscaling), and, under `hearth launch`, data parallel:
+   * each process takes every N-th batch of `perDeviceTrainBatchSize` examples (global batch =
+   * N × per-device), gradients are averaged, logged losses and metrics are gathered, and the
+   * main process writes logs and checkpoints.
    */
   async train(options: { resumeFromCheckpoint?: string | boolean } = {}): Promise<TrainOutput> {
     const a = this.args;
+    const acc = this.accelerator;
     const data = this.#o.trainDataset;
     if (!data?.length) throw fail(ErrorCodes.TRAINER_BAD_ARGUMENT, "Trainer.train: 'trainDataset' is missing or empty");
     const n = data.length;
     const get = accessor(data);
     const bs = a.perDeviceTrainBatchSize;
-    const batchesPerEpoch = a.dataloaderDropLast ? Math.floor(n / bs) : Math.ceil(n / bs);
-    if (batchesPerEpoch < 1)
+    const globalBatches = a.dataloaderDropLast ? Math.floor(n / bs) : Math.ceil(n / bs);
+    if (globalBatches < 1)
       throw fail(
         ErrorCodes.TRAINER_BAD_ARGUMENT,
         `Trainer.train: ${n} examples make no batch of ${bs} with dataloaderDropLast`,
       );
+    const world = acc.numProcesses;
+    const batchesPerEpoch = Math.ceil(globalBatches / world); // per process (the last round is filled)
     const updatesPerEpoch = Math.ceil(batchesPerEpoch / a.gradientAccumulationSteps);
     const maxSteps = a.maxSteps > 0 ? a.maxSteps : Math.ceil(a.numTrainEpochs * updatesPerEpoch);
     const numEpochs = a.maxSteps > 0 ? Math.ceil(maxSteps / updatesPerEpoch) : Math.ceil(a.numTrainEpochs);
     this.#createOptimizer(maxSteps);
-    const optimizer = this.optimizer as Optimizer<{ lr: number }>;
-    const scheduler = this.scheduler as LambdaLR;
+    const dataSeed = a.dataSeed ?? a.seed;
+    // the epoch's batches of example indices, in the order drawn from (dataSeed, epoch)
+    const sampler = {
+      epoch: 0,
+      *[Symbol.iterator](): Iterator<number[]> {
+        const order = permutation(n, mix(dataSeed, this.epoch));
+        for (let b = 0; b < globalBatches; b++) yield order.slice(b * bs, Math.min(n, (b + 1) * bs));
+      },
+    };
+    acc.freeMemory();
+    const [model, optimizer, scheduler, loader] = await acc.prepare(
+      this.model,
+      this.optimizer as Optimizer<{ lr: number }>,
+      this.scheduler as LambdaLR,
+      sampler,
+    );
     this.state = { ...this.state, globalStep: 0, maxSteps, numTrainEpochs: numEpochs, epoch: 0, logHistory: [] };
     let loop: LoopState = { epochIndex: 0, microInEpoch: 0, lossSinceLog: 0, stepsSinceLog: 0, totalLoss: 0 };
     let resume = options.resumeFromCheckpoint;
@@ -239,7 +274,12 @@ export class Trainer {
         );
     }
     if (typeof resume === "string") {
-      const restored = await loadCheckpoint(resume, { model: this.model, optimizer, scheduler });
+      const restored = await loadCheckpoint(resume, {
+        model: this.model,
+        optimizer: optimizer.optimizer as Optimizer<{ lr: number }>,
+        scheduler: this.scheduler as LambdaLR,
+        scaler: acc.scaler,
+      });
       this.state = { ...restored.state, maxSteps, numTrainEpochs: numEpochs };
       loop = restored.loop;
       for (const cb of this.callbacks) {
@@ -250,38 +290,41 @@ export class Trainer {
     const control = this.#control();
     this.model.train();
     this.#fire("onTrainBegin", control);
-    const dataSeed = a.dataSeed ?? a.seed;
     const params = this.model.parameters().filter((p) => p.requiresGrad);
+    const G = a.gradientAccumulationSteps;
     let gradNorm = 0;
     outer: for (let e = loop.epochIndex; e < numEpochs; e++) {
-      const order = permutation(n, mix(dataSeed, e));
-      let micro = e === loop.epochIndex ? loop.microInEpoch : 0;
-      let inAccum = micro % a.gradientAccumulationSteps;
-      for (; micro < batchesPerEpoch; micro++) {
-        const idx = order.slice(micro * bs, Math.min(n, (micro + 1) * bs));
-        manualSeed(mix(a.seed, e, micro));
+      sampler.epoch = e;
+      const skip = e === loop.epochIndex ? loop.microInEpoch : 0;
+      acc.step = skip; // micro-batches of the current accumulation window already taken
+      let micro = -1;
+      for (const idx of loader) {
+        if (++micro < skip) continue;
+        manualSeed(world > 1 ? mix(a.seed, e, micro, acc.processIndex) : mix(a.seed, e, micro));
         const batch = this.#o.dataCollator(idx.map(get));
-        const lossValue = scope(() => {
-          const out = this.model.forward(batch) as { loss?: Tensor };
-          if (!out?.loss) {
-            throw fail(
-              ErrorCodes.TRAINER_BAD_BATCH,
-              "Trainer.train: the model returned no 'loss' (does the batch carry 'labels'?)",
-            );
-          }
-          const loss = a.gradientAccumulationSteps > 1 ? out.loss.div(a.gradientAccumulationSteps) : out.loss;
-          loss.backward();
-          return loss.item();
+        const lossValue = await acc.accumulate(model, async () => {
+          let pending: Promise<void> = Promise.resolve();
+          const value = scope(() => {
+            const out = model.forward(batch) as { loss?: Tensor };
+            if (!out?.loss) {
+              throw fail(
+                ErrorCodes.TRAINER_BAD_BATCH,
+                "Trainer.train: the model returned no 'loss' (does the batch carry 'labels'?)",
+              );
+            }
+            pending = acc.backward(out.loss); // the backward pass runs now; only the all-reduce waits
+            return out.loss.item() / G;
+          });
+          await pending;
+          return value;
         });
         disposeBatch(batch);
         loop.lossSinceLog += lossValue;
         loop.totalLoss += lossValue;
-        inAccum++;
         const lastOfEpoch = micro + 1 === batchesPerEpoch;
-        if (inAccum < a.gradientAccumulationSteps && !lastOfEpoch) continue;
-        inAccum = 0;
-        if (a.maxGradNorm > 0) gradNorm = clipGradNorm(params, a.maxGradNorm);
-        const lr = scheduler.getLastLr()[0] as number;
+        if (!acc.syncGradients) continue;
+        if (a.maxGradNorm > 0) gradNorm = acc.clipGradNorm(params, a.maxGradNorm);
+        const lr = (this.scheduler as LambdaLR).getLastLr()[0] as number;
         optimizer.step();
         scheduler.step();
         optimizer.zeroGrad();
@@ -293,38 +336,41 @@ export class Trainer {
         this.#fire("onStepEnd", control);
         const step = this.state.globalStep;
         if (step % a.loggingSteps === 0 || (a.loggingFirstStep && step === 1)) {
-          await this.log(
-            { loss: loop.lossSinceLog / loop.stepsSinceLog, grad_norm: gradNorm, learning_rate: lr },
-            control,
-          );
+          const [loss] = await acc.reduce([loop.lossSinceLog / loop.stepsSinceLog]);
+          await this.log({ loss: loss as number, grad_norm: gradNorm, learning_rate: lr }, control);
           loop.lossSinceLog = 0;
           loop.stepsSinceLog = 0;
         }
-        const epochEnd = lastOfEpoch;
-        if ((a.evalStrategy === "steps" && step % a.evalSteps === 0) || (a.evalStrategy === "epoch" && epochEnd)) {
+        if ((a.evalStrategy === "steps" && step % a.evalSteps === 0) || (a.evalStrategy === "epoch" && lastOfEpoch)) {
           await this.evaluate(undefined, control);
         }
-        if ((a.saveStrategy === "steps" && step % a.saveSteps === 0) || (a.saveStrategy === "epoch" && epochEnd)) {
+        if ((a.saveStrategy === "steps" && step % a.saveSteps === 0) || (a.saveStrategy === "epoch" && lastOfEpoch)) {
           await this.#save(loop, control);
         }
         if (step >= maxSteps || control.shouldTrainingStop) break outer;
       }
     }
     if (loop.stepsSinceLog > 0) {
+      const [loss] = await acc.reduce([loop.lossSinceLog / loop.stepsSinceLog]);
       await this.log(
         {
-          loss: loop.lossSinceLog / loop.stepsSinceLog,
+          loss: loss as number,
           grad_norm: gradNorm,
-          learning_rate: scheduler.getLastLr()[0] as number,
+          learning_rate: (this.scheduler as LambdaLR).getLastLr()[0] as number,
         },
         control,
       );
     }
-    const trainingLoss = loop.totalLoss / Math.max(1, this.state.globalStep);
+    const [total] = await acc.reduce([loop.totalLoss]);
+    const trainingLoss = (total as number) / Math.max(1, this.state.globalStep);
     const metrics = { train_loss: trainingLoss };
     await this.log(metrics, control);
     if (a.loadBestModelAtEnd && this.state.bestModelCheckpoint) {
-      await loadCheckpoint(this.state.bestModelCheckpoint, { model: this.model, optimizer, scheduler });
+      await loadCheckpoint(this.state.bestModelCheckpoint, {
+        model: this.model,
+        optimizer: optimizer.optimizer as Optimizer<{ lr: number }>,
+        scheduler: this.scheduler as LambdaLR,
+      });
     }
     this.#fire("onTrainEnd", control);
     return { globalStep: this.state.globalStep, trainingLoss, metrics };
@@ -344,17 +390,22 @@ export class Trainer {
         this.state.bestModelCheckpoint = dir;
       }
     }
-    await mkdir(a.outputDir, { recursive: true });
-    await saveCheckpoint(dir, {
-      model: this.model,
-      optimizer: this.optimizer as Optimizer<{ lr: number }>,
-      scheduler: this.scheduler as LambdaLR,
-      state: this.state,
-      loop,
-      args: a.toJSON(),
-      seed: a.seed,
-    });
-    await this.#rotate();
+    // replicas are identical, so the main process writes and the others wait for the folder
+    if (this.accelerator.isMainProcess) {
+      await mkdir(a.outputDir, { recursive: true });
+      await saveCheckpoint(dir, {
+        model: this.model,
+        optimizer: this.optimizer as Optimizer<{ lr: number }>,
+        scheduler: this.scheduler as LambdaLR,
+        scaler: this.accelerator.scaler,
+        state: this.state,
+        loop,
+        args: a.toJSON(),
+        seed: a.seed,
+      });
+      await this.#rotate();
+    }
+    await this.accelerator.waitForEveryone();
     this.#fire("onSave", control, dir);
   }
 
@@ -382,12 +433,19 @@ export class Trainer {
   /**
    * Runs the model over `dataset` (default the evaluation set) without gradients and returns
    * `eval_loss` (mean over examples) plus `computeMetrics`' results with an `eval_` prefix.
+   * Under data parallel each process evaluates every N-th batch and the losses, logits and
+   * labels are gathered (the filler of an uneven last round dropped) before the metrics.
    */
   async evaluate(dataset?: TrainerDataset, control = this.#control()): Promise<Record<string, number>> {
     const data = dataset ?? this.#o.evalDataset;
     if (!data?.length) throw fail(ErrorCodes.TRAINER_BAD_ARGUMENT, "Trainer.evaluate: no evaluation dataset");
     const get = accessor(data);
+    const acc = this.accelerator;
     const bs = this.args.perDeviceEvalBatchSize;
+    const batches = Array.from({ length: Math.ceil(data.length / bs) }, (_, b) =>
+      Array.from({ length: Math.min(bs, data.length - b * bs) }, (_, k) => b * bs + k),
+    );
+    const loader = new PreparedDataLoader(batches, { rank: acc.processIndex, worldSize: acc.numProcesses });
     const wasTraining = this.model.training;
     this.model.eval();
     let lossSum = 0;
@@ -396,21 +454,32 @@ export class Trainer {
     const labelIds: NestedList[] = [];
     const want = !!this.#o.computeMetrics;
     try {
-      for (let i = 0; i < data.length; i += bs) {
-        const idx = Array.from({ length: Math.min(bs, data.length - i) }, (_, k) => i + k);
+      for (const idx of loader) {
         const batch = this.#o.dataCollator(idx.map(get));
+        let logits: NestedList[] = [];
+        let labels: NestedList[] = [];
+        let loss = Number.NaN;
         scope(() =>
           noGrad(() => {
             const out = this.model.forward(batch) as { loss?: Tensor; logits?: Tensor };
-            if (out.loss) {
-              lossSum += out.loss.item() * idx.length;
-              count += idx.length;
-            }
-            if (want && out.logits) predictions.push(...(out.logits.tolistSync() as NestedList[]));
-            if (want && batch.labels) labelIds.push(...(batch.labels.tolistSync() as NestedList[]));
+            if (out.loss) loss = out.loss.item();
+            if (want && out.logits) logits = out.logits.tolistSync() as NestedList[];
+            if (want && batch.labels) labels = batch.labels.tolistSync() as NestedList[];
           }),
         );
         disposeBatch(batch);
+        // [loss · examples, examples] of every process's batch of this round
+        for (const row of await this.#gatherRound([[loss * idx.length, idx.length]], loader)) {
+          const [l, k] = row as number[];
+          if (!Number.isNaN(l as number)) {
+            lossSum += l as number;
+            count += k as number;
+          }
+        }
+        if (want) {
+          predictions.push(...(await this.#gatherRound(logits, loader)));
+          labelIds.push(...(await this.#gatherRound(labels, loader)));
+        }
       }
     } finally {
       this.model.train(wasTraining);
@@ -427,7 +496,22 @@ export class Trainer {
     return metrics;
   }
 
-  /** Saves the model (its `savePretrained`) into `dir` (default `outputDir`). */
+  /**
+   * Every process's `rows` of the current evaluation round, in rank order (= dataset order),
+   * without the filler rows of ranks that repeated a batch. Rows may be ragged.
+   */
+  async #gatherRound(rows: NestedList[], loader: PreparedDataLoader<number[]>): Promise<NestedList[]> {
+    const acc = this.accelerator;
+    if (acc.numProcesses === 1) return rows;
+    const parts = await acc.transport.allGather(Float32Array.from(encodeRows(rows)));
+    const drop = new Set(loader.duplicateRanks);
+    return parts.flatMap((p, r) => (drop.has(r) ? [] : decodeRows(p)));
+  }
+
+  /**
+   * Saves the model (its `savePretrained`) into `dir` (default `outputDir`); under data
+   * parallel the main process writes and every process waits for it.
+   */
   async saveModel(dir = this.args.outputDir): Promise<void> {
     if (typeof this.model.savePretrained !== "function") {
       throw fail(
@@ -435,7 +519,8 @@ export class Trainer {
         `Trainer.saveModel: ${this.model.constructor.name} has no savePretrained`,
       );
     }
-    await this.model.savePretrained(dir);
+    if (this.accelerator.isMainProcess) await this.model.savePretrained(dir);
+    await this.accelerator.waitForEveryone();
   }
 }
 
@@ -448,6 +533,35 @@ function permutation(n: number, seed: number): number[] {
     [p[i], p[j]] = [p[j] as number, p[i] as number];
   }
   return p;
+}
+
+/** Rectangular nested-list rows as numbers: count, then per row its rank, dims and values. */
+function encodeRows(rows: NestedList[]): number[] {
+  const out = [rows.length];
+  for (const row of rows) {
+    const dims: number[] = [];
+    for (let x: unknown = row; Array.isArray(x); x = x[0]) dims.push(x.length);
+    out.push(dims.length, ...dims, ...(dims.length ? (row as unknown[]).flat(dims.length) : [row]).map(Number));
+  }
+  return out;
+}
+
+/** The inverse of {@link encodeRows}. */
+function decodeRows(buf: Float32Array): NestedList[] {
+  const rows: NestedList[] = [];
+  let at = 1;
+  const build = (dims: number[]): NestedList => {
+    if (dims.length === 0) return buf[at++] as number;
+    const [d, ...rest] = dims as [number, ...number[]];
+    return Array.from({ length: d }, () => build(rest));
+  };
+  for (let r = 0; r < (buf[0] as number); r++) {
+    const k = buf[at++] as number;
+    const dims = Array.from(buf.subarray(at, at + k));
+    at += k;
+    rows.push(build(dims));
+  }
+  return rows;
 }
 
 function disposeBatch(batch: Batch): void {

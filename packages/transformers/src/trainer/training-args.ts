@@ -59,6 +59,10 @@ export interface TrainingArgumentsOptions {
   greaterIsBetter?: boolean;
   /** Restore the best checkpoint's weights at the end of training. */
   loadBestModelAtEnd?: boolean;
+  /** Mixed precision: bfloat16 matmuls with float32 master weights, through the Accelerator (default false). */
+  bf16?: boolean;
+  /** Mixed precision: float16 matmuls with a dynamic loss scaler that skips overflowing steps (default false). */
+  fp16?: boolean;
   /** Hide the progress bar (shown only on a terminal anyway). */
   disableTqdm?: boolean;
   /** Print log lines to the console (default: when no progress bar is shown). */
@@ -100,6 +104,8 @@ export class TrainingArguments {
   metricForBestModel = "eval_loss";
   greaterIsBetter: boolean;
   loadBestModelAtEnd = false;
+  bf16 = false;
+  fp16 = false;
   disableTqdm = false;
   logToConsole: boolean | undefined;
 
@@ -156,12 +162,20 @@ export class TrainingArguments {
         `TrainingArguments: 'lrSchedulerType' must be linear, cosine, constant or constant_with_warmup, got ${this.lrSchedulerType}`,
       );
     }
+    if (this.bf16 && this.fp16) {
+      throw fail(ErrorCodes.TRAINER_BAD_ARGUMENT, "TrainingArguments: 'bf16' and 'fp16' cannot both be true");
+    }
     if (this.saveTotalLimit !== null && (!Number.isInteger(this.saveTotalLimit) || this.saveTotalLimit < 1)) {
       throw fail(
         ErrorCodes.TRAINER_BAD_ARGUMENT,
         `TrainingArguments: 'saveTotalLimit' must be a positive integer or null, got ${this.saveTotalLimit}`,
       );
     }
+  }
+
+  /** The Accelerator's `mixedPrecision` for these arguments. */
+  get mixedPrecision(): "no" | "bf16" | "fp16" {
+    return this.bf16 ? "bf16" : this.fp16 ? "fp16" : "no";
   }
 
   /** Warm-up steps for a run of `totalSteps` (`warmupSteps`, else ⌈ratio · total⌉). */

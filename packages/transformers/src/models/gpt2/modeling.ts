@@ -165,6 +165,7 @@ export class GPT2Model extends PreTrainedModel {
       new ModuleList(Array.from({ length: config.n_layer }, (_, i) => new GPT2Block(config, i))),
     );
     this.ln_f = this.registerModule("ln_f", new LayerNorm([config.n_embd], { eps: config.layer_norm_epsilon }));
+    this.postInit();
   }
 
   forward(input: DecoderInput): DecoderOutput {
@@ -217,6 +218,7 @@ export class GPT2LMHeadModel extends PreTrainedModelForCausalLM {
         ? new TiedLinear(this.transformer.wte)
         : new Linear(config.n_embd, config.vocab_size, { bias: false }),
     );
+    this.postInit();
   }
 
   override tiedWeights(): Record<string, string> {

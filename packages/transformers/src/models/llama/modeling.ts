@@ -191,6 +191,7 @@ export class LlamaModel extends PreTrainedModel {
       maxPositionEmbeddings: config.max_position_embeddings,
       scaling: config.rope_scaling,
     });
+    this.postInit();
   }
 
   forward(input: DecoderInput): DecoderOutput {
@@ -240,6 +241,7 @@ export class LlamaForCausalLM extends PreTrainedModelForCausalLM {
         ? new TiedLinear(this.model.embed_tokens)
         : new Linear(config.hidden_size, config.vocab_size, { bias: false }),
     );
+    this.postInit();
   }
 
   override tiedWeights(): Record<string, string> {

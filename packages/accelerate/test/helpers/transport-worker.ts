@@ -1,0 +1,27 @@
+/**
+ * One rank of the transport test: all-reduces buffers of a few lengths (uneven chunks, a chunk
+ * of nothing, an empty buffer), gathers and broadcasts, and writes what it got as JSON:
+ * `transport-worker.ts <out-dir>`.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { defaultTransport, type ShmTransport } from "../../src/index.ts";
+
+const out = process.argv[2] as string;
+const t = defaultTransport();
+const values = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.fround((t.rank + 1) * 0.1 + i / 3));
+const reduced: Record<number, number[]> = {};
+for (const n of [10, 1, 0, 1000]) {
+  const data = values(n);
+  await t.allReduceSum(data, 0.5);
+  reduced[n] = [...data];
+}
+const gathered = (await t.allGather(values(t.rank + 1))).map((a) => [...a]);
+const b = values(4);
+await t.broadcast(b, t.worldSize - 1);
+writeFileSync(
+  join(out, `rank-${t.rank}.json`),
+  JSON.stringify({ reduced, gathered, broadcast: [...b], pipes: (t as ShmTransport).usesPipes }),
+);
+await t.barrier();
+await t.close();
