@@ -152,7 +152,15 @@ void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, voi
   }
 }
 
-const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b};
+void pack_b_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
+  if (b.rs == 1 && b.cs != 1) {
+    pack_b_bf16_transposed_avx512(b, k0, kc, (kc + 31) & ~31, j0, nc, static_cast<uint16_t*>(dstv));
+  } else {
+    pack_b(b, k0, kc, j0, nc, dstv);
+  }
+}
+
+const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b_any};
 
 }  // namespace
 
