@@ -23,16 +23,24 @@ if (!native || getBackend().name !== "cpu") {
 }
 const addon = native;
 
-function median(fn: () => void, reps = 7): number {
-  fn();
-  const xs: number[] = [];
+/**
+ * Best-of-`reps` milliseconds of `a` and `b`, timed alternately so both see the same machine
+ * load (the minimum is the steadiest figure on shared cores).
+ */
+function bestOf(a: () => void, b: () => void, reps = 15): [number, number] {
+  a();
+  b();
+  let ta = Number.POSITIVE_INFINITY;
+  let tb = Number.POSITIVE_INFINITY;
   for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    fn();
-    xs.push(performance.now() - t);
+    let t = performance.now();
+    a();
+    ta = Math.min(ta, performance.now() - t);
+    t = performance.now();
+    b();
+    tb = Math.min(tb, performance.now() - t);
   }
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)] as number;
+  return [ta, tb];
 }
 
 manualSeed(0);
@@ -43,6 +51,7 @@ const shapes: [number, number, number][] = [
 console.log(
   `cpu backend, ${addon.numThreads()} thread(s); bf16 GEMM kernel ${addon.gemmKernel("bfloat16")}, casts ${addon.convertKernel()}`,
 );
+console.log("best of 15, timed alternately");
 console.log("x[M,K]·W[N,K]ᵀ            pass       fp32 ms   bf16 autocast ms   fp32/bf16");
 for (const [M, K, N] of shapes) {
   const x = randn([M, K]);
@@ -57,8 +66,7 @@ for (const [M, K, N] of shapes) {
     ["forward", fwd],
     ["fwd+bwd", both],
   ] as const) {
-    const f32 = median(make(null));
-    const b16 = median(make("bfloat16"));
+    const [f32, b16] = bestOf(make(null), make("bfloat16"));
     console.log(
       [
         `${M}x${K}·(${N}x${K})ᵀ`.padEnd(26),

@@ -12,14 +12,38 @@ import { contiguousStrides, isContiguous, numel } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 
 type FloatDType = "float32" | "bfloat16" | "float16";
+
+/**
+ * Temporary typed arrays from the addon's allocator, handed back by `release()` (its size-class
+ * cache reuses them at once) instead of left to V8's garbage collector, whose external-memory
+ * pressure would otherwise trigger collections in hot loops.
+ */
+export class Scratch {
+  private readonly buffers: ArrayBuffer[] = [];
+  constructor(private readonly addon: NativeAddon) {}
+  f32(n: number): Float32Array {
+    const b = this.addon.allocate(4 * n);
+    this.buffers.push(b);
+    return new Float32Array(b, 0, n);
+  }
+  like(data: StridedView["data"], n: number): StridedView["data"] {
+    const b = this.addon.allocate(data.BYTES_PER_ELEMENT * n);
+    this.buffers.push(b);
+    return new (data.constructor as new (b: ArrayBuffer, o: number, n: number) => StridedView["data"])(b, 0, n);
+  }
+  release(): void {
+    for (const b of this.buffers) this.addon.free(b);
+    this.buffers.length = 0;
+  }
+}
 const isHalf = (d: DType) => d === "bfloat16" || d === "float16";
 const isFloatDType = (d: DType): d is FloatDType => d === "float32" || isHalf(d);
 
 /** The view's elements as one contiguous run of its dtype (a copy unless already contiguous). */
-function contiguousRun(addon: NativeAddon, v: StridedView): StridedView["data"] {
+function contiguousRun(addon: NativeAddon, v: StridedView, scratch: Scratch): StridedView["data"] {
   const n = numel(v.shape);
   if (isContiguous(v.shape, v.strides)) return v.data.subarray(v.offset, v.offset + n);
-  const tmp = new (v.data.constructor as new (n: number) => StridedView["data"])(n);
+  const tmp = scratch.like(v.data, n);
   addon.copy(v.data, v.offset, v.strides, tmp, 0, contiguousStrides(v.shape), v.shape);
   return tmp;
 }
@@ -35,13 +59,15 @@ export function castKernel(addon: NativeAddon, fallback: KernelFn): KernelRecord
         fallback(args);
         return;
       }
-      addon.convert(contiguousRun(addon, x), x.dtype, out.data, out.dtype, numel(out.shape));
+      const scratch = new Scratch(addon);
+      addon.convert(contiguousRun(addon, x, scratch), x.dtype, out.data, out.dtype, numel(out.shape));
+      scratch.release();
     },
   };
 }
 
 /** float32 copy of the storage span `v` touches, and the view rebased onto it. */
-function widen(addon: NativeAddon, v: StridedView): StridedView {
+function widen(addon: NativeAddon, v: StridedView, scratch: Scratch): StridedView {
   let lo = v.offset;
   let hi = v.offset;
   if (numel(v.shape) > 0) {
@@ -52,7 +78,7 @@ function widen(addon: NativeAddon, v: StridedView): StridedView {
     });
   }
   const n = numel(v.shape) === 0 ? 0 : hi - lo + 1;
-  const data = new Float32Array(n);
+  const data = scratch.f32(n);
   addon.convert(v.data.subarray(lo, lo + n), v.dtype as FloatDType, data, "float32", n);
   return { ...v, dtype: "float32", data, offset: v.offset - lo };
 }
@@ -69,14 +95,16 @@ export function halfFallback(addon: NativeAddon, js: KernelFn, native: () => Ker
       js(args);
       return;
     }
-    const inputs = args.inputs.map((v) => widen(addon, v));
+    const scratch = new Scratch(addon);
+    const inputs = args.inputs.map((v) => widen(addon, v, scratch));
     const outputs = args.outputs.map((o) =>
-      isHalf(o.dtype) ? { ...o, dtype: "float32" as const, data: new Float32Array(numel(o.shape)) } : o,
+      isHalf(o.dtype) ? { ...o, dtype: "float32" as const, data: scratch.f32(numel(o.shape)) } : o,
     );
     native()({ inputs, outputs, attrs: args.attrs });
     outputs.forEach((o, i) => {
       const dst = args.outputs[i] as StridedView;
       if (o !== dst) addon.convert(o.data, "float32", dst.data, dst.dtype as FloatDType, numel(o.shape));
     });
+    scratch.release();
   };
 }

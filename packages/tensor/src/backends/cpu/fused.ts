@@ -16,6 +16,7 @@ import type {
 } from "../../ops/fused-primitives.ts";
 import { numel } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
+import { Scratch } from "./convert.ts";
 
 const f32 = (v: StridedView | undefined) => (v ? (v.data as Float32Array) : null);
 const allF32 = (args: KernelArgs<unknown>) =>
@@ -47,16 +48,18 @@ function alongDim(
   const logical = [outer, inner, cols];
   const strided = [cols * inner, 1, inner];
   const packed = [inner * cols, cols, 1];
+  const scratch = new Scratch(addon);
   const tIns = ins.map((x) => {
-    const t = new Float32Array(n);
+    const t = scratch.f32(n);
     addon.copy(x, 0, strided, t, 0, packed, logical);
     return t;
   });
-  const tOuts = outs.map(() => new Float32Array(n));
+  const tOuts = outs.map(() => scratch.f32(n));
   run(tIns, tOuts, rows, cols);
   tOuts.forEach((t, i) => {
     addon.copy(t, 0, packed, outs[i] as Float32Array, 0, strided, logical);
   });
+  scratch.release();
 }
 
 /** Rows of `cols` over the trailing `k` dims. */

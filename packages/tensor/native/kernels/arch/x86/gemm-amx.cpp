@@ -109,6 +109,7 @@ void micro(int m, int n, int kc, const void* ap, const void* bp, float* c, int64
 // A micro-panel: up to 32 rows of bf16, row stride KC, zero-padded in k to a multiple of 32.
 void pack_a(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
   uint16_t* dst = static_cast<uint16_t*>(dstv);
+  if (a.rs == 1 && a.cs != 1) return pack_a_bf16_transposed_avx512(a, i0, m, k0, kc, kKC, dst);
   const uint16_t* src = static_cast<const uint16_t*>(a.data);
   const int kcp = (kc + 31) & ~31;
   for (int i = 0; i < m; i++) {

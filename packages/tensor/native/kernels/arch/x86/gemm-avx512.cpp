@@ -245,6 +245,7 @@ void pack_b_f32(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc,
 // bf16 A micro-panel: rows of kc bf16 values, padded with a zero to an even count.
 void pack_a_bf16(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
   uint16_t* dst = static_cast<uint16_t*>(dstv);
+  if (a.rs == 1 && a.cs != 1) return pack_a_bf16_transposed_avx512(a, i0, m, k0, kc, kKC, dst);
   const uint16_t* src = static_cast<const uint16_t*>(a.data);
   for (int i = 0; i < m; i++) {
     uint16_t* out = dst + i * kKC;
@@ -258,6 +259,36 @@ void pack_a_bf16(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc,
 }
 
 }  // namespace
+
+// bf16 A micro-panel rows from a column-major A (a.rs == 1, e.g. a layer's input in the weight
+// gradient): rows k and k+1 of 16 consecutive i widen into 32-bit (k, k+1) pairs, and 16 pairs ×
+// 16 rows are transposed as 32-bit lanes, giving 32 consecutive k of each row. Writes k up to kc
+// rounded up to 32 (zeros past kc); the row stride kKC is a multiple of 32.
+void pack_a_bf16_transposed_avx512(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, int row_stride,
+                                   uint16_t* dst) {
+  const uint16_t* src = static_cast<const uint16_t*>(a.data);
+  for (int h = 0; h * 16 < m; h++) {
+    const int rows = imin(16, m - h * 16);
+    const __mmask16 im = mask16(rows);
+    for (int k = 0; k < kc; k += 32) {
+      __m512 r[16];
+      for (int q = 0; q < 16; q++) {
+        const int64_t k1 = k + 2 * q;
+        const __m512i lo = k1 < kc ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(
+                                         im, src + (i0 + h * 16) * a.rs + (k0 + k1) * a.cs))
+                                   : _mm512_setzero_si512();
+        const __m512i hi = k1 + 1 < kc ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(
+                                             im, src + (i0 + h * 16) * a.rs + (k0 + k1 + 1) * a.cs))
+                                       : _mm512_setzero_si512();
+        r[q] = _mm512_castsi512_ps(_mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+      }
+      transpose16(r);
+      for (int c = 0; c < rows; c++) {
+        _mm512_store_si512(dst + static_cast<int64_t>(h * 16 + c) * row_stride + k, _mm512_castps_si512(r[c]));
+      }
+    }
+  }
+}
 
 // bf16 B panels (32 columns of (k, k+1) pairs) from a row-major Bᵀ (b.rs == 1, e.g. a Linear
 // layer's weight): each column's pairs are contiguous 32-bit words, so 16 columns × 16 pairs at
