@@ -3,8 +3,9 @@
  *
  * Each entry gives the input names, an `infer` step (validates inputs and attributes, returns
  * output shapes/dtypes, normalised attributes, and for view ops the view geometry instead of a
- * kernel call), and a backward formula written with other primitives. Every other op
- * (`gelu`, `softmax`, `layerNorm`, `crossEntropy`, …) is a composition in `ops/<group>/`.
+ * kernel call), and a backward formula written with other primitives. The fused row ops
+ * (softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu) are appended from `fused-primitives.ts`.
+ * Every other op (`crossEntropy`, `logsumexp`, attention, …) is a composition in `ops/<group>/`.
  *
  * Conventions the kernels can rely on (see `backends/README.md`):
  * - elementwise inputs share one dtype and arrive broadcast to the output shape;
