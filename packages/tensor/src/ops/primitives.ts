@@ -3,8 +3,9 @@
  *
  * Each entry gives the input names, an `infer` step (validates inputs and attributes, returns
  * output shapes/dtypes, normalised attributes, and for view ops the view geometry instead of a
- * kernel call), and a backward formula written with other primitives. Every other op
- * (`gelu`, `softmax`, `layerNorm`, `crossEntropy`, …) is a composition in `ops/<group>/`.
+ * kernel call), and a backward formula written with other primitives. The fused row ops
+ * (softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu) are appended from `fused-primitives.ts`.
+ * Every other op (`crossEntropy`, `logsumexp`, attention, …) is a composition in `ops/<group>/`.
  *
  * Conventions the kernels can rely on (see `backends/README.md`):
  * - elementwise inputs share one dtype and arrive broadcast to the output shape;
@@ -20,6 +21,7 @@ import { HearthTensorError } from "../errors.ts";
 import { broadcastShapes, fmt, normalizeDim, normalizeDims, numel } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { allocate, apply1 } from "./apply.ts";
+import { FUSED_PRIMITIVES } from "./fused-primitives.ts";
 import {
   broadcastView,
   type Col2imAttrs,
@@ -669,6 +671,9 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       return { outputs: [{ shape: [...x.shape.slice(0, -1), attrs.numSamples], dtype: "int64" }] };
     },
   },
+
+  // fused: softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu and their backwards
+  ...FUSED_PRIMITIVES,
 };
 
 function argReduce(opName: string): Primitive<DimAttrs> {

@@ -7,7 +7,6 @@
  * Integer and bool matmuls go to the `js` reference kernel.
  */
 import type { StridedView } from "../../access.ts";
-import { floatToBf16Bits, floatToF16Bits } from "../../dtype.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 
@@ -68,7 +67,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     const total = out.data.length;
     if (total === 0) return;
     const cStrides = rowMajorStrides(out.shape);
-    const c = dtype === "float32" ? (out.data as Float32Array) : new Float32Array(total);
+    // 16-bit outputs: float32 product in an addon buffer (handed back below), rounded once.
+    const scratch = dtype === "float32" ? null : addon.allocate(4 * total);
+    const c = scratch ? new Float32Array(scratch, 0, total) : (out.data as Float32Array);
     const dims = batchDims(a, b, cStrides, out.shape);
     const inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
     const outerCount = dims.reduce((n, d) => n * d.size, 1);
@@ -112,10 +113,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         idx[d] = 0;
       }
     }
-    if (dtype !== "float32") {
-      const dst = out.data as Uint16Array;
-      const round = dtype === "float16" ? floatToF16Bits : floatToBf16Bits;
-      for (let i = 0; i < total; i++) dst[i] = round(c[i] as number);
+    if (scratch) {
+      addon.convert(c, "float32", out.data, dtype, total);
+      addon.free(scratch);
     }
   };
   return [{ op: "matmul", fn: matmul }];
