@@ -211,7 +211,26 @@ ops.forEach((op, i) => {
     "attention (fused kernel)",
     [B, H, T, D],
     4 * 4 * B * H * T * D,
-    () => addon.attention(q, k, v, att, lse, [B, H, H, T, T, D, D], 1 / Math.sqrt(D), true, null),
+    () =>
+      addon.attention(
+        q,
+        0,
+        [H * T * D, T * D, D],
+        k,
+        0,
+        [H * T * D, T * D, D],
+        v,
+        0,
+        [H * T * D, T * D, D],
+        null,
+        0,
+        [0, 0, 0, 0],
+        att,
+        lse,
+        [B, H, H, T, T, D, D],
+        1 / Math.sqrt(D),
+        true,
+      ),
     peerSecs?.[2],
   ]);
   for (const [name, shape, bytes, run, p] of rows) {

@@ -59,7 +59,8 @@
               "native/kernels/arch/x86/gemv-avx512.cpp",
               "native/kernels/arch/x86/gemv-avx2.cpp",
               "native/kernels/arch/x86/vec-math-avx512.cpp",
-              "native/kernels/arch/x86/vec-math-avx2.cpp"
+              "native/kernels/arch/x86/vec-math-avx2.cpp",
+              "native/kernels/arch/x86/attention-avx512.cpp"
             ]
           }
         ]

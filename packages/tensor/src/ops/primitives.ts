@@ -20,6 +20,7 @@ import { HearthTensorError } from "../errors.ts";
 import { broadcastShapes, fmt, normalizeDim, normalizeDims, numel } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { allocate, apply1 } from "./apply.ts";
+import { ATTENTION_PRIMITIVES } from "./nn/attention-primitive.ts";
 import {
   broadcastView,
   type Col2imAttrs,
@@ -669,6 +670,9 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       return { outputs: [{ shape: [...x.shape.slice(0, -1), attrs.numSamples], dtype: "int64" }] };
     },
   },
+
+  // fused attention (nn/attention-primitive.ts)
+  ...ATTENTION_PRIMITIVES,
 };
 
 function argReduce(opName: string): Primitive<DimAttrs> {

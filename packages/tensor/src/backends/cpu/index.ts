@@ -13,6 +13,7 @@ import { native } from "../../native/index.ts";
 import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
+import { attentionKernels } from "./attention.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { indexingKernels } from "./indexing.ts";
 import { matmulKernels } from "./matmul.ts";
@@ -33,6 +34,7 @@ function build(): Backend | null {
     ...matmulKernels(addon, jsKernel("matmul")),
     ...elementwiseKernels(addon, jsKernel),
     ...indexingKernels(addon, jsKernel),
+    ...attentionKernels(addon),
   ];
   const nativeOps = new Set(nativeKernels.map((k) => k.op));
   // Delegated to the js reference until a native kernel lands (every other primitive).

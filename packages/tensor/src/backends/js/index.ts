@@ -3,6 +3,7 @@
  * primitive. Slow and obviously correct; the oracle other backends are tested against.
  */
 import type { Backend } from "../types.ts";
+import { attentionKernels } from "./attention.ts";
 import { convKernels } from "./conv.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { matmulKernels } from "./matmul.ts";
@@ -22,6 +23,7 @@ export const jsBackend: Backend = {
     ...movementKernels,
     ...convKernels,
     ...randomKernels,
+    ...attentionKernels,
   ],
   synchronize() {},
 };
