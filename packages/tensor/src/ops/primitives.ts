@@ -327,7 +327,8 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
 
   matmul: {
     inputs: ["a", "b"],
-    infer(inputs) {
+    // `outDtype: "float32"` keeps a 16-bit product's float32 accumulation (weight-only low precision)
+    infer(inputs, attrs: { outDtype?: DType }) {
       const [a, b] = inputs as [Tensor, Tensor];
       const op = name("matmul", inputs);
       if (a.ndim < 2 || b.ndim < 2) {
@@ -343,8 +344,18 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         );
       }
       const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
+      if (
+        attrs.outDtype !== undefined &&
+        attrs.outDtype !== dtype &&
+        !(attrs.outDtype === "float32" && isFloating(dtype))
+      ) {
+        throw new HearthTensorError(
+          "HEARTH_TENSOR_DTYPE",
+          `${op}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
+        );
+      }
       return {
-        outputs: [{ shape: [...batch, m, n], dtype }],
+        outputs: [{ shape: [...batch, m, n], dtype: attrs.outDtype ?? dtype }],
         kernelInputs: [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])],
       };
     },
@@ -354,12 +365,13 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         dims.push(dims.splice(-2, 1)[0] as number);
         return p("permute", [t], { dims });
       };
+      const gt = asType(g as Tensor, (a as Tensor).dtype);
       return [
-        needs[0] ? p("matmul", [g as Tensor, mT(b as Tensor)]) : null,
-        needs[1] ? p("matmul", [mT(a as Tensor), g as Tensor]) : null,
+        needs[0] ? p("matmul", [gt, mT(b as Tensor)]) : null,
+        needs[1] ? p("matmul", [mT(a as Tensor), gt]) : null,
       ];
     },
-  } satisfies Primitive,
+  } satisfies Primitive<{ outDtype?: DType }>,
 
   // movement: views (no kernel) and copies
   reshape: {

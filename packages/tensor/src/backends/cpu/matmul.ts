@@ -56,7 +56,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       outputs: [out],
     } = args;
     if (!a || !b || !out) return;
-    const dtype = out.dtype;
+    const dtype = a.dtype; // of both inputs; the output may be float32 for 16-bit inputs
     if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") {
       fallback(args);
       return;
@@ -68,7 +68,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     const total = out.data.length;
     if (total === 0) return;
     const cStrides = rowMajorStrides(out.shape);
-    const c = dtype === "float32" ? (out.data as Float32Array) : new Float32Array(total);
+    const c = out.dtype === "float32" ? (out.data as Float32Array) : new Float32Array(total);
     const dims = batchDims(a, b, cStrides, out.shape);
     const inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
     const outerCount = dims.reduce((n, d) => n * d.size, 1);
@@ -112,9 +112,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         idx[d] = 0;
       }
     }
-    if (dtype !== "float32") {
+    if (out.dtype !== "float32") {
       const dst = out.data as Uint16Array;
-      const round = dtype === "float16" ? floatToF16Bits : floatToBf16Bits;
+      const round = out.dtype === "float16" ? floatToF16Bits : floatToBf16Bits;
       for (let i = 0; i < total; i++) dst[i] = round(c[i] as number);
     }
   };
