@@ -70,20 +70,27 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     const cStrides = rowMajorStrides(out.shape);
     const c = out.dtype === "float32" ? (out.data as Float32Array) : new Float32Array(total);
     const dims = batchDims(a, b, cStrides, out.shape);
-    const inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
+    let inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
+    const ar = a.strides[nd - 2] as number;
+    let rows = M;
+    if (inner.size > 1 && inner.b === 0 && inner.a === M * ar && inner.c === M * N) {
+      // x[..., M, K] · W[K, N] with W shared by every batch: one [batch·M, K] · [K, N] product
+      // (W packed once, one thread split over all rows) instead of a batch of small ones.
+      rows = M * inner.size;
+      inner = { size: 1, a: 0, b: 0, c: 0 };
+    }
     const outerCount = dims.reduce((n, d) => n * d.size, 1);
     const idx = new Array<number>(dims.length).fill(0);
     let ao = a.offset;
     let bo = b.offset;
     let co = 0;
-    const ar = a.strides[nd - 2] as number;
     const ac = a.strides[nd - 1] as number;
     const br = b.strides[nd - 2] as number;
     const bc = b.strides[nd - 1] as number;
     for (let t = 0; t < outerCount; t++) {
       addon.gemm(
         dtype as NativeGemmDType,
-        M,
+        rows,
         N,
         K,
         inner.size,
