@@ -35,7 +35,24 @@ void axpy_generic(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-const AttentionOps kGeneric = {"generic", dots_generic, accumulate_generic, axpy_generic};
+void tile_scores_generic(const float* const* q, const float* kt, int64_t d, float* s) {
+  for (int r = 0; r < 4; r++) {
+    float* sr = s + r * 64;
+    for (int j = 0; j < 64; j++) sr[j] = 0.0f;
+    for (int64_t i = 0; i < d; i++) {
+      const float qi = q[r][i];
+      for (int j = 0; j < 64; j++) sr[j] += qi * kt[i * 64 + j];
+    }
+  }
+}
+
+void tile_accumulate_generic(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                             int64_t o_stride) {
+  for (int r = 0; r < 4; r++) accumulate_generic(p + r * 64, n, rows, stride, e, o + r * o_stride);
+}
+
+const AttentionOps kGeneric = {"generic",           dots_generic,           accumulate_generic, axpy_generic,
+                               tile_scores_generic, tile_accumulate_generic};
 
 const AttentionOps* select_ops() {
 #if defined(__x86_64__)
@@ -100,8 +117,122 @@ bool attention_select(const char* name) {
   return false;
 }
 
+namespace {
+
+constexpr int64_t kQueryBlock = 64;
+
+// Queries [i0, i1) of (b, h), tiled 4 queries × 64 keys (see attention.h).
+void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, int64_t h, int64_t i0, int64_t i1,
+                   float* out, float* lse, float* kt, float* acc, float* p, float* m, double* l) {
+  const int64_t g = h / (a.H / a.G);
+  const float* kb = a.k + b * a.k_b + g * a.k_g;
+  const float* vb = a.v + b * a.v_b + g * a.v_g;
+  const float* qb = a.q + b * a.q_b + h * a.q_h;
+  const int64_t rows = i1 - i0;
+  std::memset(acc, 0, sizeof(float) * (rows + 4) * a.E);  // 4 spare rows absorb a short tile
+  for (int64_t r = 0; r < rows; r++) m[r] = -INFINITY, l[r] = 0.0;
+  const int64_t last = visible_keys(a, i1 - 1);
+  for (int64_t j0 = 0; j0 < last; j0 += kKeyBlock) {
+    const int64_t n = last - j0 < kKeyBlock ? last - j0 : kKeyBlock;
+    for (int64_t d = 0; d < a.D; d++) {
+      float* row = kt + d * kKeyBlock;
+      for (int64_t j = 0; j < n; j++) row[j] = kb[(j0 + j) * a.k_s + d];
+      for (int64_t j = n; j < kKeyBlock; j++) row[j] = 0.0f;
+    }
+    for (int64_t r0 = 0; r0 < rows; r0 += 4) {
+      const int64_t nr = rows - r0 < 4 ? rows - r0 : 4;
+      // A short tile repeats its first row's query; its extra rows are zeroed below.
+      const float* qs[4];
+      for (int64_t r = 0; r < 4; r++) qs[r] = qb + (i0 + r0 + (r < nr ? r : 0)) * a.q_t;
+      ops->tile_scores(qs, kt, a.D, p);
+      for (int64_t r = 0; r < 4; r++) {
+        float* pr = p + r * kKeyBlock;
+        if (r >= nr) {
+          std::memset(pr, 0, sizeof(float) * kKeyBlock);
+          continue;
+        }
+        const int64_t i = i0 + r0 + r;
+        const int64_t lim = visible_keys(a, i) - j0;
+        const int64_t mrow = b * a.m_b + h * a.m_h + i * a.m_t + j0 * a.m_s;
+        // Branch-free passes the compiler vectorises: scale, mask, causal tail, max.
+        for (int64_t j = 0; j < n; j++) pr[j] *= a.scale;
+        if (a.mask_add != nullptr) {
+          const float* mk = a.mask_add + mrow;
+          if (a.m_s == 1) {
+            for (int64_t j = 0; j < n; j++) pr[j] += mk[j];
+          } else {
+            for (int64_t j = 0; j < n; j++) pr[j] += mk[j * a.m_s];
+          }
+        } else if (a.mask_keep != nullptr) {
+          for (int64_t j = 0; j < n; j++)
+            if (a.mask_keep[mrow + j * a.m_s] == 0) pr[j] = -INFINITY;
+        }
+        for (int64_t j = lim < 0 ? 0 : lim; j < n; j++) pr[j] = -INFINITY;
+        float bm = -INFINITY;
+        for (int64_t j = 0; j < n; j++) bm = pr[j] > bm ? pr[j] : bm;
+        const int64_t ri = r0 + r;
+        if (bm == -INFINITY) {  // nothing visible in this block for this query
+          std::memset(pr, 0, sizeof(float) * kKeyBlock);
+          continue;
+        }
+        if (bm > m[ri]) {
+          const float corr = m[ri] == -INFINITY ? 0.0f : std::exp(m[ri] - bm);
+          l[ri] *= corr;
+          float* o = acc + ri * a.E;
+          for (int64_t e = 0; e < a.E; e++) o[e] *= corr;
+          m[ri] = bm;
+        }
+        for (int64_t j = 0; j < n; j++) pr[j] -= m[ri];
+        exp_inplace(pr, n);
+        double sum = 0.0;
+        for (int64_t j = 0; j < n; j++) sum += pr[j];
+        l[ri] += sum;
+      }
+      ops->tile_accumulate(p, n, vb + j0 * a.v_s, a.v_s, a.E, acc + r0 * a.E, a.E);
+    }
+  }
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t row = (b * a.H + h) * a.T + i0 + r;
+    float* o = out + row * a.E;
+    if (l[r] == 0.0) {
+      for (int64_t e = 0; e < a.E; e++) o[e] = NAN;
+      if (lse != nullptr) lse[row] = -INFINITY;
+      continue;
+    }
+    const float inv = static_cast<float>(1.0 / l[r]);
+    for (int64_t e = 0; e < a.E; e++) o[e] = acc[r * a.E + e] * inv;
+    if (lse != nullptr) lse[row] = m[r] + static_cast<float>(std::log(l[r]));
+  }
+}
+
+}  // namespace
+
 void attention_forward(const AttentionArgs& a, float* out, float* lse) {
   const AttentionOps* ops = g_ops;
+  if (a.T >= 4) {
+    const int64_t blocks = (a.T + kQueryBlock - 1) / kQueryBlock;
+    const int64_t tasks = a.B * a.H * blocks;
+    const int threads = threads_for(static_cast<double>(a.B) * a.H * a.T * a.S * (a.D + a.E));
+    auto body = [&](int64_t t) {
+      thread_local std::vector<float> scratch;
+      const size_t need = static_cast<size_t>(a.D * kKeyBlock + (kQueryBlock + 4) * a.E + 5 * kKeyBlock);
+      if (scratch.size() < need) scratch.resize(need);
+      thread_local std::vector<double> lsum(kQueryBlock);
+      float* kt = scratch.data();
+      float* acc = kt + a.D * kKeyBlock;
+      float* p = acc + (kQueryBlock + 4) * a.E;
+      float* m = p + 4 * kKeyBlock;
+      const int64_t qb = t % blocks, bh = t / blocks;
+      const int64_t i0 = qb * kQueryBlock, i1 = i0 + kQueryBlock < a.T ? i0 + kQueryBlock : a.T;
+      forward_block(a, ops, bh / a.H, bh % a.H, i0, i1, out, lse, kt, acc, p, m, lsum.data());
+    };
+    if (threads == 1) {
+      for (int64_t t = 0; t < tasks; t++) body(t);
+    } else {
+      parallel_for(static_cast<int>(tasks), threads, body);
+    }
+    return;
+  }
   const int64_t group = a.H / a.G;
   const int64_t rows = a.B * a.H * a.T;
   // One query row: r = (b·H + h)·T + i. Decoding (T = 1) is the same loop over the cache.

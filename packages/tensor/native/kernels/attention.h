@@ -41,6 +41,12 @@ struct AttentionOps {
   void (*accumulate)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* acc);
   // y += a · x over n elements.
   void (*axpy)(float a, const float* x, float* y, int64_t n);
+  // Query tile: s[r][j] = q[r] · k_j for 4 query rows against the 64 keys of a block packed
+  // transposed, kt[d·64 + j] (keys past the block's end zero).
+  void (*tile_scores)(const float* const* q, const float* kt, int64_t d, float* s);
+  // o[r][e] += Σ_j p[r·64 + j] · rows[j][e] for 4 rows (o[r] = o + r·o_stride), n keys.
+  void (*tile_accumulate)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                          int64_t o_stride);
 };
 
 #if defined(__x86_64__)
@@ -52,7 +58,10 @@ const AttentionOps* attention_ops();
 bool attention_select(const char* name);
 
 // Writes out [B, H, T, E] and, when non-null, lse [B, H, T] (the row log-sum-exp of the
-// masked, scaled scores; -inf for a query that sees no key). Threads over query rows.
+// masked, scaled scores; -inf for a query that sees no key). With T >= 4 (prefill, encoders)
+// it works in tiles of 4 queries × 64 keys against key blocks packed once per 64 queries, the
+// FlashAttention loop order; a decoding step (T < 4) streams each query row over the cache.
+// Threads over (batch, head, query block) or over rows.
 void attention_forward(const AttentionArgs& a, float* out, float* lse);
 
 // Backward from the saved out and lse (contiguous [B,H,T,E] and [B,H,T]) and dout

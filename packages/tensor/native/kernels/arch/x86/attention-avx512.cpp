@@ -20,6 +20,7 @@ namespace hearth {
 namespace {
 
 inline __mmask16 mask16(int64_t n) {
+  if (n <= 0) return 0;
   return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1);
 }
 
@@ -88,7 +89,58 @@ void axpy_avx512(float a, const float* x, float* y, int64_t n) {
   }
 }
 
-const AttentionOps kAvx512 = {"avx512", dots_avx512, accumulate_avx512, axpy_avx512};
+// 4 query rows × 64 keys: 16 accumulators, per d four loads of the packed keys and four
+// broadcasts feed 16 FMAs (a GEMM micro-tile).
+void tile_scores_avx512(const float* const* q, const float* kt, int64_t d, float* s) {
+  __m512 c[4][4];
+  for (int r = 0; r < 4; r++)
+    for (int x = 0; x < 4; x++) c[r][x] = _mm512_setzero_ps();
+  const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
+  for (int64_t i = 0; i < d; i++) {
+    const float* kr = kt + i * 64;
+    const __m512 k0 = _mm512_loadu_ps(kr), k1 = _mm512_loadu_ps(kr + 16), k2 = _mm512_loadu_ps(kr + 32),
+                 k3 = _mm512_loadu_ps(kr + 48);
+    const __m512 b[4] = {_mm512_set1_ps(q0[i]), _mm512_set1_ps(q1[i]), _mm512_set1_ps(q2[i]), _mm512_set1_ps(q3[i])};
+    for (int r = 0; r < 4; r++) {
+      c[r][0] = _mm512_fmadd_ps(b[r], k0, c[r][0]);
+      c[r][1] = _mm512_fmadd_ps(b[r], k1, c[r][1]);
+      c[r][2] = _mm512_fmadd_ps(b[r], k2, c[r][2]);
+      c[r][3] = _mm512_fmadd_ps(b[r], k3, c[r][3]);
+    }
+  }
+  for (int r = 0; r < 4; r++)
+    for (int x = 0; x < 4; x++) _mm512_storeu_ps(s + r * 64 + x * 16, c[r][x]);
+}
+
+// 4 output rows × a 64-column strip: per key four loads of v and four broadcasts of p feed
+// 16 FMAs.
+void tile_accumulate_avx512(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                            int64_t o_stride) {
+  for (int64_t c0 = 0; c0 < e; c0 += 64) {
+    const int64_t w = e - c0 < 64 ? e - c0 : 64;
+    const __mmask16 m[4] = {mask16(w), mask16(w - 16), mask16(w - 32), mask16(w - 48)};
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; r++)
+      for (int x = 0; x < 4; x++) acc[r][x] = _mm512_maskz_loadu_ps(m[x], o + r * o_stride + c0 + x * 16);
+    for (int64_t j = 0; j < n; j++) {
+      const float* v = rows + j * stride + c0;
+      const __m512 v0 = _mm512_maskz_loadu_ps(m[0], v), v1 = _mm512_maskz_loadu_ps(m[1], v + 16),
+                   v2 = _mm512_maskz_loadu_ps(m[2], v + 32), v3 = _mm512_maskz_loadu_ps(m[3], v + 48);
+      for (int r = 0; r < 4; r++) {
+        const __m512 pr = _mm512_set1_ps(p[r * 64 + j]);
+        acc[r][0] = _mm512_fmadd_ps(pr, v0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(pr, v1, acc[r][1]);
+        acc[r][2] = _mm512_fmadd_ps(pr, v2, acc[r][2]);
+        acc[r][3] = _mm512_fmadd_ps(pr, v3, acc[r][3]);
+      }
+    }
+    for (int r = 0; r < 4; r++)
+      for (int x = 0; x < 4; x++) _mm512_mask_storeu_ps(o + r * o_stride + c0 + x * 16, m[x], acc[r][x]);
+  }
+}
+
+const AttentionOps kAvx512 = {"avx512",           dots_avx512,           accumulate_avx512, axpy_avx512,
+                              tile_scores_avx512, tile_accumulate_avx512};
 
 }  // namespace
 
