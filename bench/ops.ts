@@ -6,12 +6,14 @@
 //
 // GB/s counts each op's compulsory traffic: softmax and layerNorm read x and write y
 // (2 · 4 bytes per element); attention reads q, k, v and writes out (4 · 4 bytes per element of
-// one of them). The ops are compositions of primitives today (several passes over memory); the
-// last rows time the addon's fused row kernels on the same shapes, the gain a fused primitive
-// would bring.
+// one of them). Attention runs the fused `attention` primitive, with the composite it replaced
+// (matmul, mask, softmax, matmul) on the next row; softmax and layerNorm are compositions of
+// primitives here (several passes over memory), and the last rows time the addon's fused row
+// kernels on the same shapes, the gain a fused primitive would bring.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import {
+  compositeAttention,
   getBackend,
   layerNorm,
   manualSeed,
@@ -101,6 +103,18 @@ const ops: Op[] = [
           isCausal: true,
         },
       ),
+  },
+  {
+    // What the fused `attention` primitive replaced: matmul, mask, softmax, matmul.
+    name: "attention (composite)",
+    shape: [B, H, T, D],
+    bytes: 4 * 4 * B * H * T * D,
+    make: () => [randn([B, H, T, D]), randn([B, H, T, D]), randn([B, H, T, D])],
+    run: ([q, k, v]) => compositeAttention(q as Tensor, k as Tensor, v as Tensor, { isCausal: true }),
+    check: ([q, k, v]) =>
+      compositeAttention((q as Tensor).slice(2, 0, 32), (k as Tensor).slice(2, 0, 32), (v as Tensor).slice(2, 0, 32), {
+        isCausal: true,
+      }),
   },
 ];
 
