@@ -6,6 +6,7 @@
         "native/binding/addon.cpp",
         "native/binding/args.cpp",
         "native/binding/attention.cpp",
+        "native/binding/convert.cpp",
         "native/binding/gemm.cpp",
         "native/binding/elementwise.cpp",
         "native/binding/fused.cpp",
@@ -18,6 +19,8 @@
         "native/kernels/gemm.cpp",
         "native/kernels/gemm-generic.cpp",
         "native/kernels/fused.cpp",
+        "native/kernels/fused-rows.cpp",
+        "native/kernels/convert.cpp",
         "native/kernels/gemv.cpp",
         "native/kernels/indexing.cpp",
         "native/kernels/optim.cpp",
@@ -60,7 +63,11 @@
               "native/kernels/arch/x86/gemv-avx2.cpp",
               "native/kernels/arch/x86/vec-math-avx512.cpp",
               "native/kernels/arch/x86/vec-math-avx2.cpp",
-              "native/kernels/arch/x86/attention-avx512.cpp"
+              "native/kernels/arch/x86/attention-avx512.cpp",
+              "native/kernels/arch/x86/fused-rows-avx512.cpp",
+              "native/kernels/arch/x86/fused-rows-avx2.cpp",
+              "native/kernels/arch/x86/convert-avx512.cpp",
+              "native/kernels/arch/x86/convert-avx2.cpp"
             ]
           }
         ]

@@ -4,6 +4,7 @@
 
 #include "kernels/cpu-features.h"
 #include "attention-api.h"
+#include "convert-api.h"
 #include "elementwise-api.h"
 #include "fused-api.h"
 #include "gemm-api.h"
@@ -58,6 +59,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("logSoftmaxRows", Napi::Function::New(env, LogSoftmaxRows, "logSoftmaxRows"));
+  exports.Set("logSoftmaxBackwardRows", Napi::Function::New(env, LogSoftmaxBackwardRows, "logSoftmaxBackwardRows"));
+  exports.Set("rmsNormBackwardRows", Napi::Function::New(env, RmsNormBackwardRows, "rmsNormBackwardRows"));
+  exports.Set("activation", Napi::Function::New(env, ActivationForward, "activation"));
+  exports.Set("activationBackward", Napi::Function::New(env, ActivationBackward, "activationBackward"));
+  exports.Set("fusedKernel", Napi::Function::New(env, FusedKernel, "fusedKernel"));
+  exports.Set("convert", Napi::Function::New(env, Convert, "convert"));
+  exports.Set("convertKernel", Napi::Function::New(env, ConvertKernel, "convertKernel"));
+  exports.Set("compare", Napi::Function::New(env, Compare, "compare"));
   return exports;
 }
 

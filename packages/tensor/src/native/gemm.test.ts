@@ -189,6 +189,7 @@ describe("native gemm", () => {
           [5, 9, 3],
           [20, 40, 77],
           [33, 65, 400],
+          [37, 70, 1031],
         ] as const) {
           runCase({ M, N, K, dtype });
           runCase({ M, N, K, dtype, ta: true, tb: true, pad: 1, beta: 1 });

@@ -279,6 +279,58 @@ export interface NativeAddon {
   numThreads(): number;
   /** Resizes the thread pool; 0 restores the default (HEARTH_NUM_THREADS or the cores). */
   setNumThreads(n: number): number;
+  /** Log-softmax over each of `rows` contiguous float32 rows of `cols`. */
+  logSoftmaxRows(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** `dx = dy − exp(y)·Σ dy` per row, the log-softmax backward from the saved output `y`. */
+  logSoftmaxBackwardRows(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /** RMS-norm backward from the saved `rstd`; accumulates into `dw` when given. */
+  rmsNormBackwardRows(
+    x: Float32Array,
+    w: Float32Array | null,
+    rstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array | null,
+    rows: number,
+    cols: number,
+  ): void;
+  /** `y = op(x)` over `n` contiguous float32 values; op: "gelu" (erf), "geluTanh" or "silu". */
+  activation(op: "gelu" | "geluTanh" | "silu", x: Float32Array, y: Float32Array, n: number): void;
+  /** `dx = dy · op'(x)` over `n` contiguous float32 values. */
+  activationBackward(
+    op: "gelu" | "geluTanh" | "silu",
+    x: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    n: number,
+  ): void;
+  /** The fused row-kernel variant in use: "avx512", "avx2" or "generic" (`selectGemmKernel` forces it too). */
+  fusedKernel(): string;
+  /**
+   * Converts `n` contiguous values between float32 (Float32Array) and bfloat16/float16 (raw bits
+   * in a Uint16Array), round to nearest even, bit-identical with the js encoders.
+   */
+  convert(
+    src: ArrayBufferView,
+    srcDtype: "float32" | "bfloat16" | "float16",
+    dst: ArrayBufferView,
+    dstDtype: "float32" | "bfloat16" | "float16",
+    n: number,
+  ): void;
+  /** The conversion variant in use: "avx512", "avx2" or "generic". */
+  convertKernel(): string;
+  /** float32 comparison (eq ne lt le gt ge) of views broadcast to `shape` into 0/1 bytes. */
+  compare(
+    op: string,
+    a: ArrayBufferLike | Float32Array,
+    aOffset: number,
+    aStrides: readonly number[],
+    b: ArrayBufferLike | Float32Array,
+    bOffset: number,
+    bStrides: readonly number[],
+    out: Uint8Array,
+    shape: readonly number[],
+  ): void;
 }
 
 const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));

@@ -7,7 +7,6 @@
  * Integer and bool matmuls go to the `js` reference kernel.
  */
 import type { StridedView } from "../../access.ts";
-import { floatToBf16Bits, floatToF16Bits } from "../../dtype.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 
@@ -68,7 +67,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     const total = out.data.length;
     if (total === 0) return;
     const cStrides = rowMajorStrides(out.shape);
-    const c = out.dtype === "float32" ? (out.data as Float32Array) : new Float32Array(total);
+    // 16-bit outputs: float32 product in an addon buffer (handed back below), rounded once.
+    const scratch = out.dtype === "float32" ? null : addon.allocate(4 * total);
+    const c = scratch ? new Float32Array(scratch, 0, total) : (out.data as Float32Array);
     const dims = batchDims(a, b, cStrides, out.shape);
     let inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
     const ar = a.strides[nd - 2] as number;
@@ -119,10 +120,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         idx[d] = 0;
       }
     }
-    if (out.dtype !== "float32") {
-      const dst = out.data as Uint16Array;
-      const round = out.dtype === "float16" ? floatToF16Bits : floatToBf16Bits;
-      for (let i = 0; i < total; i++) dst[i] = round(c[i] as number);
+    if (scratch) {
+      addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
+      addon.free(scratch);
     }
   };
   return [{ op: "matmul", fn: matmul }];

@@ -6,6 +6,7 @@ import type { Backend } from "../types.ts";
 import { attentionKernels } from "./attention.ts";
 import { convKernels } from "./conv.ts";
 import { elementwiseKernels } from "./elementwise.ts";
+import { fusedKernels } from "./fused.ts";
 import { matmulKernels } from "./matmul.ts";
 import { movementKernels } from "./movement.ts";
 import { randomKernels } from "./random.ts";
@@ -24,6 +25,7 @@ export const jsBackend: Backend = {
     ...convKernels,
     ...randomKernels,
     ...attentionKernels,
+    ...fusedKernels,
   ],
   synchronize() {},
 };

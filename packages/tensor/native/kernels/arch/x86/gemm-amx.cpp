@@ -109,6 +109,7 @@ void micro(int m, int n, int kc, const void* ap, const void* bp, float* c, int64
 // A micro-panel: up to 32 rows of bf16, row stride KC, zero-padded in k to a multiple of 32.
 void pack_a(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
   uint16_t* dst = static_cast<uint16_t*>(dstv);
+  if (a.rs == 1 && a.cs != 1) return pack_a_bf16_transposed_avx512(a, i0, m, k0, kc, kKC, dst);
   const uint16_t* src = static_cast<const uint16_t*>(a.data);
   const int kcp = (kc + 31) & ~31;
   for (int i = 0; i < m; i++) {
@@ -152,7 +153,15 @@ void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, voi
   }
 }
 
-const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b};
+void pack_b_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
+  if (b.rs == 1 && b.cs != 1) {
+    pack_b_bf16_transposed_avx512(b, k0, kc, (kc + 31) & ~31, j0, nc, static_cast<uint16_t*>(dstv));
+  } else {
+    pack_b(b, k0, kc, j0, nc, dstv);
+  }
+}
+
+const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b_any};
 
 }  // namespace
 

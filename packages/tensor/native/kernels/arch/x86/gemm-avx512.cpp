@@ -245,6 +245,7 @@ void pack_b_f32(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc,
 // bf16 A micro-panel: rows of kc bf16 values, padded with a zero to an even count.
 void pack_a_bf16(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
   uint16_t* dst = static_cast<uint16_t*>(dstv);
+  if (a.rs == 1 && a.cs != 1) return pack_a_bf16_transposed_avx512(a, i0, m, k0, kc, kKC, dst);
   const uint16_t* src = static_cast<const uint16_t*>(a.data);
   for (int i = 0; i < m; i++) {
     uint16_t* out = dst + i * kKC;
@@ -256,6 +257,71 @@ void pack_a_bf16(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc,
     if (kc & 1) out[kc] = 0;
   }
 }
+
+}  // namespace
+
+// bf16 A micro-panel rows from a column-major A (a.rs == 1, e.g. a layer's input in the weight
+// gradient): rows k and k+1 of 16 consecutive i widen into 32-bit (k, k+1) pairs, and 16 pairs ×
+// 16 rows are transposed as 32-bit lanes, giving 32 consecutive k of each row. Writes k up to kc
+// rounded up to 32 (zeros past kc); the row stride kKC is a multiple of 32.
+void pack_a_bf16_transposed_avx512(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, int row_stride,
+                                   uint16_t* dst) {
+  const uint16_t* src = static_cast<const uint16_t*>(a.data);
+  for (int h = 0; h * 16 < m; h++) {
+    const int rows = imin(16, m - h * 16);
+    const __mmask16 im = mask16(rows);
+    for (int k = 0; k < kc; k += 32) {
+      __m512 r[16];
+      for (int q = 0; q < 16; q++) {
+        const int64_t k1 = k + 2 * q;
+        const __m512i lo = k1 < kc ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(
+                                         im, src + (i0 + h * 16) * a.rs + (k0 + k1) * a.cs))
+                                   : _mm512_setzero_si512();
+        const __m512i hi = k1 + 1 < kc ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(
+                                             im, src + (i0 + h * 16) * a.rs + (k0 + k1 + 1) * a.cs))
+                                       : _mm512_setzero_si512();
+        r[q] = _mm512_castsi512_ps(_mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+      }
+      transpose16(r);
+      for (int c = 0; c < rows; c++) {
+        _mm512_store_si512(dst + static_cast<int64_t>(h * 16 + c) * row_stride + k, _mm512_castps_si512(r[c]));
+      }
+    }
+  }
+}
+
+// bf16 B panels (32 columns of (k, k+1) pairs) from a row-major Bᵀ (b.rs == 1, e.g. a Linear
+// layer's weight): each column's pairs are contiguous 32-bit words, so 16 columns × 16 pairs at
+// a time are loaded (16-bit masks zero everything past kc) and transposed as 32-bit lanes.
+// Stores pairs up to kcp / 2 (kcp: kc padded to the kernel's k unit).
+void pack_b_bf16_transposed_avx512(const GemmMatrixView& b, int64_t k0, int kc, int kcp, int64_t j0, int nc,
+                                   uint16_t* dst) {
+  const uint16_t* src = static_cast<const uint16_t*>(b.data);
+  for (int p = 0; p < nc; p += kNR) {
+    const int w = imin(kNR, nc - p);
+    uint16_t* panel = dst + static_cast<int64_t>(p) * kcp;
+    for (int k = 0; k < kcp; k += 32) {
+      const int kk = imin(32, kc - k > 0 ? kc - k : 0);
+      const __mmask32 km = kk >= 32 ? 0xffffffffu : ((1u << kk) - 1);
+      const int pairs = imin(16, (kcp - k) / 2);
+      for (int h = 0; h < 2; h++) {
+        __m512 r[16];
+        for (int q = 0; q < 16; q++) {
+          const int j = h * 16 + q;
+          r[q] = j < w && kk > 0
+                     ? _mm512_castsi512_ps(_mm512_maskz_loadu_epi16(km, src + k0 + k + (j0 + p + j) * b.cs))
+                     : _mm512_setzero_ps();
+        }
+        transpose16(r);
+        for (int q = 0; q < pairs; q++) {
+          _mm512_store_si512(panel + (k / 2 + q) * 2 * kNR + h * 32, _mm512_castps_si512(r[q]));
+        }
+      }
+    }
+  }
+}
+
+namespace {
 
 // bf16 B panel: for each pair of k rows, the 32 columns' (k, k+1) values interleaved.
 void pack_b_bf16(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
@@ -286,8 +352,16 @@ void pack_b_bf16(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc
   }
 }
 
+void pack_b_bf16_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
+  if (b.rs == 1 && b.cs != 1) {
+    pack_b_bf16_transposed_avx512(b, k0, kc, (kc + 1) & ~1, j0, nc, static_cast<uint16_t*>(dstv));
+  } else {
+    pack_b_bf16(b, k0, kc, j0, nc, dstv);
+  }
+}
+
 const GemmKernels kF32 = {"avx512", kMR, kNR, kKC, kNC, 1, 4, micro_f32_any, pack_a_f32, pack_b_f32};
-const GemmKernels kBF16 = {"avx512-bf16", kMR, kNR, kKC, kNC, 2, 2, micro_bf16_any, pack_a_bf16, pack_b_bf16};
+const GemmKernels kBF16 = {"avx512-bf16", kMR, kNR, kKC, kNC, 2, 2, micro_bf16_any, pack_a_bf16, pack_b_bf16_any};
 
 }  // namespace
 
