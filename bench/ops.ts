@@ -9,11 +9,13 @@
 // GB/s counts each op's compulsory traffic: the forward row ops read x and write y (2 · 4 bytes
 // per element); the backward primitives read two tensors and write one (3 · 4 bytes); attention
 // reads q, k, v and writes out (4 · 4 bytes per element of one of them). Each row op is one
-// fused primitive (one kernel, one pass over rows); copy bandwidth is the ceiling.
+// fused primitive (one kernel, one pass over rows); copy bandwidth is the ceiling. Attention is
+// the fused `attention` primitive, with the composite it replaced on the last row.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import {
   apply,
+  compositeAttention,
   gelu,
   getBackend,
   layerNorm,
@@ -171,6 +173,18 @@ const ops: Op[] = [
           isCausal: true,
         },
       ),
+  },
+  {
+    // What the fused `attention` primitive replaced: matmul, mask, softmax, matmul.
+    name: "attention (composite)",
+    shape: [B, H, T, D],
+    bytes: 4 * 4 * B * H * T * D,
+    make: () => [randn([B, H, T, D]), randn([B, H, T, D]), randn([B, H, T, D])],
+    run: ([q, k, v]) => compositeAttention(q as Tensor, k as Tensor, v as Tensor, { isCausal: true }),
+    check: ([q, k, v]) =>
+      compositeAttention((q as Tensor).slice(2, 0, 32), (k as Tensor).slice(2, 0, 32), (v as Tensor).slice(2, 0, 32), {
+        isCausal: true,
+      }),
   },
 ];
 

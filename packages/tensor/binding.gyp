@@ -63,6 +63,7 @@
               "native/kernels/arch/x86/gemv-avx2.cpp",
               "native/kernels/arch/x86/vec-math-avx512.cpp",
               "native/kernels/arch/x86/vec-math-avx2.cpp",
+              "native/kernels/arch/x86/attention-avx512.cpp",
               "native/kernels/arch/x86/fused-rows-avx512.cpp",
               "native/kernels/arch/x86/fused-rows-avx2.cpp",
               "native/kernels/arch/x86/convert-avx512.cpp",

@@ -206,6 +206,9 @@ describe("native gemm", () => {
         for (const tb of [false, true]) {
           runCase({ M: 1, N: 77, K: 50, tb, dtype, pad: 1 });
           runCase({ M: 1, N: 2000, K: 33, tb, dtype, batch: 2, beta: 1 });
+          // A few rows (a small decoding batch) with several column chunks.
+          runCase({ M: 3, N: 77, K: 50, tb, dtype, pad: 1 });
+          runCase({ M: 8, N: 700, K: 900, tb, ta: !tb, dtype, batch: 2, beta: 1, alpha: 0.5 });
         }
         for (const ta of [false, true]) runCase({ M: 70, N: 1, K: 45, ta, dtype, pad: 2 });
       }

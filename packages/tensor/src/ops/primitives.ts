@@ -22,6 +22,7 @@ import { broadcastShapes, fmt, normalizeDim, normalizeDims, numel } from "../sha
 import type { Tensor } from "../tensor.ts";
 import { allocate, apply1 } from "./apply.ts";
 import { FUSED_PRIMITIVES } from "./fused-primitives.ts";
+import { ATTENTION_PRIMITIVES } from "./nn/attention-primitive.ts";
 import {
   broadcastView,
   type Col2imAttrs,
@@ -328,7 +329,8 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
 
   matmul: {
     inputs: ["a", "b"],
-    infer(inputs) {
+    // `outDtype: "float32"` keeps a 16-bit product's float32 accumulation (weight-only low precision)
+    infer(inputs, attrs: { outDtype?: DType }) {
       const [a, b] = inputs as [Tensor, Tensor];
       const op = name("matmul", inputs);
       if (a.ndim < 2 || b.ndim < 2) {
@@ -344,8 +346,18 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         );
       }
       const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
+      if (
+        attrs.outDtype !== undefined &&
+        attrs.outDtype !== dtype &&
+        !(attrs.outDtype === "float32" && isFloating(dtype))
+      ) {
+        throw new HearthTensorError(
+          "HEARTH_TENSOR_DTYPE",
+          `${op}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
+        );
+      }
       return {
-        outputs: [{ shape: [...batch, m, n], dtype }],
+        outputs: [{ shape: [...batch, m, n], dtype: attrs.outDtype ?? dtype }],
         kernelInputs: [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])],
       };
     },
@@ -355,12 +367,13 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         dims.push(dims.splice(-2, 1)[0] as number);
         return p("permute", [t], { dims });
       };
+      const gt = asType(g as Tensor, (a as Tensor).dtype);
       return [
-        needs[0] ? p("matmul", [g as Tensor, mT(b as Tensor)]) : null,
-        needs[1] ? p("matmul", [mT(a as Tensor), g as Tensor]) : null,
+        needs[0] ? p("matmul", [gt, mT(b as Tensor)]) : null,
+        needs[1] ? p("matmul", [mT(a as Tensor), gt]) : null,
       ];
     },
-  } satisfies Primitive,
+  } satisfies Primitive<{ outDtype?: DType }>,
 
   // movement: views (no kernel) and copies
   reshape: {
@@ -672,6 +685,8 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
     },
   },
 
+  // fused attention (nn/attention-primitive.ts)
+  ...ATTENTION_PRIMITIVES,
   // fused: softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu and their backwards
   ...FUSED_PRIMITIVES,
 };

@@ -7,22 +7,19 @@
  */
 import {
   add,
-  arange,
   type DType,
-  gt,
-  le,
+  scaledDotProductAttention as fusedAttention,
   matmul,
   mul,
-  ne,
   reshape,
   softmax,
-  sub,
   type Tensor,
+  tensor,
   to,
   transpose,
   unsqueeze,
-  where,
 } from "@hearth/tensor";
+import { ErrorCodes, fail } from "../errors.ts";
 
 /** The most negative finite value of a float dtype: what masked scores become (as Python's `finfo.min`). */
 export function maskValue(dtype: DType): number {
@@ -45,23 +42,42 @@ export function decoderMask(
   dtype: DType,
   slidingWindow?: number | null,
 ): Tensor {
+  // Built on the host: a handful of loops over B·T·S numbers instead of a chain of int64
+  // compare/select kernels on every forward pass (each decoding step builds one).
   const S = past + T;
   const min = maskValue(dtype);
-  const keys = reshape(arange(0, S, 1, { dtype: "int64" }), [1, 1, 1, S]);
-  const queries = reshape(arange(past, S, 1, { dtype: "int64" }), [1, 1, T, 1]);
-  let mask = where(le(keys, queries), 0, min);
-  if (slidingWindow) mask = where(gt(keys, sub(queries, slidingWindow)), mask, min);
-  if (attentionMask) {
-    const visible = ne(reshape(attentionMask, [attentionMask.shape[0] as number, 1, 1, S]), 0);
-    mask = where(visible, mask, min);
+  const rows = attentionMask ? (attentionMask.tolistSync() as number[][]) : null;
+  if (rows && (attentionMask?.ndim !== 2 || rows.some((r) => r.length !== S))) {
+    throw fail(
+      ErrorCodes.MODEL_BAD_INPUT,
+      `decoderMask: 'attentionMask' must be [batch, ${S}] (past ${past} + new ${T}), got ${attentionMask?.describe()}`,
+    );
   }
-  return mask.dtype === dtype ? mask : to(mask, dtype);
+  const B = rows ? rows.length : 1;
+  const values = new Float32Array(B * T * S);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const q = past + t;
+      const row = (b * T + t) * S;
+      for (let k = 0; k < S; k++) {
+        const hidden = k > q || (slidingWindow ? k <= q - slidingWindow : false) || (rows ? !rows[b]?.[k] : false);
+        values[row + k] = hidden ? min : 0;
+      }
+    }
+  }
+  const mask = tensor(values, { shape: [B, 1, T, S] });
+  return dtype === "float32" ? mask : to(mask, dtype);
 }
 
 /**
  * softmax(q·kᵀ·scale + mask)·v for q `[B, H, T, D]` and k, v `[B, H_kv, S, D]`. Query heads
- * are grouped over the key/value heads (head h reads kv head ⌊h / (H / H_kv)⌋) by folding the
- * group into the query length, so keys and values are never repeated in memory.
+ * are grouped over the key/value heads (head h reads kv head ⌊h / (H / H_kv)⌋), so keys and
+ * values are never repeated in memory.
+ *
+ * Without `returnProbs` or `dropout` this is the engine's fused attention primitive (one pass
+ * over the keys with an online softmax, no `[T, S]` score matrix; a decoding step reads the KV
+ * cache's view in place). Asking for the probabilities or dropout on them materialises them
+ * with the composite, folding the query group into the query length.
  *
  * Returns the output `[B, H, T, D]` and, when asked, the probabilities `[B, H, T, S]`.
  */
@@ -73,6 +89,7 @@ export function scaledDotProductAttention(
   scale: number,
   options: { returnProbs?: boolean; dropout?: (probs: Tensor) => Tensor } = {},
 ): { output: Tensor; probs?: Tensor } {
+  if (!options.returnProbs && !options.dropout) return { output: fusedAttention(q, k, v, { mask, scale }) };
   const [B, H, T, D] = q.shape as [number, number, number, number];
   const Hkv = k.shape[1] as number;
   const S = k.shape[2] as number;

@@ -50,6 +50,8 @@ export class Conv1D extends Module {
  * lists it under both names, as PyTorch does.
  */
 export class TiedLinear extends Module {
+  #low: Tensor | null = null;
+
   constructor(readonly embedding: Embedding) {
     super();
     this.registerParameter("weight", embedding.weight);
@@ -59,8 +61,17 @@ export class TiedLinear extends Module {
     return this.embedding.weight;
   }
 
+  /**
+   * Multiplies with a 16-bit copy of the shared weight from now on (weight-only low precision,
+   * `./weight-only.ts`), leaving the embedding's own lookup table untouched.
+   */
+  storeLowPrecision(dtype: DType): void {
+    this.#low?.dispose();
+    this.#low = to(this.embedding.weight.detach(), dtype);
+  }
+
   forward(x: Tensor): Tensor {
-    return linear(x, this.embedding.weight);
+    return linear(x, this.#low ?? this.embedding.weight);
   }
 }
 

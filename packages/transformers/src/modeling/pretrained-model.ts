@@ -17,11 +17,18 @@ import { initModuleTree } from "./init-weights.ts";
 import { withoutInit } from "./no-init.ts";
 import type { CausalLMInput, CausalLMOutput } from "./outputs.ts";
 import { type ResolveOptions, resolveModelDir } from "./resolve.ts";
+import { storeMatmulWeights } from "./weight-only.ts";
 
 /** Options of `fromPretrained`. */
 export interface FromPretrainedOptions extends ResolveOptions, BigModelOptions {
   /** Parameter dtype: "float32" (default, as Python), "bfloat16", "float16", or "auto" for the config's `torch_dtype`. */
   dtype?: DType | "auto";
+  /**
+   * Weight-only low precision: store the matmul weights (linear layers and the output head) in
+   * this dtype and keep activations, norms and embeddings float32 (`modeling/weight-only.ts`).
+   * Halves the bytes a decoding step reads; results differ from float32 at 16-bit precision.
+   */
+  weightsDtype?: "bfloat16" | "float16";
   /** Use this config instead of the folder's `config.json`. */
   config?: PretrainedConfig;
   /** Placement; only "cpu" exists today. */
@@ -136,6 +143,15 @@ export abstract class PreTrainedModel extends Module {
       // No generation_config.json: keep the defaults derived from config.json, as Python does.
     }
     if (dtype !== "float32") model.to(dtype);
+    if (options.weightsDtype) {
+      if (options.weightsDtype !== "bfloat16" && options.weightsDtype !== "float16") {
+        throw fail(
+          ErrorCodes.MODEL_BAD_INPUT,
+          `fromPretrained: option 'weightsDtype' must be "bfloat16" or "float16", got ${String(options.weightsDtype)}`,
+        );
+      }
+      storeMatmulWeights(model, options.weightsDtype);
+    }
     model.eval();
     return model;
   }

@@ -134,6 +134,17 @@ describe("cpu backend on large tensors", { skip: hasCpu ? false : "the native ad
       () => [randn([200, 150]), randn([260, 150])],
       (a, b) => matmul(a, b.transpose(0, 1)),
     );
+    // A weight shared by every batch (x·Wᵀ as linear does): folded into one [2·3·50, 64] GEMM.
+    same(
+      () => [randn([2, 3, 50, 64]), randn([33, 64])],
+      (a, b) => matmul(a, b.transpose(0, 1)),
+    );
+    // float32 activations times a bfloat16 weight: multiplied in bf16, returned float32.
+    same(
+      () => [randn([2, 5, 64]), randn([64, 300]).to("bfloat16")],
+      (a, b) => matmul(a, b),
+      8e-3,
+    );
     for (const dtype of ["float16", "bfloat16"] as const) {
       same(
         () => [randn([2, 40, 64]).to(dtype), randn([64, 33]).to(dtype)],

@@ -14,6 +14,7 @@ import { native } from "../../native/index.ts";
 import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
+import { attentionKernels } from "./attention.ts";
 import { compareKernels } from "./compare.ts";
 import { castKernel, halfFallback } from "./convert.ts";
 import { elementwiseKernels } from "./elementwise.ts";
@@ -57,6 +58,7 @@ function build(): Backend | null {
     ...elementwiseKernels(addon, fallback),
     ...compareKernels(addon, fallback),
     ...indexingKernels(addon, jsKernel),
+    ...attentionKernels(addon),
     ...fusedKernels(addon, fallback),
     ...movementKernels(addon),
   ];

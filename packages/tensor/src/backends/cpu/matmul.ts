@@ -55,7 +55,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       outputs: [out],
     } = args;
     if (!a || !b || !out) return;
-    const dtype = out.dtype;
+    const dtype = a.dtype; // of both inputs; the output may be float32 for 16-bit inputs
     if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") {
       fallback(args);
       return;
@@ -68,23 +68,30 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     if (total === 0) return;
     const cStrides = rowMajorStrides(out.shape);
     // 16-bit outputs: float32 product in an addon buffer (handed back below), rounded once.
-    const scratch = dtype === "float32" ? null : addon.allocate(4 * total);
+    const scratch = out.dtype === "float32" ? null : addon.allocate(4 * total);
     const c = scratch ? new Float32Array(scratch, 0, total) : (out.data as Float32Array);
     const dims = batchDims(a, b, cStrides, out.shape);
-    const inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
+    let inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
+    const ar = a.strides[nd - 2] as number;
+    let rows = M;
+    if (inner.size > 1 && inner.b === 0 && inner.a === M * ar && inner.c === M * N) {
+      // x[..., M, K] · W[K, N] with W shared by every batch: one [batch·M, K] · [K, N] product
+      // (W packed once, one thread split over all rows) instead of a batch of small ones.
+      rows = M * inner.size;
+      inner = { size: 1, a: 0, b: 0, c: 0 };
+    }
     const outerCount = dims.reduce((n, d) => n * d.size, 1);
     const idx = new Array<number>(dims.length).fill(0);
     let ao = a.offset;
     let bo = b.offset;
     let co = 0;
-    const ar = a.strides[nd - 2] as number;
     const ac = a.strides[nd - 1] as number;
     const br = b.strides[nd - 2] as number;
     const bc = b.strides[nd - 1] as number;
     for (let t = 0; t < outerCount; t++) {
       addon.gemm(
         dtype as NativeGemmDType,
-        M,
+        rows,
         N,
         K,
         inner.size,
@@ -114,7 +121,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       }
     }
     if (scratch) {
-      addon.convert(c, "float32", out.data, dtype, total);
+      addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
       addon.free(scratch);
     }
   };

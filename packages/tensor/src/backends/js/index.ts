@@ -3,6 +3,7 @@
  * primitive. Slow and obviously correct; the oracle other backends are tested against.
  */
 import type { Backend } from "../types.ts";
+import { attentionKernels } from "./attention.ts";
 import { convKernels } from "./conv.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { fusedKernels } from "./fused.ts";
@@ -23,6 +24,7 @@ export const jsBackend: Backend = {
     ...movementKernels,
     ...convKernels,
     ...randomKernels,
+    ...attentionKernels,
     ...fusedKernels,
   ],
   synchronize() {},

@@ -10,7 +10,8 @@ import { autocastDtype } from "./autocast.ts";
 
 /**
  * Matrix product with NumPy semantics: 1-d operands are promoted to a row/column and the extra
- * dim removed; batch dims broadcast.
+ * dim removed; batch dims broadcast. A float32 operand times a bfloat16/float16 one (a weight
+ * stored in 16 bits) multiplies in the 16-bit dtype and returns float32.
  *
  * @example
  * const y = matmul(x, w); // [B, T, C] @ [C, D] -> [B, T, D]
@@ -37,6 +38,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // Under autocast: multiply in the low dtype (float32 accumulation), hand back float32.
     return cast(matmulExact(castDense(a, low), castDense(b, low)), "float32");
   }
+  const lowOf = (t: Tensor) => t.dtype === "bfloat16" || t.dtype === "float16";
+  if ((a.dtype === "float32" && lowOf(b)) || (lowOf(a) && b.dtype === "float32")) {
+    // Weight-only low precision: float32 activations times a 16-bit weight multiply in the
+    // weight's dtype (the activation rounded to it, float32 accumulation), so the weight is
+    // read as stored; the product comes back float32.
+    const dtype = a.dtype === "float32" ? b.dtype : a.dtype;
+    return matmulExact(castDense(a, dtype), castDense(b, dtype), "float32");
+  }
   return matmulExact(a, b);
 }
 
@@ -53,10 +62,10 @@ function castDense(t: Tensor, dtype: DType): Tensor {
   return cast(t, dtype);
 }
 
-function matmulExact(a: Tensor, b: Tensor): Tensor {
+function matmulExact(a: Tensor, b: Tensor, outDtype?: DType): Tensor {
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
-  let out = apply1("matmul", [a2, b2]);
+  let out = apply1("matmul", [a2, b2], outDtype ? { outDtype } : {});
   if (a.ndim === 1) out = squeeze(out, -2);
   if (b.ndim === 1) out = squeeze(out, -1);
   return out;

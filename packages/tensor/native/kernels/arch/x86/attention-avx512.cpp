@@ -1,0 +1,155 @@
+// AVX-512 pieces of the fused attention (see ../../attention.h): dot products of one vector
+// against four rows at a time (four accumulators, one horizontal sum each), and p-weighted row
+// sums that keep up to four 16-lane strips of the accumulator in registers while streaming the
+// rows. Tails use masked loads and stores.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "attention.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma")
+#endif
+
+namespace hearth {
+namespace {
+
+inline __mmask16 mask16(int64_t n) {
+  if (n <= 0) return 0;
+  return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1);
+}
+
+void dots_avx512(const float* x, const float* rows, int64_t stride, int64_t n, int64_t d, float* out) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* r0 = rows + j * stride;
+    const float* r1 = r0 + stride;
+    const float* r2 = r1 + stride;
+    const float* r3 = r2 + stride;
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    for (int64_t i = 0; i < d; i += 16) {
+      const __mmask16 m = mask16(d - i);
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+      s0 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r0 + i), s0);
+      s1 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r1 + i), s1);
+      s2 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r2 + i), s2);
+      s3 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r3 + i), s3);
+    }
+    out[j] = _mm512_reduce_add_ps(s0);
+    out[j + 1] = _mm512_reduce_add_ps(s1);
+    out[j + 2] = _mm512_reduce_add_ps(s2);
+    out[j + 3] = _mm512_reduce_add_ps(s3);
+  }
+  for (; j < n; j++) {
+    const float* r = rows + j * stride;
+    __m512 s = _mm512_setzero_ps();
+    for (int64_t i = 0; i < d; i += 16) {
+      const __mmask16 m = mask16(d - i);
+      s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, r + i), s);
+    }
+    out[j] = _mm512_reduce_add_ps(s);
+  }
+}
+
+// acc[0, w) += Σ_j p[j]·rows[j][0, w) for a strip of w <= 64 columns held in four registers.
+inline void accumulate_strip(const float* p, int64_t n, const float* rows, int64_t stride, int64_t w, float* acc) {
+  const __mmask16 m0 = mask16(w), m1 = mask16(w - 16), m2 = mask16(w - 32), m3 = mask16(w - 48);
+  __m512 a0 = _mm512_maskz_loadu_ps(m0, acc);
+  __m512 a1 = w > 16 ? _mm512_maskz_loadu_ps(m1, acc + 16) : _mm512_setzero_ps();
+  __m512 a2 = w > 32 ? _mm512_maskz_loadu_ps(m2, acc + 32) : _mm512_setzero_ps();
+  __m512 a3 = w > 48 ? _mm512_maskz_loadu_ps(m3, acc + 48) : _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j++) {
+    const __m512 pj = _mm512_set1_ps(p[j]);
+    const float* r = rows + j * stride;
+    a0 = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m0, r), a0);
+    if (w > 16) a1 = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m1, r + 16), a1);
+    if (w > 32) a2 = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m2, r + 32), a2);
+    if (w > 48) a3 = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m3, r + 48), a3);
+  }
+  _mm512_mask_storeu_ps(acc, m0, a0);
+  if (w > 16) _mm512_mask_storeu_ps(acc + 16, m1, a1);
+  if (w > 32) _mm512_mask_storeu_ps(acc + 32, m2, a2);
+  if (w > 48) _mm512_mask_storeu_ps(acc + 48, m3, a3);
+}
+
+void accumulate_avx512(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* acc) {
+  for (int64_t c = 0; c < e; c += 64) accumulate_strip(p, n, rows + c, stride, e - c < 64 ? e - c : 64, acc + c);
+}
+
+void axpy_avx512(float a, const float* x, float* y, int64_t n) {
+  const __m512 av = _mm512_set1_ps(a);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = mask16(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+// 4 query rows × 64 keys: 16 accumulators, per d four loads of the packed keys and four
+// broadcasts feed 16 FMAs (a GEMM micro-tile).
+void tile_scores_avx512(const float* const* q, const float* kt, int64_t d, float* s) {
+  __m512 c[4][4];
+  for (int r = 0; r < 4; r++)
+    for (int x = 0; x < 4; x++) c[r][x] = _mm512_setzero_ps();
+  const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
+  for (int64_t i = 0; i < d; i++) {
+    const float* kr = kt + i * 64;
+    const __m512 k0 = _mm512_loadu_ps(kr), k1 = _mm512_loadu_ps(kr + 16), k2 = _mm512_loadu_ps(kr + 32),
+                 k3 = _mm512_loadu_ps(kr + 48);
+    const __m512 b[4] = {_mm512_set1_ps(q0[i]), _mm512_set1_ps(q1[i]), _mm512_set1_ps(q2[i]), _mm512_set1_ps(q3[i])};
+    for (int r = 0; r < 4; r++) {
+      c[r][0] = _mm512_fmadd_ps(b[r], k0, c[r][0]);
+      c[r][1] = _mm512_fmadd_ps(b[r], k1, c[r][1]);
+      c[r][2] = _mm512_fmadd_ps(b[r], k2, c[r][2]);
+      c[r][3] = _mm512_fmadd_ps(b[r], k3, c[r][3]);
+    }
+  }
+  for (int r = 0; r < 4; r++)
+    for (int x = 0; x < 4; x++) _mm512_storeu_ps(s + r * 64 + x * 16, c[r][x]);
+}
+
+// 4 output rows × a 64-column strip: per key four loads of v and four broadcasts of p feed
+// 16 FMAs.
+void tile_accumulate_avx512(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                            int64_t o_stride) {
+  for (int64_t c0 = 0; c0 < e; c0 += 64) {
+    const int64_t w = e - c0 < 64 ? e - c0 : 64;
+    const __mmask16 m[4] = {mask16(w), mask16(w - 16), mask16(w - 32), mask16(w - 48)};
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; r++)
+      for (int x = 0; x < 4; x++) acc[r][x] = _mm512_maskz_loadu_ps(m[x], o + r * o_stride + c0 + x * 16);
+    for (int64_t j = 0; j < n; j++) {
+      const float* v = rows + j * stride + c0;
+      const __m512 v0 = _mm512_maskz_loadu_ps(m[0], v), v1 = _mm512_maskz_loadu_ps(m[1], v + 16),
+                   v2 = _mm512_maskz_loadu_ps(m[2], v + 32), v3 = _mm512_maskz_loadu_ps(m[3], v + 48);
+      for (int r = 0; r < 4; r++) {
+        const __m512 pr = _mm512_set1_ps(p[r * 64 + j]);
+        acc[r][0] = _mm512_fmadd_ps(pr, v0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(pr, v1, acc[r][1]);
+        acc[r][2] = _mm512_fmadd_ps(pr, v2, acc[r][2]);
+        acc[r][3] = _mm512_fmadd_ps(pr, v3, acc[r][3]);
+      }
+    }
+    for (int r = 0; r < 4; r++)
+      for (int x = 0; x < 4; x++) _mm512_mask_storeu_ps(o + r * o_stride + c0 + x * 16, m[x], acc[r][x]);
+  }
+}
+
+const AttentionOps kAvx512 = {"avx512",           dots_avx512,           accumulate_avx512, axpy_avx512,
+                              tile_scores_avx512, tile_accumulate_avx512};
+
+}  // namespace
+
+const AttentionOps* attention_ops_avx512() { return &kAvx512; }
+
+}  // namespace hearth
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
