@@ -21,7 +21,9 @@
         "native/kernels/gemv.cpp",
         "native/kernels/indexing.cpp",
         "native/kernels/optim.cpp",
-        "native/kernels/elementwise.cpp"
+        "native/kernels/elementwise.cpp",
+        "native/binding/cross-entropy.cpp",
+        "native/kernels/cross-entropy.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -59,7 +61,8 @@
               "native/kernels/arch/x86/gemv-avx512.cpp",
               "native/kernels/arch/x86/gemv-avx2.cpp",
               "native/kernels/arch/x86/vec-math-avx512.cpp",
-              "native/kernels/arch/x86/vec-math-avx2.cpp"
+              "native/kernels/arch/x86/vec-math-avx2.cpp",
+              "native/kernels/arch/x86/optim-avx512.cpp"
             ]
           }
         ]

@@ -9,6 +9,7 @@ import { getBackend, getKernel } from "../backends/registry.ts";
 import type { DType } from "../dtype.ts";
 import { isFloating } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
+import { PROFILING, profileEnd, profileStart } from "../profile/op-profile.ts";
 import { numel, type Shape } from "../shape.ts";
 import { Storage } from "../storage.ts";
 import { type TapeNode, Tensor } from "../tensor.ts";
@@ -96,8 +97,10 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): T
         v.offset === 0 && isContiguousView(v) && v.data.length === numel(v.shape) ? v : makeContiguous(v, temps),
       );
     }
+    const start = PROFILING ? profileStart() : 0;
     record.fn({ inputs: kernelInputs, outputs: outputs.map((t) => t.view_()), attrs: finalAttrs });
     for (const t of temps) t.dispose();
+    if (PROFILING) profileEnd(op, !isGradEnabled(), start, outputs[0]?.size ?? 0);
   }
   if (def.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const node: TapeNode = {

@@ -10,11 +10,14 @@
  * setBackend("cpu"); // the default whenever the addon is built
  */
 import { native } from "../../native/index.ts";
+import { lossNative } from "../../native/loss.ts";
+import { markFallback, PROFILING } from "../../profile/op-profile.ts";
 import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { indexingKernels } from "./indexing.ts";
+import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
 
 /** Buffers of at least this many bytes are allocated by the addon. */
@@ -23,7 +26,12 @@ const NATIVE_ALLOCATION_BYTES = 1 << 20;
 function jsKernel(op: string): KernelFn {
   const record = jsBackend.kernels.find((k) => k.op === op);
   if (!record) throw new Error(`cpu backend: the js backend has no '${op}' kernel to fall back to`);
-  return record.fn;
+  if (!PROFILING) return record.fn;
+  const fn = record.fn;
+  return (args) => {
+    markFallback();
+    fn(args);
+  };
 }
 
 function build(): Backend | null {
@@ -33,10 +41,13 @@ function build(): Backend | null {
     ...matmulKernels(addon, jsKernel("matmul")),
     ...elementwiseKernels(addon, jsKernel),
     ...indexingKernels(addon, jsKernel),
+    ...(lossNative ? lossKernels(lossNative, jsKernel) : []),
   ];
   const nativeOps = new Set(nativeKernels.map((k) => k.op));
   // Delegated to the js reference until a native kernel lands (every other primitive).
-  const delegated = jsBackend.kernels.filter((k) => !nativeOps.has(k.op));
+  const delegated = jsBackend.kernels
+    .filter((k) => !nativeOps.has(k.op))
+    .map((k) => (PROFILING ? { ...k, fn: jsKernel(k.op) } : k));
   return {
     name: "cpu",
     device: "cpu",

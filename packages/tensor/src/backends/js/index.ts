@@ -5,6 +5,7 @@
 import type { Backend } from "../types.ts";
 import { convKernels } from "./conv.ts";
 import { elementwiseKernels } from "./elementwise.ts";
+import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
 import { movementKernels } from "./movement.ts";
 import { randomKernels } from "./random.ts";
@@ -22,6 +23,7 @@ export const jsBackend: Backend = {
     ...movementKernels,
     ...convKernels,
     ...randomKernels,
+    ...lossKernels,
   ],
   synchronize() {},
 };
