@@ -1,21 +1,26 @@
-// Memory-bound op throughput on the `cpu` backend: softmax, layerNorm and causal attention in
-// GB/s against the copy bandwidth measured here with a copy loop, and beside numpy doing the
-// same maths (Debian's python3-numpy; skipped with a message when absent) in the same run.
+// Memory-bound op throughput on the `cpu` backend: the fused softmax, logSoftmax, layerNorm,
+// rmsNorm and GELU primitives (forward, and the softmax/layerNorm backward primitives) and causal
+// attention in GB/s against the copy bandwidth measured here with a copy loop, and beside numpy
+// doing the same maths (Debian's python3-numpy; skipped with a message when absent) in the same
+// run.
 //
 //   npm run bench -- ops [--quick]
 //
-// GB/s counts each op's compulsory traffic: softmax and layerNorm read x and write y
-// (2 · 4 bytes per element); attention reads q, k, v and writes out (4 · 4 bytes per element of
-// one of them). The ops are compositions of primitives today (several passes over memory); the
-// last rows time the addon's fused row kernels on the same shapes, the gain a fused primitive
-// would bring.
+// GB/s counts each op's compulsory traffic: the forward row ops read x and write y (2 · 4 bytes
+// per element); the backward primitives read two tensors and write one (3 · 4 bytes); attention
+// reads q, k, v and writes out (4 · 4 bytes per element of one of them). Each row op is one
+// fused primitive (one kernel, one pass over rows); copy bandwidth is the ceiling.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import {
+  apply,
+  gelu,
   getBackend,
   layerNorm,
+  logSoftmax,
   manualSeed,
   randn,
+  rmsNorm,
   scaledDotProductAttention,
   scope,
   softmax,
@@ -69,6 +74,9 @@ manualSeed(0);
 const [R, C] = quick ? [2048, 4096] : [4096, 8192];
 const [LR, LC] = quick ? [4096, 768] : [16384, 768];
 const [B, H, T, D] = quick ? [1, 12, 256, 64] : [4, 12, 512, 64];
+const [GR, GC] = quick ? [1024, 3072] : [4096, 3072];
+const lnStats = (x: Tensor, w: Tensor, b: Tensor) => apply("layerNorm", [x, w, b], lnAttrs) as Tensor[];
+const lnAttrs = { normalizedDims: 1, eps: 1e-5, weight: true, bias: true };
 const ops: Op[] = [
   {
     name: "softmax (last dim)",
@@ -79,12 +87,74 @@ const ops: Op[] = [
     check: ([x]) => softmax((x as Tensor).slice(0, 0, 4), -1),
   },
   {
+    name: "logSoftmax (last dim)",
+    shape: [R, C],
+    bytes: 2 * 4 * R * C,
+    make: () => [randn([R, C])],
+    run: ([x]) => logSoftmax(x as Tensor, -1),
+    check: ([x]) => logSoftmax((x as Tensor).slice(0, 0, 4), -1),
+  },
+  {
+    name: "softmax backward",
+    shape: [R, C],
+    bytes: 3 * 4 * R * C,
+    make: () => [softmax(randn([R, C]), -1), randn([R, C])],
+    run: ([y, dy]) => apply("softmaxBackward", [y as Tensor, dy as Tensor], { dim: 1 })[0] as Tensor,
+    check: ([y, dy]) =>
+      apply("softmaxBackward", [(y as Tensor).slice(0, 0, 4), (dy as Tensor).slice(0, 0, 4)], { dim: 1 })[0] as Tensor,
+  },
+  {
     name: "layerNorm (768, affine)",
     shape: [LR, LC],
     bytes: 2 * 4 * LR * LC,
     make: () => [randn([LR, LC]), randn([LC]), randn([LC])],
     run: ([x, w, b]) => layerNorm(x as Tensor, [LC], w, b),
     check: ([x, w, b]) => layerNorm((x as Tensor).slice(0, 0, 4), [LC], w, b),
+  },
+  {
+    name: "layerNorm backward",
+    shape: [LR, LC],
+    bytes: 3 * 4 * LR * LC,
+    make: () => {
+      const [x, w, b] = [randn([LR, LC]), randn([LC]), randn([LC])] as [Tensor, Tensor, Tensor];
+      const [, mean, rstd] = lnStats(x, w, b) as [Tensor, Tensor, Tensor];
+      return [x, w, mean, rstd, randn([LR, LC])];
+    },
+    run: (xs) =>
+      apply("layerNormBackward", xs, {
+        normalizedDims: 1,
+        weight: true,
+        needWeight: true,
+        needBias: true,
+      })[0] as Tensor,
+    check: ([x, w, mean, rstd, dy]) =>
+      apply(
+        "layerNormBackward",
+        [
+          (x as Tensor).slice(0, 0, 4),
+          w as Tensor,
+          (mean as Tensor).slice(0, 0, 4),
+          (rstd as Tensor).slice(0, 0, 4),
+          (dy as Tensor).slice(0, 0, 4),
+        ],
+        { normalizedDims: 1, weight: true, needWeight: true, needBias: true },
+      )[0] as Tensor,
+  },
+  {
+    name: "rmsNorm (768, weight)",
+    shape: [LR, LC],
+    bytes: 2 * 4 * LR * LC,
+    make: () => [randn([LR, LC]), randn([LC])],
+    run: ([x, w]) => rmsNorm(x as Tensor, w),
+    check: ([x, w]) => rmsNorm((x as Tensor).slice(0, 0, 4), w),
+  },
+  {
+    name: "gelu tanh",
+    shape: [GR, GC],
+    bytes: 2 * 4 * GR * GC,
+    make: () => [randn([GR, GC])],
+    run: ([x]) => gelu(x as Tensor, "tanh"),
+    check: ([x]) => gelu((x as Tensor).slice(0, 0, 4), "tanh"),
   },
   {
     name: "attention (causal)",
@@ -119,15 +189,30 @@ def timeit(f):
 R, C = q["softmax"]; x = rng.standard_normal((R, C), dtype=np.float32)
 def sm():
     e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
+def lsm():
+    s = x - x.max(-1, keepdims=True); return s - np.log(np.exp(s).sum(-1, keepdims=True))
+sy = sm(); sdy = rng.standard_normal((R, C), dtype=np.float32)
+def smb():
+    return sy * (sdy - (sdy * sy).sum(-1, keepdims=True))
 LR, LC = q["layerNorm"]; y = rng.standard_normal((LR, LC), dtype=np.float32); w = np.ones(LC, np.float32); b = np.zeros(LC, np.float32)
 def ln():
     mu = y.mean(-1, keepdims=True); var = y.var(-1, keepdims=True); return (y - mu) / np.sqrt(var + 1e-5) * w + b
+ldy = rng.standard_normal((LR, LC), dtype=np.float32)
+def lnb():
+    mu = y.mean(-1, keepdims=True); rs = 1 / np.sqrt(y.var(-1, keepdims=True) + 1e-5); xh = (y - mu) * rs; g = ldy * w
+    dw = (ldy * xh).sum(0); db = ldy.sum(0)
+    return rs * (g - g.mean(-1, keepdims=True) - xh * (g * xh).mean(-1, keepdims=True))
+def rms():
+    return y / np.sqrt((y * y).mean(-1, keepdims=True) + 1e-6) * w
+GR, GC = q["gelu"]; gx = rng.standard_normal((GR, GC), dtype=np.float32)
+def ge():
+    return 0.5 * gx * (1 + np.tanh(np.float32(0.7978845608) * (gx + np.float32(0.044715) * gx * gx * gx)))
 B, H, T, D = q["attention"]; qq, kk, vv = (rng.standard_normal((B, H, T, D), dtype=np.float32) for _ in range(3))
 mask = np.triu(np.ones((T, T), dtype=bool), 1)
 def at():
     s = (qq @ kk.transpose(0, 1, 3, 2)) / np.float32(np.sqrt(D)); s[..., mask] = -np.inf
     s = np.exp(s - s.max(-1, keepdims=True)); s /= s.sum(-1, keepdims=True); return s @ vv
-print(json.dumps([timeit(sm), timeit(ln), timeit(at)]))
+print(json.dumps([timeit(f) for f in (sm, lsm, smb, ln, lnb, rms, ge, at)]))
 `;
 function peer(): number[] | null {
   if (!existsSync(python) || spawnSync(python, ["-c", "import numpy"]).status !== 0) {
@@ -135,7 +220,7 @@ function peer(): number[] | null {
     return null;
   }
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(addon.numThreads()) };
-  const shapes = JSON.stringify({ softmax: [R, C], layerNorm: [LR, LC], attention: [B, H, T, D] });
+  const shapes = JSON.stringify({ softmax: [R, C], layerNorm: [LR, LC], gelu: [GR, GC], attention: [B, H, T, D] });
   const r = spawnSync(python, ["-c", peerScript, shapes, String(quick ? 0.3 : 1)], { env, encoding: "utf8" });
   if (r.status !== 0) {
     console.log(`numpy peer failed: ${r.stderr.trim().split("\n").pop()}`);
@@ -174,60 +259,4 @@ ops.forEach((op, i) => {
     ].join(" "),
   );
 });
-// The addon's fused row kernels on the same shapes: what promoting softmax / layerNorm to fused
-// primitives would give (validated against the composite first).
-{
-  const x = randn([R, C]);
-  const xs = x.dataSync() as Float32Array;
-  const y = new Float32Array(R * C);
-  addon.softmaxRows(xs, y, R, C);
-  const want = softmax(x.slice(0, 0, 2), -1).dataSync() as Float32Array;
-  for (let j = 0; j < want.length; j++) {
-    if (!(Math.abs((y[j] as number) - (want[j] as number)) <= 1e-5))
-      throw new Error("bench/ops: fused softmax disagrees");
-  }
-  const lx = randn([LR, LC]).dataSync() as Float32Array;
-  const w = new Float32Array(LC).fill(1);
-  const b = new Float32Array(LC);
-  const ly = new Float32Array(LR * LC);
-  const rows: Array<[string, number[], number, () => void, number | undefined]> = [
-    ["softmax (fused kernel)", [R, C], 2 * 4 * R * C, () => addon.softmaxRows(xs, y, R, C), peerSecs?.[0]],
-    [
-      "layerNorm (fused kernel)",
-      [LR, LC],
-      2 * 4 * LR * LC,
-      () => addon.layerNormRows(lx, w, b, 1e-5, ly, null, null, LR, LC),
-      peerSecs?.[1],
-    ],
-  ];
-  const [q, k, v] = [0, 1, 2].map(() => randn([B, H, T, D]).dataSync() as Float32Array) as [
-    Float32Array,
-    Float32Array,
-    Float32Array,
-  ];
-  const att = new Float32Array(B * H * T * D);
-  const lse = new Float32Array(B * H * T);
-  rows.push([
-    "attention (fused kernel)",
-    [B, H, T, D],
-    4 * 4 * B * H * T * D,
-    () => addon.attention(q, k, v, att, lse, [B, H, H, T, T, D, D], 1 / Math.sqrt(D), true, null),
-    peerSecs?.[2],
-  ]);
-  for (const [name, shape, bytes, run, p] of rows) {
-    const secs = time(run);
-    const gbs = bytes / secs / 1e9;
-    console.log(
-      [
-        name.padEnd(25),
-        JSON.stringify(shape).padEnd(18),
-        (secs * 1e3).toFixed(2).padStart(8),
-        gbs.toFixed(1).padStart(7),
-        `${((100 * gbs) / copyGBs).toFixed(0)}%`.padStart(6),
-        p ? (p * 1e3).toFixed(2).padStart(10) : "         -",
-        p ? (p / secs).toFixed(2).padStart(11) : "          -",
-      ].join(" "),
-    );
-  }
-}
 console.log("\nNote: the machine's 2 cores may be shared with other work; numbers are noisy.");

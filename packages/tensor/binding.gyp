@@ -18,6 +18,7 @@
         "native/kernels/gemm.cpp",
         "native/kernels/gemm-generic.cpp",
         "native/kernels/fused.cpp",
+        "native/kernels/fused-rows.cpp",
         "native/kernels/gemv.cpp",
         "native/kernels/indexing.cpp",
         "native/kernels/optim.cpp",
@@ -62,7 +63,9 @@
               "native/kernels/arch/x86/gemv-avx2.cpp",
               "native/kernels/arch/x86/vec-math-avx512.cpp",
               "native/kernels/arch/x86/vec-math-avx2.cpp",
-              "native/kernels/arch/x86/optim-avx512.cpp"
+              "native/kernels/arch/x86/optim-avx512.cpp",
+              "native/kernels/arch/x86/fused-rows-avx512.cpp",
+              "native/kernels/arch/x86/fused-rows-avx2.cpp"
             ]
           }
         ]

@@ -60,6 +60,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows, "crossEntropyRows"));
   exports.Set("crossEntropyBackwardRows", Napi::Function::New(env, CrossEntropyBackwardRows, "crossEntropyBackwardRows"));
+  exports.Set("logSoftmaxRows", Napi::Function::New(env, LogSoftmaxRows, "logSoftmaxRows"));
+  exports.Set("logSoftmaxBackwardRows", Napi::Function::New(env, LogSoftmaxBackwardRows, "logSoftmaxBackwardRows"));
+  exports.Set("rmsNormBackwardRows", Napi::Function::New(env, RmsNormBackwardRows, "rmsNormBackwardRows"));
+  exports.Set("activation", Napi::Function::New(env, ActivationForward, "activation"));
+  exports.Set("activationBackward", Napi::Function::New(env, ActivationBackward, "activationBackward"));
+  exports.Set("fusedKernel", Napi::Function::New(env, FusedKernel, "fusedKernel"));
   return exports;
 }
 

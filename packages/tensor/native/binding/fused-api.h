@@ -8,4 +8,10 @@ Napi::Value SoftmaxBackwardRows(const Napi::CallbackInfo& info);
 Napi::Value LayerNormRows(const Napi::CallbackInfo& info);
 Napi::Value LayerNormBackwardRows(const Napi::CallbackInfo& info);
 Napi::Value RmsNormRows(const Napi::CallbackInfo& info);
+Napi::Value LogSoftmaxRows(const Napi::CallbackInfo& info);
+Napi::Value LogSoftmaxBackwardRows(const Napi::CallbackInfo& info);
+Napi::Value RmsNormBackwardRows(const Napi::CallbackInfo& info);
+Napi::Value ActivationForward(const Napi::CallbackInfo& info);
+Napi::Value ActivationBackward(const Napi::CallbackInfo& info);
+Napi::Value FusedKernel(const Napi::CallbackInfo& info);
 }  // namespace hearth

@@ -4,6 +4,11 @@
 //   layerNormRows(x, w, b, eps, y, mean, rstd, rows, cols)
 //   layerNormBackwardRows(x, w, mean, rstd, dy, dx, dw, db, rows, cols)
 //   rmsNormRows(x, w, eps, y, rstd, rows, cols)
+//   logSoftmaxRows(x, y, rows, cols)         logSoftmaxBackwardRows(y, dy, dx, rows, cols)
+//   rmsNormBackwardRows(x, w, rstd, dy, dx, dw, rows, cols)   (dw accumulated into)
+//   activation(op, x, y, n)                  activationBackward(op, x, dy, dx, n)
+//     op: 'gelu' (erf), 'geluTanh' or 'silu'
+//   fusedKernel() -> the variant in use: 'avx512', 'avx2' or 'generic'
 #include "fused-api.h"
 
 #include <string>
@@ -82,5 +87,72 @@ Napi::Value RmsNormRows(const Napi::CallbackInfo& info) {
                 F32(info, 4, fn, "rstd", rows, true), rows, cols);
   return info.Env().Undefined();
 }
+
+}  // namespace hearth
+
+namespace hearth {
+namespace {
+
+Activation GetActivation(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  HEARTH_CHECK_STRING(info, i, fn, "op");
+  const std::string op = info[i].As<Napi::String>().Utf8Value();
+  if (op == "gelu") return Activation::kGelu;
+  if (op == "geluTanh") return Activation::kGeluTanh;
+  HEARTH_CHECK(info.Env(), op == "silu", fn, "argument 'op' must be 'gelu', 'geluTanh' or 'silu', got '" + op + "'");
+  return Activation::kSilu;
+}
+
+}  // namespace
+
+Napi::Value LogSoftmaxRows(const Napi::CallbackInfo& info) {
+  static const char* fn = "logSoftmaxRows";
+  HEARTH_CHECK_ARGC(info, 4, fn);
+  const int64_t rows = GetIndex(info, 2, fn, "rows"), cols = GetIndex(info, 3, fn, "cols");
+  const double n = static_cast<double>(rows) * cols;
+  log_softmax_rows(F32(info, 0, fn, "x", n, false), F32(info, 1, fn, "y", n, false), rows, cols);
+  return info.Env().Undefined();
+}
+
+Napi::Value LogSoftmaxBackwardRows(const Napi::CallbackInfo& info) {
+  static const char* fn = "logSoftmaxBackwardRows";
+  HEARTH_CHECK_ARGC(info, 5, fn);
+  const int64_t rows = GetIndex(info, 3, fn, "rows"), cols = GetIndex(info, 4, fn, "cols");
+  const double n = static_cast<double>(rows) * cols;
+  log_softmax_backward_rows(F32(info, 0, fn, "y", n, false), F32(info, 1, fn, "dy", n, false),
+                            F32(info, 2, fn, "dx", n, false), rows, cols);
+  return info.Env().Undefined();
+}
+
+Napi::Value RmsNormBackwardRows(const Napi::CallbackInfo& info) {
+  static const char* fn = "rmsNormBackwardRows";
+  HEARTH_CHECK_ARGC(info, 8, fn);
+  const int64_t rows = GetIndex(info, 6, fn, "rows"), cols = GetIndex(info, 7, fn, "cols");
+  const double n = static_cast<double>(rows) * cols;
+  rms_norm_backward_rows(F32(info, 0, fn, "x", n, false), F32(info, 1, fn, "w", cols, true),
+                         F32(info, 2, fn, "rstd", rows, false), F32(info, 3, fn, "dy", n, false),
+                         F32(info, 4, fn, "dx", n, false), F32(info, 5, fn, "dw", cols, true), rows, cols);
+  return info.Env().Undefined();
+}
+
+Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
+  static const char* fn = "activation";
+  HEARTH_CHECK_ARGC(info, 4, fn);
+  const Activation op = GetActivation(info, 0, fn);
+  const int64_t n = GetIndex(info, 3, fn, "n");
+  activation(op, F32(info, 1, fn, "x", n, false), F32(info, 2, fn, "y", n, false), n);
+  return info.Env().Undefined();
+}
+
+Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
+  static const char* fn = "activationBackward";
+  HEARTH_CHECK_ARGC(info, 5, fn);
+  const Activation op = GetActivation(info, 0, fn);
+  const int64_t n = GetIndex(info, 4, fn, "n");
+  activation_backward(op, F32(info, 1, fn, "x", n, false), F32(info, 2, fn, "dy", n, false),
+                      F32(info, 3, fn, "dx", n, false), n);
+  return info.Env().Undefined();
+}
+
+Napi::Value FusedKernel(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), row_kernels()->name); }
 
 }  // namespace hearth

@@ -15,6 +15,7 @@
 
 #include "cpu-features.h"
 #include "gemm-arch.h"
+#include "fused-rows.h"
 #include "gemv.h"
 #include "thread-pool.h"
 #include "vec-math.h"
@@ -213,6 +214,7 @@ bool gemm_select_kernel(const char* name) {
     g_bf16_automatic = true;
     gemv_select_kernel("");
     vec_math_select("");
+    row_kernels_select("");
     return true;
   }
   const GemmKernels* f32 = nullptr;
@@ -232,7 +234,9 @@ bool gemm_select_kernel(const char* name) {
     bf16 = gemm_kernels_amx();
   }
 #endif
-  if (f32 == nullptr || !gemv_select_kernel(name) || !vec_math_select(name)) return false;
+  if (f32 == nullptr || !gemv_select_kernel(name) || !vec_math_select(name) || !row_kernels_select(name)) {
+    return false;
+  }
   g_selection = Selection{f32, bf16};
   g_bf16_automatic = false;
   return true;

@@ -258,6 +258,33 @@ export interface NativeAddon {
   numThreads(): number;
   /** Resizes the thread pool; 0 restores the default (HEARTH_NUM_THREADS or the cores). */
   setNumThreads(n: number): number;
+  /** Log-softmax over each of `rows` contiguous float32 rows of `cols`. */
+  logSoftmaxRows(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** `dx = dy − exp(y)·Σ dy` per row, the log-softmax backward from the saved output `y`. */
+  logSoftmaxBackwardRows(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /** RMS-norm backward from the saved `rstd`; accumulates into `dw` when given. */
+  rmsNormBackwardRows(
+    x: Float32Array,
+    w: Float32Array | null,
+    rstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array | null,
+    rows: number,
+    cols: number,
+  ): void;
+  /** `y = op(x)` over `n` contiguous float32 values; op: "gelu" (erf), "geluTanh" or "silu". */
+  activation(op: "gelu" | "geluTanh" | "silu", x: Float32Array, y: Float32Array, n: number): void;
+  /** `dx = dy · op'(x)` over `n` contiguous float32 values. */
+  activationBackward(
+    op: "gelu" | "geluTanh" | "silu",
+    x: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    n: number,
+  ): void;
+  /** The fused row-kernel variant in use: "avx512", "avx2" or "generic" (`selectGemmKernel` forces it too). */
+  fusedKernel(): string;
 }
 
 const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));

@@ -178,6 +178,18 @@ const cases: Case[] = [
   ["layerNorm", (x, w, b) => layerNorm(x, [4], w, b), () => [leaf([2, 4]), leaf([4]), leaf([4])]],
   ["rmsNorm", (x, w) => rmsNorm(x, w), () => [leaf([3, 4]), leaf([4])]],
   [
+    "layerNorm over 2 dims, transposed x",
+    (x, w) => layerNorm(transpose(x), [3, 2], w),
+    () => [leaf([2, 2, 3]), leaf([3, 2])],
+  ],
+  ["layerNorm bias only, width 19", (x, b) => layerNorm(x, [19], null, b), () => [leaf([3, 19]), leaf([19])]],
+  ["rmsNorm no weight, width 17", (x) => rmsNorm(slice(x, 1, 1, 18)), () => [leaf([2, 20])]],
+  ["softmax dim 0 of 3-d", (x) => softmax(x, 0), () => [leaf([3, 2, 2])]],
+  ["logSoftmax transposed, width 17", (x) => logSoftmax(transpose(x), -1), () => [leaf([17, 2])]],
+  ["gelu exact wide range", (x) => gelu(x), () => [leaf([2, 17], { scale: 3 })]],
+  ["gelu tanh transposed", (x) => gelu(transpose(x), "tanh"), () => [leaf([17, 2], { scale: 3 })]],
+  ["silu wide range", (x) => silu(x), () => [leaf([19], { scale: 4 })]],
+  [
     "dropout p=0.3 (fixed seed)",
     (x) => {
       manualSeed(5);

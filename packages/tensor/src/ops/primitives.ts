@@ -20,6 +20,7 @@ import { HearthTensorError } from "../errors.ts";
 import { broadcastShapes, fmt, normalizeDim, normalizeDims, numel } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { allocate, apply1 } from "./apply.ts";
+import { FUSED_PRIMITIVES } from "./fused-primitives.ts";
 import {
   broadcastView,
   type Col2imAttrs,
@@ -679,6 +680,9 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
     },
   },
   ...LOSS_PRIMITIVES,
+
+  // fused: softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu and their backwards
+  ...FUSED_PRIMITIVES,
 };
 
 function argReduce(opName: string): Primitive<DimAttrs> {

@@ -3,7 +3,9 @@
  * size-1 dims and each dtype the op accepts. `runCase` evaluates one case on a backend; the
  * suite compares every backend with the `js` reference.
  */
+
 import { apply, type DType, manualSeed, randn, type Tensor, tensor, transpose, withBackend } from "../../src/index.ts";
+import { fusedCases } from "./fused-cases.ts";
 
 export interface Case {
   name: string;
@@ -15,7 +17,7 @@ export interface Case {
 }
 
 const FLOATS: DType[] = ["float32", "float16", "bfloat16"];
-const r = (shape: number[], dtype: DType = "float32", positive = false): Tensor => {
+export const r = (shape: number[], dtype: DType = "float32", positive = false): Tensor => {
   let t = randn(shape);
   if (positive) t = t.abs().add(0.5);
   return t.to(dtype);
@@ -27,7 +29,7 @@ const ints = (shape: number[], lo: number, hi: number, dtype: DType = "int64") =
     .clamp(lo, hi - 1)
     .to(dtype);
 /** Non-contiguous: the transpose of a contiguous [shape[1], shape[0]] tensor. */
-const rT = (shape: [number, number], dtype: DType = "float32", positive = false) =>
+export const rT = (shape: [number, number], dtype: DType = "float32", positive = false) =>
   transpose(r([shape[1], shape[0]], dtype, positive));
 
 const unaryFloat = ["exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf"];
@@ -246,6 +248,7 @@ export function buildCases(): Case[] {
     op: "multinomial",
     make: () => ({ inputs: [r([3, 6], "float32", true)], attrs: { numSamples: 4, replacement: false, seed: 9 } }),
   });
+  cases.push(...fusedCases());
   return cases;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The `cpu` backend: the native addon's kernels (packed AVX-512/AVX2 GEMM, float32 elementwise
- * ops and reductions) with the `js`
+ * ops and reductions, fused row ops) with the `js`
  * reference kernels listed explicitly for the primitives that have no native kernel yet. It
  * registers itself with priority 10 (above `js`) when the addon loads; `HEARTH_BACKEND=js` or a
  * failed build leaves `js` in charge.
@@ -16,6 +16,7 @@ import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
 import { elementwiseKernels } from "./elementwise.ts";
+import { fusedKernels } from "./fused.ts";
 import { indexingKernels } from "./indexing.ts";
 import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
@@ -42,6 +43,7 @@ function build(): Backend | null {
     ...elementwiseKernels(addon, jsKernel),
     ...indexingKernels(addon, jsKernel),
     ...(lossNative ? lossKernels(lossNative, jsKernel) : []),
+    ...fusedKernels(addon, jsKernel),
   ];
   const nativeOps = new Set(nativeKernels.map((k) => k.op));
   // Delegated to the js reference until a native kernel lands (every other primitive).

@@ -6,6 +6,7 @@ import type { Backend } from "../types.ts";
 import { convKernels } from "./conv.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { lossKernels } from "./loss.ts";
+import { fusedKernels } from "./fused.ts";
 import { matmulKernels } from "./matmul.ts";
 import { movementKernels } from "./movement.ts";
 import { randomKernels } from "./random.ts";
@@ -24,6 +25,7 @@ export const jsBackend: Backend = {
     ...convKernels,
     ...randomKernels,
     ...lossKernels,
+    ...fusedKernels,
   ],
   synchronize() {},
 };

@@ -1,10 +1,8 @@
 import type { Tensor } from "../../tensor.ts";
+import { apply1 } from "../apply.ts";
 import { toFloat } from "../util.ts";
-import { mul } from "./binary.ts";
-import { sigmoid } from "./unary.ts";
 
-/** SiLU / swish: x·σ(x). */
+/** SiLU / swish: x·σ(x), one fused primitive. */
 export function silu(x: Tensor): Tensor {
-  const xf = toFloat(x);
-  return mul(xf, sigmoid(xf));
+  return apply1("silu", [toFloat(x)]);
 }

@@ -1,14 +1,16 @@
 import { HearthTensorError } from "../../errors.ts";
 import { fmt } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
-import { add, div, mul, sub } from "../elementwise/binary.ts";
-import { sqrt } from "../elementwise/unary.ts";
-import { mean } from "../reduce/sum.ts";
-import { toFloat } from "../util.ts";
+import { apply } from "../apply.ts";
+import { normInputs } from "./norm-inputs.ts";
 
 /**
  * Layer normalisation (Ba et al., 2016) over the trailing `normalizedShape` dims:
- * (x − mean) / √(var + eps) · weight + bias, with the biased variance, as PyTorch.
+ * (x − mean) / √(var + eps) · weight + bias, with the biased variance, as PyTorch. `weight`
+ * and `bias` have shape `normalizedShape`. One fused primitive (and one for its backward).
+ *
+ * @example
+ * const y = layerNorm(x, [768], weight, bias);
  */
 export function layerNorm(
   x: Tensor,
@@ -19,19 +21,17 @@ export function layerNorm(
 ): Tensor {
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.ndim - k);
-  if (k > x.ndim || tail.some((s, i) => s !== normalizedShape[i])) {
+  if (k === 0 || k > x.ndim || tail.some((s, i) => s !== normalizedShape[i])) {
     throw new HearthTensorError(
       "HEARTH_TENSOR_SHAPE",
       `layerNorm: input ${x.describe()} must end with normalizedShape ${fmt(normalizedShape)}`,
     );
   }
-  const xf = toFloat(x);
-  const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-  const mu = mean(xf, dims, true);
-  const centered = sub(xf, mu);
-  const v = mean(mul(centered, centered), dims, true);
-  let y = div(centered, sqrt(add(v, eps)));
-  if (weight) y = mul(y, weight);
-  if (bias) y = add(y, bias);
-  return y;
+  const inputs = normInputs(x, [weight, bias]);
+  return apply("layerNorm", inputs, {
+    normalizedDims: k,
+    eps,
+    weight: weight != null,
+    bias: bias != null,
+  })[0] as Tensor;
 }

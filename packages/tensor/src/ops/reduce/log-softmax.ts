@@ -1,10 +1,8 @@
 import type { Tensor } from "../../tensor.ts";
-import { sub } from "../elementwise/binary.ts";
+import { apply1 } from "../apply.ts";
 import { toFloat } from "../util.ts";
-import { logsumexp } from "./logsumexp.ts";
 
-/** log softmax along `dim`: x − logsumexp(x). */
+/** log softmax along `dim`: x − logsumexp(x), one fused primitive. */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
-  const xf = toFloat(x);
-  return sub(xf, logsumexp(xf, dim, true));
+  return apply1("logSoftmax", [toFloat(x)], { dim });
 }

@@ -20,35 +20,12 @@ float exp_scalar(float v) { return std::exp(v); }
 #pragma GCC target("avx2,fma")
 #endif
 
+#include "simd-avx2.h"
+
 namespace hearth {
 namespace {
 
-inline __m256 exp8(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.3365447505f);
-  const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);  // exp underflows to 0 there
-  x = _mm256_min_ps(_mm256_set1_ps(88.7228391117f), _mm256_max_ps(lo, x));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  // 2^n built in the exponent field; n is in [-126, 128] after the clamp, and n = 128 (only at
-  // the very top) is split as 2^127 * 2.
-  const __m256i ni = _mm256_cvtps_epi32(n);
-  const __m256i top = _mm256_cmpgt_epi32(ni, _mm256_set1_epi32(127));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, _mm256_and_si256(top, _mm256_set1_epi32(1))),
-                                                       _mm256_set1_epi32(127)),
-                                      23);
-  __m256 res = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-  res = _mm256_blendv_ps(res, _mm256_add_ps(res, res), _mm256_castsi256_ps(top));
-  return _mm256_andnot_ps(under, res);
-}
+inline __m256 exp8(__m256 x) { return V256::exp(x); }
 
 void exp_avx2(const float* x, float* y, int64_t n) {
   int64_t i = 0;

@@ -1,0 +1,78 @@
+// AVX2+FMA vector traits shared by the x86 kernels: 8 float32 lanes, masked tails, and a
+// vectorised exp (Cephes expf as in simd-avx512.h, 2^n built in the exponent field; exp(-inf)
+// = 0, exp(+inf) = inf, NaN stays NaN). Include it after <immintrin.h> and after the including
+// file's `#pragma GCC target("avx2,fma")`.
+#pragma once
+
+namespace hearth {
+namespace {
+
+struct V256 {
+  using T = __m256;
+  static constexpr int64_t W = 8;
+  static __m256i mask(int64_t m) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(m)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  // Lanes [0, m) from p, the others `fill`.
+  static T partial(const float* p, int64_t m, float fill) {
+    const __m256i k = mask(m);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, k), _mm256_castsi256_ps(k));
+  }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void store_partial(float* p, T v, int64_t m) { _mm256_maskstore_ps(p, mask(m), v); }
+  static T set1(float v) { return _mm256_set1_ps(v); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  // |a| with the sign of b.
+  static T copysign(T a, T b) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_and_ps(sign, b), _mm256_andnot_ps(sign, a));
+  }
+  static float hsum(T v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static float hmax(T v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static T exp(T x) {
+    const __m256 lo = _mm256_set1_ps(-87.3365447505f);
+    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);  // exp underflows to 0 there
+    x = _mm256_min_ps(_mm256_set1_ps(88.7228391117f), _mm256_max_ps(lo, x));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    // 2^n built in the exponent field; n is in [-126, 128] after the clamp, and n = 128 (only
+    // at the very top) is split as 2^127 * 2.
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i top = _mm256_cmpgt_epi32(ni, _mm256_set1_epi32(127));
+    const __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_sub_epi32(ni, _mm256_and_si256(top, _mm256_set1_epi32(1))), _mm256_set1_epi32(127)),
+        23);
+    __m256 res = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    res = _mm256_blendv_ps(res, _mm256_add_ps(res, res), _mm256_castsi256_ps(top));
+    return _mm256_andnot_ps(under, res);
+  }
+};
+
+}  // namespace
+}  // namespace hearth

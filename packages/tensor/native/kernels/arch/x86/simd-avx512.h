@@ -1,0 +1,58 @@
+// AVX-512 vector traits shared by the x86 kernels: 16 float32 lanes, masked tails, and a
+// vectorised exp (Cody-Waite range reduction + degree-6 polynomial, Cephes expf, about 1 ulp;
+// exp(-inf) = 0, exp(+inf) = inf, NaN stays NaN). Include it after <immintrin.h> and after the
+// `#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma")` of the including file, so nothing
+// here is compiled for the baseline.
+#pragma once
+
+namespace hearth {
+namespace {
+
+struct V512 {
+  using T = __m512;
+  static constexpr int64_t W = 16;
+  static __mmask16 mask(int64_t m) { return static_cast<__mmask16>((1u << m) - 1); }
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  // Lanes [0, m) from p, the others `fill`.
+  static T partial(const float* p, int64_t m, float fill) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), mask(m), p);
+  }
+  static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static void store_partial(float* p, T v, int64_t m) { _mm512_mask_storeu_ps(p, mask(m), v); }
+  static T set1(float v) { return _mm512_set1_ps(v); }
+  static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T abs(T a) { return _mm512_abs_ps(a); }
+  // |a| with the sign of b.
+  static T copysign(T a, T b) {
+    const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+    // bitwise select: (b & sign) | (a & ~sign)
+    return _mm512_castsi512_ps(
+        _mm512_ternarylogic_epi32(sign, _mm512_castps_si512(b), _mm512_castps_si512(a), 0xca));  // sign ? b : a
+  }
+  static float hsum(T v) { return _mm512_reduce_add_ps(v); }
+  static float hmax(T v) { return _mm512_reduce_max_ps(v); }
+  static T exp(T x) {
+    // Clamp keeping NaN (max/min return their second operand when one is NaN).
+    x = _mm512_min_ps(_mm512_set1_ps(89.0f), _mm512_max_ps(_mm512_set1_ps(-104.0f), x));
+    const __m512 n =
+        _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);  // p * 2^n, saturating to 0 and inf
+  }
+};
+
+}  // namespace
+}  // namespace hearth
