@@ -65,7 +65,8 @@
               "native/kernels/arch/x86/vec-math-avx2.cpp",
               "native/kernels/arch/x86/optim-avx512.cpp",
               "native/kernels/arch/x86/fused-rows-avx512.cpp",
-              "native/kernels/arch/x86/fused-rows-avx2.cpp"
+              "native/kernels/arch/x86/fused-rows-avx2.cpp",
+              "native/kernels/arch/x86/attention-avx512.cpp"
             ]
           }
         ]

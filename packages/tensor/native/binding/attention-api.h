@@ -2,8 +2,11 @@
 #include <napi.h>
 
 namespace hearth {
-// attention(q, k, v, out, lse, [B, H, G, T, S, D, E], scale, causal, keyKeep): fused forward.
+// attention(q, qOffset, qStrides, k, …, v, …, mask, maskOffset, maskStrides, out, lse, shape,
+// scale, causal): fused forward over strided float32 views.
 Napi::Value Attention(const Napi::CallbackInfo& info);
-// attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, shape, scale, causal, keyKeep).
+// attentionBackward(q, …, k, …, v, …, mask, …, out, lse, dout, dq, dk, dv, shape, scale, causal).
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info);
+// selectAttentionKernel("avx512" | "generic" | ""): forces a variant; false when unavailable.
+Napi::Value SelectAttentionKernel(const Napi::CallbackInfo& info);
 }  // namespace hearth

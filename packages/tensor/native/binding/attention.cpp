@@ -1,6 +1,12 @@
-// attention(q, k, v, out, lse | null, [B, H, G, T, S, D, E], scale, causal, keyKeep | null):
-// fused attention forward over contiguous float32 arrays (kernels/attention.h); keyKeep is a
-// Uint8Array [B, S] of 0/1.
+// Bindings of the fused attention (kernels/attention.h).
+//   attention(q, qOffset, qStrides, k, kOffset, kStrides, v, vOffset, vStrides,
+//             mask | null, maskOffset, maskStrides, out, lse | null, shape, scale, causal)
+//   attentionBackward(q, qOffset, qStrides, k, …, v, …, mask | null, maskOffset, maskStrides,
+//                     out, lse, dout, dq, dk, dv, shape, scale, causal)
+// q/k/v are float32 views with element strides [batch, head, position] (the last dim
+// contiguous); the mask is a Float32Array (added to the scores) or a Uint8Array (0 drops the
+// key) with strides [b, h, t, s] over [B, H, T, S]; shape is [B, H, G, T, S, D, E]. Every view
+// is bounds-checked against its buffer. out, lse, dout, dq, dk, dv are contiguous.
 #include "attention-api.h"
 
 #include <string>
@@ -9,77 +15,98 @@
 #include "kernels/attention.h"
 
 namespace hearth {
+namespace {
+
+// Reads the shape and the q, k, v and mask views (arguments 0-11) into `a`.
+void GetViews(const Napi::CallbackInfo& info, size_t shape_at, size_t scale_at, const char* fn, AttentionArgs& a) {
+  Napi::Env env = info.Env();
+  int64_t dims[7];
+  GetIndexArray(info, shape_at, fn, "shape", dims, 7);
+  a.B = dims[0], a.H = dims[1], a.G = dims[2], a.T = dims[3], a.S = dims[4], a.D = dims[5], a.E = dims[6];
+  HEARTH_CHECK(env, a.G > 0 && a.H % a.G == 0, fn, "query heads H must be a multiple of key/value heads G");
+  const char* names[3] = {"q", "k", "v"};
+  const int64_t sizes[3][4] = {{a.B, a.H, a.T, a.D}, {a.B, a.G, a.S, a.D}, {a.B, a.G, a.S, a.E}};
+  const float* ptr[3];
+  int64_t strides[3][4];
+  for (int i = 0; i < 3; i++) {
+    BufferArg b = GetBuffer(info, 3 * i, fn, names[i]);
+    HEARTH_CHECK(env, b.element_size == 4, fn, std::string("argument '") + names[i] + "' must be a Float32Array");
+    const int64_t offset = GetIndex(info, 3 * i + 1, fn, (std::string(names[i]) + "Offset").c_str());
+    GetIndexArray(info, 3 * i + 2, fn, (std::string(names[i]) + "Strides").c_str(), strides[i], 3);
+    strides[i][3] = 1;
+    CheckExtent(env, fn, names[i], offset, sizes[i], strides[i], 4, static_cast<double>(b.bytes / 4));
+    ptr[i] = static_cast<const float*>(b.data) + offset;
+  }
+  a.q = ptr[0], a.q_b = strides[0][0], a.q_h = strides[0][1], a.q_t = strides[0][2];
+  a.k = ptr[1], a.k_b = strides[1][0], a.k_g = strides[1][1], a.k_s = strides[1][2];
+  a.v = ptr[2], a.v_b = strides[2][0], a.v_g = strides[2][1], a.v_s = strides[2][2];
+  a.mask_add = nullptr, a.mask_keep = nullptr, a.m_b = a.m_h = a.m_t = a.m_s = 0;
+  if (!info[9].IsNull() && !info[9].IsUndefined()) {
+    BufferArg b = GetBuffer(info, 9, fn, "mask");
+    HEARTH_CHECK(env, b.element_size == 4 || b.element_size == 1, fn,
+                 "argument 'mask' must be a Float32Array (additive) or a Uint8Array (keep)");
+    const int64_t offset = GetIndex(info, 10, fn, "maskOffset");
+    int64_t ms[4];
+    GetIndexArray(info, 11, fn, "maskStrides", ms, 4);
+    const int64_t msize[4] = {a.B, a.H, a.T, a.S};
+    CheckExtent(env, fn, "mask", offset, msize, ms, 4, static_cast<double>(b.bytes / b.element_size));
+    if (b.element_size == 4) a.mask_add = static_cast<const float*>(b.data) + offset;
+    else a.mask_keep = static_cast<const uint8_t*>(b.data) + offset;
+    a.m_b = ms[0], a.m_h = ms[1], a.m_t = ms[2], a.m_s = ms[3];
+  }
+  a.scale = static_cast<float>(GetNumber(info, scale_at, fn, "scale"));
+  HEARTH_CHECK(env, info[scale_at + 1].IsBoolean(), fn, "argument 'causal' must be a boolean");
+  a.causal = info[scale_at + 1].As<Napi::Boolean>().Value();
+}
+
+// A contiguous Float32Array of at least `need` elements.
+float* GetDense(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, double need) {
+  Napi::Env env = info.Env();
+  BufferArg b = GetBuffer(info, i, fn, name);
+  HEARTH_CHECK(env, b.element_size == 4, fn, std::string("argument '") + name + "' must be a Float32Array");
+  HEARTH_CHECK(env, static_cast<double>(b.bytes / 4) >= need, fn,
+               std::string("argument '") + name + "' is too small for the shape");
+  return static_cast<float*>(b.data);
+}
+
+}  // namespace
 
 Napi::Value Attention(const Napi::CallbackInfo& info) {
   static const char* fn = "attention";
   Napi::Env env = info.Env();
-  HEARTH_CHECK_ARGC(info, 9, fn);
-  int64_t dims[7];
-  GetIndexArray(info, 5, fn, "shape", dims, 7);
-  AttentionShape s{dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6]};
-  HEARTH_CHECK(env, s.G > 0 && s.H % s.G == 0, fn, "query heads H must be a multiple of key/value heads G");
-  const double need[5] = {static_cast<double>(s.B) * s.H * s.T * s.D, static_cast<double>(s.B) * s.G * s.S * s.D,
-                          static_cast<double>(s.B) * s.G * s.S * s.E, static_cast<double>(s.B) * s.H * s.T * s.E,
-                          static_cast<double>(s.B) * s.H * s.T};
-  const char* names[5] = {"q", "k", "v", "out", "lse"};
-  float* ptr[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
-  for (int i = 0; i < 5; i++) {
-    if (i == 4 && (info[4].IsNull() || info[4].IsUndefined())) break;
-    BufferArg b = GetBuffer(info, i, fn, names[i]);
-    HEARTH_CHECK(env, b.element_size == 4, fn, std::string("argument '") + names[i] + "' must be a Float32Array");
-    HEARTH_CHECK(env, static_cast<double>(b.bytes / 4) >= need[i], fn,
-                 std::string("argument '") + names[i] + "' is too small for the shape");
-    ptr[i] = static_cast<float*>(b.data);
-  }
-  const double scale = GetNumber(info, 6, fn, "scale");
-  HEARTH_CHECK(env, info[7].IsBoolean(), fn, "argument 'causal' must be a boolean");
-  const bool causal = info[7].As<Napi::Boolean>().Value();
-  const uint8_t* keep = nullptr;
-  if (!info[8].IsNull() && !info[8].IsUndefined()) {
-    BufferArg b = GetBuffer(info, 8, fn, "keyKeep");
-    HEARTH_CHECK(env, b.element_size == 1 && static_cast<double>(b.bytes) >= static_cast<double>(s.B) * s.S, fn,
-                 "argument 'keyKeep' must be a Uint8Array of B*S bytes");
-    keep = static_cast<const uint8_t*>(b.data);
-  }
-  if (s.B * s.H * s.T > 0)
-    attention_forward(s, ptr[0], ptr[1], ptr[2], static_cast<float>(scale), causal, keep, ptr[3], ptr[4]);
+  HEARTH_CHECK_ARGC(info, 17, fn);
+  AttentionArgs a;
+  GetViews(info, 14, 15, fn, a);
+  const double rows = static_cast<double>(a.B) * a.H * a.T;
+  float* out = GetDense(info, 12, fn, "out", rows * a.E);
+  float* lse = info[13].IsNull() || info[13].IsUndefined() ? nullptr : GetDense(info, 13, fn, "lse", rows);
+  if (rows > 0 && a.E > 0) attention_forward(a, out, lse);
   return env.Undefined();
 }
 
-// attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, [B, H, G, T, S, D, E], scale, causal,
-// keyKeep | null): gradients of the fused forward from its saved out and lse.
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   static const char* fn = "attentionBackward";
   Napi::Env env = info.Env();
-  HEARTH_CHECK_ARGC(info, 13, fn);
-  int64_t dims[7];
-  GetIndexArray(info, 9, fn, "shape", dims, 7);
-  AttentionShape s{dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6]};
-  HEARTH_CHECK(env, s.G > 0 && s.H % s.G == 0, fn, "query heads H must be a multiple of key/value heads G");
-  const double nq = static_cast<double>(s.B) * s.H * s.T, nk = static_cast<double>(s.B) * s.G * s.S;
-  const double need[9] = {nq * s.D, nk * s.D, nk * s.E, nq * s.E, nq, nq * s.E, nq * s.D, nk * s.D, nk * s.E};
-  const char* names[9] = {"q", "k", "v", "out", "lse", "dout", "dq", "dk", "dv"};
-  float* ptr[9];
-  for (int i = 0; i < 9; i++) {
-    BufferArg b = GetBuffer(info, i, fn, names[i]);
-    HEARTH_CHECK(env, b.element_size == 4, fn, std::string("argument '") + names[i] + "' must be a Float32Array");
-    HEARTH_CHECK(env, static_cast<double>(b.bytes / 4) >= need[i], fn,
-                 std::string("argument '") + names[i] + "' is too small for the shape");
-    ptr[i] = static_cast<float*>(b.data);
-  }
-  const double scale = GetNumber(info, 10, fn, "scale");
-  HEARTH_CHECK(env, info[11].IsBoolean(), fn, "argument 'causal' must be a boolean");
-  const bool causal = info[11].As<Napi::Boolean>().Value();
-  const uint8_t* keep = nullptr;
-  if (!info[12].IsNull() && !info[12].IsUndefined()) {
-    BufferArg b = GetBuffer(info, 12, fn, "keyKeep");
-    HEARTH_CHECK(env, b.element_size == 1 && static_cast<double>(b.bytes) >= static_cast<double>(s.B) * s.S, fn,
-                 "argument 'keyKeep' must be a Uint8Array of B*S bytes");
-    keep = static_cast<const uint8_t*>(b.data);
-  }
-  attention_backward(s, ptr[0], ptr[1], ptr[2], ptr[3], ptr[4], ptr[5], static_cast<float>(scale), causal, keep, ptr[6],
-                     ptr[7], ptr[8]);
+  HEARTH_CHECK_ARGC(info, 21, fn);
+  AttentionArgs a;
+  GetViews(info, 18, 19, fn, a);
+  const double nq = static_cast<double>(a.B) * a.H * a.T, nk = static_cast<double>(a.B) * a.G * a.S;
+  const float* out = GetDense(info, 12, fn, "out", nq * a.E);
+  const float* lse = GetDense(info, 13, fn, "lse", nq);
+  const float* dout = GetDense(info, 14, fn, "dout", nq * a.E);
+  float* dq = GetDense(info, 15, fn, "dq", nq * a.D);
+  float* dk = GetDense(info, 16, fn, "dk", nk * a.D);
+  float* dv = GetDense(info, 17, fn, "dv", nk * a.E);
+  attention_backward(a, out, lse, dout, dq, dk, dv);
   return env.Undefined();
+}
+
+Napi::Value SelectAttentionKernel(const Napi::CallbackInfo& info) {
+  static const char* fn = "selectAttentionKernel";
+  HEARTH_CHECK_ARGC(info, 1, fn);
+  HEARTH_CHECK_STRING(info, 0, fn, "name");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  return Napi::Boolean::New(info.Env(), attention_select(name.c_str()));
 }
 
 }  // namespace hearth

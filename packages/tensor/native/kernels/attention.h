@@ -1,30 +1,66 @@
-// Fused scaled-dot-product attention, forward, streaming over keys with an online softmax
+// Fused scaled-dot-product attention, streaming over keys with an online softmax
 // (Milakov & Gimelshein 2018; Dao et al. 2022) so memory stays linear in sequence length.
 // Layout legend: B batch, H query heads, G key/value heads (H % G == 0, grouped-query
-// attention: query head h reads kv head h / (H / G)), T query positions, S key positions,
-// D head dim, E value dim; all contiguous:
-//   q [B, H, T, D], k [B, G, S, D], v [B, G, S, E] -> out [B, H, T, E], lse [B, H, T]
-// Masks: `causal` lets query i see keys j <= i + S - T; `key_keep` (bytes [B, S], optional)
-// drops keys whose byte is 0. A query that sees no key gets NaN, like softmax over all -inf.
-// The backward needs q, k, v, out and lse (the row log-sum-exp saved here).
+// attention: query head h reads kv head h / (H / G), nothing is repeated in memory),
+// T query positions, S key positions, D head dim, E value dim.
+//   q [B, H, T, D], k [B, G, S, D], v [B, G, S, E]: any strides over the first three dims, the
+//   last dim contiguous (a KV cache read through its [:, :, :S] view needs no copy);
+//   out [B, H, T, E] and lse [B, H, T] contiguous.
+// Masks: `causal` lets query i see keys j <= i + S - T; an optional mask over [B, H, T, S]
+// (strides may be 0 to broadcast) is either added to the scaled scores (float) or keeps the
+// keys whose byte is non-zero (bool). A query that sees no key (every score -inf) gets NaN,
+// like softmax over all -inf; a finite mask value (finfo.min) keeps the row finite.
+// The backward recomputes the probabilities from q, k, v and the row log-sum-exp `lse` saved
+// here, so it also needs no [T, S] buffer.
 #pragma once
 #include <cstdint>
 
 namespace hearth {
 
-struct AttentionShape {
+struct AttentionArgs {
   int64_t B, H, G, T, S, D, E;
+  const float* q;
+  int64_t q_b, q_h, q_t;
+  const float* k;
+  int64_t k_b, k_g, k_s;
+  const float* v;
+  int64_t v_b, v_g, v_s;
+  const float* mask_add;     // additive mask, or null
+  const uint8_t* mask_keep;  // boolean keep-mask, or null (at most one of the two)
+  int64_t m_b, m_h, m_t, m_s;
+  float scale;
+  bool causal;
 };
 
-void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float scale,
-                       bool causal, const uint8_t* key_keep, float* out, float* lse);
+// The vector pieces the drivers are built from, chosen once at load time.
+struct AttentionOps {
+  const char* name;
+  // out[j] = x · rows[j] for n rows of length d at `stride` elements apart.
+  void (*dots)(const float* x, const float* rows, int64_t stride, int64_t n, int64_t d, float* out);
+  // acc[e] += Σ_j p[j] · rows[j][e] for n rows of length e at `stride` apart.
+  void (*accumulate)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* acc);
+  // y += a · x over n elements.
+  void (*axpy)(float a, const float* x, float* y, int64_t n);
+};
 
-// Backward from the saved out and lse: writes dq [B,H,T,D], dk [B,G,S,D], dv [B,G,S,E]
-// (overwritten). With P = exp(scale·q·kᵀ − lse) and Δ_i = dout_i·out_i:
+#if defined(__x86_64__)
+const AttentionOps* attention_ops_avx512();
+#endif
+// The variant in use.
+const AttentionOps* attention_ops();
+// Forces "avx512" or "generic"; "" restores the automatic choice. False when the CPU lacks it.
+bool attention_select(const char* name);
+
+// Writes out [B, H, T, E] and, when non-null, lse [B, H, T] (the row log-sum-exp of the
+// masked, scaled scores; -inf for a query that sees no key). Threads over query rows.
+void attention_forward(const AttentionArgs& a, float* out, float* lse);
+
+// Backward from the saved out and lse (contiguous [B,H,T,E] and [B,H,T]) and dout
+// (contiguous [B,H,T,E]): writes contiguous dq [B,H,T,D], dk [B,G,S,D], dv [B,G,S,E]. With
+// P = exp(scale·q·kᵀ + mask − lse) and Δ_i = dout_i·out_i:
 //   dv = Pᵀ·dout; dS = P ∘ (dout·vᵀ − Δ); dq = scale·dS·k; dk = scale·dSᵀ·q.
 // Work is split over (batch, kv head), so the heads sharing a kv head accumulate without races.
-void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
-                        const float* lse, const float* dout, float scale, bool causal, const uint8_t* key_keep,
-                        float* dq, float* dk, float* dv);
+void attention_backward(const AttentionArgs& a, const float* out, const float* lse, const float* dout, float* dq,
+                        float* dk, float* dv);
 
 }  // namespace hearth

@@ -204,31 +204,51 @@ export interface NativeAddon {
     cols: number,
   ): void;
   /**
-   * Fused attention forward, streaming over keys (online softmax): q [B,H,T,D], k [B,G,S,D],
-   * v [B,G,S,E] -> out [B,H,T,E] and the row log-sum-exp `lse` [B,H,T] (for a backward), all
-   * contiguous float32; `shape` is [B, H, G, T, S, D, E] with query head h reading kv head
-   * h / (H / G). `causal` lets query i see keys j <= i + S - T; `keyKeep` (Uint8Array [B, S])
-   * drops keys whose byte is 0. A query that sees no key gets NaN.
+   * Fused attention forward, streaming over keys (online softmax). q [B,H,T,D], k [B,G,S,D],
+   * v [B,G,S,E] are float32 views given by storage, element offset and strides over their first
+   * three dims (the last dim contiguous); query head h reads kv head h / (H / G). `mask` (or
+   * null) covers [B,H,T,S] with four strides (0 broadcasts): a Float32Array is added to the
+   * scaled scores, a Uint8Array keeps the keys whose byte is non-zero. `causal` lets query i see
+   * keys j <= i + S - T. Writes out [B,H,T,E] and the row log-sum-exp `lse` [B,H,T]
+   * (contiguous); a query that sees no key gets NaN and lse -inf. `shape` is [B,H,G,T,S,D,E].
    */
   attention(
     q: Float32Array,
+    qOffset: number,
+    qStrides: readonly number[],
     k: Float32Array,
+    kOffset: number,
+    kStrides: readonly number[],
     v: Float32Array,
+    vOffset: number,
+    vStrides: readonly number[],
+    mask: Float32Array | Uint8Array | null,
+    maskOffset: number,
+    maskStrides: readonly number[],
     out: Float32Array,
     lse: Float32Array | null,
     shape: readonly number[],
     scale: number,
     causal: boolean,
-    keyKeep: Uint8Array | null,
   ): void;
   /**
-   * Backward of {@link NativeAddon.attention} from its saved `out` and `lse`: writes dq, dk, dv
-   * (same layouts as q, k, v). Queries that saw no key get zero gradient.
+   * Backward of {@link NativeAddon.attention} from its saved `out` and `lse` and the output
+   * gradient `dout` (contiguous): writes contiguous dq, dk, dv. Recomputes the probabilities
+   * key block by key block, so it needs no [T, S] buffer; queries that saw no key get zero.
    */
   attentionBackward(
     q: Float32Array,
+    qOffset: number,
+    qStrides: readonly number[],
     k: Float32Array,
+    kOffset: number,
+    kStrides: readonly number[],
     v: Float32Array,
+    vOffset: number,
+    vStrides: readonly number[],
+    mask: Float32Array | Uint8Array | null,
+    maskOffset: number,
+    maskStrides: readonly number[],
     out: Float32Array,
     lse: Float32Array,
     dout: Float32Array,
@@ -238,8 +258,9 @@ export interface NativeAddon {
     shape: readonly number[],
     scale: number,
     causal: boolean,
-    keyKeep: Uint8Array | null,
   ): void;
+  /** Forces the attention kernel's vector variant ("avx512" or "generic"; "" = automatic); false when unavailable. */
+  selectAttentionKernel(name: string): boolean;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(
     op: string,

@@ -21,6 +21,7 @@ import { broadcastShapes, fmt, normalizeDim, normalizeDims, numel } from "../sha
 import type { Tensor } from "../tensor.ts";
 import { allocate, apply1 } from "./apply.ts";
 import { FUSED_PRIMITIVES } from "./fused-primitives.ts";
+import { ATTENTION_PRIMITIVES } from "./nn/attention-primitive.ts";
 import {
   broadcastView,
   type Col2imAttrs,
@@ -683,6 +684,9 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
 
   // fused: softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu and their backwards
   ...FUSED_PRIMITIVES,
+
+  // fused attention (nn/attention-primitive.ts)
+  ...ATTENTION_PRIMITIVES,
 };
 
 function argReduce(opName: string): Primitive<DimAttrs> {

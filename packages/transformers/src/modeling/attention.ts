@@ -9,6 +9,7 @@ import {
   add,
   arange,
   type DType,
+  scaledDotProductAttention as fusedAttention,
   gt,
   le,
   matmul,
@@ -60,8 +61,13 @@ export function decoderMask(
 
 /**
  * softmax(q·kᵀ·scale + mask)·v for q `[B, H, T, D]` and k, v `[B, H_kv, S, D]`. Query heads
- * are grouped over the key/value heads (head h reads kv head ⌊h / (H / H_kv)⌋) by folding the
- * group into the query length, so keys and values are never repeated in memory.
+ * are grouped over the key/value heads (head h reads kv head ⌊h / (H / H_kv)⌋), so keys and
+ * values are never repeated in memory.
+ *
+ * Without `returnProbs` or `dropout` this is the engine's fused attention primitive (one pass
+ * over the keys with an online softmax, no `[T, S]` score matrix; a decoding step reads the KV
+ * cache's view in place). Asking for the probabilities or dropout on them materialises them
+ * with the composite, folding the query group into the query length.
  *
  * Returns the output `[B, H, T, D]` and, when asked, the probabilities `[B, H, T, S]`.
  */
@@ -73,6 +79,7 @@ export function scaledDotProductAttention(
   scale: number,
   options: { returnProbs?: boolean; dropout?: (probs: Tensor) => Tensor } = {},
 ): { output: Tensor; probs?: Tensor } {
+  if (!options.returnProbs && !options.dropout) return { output: fusedAttention(q, k, v, { mask, scale }) };
   const [B, H, T, D] = q.shape as [number, number, number, number];
   const Hkv = k.shape[1] as number;
   const S = k.shape[2] as number;

@@ -15,6 +15,7 @@ import { markFallback, PROFILING } from "../../profile/op-profile.ts";
 import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
+import { attentionKernels } from "./attention.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { fusedKernels } from "./fused.ts";
 import { indexingKernels } from "./indexing.ts";
@@ -44,6 +45,7 @@ function build(): Backend | null {
     ...indexingKernels(addon, jsKernel),
     ...(lossNative ? lossKernels(lossNative, jsKernel) : []),
     ...fusedKernels(addon, jsKernel),
+    ...attentionKernels(addon),
   ];
   const nativeOps = new Set(nativeKernels.map((k) => k.op));
   // Delegated to the js reference until a native kernel lands (every other primitive).

@@ -3,6 +3,7 @@
  * primitive. Slow and obviously correct; the oracle other backends are tested against.
  */
 import type { Backend } from "../types.ts";
+import { attentionKernels } from "./attention.ts";
 import { convKernels } from "./conv.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { lossKernels } from "./loss.ts";
@@ -26,6 +27,7 @@ export const jsBackend: Backend = {
     ...randomKernels,
     ...lossKernels,
     ...fusedKernels,
+    ...attentionKernels,
   ],
   synchronize() {},
 };

@@ -1,9 +1,12 @@
+import { isGradEnabled } from "../../autograd/grad-mode.ts";
 import { HearthTensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
+import { apply } from "../apply.ts";
 import { ones } from "../creation/fill.ts";
 import { add, mul } from "../elementwise/binary.ts";
 import { where } from "../elementwise/where.ts";
 import { transpose } from "../movement/permute.ts";
+import { reshape } from "../movement/reshape.ts";
 import { tril } from "../movement/tril.ts";
 import { softmax } from "../reduce/softmax.ts";
 import { matmul } from "./matmul.ts";
@@ -18,9 +21,33 @@ export interface AttentionOptions {
   scale?: number;
 }
 
+/** q, k, v (and the mask) as the 4-d [B, H, T, D] operands of the fused primitive, or null when they do not fit it. */
+function asFused(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null | undefined) {
+  const nd = q.ndim;
+  if (nd < 2 || nd > 4 || k.ndim !== nd || v.ndim !== nd || (mask && mask.ndim > nd)) return null;
+  if (mask?.requiresGrad && isGradEnabled()) return null; // the fused backward gives the mask no gradient
+  if (mask && mask.dtype !== "bool" && mask.dtype !== q.dtype) return null; // the composite promotes
+  if (nd === 4 && (k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0])) return null;
+  if (nd === 3 && (k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0])) return null;
+  const up = (t: Tensor) =>
+    nd === 4 ? t : reshape(t, [nd === 3 ? (t.shape[0] as number) : 1, 1, ...t.shape.slice(-2)]);
+  let m = mask ?? undefined;
+  if (m && nd === 3 && m.ndim === 3) m = reshape(m, [m.shape[0] as number, 1, ...m.shape.slice(-2)]);
+  return { q: up(q), k: up(k), v: up(v), mask: m };
+}
+
 /**
  * softmax(q·kᵀ·scale + mask)·v for q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv]
  * (Vaswani et al., 2017), as PyTorch's `scaled_dot_product_attention` without dropout.
+ *
+ * Rank 2 to 4 inputs run the fused `attention` primitive: one pass over the keys with an online
+ * softmax (no [Tq, Tk] score matrix), grouped-query heads when k and v have fewer heads than q
+ * (q [B, H, T, D], k/v [B, G, S, D], H a multiple of G; PyTorch's `enable_gqa`), and a
+ * recomputing backward. Other ranks, broadcast batch dims and masks that need a gradient use
+ * the composite (matmul, softmax, matmul).
+ *
+ * @example
+ * const out = scaledDotProductAttention(q, k, v, { isCausal: true }); // [B, H, T, Dv]
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const d = q.shape[q.ndim - 1] as number;
@@ -30,6 +57,22 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
       `scaledDotProductAttention: q ${q.describe()} and k ${k.describe()} must share the last dim`,
     );
   }
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  const fused = asFused(q, k, v, opts.mask);
+  if (fused) {
+    const inputs = [fused.q, fused.k, fused.v, ...(fused.mask ? [fused.mask] : [])];
+    const out = apply("attention", inputs, { scale, causal: opts.isCausal ?? false })[0] as Tensor;
+    return q.ndim === 4 ? out : reshape(out, [...q.shape.slice(0, -1), v.shape[v.ndim - 1] as number]);
+  }
+  return compositeAttention(q, k, v, { ...opts, scale });
+}
+
+/**
+ * The composite form of {@link scaledDotProductAttention} (materialises the score matrix): the
+ * oracle the fused primitive is tested against, and the path for masks that need a gradient.
+ */
+export function compositeAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const d = q.shape[q.ndim - 1] as number;
   let scores = mul(matmul(q, transpose(k, -2, -1)), opts.scale ?? 1 / Math.sqrt(d));
   const tq = q.shape[q.ndim - 2] as number;
   const tk = k.shape[k.ndim - 2] as number;

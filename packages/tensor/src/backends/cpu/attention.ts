@@ -1,0 +1,131 @@
+/**
+ * `attention` and `attentionBackward` on the addon's fused kernel (streaming online softmax,
+ * threads over query rows; see `native/kernels/attention.h`). float32 views are passed with
+ * their strides, so a KV cache read through a `[:, :, :length]` view or heads split by a
+ * transpose are not copied; the mask goes with its broadcast strides. float16/bfloat16 inputs
+ * are widened to float32 first and the outputs rounded once.
+ */
+import { readNumbers, type StridedView } from "../../access.ts";
+import { floatToBf16Bits, floatToF16Bits } from "../../dtype.ts";
+import type { NativeAddon } from "../../native/index.ts";
+import type { AttentionAttrs } from "../../ops/nn/attention-primitive.ts";
+import { contiguousStrides } from "../../shape.ts";
+import type { KernelArgs, KernelRecord } from "../types.ts";
+
+interface F32View {
+  data: Float32Array;
+  offset: number;
+  strides: number[];
+}
+
+/** q/k/v as float32 with a unit last stride: the view itself when it already is one. */
+function qkv(v: StridedView): F32View {
+  const last = v.shape.length - 1;
+  if (v.dtype === "float32" && (v.strides[last] === 1 || v.shape[last] === 1)) {
+    return { data: v.data as Float32Array, offset: v.offset, strides: v.strides.slice(0, 3) as number[] };
+  }
+  return { data: Float32Array.from(readNumbers(v)), offset: 0, strides: contiguousStrides(v.shape).slice(0, 3) };
+}
+
+/** The mask as float32 (additive) or bytes (bool) with strides; a 16-bit mask is widened over its un-broadcast extent. */
+function maskArg(m: StridedView | undefined): {
+  data: Float32Array | Uint8Array | null;
+  offset: number;
+  strides: number[];
+} {
+  if (!m) return { data: null, offset: 0, strides: [0, 0, 0, 0] };
+  if (m.dtype === "float32" || m.dtype === "bool") {
+    return { data: m.data as Float32Array | Uint8Array, offset: m.offset, strides: [...m.strides] };
+  }
+  const shape = m.shape.map((s, d) => (m.strides[d] === 0 ? 1 : s));
+  const data = Float32Array.from(readNumbers({ ...m, shape }));
+  const strides = contiguousStrides(shape).map((s, d) => (shape[d] === 1 ? 0 : s));
+  return { data, offset: 0, strides };
+}
+
+/** A float32 buffer for output `o`: its own storage, or a temporary rounded into it by `finish`. */
+function outBuffer(o: StridedView): { data: Float32Array; finish(): void } {
+  if (o.dtype === "float32") return { data: o.data as Float32Array, finish() {} };
+  const data = new Float32Array(o.data.length);
+  return {
+    data,
+    finish() {
+      const dst = o.data as Uint16Array;
+      const round = o.dtype === "float16" ? floatToF16Bits : floatToBf16Bits;
+      for (let i = 0; i < data.length; i++) dst[i] = round(data[i] as number);
+    },
+  };
+}
+
+/** Contiguous float32 data of a saved tensor (out, lse, dout). */
+function dense(v: StridedView): Float32Array {
+  const n = v.shape.reduce((a, b) => a * b, 1);
+  if (v.dtype === "float32" && v.offset === 0 && v.data.length === n) {
+    const strides = contiguousStrides(v.shape);
+    if (v.shape.every((s, d) => s === 1 || v.strides[d] === strides[d])) return v.data as Float32Array;
+  }
+  return Float32Array.from(readNumbers(v));
+}
+
+/** The `attention` and `attentionBackward` records of the `cpu` backend. */
+export function attentionKernels(addon: NativeAddon): KernelRecord[] {
+  const views = (inputs: readonly StridedView[], maskAt: number) => {
+    const [q, k, v] = inputs as [StridedView, StridedView, StridedView];
+    const m = maskArg(inputs[maskAt]);
+    const [B, H, T, D] = q.shape as [number, number, number, number];
+    const shape = [B, H, k.shape[1] as number, T, k.shape[2] as number, D, v.shape[3] as number];
+    const [Q, K, V] = [qkv(q), qkv(k), qkv(v)];
+    return {
+      shape,
+      args: [
+        Q.data,
+        Q.offset,
+        Q.strides,
+        K.data,
+        K.offset,
+        K.strides,
+        V.data,
+        V.offset,
+        V.strides,
+        m.data,
+        m.offset,
+        m.strides,
+      ] as const,
+    };
+  };
+  const forward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {
+    const [out, lse] = outputs as [StridedView, StridedView];
+    const { shape, args } = views(inputs, 3);
+    const o = outBuffer(out);
+    addon.attention(...args, o.data, lse.data as Float32Array, shape, attrs.scale, attrs.causal);
+    o.finish();
+  };
+  const backward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {
+    const [, , , out, lse, dout] = inputs as StridedView[];
+    const [dq, dk, dv] = (outputs as StridedView[]).map(outBuffer) as [
+      ReturnType<typeof outBuffer>,
+      ReturnType<typeof outBuffer>,
+      ReturnType<typeof outBuffer>,
+    ];
+    const { shape, args } = views(inputs, 6);
+    addon.attentionBackward(
+      ...args,
+      dense(out as StridedView),
+      dense(lse as StridedView),
+      dense(dout as StridedView),
+      dq.data,
+      dk.data,
+      dv.data,
+      shape,
+      attrs.scale,
+      attrs.causal,
+    );
+    dq.finish();
+    dk.finish();
+    dv.finish();
+  };
+  return [
+    { op: "attention", fn: forward },
+    { op: "attentionBackward", fn: backward },
+  ];
+}

@@ -1,0 +1,163 @@
+/**
+ * Reference kernels of the fused attention primitives (`../../ops/nn/attention-primitive.ts`):
+ * plain loops in float64, one query row at a time, so memory stays linear in the key length
+ * (one score row of S numbers). The backward recomputes each row's probabilities from the saved
+ * log-sum-exp instead of keeping the [T, S] matrix.
+ */
+import { readNumbers, type StridedView, writeNumbers } from "../../access.ts";
+import { bf16BitsToFloat, f16BitsToFloat } from "../../dtype.ts";
+import type { AttentionAttrs, AttentionDims } from "../../ops/nn/attention-primitive.ts";
+import type { KernelArgs, KernelRecord } from "../types.ts";
+
+/** Reads element [b, h, t, s] of the mask view broadcast to [B, H, T, S] (a keep flag is 0/1). */
+function maskReader(m: StridedView | undefined): ((b: number, h: number, t: number, s: number) => number) | null {
+  if (!m) return null;
+  const [sb, sh, st, ss] = m.strides as [number, number, number, number];
+  const decode = m.dtype === "bfloat16" ? bf16BitsToFloat : m.dtype === "float16" ? f16BitsToFloat : (x: number) => x;
+  const data = m.data as Float32Array;
+  return (b, h, t, s) => decode(data[m.offset + b * sb + h * sh + t * st + s * ss] as number);
+}
+
+function sizes(q: StridedView, k: StridedView, v: StridedView): AttentionDims {
+  const [B, H, T, D] = q.shape as [number, number, number, number];
+  return { B, H, G: k.shape[1] as number, T, S: k.shape[2] as number, D, E: v.shape[3] as number };
+}
+
+/**
+ * The scaled, masked scores of query row (b, h, i) into `out` (length S; -Infinity where a key
+ * is hidden by the causal rule or a false keep flag).
+ */
+function scoreRow(
+  z: AttentionDims,
+  Q: Float64Array,
+  K: Float64Array,
+  mask: ReturnType<typeof maskReader>,
+  isBool: boolean,
+  attrs: AttentionAttrs,
+  b: number,
+  h: number,
+  i: number,
+  out: Float64Array,
+): void {
+  const g = Math.floor(h / (z.H / z.G));
+  const qo = ((b * z.H + h) * z.T + i) * z.D;
+  for (let j = 0; j < z.S; j++) {
+    if (attrs.causal && j > i + z.S - z.T) {
+      out[j] = Number.NEGATIVE_INFINITY;
+      continue;
+    }
+    const ko = ((b * z.G + g) * z.S + j) * z.D;
+    let dot = 0;
+    for (let d = 0; d < z.D; d++) dot += (Q[qo + d] as number) * (K[ko + d] as number);
+    let s = dot * attrs.scale;
+    if (mask) {
+      const m = mask(b, h, i, j);
+      if (isBool) s = m !== 0 ? s : Number.NEGATIVE_INFINITY;
+      else s += m;
+    }
+    out[j] = s;
+  }
+}
+
+function forward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void {
+  const [q, k, v, m] = inputs as [StridedView, StridedView, StridedView, StridedView | undefined];
+  const [out, lse] = outputs as [StridedView, StridedView];
+  const z = sizes(q, k, v);
+  const Q = readNumbers(q);
+  const K = readNumbers(k);
+  const V = readNumbers(v);
+  const mask = maskReader(m);
+  const O = new Float64Array(z.B * z.H * z.T * z.E);
+  const L = new Float64Array(z.B * z.H * z.T);
+  const s = new Float64Array(z.S);
+  for (let b = 0; b < z.B; b++) {
+    for (let h = 0; h < z.H; h++) {
+      const g = Math.floor(h / (z.H / z.G));
+      for (let i = 0; i < z.T; i++) {
+        const r = (b * z.H + h) * z.T + i;
+        scoreRow(z, Q, K, mask, m?.dtype === "bool", attrs, b, h, i, s);
+        let max = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < z.S; j++) max = Math.max(max, s[j] as number);
+        if (max === Number.NEGATIVE_INFINITY) {
+          O.fill(Number.NaN, r * z.E, (r + 1) * z.E);
+          L[r] = Number.NEGATIVE_INFINITY;
+          continue;
+        }
+        let sum = 0;
+        for (let j = 0; j < z.S; j++) {
+          const p = Math.exp((s[j] as number) - max);
+          sum += p;
+          const vo = ((b * z.G + g) * z.S + j) * z.E;
+          for (let e = 0; e < z.E; e++) O[r * z.E + e] = (O[r * z.E + e] as number) + p * (V[vo + e] as number);
+        }
+        for (let e = 0; e < z.E; e++) O[r * z.E + e] = (O[r * z.E + e] as number) / sum;
+        L[r] = max + Math.log(sum);
+      }
+    }
+  }
+  writeNumbers(out.data, out.dtype, O);
+  writeNumbers(lse.data, "float32", L);
+}
+
+function backward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void {
+  const [q, k, v, out, lse, dout, m] = inputs as [
+    StridedView,
+    StridedView,
+    StridedView,
+    StridedView,
+    StridedView,
+    StridedView,
+    StridedView | undefined,
+  ];
+  const [dqV, dkV, dvV] = outputs as [StridedView, StridedView, StridedView];
+  const z = sizes(q, k, v);
+  const Q = readNumbers(q);
+  const K = readNumbers(k);
+  const V = readNumbers(v);
+  const O = readNumbers(out);
+  const L = readNumbers(lse);
+  const dO = readNumbers(dout);
+  const mask = maskReader(m);
+  const dQ = new Float64Array(Q.length);
+  const dK = new Float64Array(K.length);
+  const dV = new Float64Array(V.length);
+  const s = new Float64Array(z.S);
+  for (let b = 0; b < z.B; b++) {
+    for (let h = 0; h < z.H; h++) {
+      const g = Math.floor(h / (z.H / z.G));
+      for (let i = 0; i < z.T; i++) {
+        const r = (b * z.H + h) * z.T + i;
+        const l = L[r] as number;
+        if (l === Number.NEGATIVE_INFINITY) continue; // no visible key: no gradient
+        scoreRow(z, Q, K, mask, m?.dtype === "bool", attrs, b, h, i, s);
+        let delta = 0;
+        for (let e = 0; e < z.E; e++) delta += (dO[r * z.E + e] as number) * (O[r * z.E + e] as number);
+        for (let j = 0; j < z.S; j++) {
+          const p = Math.exp((s[j] as number) - l);
+          if (p === 0) continue;
+          const kvo = (b * z.G + g) * z.S + j;
+          let dp = 0;
+          for (let e = 0; e < z.E; e++) {
+            const go = dO[r * z.E + e] as number;
+            dV[kvo * z.E + e] = (dV[kvo * z.E + e] as number) + p * go;
+            dp += go * (V[kvo * z.E + e] as number);
+          }
+          const ds = p * (dp - delta) * attrs.scale;
+          for (let d = 0; d < z.D; d++) {
+            dQ[r * z.D + d] = (dQ[r * z.D + d] as number) + ds * (K[kvo * z.D + d] as number);
+            dK[kvo * z.D + d] = (dK[kvo * z.D + d] as number) + ds * (Q[r * z.D + d] as number);
+          }
+        }
+      }
+    }
+  }
+  writeNumbers(dqV.data, dqV.dtype, dQ);
+  writeNumbers(dkV.data, dkV.dtype, dK);
+  writeNumbers(dvV.data, dvV.dtype, dV);
+}
+
+/** The `js` records for `attention` and `attentionBackward`. */
+export const attentionKernels: KernelRecord[] = [
+  { op: "attention", fn: forward },
+  { op: "attentionBackward", fn: backward },
+];

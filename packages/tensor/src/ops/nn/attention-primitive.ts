@@ -1,0 +1,150 @@
+/**
+ * The fused attention primitives: `attention` (softmax(scale·q·kᵀ + mask)·v, streaming over
+ * keys) and `attentionBackward` (its gradients, recomputed from the saved row log-sum-exp).
+ * Entries of the primitive table (`../primitives.ts`); `scaledDotProductAttention` in
+ * `./attention.ts` is the op users call.
+ *
+ * Shapes: B batch, H query heads, G key/value heads (H a multiple of G: query head h reads
+ * kv head ⌊h / (H / G)⌋, grouped-query attention without repeating k and v), T queries, S keys,
+ * D head size, E value size.
+ *   q [B, H, T, D], k [B, G, S, D], v [B, G, S, E], mask (optional) broadcastable to [B, H, T, S]
+ *   → out [B, H, T, E] (q's dtype) and lse [B, H, T] (float32, the row log-sum-exp; -inf for a
+ *   query that sees no key, whose output is NaN as softmax over all -inf gives).
+ * A float mask is added to the scaled scores; a bool mask keeps the keys where it is true.
+ * `causal` lets query i see keys j <= i + S − T. The mask gets no gradient (the op falls back
+ * to the composite when it needs one), and the backward is not itself differentiable.
+ */
+import type { StridedView } from "../../access.ts";
+import { isFloating } from "../../dtype.ts";
+import { HearthTensorError } from "../../errors.ts";
+import { broadcastShapes, fmt } from "../../shape.ts";
+import type { Tensor } from "../../tensor.ts";
+import { apply } from "../apply.ts";
+import { broadcastView } from "../primitive-helpers.ts";
+import type { BackwardContext, Inferred, Primitive } from "../primitives.ts";
+
+/** Attributes of the attention primitives. */
+export interface AttentionAttrs {
+  scale: number;
+  causal: boolean;
+}
+
+/** The sizes of one attention problem (see the legend above). */
+export interface AttentionDims {
+  B: number;
+  H: number;
+  G: number;
+  T: number;
+  S: number;
+  D: number;
+  E: number;
+}
+
+function bad(op: string, message: string): HearthTensorError {
+  return new HearthTensorError("HEARTH_TENSOR_SHAPE", `${op}: ${message}`);
+}
+
+/** Validates q, k, v (and the mask) and returns the sizes and the mask broadcast to [B, H, T, S]. */
+function check(
+  op: string,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: Tensor | undefined,
+): { dims: AttentionDims; mask: StridedView | null } {
+  for (const [t, n] of [
+    [q, "q"],
+    [k, "k"],
+    [v, "v"],
+  ] as const) {
+    if (t.ndim !== 4) throw bad(op, `argument '${n}' must be [batch, heads, length, size], got ${t.describe()}`);
+    if (!isFloating(t.dtype) || t.dtype !== q.dtype) {
+      throw new HearthTensorError(
+        "HEARTH_TENSOR_DTYPE",
+        `${op}: q, k and v must share one float dtype, got ${q.dtype}, ${k.dtype}, ${v.dtype}`,
+      );
+    }
+  }
+  const [B, H, T, D] = q.shape as [number, number, number, number];
+  const [Bk, G, S, Dk] = k.shape as [number, number, number, number];
+  const [Bv, Gv, Sv, E] = v.shape as [number, number, number, number];
+  if (Bk !== B || Bv !== B || Gv !== G || Sv !== S || Dk !== D || G === 0 || H % G !== 0) {
+    throw bad(
+      op,
+      `expected q [B, H, T, D], k [B, G, S, D], v [B, G, S, E] with H a multiple of G, got q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`,
+    );
+  }
+  let maskView: StridedView | null = null;
+  if (mask) {
+    if (mask.dtype !== "bool" && mask.dtype !== q.dtype) {
+      throw new HearthTensorError(
+        "HEARTH_TENSOR_DTYPE",
+        `${op}: argument 'mask' must be bool or ${q.dtype} like q, got ${mask.dtype}`,
+      );
+    }
+    const full = [B, H, T, S];
+    const shape = broadcastShapes(op, mask.shape, full);
+    if (shape.length !== 4 || shape.some((s, i) => s !== full[i])) {
+      throw bad(op, `argument 'mask' ${fmt(mask.shape)} must broadcast to [B, H, T, S] = ${fmt(full)}`);
+    }
+    maskView = broadcastView(mask, full);
+  }
+  return { dims: { B, H, G, T, S, D, E }, mask: maskView };
+}
+
+function attrsOf(op: string, attrs: Partial<AttentionAttrs>): AttentionAttrs {
+  if (typeof attrs.scale !== "number" || !Number.isFinite(attrs.scale)) {
+    throw new HearthTensorError("HEARTH_TENSOR_ARGUMENT", `${op}: attribute 'scale' must be a finite number`);
+  }
+  return { scale: attrs.scale, causal: attrs.causal ?? false };
+}
+
+const attention: Primitive<AttentionAttrs> = {
+  inputs: ["q", "k", "v", "mask"],
+  infer(inputs, attrs): Inferred<AttentionAttrs> {
+    const [q, k, v, mask] = inputs as [Tensor, Tensor, Tensor, Tensor | undefined];
+    const { dims, mask: m } = check("attention", q, k, v, mask);
+    const { B, H, T, E } = dims;
+    return {
+      outputs: [
+        { shape: [B, H, T, E], dtype: q.dtype },
+        { shape: [B, H, T], dtype: "float32" },
+      ],
+      attrs: attrsOf("attention", attrs),
+      kernelInputs: [q.view_(), k.view_(), v.view_(), ...(m ? [m] : [])],
+    };
+  },
+  backward(ctx: BackwardContext<AttentionAttrs>, grads) {
+    const [q, k, v, mask] = ctx.inputs as [Tensor, Tensor, Tensor, Tensor | undefined];
+    const [out, lse] = ctx.outputs as [Tensor, Tensor];
+    const g = grads[0];
+    if (!g) return ctx.inputs.map(() => null);
+    const [dq, dk, dv] = apply("attentionBackward", [q, k, v, out, lse, g, ...(mask ? [mask] : [])], ctx.attrs) as [
+      Tensor,
+      Tensor,
+      Tensor,
+    ];
+    return [ctx.needs[0] ? dq : null, ctx.needs[1] ? dk : null, ctx.needs[2] ? dv : null, null];
+  },
+};
+
+const attentionBackward: Primitive<AttentionAttrs> = {
+  inputs: ["q", "k", "v", "out", "lse", "dout", "mask"],
+  infer(inputs, attrs): Inferred<AttentionAttrs> {
+    const [q, k, v, out, lse, dout, mask] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor?];
+    const { dims, mask: m } = check("attentionBackward", q, k, v, mask);
+    const { B, H, T, E } = dims;
+    const same = (t: Tensor, shape: number[]) => t.ndim === shape.length && t.shape.every((s, i) => s === shape[i]);
+    if (!same(out, [B, H, T, E]) || !same(dout, [B, H, T, E]) || !same(lse, [B, H, T]) || lse.dtype !== "float32") {
+      throw bad("attentionBackward", `out and dout must be ${fmt([B, H, T, E])} and lse float32 ${fmt([B, H, T])}`);
+    }
+    return {
+      outputs: [q, k, v].map((t) => ({ shape: [...t.shape], dtype: t.dtype })),
+      attrs: attrsOf("attentionBackward", attrs),
+      kernelInputs: [q, k, v, out, lse, dout].map((t) => t.view_()).concat(m ? [m] : []),
+    };
+  },
+};
+
+/** The table entries, spread into `PRIMITIVES`. */
+export const ATTENTION_PRIMITIVES = { attention, attentionBackward };
