@@ -22,6 +22,20 @@ import { indexingKernels } from "./indexing.ts";
 import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
 
+/**
+ * Ops whose kernels (native and their js fallbacks) write every output element, so their
+ * outputs skip the zero-fill of recycled memory. Not here: ops that accumulate into their
+ * outputs (scatterAdd, the norm backwards' parameter gradients, attentionBackward) or write
+ * only a window of them (pad, cat).
+ */
+const WRITES_ALL = new Set([
+  "matmul",
+  ...["neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "erf"],
+  ...["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "contiguous", "cast", "gather"],
+  ...["crossEntropy", "crossEntropyBackward", "gelu", "geluBackward", "silu", "siluBackward"],
+  ...["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "layerNorm", "rmsNorm"],
+]);
+
 /** Buffers of at least this many bytes are allocated by the addon. */
 const NATIVE_ALLOCATION_BYTES = 1 << 20;
 
@@ -60,12 +74,13 @@ function build(): Backend | null {
     // `free` (called by dispose()/scope()) hands the addon's buffers back at once for reuse;
     // V8's own small buffers are left to the garbage collector.
     allocator: {
-      allocate: (nbytes) => (nbytes < NATIVE_ALLOCATION_BYTES ? new ArrayBuffer(nbytes) : addon.allocate(nbytes)),
+      allocate: (nbytes, zero = true) =>
+        nbytes < NATIVE_ALLOCATION_BYTES ? new ArrayBuffer(nbytes) : addon.allocate(nbytes, zero),
       free: (buffer) => {
         if (buffer.byteLength >= NATIVE_ALLOCATION_BYTES) addon.free(buffer);
       },
     },
-    kernels: [...nativeKernels, ...delegated],
+    kernels: [...nativeKernels, ...delegated].map((k) => (WRITES_ALL.has(k.op) ? { ...k, writesAll: true } : k)),
     synchronize() {},
   };
 }
