@@ -6,6 +6,7 @@
         "native/binding/addon.cpp",
         "native/binding/args.cpp",
         "native/binding/attention.cpp",
+        "native/binding/convert.cpp",
         "native/binding/gemm.cpp",
         "native/binding/elementwise.cpp",
         "native/binding/fused.cpp",
@@ -19,6 +20,7 @@
         "native/kernels/gemm-generic.cpp",
         "native/kernels/fused.cpp",
         "native/kernels/fused-rows.cpp",
+        "native/kernels/convert.cpp",
         "native/kernels/gemv.cpp",
         "native/kernels/indexing.cpp",
         "native/kernels/optim.cpp",
@@ -66,7 +68,9 @@
               "native/kernels/arch/x86/optim-avx512.cpp",
               "native/kernels/arch/x86/fused-rows-avx512.cpp",
               "native/kernels/arch/x86/fused-rows-avx2.cpp",
-              "native/kernels/arch/x86/attention-avx512.cpp"
+              "native/kernels/arch/x86/attention-avx512.cpp",
+              "native/kernels/arch/x86/convert-avx512.cpp",
+              "native/kernels/arch/x86/convert-avx2.cpp"
             ]
           }
         ]

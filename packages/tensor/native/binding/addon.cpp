@@ -5,6 +5,7 @@
 #include "kernels/cpu-features.h"
 #include "attention-api.h"
 #include "cross-entropy-api.h"
+#include "convert-api.h"
 #include "elementwise-api.h"
 #include "fused-api.h"
 #include "gemm-api.h"
@@ -67,6 +68,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("activation", Napi::Function::New(env, ActivationForward, "activation"));
   exports.Set("activationBackward", Napi::Function::New(env, ActivationBackward, "activationBackward"));
   exports.Set("fusedKernel", Napi::Function::New(env, FusedKernel, "fusedKernel"));
+  exports.Set("convert", Napi::Function::New(env, Convert, "convert"));
+  exports.Set("convertKernel", Napi::Function::New(env, ConvertKernel, "convertKernel"));
+  exports.Set("compare", Napi::Function::New(env, Compare, "compare"));
   return exports;
 }
 

@@ -16,4 +16,7 @@ Napi::Value Copy(const Napi::CallbackInfo& info);
 Napi::Value Where(const Napi::CallbackInfo& info);
 // reduce(op, x, xOffset, xStrides, shape, dims, out): float32 sum/amax/amin over `dims`.
 Napi::Value Reduce(const Napi::CallbackInfo& info);
+// compare(op, a, aOffset, aStrides, b, bOffset, bStrides, out, shape): float32 eq ne lt le gt ge
+// into a Uint8Array of 0/1.
+Napi::Value Compare(const Napi::CallbackInfo& info);
 }  // namespace hearth

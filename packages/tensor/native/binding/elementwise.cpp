@@ -83,6 +83,9 @@ const std::map<std::string, UnaryOp> kUnary = {
 const std::map<std::string, BinaryOp> kBinary = {
     {"add", BinaryOp::kAdd}, {"sub", BinaryOp::kSub}, {"mul", BinaryOp::kMul},        {"div", BinaryOp::kDiv},
     {"pow", BinaryOp::kPow}, {"maximum", BinaryOp::kMaximum}, {"minimum", BinaryOp::kMinimum}};
+const std::map<std::string, CompareOp> kCompare = {{"eq", CompareOp::kEq}, {"ne", CompareOp::kNe},
+                                                   {"lt", CompareOp::kLt}, {"le", CompareOp::kLe},
+                                                   {"gt", CompareOp::kGt}, {"ge", CompareOp::kGe}};
 const std::map<std::string, ReduceOp> kReduce = {
     {"sum", ReduceOp::kSum}, {"amax", ReduceOp::kMax}, {"amin", ReduceOp::kMin}};
 
@@ -110,6 +113,24 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   if (Numel(shape) > 0)
     binary_f32(op, a.data, a.strides.data(), b.data, b.strides.data(), out, shape.data(),
                static_cast<int>(shape.size()));
+  return info.Env().Undefined();
+}
+
+// compare(op, a, aOffset, aStrides, b, bOffset, bStrides, out: Uint8Array, shape)
+Napi::Value Compare(const Napi::CallbackInfo& info) {
+  static const char* fn = "compare";
+  HEARTH_CHECK_ARGC(info, 9, fn);
+  const CompareOp op = GetOp(info, fn, kCompare);
+  const std::vector<int64_t> shape = GetShape(info, 8, fn, "shape");
+  const F32Input a = GetInput(info, 1, fn, "a", shape);
+  const F32Input b = GetInput(info, 4, fn, "b", shape);
+  BufferArg out = GetBuffer(info, 7, fn, "out");
+  HEARTH_CHECK(info.Env(), out.element_size == 1 && static_cast<double>(out.bytes) >= Numel(shape), fn,
+               "argument 'out' must be a Uint8Array of at least " + std::to_string(static_cast<long long>(Numel(shape))) +
+                   " elements");
+  if (Numel(shape) > 0)
+    compare_f32(op, a.data, a.strides.data(), b.data, b.strides.data(), static_cast<uint8_t*>(out.data), shape.data(),
+                static_cast<int>(shape.size()));
   return info.Env().Undefined();
 }
 

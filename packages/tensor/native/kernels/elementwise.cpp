@@ -115,12 +115,12 @@ void unary_rows(const Geometry& g, const float* x, float* out, F f) {
   });
 }
 
-template <typename F>
-void binary_rows(const Geometry& g, const float* a, const float* b, float* out, F f) {
+template <typename O, typename F>
+void binary_rows(const Geometry& g, const float* a, const float* b, O* out, F f) {
   const int inner = g.nd - 1;
   const int64_t as = g.strides[1][inner], bs = g.strides[2][inner];
   for_each_row(g, [&](const int64_t* off, int64_t n) {
-    float* o = out + off[0];
+    O* o = out + off[0];
     const float* pa = a + off[1];
     const float* pb = b + off[2];
     if (as == 1 && bs == 1) {
@@ -291,6 +291,23 @@ void binary_f32(BinaryOp op, const float* a, const int64_t* a_strides, const flo
       return binary_rows(g, a, b, out, [](float x, float y) { return x != x || y != y ? kNaN : (x > y ? x : y); });
     case BinaryOp::kMinimum:
       return binary_rows(g, a, b, out, [](float x, float y) { return x != x || y != y ? kNaN : (x < y ? x : y); });
+  }
+}
+
+void compare_f32(CompareOp op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides,
+                 uint8_t* out, const int64_t* shape, int nd) {
+  int64_t os[kMaxDims];
+  contiguous_strides(shape, nd, os);
+  const int64_t* st[3] = {os, a_strides, b_strides};
+  const Geometry g = coalesce(shape, nd, st, 3);
+  using U = uint8_t;
+  switch (op) {
+    case CompareOp::kEq: return binary_rows(g, a, b, out, [](float x, float y) { return U(x == y); });
+    case CompareOp::kNe: return binary_rows(g, a, b, out, [](float x, float y) { return U(x != y); });
+    case CompareOp::kLt: return binary_rows(g, a, b, out, [](float x, float y) { return U(x < y); });
+    case CompareOp::kLe: return binary_rows(g, a, b, out, [](float x, float y) { return U(x <= y); });
+    case CompareOp::kGt: return binary_rows(g, a, b, out, [](float x, float y) { return U(x > y); });
+    case CompareOp::kGe: return binary_rows(g, a, b, out, [](float x, float y) { return U(x >= y); });
   }
 }
 

@@ -18,6 +18,12 @@ void unary_f32(UnaryOp op, const float* x, const int64_t* x_strides, float* out,
 void binary_f32(BinaryOp op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides,
                 float* out, const int64_t* shape, int nd);
 
+enum class CompareOp : int { kEq, kNe, kLt, kLe, kGt, kGe };
+// out[i] = a[i] OP b[i] as 0/1 bytes (bool); a and b already broadcast to `shape`; NaN compares
+// unequal to everything.
+void compare_f32(CompareOp op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides,
+                 uint8_t* out, const int64_t* shape, int nd);
+
 // Copies a strided view element by element (elem_size 1, 2, 4 or 8 bytes) into another
 // strided view of the same shape; bit-exact for every dtype.
 void copy_strided(int elem_size, const void* src, const int64_t* src_strides, void* dst, const int64_t* dst_strides,

@@ -15,6 +15,7 @@
 
 #include "cpu-features.h"
 #include "gemm-arch.h"
+#include "convert.h"
 #include "fused-rows.h"
 #include "gemv.h"
 #include "thread-pool.h"
@@ -215,6 +216,7 @@ bool gemm_select_kernel(const char* name) {
     gemv_select_kernel("");
     vec_math_select("");
     row_kernels_select("");
+    convert_select("");
     return true;
   }
   const GemmKernels* f32 = nullptr;
@@ -234,7 +236,8 @@ bool gemm_select_kernel(const char* name) {
     bf16 = gemm_kernels_amx();
   }
 #endif
-  if (f32 == nullptr || !gemv_select_kernel(name) || !vec_math_select(name) || !row_kernels_select(name)) {
+  if (f32 == nullptr || !gemv_select_kernel(name) || !vec_math_select(name) || !row_kernels_select(name) ||
+      !convert_select(name)) {
     return false;
   }
   g_selection = Selection{f32, bf16};

@@ -310,6 +310,31 @@ export interface NativeAddon {
   ): void;
   /** The fused row-kernel variant in use: "avx512", "avx2" or "generic" (`selectGemmKernel` forces it too). */
   fusedKernel(): string;
+  /**
+   * Converts `n` contiguous values between float32 (Float32Array) and bfloat16/float16 (raw bits
+   * in a Uint16Array), round to nearest even, bit-identical with the js encoders.
+   */
+  convert(
+    src: ArrayBufferView,
+    srcDtype: "float32" | "bfloat16" | "float16",
+    dst: ArrayBufferView,
+    dstDtype: "float32" | "bfloat16" | "float16",
+    n: number,
+  ): void;
+  /** The conversion variant in use: "avx512", "avx2" or "generic". */
+  convertKernel(): string;
+  /** float32 comparison (eq ne lt le gt ge) of views broadcast to `shape` into 0/1 bytes. */
+  compare(
+    op: string,
+    a: ArrayBufferLike | Float32Array,
+    aOffset: number,
+    aStrides: readonly number[],
+    b: ArrayBufferLike | Float32Array,
+    bOffset: number,
+    bStrides: readonly number[],
+    out: Uint8Array,
+    shape: readonly number[],
+  ): void;
 }
 
 const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));

@@ -1,6 +1,7 @@
 /**
- * The `cpu` backend: the native addon's kernels (packed AVX-512/AVX2 GEMM, float32 elementwise
- * ops and reductions, fused row ops) with the `js`
+ * The `cpu` backend: the native addon's kernels (packed AVX-512/AVX2 GEMM, elementwise ops,
+ * comparisons and reductions, fused row ops, float casts, cat/pad; bfloat16/float16 through the
+ * float32 kernels) with the `js`
  * reference kernels listed explicitly for the primitives that have no native kernel yet. It
  * registers itself with priority 10 (above `js`) when the addon loads; `HEARTH_BACKEND=js` or a
  * failed build leaves `js` in charge.
@@ -16,11 +17,23 @@ import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
 import { attentionKernels } from "./attention.ts";
+import { compareKernels } from "./compare.ts";
+import { castKernel, halfFallback } from "./convert.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { fusedKernels } from "./fused.ts";
 import { indexingKernels } from "./indexing.ts";
 import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
+import { movementKernels } from "./movement.ts";
+
+/** Ops whose bfloat16/float16 arguments run through their native float32 kernel. */
+const HALF_OPS = new Set([
+  ...["neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "erf"],
+  ...["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"],
+  ...["sum", "amax", "amin"],
+  ...["softmax", "softmaxBackward", "logSoftmax", "logSoftmaxBackward", "layerNorm", "layerNormBackward"],
+  ...["rmsNorm", "rmsNormBackward", "gelu", "geluBackward", "silu", "siluBackward"],
+]);
 
 /**
  * Ops whose kernels (native and their js fallbacks) write every output element, so their
@@ -53,14 +66,26 @@ function jsKernel(op: string): KernelFn {
 function build(): Backend | null {
   const addon = native;
   if (!addon) return null;
+  // What a native record runs for arguments its float32 kernel does not take: bfloat16/float16
+  // through the float32 kernel (widened, then rounded once), float casts natively, else js.
+  const byOp = new Map<string, KernelFn>();
+  const fallback = (op: string): KernelFn => {
+    const js = jsKernel(op);
+    if (op === "cast") return castKernel(addon, js).fn;
+    if (!HALF_OPS.has(op)) return js;
+    return halfFallback(addon, js, () => byOp.get(op) as KernelFn);
+  };
   const nativeKernels: KernelRecord[] = [
     ...matmulKernels(addon, jsKernel("matmul")),
-    ...elementwiseKernels(addon, jsKernel),
+    ...elementwiseKernels(addon, fallback),
+    ...compareKernels(addon, fallback),
     ...indexingKernels(addon, jsKernel),
     ...(lossNative ? lossKernels(lossNative, jsKernel) : []),
-    ...fusedKernels(addon, jsKernel),
+    ...fusedKernels(addon, fallback),
     ...attentionKernels(addon),
+    ...movementKernels(addon),
   ];
+  for (const k of nativeKernels) byOp.set(k.op, k.fn);
   const nativeOps = new Set(nativeKernels.map((k) => k.op));
   // Delegated to the js reference until a native kernel lands (every other primitive).
   const delegated = jsBackend.kernels

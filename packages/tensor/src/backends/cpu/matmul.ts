@@ -7,7 +7,6 @@
  * Integer and bool matmuls go to the `js` reference kernel.
  */
 import type { StridedView } from "../../access.ts";
-import { floatToBf16Bits, floatToF16Bits } from "../../dtype.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 
@@ -112,11 +111,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         idx[d] = 0;
       }
     }
-    if (dtype !== "float32") {
-      const dst = out.data as Uint16Array;
-      const round = dtype === "float16" ? floatToF16Bits : floatToBf16Bits;
-      for (let i = 0; i < total; i++) dst[i] = round(c[i] as number);
-    }
+    if (dtype !== "float32") addon.convert(c, "float32", out.data, dtype, total); // rounds once
   };
   return [{ op: "matmul", fn: matmul }];
 }

@@ -1,7 +1,9 @@
+import type { DType } from "../../dtype.ts";
 import { HearthTensorError } from "../../errors.ts";
 import { fmt } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import { apply1 } from "../apply.ts";
+import { transpose } from "../movement/permute.ts";
 import { squeeze, unsqueeze } from "../movement/reshape.ts";
 import { cast, checkTensor } from "../util.ts";
 import { autocastDtype } from "./autocast.ts";
@@ -33,9 +35,22 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const low = autocastDtype();
   if (low !== null && a.dtype === "float32" && b.dtype === "float32") {
     // Under autocast: multiply in the low dtype (float32 accumulation), hand back float32.
-    return cast(matmulExact(cast(a, low), cast(b, low)), "float32");
+    return cast(matmulExact(castDense(a, low), castDense(b, low)), "float32");
   }
   return matmulExact(a, b);
+}
+
+/**
+ * `cast(t, dtype)` computed in t's memory layout when t is the transpose of a contiguous matrix
+ * (a linear layer's `weightᵀ`): the cast is then one contiguous pass and the GEMM reads the
+ * transposed result in place, instead of the cast gathering a transpose.
+ */
+function castDense(t: Tensor, dtype: DType): Tensor {
+  if (t.ndim >= 2 && !t.isContiguous()) {
+    const tt = transpose(t, -1, -2);
+    if (tt.isContiguous()) return transpose(cast(tt, dtype), -1, -2);
+  }
+  return cast(t, dtype);
 }
 
 function matmulExact(a: Tensor, b: Tensor): Tensor {
