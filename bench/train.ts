@@ -8,7 +8,8 @@
  * Median step time over `--steps` steps after one warm-up step, and the growth of resident
  * memory across them. Peer in the same run: PyTorch CPU with the same shapes
  * (bench/peers/gpt2_train_torch.py, Debian `python3-torch`, run by /usr/bin/python3 when that
- * is the python that has torch), skipped with a message when torch is absent.
+ * is the python that has torch, with OpenBLAS on the CPU's newest kernel), skipped with a
+ * message when torch is absent.
  * `--rss-steps N` then runs N more steps per mode (no timing) and prints the resident memory
  * at their start and end and its peak (the "memory must not grow" check); `--modes full` or
  * `--modes lora` runs one mode; `--no-peer` skips PyTorch.
@@ -19,7 +20,7 @@
  * quick look (the ratio to torch is then for that shape).
  */
 import { spawnSync } from "node:child_process";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getPeftModel, LoraConfig } from "../packages/peft/src/index.ts";
@@ -36,7 +37,7 @@ import {
 } from "../packages/tensor/src/index.ts";
 import { residentBytes } from "../packages/tensor/src/native/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
-import { torchPython } from "./peers/python.ts";
+import { bestCoreType, torchPython } from "./peers/python.ts";
 
 const { values } = parseArgs({
   options: {
@@ -126,12 +127,24 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(" ");
 console.log(
-  `GPT-2 shape: ${L} layers, n_embd 768, vocab 50257; batch ${B} × ${T}; backend ${getBackend().name}; ${STEPS} timed steps; load average ${load()} on ${
-    navigator.hardwareConcurrency
-  } cores`,
+  `GPT-2 shape: ${L} layers, n_embd 768, vocab 50257; batch ${B} × ${T}; backend ${getBackend().name}; ${STEPS} timed steps; load average ${load()} on ${availableParallelism()} cores`,
 );
 const ours: Partial<Record<"full" | "lora", Result>> = {};
 for (const mode of MODES) ours[mode] = time(mode);
+/**
+ * The peer's environment: OpenBLAS (Debian's torch calls it for every matmul) on the newest
+ * kernel this CPU supports, as bench/gemm does — its autodetection picks the pre-AVX2
+ * "Prescott" kernel on this VM, 5x slower — and without this environment's OPENBLAS_L2_SIZE.
+ */
+function torchEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
+  delete env.OPENBLAS_L2_SIZE;
+  const core = bestCoreType();
+  if (core) env.OPENBLAS_CORETYPE = core;
+  else delete env.OPENBLAS_CORETYPE;
+  return env;
+}
+
 let torch: { full_ms: number; lora_ms: number } | null = null;
 const python = values["no-peer"] ? undefined : torchPython();
 if (values["no-peer"]) console.log("PyTorch peer skipped (--no-peer)");
@@ -147,7 +160,7 @@ else {
       String(STEPS),
       values.threads as string,
     ],
-    { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" } },
+    { encoding: "utf8", env: torchEnv() },
   );
   if (peer.status === 0) torch = JSON.parse(peer.stdout.trim().split("\n").at(-1) as string);
   else console.log(`PyTorch peer failed: ${(peer.stderr || peer.error?.message || "").trim().split("\n").at(-1)}`);
