@@ -95,7 +95,7 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): T
     const allocStart = PROFILING ? profileStart() : 0;
     const zero = !record.writesAll;
     outputs = inferred.outputs.map((o) => allocate(o.shape, o.dtype, zero));
-    if (PROFILING) profileEnd("(allocate outputs)", false, allocStart, 0);
+    if (PROFILING) profileEnd(`${op} (allocate outputs)`, !isGradEnabled(), allocStart, 0);
     let kernelInputs = inferred.kernelInputs ?? inputs.map((t) => t.view_());
     const temps: Tensor[] = [];
     if (record.contiguousInputs) {
