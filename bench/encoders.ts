@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getBackend, manualSeed, noGrad, ones, randint, scope, tensor } from "../packages/tensor/src/index.ts";
 import { BertConfig, BertModel } from "../packages/transformers/src/index.ts";
+import { torchPython } from "./peers/python.ts";
 
 const { values } = parseArgs({
   options: {
@@ -89,9 +90,7 @@ async function main(): Promise<void> {
 
 /** Runs the PyTorch peer on the same checkpoint; null (with a message) when torch is absent. */
 function runTorch(dir: string): { sentences_s: number; check: number[] } | null {
-  const python = [process.env.PYTHON, "/usr/bin/python3", "python3"].find(
-    (p) => p && spawnSync(p, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0,
-  );
+  const python = torchPython();
   if (!python) {
     console.log("pytorch peer: skipped (no python3 can import torch and numpy; `apt-get install python3-torch`)\n");
     return null;

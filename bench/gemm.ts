@@ -13,6 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { native } from "../packages/tensor/src/native/index.ts";
+import { bestCoreType } from "./peers/python.ts";
 
 if (!native) {
   console.error("bench/gemm: the native addon is not built (run `npm install`)");
@@ -141,15 +142,6 @@ interface PeerResult {
 // OpenBLAS kernels that predate AVX2: autodetection falls back to one of these on CPU models it
 // does not know (e.g. new Xeons under a hypervisor).
 const LEGACY_CORES = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Katmai", "Atom", "Banias"];
-
-/** The best OpenBLAS kernel name for this CPU's features, to name when autodetection fails. */
-function bestCoreType(): string | null {
-  const f = addon.cpuFeatures();
-  if (f.avx512bf16) return "Cooperlake";
-  if (f.avx512f) return "SkylakeX";
-  if (f.avx2) return "Haswell";
-  return null;
-}
 
 let legacyNoted = false;
 function runPeer(threads: number, coreType?: string): PeerResult | null {

@@ -29,6 +29,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { getBackend, manualSeed, noGrad, randint, scope, tensor } from "../packages/tensor/src/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
+import { torchPython } from "./peers/python.ts";
 
 const { values } = parseArgs({
   options: {
@@ -139,13 +140,6 @@ interface Figures {
   decode_b1_tok_s: number;
   decode_b8_tok_s: number;
   check?: number[];
-}
-
-/** A python3 that can import torch and numpy (Debian's python3-torch installs for the system one, which another python3 on PATH may shadow). */
-function torchPython(): string | undefined {
-  return [process.env.PYTHON, "/usr/bin/python3", "python3"].find(
-    (p) => p && spawnSync(p, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0,
-  );
 }
 
 /** Runs the PyTorch peer on the same checkpoint; null (with a message) when torch is absent. */

@@ -7,14 +7,20 @@
  *
  * Median step time over `--steps` steps after one warm-up step, and the growth of resident
  * memory across them. Peer in the same run: PyTorch CPU with the same shapes
- * (bench/peers/gpt2_train_torch.py, Debian `python3-torch`), skipped with a message when
- * torch is absent.
+ * (bench/peers/gpt2_train_torch.py, Debian `python3-torch`, run by /usr/bin/python3 when that
+ * is the python that has torch, with OpenBLAS on the CPU's newest kernel), skipped with a
+ * message when torch is absent.
+ * `--rss-steps N` then runs N more steps per mode (no timing) and prints the resident memory
+ * at their start and end and its peak (the "memory must not grow" check); `--modes full` or
+ * `--modes lora` runs one mode; `--no-peer` skips PyTorch.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
+ *        [--rss-steps 0] [--modes full,lora] [--no-peer]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a
  * quick look (the ratio to torch is then for that shape).
  */
 import { spawnSync } from "node:child_process";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getPeftModel, LoraConfig } from "../packages/peft/src/index.ts";
@@ -31,6 +37,7 @@ import {
 } from "../packages/tensor/src/index.ts";
 import { residentBytes } from "../packages/tensor/src/native/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
+import { bestCoreType, torchPython } from "./peers/python.ts";
 
 const { values } = parseArgs({
   options: {
@@ -39,12 +46,18 @@ const { values } = parseArgs({
     seq: { type: "string", default: "128" },
     steps: { type: "string", default: "3" },
     threads: { type: "string", default: "2" },
+    "rss-steps": { type: "string", default: "0" },
+    modes: { type: "string", default: "full,lora" },
+    "no-peer": { type: "boolean", default: false },
   },
 });
 const L = Number(values.layers);
 const B = Number(values.batch);
 const T = Number(values.seq);
 const STEPS = Number(values.steps);
+const RSS_STEPS = Number(values["rss-steps"]);
+const MODES = (values.modes as string).split(",") as ("full" | "lora")[];
+const MiB = 2 ** 20;
 
 function build(): GPT2LMHeadModel {
   manualSeed(0);
@@ -55,7 +68,15 @@ function build(): GPT2LMHeadModel {
   return m.train();
 }
 
-function time(mode: "full" | "lora"): { ms: number; rssGrowthMiB: number; trainable: number } {
+interface Result {
+  ms: number;
+  rssGrowthMiB: number;
+  trainable: number;
+  loss: number;
+  rss?: { start: number; end: number; peak: number };
+}
+
+function time(mode: "full" | "lora"): Result {
   const base = build();
   const model =
     mode === "full"
@@ -64,57 +85,97 @@ function time(mode: "full" | "lora"): { ms: number; rssGrowthMiB: number; traina
   const params = model.parameters().filter((p) => p.requiresGrad);
   const opt = new AdamW(params, { lr: 1e-4 });
   const ids = randint(0, 50257, [B, T], { dtype: "int64" });
-  const times: number[] = [];
-  let rss0 = 0;
-  for (let s = 0; s <= STEPS; s++) {
-    const t0 = performance.now();
+  const step = () =>
     scope(() => {
       const { loss } = model.forward({ inputIds: ids, labels: ids }) as { loss: Tensor };
       loss.backward();
       opt.step();
       opt.zeroGrad();
+      return loss.item();
     });
+  const times: number[] = [];
+  let rss0 = 0;
+  let loss = 0;
+  for (let s = 0; s <= STEPS; s++) {
+    const t0 = performance.now();
+    loss = step();
     if (s === 0) rss0 = residentBytes();
     else times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return {
+  const result: Result = {
     ms: times[Math.floor(times.length / 2)] as number,
-    rssGrowthMiB: (residentBytes() - rss0) / 2 ** 20,
+    rssGrowthMiB: (residentBytes() - rss0) / MiB,
     trainable: params.reduce((s, p) => s + p.size, 0),
+    loss,
   };
+  if (RSS_STEPS > 0) {
+    const start = residentBytes();
+    let peak = start;
+    for (let s = 0; s < RSS_STEPS; s++) {
+      loss = step();
+      peak = Math.max(peak, residentBytes());
+    }
+    result.rss = { start: start / MiB, end: residentBytes() / MiB, peak: peak / MiB };
+    result.loss = loss;
+  }
+  return result;
 }
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 console.log(
-  `GPT-2 shape: ${L} layers, n_embd 768, vocab 50257; batch ${B} × ${T}; backend ${getBackend().name}; ${STEPS} timed steps`,
+  `GPT-2 shape: ${L} layers, n_embd 768, vocab 50257; batch ${B} × ${T}; backend ${getBackend().name}; ${STEPS} timed steps; load average ${load()} on ${availableParallelism()} cores`,
 );
-const ours = { full: time("full"), lora: time("lora") };
-const peer = spawnSync(
-  "python3",
-  [
-    join(import.meta.dirname, "peers/gpt2_train_torch.py"),
-    String(L),
-    String(B),
-    String(T),
-    String(STEPS),
-    values.threads as string,
-  ],
-  {
-    encoding: "utf8",
-    env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
-  },
-);
+const ours: Partial<Record<"full" | "lora", Result>> = {};
+for (const mode of MODES) ours[mode] = time(mode);
+/**
+ * The peer's environment: OpenBLAS (Debian's torch calls it for every matmul) on the newest
+ * kernel this CPU supports, as bench/gemm does — its autodetection picks the pre-AVX2
+ * "Prescott" kernel on this VM, 5x slower — and without this environment's OPENBLAS_L2_SIZE.
+ */
+function torchEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
+  delete env.OPENBLAS_L2_SIZE;
+  const core = bestCoreType();
+  if (core) env.OPENBLAS_CORETYPE = core;
+  else delete env.OPENBLAS_CORETYPE;
+  return env;
+}
+
 let torch: { full_ms: number; lora_ms: number } | null = null;
-if (peer.status === 0) torch = JSON.parse(peer.stdout.trim().split("\n").at(-1) as string);
-else
-  console.log(
-    `PyTorch peer skipped: ${(peer.stderr || peer.error?.message || "python3 failed").trim().split("\n").at(-1)} (install Debian python3-torch)`,
+const python = values["no-peer"] ? undefined : torchPython();
+if (values["no-peer"]) console.log("PyTorch peer skipped (--no-peer)");
+else if (!python) console.log("PyTorch peer skipped: no python3 can import torch (install Debian python3-torch)");
+else {
+  const peer = spawnSync(
+    python,
+    [
+      join(import.meta.dirname, "peers/gpt2_train_torch.py"),
+      String(L),
+      String(B),
+      String(T),
+      String(STEPS),
+      values.threads as string,
+    ],
+    { encoding: "utf8", env: torchEnv() },
   );
-for (const mode of ["full", "lora"] as const) {
-  const o = ours[mode];
+  if (peer.status === 0) torch = JSON.parse(peer.stdout.trim().split("\n").at(-1) as string);
+  else console.log(`PyTorch peer failed: ${(peer.stderr || peer.error?.message || "").trim().split("\n").at(-1)}`);
+}
+for (const mode of MODES) {
+  const o = ours[mode] as Result;
   const t = torch ? torch[`${mode}_ms`] : null;
   console.log(
-    `${mode.padEnd(4)}  hearth ${o.ms.toFixed(0).padStart(8)} ms/step  (${o.trainable.toLocaleString("en-US")} trainable, rss +${o.rssGrowthMiB.toFixed(1)} MiB over ${STEPS} steps)` +
+    `${mode.padEnd(4)}  hearth ${o.ms.toFixed(0).padStart(8)} ms/step  (${o.trainable.toLocaleString("en-US")} trainable, loss ${o.loss.toFixed(3)}, rss +${o.rssGrowthMiB.toFixed(1)} MiB over ${STEPS} steps)` +
       (t ? `   torch ${t.toFixed(0).padStart(7)} ms/step   ratio ${(o.ms / t).toFixed(2)}×` : ""),
   );
+  if (o.rss) {
+    console.log(
+      `      rss over ${RSS_STEPS} more steps: ${o.rss.start.toFixed(0)} MiB -> ${o.rss.end.toFixed(0)} MiB (peak ${o.rss.peak.toFixed(0)} MiB, growth ${(o.rss.end - o.rss.start).toFixed(1)} MiB)`,
+    );
+  }
 }
+console.log(`load average after the run: ${load()} (the machine's cores may be shared; figures are noisy)`);

@@ -5,6 +5,7 @@ LM head), AdamW on every parameter (full) or LoRA r=8 on attn.c_attn with the ba
 usage: python3 gpt2_train_torch.py LAYERS BATCH SEQ STEPS THREADS
 """
 import json
+import math
 import statistics
 import sys
 import time
@@ -30,6 +31,15 @@ def params():
     return W
 
 
+def attention(q, k, v):
+    """Causal attention: torch's fused kernel where it has one (2.0+), else written out."""
+    if hasattr(torch.nn.functional, "scaled_dot_product_attention"):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    s = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+    s = s.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
+    return torch.softmax(s, -1) @ v
+
+
 def forward(W, lora, ids):
     h = W["wte"][ids] + W["wpe"][torch.arange(T)]
     for i in range(L):
@@ -38,7 +48,7 @@ def forward(W, lora, ids):
         if lora is not None:
             qkv = qkv + (x @ lora[f"{i}.A"].T @ lora[f"{i}.B"].T) * 2.0
         q, k, v = (t.view(B, T, H, D).transpose(1, 2) for t in qkv.split(E, 2))
-        a = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        a = attention(q, k, v)
         h = h + a.transpose(1, 2).reshape(B, T, E) @ W[f"{i}.attn_proj.w"] + W[f"{i}.attn_proj.b"]
         x = torch.nn.functional.layer_norm(h, (E,), W[f"{i}.ln2_w"], W[f"{i}.ln2_b"])
         m = torch.nn.functional.gelu(x @ W[f"{i}.c_fc.w"] + W[f"{i}.c_fc.b"], approximate="tanh")

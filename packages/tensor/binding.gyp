@@ -24,7 +24,9 @@
         "native/kernels/gemv.cpp",
         "native/kernels/indexing.cpp",
         "native/kernels/optim.cpp",
-        "native/kernels/elementwise.cpp"
+        "native/kernels/elementwise.cpp",
+        "native/binding/cross-entropy.cpp",
+        "native/kernels/cross-entropy.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -63,9 +65,10 @@
               "native/kernels/arch/x86/gemv-avx2.cpp",
               "native/kernels/arch/x86/vec-math-avx512.cpp",
               "native/kernels/arch/x86/vec-math-avx2.cpp",
-              "native/kernels/arch/x86/attention-avx512.cpp",
+              "native/kernels/arch/x86/optim-avx512.cpp",
               "native/kernels/arch/x86/fused-rows-avx512.cpp",
               "native/kernels/arch/x86/fused-rows-avx2.cpp",
+              "native/kernels/arch/x86/attention-avx512.cpp",
               "native/kernels/arch/x86/convert-avx512.cpp",
               "native/kernels/arch/x86/convert-avx2.cpp"
             ]

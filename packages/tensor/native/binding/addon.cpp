@@ -4,6 +4,7 @@
 
 #include "kernels/cpu-features.h"
 #include "attention-api.h"
+#include "cross-entropy-api.h"
 #include "convert-api.h"
 #include "elementwise-api.h"
 #include "fused-api.h"
@@ -59,6 +60,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows, "crossEntropyRows"));
+  exports.Set("crossEntropyBackwardRows", Napi::Function::New(env, CrossEntropyBackwardRows, "crossEntropyBackwardRows"));
   exports.Set("logSoftmaxRows", Napi::Function::New(env, LogSoftmaxRows, "logSoftmaxRows"));
   exports.Set("logSoftmaxBackwardRows", Napi::Function::New(env, LogSoftmaxBackwardRows, "logSoftmaxBackwardRows"));
   exports.Set("rmsNormBackwardRows", Napi::Function::New(env, RmsNormBackwardRows, "rmsNormBackwardRows"));

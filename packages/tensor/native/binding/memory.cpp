@@ -36,24 +36,36 @@ std::unordered_map<void*, Allocation*> g_live;
 
 // Released blocks kept for reuse, by capacity. A training step allocates the same sizes every
 // step; reusing them costs a memset instead of fresh page faults (which dominate on VMs).
+// V8 is told about a block's capacity when it is first allocated and again when it is finally
+// freed, not when it moves between JavaScript and the cache: cached blocks are still this
+// process's memory, and re-reporting every recycled buffer made V8 run a full mark-compact
+// every few allocations (about 20 per GPT-2 training step) for a 12 MB JavaScript heap.
 struct Block {
   void* base;
   void* data;
 };
 std::unordered_multimap<size_t, Block> g_cache;
 size_t g_cached_bytes = 0;
+// The cache keeps up to max(1 GiB, the most memory ever live at once): a step that needs that
+// much at its peak gets it all back from the cache the next step, without holding more than
+// the process already needed (a GPT-2-small training step turns over several GiB per step;
+// a fixed 1 GiB cache sent the rest back to fresh, page-faulting allocations every step).
 constexpr size_t kCacheLimit = size_t{1} << 30;
+size_t g_live_bytes = 0;
+size_t g_peak_live_bytes = 0;
 constexpr size_t kCacheGranule = size_t{64} << 10;
 
 size_t capacity_for(size_t bytes) { return (bytes + kCacheGranule - 1) / kCacheGranule * kCacheGranule; }
 
-// Caller holds g_mu.
-void release_block(Allocation* a, void* data) {
-  if (g_cached_bytes + a->capacity <= kCacheLimit) {
+// Caller holds g_mu. Keeps the block for reuse, or frees it and un-reports its capacity.
+void release_block(Napi::Env env, Allocation* a, void* data) {
+  g_live_bytes -= a->capacity;
+  if (g_cached_bytes + a->capacity <= (g_peak_live_bytes > kCacheLimit ? g_peak_live_bytes : kCacheLimit)) {
     g_cache.emplace(a->capacity, Block{a->base, data});
     g_cached_bytes += a->capacity;
   } else {
     std::free(a->base);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(a->capacity));
   }
 }
 
@@ -62,8 +74,7 @@ void FreeAligned(Napi::Env env, void* data, Allocation* hint) {
     std::lock_guard<std::mutex> lock(g_mu);
     if (!hint->freed) {
       g_live.erase(data);
-      release_block(hint, data);
-      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+      release_block(env, hint, data);
     }
   }
   delete hint;
@@ -105,6 +116,8 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   HEARTH_CHECK(env, requested >= 0 && requested <= 9.0e15, "allocate",
                "argument 'nbytes' must be a non-negative byte count, got " + std::to_string(requested));
   size_t bytes = static_cast<size_t>(requested);
+  // allocate(nbytes, false): a reused block keeps its old contents (the caller overwrites them).
+  const bool zero = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
   if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
   const size_t capacity = capacity_for(bytes);
   void* base = nullptr;
@@ -119,8 +132,9 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
       g_cached_bytes -= capacity;
     }
   }
-  if (base != nullptr) {
-    std::memset(data, 0, bytes);
+  const bool fresh = base == nullptr;
+  if (!fresh) {
+    if (zero) std::memset(data, 0, bytes);
   } else {
     // calloc: fresh pages from the kernel are already zero, so large buffers skip a memset.
     base = std::calloc(capacity + kAlignment, 1);
@@ -133,8 +147,10 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   {
     std::lock_guard<std::mutex> lock(g_mu);
     g_live[data] = hint;
+    g_live_bytes += capacity;
+    if (g_live_bytes > g_peak_live_bytes) g_peak_live_bytes = g_live_bytes;
   }
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  if (fresh) Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(capacity));
   return Napi::ArrayBuffer::New(env, data, bytes, FreeAligned, hint);
 }
 
@@ -152,8 +168,7 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
     Allocation* hint = it->second;
     g_live.erase(it);
     hint->freed = true;
-    release_block(hint, data);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+    release_block(env, hint, data);
   }
   // Views of a detached buffer have length 0, so JavaScript can never touch the freed memory.
   ab.Detach();

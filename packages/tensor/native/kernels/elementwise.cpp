@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "cpu-features.h"
 #include "thread-pool.h"
@@ -334,6 +335,31 @@ void reduce_f32(ReduceOp op, const float* x, const int64_t* x_strides, const int
   const int inner = rg.nd - 1;
   const int64_t n = rg.shape[inner], s = rg.strides[0][inner];
   const int64_t rows = red / (n == 0 ? 1 : n);
+  const int64_t* ks[1] = {kstr};
+  const Geometry kg = coalesce(kshape, nk, ks, 1);
+  if (op == ReduceOp::kSum && kg.nd == 1 && kg.strides[0][0] == 1 && kept >= 16) {
+    // Summing leading dims into a contiguous run (a bias gradient: [rows, N] -> [N]): walk the
+    // reduced positions once, adding whole rows into per-column double accumulators, instead
+    // of one strided column walk per output. Columns are split over the pool.
+    auto cols = [&](int64_t j0, int64_t j1) {
+      std::vector<double> acc(static_cast<size_t>(j1 - j0), 0.0);
+      for (int64_t r = 0; r < red; r++) {
+        int64_t off = 0, rr = r;
+        for (int d = rg.nd - 1; d >= 0; d--) {
+          off += (rr % rg.shape[d]) * rg.strides[0][d];
+          rr /= rg.shape[d];
+        }
+        const float* p = x + off + j0;
+        for (int64_t j = 0; j < j1 - j0; j++) acc[static_cast<size_t>(j)] += p[j];
+      }
+      for (int64_t j = j0; j < j1; j++) out[j] = static_cast<float>(acc[static_cast<size_t>(j - j0)]);
+    };
+    const int threads = kept * red < kParallelElements || kept < 32 ? 1 : num_threads();
+    if (threads == 1) return cols(0, kept);
+    const int64_t tasks = threads * 4 < kept / 16 ? threads * 4 : (kept + 15) / 16;
+    parallel_for(static_cast<int>(tasks), threads, [&](int64_t t) { cols(kept * t / tasks, kept * (t + 1) / tasks); });
+    return;
+  }
   auto one = [&](int64_t o) {
     int64_t base = 0, rest = o;
     for (int d = nk - 1; d >= 0; d--) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "cpu-features.h"
 #include "thread-pool.h"
 
 namespace hearth {
@@ -29,10 +30,20 @@ void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_
       p[i] = static_cast<float>(p[i] - f(step_size * f(mi / denom)));
     }
   };
+#if defined(__x86_64__)
+  static const bool avx512 = cpu_features().avx512f;
+  auto chunk = [&](int64_t i0, int64_t i1) {
+    if (avx512) return adam_step_avx512(p, g, m, v, vmax, i0, i1, a);
+    run(i0, i1);
+  };
+#else
+  auto chunk = run;
+#endif
   const int threads = n < (1 << 16) ? 1 : num_threads();
-  if (threads == 1) return run(0, n);
+  if (threads == 1) return chunk(0, n);
   const int tasks = threads * 4;
-  parallel_for(tasks, threads, [&](int64_t t) { run(n * t / tasks, n * (t + 1) / tasks); });
+  // Task boundaries on 16-element lines so vector loads stay aligned with the buffers.
+  parallel_for(tasks, threads, [&](int64_t t) { chunk(n * t / tasks / 16 * 16, t + 1 == tasks ? n : n * (t + 1) / tasks / 16 * 16); });
 }
 
 }  // namespace hearth

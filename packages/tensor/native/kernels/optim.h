@@ -21,4 +21,10 @@ struct AdamParams {
 // vmax may be null (no AMSGrad).
 void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_t n, const AdamParams& a);
 
+#if defined(__x86_64__)
+// Elements [i0, i1) with AVX-512 (arch/x86/optim-avx512.cpp); same results as the scalar loop.
+void adam_step_avx512(float* p, const float* g, float* m, float* v, float* vmax, int64_t i0, int64_t i1,
+                      const AdamParams& a);
+#endif
+
 }  // namespace hearth

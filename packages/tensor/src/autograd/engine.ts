@@ -8,8 +8,10 @@ import { getKernel } from "../backends/registry.ts";
 import { isFloating } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
 import { allocate, apply1 } from "../ops/apply.ts";
+import { viewStrides } from "../ops/primitive-helpers.ts";
 import { PRIMITIVES } from "../ops/primitives.ts";
 import { fmt, type Shape } from "../shape.ts";
+import type { Storage } from "../storage.ts";
 import { type BackwardOptions, setBackwardImpl, type TapeNode, type Tensor } from "../tensor.ts";
 import { noGrad } from "./grad-mode.ts";
 import { keep } from "./scope.ts";
@@ -25,17 +27,60 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
     if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) dims.push(d);
   }
   const s = dims.length ? apply1("sum", [g], { dims, keepdim: true }) : g;
-  return apply1("reshape", [apply1("contiguous", [s])], { shape });
+  return reshapeOrCopy(s, shape);
+}
+
+/** `g` viewed as `shape`, copied first only when no view can express it. */
+function reshapeOrCopy(g: Tensor, shape: Shape): Tensor {
+  const src = viewStrides(g.shape, g.strides, shape) ? g : apply1("contiguous", [g]);
+  return apply1("reshape", [src], { shape });
+}
+
+/**
+ * Gradients for leaves are summed over the whole pass and stored at its end, when no backward
+ * formula can still read them. A fresh gradient that no other leaf or graph tensor shares is
+ * stored as it is (no copy); a view, a shared one or the seed is copied. An existing `.grad`
+ * is accumulated into in place.
+ */
+class LeafGrads {
+  private readonly pending = new Map<Tensor, Tensor>();
+
+  add(leaf: Tensor, g: Tensor): void {
+    const prev = this.pending.get(leaf);
+    this.pending.set(leaf, prev ? apply1("add", [prev, g]) : g);
+  }
+
+  /** Stores every pending gradient; `shared` holds storages that must not be adopted. */
+  flush(shared: Set<Storage>): void {
+    for (const [leaf, g] of this.pending) {
+      if (leaf.grad === null || leaf.grad.disposed) {
+        const own = !shared.has(g.storage) && g.offset === 0 && g.isContiguous() && g.storage.length === g.size;
+        leaf.grad = keep(own ? g : apply1("contiguous", [g]));
+        shared.add(leaf.grad.storage);
+      } else {
+        accumulateInto(leaf.grad, g);
+      }
+    }
+    this.pending.clear();
+  }
+}
+
+/** `grad += g` in `grad`'s memory. */
+function accumulateInto(grad: Tensor, g: Tensor): void {
+  if (grad.offset === 0 && grad.isContiguous() && grad.dtype === g.dtype && grad.storage !== g.storage) {
+    // Elementwise kernels read element i before writing it, so the output may alias an input.
+    const out = grad.view_();
+    getKernel("add").fn({ inputs: [out, g.view_()], outputs: [out], attrs: {} });
+    return;
+  }
+  const sum = apply1("add", [grad, g]);
+  copyInto(grad, sum);
+  sum.dispose();
 }
 
 function accumulateLeaf(t: Tensor, g: Tensor): void {
-  if (t.grad === null || t.grad.disposed) {
-    t.grad = keep(apply1("contiguous", [g]));
-  } else {
-    const sum = apply1("add", [t.grad, g]);
-    copyInto(t.grad, sum);
-    sum.dispose();
-  }
+  if (t.grad === null || t.grad.disposed) t.grad = keep(apply1("contiguous", [g]));
+  else accumulateInto(t.grad, g);
 }
 
 /** Writes `src` (same shape and dtype) into `dst`'s memory with the contiguous kernel. */
@@ -103,6 +148,7 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
     }
     const order = topoOrder(rootNode);
     const grads = new Map<TapeNode, (Tensor | null)[]>();
+    const leaves = new LeafGrads();
     const first: (Tensor | null)[] = rootNode.outputs.map(() => null);
     first[root.gradFn.index] = seed;
     grads.set(rootNode, first);
@@ -129,10 +175,17 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
           slot[input.gradFn.index] = prev ? apply1("add", [prev, g]) : g;
           grads.set(target, slot);
         } else {
-          accumulateLeaf(input, g);
+          leaves.add(input, g);
         }
       });
     }
+    // Storages a leaf must never adopt: the seed, and every tensor of the graph.
+    const shared = new Set<Storage>([seed.storage]);
+    for (const node of order) {
+      for (const t of node.inputs) shared.add(t.storage);
+      for (const t of node.outputs) shared.add(t.storage);
+    }
+    leaves.flush(shared);
     if (opts.retainGraph) return;
     for (const node of order) {
       released.add(node);

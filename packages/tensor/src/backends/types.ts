@@ -32,12 +32,17 @@ export interface KernelRecord {
   readonly fn: KernelFn<any>;
   /** When true the dispatcher hands this kernel row-major contiguous inputs with offset 0. */
   readonly contiguousInputs?: boolean;
+  /**
+   * When true the kernel writes every element of every output, so the dispatcher may hand it
+   * outputs that are not zero-filled (no memset of recycled memory).
+   */
+  readonly writesAll?: boolean;
 }
 
 /** Allocates device memory for storages. */
 export interface Allocator {
   /** Zero-filled memory of `nbytes` bytes. */
-  allocate(nbytes: number): ArrayBufferLike;
+  allocate(nbytes: number, zero?: boolean): ArrayBufferLike;
   /** Releases memory returned by `allocate` (called by `dispose()`); omit for GC-managed memory. */
   free?: FreeFn;
 }

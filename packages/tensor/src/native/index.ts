@@ -33,7 +33,11 @@ export type GemmStrides = [number, number, number];
 
 /** The functions the addon exports. Kernels register more as they land. */
 export interface NativeAddon {
-  allocate(nbytes: number): ArrayBuffer;
+  /**
+   * A 64-byte-aligned buffer, zero-filled unless `zero` is false (then a recycled block keeps
+   * stale contents: only for callers that overwrite every byte).
+   */
+  allocate(nbytes: number, zero?: boolean): ArrayBuffer;
   /**
    * Releases a buffer from `allocate` now (detaching it: its views read as empty); returns false
    * and does nothing for any other buffer.

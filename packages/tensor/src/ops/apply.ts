@@ -9,6 +9,7 @@ import { getBackend, getKernel } from "../backends/registry.ts";
 import type { DType } from "../dtype.ts";
 import { isFloating } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
+import { PROFILING, profileEnd, profileStart } from "../profile/op-profile.ts";
 import { numel, type Shape } from "../shape.ts";
 import { Storage } from "../storage.ts";
 import { type TapeNode, Tensor } from "../tensor.ts";
@@ -33,12 +34,15 @@ export function onMetaDevice<T>(fn: () => T): T {
   }
 }
 
-/** A zero-filled contiguous tensor allocated by the active backend. */
-export function allocate(shape: Shape, dtype: DType): Tensor {
+/**
+ * A contiguous tensor allocated by the active backend, zero-filled unless `zero` is false (then
+ * its contents are unspecified and the caller must write every element).
+ */
+export function allocate(shape: Shape, dtype: DType, zero = true): Tensor {
   if (metaDepth > 0) return new Tensor(Storage.meta(dtype, numel(shape)), shape);
   const backend = getBackend();
   const storage = Storage.allocate(
-    (n) => backend.allocator.allocate(n),
+    (n) => backend.allocator.allocate(n, zero),
     dtype,
     numel(shape),
     backend.device,
@@ -88,7 +92,10 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): T
     outputs = inferred.outputs.map((o) => new Tensor(Storage.meta(o.dtype, numel(o.shape)), o.shape));
   } else {
     const record = getKernel(op);
-    outputs = inferred.outputs.map((o) => allocate(o.shape, o.dtype));
+    const allocStart = PROFILING ? profileStart() : 0;
+    const zero = !record.writesAll;
+    outputs = inferred.outputs.map((o) => allocate(o.shape, o.dtype, zero));
+    if (PROFILING) profileEnd(`${op} (allocate outputs)`, !isGradEnabled(), allocStart, 0);
     let kernelInputs = inferred.kernelInputs ?? inputs.map((t) => t.view_());
     const temps: Tensor[] = [];
     if (record.contiguousInputs) {
@@ -96,8 +103,10 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): T
         v.offset === 0 && isContiguousView(v) && v.data.length === numel(v.shape) ? v : makeContiguous(v, temps),
       );
     }
+    const start = PROFILING ? profileStart() : 0;
     record.fn({ inputs: kernelInputs, outputs: outputs.map((t) => t.view_()), attrs: finalAttrs });
     for (const t of temps) t.dispose();
+    if (PROFILING) profileEnd(op, !isGradEnabled(), start, outputs[0]?.size ?? 0);
   }
   if (def.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const node: TapeNode = {

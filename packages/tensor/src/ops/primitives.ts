@@ -37,6 +37,7 @@ import {
   sameDType,
   viewStrides,
 } from "./primitive-helpers.ts";
+import { LOSS_PRIMITIVES } from "./primitives-loss.ts";
 
 export { broadcastView, type Col2imAttrs, type ConvAttrs, viewStrides } from "./primitive-helpers.ts";
 
@@ -367,10 +368,15 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         dims.push(dims.splice(-2, 1)[0] as number);
         return p("permute", [t], { dims });
       };
-      const gt = asType(g as Tensor, (a as Tensor).dtype);
+      // An operand stored transposed (Linear's weight.T) gets its gradient computed transposed,
+      // (g·bᵀ)ᵀ = b·gᵀ and (aᵀ·g)ᵀ = gᵀ·a, so it arrives in the operand's own layout and the
+      // weight's gradient is contiguous without a copy. The GEMM absorbs either layout.
+      const colMajor = (t: Tensor) => t.strides[t.ndim - 2] === 1 && t.strides[t.ndim - 1] !== 1;
+      const [at, bt] = [a as Tensor, b as Tensor];
+      const gt = asType(g as Tensor, at.dtype);
       return [
-        needs[0] ? p("matmul", [gt, mT(b as Tensor)]) : null,
-        needs[1] ? p("matmul", [mT(a as Tensor), gt]) : null,
+        needs[0] ? (colMajor(at) ? mT(p("matmul", [bt, mT(gt)])) : p("matmul", [gt, mT(bt)])) : null,
+        needs[1] ? (colMajor(bt) ? mT(p("matmul", [mT(gt), at])) : p("matmul", [mT(at), gt])) : null,
       ];
     },
   } satisfies Primitive<{ outDtype?: DType }>,
@@ -399,7 +405,9 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       };
     },
     backward({ inputs: [x] }, [g]) {
-      return [p("reshape", [p("contiguous", [g as Tensor])], { shape: (x as Tensor).shape })];
+      const gt = g as Tensor;
+      const shape = (x as Tensor).shape;
+      return [p("reshape", [viewStrides(gt.shape, gt.strides, shape) ? gt : p("contiguous", [gt])], { shape })];
     },
   } satisfies Primitive<{ shape: number[] }>,
   permute: {
@@ -571,7 +579,8 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       return { outputs: [{ shape: [...index.shape], dtype: x.dtype }], attrs: { dim } };
     },
     backward({ inputs: [x, index], attrs }, [g]) {
-      const zeros = allocate((x as Tensor).shape, (g as Tensor).dtype);
+      // Zeros as a broadcast scalar: nothing to allocate or read (embedding tables are large).
+      const zeros = p("expand", [c(0, g as Tensor)], { shape: (x as Tensor).shape });
       return [p("scatterAdd", [zeros, index as Tensor, g as Tensor], { dim: attrs.dim }), null];
     },
   } satisfies Primitive<{ dim: number }>,
@@ -684,11 +693,13 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       return { outputs: [{ shape: [...x.shape.slice(0, -1), attrs.numSamples], dtype: "int64" }] };
     },
   },
+  ...LOSS_PRIMITIVES,
+
+  // fused: softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu and their backwards
+  ...FUSED_PRIMITIVES,
 
   // fused attention (nn/attention-primitive.ts)
   ...ATTENTION_PRIMITIVES,
-  // fused: softmax, logSoftmax, layerNorm, rmsNorm, gelu, silu and their backwards
-  ...FUSED_PRIMITIVES,
 };
 
 function argReduce(opName: string): Primitive<DimAttrs> {

@@ -11,6 +11,8 @@
  * setBackend("cpu"); // the default whenever the addon is built
  */
 import { native } from "../../native/index.ts";
+import { lossNative } from "../../native/loss.ts";
+import { markFallback, PROFILING } from "../../profile/op-profile.ts";
 import { jsBackend } from "../js/index.ts";
 import { registerBackend } from "../registry.ts";
 import type { Backend, KernelFn, KernelRecord } from "../types.ts";
@@ -20,6 +22,7 @@ import { castKernel, halfFallback } from "./convert.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { fusedKernels } from "./fused.ts";
 import { indexingKernels } from "./indexing.ts";
+import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
 import { movementKernels } from "./movement.ts";
 
@@ -32,13 +35,32 @@ const HALF_OPS = new Set([
   ...["rmsNorm", "rmsNormBackward", "gelu", "geluBackward", "silu", "siluBackward"],
 ]);
 
+/**
+ * Ops whose kernels (native and their js fallbacks) write every output element, so their
+ * outputs skip the zero-fill of recycled memory. Not here: ops that accumulate into their
+ * outputs (scatterAdd, the norm backwards' parameter gradients, attentionBackward) or write
+ * only a window of them (pad, cat).
+ */
+const WRITES_ALL = new Set([
+  "matmul",
+  ...["neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "erf"],
+  ...["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "contiguous", "cast", "gather"],
+  ...["crossEntropy", "crossEntropyBackward", "gelu", "geluBackward", "silu", "siluBackward"],
+  ...["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "layerNorm", "rmsNorm"],
+]);
+
 /** Buffers of at least this many bytes are allocated by the addon. */
 const NATIVE_ALLOCATION_BYTES = 1 << 20;
 
 function jsKernel(op: string): KernelFn {
   const record = jsBackend.kernels.find((k) => k.op === op);
   if (!record) throw new Error(`cpu backend: the js backend has no '${op}' kernel to fall back to`);
-  return record.fn;
+  if (!PROFILING) return record.fn;
+  const fn = record.fn;
+  return (args) => {
+    markFallback();
+    fn(args);
+  };
 }
 
 function build(): Backend | null {
@@ -58,14 +80,17 @@ function build(): Backend | null {
     ...elementwiseKernels(addon, fallback),
     ...compareKernels(addon, fallback),
     ...indexingKernels(addon, jsKernel),
-    ...attentionKernels(addon),
+    ...(lossNative ? lossKernels(lossNative, jsKernel) : []),
     ...fusedKernels(addon, fallback),
+    ...attentionKernels(addon),
     ...movementKernels(addon),
   ];
   for (const k of nativeKernels) byOp.set(k.op, k.fn);
   const nativeOps = new Set(nativeKernels.map((k) => k.op));
   // Delegated to the js reference until a native kernel lands (every other primitive).
-  const delegated = jsBackend.kernels.filter((k) => !nativeOps.has(k.op));
+  const delegated = jsBackend.kernels
+    .filter((k) => !nativeOps.has(k.op))
+    .map((k) => (PROFILING ? { ...k, fn: jsKernel(k.op) } : k));
   return {
     name: "cpu",
     device: "cpu",
@@ -74,12 +99,13 @@ function build(): Backend | null {
     // `free` (called by dispose()/scope()) hands the addon's buffers back at once for reuse;
     // V8's own small buffers are left to the garbage collector.
     allocator: {
-      allocate: (nbytes) => (nbytes < NATIVE_ALLOCATION_BYTES ? new ArrayBuffer(nbytes) : addon.allocate(nbytes)),
+      allocate: (nbytes, zero = true) =>
+        nbytes < NATIVE_ALLOCATION_BYTES ? new ArrayBuffer(nbytes) : addon.allocate(nbytes, zero),
       free: (buffer) => {
         if (buffer.byteLength >= NATIVE_ALLOCATION_BYTES) addon.free(buffer);
       },
     },
-    kernels: [...nativeKernels, ...delegated],
+    kernels: [...nativeKernels, ...delegated].map((k) => (WRITES_ALL.has(k.op) ? { ...k, writesAll: true } : k)),
     synchronize() {},
   };
 }

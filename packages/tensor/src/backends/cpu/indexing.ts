@@ -55,7 +55,9 @@ export function indexingKernels(addon: NativeAddon, js: (op: string) => KernelFn
           scatterFallback(args);
           return;
         }
-        addon.copy(x.data, x.offset, x.strides, out.data, 0, contiguousStrides(out.shape), out.shape);
+        // The output is zero-filled: a broadcast zero (gather's backward) needs no copy.
+        const zero = x.strides.every((st) => st === 0) && x.data[x.offset] === 0;
+        if (!zero) addon.copy(x.data, x.offset, x.strides, out.data, 0, contiguousStrides(out.shape), out.shape);
         try {
           addon.scatterAdd(
             out.data as Float32Array,

@@ -7,6 +7,7 @@ import { attentionKernels } from "./attention.ts";
 import { convKernels } from "./conv.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { fusedKernels } from "./fused.ts";
+import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
 import { movementKernels } from "./movement.ts";
 import { randomKernels } from "./random.ts";
@@ -24,8 +25,9 @@ export const jsBackend: Backend = {
     ...movementKernels,
     ...convKernels,
     ...randomKernels,
-    ...attentionKernels,
+    ...lossKernels,
     ...fusedKernels,
+    ...attentionKernels,
   ],
   synchronize() {},
 };

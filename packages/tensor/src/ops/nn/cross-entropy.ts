@@ -2,14 +2,11 @@ import { isFloating } from "../../dtype.ts";
 import { HearthTensorError } from "../../errors.ts";
 import { fmt } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
-import { add, div, mul, ne } from "../elementwise/binary.ts";
-import { neg } from "../elementwise/unary.ts";
-import { where } from "../elementwise/where.ts";
-import { gather } from "../movement/gather.ts";
+import { apply } from "../apply.ts";
+import { div, ne } from "../elementwise/binary.ts";
 import { movedim } from "../movement/movedim.ts";
-import { reshape, squeeze, unsqueeze } from "../movement/reshape.ts";
-import { logSoftmax } from "../reduce/log-softmax.ts";
-import { mean, sum } from "../reduce/sum.ts";
+import { reshape, unsqueeze } from "../movement/reshape.ts";
+import { sum } from "../reduce/sum.ts";
 import { cast } from "../util.ts";
 
 /** Options of {@link crossEntropy}. */
@@ -51,17 +48,14 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const classes = input.shape[Math.min(1, input.ndim - 1)] as number;
   const logits2d =
     input.ndim > 2 ? reshape(movedim(input, 1, -1), [-1, classes]) : input.ndim === 1 ? unsqueeze(input, 0) : input;
-  const t = reshape(target, [-1]);
+  const flat = reshape(target, [-1]);
+  const t = flat.dtype === "int64" || flat.dtype === "int32" ? flat : cast(flat, "int64");
   checkTargets(t, classes, ignore, input);
-  const lsm = logSoftmax(logits2d, -1);
-  const valid = ne(t, ignore);
-  const safe = where(valid, t, 0);
-  const nll = neg(squeeze(gather(lsm, 1, unsqueeze(cast(safe, "int64"), 1)), 1));
-  let loss = eps > 0 ? add(mul(nll, 1 - eps), mul(neg(mean(lsm, -1)), eps)) : nll;
-  loss = where(valid, loss, 0);
-  if (opts.reduction === "none") return reshape(loss, [...target.shape]);
-  if (opts.reduction === "sum") return sum(loss);
-  return div(sum(loss), sum(cast(valid, loss.dtype)));
+  // One fused primitive: per-row loss (0 where ignored) and the saved log-sum-exp.
+  const [rowLoss] = apply("crossEntropy", [logits2d, t], { ignoreIndex: ignore, labelSmoothing: eps }) as [Tensor];
+  if (opts.reduction === "none") return reshape(rowLoss, [...target.shape]);
+  if (opts.reduction === "sum") return sum(rowLoss);
+  return div(sum(rowLoss), sum(cast(ne(t, ignore), rowLoss.dtype)));
 }
 
 function checkTargets(t: Tensor, classes: number, ignore: number, input: Tensor): void {

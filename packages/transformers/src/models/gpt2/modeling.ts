@@ -71,7 +71,7 @@ export class GPT2Attention extends Module {
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, this.scale, {
       returnProbs: outputAttentions,
-      dropout: this.training ? (p) => this.attn_dropout.forward(p) : undefined,
+      dropout: this.training && this.attn_dropout.p > 0 ? (p) => this.attn_dropout.forward(p) : undefined,
     });
     const merged = reshape(transpose(output, 1, 2), [B, T, E]);
     return { output: this.resid_dropout.forward(project(this.c_proj, merged)), probs };

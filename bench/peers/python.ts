@@ -1,0 +1,29 @@
+/**
+ * Helpers for the Python peers of the benchmarks.
+ *
+ * The python3 the PyTorch peers run under: `$PYTHON` if set, else the system `/usr/bin/python3`
+ * (Debian's python3-torch installs for it, and another python3 first on PATH may shadow it),
+ * else `python3` — the first that can import torch and numpy; undefined when none can.
+ */
+import { spawnSync } from "node:child_process";
+import { native } from "../../packages/tensor/src/native/index.ts";
+
+export function torchPython(): string | undefined {
+  return [process.env.PYTHON, "/usr/bin/python3", "python3"].find(
+    (p) => p && spawnSync(p, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0,
+  );
+}
+
+/**
+ * The best OpenBLAS kernel name for this CPU's features, to name in OPENBLAS_CORETYPE where
+ * OpenBLAS's autodetection does not know the CPU model (e.g. new Xeons under a hypervisor,
+ * where it falls back to its pre-AVX2 "Prescott" kernel at a tenth of the speed).
+ */
+export function bestCoreType(): string | null {
+  const f = native?.cpuFeatures();
+  if (!f) return null;
+  if (f.avx512bf16) return "Cooperlake";
+  if (f.avx512f) return "SkylakeX";
+  if (f.avx2) return "Haswell";
+  return null;
+}
