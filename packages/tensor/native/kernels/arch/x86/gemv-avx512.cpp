@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "dtype.h"
 #include "gemv.h"
@@ -38,14 +39,30 @@ inline __m512 load16(const void* base, int64_t index, __mmask16 mask) {
 }
 
 template <DType T>
+using Elem = std::conditional_t<T == DType::kFloat32, float, uint16_t>;
+
+template <DType T>
 void dot_t(const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
   const __mmask16 full = 0xffff;
   int j = 0;
   for (; j + 4 <= n; j += 4) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
     const int64_t r0 = j * ldw, r1 = r0 + ldw, r2 = r1 + ldw, r3 = r2 + ldw;
+    // The next four rows, fetched while these are summed: short rows (K of a few hundred)
+    // end before the hardware prefetcher has locked on to their streams.
+    const char* next = static_cast<const char*>(w) + (r0 + 4 * ldw) * static_cast<int64_t>(sizeof(Elem<T>));
+    const int64_t next_bytes = j + 8 <= n ? 4 * ldw * static_cast<int64_t>(sizeof(Elem<T>)) : 0;
     int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
+      const int64_t at = 4 * k * static_cast<int64_t>(sizeof(Elem<T>));
+      if (at < next_bytes) {
+        _mm_prefetch(next + at, _MM_HINT_T0);
+        _mm_prefetch(next + at + 64, _MM_HINT_T0);
+        if constexpr (T == DType::kFloat32) {
+          _mm_prefetch(next + at + 128, _MM_HINT_T0);
+          _mm_prefetch(next + at + 192, _MM_HINT_T0);
+        }
+      }
       const __m512 xv = _mm512_loadu_ps(x + k);
       s0 = _mm512_fmadd_ps(load16<T>(w, r0 + k, full), xv, s0);
       s1 = _mm512_fmadd_ps(load16<T>(w, r1 + k, full), xv, s1);
