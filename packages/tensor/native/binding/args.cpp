@@ -20,6 +20,15 @@ BufferArg GetBuffer(const Napi::CallbackInfo& info, size_t i, const char* fn, co
                             std::string(fn) + ": argument '" + name + "' must be an ArrayBuffer or a typed array");
 }
 
+float* GetFloat32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, double need) {
+  BufferArg b = GetBuffer(info, i, fn, name);
+  HEARTH_CHECK(info.Env(), b.element_size == 4, fn, std::string("argument '") + name + "' must be a Float32Array");
+  HEARTH_CHECK(info.Env(), static_cast<double>(b.bytes / 4) >= need, fn,
+               std::string("argument '") + name + "' holds " + std::to_string(b.bytes / 4) + " elements, needs " +
+                   std::to_string(static_cast<long long>(need)));
+  return static_cast<float*>(b.data);
+}
+
 int64_t GetIndex(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
   HEARTH_CHECK_NUMBER(info, i, fn, name);
   double d = info[i].As<Napi::Number>().DoubleValue();

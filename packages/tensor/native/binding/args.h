@@ -19,6 +19,9 @@ struct BufferArg {
 // An ArrayBuffer or typed array (a view starts at its byteOffset).
 BufferArg GetBuffer(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name);
 
+// A Float32Array holding at least `need` elements (its start; the caller indexes it densely).
+float* GetFloat32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, double need);
+
 // A non-negative integer below 2^53.
 int64_t GetIndex(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name);
 

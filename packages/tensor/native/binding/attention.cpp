@@ -59,16 +59,6 @@ void GetViews(const Napi::CallbackInfo& info, size_t shape_at, size_t scale_at, 
   a.causal = info[scale_at + 1].As<Napi::Boolean>().Value();
 }
 
-// A contiguous Float32Array of at least `need` elements.
-float* GetDense(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, double need) {
-  Napi::Env env = info.Env();
-  BufferArg b = GetBuffer(info, i, fn, name);
-  HEARTH_CHECK(env, b.element_size == 4, fn, std::string("argument '") + name + "' must be a Float32Array");
-  HEARTH_CHECK(env, static_cast<double>(b.bytes / 4) >= need, fn,
-               std::string("argument '") + name + "' is too small for the shape");
-  return static_cast<float*>(b.data);
-}
-
 }  // namespace
 
 Napi::Value Attention(const Napi::CallbackInfo& info) {
@@ -78,8 +68,8 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   AttentionArgs a;
   GetViews(info, 14, 15, fn, a);
   const double rows = static_cast<double>(a.B) * a.H * a.T;
-  float* out = GetDense(info, 12, fn, "out", rows * a.E);
-  float* lse = info[13].IsNull() || info[13].IsUndefined() ? nullptr : GetDense(info, 13, fn, "lse", rows);
+  float* out = GetFloat32(info, 12, fn, "out", rows * a.E);
+  float* lse = info[13].IsNull() || info[13].IsUndefined() ? nullptr : GetFloat32(info, 13, fn, "lse", rows);
   if (rows > 0 && a.E > 0) attention_forward(a, out, lse);
   return env.Undefined();
 }
@@ -91,12 +81,12 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   AttentionArgs a;
   GetViews(info, 18, 19, fn, a);
   const double nq = static_cast<double>(a.B) * a.H * a.T, nk = static_cast<double>(a.B) * a.G * a.S;
-  const float* out = GetDense(info, 12, fn, "out", nq * a.E);
-  const float* lse = GetDense(info, 13, fn, "lse", nq);
-  const float* dout = GetDense(info, 14, fn, "dout", nq * a.E);
-  float* dq = GetDense(info, 15, fn, "dq", nq * a.D);
-  float* dk = GetDense(info, 16, fn, "dk", nk * a.D);
-  float* dv = GetDense(info, 17, fn, "dv", nk * a.E);
+  const float* out = GetFloat32(info, 12, fn, "out", nq * a.E);
+  const float* lse = GetFloat32(info, 13, fn, "lse", nq);
+  const float* dout = GetFloat32(info, 14, fn, "dout", nq * a.E);
+  float* dq = GetFloat32(info, 15, fn, "dq", nq * a.D);
+  float* dk = GetFloat32(info, 16, fn, "dk", nk * a.D);
+  float* dv = GetFloat32(info, 17, fn, "dv", nk * a.E);
   attention_backward(a, out, lse, dout, dq, dk, dv);
   return env.Undefined();
 }

@@ -32,15 +32,6 @@ const float* F32At(const Napi::CallbackInfo& info, size_t i, const char* fn, con
   return static_cast<const float*>(b.data) + offset;
 }
 
-float* Out(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, double need) {
-  BufferArg b = GetBuffer(info, i, fn, name);
-  HEARTH_CHECK(info.Env(), b.element_size == 4, fn, std::string("argument '") + name + "' must be a Float32Array");
-  HEARTH_CHECK(info.Env(), static_cast<double>(b.bytes / 4) >= need, fn,
-               std::string("argument '") + name + "' holds " + std::to_string(b.bytes / 4) + " elements, needs " +
-                   std::to_string(static_cast<long long>(need)));
-  return static_cast<float*>(b.data);
-}
-
 // Arguments 0..9 shared by both functions: logits rows, targets (copied to int64 and
 // range-checked), ignoreIndex and smoothing.
 Rows GetRows(const Napi::CallbackInfo& info, const char* fn) {
@@ -93,8 +84,8 @@ Napi::Value CrossEntropyRows(const Napi::CallbackInfo& info) {
   static const char* fn = "crossEntropyRows";
   HEARTH_CHECK_ARGC(info, 12, fn);
   Rows r = GetRows(info, fn);
-  float* loss = Out(info, 10, fn, "loss", static_cast<double>(r.shape.rows));
-  float* lse = Out(info, 11, fn, "lse", static_cast<double>(r.shape.rows));
+  float* loss = GetFloat32(info, 10, fn, "loss", static_cast<double>(r.shape.rows));
+  float* lse = GetFloat32(info, 11, fn, "lse", static_cast<double>(r.shape.rows));
   cross_entropy_rows(r.x, r.targets.data(), r.shape, loss, lse);
   return info.Env().Undefined();
 }
@@ -107,7 +98,7 @@ Napi::Value CrossEntropyBackwardRows(const Napi::CallbackInfo& info) {
   const float* lse = F32At(info, 10, fn, "lse", GetIndex(info, 11, fn, "lseOffset"), r.shape.rows, lstride);
   const int64_t gstride = GetIndex(info, 15, fn, "gStride");
   const float* g = F32At(info, 13, fn, "g", GetIndex(info, 14, fn, "gOffset"), r.shape.rows, gstride);
-  float* dx = Out(info, 16, fn, "dx", static_cast<double>(r.shape.rows) * static_cast<double>(r.shape.cols));
+  float* dx = GetFloat32(info, 16, fn, "dx", static_cast<double>(r.shape.rows) * static_cast<double>(r.shape.cols));
   if (lstride != 1) {
     std::vector<float> packed(static_cast<size_t>(r.shape.rows));
     for (int64_t n = 0; n < r.shape.rows; n++) packed[static_cast<size_t>(n)] = lse[n * lstride];

@@ -22,12 +22,7 @@ namespace {
 // A Float32Array (or null when optional) holding at least `need` elements.
 float* F32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, double need, bool optional) {
   if (optional && (info[i].IsNull() || info[i].IsUndefined())) return nullptr;
-  BufferArg b = GetBuffer(info, i, fn, name);
-  HEARTH_CHECK(info.Env(), b.element_size == 4, fn, std::string("argument '") + name + "' must be a Float32Array");
-  HEARTH_CHECK(info.Env(), static_cast<double>(b.bytes / 4) >= need, fn,
-               std::string("argument '") + name + "' holds " + std::to_string(b.bytes / 4) + " elements, needs " +
-                   std::to_string(static_cast<long long>(need)));
-  return static_cast<float*>(b.data);
+  return GetFloat32(info, i, fn, name, need);
 }
 
 }  // namespace
