@@ -1,40 +1,16 @@
 /** Real `git` and `git-lfs` against the server: clone, LFS push, clone elsewhere, same bytes. */
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createUser, startHub, type TestHub } from "./helpers.ts";
+import { createUser, type GitClient, gitClient, startHub, type TestHub } from "./helpers.ts";
 
 const hasLfs = spawnSync("git", ["lfs", "version"]).status === 0;
 
-let gitconfig = "";
-
-/** Runs git asynchronously (the server lives in this process, so a sync call would deadlock). */
-function git(cwd: string, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "git",
-      args,
-      {
-        cwd,
-        encoding: "utf8",
-        timeout: 30_000,
-        env: {
-          ...process.env,
-          GIT_CONFIG_NOSYSTEM: "1",
-          GIT_CONFIG_GLOBAL: gitconfig,
-          GIT_TERMINAL_PROMPT: "0",
-          GIT_ASKPASS: "",
-          SSH_ASKPASS: "",
-        },
-      },
-      (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(" ")}: ${stderr}`)) : resolve(stdout)),
-    );
-  });
-}
+let git: GitClient["run"];
 
 describe("git + git-lfs over smart HTTP", {
   skip: hasLfs ? false : "git-lfs is not installed (apt-get install git-lfs)",
@@ -48,9 +24,7 @@ describe("git + git-lfs over smart HTTP", {
     token = (await createUser(hub.app, { name: "carol" })).token;
     otherToken = (await createUser(hub.app, { name: "dave" })).token;
     work = await mkdtemp(join(tmpdir(), "hearth-git-"));
-    gitconfig = join(work, "gitconfig");
-    await writeFile(gitconfig, "[user]\n\tname = Carol\n\temail = carol@example.org\n[init]\n\tdefaultBranch = main\n");
-    await git(work, "lfs", "install", "--skip-repo");
+    git = (await gitClient(work, "Carol", 30_000)).run;
     for (const name of ["weights", "hidden"]) {
       const res = await fetch(`${hub.url}/api/repos/create`, {
         method: "POST",

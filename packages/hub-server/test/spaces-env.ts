@@ -3,14 +3,14 @@
  * folder (git-lfs installed, so weights travel as LFS objects), and waiting for a stage.
  */
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { RuntimeInfo, SpacesOptions } from "../src/spaces/manager.ts";
-import { createUser, startHub, type TestHub } from "./helpers.ts";
+import { createUser, type GitClient, gitClient, startHub, type TestHub } from "./helpers.ts";
 
 export const hasLfs = spawnSync("git", ["lfs", "version"]).status === 0;
 export const lfsSkip = hasLfs ? false : "git-lfs is not installed (apt-get install git-lfs)";
@@ -39,7 +39,7 @@ export class SpacesEnv {
   hub!: TestHub;
   token = "";
   work = "";
-  private gitconfig = "";
+  private client: GitClient | null = null;
 
   async start(spaces: SpacesOptions): Promise<void> {
     // --offline: tests never reach a registry; dependencies come from the workspace
@@ -48,12 +48,7 @@ export class SpacesEnv {
       await createUser(this.hub.app, { name: "admin", isAdmin: true, password: "correct horse battery" })
     ).token;
     this.work = await mkdtemp(join(tmpdir(), "hearth-spaces-"));
-    this.gitconfig = join(this.work, "gitconfig");
-    await writeFile(
-      this.gitconfig,
-      "[user]\n\tname = Admin\n\temail = admin@example.org\n[init]\n\tdefaultBranch = main\n",
-    );
-    await this.git(this.work, "lfs", "install", "--skip-repo");
+    this.client = await gitClient(this.work, "Admin", 60_000);
   }
 
   async close(): Promise<void> {
@@ -70,24 +65,8 @@ export class SpacesEnv {
   }
 
   git(cwd: string, ...args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        "git",
-        args,
-        {
-          cwd,
-          encoding: "utf8",
-          timeout: 60_000,
-          env: {
-            ...process.env,
-            GIT_CONFIG_NOSYSTEM: "1",
-            GIT_CONFIG_GLOBAL: this.gitconfig,
-            GIT_TERMINAL_PROMPT: "0",
-          },
-        },
-        (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(" ")}: ${stderr}`)) : resolve(stdout)),
-      );
-    });
+    if (!this.client) throw new Error("SpacesEnv.git: call start() first");
+    return this.client.run(cwd, ...args);
   }
 
   async createSpace(name: string): Promise<void> {
