@@ -6,6 +6,7 @@ import {
   add,
   type DType,
   type Embedding,
+  Linear,
   linear,
   Module,
   matmul,
@@ -73,6 +74,15 @@ export class TiedLinear extends Module {
   forward(x: Tensor): Tensor {
     return linear(x, this.#low ?? this.embedding.weight);
   }
+}
+
+/**
+ * A decoder's output head over `embedding`'s vocabulary: the embedding itself when `tied`, else
+ * a bias-free Linear of the same shape (Python's `lm_head` / Whisper's `proj_out`).
+ */
+export function outputHead(embedding: Embedding, tied: boolean): TiedLinear | Linear {
+  const [vocab, dim] = embedding.weight.shape as [number, number];
+  return tied ? new TiedLinear(embedding) : new Linear(dim, vocab, { bias: false });
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   Embedding,
   expand,
   LayerNorm,
-  Linear,
+  type Linear,
   Module,
   ModuleList,
   reshape,
@@ -25,7 +25,7 @@ import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { Conv1D, project, TiedLinear } from "../../modeling/layers.ts";
+import { Conv1D, outputHead, project, TiedLinear } from "../../modeling/layers.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { GPT2Config } from "./config.ts";
@@ -212,12 +212,7 @@ export class GPT2LMHeadModel extends PreTrainedModelForCausalLM {
   constructor(config: GPT2Config) {
     super(config);
     this.transformer = this.registerModule("transformer", new GPT2Model(config));
-    this.lm_head = this.registerModule(
-      "lm_head",
-      config.tie_word_embeddings
-        ? new TiedLinear(this.transformer.wte)
-        : new Linear(config.n_embd, config.vocab_size, { bias: false }),
-    );
+    this.lm_head = this.registerModule("lm_head", outputHead(this.transformer.wte, config.tie_word_embeddings));
     this.postInit();
   }
 

@@ -23,7 +23,7 @@ import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { project, TiedLinear } from "../../modeling/layers.ts";
+import { outputHead, project, TiedLinear } from "../../modeling/layers.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { applyRotary, RotaryEmbedding } from "../../modeling/rope.ts";
@@ -235,12 +235,7 @@ export class LlamaForCausalLM extends PreTrainedModelForCausalLM {
     super(config);
     const base = (this.constructor as typeof LlamaForCausalLM).baseModel;
     this.model = this.registerModule("model", new base(config, base.spec(config)));
-    this.lm_head = this.registerModule(
-      "lm_head",
-      config.tie_word_embeddings
-        ? new TiedLinear(this.model.embed_tokens)
-        : new Linear(config.hidden_size, config.vocab_size, { bias: false }),
-    );
+    this.lm_head = this.registerModule("lm_head", outputHead(this.model.embed_tokens, config.tie_word_embeddings));
     this.postInit();
   }
 

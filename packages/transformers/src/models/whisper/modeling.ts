@@ -36,7 +36,7 @@ import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import { lastPositions } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { TiedLinear } from "../../modeling/layers.ts";
+import { outputHead, TiedLinear } from "../../modeling/layers.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
 import { WhisperConfig } from "./config.ts";
 import {
@@ -535,9 +535,7 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
     this.model = this.registerModule("model", new WhisperModel(config));
     this.proj_out = this.registerModule(
       "proj_out",
-      config.tie_word_embeddings
-        ? new TiedLinear(this.model.decoder.embed_tokens)
-        : new Linear(config.d_model, config.vocab_size, { bias: false }),
+      outputHead(this.model.decoder.embed_tokens, config.tie_word_embeddings),
     );
   }
 
