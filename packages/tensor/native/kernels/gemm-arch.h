@@ -44,6 +44,9 @@ const GemmKernels* gemm_kernels_amx();  // only after request_amx() returned tru
 // kcp is kc padded to the family's k unit (2 or 32); NR is 32 for both.
 void pack_b_bf16_transposed_avx512(const GemmMatrixView& b, int64_t k0, int kc, int kcp, int64_t j0, int nc,
                                    uint16_t* dst);
+// bf16 B panels of (k, k+1) pairs for any layout of B (the transposed packer above for a
+// row-major Bᵀ), zero-padded in k up to kcp; shared by the AVX512-BF16 and AMX families.
+void pack_b_bf16_avx512(const GemmMatrixView& b, int64_t k0, int kc, int kcp, int64_t j0, int nc, uint16_t* dst);
 // bf16 A micro-panel rows (stride row_stride, a multiple of 32) from a column-major A
 // (a.rs == 1); writes k up to kc rounded up to 32, zeros past kc.
 void pack_a_bf16_transposed_avx512(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, int row_stride,

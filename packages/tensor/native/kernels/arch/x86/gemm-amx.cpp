@@ -125,43 +125,10 @@ void pack_a(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void
 
 // B: 32-wide micro-panels of (k, k+1) pairs, zero-padded in k to a multiple of 32.
 void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
-  uint16_t* dst = static_cast<uint16_t*>(dstv);
-  const uint16_t* src = static_cast<const uint16_t*>(b.data);
-  const int kcp = (kc + 31) & ~31;
-  for (int p = 0; p < nc; p += kNR) {
-    const int w = nc - p < kNR ? nc - p : kNR;
-    uint16_t* panel = dst + static_cast<int64_t>(p) * kcp;
-    if (b.cs == 1) {
-      const __mmask32 wm = w >= 32 ? 0xffffffffu : ((1u << w) - 1);
-      for (int k = 0; k < kcp; k += 2) {
-        const __m512i r0 =
-            k < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k) * b.rs + j0 + p) : _mm512_setzero_si512();
-        const __m512i r1 =
-            k + 1 < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k + 1) * b.rs + j0 + p) : _mm512_setzero_si512();
-        const __m512i lo = _mm512_unpacklo_epi16(r0, r1), hi = _mm512_unpackhi_epi16(r0, r1);
-        const __m512i x = _mm512_shuffle_i32x4(lo, hi, 0x44), y = _mm512_shuffle_i32x4(lo, hi, 0xee);
-        _mm512_store_si512(panel + k * kNR, _mm512_shuffle_i32x4(x, x, 0xd8));
-        _mm512_store_si512(panel + k * kNR + 32, _mm512_shuffle_i32x4(y, y, 0xd8));
-      }
-    } else {
-      for (int k = 0; k < kcp; k += 2)
-        for (int j = 0; j < kNR; j++)
-          for (int e = 0; e < 2; e++)
-            panel[k * kNR + 2 * j + e] =
-                (j < w && k + e < kc) ? src[(k0 + k + e) * b.rs + (j0 + p + j) * b.cs] : static_cast<uint16_t>(0);
-    }
-  }
+  pack_b_bf16_avx512(b, k0, kc, (kc + 31) & ~31, j0, nc, static_cast<uint16_t*>(dstv));
 }
 
-void pack_b_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
-  if (b.rs == 1 && b.cs != 1) {
-    pack_b_bf16_transposed_avx512(b, k0, kc, (kc + 31) & ~31, j0, nc, static_cast<uint16_t*>(dstv));
-  } else {
-    pack_b(b, k0, kc, j0, nc, dstv);
-  }
-}
-
-const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b_any};
+const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b};
 
 }  // namespace
 

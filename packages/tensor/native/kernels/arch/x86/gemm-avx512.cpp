@@ -290,6 +290,35 @@ void pack_a_bf16_transposed_avx512(const GemmMatrixView& a, int64_t i0, int m, i
   }
 }
 
+// bf16 B panels of (k, k+1) pairs from a B with unit column stride or any strides.
+static void pack_b_bf16_pairs(const GemmMatrixView& b, int64_t k0, int kc, int kcp, int64_t j0, int nc, uint16_t* dst) {
+  const uint16_t* src = static_cast<const uint16_t*>(b.data);
+  for (int p = 0; p < nc; p += kNR) {
+    const int w = imin(kNR, nc - p);
+    uint16_t* panel = dst + static_cast<int64_t>(p) * kcp;
+    if (b.cs == 1) {
+      const __mmask32 wm = w >= 32 ? 0xffffffffu : ((1u << w) - 1);
+      for (int k = 0; k < kcp; k += 2) {
+        const __m512i r0 =
+            k < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k) * b.rs + j0 + p) : _mm512_setzero_si512();
+        const __m512i r1 =
+            k + 1 < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k + 1) * b.rs + j0 + p) : _mm512_setzero_si512();
+        const __m512i lo = _mm512_unpacklo_epi16(r0, r1), hi = _mm512_unpackhi_epi16(r0, r1);
+        const __m512i x = _mm512_shuffle_i32x4(lo, hi, 0x44), y = _mm512_shuffle_i32x4(lo, hi, 0xee);
+        _mm512_store_si512(panel + k * kNR, _mm512_shuffle_i32x4(x, x, 0xd8));
+        _mm512_store_si512(panel + k * kNR + 32, _mm512_shuffle_i32x4(y, y, 0xd8));
+      }
+    } else {
+      for (int k = 0; k < kcp; k += 2)
+        for (int j = 0; j < kNR; j++)
+          for (int e = 0; e < 2; e++)
+            panel[k * kNR + 2 * j + e] =
+                (j < w && k + e < kc) ? src[(k0 + k + e) * b.rs + (j0 + p + j) * b.cs] : static_cast<uint16_t>(0);
+    }
+  }
+}
+
+
 // bf16 B panels (32 columns of (k, k+1) pairs) from a row-major Bᵀ (b.rs == 1, e.g. a Linear
 // layer's weight): each column's pairs are contiguous 32-bit words, so 16 columns × 16 pairs at
 // a time are loaded (16-bit masks zero everything past kc) and transposed as 32-bit lanes.
@@ -321,43 +350,18 @@ void pack_b_bf16_transposed_avx512(const GemmMatrixView& b, int64_t k0, int kc, 
   }
 }
 
-namespace {
-
-// bf16 B panel: for each pair of k rows, the 32 columns' (k, k+1) values interleaved.
-void pack_b_bf16(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
-  uint16_t* dst = static_cast<uint16_t*>(dstv);
-  const uint16_t* src = static_cast<const uint16_t*>(b.data);
-  const int kcp = (kc + 1) & ~1;
-  for (int p = 0; p < nc; p += kNR) {
-    const int w = imin(kNR, nc - p);
-    uint16_t* panel = dst + static_cast<int64_t>(p) * kcp;
-    if (b.cs == 1) {
-      const __mmask32 wm = w >= 32 ? 0xffffffffu : ((1u << w) - 1);
-      for (int k = 0; k < kc; k += 2) {
-        const __m512i r0 = _mm512_maskz_loadu_epi16(wm, src + (k0 + k) * b.rs + j0 + p);
-        const __m512i r1 =
-            k + 1 < kc ? _mm512_maskz_loadu_epi16(wm, src + (k0 + k + 1) * b.rs + j0 + p) : _mm512_setzero_si512();
-        const __m512i lo = _mm512_unpacklo_epi16(r0, r1), hi = _mm512_unpackhi_epi16(r0, r1);
-        const __m512i x = _mm512_shuffle_i32x4(lo, hi, 0x44), y = _mm512_shuffle_i32x4(lo, hi, 0xee);
-        _mm512_store_si512(panel + k * kNR, _mm512_shuffle_i32x4(x, x, 0xd8));
-        _mm512_store_si512(panel + k * kNR + 32, _mm512_shuffle_i32x4(y, y, 0xd8));
-      }
-    } else {
-      for (int k = 0; k < kcp; k += 2)
-        for (int j = 0; j < kNR; j++)
-          for (int e = 0; e < 2; e++)
-            panel[k * kNR + 2 * j + e] =
-                (j < w && k + e < kc) ? src[(k0 + k + e) * b.rs + (j0 + p + j) * b.cs] : static_cast<uint16_t>(0);
-    }
+void pack_b_bf16_avx512(const GemmMatrixView& b, int64_t k0, int kc, int kcp, int64_t j0, int nc, uint16_t* dst) {
+  if (b.rs == 1 && b.cs != 1) {
+    pack_b_bf16_transposed_avx512(b, k0, kc, kcp, j0, nc, dst);
+  } else {
+    pack_b_bf16_pairs(b, k0, kc, kcp, j0, nc, dst);
   }
 }
 
+namespace {
+
 void pack_b_bf16_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
-  if (b.rs == 1 && b.cs != 1) {
-    pack_b_bf16_transposed_avx512(b, k0, kc, (kc + 1) & ~1, j0, nc, static_cast<uint16_t*>(dstv));
-  } else {
-    pack_b_bf16(b, k0, kc, j0, nc, dstv);
-  }
+  pack_b_bf16_avx512(b, k0, kc, (kc + 1) & ~1, j0, nc, static_cast<uint16_t*>(dstv));
 }
 
 const GemmKernels kF32 = {"avx512", kMR, kNR, kKC, kNC, 1, 4, micro_f32_any, pack_a_f32, pack_b_f32};
