@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Tensor } from "@hearth/tensor";
+import { AdamW, scope, type Tensor } from "@hearth/tensor";
 import { safeOpenSync, toFloat32 } from "@hearth/tensor/safetensors";
 
 /** The repository's fixtures/hf-tiny folder. */
@@ -35,4 +35,31 @@ export function maxDiff(a: Tensor, b: Tensor): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs((x[i] as number) - (y[i] as number)));
   return m;
+}
+
+/**
+ * Trains `params` with AdamW for `steps` steps on one sequence (its own labels), with `model` in
+ * training mode; returns each step's loss.
+ */
+export function trainOnSequence(
+  model: { train(): unknown; forward(input: { inputIds: Tensor; labels: Tensor }): unknown },
+  params: Tensor[],
+  inputIds: () => Tensor,
+  { steps, lr }: { steps: number; lr: number },
+): number[] {
+  const opt = new AdamW(params, { lr });
+  model.train();
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    losses.push(
+      scope(() => {
+        const { loss } = model.forward({ inputIds: inputIds(), labels: inputIds() }) as { loss: Tensor };
+        loss.backward();
+        opt.step();
+        opt.zeroGrad();
+        return loss.item();
+      }),
+    );
+  }
+  return losses;
 }

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { AdamW, manualSeed, scope, tensor } from "@hearth/tensor";
+import { manualSeed, tensor } from "@hearth/tensor";
 import { AutoModelForCausalLM, type PreTrainedModelForCausalLM } from "@hearth/transformers";
 import { ErrorCodes, getPeftModel, LoraConfig, LoraEmbedding, LoraLinear, PeftModel } from "../src/index.ts";
-import { HF_TINY, maxDiff } from "./helpers.ts";
+import { HF_TINY, maxDiff, trainOnSequence } from "./helpers.ts";
 
 const ids = () => tensor([[5, 17, 42, 99, 123, 7, 256, 511]], { dtype: "int64" });
 const load = (name: string) => AutoModelForCausalLM.fromPretrained(`${HF_TINY}models/${name}`);
@@ -68,16 +68,7 @@ test("default init leaves the output unchanged; a training step moves only the a
   assert.equal(maxDiff(logits(m), before), 0, "B starts at zero");
   const snapshot = new Map(m.namedParameters().map(([n, p]) => [n, (p.dataSync() as Float32Array).slice()]));
   const trainable = m.parameters().filter((p) => p.requiresGrad);
-  const opt = new AdamW(trainable, { lr: 1e-2 });
-  m.train();
-  for (let i = 0; i < 3; i++) {
-    scope(() => {
-      const out = m.forward({ inputIds: ids(), labels: ids() }) as { loss: import("@hearth/tensor").Tensor };
-      out.loss.backward();
-      opt.step();
-      opt.zeroGrad();
-    });
-  }
+  trainOnSequence(m, trainable, ids, { steps: 3, lr: 1e-2 });
   for (const [n, p] of m.namedParameters()) {
     const changed = maxDiff(p, tensor(snapshot.get(n) as Float32Array, { shape: [...p.shape] })) > 0;
     if (n.includes(".lora_B.") || n.includes(".lora_A.")) assert.ok(changed, `${n} trained`);

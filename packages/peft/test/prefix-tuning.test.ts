@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { AdamW, manualSeed, scope, type Tensor, tensor } from "@hearth/tensor";
+import { manualSeed, type Tensor, tensor } from "@hearth/tensor";
 import { safeOpenSync } from "@hearth/tensor/safetensors";
 import { AutoModelForCausalLM } from "@hearth/transformers";
 import { ErrorCodes, getPeftModel, PeftModel, PrefixTuningConfig } from "../src/index.ts";
-import { HF_TINY, maxDiff } from "./helpers.ts";
+import { HF_TINY, maxDiff, trainOnSequence } from "./helpers.ts";
 
 const ids = () => tensor([[5, 17, 42, 99, 123, 7]], { dtype: "int64" });
 const load = (name = "gpt2") => AutoModelForCausalLM.fromPretrained(`${HF_TINY}models/${name}`);
@@ -44,20 +44,7 @@ test("prefix tuning: gradients reach the prefix and training lowers the loss; th
   const prefix = m.parameters().filter((p) => p.requiresGrad);
   assert.equal(prefix.length, 1);
   const frozen = (base.stateDict()["transformer.h.1.attn.c_attn.weight"] as Tensor).dataSync();
-  const opt = new AdamW(prefix, { lr: 0.05 });
-  m.train();
-  const losses: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    losses.push(
-      scope(() => {
-        const { loss } = m.forward({ inputIds: ids(), labels: ids() }) as { loss: Tensor };
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        return loss.item();
-      }),
-    );
-  }
+  const losses = trainOnSequence(m, prefix, ids, { steps: 8, lr: 0.05 });
   assert.ok((losses.at(-1) as number) < (losses[0] as number), `loss falls: ${losses}`);
   assert.deepEqual((base.stateDict()["transformer.h.1.attn.c_attn.weight"] as Tensor).dataSync(), frozen);
 });

@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { AdamW, manualSeed, scope, type Tensor, tensor } from "@hearth/tensor";
+import { manualSeed, type Tensor, tensor } from "@hearth/tensor";
 import { safeOpenSync } from "@hearth/tensor/safetensors";
 import { AutoModelForCausalLM } from "@hearth/transformers";
 import { getPeftModel, PeftModel, PromptTuningConfig } from "../src/index.ts";
-import { HF_TINY, maxDiff } from "./helpers.ts";
+import { HF_TINY, maxDiff, trainOnSequence } from "./helpers.ts";
 
 const ids = () => tensor([[5, 17, 42, 99, 123, 7]], { dtype: "int64" });
 const load = () => AutoModelForCausalLM.fromPretrained(`${HF_TINY}models/gpt2`);
@@ -46,20 +46,7 @@ test("prompt tuning: TEXT init copies token embeddings; training moves only the 
     "row 2 repeats token 11",
   );
   const frozen = (base.stateDict()["transformer.h.0.attn.c_attn.weight"] as Tensor).dataSync();
-  const opt = new AdamW([prompt], { lr: 0.05 });
-  m.train();
-  const losses: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    losses.push(
-      scope(() => {
-        const { loss } = m.forward({ inputIds: ids(), labels: ids() }) as { loss: Tensor };
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        return loss.item();
-      }),
-    );
-  }
+  const losses = trainOnSequence(m, [prompt], ids, { steps: 8, lr: 0.05 });
   assert.ok((losses.at(-1) as number) < (losses[0] as number), `loss falls: ${losses}`);
   assert.deepEqual((base.stateDict()["transformer.h.0.attn.c_attn.weight"] as Tensor).dataSync(), frozen);
 });
