@@ -23,6 +23,7 @@ import {
   to,
 } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
+import type { ClassifierOutput } from "./encoder-outputs.ts";
 
 /** Python's `problem_type` values. */
 export type ProblemType = "regression" | "single_label_classification" | "multi_label_classification";
@@ -72,4 +73,44 @@ export function tokenClassificationLoss(logits: Tensor, labels: Tensor): Tensor 
   const C = logits.shape[logits.ndim - 1] as number;
   const x = logits.dtype === "float32" ? logits : to(logits, "float32");
   return crossEntropy(reshape(x, [-1, C]), reshape(labels, [-1]), { ignoreIndex: -100 });
+}
+
+/** What a head passes on from its base model's output. */
+type BaseOutput = Pick<ClassifierOutput, "hiddenStates" | "attentions">;
+
+/**
+ * A sequence (or image) classifier's output: `logits` `[B, C]`, the {@link classificationLoss}
+ * when `labels` are given, and the base model's hidden states and attentions.
+ */
+export function classifierOutput(
+  logits: Tensor,
+  labels: Tensor | null | undefined,
+  numLabels: number,
+  problemType: unknown,
+  base: BaseOutput,
+): ClassifierOutput {
+  return {
+    logits,
+    loss: labels ? classificationLoss(logits, labels, numLabels, problemType) : undefined,
+    hiddenStates: base.hiddenStates,
+    attentions: base.attentions,
+  };
+}
+
+/**
+ * A per-token head's output (token classification, masked LM): `logits` `[B, T, C]`, the
+ * {@link tokenClassificationLoss} when `labels` are given, and the base model's hidden states
+ * and attentions.
+ */
+export function tokenClassifierOutput(
+  logits: Tensor,
+  labels: Tensor | null | undefined,
+  base: BaseOutput,
+): ClassifierOutput {
+  return {
+    logits,
+    loss: labels ? tokenClassificationLoss(logits, labels) : undefined,
+    hiddenStates: base.hiddenStates,
+    attentions: base.attentions,
+  };
 }

@@ -8,7 +8,7 @@ import { indexSelect, reshape, type Tensor, tensor } from "@hearth/tensor";
 import { numLabels as configNumLabels } from "../configuration/labels.ts";
 import type { PretrainedConfig } from "../configuration/pretrained-config.ts";
 import { ErrorCodes, fail } from "../errors.ts";
-import { classificationLoss } from "./classification-loss.ts";
+import { classifierOutput } from "./classification-loss.ts";
 import type { ClassifierOutput } from "./encoder-outputs.ts";
 import type { DecoderInput, DecoderOutput } from "./outputs.ts";
 
@@ -55,10 +55,5 @@ export function sequenceClassifierOutput(
   const pooled = indexSelect(reshape(h, [B * T, E]), 0, tensor(last, { dtype: "int64" }));
   const logits = score.forward(pooled);
   const n = configNumLabels(config);
-  return {
-    logits,
-    loss: input.labels ? classificationLoss(logits, input.labels, n, config.get("problem_type")) : undefined,
-    hiddenStates: out.hiddenStates,
-    attentions: out.attentions,
-  };
+  return classifierOutput(logits, input.labels, n, config.get("problem_type"), out);
 }

@@ -29,7 +29,7 @@ import { labelOf, numLabels } from "../../configuration/labels.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
 import { scaledDotProductAttention } from "../../modeling/attention.ts";
-import { classificationLoss, tokenClassificationLoss } from "../../modeling/classification-loss.ts";
+import { classifierOutput, tokenClassifierOutput } from "../../modeling/classification-loss.ts";
 import type {
   ClassifierOutput,
   EncoderOutput,
@@ -395,12 +395,7 @@ export class BertForMaskedLM extends PreTrainedModel {
   forward(input: LabeledTextInput): ClassifierOutput {
     const out = this.bert.forward(input);
     const logits = this.cls.predictions.forward(out.lastHiddenState);
-    return {
-      logits,
-      loss: input.labels ? tokenClassificationLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return tokenClassifierOutput(logits, input.labels, out);
   }
 }
 
@@ -437,14 +432,7 @@ export class BertForSequenceClassification extends PreTrainedModel {
   forward(input: LabeledTextInput): ClassifierOutput {
     const out = this.bert.forward(input);
     const logits = this.classifier.forward(this.dropout.forward(out.poolerOutput as Tensor));
-    return {
-      logits,
-      loss: input.labels
-        ? classificationLoss(logits, input.labels, this.numLabels, this.config.problem_type)
-        : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return classifierOutput(logits, input.labels, this.numLabels, this.config.problem_type, out);
   }
 }
 
@@ -475,11 +463,6 @@ export class BertForTokenClassification extends PreTrainedModel {
   forward(input: LabeledTextInput): ClassifierOutput {
     const out = this.bert.forward(input);
     const logits = this.classifier.forward(this.dropout.forward(out.lastHiddenState));
-    return {
-      logits,
-      loss: input.labels ? tokenClassificationLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return tokenClassifierOutput(logits, input.labels, out);
   }
 }

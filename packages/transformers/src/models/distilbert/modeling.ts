@@ -25,7 +25,7 @@ import { labelOf, numLabels } from "../../configuration/labels.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
 import { scaledDotProductAttention } from "../../modeling/attention.ts";
-import { classificationLoss, tokenClassificationLoss } from "../../modeling/classification-loss.ts";
+import { classifierOutput, tokenClassifierOutput } from "../../modeling/classification-loss.ts";
 import type {
   ClassifierOutput,
   EncoderOutput,
@@ -262,12 +262,7 @@ export class DistilBertForMaskedLM extends PreTrainedModel {
     const out = this.distilbert.forward(input);
     const h = this.vocab_layer_norm.forward(this.act(this.vocab_transform.forward(out.lastHiddenState)));
     const logits = this.vocab_projector.forward(h);
-    return {
-      logits,
-      loss: input.labels ? tokenClassificationLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return tokenClassifierOutput(logits, input.labels, out);
   }
 }
 
@@ -300,14 +295,7 @@ export class DistilBertForSequenceClassification extends PreTrainedModel {
     const out = this.distilbert.forward(input);
     const pooled = this.dropout.forward(relu(this.pre_classifier.forward(firstToken(out.lastHiddenState))));
     const logits = this.classifier.forward(pooled);
-    return {
-      logits,
-      loss: input.labels
-        ? classificationLoss(logits, input.labels, this.numLabels, this.config.problem_type)
-        : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return classifierOutput(logits, input.labels, this.numLabels, this.config.problem_type, out);
   }
 }
 
@@ -332,11 +320,6 @@ export class DistilBertForTokenClassification extends PreTrainedModel {
   forward(input: LabeledTextInput): ClassifierOutput {
     const out = this.distilbert.forward(input);
     const logits = this.classifier.forward(this.dropout.forward(out.lastHiddenState));
-    return {
-      logits,
-      loss: input.labels ? tokenClassificationLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return tokenClassifierOutput(logits, input.labels, out);
   }
 }

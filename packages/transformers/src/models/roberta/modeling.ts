@@ -20,7 +20,7 @@ import {
   zeros,
 } from "@hearth/tensor";
 import { labelOf, numLabels } from "../../configuration/labels.ts";
-import { classificationLoss, tokenClassificationLoss } from "../../modeling/classification-loss.ts";
+import { classifierOutput, tokenClassifierOutput } from "../../modeling/classification-loss.ts";
 import type { ClassifierOutput, LabeledTextInput } from "../../modeling/encoder-outputs.ts";
 import { TiedLinear } from "../../modeling/layers.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
@@ -116,12 +116,7 @@ export class RobertaForMaskedLM extends PreTrainedModel {
   forward(input: LabeledTextInput): ClassifierOutput {
     const out = this.roberta.forward(input);
     const logits = this.lm_head.forward(out.lastHiddenState);
-    return {
-      logits,
-      loss: input.labels ? tokenClassificationLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return tokenClassifierOutput(logits, input.labels, out);
   }
 }
 
@@ -169,14 +164,7 @@ export class RobertaForSequenceClassification extends PreTrainedModel {
   forward(input: LabeledTextInput): ClassifierOutput {
     const out = this.roberta.forward(input);
     const logits = this.classifier.forward(out.lastHiddenState);
-    return {
-      logits,
-      loss: input.labels
-        ? classificationLoss(logits, input.labels, this.numLabels, this.config.problem_type)
-        : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return classifierOutput(logits, input.labels, this.numLabels, this.config.problem_type, out);
   }
 }
 
@@ -202,11 +190,6 @@ export class RobertaForTokenClassification extends PreTrainedModel {
   forward(input: LabeledTextInput): ClassifierOutput {
     const out = this.roberta.forward(input);
     const logits = this.classifier.forward(this.dropout.forward(out.lastHiddenState));
-    return {
-      logits,
-      loss: input.labels ? tokenClassificationLoss(logits, input.labels) : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-    };
+    return tokenClassifierOutput(logits, input.labels, out);
   }
 }

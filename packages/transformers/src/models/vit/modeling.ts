@@ -27,7 +27,7 @@ import { labelOf, numLabels } from "../../configuration/labels.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
 import { scaledDotProductAttention } from "../../modeling/attention.ts";
-import { classificationLoss } from "../../modeling/classification-loss.ts";
+import { classifierOutput } from "../../modeling/classification-loss.ts";
 import type { ClassifierOutput, EncoderOutput } from "../../modeling/encoder-outputs.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
 import { firstToken } from "../bert/modeling.ts";
@@ -341,13 +341,8 @@ export class ViTForImageClassification extends PreTrainedModel {
     const out = this.vit.forward(input);
     const logits = this.classifier.forward(firstToken(out.lastHiddenState));
     return {
-      logits,
+      ...classifierOutput(logits, input.labels, this.numLabels, this.config.problem_type, out),
       lastHiddenState: out.lastHiddenState,
-      loss: input.labels
-        ? classificationLoss(logits, input.labels, this.numLabels, this.config.problem_type)
-        : undefined,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
     };
   }
 }
