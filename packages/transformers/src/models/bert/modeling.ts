@@ -22,14 +22,18 @@ import {
   squeeze,
   type Tensor,
   tanh,
-  transpose,
   zeros,
 } from "@hearth/tensor";
 import { labelOf, numLabels } from "../../configuration/labels.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
-import { scaledDotProductAttention } from "../../modeling/attention.ts";
 import { classifierOutput, tokenClassifierOutput } from "../../modeling/classification-loss.ts";
+import {
+  checkHeads,
+  type LayerOutput,
+  multiHeadSelfAttention,
+  runEncoderLayers,
+} from "../../modeling/encoder-layers.ts";
 import type {
   ClassifierOutput,
   EncoderOutput,
@@ -119,12 +123,7 @@ export class BertSelfAttention extends Module {
   constructor(config: BertConfig) {
     super();
     const E = config.hidden_size;
-    if (E % config.num_attention_heads !== 0) {
-      throw fail(
-        ErrorCodes.MODEL_BAD_INPUT,
-        `BertSelfAttention: hidden_size ${E} is not a multiple of num_attention_heads ${config.num_attention_heads}`,
-      );
-    }
+    checkHeads("BertSelfAttention", E, config.num_attention_heads);
     this.heads = config.num_attention_heads;
     this.query = this.registerModule("query", new Linear(E, E));
     this.key = this.registerModule("key", new Linear(E, E));
@@ -133,19 +132,11 @@ export class BertSelfAttention extends Module {
   }
 
   /** `x` `[B, T, E]` and the additive mask `[B|1, 1, 1, T]` → `[B, T, E]`. */
-  forward(x: Tensor, mask: Tensor, outputAttentions = false): { output: Tensor; probs?: Tensor } {
-    const [B, T, E] = x.shape as [number, number, number];
-    const H = this.heads;
-    const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
-    const { output, probs } = scaledDotProductAttention(
-      heads(this.query.forward(x)),
-      heads(this.key.forward(x)),
-      heads(this.value.forward(x)),
-      mask,
-      1 / Math.sqrt(E / H),
-      { returnProbs: outputAttentions, dropout: this.training ? (p) => this.dropout.forward(p) : undefined },
-    );
-    return { output: reshape(transpose(output, 1, 2), [B, T, E]), probs };
+  forward(x: Tensor, mask: Tensor, outputAttentions = false): LayerOutput {
+    return multiHeadSelfAttention(x, this, this.heads, mask, {
+      outputAttentions,
+      dropout: this.training ? (p) => this.dropout.forward(p) : undefined,
+    });
   }
 }
 
@@ -181,7 +172,7 @@ export class BertAttention extends Module {
     this.output = this.registerModule("output", new BertResidualOutput(config, config.hidden_size));
   }
 
-  forward(x: Tensor, mask: Tensor, outputAttentions = false): { output: Tensor; probs?: Tensor } {
+  forward(x: Tensor, mask: Tensor, outputAttentions = false): LayerOutput {
     const a = this.self.forward(x, mask, outputAttentions);
     return { output: this.output.forward(a.output, x), probs: a.probs };
   }
@@ -216,7 +207,7 @@ export class BertLayer extends Module {
     this.output = this.registerModule("output", new BertResidualOutput(config, config.intermediate_size));
   }
 
-  forward(x: Tensor, mask: Tensor, outputAttentions = false): { output: Tensor; probs?: Tensor } {
+  forward(x: Tensor, mask: Tensor, outputAttentions = false): LayerOutput {
     const a = this.attention.forward(x, mask, outputAttentions);
     return { output: this.output.forward(this.intermediate.forward(a.output), a.output), probs: a.probs };
   }
@@ -236,20 +227,7 @@ export class BertEncoder extends Module {
 
   /** Runs every layer; hidden states are `[embeddings, layer 1, …, layer N]`. */
   forward(h: Tensor, mask: Tensor, opts: { outputHiddenStates?: boolean; outputAttentions?: boolean }): EncoderOutput {
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    for (const layer of this.layer) {
-      if (opts.outputHiddenStates) hiddenStates.push(h);
-      const out = layer.forward(h, mask, opts.outputAttentions);
-      h = out.output;
-      if (out.probs) attentions.push(out.probs);
-    }
-    if (opts.outputHiddenStates) hiddenStates.push(h);
-    return {
-      lastHiddenState: h,
-      hiddenStates: opts.outputHiddenStates ? hiddenStates : undefined,
-      attentions: opts.outputAttentions ? attentions : undefined,
-    };
+    return runEncoderLayers(this.layer, h, mask, opts);
   }
 }
 

@@ -18,14 +18,18 @@ import {
   relu,
   reshape,
   type Tensor,
-  transpose,
   zeros,
 } from "@hearth/tensor";
 import { labelOf, numLabels } from "../../configuration/labels.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
-import { scaledDotProductAttention } from "../../modeling/attention.ts";
 import { classifierOutput, tokenClassifierOutput } from "../../modeling/classification-loss.ts";
+import {
+  checkHeads,
+  type LayerOutput,
+  multiHeadSelfAttention,
+  runEncoderLayers,
+} from "../../modeling/encoder-layers.ts";
 import type {
   ClassifierOutput,
   EncoderOutput,
@@ -81,12 +85,7 @@ export class MultiHeadSelfAttention extends Module {
     super();
     const E = config.dim;
     this.heads = config.n_heads;
-    if (E % this.heads !== 0) {
-      throw fail(
-        ErrorCodes.MODEL_BAD_INPUT,
-        `MultiHeadSelfAttention: dim ${E} is not a multiple of n_heads ${this.heads}`,
-      );
-    }
+    checkHeads("MultiHeadSelfAttention", E, this.heads, ["dim", "n_heads"]);
     this.q_lin = this.registerModule("q_lin", new Linear(E, E));
     this.k_lin = this.registerModule("k_lin", new Linear(E, E));
     this.v_lin = this.registerModule("v_lin", new Linear(E, E));
@@ -94,19 +93,12 @@ export class MultiHeadSelfAttention extends Module {
     this.dropout = this.registerModule("dropout", new Dropout(config.attention_dropout));
   }
 
-  forward(x: Tensor, mask: Tensor, outputAttentions = false): { output: Tensor; probs?: Tensor } {
-    const [B, T, E] = x.shape as [number, number, number];
-    const H = this.heads;
-    const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
-    const { output, probs } = scaledDotProductAttention(
-      heads(this.q_lin.forward(x)),
-      heads(this.k_lin.forward(x)),
-      heads(this.v_lin.forward(x)),
-      mask,
-      1 / Math.sqrt(E / H),
-      { returnProbs: outputAttentions, dropout: this.training ? (p) => this.dropout.forward(p) : undefined },
-    );
-    return { output: this.out_lin.forward(reshape(transpose(output, 1, 2), [B, T, E])), probs };
+  forward(x: Tensor, mask: Tensor, outputAttentions = false): LayerOutput {
+    const a = multiHeadSelfAttention(x, { query: this.q_lin, key: this.k_lin, value: this.v_lin }, this.heads, mask, {
+      outputAttentions,
+      dropout: this.training ? (p) => this.dropout.forward(p) : undefined,
+    });
+    return { output: this.out_lin.forward(a.output), probs: a.probs };
   }
 }
 
@@ -145,7 +137,7 @@ export class TransformerBlock extends Module {
     this.output_layer_norm = this.registerModule("output_layer_norm", new LayerNorm([config.dim], { eps: 1e-12 }));
   }
 
-  forward(x: Tensor, mask: Tensor, outputAttentions = false): { output: Tensor; probs?: Tensor } {
+  forward(x: Tensor, mask: Tensor, outputAttentions = false): LayerOutput {
     const a = this.attention.forward(x, mask, outputAttentions);
     const h = this.sa_layer_norm.forward(add(a.output, x));
     return { output: this.output_layer_norm.forward(add(this.ffn.forward(h), h)), probs: a.probs };
@@ -187,22 +179,8 @@ export class DistilBertModel extends PreTrainedModel {
 
   forward(input: TextEncoderInput): EncoderOutput {
     checkTextInput("DistilBertModel.forward", input, this.config.max_position_embeddings);
-    let h = this.embeddings.forward(input.inputIds, input.positionIds);
-    const mask = paddingMask(input.attentionMask, h.dtype);
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    for (const layer of this.transformer.layer) {
-      if (input.outputHiddenStates) hiddenStates.push(h);
-      const out = layer.forward(h, mask, input.outputAttentions);
-      h = out.output;
-      if (out.probs) attentions.push(out.probs);
-    }
-    if (input.outputHiddenStates) hiddenStates.push(h);
-    return {
-      lastHiddenState: h,
-      hiddenStates: input.outputHiddenStates ? hiddenStates : undefined,
-      attentions: input.outputAttentions ? attentions : undefined,
-    };
+    const h = this.embeddings.forward(input.inputIds, input.positionIds);
+    return runEncoderLayers(this.transformer.layer, h, paddingMask(input.attentionMask, h.dtype), input);
   }
 }
 

@@ -26,8 +26,13 @@ import {
 import { labelOf, numLabels } from "../../configuration/labels.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
-import { scaledDotProductAttention } from "../../modeling/attention.ts";
 import { classifierOutput } from "../../modeling/classification-loss.ts";
+import {
+  checkHeads,
+  type LayerOutput,
+  multiHeadSelfAttention,
+  runEncoderLayers,
+} from "../../modeling/encoder-layers.ts";
 import type { ClassifierOutput, EncoderOutput } from "../../modeling/encoder-outputs.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
 import { firstToken } from "../bert/modeling.ts";
@@ -127,6 +132,7 @@ export class ViTSelfAttention extends Module {
     super();
     const E = config.hidden_size;
     this.heads = config.num_attention_heads;
+    checkHeads("ViTSelfAttention", E, this.heads);
     const bias = config.qkv_bias;
     this.query = this.registerModule("query", new Linear(E, E, { bias }));
     this.key = this.registerModule("key", new Linear(E, E, { bias }));
@@ -134,19 +140,11 @@ export class ViTSelfAttention extends Module {
     this.dropout = this.registerModule("dropout", new Dropout(config.attention_probs_dropout_prob));
   }
 
-  forward(x: Tensor, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {
-    const [B, T, E] = x.shape as [number, number, number];
-    const H = this.heads;
-    const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
-    const { output, probs } = scaledDotProductAttention(
-      heads(this.query.forward(x)),
-      heads(this.key.forward(x)),
-      heads(this.value.forward(x)),
-      zeros([1, 1, 1, 1], { dtype: x.dtype }),
-      1 / Math.sqrt(E / H),
-      { returnProbs: outputAttentions, dropout: this.training ? (p) => this.dropout.forward(p) : undefined },
-    );
-    return { output: reshape(transpose(output, 1, 2), [B, T, E]), probs };
+  forward(x: Tensor, mask: Tensor, outputAttentions: boolean): LayerOutput {
+    return multiHeadSelfAttention(x, this, this.heads, mask, {
+      outputAttentions,
+      dropout: this.training ? (p) => this.dropout.forward(p) : undefined,
+    });
   }
 }
 
@@ -177,8 +175,8 @@ export class ViTAttention extends Module {
     this.output = this.registerModule("output", new ViTDense(config, config.hidden_size, config.hidden_size));
   }
 
-  forward(x: Tensor, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {
-    const a = this.attention.forward(x, outputAttentions);
+  forward(x: Tensor, mask: Tensor, outputAttentions: boolean): LayerOutput {
+    const a = this.attention.forward(x, mask, outputAttentions);
     return { output: this.output.forward(a.output), probs: a.probs };
   }
 }
@@ -217,8 +215,8 @@ export class ViTLayer extends Module {
     this.layernorm_after = this.registerModule("layernorm_after", new LayerNorm([config.hidden_size], { eps }));
   }
 
-  forward(x: Tensor, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {
-    const a = this.attention.forward(this.layernorm_before.forward(x), outputAttentions);
+  forward(x: Tensor, mask: Tensor, outputAttentions: boolean): LayerOutput {
+    const a = this.attention.forward(this.layernorm_before.forward(x), mask, outputAttentions);
     const h = add(a.output, x);
     const out = add(this.output.forward(this.intermediate.forward(this.layernorm_after.forward(h))), h);
     return { output: out, probs: a.probs };
@@ -289,23 +287,10 @@ export class ViTModel extends PreTrainedModel {
         `${this.constructor.name}.forward: 'pixelValues' must be a float tensor [batch, channels, height, width], got ${pixels ? pixels.describe() : String(pixels)}`,
       );
     }
-    let h = this.embeddings.forward(pixels, input.interpolatePosEncoding ?? false);
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    for (const layer of this.encoder.layer) {
-      if (input.outputHiddenStates) hiddenStates.push(h);
-      const out = layer.forward(h, input.outputAttentions ?? false);
-      h = out.output;
-      if (out.probs) attentions.push(out.probs);
-    }
-    if (input.outputHiddenStates) hiddenStates.push(h);
-    const last = this.layernorm.forward(h);
-    return {
-      lastHiddenState: last,
-      poolerOutput: this.pooler ? this.pooler.forward(last) : undefined,
-      hiddenStates: input.outputHiddenStates ? hiddenStates : undefined,
-      attentions: input.outputAttentions ? attentions : undefined,
-    };
+    const h = this.embeddings.forward(pixels, input.interpolatePosEncoding ?? false);
+    const out = runEncoderLayers(this.encoder.layer, h, zeros([1, 1, 1, 1], { dtype: h.dtype }), input);
+    const last = this.layernorm.forward(out.lastHiddenState);
+    return { ...out, lastHiddenState: last, poolerOutput: this.pooler ? this.pooler.forward(last) : undefined };
   }
 }
 

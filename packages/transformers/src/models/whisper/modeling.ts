@@ -35,6 +35,7 @@ import type { GenerateOutput } from "../../generation/generate.ts";
 import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import { lastPositions } from "../../modeling/causal-lm-head.ts";
+import { checkHeads, runEncoderLayers } from "../../modeling/encoder-layers.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
 import { outputHead, TiedLinear } from "../../modeling/layers.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
@@ -103,12 +104,7 @@ export class WhisperAttention extends Module {
     readonly layerIdx: number,
   ) {
     super();
-    if (embedDim % heads !== 0) {
-      throw fail(
-        ErrorCodes.MODEL_BAD_INPUT,
-        `WhisperAttention: d_model ${embedDim} is not a multiple of ${heads} heads`,
-      );
-    }
+    checkHeads("WhisperAttention", embedDim, heads, ["d_model", "attention heads"]);
     this.heads = heads;
     this.dropoutP = dropout;
     this.k_proj = this.registerModule("k_proj", new Linear(embedDim, embedDim, { bias: false }));
@@ -302,23 +298,12 @@ export class WhisperEncoder extends Module {
       );
     }
     const x = gelu(this.conv2.forward(gelu(this.conv1.forward(features)))); // [B, E, S]
-    let h = this.dropout.forward(add(transpose(x, 1, 2), this.embed_positions.weight));
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    const mask = zeros([1, 1, 1, 1], { dtype: h.dtype });
-    for (const layer of this.layers) {
-      if (opts.outputHiddenStates) hiddenStates.push(h);
-      const out = layer.forward(h, mask, opts.outputAttentions);
-      h = out.output;
-      if (out.probs) attentions.push(out.probs);
-    }
-    h = this.layer_norm.forward(h);
-    if (opts.outputHiddenStates) hiddenStates.push(h);
-    return {
-      lastHiddenState: h,
-      hiddenStates: opts.outputHiddenStates ? hiddenStates : undefined,
-      attentions: opts.outputAttentions ? attentions : undefined,
-    };
+    const h = this.dropout.forward(add(transpose(x, 1, 2), this.embed_positions.weight));
+    const out = runEncoderLayers(this.layers, h, zeros([1, 1, 1, 1], { dtype: h.dtype }), opts);
+    const last = this.layer_norm.forward(out.lastHiddenState);
+    // Python's last hidden state is the normed one.
+    if (out.hiddenStates) out.hiddenStates[out.hiddenStates.length - 1] = last;
+    return { ...out, lastHiddenState: last };
   }
 }
 
