@@ -178,15 +178,15 @@ export class BertAttention extends Module {
   }
 }
 
-/** The MLP's first half: dense E → I and the activation. */
+/** The MLP's first half: dense E → I and the activation (BERT's and ViT's `intermediate`). */
 export class BertIntermediate extends Module {
   readonly dense: Linear;
   readonly act: (x: Tensor) => Tensor;
 
-  constructor(config: BertConfig) {
+  constructor(config: Pick<BertConfig, "hidden_size" | "intermediate_size" | "hidden_act">) {
     super();
     this.dense = this.registerModule("dense", new Linear(config.hidden_size, config.intermediate_size));
-    this.act = activation(config.hidden_act, "BertIntermediate");
+    this.act = activation(config.hidden_act, "intermediate (hidden_act)");
   }
 
   forward(x: Tensor): Tensor {
@@ -231,11 +231,11 @@ export class BertEncoder extends Module {
   }
 }
 
-/** tanh(dense(first token)). */
+/** tanh(dense(first token)): BERT's and ViT's `pooler`. */
 export class BertPooler extends Module {
   readonly dense: Linear;
 
-  constructor(config: BertConfig) {
+  constructor(config: Pick<BertConfig, "hidden_size">) {
     super();
     this.dense = this.registerModule("dense", new Linear(config.hidden_size, config.hidden_size));
   }

@@ -6,11 +6,9 @@ export {
   ViTEncoder,
   ViTForImageClassification,
   type ViTInput,
-  ViTIntermediate,
   ViTLayer,
   ViTModel,
   ViTPatchEmbeddings,
-  ViTPooler,
   ViTSelfAttention,
 } from "./modeling.ts";
 export { bicubicMatrix, interpolatePositions } from "./position-interpolation.ts";

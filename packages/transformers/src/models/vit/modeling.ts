@@ -19,13 +19,11 @@ import {
   randn,
   reshape,
   type Tensor,
-  tanh,
   transpose,
   zeros,
 } from "@hearth/tensor";
 import { labelOf, numLabels } from "../../configuration/labels.ts";
 import { ErrorCodes, fail } from "../../errors.ts";
-import { activation } from "../../modeling/activations.ts";
 import { classifierOutput } from "../../modeling/classification-loss.ts";
 import {
   checkHeads,
@@ -35,7 +33,7 @@ import {
 } from "../../modeling/encoder-layers.ts";
 import type { ClassifierOutput, EncoderOutput } from "../../modeling/encoder-outputs.ts";
 import { PreTrainedModel } from "../../modeling/pretrained-model.ts";
-import { firstToken } from "../bert/modeling.ts";
+import { BertIntermediate, BertPooler, firstToken } from "../bert/modeling.ts";
 import { ViTConfig } from "./config.ts";
 import { interpolatePositions } from "./position-interpolation.ts";
 import { VIT_CLASSIFIER_IGNORED_KEYS } from "./weights.ts";
@@ -181,26 +179,10 @@ export class ViTAttention extends Module {
   }
 }
 
-/** `intermediate`: dense E → I and the activation. */
-export class ViTIntermediate extends Module {
-  readonly dense: Linear;
-  readonly act: (x: Tensor) => Tensor;
-
-  constructor(config: ViTConfig) {
-    super();
-    this.dense = this.registerModule("dense", new Linear(config.hidden_size, config.intermediate_size));
-    this.act = activation(config.hidden_act, "ViTIntermediate");
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.act(this.dense.forward(x));
-  }
-}
-
 /** One pre-norm layer: x + attn(LN(x)), then h + MLP(LN(h)). */
 export class ViTLayer extends Module {
   readonly attention: ViTAttention;
-  readonly intermediate: ViTIntermediate;
+  readonly intermediate: BertIntermediate;
   readonly output: ViTDense;
   readonly layernorm_before: LayerNorm;
   readonly layernorm_after: LayerNorm;
@@ -209,7 +191,7 @@ export class ViTLayer extends Module {
     super();
     const eps = config.layer_norm_eps;
     this.attention = this.registerModule("attention", new ViTAttention(config));
-    this.intermediate = this.registerModule("intermediate", new ViTIntermediate(config));
+    this.intermediate = this.registerModule("intermediate", new BertIntermediate(config));
     this.output = this.registerModule("output", new ViTDense(config, config.intermediate_size, config.hidden_size));
     this.layernorm_before = this.registerModule("layernorm_before", new LayerNorm([config.hidden_size], { eps }));
     this.layernorm_after = this.registerModule("layernorm_after", new LayerNorm([config.hidden_size], { eps }));
@@ -236,20 +218,6 @@ export class ViTEncoder extends Module {
   }
 }
 
-/** `pooler`: tanh(dense(class token)). */
-export class ViTPooler extends Module {
-  readonly dense: Linear;
-
-  constructor(config: ViTConfig) {
-    super();
-    this.dense = this.registerModule("dense", new Linear(config.hidden_size, config.hidden_size));
-  }
-
-  forward(h: Tensor): Tensor {
-    return tanh(this.dense.forward(firstToken(h)));
-  }
-}
-
 /**
  * The bare ViT: `lastHiddenState` after the final LayerNorm, `poolerOutput` unless built with
  * `addPoolingLayer: false` (as the classifier builds it); `hiddenStates` are the
@@ -266,7 +234,7 @@ export class ViTModel extends PreTrainedModel {
   readonly embeddings: ViTEmbeddings;
   readonly encoder: ViTEncoder;
   readonly layernorm: LayerNorm;
-  readonly pooler: ViTPooler | null;
+  readonly pooler: BertPooler | null;
 
   constructor(config: ViTConfig, options: { addPoolingLayer?: boolean } = {}) {
     super(config);
@@ -276,7 +244,7 @@ export class ViTModel extends PreTrainedModel {
       "layernorm",
       new LayerNorm([config.hidden_size], { eps: config.layer_norm_eps }),
     );
-    this.pooler = options.addPoolingLayer !== false ? this.registerModule("pooler", new ViTPooler(config)) : null;
+    this.pooler = options.addPoolingLayer !== false ? this.registerModule("pooler", new BertPooler(config)) : null;
   }
 
   forward(input: ViTInput): EncoderOutput {
