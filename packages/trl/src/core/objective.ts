@@ -5,8 +5,8 @@
  * checkpoints and resumption work unchanged through the Trainer's own machinery.
  * Metrics the objective computes are collected per mode and averaged into the next log line.
  */
-import { Module, type Tensor } from "@hearth/tensor";
-import type { TrainableModel } from "@hearth/transformers";
+import { Module, type Tensor, tensor } from "@hearth/tensor";
+import type { Batch, Feature, TrainableModel } from "@hearth/transformers";
 
 /** Averages metric values between two log lines (trl's `store_metrics`). */
 export class MetricStore {
@@ -77,4 +77,19 @@ export class ObjectiveModule extends Module implements TrainableModel {
     if (out.metrics) this.metrics.add(this.training ? "train" : "eval", out.metrics);
     return { loss: out.loss, ...(out.logits ? { logits: out.logits } : {}) };
   }
+}
+
+/**
+ * The collator of the online trainers (PPO, GRPO), whose dataset rows are `{ index: [i] }`:
+ * a batch is the prompts' indices as `inputIds` `[B]`; the objective rolls out from them.
+ */
+export function promptIndexCollator(features: Feature[]): Batch {
+  const ix = features.map((f) => (f.index as number[])[0] as number);
+  return {
+    inputIds: tensor(ix, { dtype: "int64" }),
+    attentionMask: tensor(
+      ix.map(() => 1),
+      { dtype: "int64" },
+    ),
+  };
 }

@@ -22,7 +22,7 @@ import {
   type TrainingArgumentsOptions,
 } from "@hearth/transformers";
 import { tokenLogps } from "../core/logps.ts";
-import { ObjectiveModule } from "../core/objective.ts";
+import { ObjectiveModule, promptIndexCollator } from "../core/objective.ts";
 import { sampleCompletions } from "../core/sampling.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 
@@ -257,17 +257,7 @@ export class GRPOTrainer extends Trainer {
       model: objective,
       args: a,
       trainDataset: features,
-      // the batch carries the prompts' indices; rollouts happen in the objective
-      dataCollator: (fs) => {
-        const ix = fs.map((f) => (f.index as number[])[0] as number);
-        return {
-          inputIds: tensor(ix, { dtype: "int64" }),
-          attentionMask: tensor(
-            ix.map(() => 1),
-            { dtype: "int64" },
-          ),
-        };
-      },
+      dataCollator: promptIndexCollator,
       callbacks: o.callbacks,
     });
     this.policy = policy;

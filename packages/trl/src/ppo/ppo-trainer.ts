@@ -22,7 +22,7 @@ import {
   type TrainingArgumentsOptions,
 } from "@hearth/transformers";
 import { tokenLogps } from "../core/logps.ts";
-import { ObjectiveModule } from "../core/objective.ts";
+import { ObjectiveModule, promptIndexCollator } from "../core/objective.ts";
 import { sampleCompletions } from "../core/sampling.ts";
 import { ErrorCodes, fail } from "../errors.ts";
 import type { RewardInput } from "../grpo/grpo-trainer.ts";
@@ -327,16 +327,7 @@ export class PPOTrainer extends Trainer {
       model: objective,
       args: a,
       trainDataset: records.map((_, i) => ({ index: [i] })),
-      dataCollator: (fs) => {
-        const ix = fs.map((f) => (f.index as number[])[0] as number);
-        return {
-          inputIds: tensor(ix, { dtype: "int64" }),
-          attentionMask: tensor(
-            ix.map(() => 1),
-            { dtype: "int64" },
-          ),
-        };
-      },
+      dataCollator: promptIndexCollator,
       callbacks: o.callbacks,
     });
     this.policy = policy;
