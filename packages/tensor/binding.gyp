@@ -32,7 +32,9 @@
         "native/kernels/cast.cpp",
         "native/kernels/cumsum.cpp",
         "native/kernels/random.cpp",
-        "native/kernels/sort.cpp"
+        "native/kernels/sort.cpp",
+        "native/kernels/arg-reduce.cpp",
+        "native/kernels/int-elementwise.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -76,6 +76,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cast", Napi::Function::New(env, Cast, "cast"));
   exports.Set("cumsum", Napi::Function::New(env, Cumsum, "cumsum"));
   exports.Set("sort", Napi::Function::New(env, Sort, "sort"));
+  exports.Set("intUnary", Napi::Function::New(env, IntUnary, "intUnary"));
+  exports.Set("intBinary", Napi::Function::New(env, IntBinary, "intBinary"));
+  exports.Set("argReduce", Napi::Function::New(env, ArgReduce, "argReduce"));
   exports.Set("randomFill", Napi::Function::New(env, RandomFill, "randomFill"));
   exports.Set("randomKernel", Napi::Function::New(env, RandomKernel, "randomKernel"));
   exports.Set("selectRandomKernel", Napi::Function::New(env, SelectRandomKernel, "selectRandomKernel"));

@@ -12,16 +12,7 @@ namespace {
 // Rows of x (elements S) converted by f into the contiguous out (elements D).
 template <typename S, typename D, typename F>
 void cast_rows(const Geometry& g, const void* x, void* out, const F& f) {
-  const int64_t xs = g.strides[1][g.nd - 1];
-  for_each_row(g, [&](const int64_t* off, int64_t n) {
-    D* o = static_cast<D*>(out) + off[0];
-    const S* in = static_cast<const S*>(x) + off[1];
-    if (xs == 1) {
-      for (int64_t i = 0; i < n; i++) o[i] = f(in[i]);
-    } else {
-      for (int64_t i = 0; i < n; i++) o[i] = f(in[i * xs]);
-    }
-  });
+  map_rows<S, D>(g, static_cast<const S*>(x), static_cast<D*>(out), f);
 }
 
 // float -> int32 like ToInt32: truncate, wrap modulo 2^32, NaN/±inf give 0.

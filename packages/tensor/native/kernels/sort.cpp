@@ -43,22 +43,13 @@ void sort_strided(ElemType type, const void* x, const int64_t* x_strides, const 
   if (rows * len == 0) return;
   const int es = elem_size(type);
   const bool wide = type == ElemType::kInt64;
-  // One row: its x offset from the row index (dims other than `dim`, row-major).
-  auto row_offset = [&](int64_t r) {
-    int64_t off = 0;
-    for (int d = nd - 1; d >= 0; d--) {
-      if (d == dim) continue;
-      off += (r % shape[d]) * x_strides[d];
-      r /= shape[d];
-    }
-    return off;
-  };
+  const DimRows dr{shape, x_strides, nd, dim};
   auto sort_rows = [&](int64_t r0, int64_t r1) {
     std::vector<uint64_t> packed;
     std::vector<std::pair<uint64_t, int64_t>> pairs;
     const char* base = static_cast<const char*>(x);
     for (int64_t r = r0; r < r1; r++) {
-      const int64_t xoff = row_offset(r);
+      const int64_t xoff = dr.row_offset(r);
       const int64_t o = r / n_inner, i = r % n_inner;
       const int64_t out0 = o * len * n_inner + i;  // position j lands at out0 + j * n_inner
       auto emit = [&](int64_t k, int64_t j) {
@@ -87,11 +78,7 @@ void sort_strided(ElemType type, const void* x, const int64_t* x_strides, const 
       }
     }
   };
-  const int threads = rows < 2 || rows * len < kStridedParallelElements ? 1 : num_threads();
-  if (threads == 1) return sort_rows(0, rows);
-  const int64_t tasks = rows < threads * 4 ? rows : threads * 4;
-  parallel_for(static_cast<int>(tasks), threads,
-               [&](int t) { sort_rows(rows * t / tasks, rows * (t + 1) / tasks); });
+  dr.split(rows * len, sort_rows);
 }
 
 }  // namespace hearth

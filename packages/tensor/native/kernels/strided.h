@@ -95,5 +95,50 @@ void for_each_row(const Geometry& g, const Row& row) {
   parallel_for(static_cast<int>(tasks), threads, body);
 }
 
+// out[i] = f(x[i]) over the rows of a two-operand geometry (out row-major, x strided).
+template <typename S, typename D, typename F>
+void map_rows(const Geometry& g, const S* x, D* out, const F& f) {
+  const int64_t xs = g.strides[1][g.nd - 1];
+  for_each_row(g, [&](const int64_t* off, int64_t n) {
+    D* o = out + off[0];
+    const S* in = x + off[1];
+    if (xs == 1) {
+      for (int64_t i = 0; i < n; i++) o[i] = f(in[i]);
+    } else {
+      for (int64_t i = 0; i < n; i++) o[i] = f(in[i * xs]);
+    }
+  });
+}
+
+// Rows along `dim`: row r (row-major over the other dims) starts at x offset row_offset(r).
+struct DimRows {
+  const int64_t* shape;
+  const int64_t* strides;
+  int nd, dim;
+  int64_t rows() const {
+    int64_t n = 1;
+    for (int d = 0; d < nd; d++) n *= d == dim ? 1 : shape[d];
+    return n;
+  }
+  int64_t row_offset(int64_t r) const {
+    int64_t off = 0;
+    for (int d = nd - 1; d >= 0; d--) {
+      if (d == dim) continue;
+      off += (r % shape[d]) * strides[d];
+      r /= shape[d];
+    }
+    return off;
+  }
+  // Runs rows [r0, r1) of fn(r0, r1) split over the pool once there are `work` elements or more.
+  template <typename F>
+  void split(int64_t work, const F& fn) const {
+    const int64_t n = rows();
+    const int threads = n < 2 || work < kStridedParallelElements ? 1 : num_threads();
+    if (threads == 1) return fn(int64_t{0}, n);
+    const int64_t tasks = n < threads * 4 ? n : threads * 4;
+    parallel_for(static_cast<int>(tasks), threads, [&](int t) { fn(n * t / tasks, n * (t + 1) / tasks); });
+  }
+};
+
 }  // namespace
 }  // namespace hearth

@@ -1,8 +1,8 @@
 // The native any-dtype kernels of the cpu backend against the js reference, element for element
 // (bit-exact where the js arithmetic allows it): the random fill (same stream for the same seed,
 // every dtype, sizes across the threaded split, 1 and 2 threads), casts between every pair of
-// dtypes on strided views with special values, cumsum and sort along every dim of permuted
-// views with NaN, ±0 and ties, and scatterAdd for every dtype.
+// dtypes on strided views with special values, cumsum, sort, argmax and argmin along every dim
+// of permuted views with NaN, ±0 and ties, and scatterAdd for every dtype.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { DTYPES, type DType } from "../dtype.ts";
@@ -200,6 +200,56 @@ describe("native sort matches the js sort", { skip }, () => {
   }
 });
 
+describe("native argmax and argmin match the js kernels", { skip }, () => {
+  for (const threads of THREADS) {
+    test(`every dtype, every dim, first of ties and first NaN, keepdim, ${threads} thread(s)`, () => {
+      addon?.setNumThreads(threads);
+      for (const dtype of DTYPES) {
+        const x = withBackend("js", () => source(dtype, 10, 21).reshape([2, 5, 21]).permute([1, 2, 0]));
+        for (const op of ["argmax", "argmin"]) {
+          for (const dim of [0, 1, 2]) {
+            sameOnBoth(`${op} ${dtype} dim ${dim}`, op, [x], { dim, keepdim: dim === 1 });
+          }
+        }
+      }
+      const big = withBackend("js", () => randn([601, 257]).mul(3).to("int32").transpose(0, 1));
+      for (const dim of [0, 1]) sameOnBoth(`argmax 257x601 dim ${dim}`, "argmax", [big], { dim, keepdim: false });
+    });
+  }
+});
+
+describe("native integer elementwise ops match the js kernels", { skip }, () => {
+  const INTS: DType[] = ["int8", "uint8", "int32", "int64"];
+  const binary = ["add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"];
+  test("every op: wrap-around, division by zero and the most negative value over -1", () => {
+    const a = [-(2 ** 31), 2 ** 31 - 1, 7, -7, 0, 5, -128, 127, 255];
+    const b = [-1, 1, 0, 2, 0, -3, -1, 1, 2];
+    for (const dtype of INTS) {
+      const [x, y] = withBackend("js", () => [
+        tensor(Float64Array.from(a)).to(dtype),
+        tensor(Float64Array.from(b)).to(dtype),
+      ]) as [Tensor, Tensor];
+      for (const op of binary) sameOnBoth(`${op} ${dtype} edges`, op, [x, y], {});
+      for (const op of ["neg", "abs", "sign", "relu"]) sameOnBoth(`${op} ${dtype} edges`, op, [x], {});
+    }
+  });
+  for (const threads of THREADS) {
+    test(`broadcast and strided operands, sizes across the threaded split, ${threads} thread(s)`, () => {
+      addon?.setNumThreads(threads);
+      for (const dtype of [...INTS, "bool"] as DType[]) {
+        const [x, y] = withBackend("js", () => {
+          const v = (shape: number[]) => randn(shape).mul(dtype === "int8" || dtype === "uint8" ? 60 : 3000);
+          const cast = (t: Tensor) => (dtype === "bool" ? t.gt(0) : t.to(dtype));
+          return [cast(v([301, 257])).transpose(0, 1), cast(v([257, 1]))];
+        }) as [Tensor, Tensor];
+        const ops = dtype === "bool" ? ["eq", "lt"] : ["sub", "mul", "div", "maximum", "ge"];
+        for (const op of ops) sameOnBoth(`${op} ${dtype} broadcast`, op, [x, y.expand([257, 301])], {});
+        if (dtype !== "bool") sameOnBoth(`neg ${dtype}`, "neg", [x], {});
+      }
+    });
+  }
+});
+
 describe("native scatterAdd matches the js scatterAdd for every dtype", { skip }, () => {
   test("repeated and negative indices into strided operands", () => {
     for (const dtype of DTYPES) {
@@ -211,8 +261,8 @@ describe("native scatterAdd matches the js scatterAdd for every dtype", { skip }
           { shape: [7, 6] },
         ),
       ]) as [Tensor, Tensor, Tensor];
-      // float16/bfloat16 accumulate in float32 (js: in double) before their one rounding.
-      const tol = dtype === "float16" || dtype === "bfloat16" ? 8e-3 : 0;
+      // Floats accumulate in float32 (js: in double) before their one rounding.
+      const tol = dtype === "float16" || dtype === "bfloat16" ? 8e-3 : dtype === "float32" ? 1e-6 : 0;
       sameOnBoth(`scatterAdd ${dtype}`, "scatterAdd", [x, index, src], { dim: 0 }, tol);
     }
   });

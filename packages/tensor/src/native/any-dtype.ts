@@ -1,5 +1,5 @@
 /**
- * The addon's kernels that take every dtype (`native/kernels/{cast,cumsum,sort,random}.h` and
+ * The addon's kernels that take every dtype (`native/kernels/{cast,cumsum,sort,arg-reduce,random}.h` and
  * the typed scatterAdd), typed apart from {@link NativeAddon} so they can grow without touching
  * the shared interface. Views are (typed array, element offset, element strides) over a shape;
  * outputs are row-major contiguous. Each `dtype` argument names the elements of its typed array
@@ -42,6 +42,44 @@ export interface AnyDTypeAddon {
     descending: boolean,
     values: ArrayBufferView,
     indices: BigInt64Array,
+  ): void;
+  /** Integer `out = op(x)` (neg abs sign relu; int8/uint8/int32/int64); false when not taken. */
+  intUnary(
+    op: string,
+    dtype: DType,
+    x: ArrayBufferView,
+    xOffset: number,
+    xStrides: readonly number[],
+    out: ArrayBufferView,
+    shape: readonly number[],
+  ): boolean;
+  /**
+   * Integer `out = op(a, b)` for views broadcast to `shape`: add sub mul div maximum minimum
+   * (wrapping, into `dtype`) or eq ne lt le gt ge (into bool bytes; bool inputs too); false
+   * when not taken (pow).
+   */
+  intBinary(
+    op: string,
+    dtype: DType,
+    a: ArrayBufferView,
+    aOffset: number,
+    aStrides: readonly number[],
+    b: ArrayBufferView,
+    bOffset: number,
+    bStrides: readonly number[],
+    out: ArrayBufferView,
+    shape: readonly number[],
+  ): boolean;
+  /** First position of the largest (argmax) or smallest (argmin) value along `dim`; NaN wins. */
+  argReduce(
+    op: "argmax" | "argmin",
+    x: ArrayBufferView,
+    dtype: DType,
+    xOffset: number,
+    xStrides: readonly number[],
+    shape: readonly number[],
+    dim: number,
+    out: BigInt64Array,
   ): void;
   /**
    * Fills `n` elements of `out` with the js generator's stream for `seed` ("uniform":
