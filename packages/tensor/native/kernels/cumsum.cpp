@@ -52,6 +52,25 @@ void scan(const int64_t* shape, const int64_t* strides, int nd, int dim, bool re
   const int64_t blocks = (n_inner + kBlock - 1) / kBlock;
   const int64_t tasks = n_outer * blocks;
   const int threads = n_outer * len * n_inner < kStridedParallelElements ? 1 : num_threads();
+  if (n_inner == 1) {
+    // Scans along the last (or only non-unit trailing) dim: one running sum per row.
+    auto rows = [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; o++) {
+        const int64_t base = outer[o];
+        A acc{};
+        for (int64_t k = 0; k < len; k++) {
+          const int64_t j = reverse ? len - 1 - k : k;
+          store(o * len + j, acc += load(base + j * sd));
+        }
+      }
+    };
+    const int row_threads = n_outer < 2 ? 1 : threads;
+    if (row_threads == 1) return rows(0, n_outer);
+    const int64_t chunks = n_outer < row_threads * 4 ? n_outer : row_threads * 4;
+    parallel_for(static_cast<int>(chunks), row_threads,
+                 [&](int c) { rows(n_outer * c / chunks, n_outer * (c + 1) / chunks); });
+    return;
+  }
   auto run = [&](int64_t t) {
     const int64_t o = t / blocks, i0 = (t % blocks) * kBlock;
     const int64_t i1 = i0 + kBlock < n_inner ? i0 + kBlock : n_inner;

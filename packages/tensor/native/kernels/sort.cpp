@@ -31,6 +31,34 @@ inline uint32_t key32(ElemType t, const void* p, int64_t i) {
   }
 }
 
+// Sorts v by its high 32 bits (the key; the low half is the position, already ascending), in
+// place and stably: three LSD radix passes of 11, 11 and 10 bits, skipping a pass whose digit
+// is the same for every element (common in the top bits).
+void radix_sort_keys(std::vector<uint64_t>& v, std::vector<uint64_t>& tmp) {
+  const size_t n = v.size();
+  tmp.resize(n);
+  static constexpr int kShift[3] = {32, 43, 54};
+  static constexpr uint64_t kMask[3] = {0x7ff, 0x7ff, 0x3ff};
+  uint32_t hist[3][2048] = {};
+  for (const uint64_t x : v)
+    for (int p = 0; p < 3; p++) hist[p][(x >> kShift[p]) & kMask[p]]++;
+  uint64_t* src = v.data();
+  uint64_t* dst = tmp.data();
+  for (int p = 0; p < 3; p++) {
+    uint32_t* h = hist[p];
+    if (h[(src[0] >> kShift[p]) & kMask[p]] == n) continue;
+    uint32_t sum = 0;
+    for (int d = 0; d <= static_cast<int>(kMask[p]); d++) {
+      const uint32_t c = h[d];
+      h[d] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++) dst[h[(src[i] >> kShift[p]) & kMask[p]]++] = src[i];
+    std::swap(src, dst);
+  }
+  if (src != v.data()) std::memcpy(v.data(), src, n * sizeof(uint64_t));
+}
+
 }  // namespace
 
 void sort_strided(ElemType type, const void* x, const int64_t* x_strides, const int64_t* shape, int nd, int dim,
@@ -45,7 +73,7 @@ void sort_strided(ElemType type, const void* x, const int64_t* x_strides, const 
   const bool wide = type == ElemType::kInt64;
   const DimRows dr{shape, x_strides, nd, dim};
   auto sort_rows = [&](int64_t r0, int64_t r1) {
-    std::vector<uint64_t> packed;
+    std::vector<uint64_t> packed, scratch;
     std::vector<std::pair<uint64_t, int64_t>> pairs;
     const char* base = static_cast<const char*>(x);
     for (int64_t r = r0; r < r1; r++) {
@@ -73,7 +101,11 @@ void sort_strided(ElemType type, const void* x, const int64_t* x_strides, const 
           const uint32_t key = key32(type, p, j * sd);
           packed[static_cast<size_t>(j)] = (static_cast<uint64_t>(descending ? ~key : key) << 32) | static_cast<uint64_t>(j);
         }
-        std::sort(packed.begin(), packed.end());
+        if (len < 64) {
+          std::sort(packed.begin(), packed.end());
+        } else {
+          radix_sort_keys(packed, scratch);
+        }
         for (int64_t k = 0; k < len; k++) emit(k, static_cast<int64_t>(packed[static_cast<size_t>(k)] & 0xffffffffu));
       }
     }

@@ -3,7 +3,8 @@
 // a strided view over `shape`; `values` (x's element type, raw elements copied) and `indices`
 // (int64 positions along dim) are row-major contiguous over `shape`. Each row's keys are mapped
 // to unsigned integers that order like the values (descending: complemented) and packed with
-// the position, so one integer sort gives the stable order. Rows split over the pool.
+// the position, so one integer sort gives the stable order (LSD radix passes over 32-bit keys,
+// std::sort for int64 and short rows). Rows split over the pool.
 // Backward: scatterAdd of the gradient through `indices` (the op table composes it).
 #pragma once
 #include <cstdint>

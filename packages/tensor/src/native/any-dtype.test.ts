@@ -193,6 +193,10 @@ describe("native sort matches the js sort", { skip }, () => {
             sameOnBoth(`sort ${dtype} dim ${dim} descending ${descending}`, "sort", [x], { dim, descending });
           }
         }
+        // Rows of 64 or more take the radix sort.
+        const long = source(dtype, 3, 150);
+        for (const descending of [false, true])
+          sameOnBoth(`sort ${dtype} long rows`, "sort", [long], { dim: 1, descending });
       }
       const big = withBackend("js", () => randn([300, 257]).mul(4).to("int32").to("float32").transpose(0, 1));
       for (const dim of [0, 1]) sameOnBoth(`sort 257x300 dim ${dim}`, "sort", [big], { dim, descending: dim === 0 });
