@@ -2,7 +2,8 @@
 // rmsNorm and GELU primitives (forward, and the softmax/layerNorm backward primitives) and causal
 // attention in GB/s against the copy bandwidth measured here with a copy loop, and beside numpy
 // doing the same maths (Debian's python3-numpy; skipped with a message when absent) in the same
-// run.
+// run. A second table times the kernels that replaced js fallbacks (random fills, cumsum, sort,
+// argmax, integer casts) beside numpy, and the random fills beside the js reference.
 //
 //   npm run bench -- ops [--quick]
 //
@@ -15,7 +16,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import {
   apply,
+  argmax,
   compositeAttention,
+  cumsum,
   gelu,
   getBackend,
   layerNorm,
@@ -26,7 +29,9 @@ import {
   scaledDotProductAttention,
   scope,
   softmax,
+  sort,
   type Tensor,
+  uniform,
   withBackend,
 } from "../packages/tensor/src/index.ts";
 import { native } from "../packages/tensor/src/native/index.ts";
@@ -268,6 +273,94 @@ ops.forEach((op, i) => {
       (secs * 1e3).toFixed(2).padStart(8),
       gbs.toFixed(1).padStart(7),
       `${((100 * gbs) / copyGBs).toFixed(0)}%`.padStart(6),
+      p ? (p * 1e3).toFixed(2).padStart(10) : "         -",
+      p ? (p / secs).toFixed(2).padStart(11) : "          -",
+    ].join(" "),
+  );
+});
+
+// The kernels that replaced js fallbacks (random, cumsum, sort, argmax, integer casts), beside
+// numpy in the same run, and for `random` beside the js reference it replaced: a GPT-2 small
+// (124M parameters) init draws about 2.3x its parameter count through it.
+const M = quick ? 4 : 16;
+const kernelRows: { name: string; shape: number[]; make: () => Tensor; run: (x: Tensor) => unknown }[] = [
+  {
+    name: "random normal",
+    shape: [M << 20],
+    make: () => randn([1]),
+    run: () => randn([M << 20], { std: 0.02 }),
+  },
+  { name: "random uniform", shape: [M << 20], make: () => randn([1]), run: () => uniform([M << 20], -0.1, 0.1) },
+  { name: "cumsum (last dim)", shape: [2048, 2048], make: () => randn([2048, 2048]), run: (x) => cumsum(x, -1) },
+  {
+    name: "sort (vocab rows)",
+    shape: [32, 50257],
+    make: () => randn([32, 50257]),
+    run: (x) => sort(x, -1, true).values,
+  },
+  { name: "argmax (vocab rows)", shape: [32, 50257], make: () => randn([32, 50257]), run: (x) => argmax(x, -1) },
+  {
+    name: "cast f32 -> int32",
+    shape: [2048, 2048],
+    make: () => randn([2048, 2048]).mul(1e3),
+    run: (x) => x.to("int32"),
+  },
+  {
+    name: "cast int64 -> f32",
+    shape: [2048, 2048],
+    make: () => randn([2048, 2048]).mul(1e3).to("int64"),
+    run: (x) => x.to("float32"),
+  },
+];
+const kernelPeer = `
+import json, sys, time
+import numpy as np
+M = int(sys.argv[1]); budget = float(sys.argv[2]); rng = np.random.default_rng(0)
+def timeit(f):
+    f(); t0 = time.perf_counter(); f(); once = max(time.perf_counter() - t0, 1e-6)
+    xs = []
+    for _ in range(max(3, min(100, round(budget / once)))):
+        t = time.perf_counter(); f(); xs.append(time.perf_counter() - t)
+    xs.sort(); return xs[len(xs) // 2]
+n = M << 20; c = rng.standard_normal((2048, 2048), dtype=np.float32); v = rng.standard_normal((32, 50257), dtype=np.float32)
+i64 = (c * 1000).astype(np.int64); big = c * 1000
+fs = [lambda: rng.standard_normal(n, dtype=np.float32) * np.float32(0.02), lambda: rng.uniform(-0.1, 0.1, n).astype(np.float32),
+      lambda: np.cumsum(c, axis=-1), lambda: np.sort(-v, axis=-1, kind="stable"), lambda: v.argmax(-1),
+      lambda: big.astype(np.int32), lambda: i64.astype(np.float32)]
+print(json.dumps([timeit(f) for f in fs]))
+`;
+const kernelPeerSecs = (() => {
+  if (!peerSecs) return null;
+  const r = spawnSync(python, ["-c", kernelPeer, String(M), String(quick ? 0.3 : 1)], { encoding: "utf8" });
+  return r.status === 0 ? (JSON.parse(r.stdout) as number[]) : null;
+})();
+console.log("\nop                        shape              ours ms   js ms  js/ours   numpy ms  numpy/ours");
+kernelRows.forEach((row, i) => {
+  const x = row.make();
+  // Validate against the js reference on a small case first (random: bit for bit, same seed).
+  manualSeed(1);
+  const small = row.name.startsWith("random") ? null : x.reshape([-1]).slice(0, 0, Math.min(4096, x.size));
+  const [want, got] = ["js", "cpu"].map((b) => {
+    manualSeed(1);
+    return withBackend(b, () => (small ? (row.run(small) as Tensor) : (row.run(x) as Tensor).slice(0, 0, 4096)))
+      .to("float32")
+      .dataSync() as Float32Array;
+  }) as [Float32Array, Float32Array];
+  for (let j = 0; j < want.length; j++) {
+    if (!Object.is(got[j], want[j])) throw new Error(`bench/ops: ${row.name} disagrees with the js backend at ${j}`);
+  }
+  const secs = time(() => scope(() => void row.run(x)));
+  const jsSecs = row.name.startsWith("random")
+    ? time(() => withBackend("js", () => scope(() => void row.run(x))), 0)
+    : 0;
+  const p = kernelPeerSecs?.[i];
+  console.log(
+    [
+      row.name.padEnd(25),
+      JSON.stringify(row.shape).padEnd(18),
+      (secs * 1e3).toFixed(2).padStart(8),
+      jsSecs ? (jsSecs * 1e3).toFixed(0).padStart(7) : "      -",
+      jsSecs ? (jsSecs / secs).toFixed(1).padStart(8) : "       -",
       p ? (p * 1e3).toFixed(2).padStart(10) : "         -",
       p ? (p / secs).toFixed(2).padStart(11) : "          -",
     ].join(" "),

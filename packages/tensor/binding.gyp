@@ -26,7 +26,15 @@
         "native/kernels/optim.cpp",
         "native/kernels/elementwise.cpp",
         "native/binding/cross-entropy.cpp",
-        "native/kernels/cross-entropy.cpp"
+        "native/kernels/cross-entropy.cpp",
+        "native/binding/random.cpp",
+        "native/binding/scan.cpp",
+        "native/kernels/cast.cpp",
+        "native/kernels/cumsum.cpp",
+        "native/kernels/random.cpp",
+        "native/kernels/sort.cpp",
+        "native/kernels/arg-reduce.cpp",
+        "native/kernels/int-elementwise.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -70,7 +78,9 @@
               "native/kernels/arch/x86/fused-rows-avx2.cpp",
               "native/kernels/arch/x86/attention-avx512.cpp",
               "native/kernels/arch/x86/convert-avx512.cpp",
-              "native/kernels/arch/x86/convert-avx2.cpp"
+              "native/kernels/arch/x86/convert-avx2.cpp",
+              "native/kernels/arch/x86/random-avx512.cpp",
+              "native/kernels/arch/x86/random-avx2.cpp"
             ]
           }
         ]

@@ -12,6 +12,8 @@
 #include "indexing-api.h"
 #include "memory.h"
 #include "optim-api.h"
+#include "random-api.h"
+#include "scan-api.h"
 
 namespace hearth {
 namespace {
@@ -71,6 +73,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convert", Napi::Function::New(env, Convert, "convert"));
   exports.Set("convertKernel", Napi::Function::New(env, ConvertKernel, "convertKernel"));
   exports.Set("compare", Napi::Function::New(env, Compare, "compare"));
+  exports.Set("cast", Napi::Function::New(env, Cast, "cast"));
+  exports.Set("cumsum", Napi::Function::New(env, Cumsum, "cumsum"));
+  exports.Set("sort", Napi::Function::New(env, Sort, "sort"));
+  exports.Set("intUnary", Napi::Function::New(env, IntUnary, "intUnary"));
+  exports.Set("intBinary", Napi::Function::New(env, IntBinary, "intBinary"));
+  exports.Set("argReduce", Napi::Function::New(env, ArgReduce, "argReduce"));
+  exports.Set("randomFill", Napi::Function::New(env, RandomFill, "randomFill"));
+  exports.Set("randomKernel", Napi::Function::New(env, RandomKernel, "randomKernel"));
+  exports.Set("selectRandomKernel", Napi::Function::New(env, SelectRandomKernel, "selectRandomKernel"));
   return exports;
 }
 

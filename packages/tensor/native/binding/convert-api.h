@@ -6,4 +6,6 @@ namespace hearth {
 Napi::Value Convert(const Napi::CallbackInfo& info);
 // The conversion variant in use: "avx512", "avx2" or "generic".
 Napi::Value ConvertKernel(const Napi::CallbackInfo& info);
+// cast(x, xDtype, xOffset, xStrides, out, outDtype, shape): any dtype to any dtype.
+Napi::Value Cast(const Napi::CallbackInfo& info);
 }  // namespace hearth

@@ -3,11 +3,16 @@
 // src/dst are typed arrays (Float32Array for "float32", Uint16Array of raw bits for "bfloat16"
 // and "float16") whose views start at element 0 of the run (use subarray for offsets); n
 // elements are converted, round to nearest even. They must not overlap unless identical.
+//   cast(x, xDtype, xOffset, xStrides, out, outDtype, shape)
+// casts a strided view of any dtype into a row-major `out` of any dtype (kernels/cast.h).
 #include "convert-api.h"
 
 #include <string>
+#include <vector>
 
 #include "args.h"
+#include "elem-arg.h"
+#include "kernels/cast.h"
 #include "kernels/convert.h"
 
 namespace hearth {
@@ -45,6 +50,19 @@ Napi::Value Convert(const Napi::CallbackInfo& info) {
   const void* src = GetRun(info, 0, fn, "src", from, n);
   void* dst = GetRun(info, 2, fn, "dst", to, n);
   if (n > 0) convert(from, src, to, dst, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value Cast(const Napi::CallbackInfo& info) {
+  static const char* fn = "cast";
+  HEARTH_CHECK_ARGC(info, 7, fn);
+  const ElemType from = GetElemType(info, 1, fn, "xDtype");
+  const ElemType to = GetElemType(info, 5, fn, "outDtype");
+  const std::vector<int64_t> shape = GetDims(info, 6, fn, "shape");
+  std::vector<int64_t> xs;
+  const void* x = GetView(info, 0, 2, fn, "x", from, shape, &xs);
+  void* out = GetTyped(info, 4, fn, "out", to, Numel(shape));
+  if (Numel(shape) > 0) cast_strided(from, x, xs.data(), to, out, shape.data(), static_cast<int>(shape.size()));
   return info.Env().Undefined();
 }
 

@@ -19,4 +19,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info);
 // compare(op, a, aOffset, aStrides, b, bOffset, bStrides, out, shape): float32 eq ne lt le gt ge
 // into a Uint8Array of 0/1.
 Napi::Value Compare(const Napi::CallbackInfo& info);
+// intUnary / intBinary: the integer-dtype kernels (kernels/int-elementwise.h); see elementwise.cpp.
+Napi::Value IntUnary(const Napi::CallbackInfo& info);
+Napi::Value IntBinary(const Napi::CallbackInfo& info);
 }  // namespace hearth

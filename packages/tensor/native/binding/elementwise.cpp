@@ -2,6 +2,10 @@
 //   unary(op, x, xOffset, xStrides, out, shape)
 //   binary(op, a, aOffset, aStrides, b, bOffset, bStrides, out, shape)
 //   reduce(op, x, xOffset, xStrides, shape, dims, out)
+//   intUnary(op, dtype, x, xOffset, xStrides, out, shape) -> boolean
+//   intBinary(op, dtype, a, aOffset, aStrides, b, bOffset, bStrides, out, shape) -> boolean
+//     integer dtypes (kernels/int-elementwise.h); op is a binary or comparison op (out then a
+//     Uint8Array); false, with nothing written, for a pair the kernels do not take.
 // Buffers are Float32Arrays (or ArrayBuffers); offsets and strides in elements; `out` is
 // row-major contiguous from its start and must not overlap the inputs.
 #include "elementwise-api.h"
@@ -11,7 +15,9 @@
 #include <vector>
 
 #include "args.h"
+#include "elem-arg.h"
 #include "kernels/elementwise.h"
+#include "kernels/int-elementwise.h"
 
 namespace hearth {
 namespace {
@@ -26,12 +32,6 @@ std::vector<int64_t> GetShape(const Napi::CallbackInfo& info, size_t i, const ch
   std::vector<int64_t> v(n);
   if (n > 0) GetIndexArray(info, i, fn, name, v.data(), n);
   return v;
-}
-
-double Numel(const std::vector<int64_t>& shape) {
-  double n = 1;
-  for (int64_t s : shape) n *= static_cast<double>(s);
-  return n;
 }
 
 struct F32Input {
@@ -216,6 +216,40 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   float* out = GetOutput(info, 6, fn, kept);
   if (kept > 0) reduce_f32(op, x.data, x.strides.data(), shape.data(), reduce, static_cast<int>(shape.size()), out);
   return info.Env().Undefined();
+}
+
+Napi::Value IntUnary(const Napi::CallbackInfo& info) {
+  static const char* fn = "intUnary";
+  HEARTH_CHECK_ARGC(info, 7, fn);
+  const UnaryOp op = GetOp(info, fn, kUnary);
+  const ElemType type = GetElemType(info, 1, fn, "dtype");
+  const std::vector<int64_t> shape = GetDims(info, 6, fn, "shape");
+  std::vector<int64_t> xs;
+  const void* x = GetView(info, 2, 3, fn, "x", type, shape, &xs);
+  void* out = GetTyped(info, 5, fn, "out", type, Numel(shape));
+  if (Numel(shape) == 0) return Napi::Boolean::New(info.Env(), true);
+  return Napi::Boolean::New(info.Env(), unary_int(op, type, x, xs.data(), out, shape.data(), static_cast<int>(shape.size())));
+}
+
+Napi::Value IntBinary(const Napi::CallbackInfo& info) {
+  static const char* fn = "intBinary";
+  HEARTH_CHECK_ARGC(info, 10, fn);
+  HEARTH_CHECK_STRING(info, 0, fn, "op");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  const bool compare = kCompare.count(name) > 0;
+  HEARTH_CHECK(info.Env(), compare || kBinary.count(name) > 0, fn, "unknown op '" + name + "'");
+  const ElemType type = GetElemType(info, 1, fn, "dtype");
+  const std::vector<int64_t> shape = GetDims(info, 9, fn, "shape");
+  std::vector<int64_t> as, bs;
+  const void* a = GetView(info, 2, 3, fn, "a", type, shape, &as);
+  const void* b = GetView(info, 5, 6, fn, "b", type, shape, &bs);
+  void* out = GetTyped(info, 8, fn, "out", compare ? ElemType::kBool : type, Numel(shape));
+  if (Numel(shape) == 0) return Napi::Boolean::New(info.Env(), true);
+  const int nd = static_cast<int>(shape.size());
+  const bool done = compare ? compare_int(kCompare.at(name), type, a, as.data(), b, bs.data(), static_cast<uint8_t*>(out),
+                                          shape.data(), nd)
+                            : binary_int(kBinary.at(name), type, a, as.data(), b, bs.data(), out, shape.data(), nd);
+  return Napi::Boolean::New(info.Env(), done);
 }
 
 }  // namespace hearth

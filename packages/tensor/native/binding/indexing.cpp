@@ -1,7 +1,8 @@
 // JS bindings for gather and scatterAdd (see kernels/indexing.h).
 //   gather(x, xOffset, xStrides, size, index, indexOffset, indexStrides, out, shape, dim)
 //   scatterAdd(out, outShape, index, indexOffset, indexStrides, src, srcOffset, srcStrides,
-//              shape, dim)   (float32; `out` row-major over outShape, already holding x)
+//              shape, dim, dtype?)   (`out` row-major over outShape, already holding x;
+//              dtype defaults to "float32", any dtype name is accepted)
 // An index outside [-size, size) throws an Error with code HEARTH_TENSOR_INDEX and writes
 // nothing.
 #include "indexing-api.h"
@@ -10,21 +11,12 @@
 #include <vector>
 
 #include "args.h"
+#include "elem-arg.h"
 #include "kernels/elementwise.h"
 #include "kernels/indexing.h"
 
 namespace hearth {
 namespace {
-
-std::vector<int64_t> Ints(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  HEARTH_CHECK(info.Env(), info[i].IsArray(), fn, std::string("argument '") + name + "' must be an array");
-  const uint32_t n = info[i].As<Napi::Array>().Length();
-  HEARTH_CHECK(info.Env(), n <= static_cast<uint32_t>(kMaxDims), fn,
-               std::string("argument '") + name + "' has too many dims");
-  std::vector<int64_t> v(n);
-  if (n > 0) GetIndexArray(info, i, fn, name, v.data(), n);
-  return v;
-}
 
 struct Index {
   IndexView view;
@@ -38,7 +30,7 @@ Index GetIndexView(const Napi::CallbackInfo& info, size_t i, const char* fn, con
                "argument 'index' must be a BigInt64Array or an Int32Array");
   const int64_t off = GetIndex(info, i + 1, fn, "indexOffset");
   Index ix;
-  ix.strides = Ints(info, i + 2, fn, "indexStrides");
+  ix.strides = GetDims(info, i + 2, fn, "indexStrides");
   HEARTH_CHECK(env, ix.strides.size() == shape.size(), fn, "'indexStrides' must have one stride per dim");
   CheckExtent(env, fn, "index", off, shape.data(), ix.strides.data(), shape.size(),
               static_cast<double>(buf.bytes / buf.element_size));
@@ -57,26 +49,20 @@ Index GetIndexView(const Napi::CallbackInfo& info, size_t i, const char* fn, con
   throw e;
 }
 
-double Numel(const std::vector<int64_t>& s) {
-  double n = 1;
-  for (int64_t v : s) n *= static_cast<double>(v);
-  return n;
-}
-
 }  // namespace
 
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   static const char* fn = "gather";
   Napi::Env env = info.Env();
   HEARTH_CHECK_ARGC(info, 10, fn);
-  const std::vector<int64_t> shape = Ints(info, 8, fn, "shape");
+  const std::vector<int64_t> shape = GetDims(info, 8, fn, "shape");
   const int64_t dim = GetIndex(info, 9, fn, "dim");
   HEARTH_CHECK(env, dim < static_cast<int64_t>(shape.size()), fn, "argument 'dim' is out of range");
   BufferArg x = GetBuffer(info, 0, fn, "x");
   const int es = x.element_size;
   HEARTH_CHECK(env, es == 1 || es == 2 || es == 4 || es == 8, fn, "argument 'x' must be a typed array");
   const int64_t xoff = GetIndex(info, 1, fn, "xOffset");
-  std::vector<int64_t> xs = Ints(info, 2, fn, "xStrides");
+  std::vector<int64_t> xs = GetDims(info, 2, fn, "xStrides");
   HEARTH_CHECK(env, xs.size() == shape.size(), fn, "'xStrides' must have one stride per dim");
   const int64_t size = GetIndex(info, 3, fn, "size");
   std::vector<int64_t> xshape = shape;
@@ -97,14 +83,17 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   static const char* fn = "scatterAdd";
   Napi::Env env = info.Env();
   HEARTH_CHECK_ARGC(info, 10, fn);
+  const ElemType type = info.Length() > 10 && !info[10].IsUndefined() ? GetElemType(info, 10, fn, "dtype")
+                                                                       : ElemType::kFloat32;
+  const int es = elem_size(type);
   BufferArg out = GetBuffer(info, 0, fn, "out");
-  HEARTH_CHECK(env, out.element_size == 4, fn, "argument 'out' must be a Float32Array");
-  const std::vector<int64_t> oshape = Ints(info, 1, fn, "outShape");
-  const std::vector<int64_t> shape = Ints(info, 8, fn, "shape");
+  HEARTH_CHECK(env, out.element_size == es, fn, "argument 'out' must be a typed array of its dtype");
+  const std::vector<int64_t> oshape = GetDims(info, 1, fn, "outShape");
+  const std::vector<int64_t> shape = GetDims(info, 8, fn, "shape");
   const int64_t dim = GetIndex(info, 9, fn, "dim");
   HEARTH_CHECK(env, oshape.size() == shape.size() && dim < static_cast<int64_t>(shape.size()), fn,
                "'outShape', 'shape' and 'dim' do not agree");
-  HEARTH_CHECK(env, static_cast<double>(out.bytes / 4) >= Numel(oshape), fn, "argument 'out' is too small");
+  HEARTH_CHECK(env, static_cast<double>(out.bytes / es) >= Numel(oshape), fn, "argument 'out' is too small");
   for (size_t d = 0; d < shape.size(); d++)
     HEARTH_CHECK(env, static_cast<int64_t>(d) == dim || shape[d] <= oshape[d], fn,
                  "'shape' exceeds 'outShape' outside 'dim'");
@@ -117,15 +106,15 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   }
   Index ix = GetIndexView(info, 2, fn, shape);
   BufferArg src = GetBuffer(info, 5, fn, "src");
-  HEARTH_CHECK(env, src.element_size == 4, fn, "argument 'src' must be a Float32Array");
+  HEARTH_CHECK(env, src.element_size == es, fn, "argument 'src' must be a typed array of its dtype");
   const int64_t soff = GetIndex(info, 6, fn, "srcOffset");
-  std::vector<int64_t> ss = Ints(info, 7, fn, "srcStrides");
+  std::vector<int64_t> ss = GetDims(info, 7, fn, "srcStrides");
   HEARTH_CHECK(env, ss.size() == shape.size(), fn, "'srcStrides' must have one stride per dim");
-  CheckExtent(env, fn, "src", soff, shape.data(), ss.data(), shape.size(), static_cast<double>(src.bytes / 4));
+  CheckExtent(env, fn, "src", soff, shape.data(), ss.data(), shape.size(), static_cast<double>(src.bytes / es));
   const int64_t size = oshape[dim];
-  const int64_t bad =
-      scatter_add_f32(static_cast<float*>(out.data), ostr.data(), size, ix.view, static_cast<const float*>(src.data) + soff,
-                      ss.data(), shape.data(), static_cast<int>(shape.size()), static_cast<int>(dim));
+  const int64_t bad = scatter_add_typed(type, out.data, ostr.data(), static_cast<int64_t>(Numel(oshape)), size, ix.view,
+                                        static_cast<const char*>(src.data) + soff * es, ss.data(), shape.data(),
+                                        static_cast<int>(shape.size()), static_cast<int>(dim));
   if (bad >= 0) ThrowIndex(env, fn, ix, shape, bad, static_cast<int>(dim), size);
   return env.Undefined();
 }

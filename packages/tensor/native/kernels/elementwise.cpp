@@ -9,95 +9,14 @@
 #include <vector>
 
 #include "cpu-features.h"
+#include "strided.h"
 #include "thread-pool.h"
 #include "vec-math.h"
 
 namespace hearth {
 namespace {
 
-constexpr int64_t kParallelElements = 1 << 16;
-
-// Up to four operands (the output is operand 0) over coalesced dims.
-struct Geometry {
-  int nd = 0;
-  int64_t shape[kMaxDims];
-  int64_t strides[4][kMaxDims];
-  int nops = 0;
-};
-
-Geometry coalesce(const int64_t* shape, int nd, const int64_t* const* strides, int nops) {
-  Geometry g;
-  g.nops = nops;
-  for (int d = 0; d < nd; d++) {
-    if (shape[d] == 1) continue;
-    if (g.nd > 0) {
-      bool merge = true;
-      for (int o = 0; o < nops; o++)
-        if (g.strides[o][g.nd - 1] != strides[o][d] * shape[d]) merge = false;
-      if (merge) {
-        g.shape[g.nd - 1] *= shape[d];
-        for (int o = 0; o < nops; o++) g.strides[o][g.nd - 1] = strides[o][d];
-        continue;
-      }
-    }
-    g.shape[g.nd] = shape[d];
-    for (int o = 0; o < nops; o++) g.strides[o][g.nd] = strides[o][d];
-    g.nd++;
-  }
-  if (g.nd == 0) {
-    g.nd = 1;
-    g.shape[0] = 1;
-    for (int o = 0; o < nops; o++) g.strides[o][0] = 0;
-  }
-  return g;
-}
-
-void contiguous_strides(const int64_t* shape, int nd, int64_t* out) {
-  int64_t acc = 1;
-  for (int d = nd - 1; d >= 0; d--) {
-    out[d] = acc;
-    acc *= shape[d];
-  }
-}
-
-// Calls row(offsets[], n, inner_strides[]) for every innermost row of the geometry, rows split
-// across the pool when the tensor is big.
-template <typename Row>
-void for_each_row(const Geometry& g, const Row& row) {
-  const int inner = g.nd - 1;
-  const int64_t n = g.shape[inner];
-  int64_t rows = 1;
-  for (int d = 0; d < inner; d++) rows *= g.shape[d];
-  const int64_t total = rows * n;
-  const int threads = total < kParallelElements ? 1 : num_threads();
-  const int64_t tasks = threads == 1 ? 1 : (rows < threads * 4 ? rows : threads * 4);
-  auto body = [&](int64_t task) {
-    const int64_t r0 = rows * task / tasks, r1 = rows * (task + 1) / tasks;
-    for (int64_t r = r0; r < r1; r++) {
-      int64_t off[4] = {0, 0, 0, 0};
-      int64_t rest = r;
-      for (int d = inner - 1; d >= 0; d--) {
-        const int64_t i = rest % g.shape[d];
-        rest /= g.shape[d];
-        for (int o = 0; o < g.nops; o++) off[o] += i * g.strides[o][d];
-      }
-      row(off, n);
-    }
-  };
-  if (rows == 1 && threads > 1) {
-    // A single long row: split it into contiguous pieces.
-    const int64_t pieces = threads * 4;
-    parallel_for(static_cast<int>(pieces), threads, [&](int64_t t) {
-      const int64_t a = n * t / pieces, b = n * (t + 1) / pieces;
-      int64_t off[4] = {0, 0, 0, 0};
-      for (int o = 0; o < g.nops; o++) off[o] = a * g.strides[o][inner];
-      row(off, b - a);
-    });
-    return;
-  }
-  if (tasks == 1) return body(0);
-  parallel_for(static_cast<int>(tasks), threads, body);
-}
+constexpr int64_t kParallelElements = kStridedParallelElements;
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
@@ -315,7 +234,7 @@ void compare_f32(CompareOp op, const float* a, const int64_t* a_strides, const f
 void reduce_f32(ReduceOp op, const float* x, const int64_t* x_strides, const int64_t* shape, const bool* reduce,
                 int nd, float* out) {
   // Kept dims (outer, in order) then reduced dims (inner), each group coalesced on its own.
-  int64_t kshape[kMaxDims], kstr[kMaxDims], rshape[kMaxDims], rstr[kMaxDims];
+  int64_t kshape[kMaxDims] = {}, kstr[kMaxDims] = {}, rshape[kMaxDims] = {}, rstr[kMaxDims] = {};
   int nk = 0, nr = 0;
   for (int d = 0; d < nd; d++) {
     if (reduce[d]) {

@@ -1,6 +1,8 @@
 #include "indexing.h"
 
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 namespace hearth {
 namespace {
@@ -81,10 +83,11 @@ int64_t gather_strided(int elem_size, const void* x, const int64_t* x_strides, i
   return -1;
 }
 
-int64_t scatter_add_f32(float* out, const int64_t* out_strides, int64_t size, const IndexView& index,
-                        const float* src, const int64_t* src_strides, const int64_t* shape, int nd, int dim) {
-  const int64_t bad = first_bad(index, shape, nd, size);
-  if (bad >= 0) return bad;
+namespace {
+
+template <typename T, typename S, typename Add>
+void scatter_t(T* out, const int64_t* out_strides, int64_t size, const IndexView& index, const S* src,
+               const int64_t* src_strides, const int64_t* shape, int nd, int dim, const Add& add) {
   walk(shape, nd, index.strides, [&](int64_t, int64_t ioff, const int64_t* coord) {
     int64_t j = load_index(index, ioff);
     if (j < 0) j += size;
@@ -93,8 +96,62 @@ int64_t scatter_add_f32(float* out, const int64_t* out_strides, int64_t size, co
       o += (d == dim ? j : coord[d]) * out_strides[d];
       s += coord[d] * src_strides[d];
     }
-    out[o] += src[s];
+    out[o] = add(out[o], src[s]);
   });
+}
+
+// Integer sums wrap like two's complement (computed unsigned, so no overflow is undefined).
+template <typename T>
+void scatter_int(void* out, const int64_t* os, int64_t size, const IndexView& index, const void* src,
+                 const int64_t* ss, const int64_t* shape, int nd, int dim) {
+  using U = std::make_unsigned_t<T>;
+  scatter_t(static_cast<T*>(out), os, size, index, static_cast<const T*>(src), ss, shape, nd, dim,
+            [](T a, T b) { return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b))); });
+}
+
+}  // namespace
+
+int64_t scatter_add_f32(float* out, const int64_t* out_strides, int64_t size, const IndexView& index,
+                        const float* src, const int64_t* src_strides, const int64_t* shape, int nd, int dim) {
+  const int64_t bad = first_bad(index, shape, nd, size);
+  if (bad >= 0) return bad;
+  scatter_t(out, out_strides, size, index, src, src_strides, shape, nd, dim, [](float a, float b) { return a + b; });
+  return -1;
+}
+
+int64_t scatter_add_typed(ElemType type, void* out, const int64_t* out_strides, int64_t out_numel, int64_t size,
+                          const IndexView& index, const void* src, const int64_t* src_strides, const int64_t* shape,
+                          int nd, int dim) {
+  if (type == ElemType::kFloat32) {
+    return scatter_add_f32(static_cast<float*>(out), out_strides, size, index, static_cast<const float*>(src),
+                           src_strides, shape, nd, dim);
+  }
+  const int64_t bad = first_bad(index, shape, nd, size);
+  if (bad >= 0) return bad;
+  const int64_t* os = out_strides;
+  switch (type) {
+    case ElemType::kBFloat16:
+    case ElemType::kFloat16: {
+      const bool bf = type == ElemType::kBFloat16;
+      auto* o = static_cast<uint16_t*>(out);
+      std::vector<float> acc(static_cast<size_t>(out_numel));
+      for (int64_t i = 0; i < out_numel; i++) acc[static_cast<size_t>(i)] = bf ? bf16_to_f32(o[i]) : f16_to_f32(o[i]);
+      scatter_t(acc.data(), os, size, index, static_cast<const uint16_t*>(src), src_strides, shape, nd, dim,
+                [bf](float a, uint16_t b) { return a + (bf ? bf16_to_f32(b) : f16_to_f32(b)); });
+      for (int64_t i = 0; i < out_numel; i++) {
+        const float v = acc[static_cast<size_t>(i)];
+        o[i] = v != v ? (bf ? 0x7fc0 : 0x7e00) : bf ? f32_to_bf16(v) : f32_to_f16(v);
+      }
+      break;
+    }
+    case ElemType::kInt32: scatter_int<int32_t>(out, os, size, index, src, src_strides, shape, nd, dim); break;
+    case ElemType::kInt64: scatter_int<int64_t>(out, os, size, index, src, src_strides, shape, nd, dim); break;
+    case ElemType::kInt8: scatter_int<int8_t>(out, os, size, index, src, src_strides, shape, nd, dim); break;
+    case ElemType::kUInt8: scatter_int<uint8_t>(out, os, size, index, src, src_strides, shape, nd, dim); break;
+    default:
+      scatter_t(static_cast<uint8_t*>(out), os, size, index, static_cast<const uint8_t*>(src), src_strides, shape, nd,
+                dim, [](uint8_t a, uint8_t b) { return static_cast<uint8_t>((a | b) != 0); });
+  }
   return -1;
 }
 

@@ -60,10 +60,19 @@ export class Generator {
     let u = 0;
     while (u === 0) u = this.random();
     const v = this.random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    this.spare = boxMuller(u, v, 1);
+    return boxMuller(u, v, 0);
   }
+}
+
+/**
+ * One of the two standard normals Box–Muller makes from uniforms `u` in (0, 1) and `v`:
+ * `√(−2 ln u)·cos(2πv)` (`which` 0, drawn first) or `·sin(2πv)` (`which` 1). The native
+ * random kernel hands back the rare (u, v) whose rounding it leaves to this function.
+ */
+export function boxMuller(u: number, v: number, which: 0 | 1): number {
+  const r = Math.sqrt(-2 * Math.log(u));
+  return which === 0 ? r * Math.cos(2 * Math.PI * v) : r * Math.sin(2 * Math.PI * v);
 }
 
 function rotl(x: number, k: number): number {

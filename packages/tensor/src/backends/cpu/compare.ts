@@ -1,14 +1,17 @@
 /**
- * Comparisons (eq ne lt le gt ge) of float32 views broadcast to the output shape on the native
- * kernel, into bool (0/1 bytes). Other dtypes go to `fallback(op)`.
+ * Comparisons (eq ne lt le gt ge) of views broadcast to the output shape on the native kernels,
+ * into bool (0/1 bytes): float32, and the integer dtypes and bool. Other dtypes go to
+ * `fallback(op)`.
  */
+import type { AnyDTypeAddon } from "../../native/any-dtype.ts";
 import type { NativeAddon } from "../../native/index.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
+import { intBinary } from "./elementwise.ts";
 
 const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"];
 
 /** Kernel records for the comparison primitives. */
-export function compareKernels(addon: NativeAddon, fallback: (op: string) => KernelFn): KernelRecord[] {
+export function compareKernels(addon: NativeAddon & AnyDTypeAddon, fallback: (op: string) => KernelFn): KernelRecord[] {
   return COMPARE.map((op) => {
     const other = fallback(op);
     return {
@@ -17,7 +20,7 @@ export function compareKernels(addon: NativeAddon, fallback: (op: string) => Ker
         const [a, b] = args.inputs;
         const [out] = args.outputs;
         if (!a || !b || !out || a.dtype !== "float32" || b.dtype !== "float32") {
-          other(args);
+          if (!a || !b || !out || !intBinary(addon, op, a, b, out)) other(args);
           return;
         }
         addon.compare(

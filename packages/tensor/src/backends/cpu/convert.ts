@@ -3,10 +3,12 @@
  * float16 (one vectorised pass, round to nearest even, bit-identical with the `js` reference),
  * and `halfFallback`, which runs an op on bfloat16/float16 operands through its native float32
  * kernel: it widens the storage span each input view touches (so broadcast and strided views
- * stay views), computes in float32 and rounds the outputs once. Other dtypes go to `js`.
+ * stay views), computes in float32 and rounds the outputs once. Integer and bool casts run on
+ * the native any-dtype cast, bit-identical with the js kernel.
  */
 import type { StridedView } from "../../access.ts";
 import type { DType } from "../../dtype.ts";
+import type { AnyDTypeAddon } from "../../native/any-dtype.ts";
 import type { NativeAddon } from "../../native/index.ts";
 import { contiguousStrides, isContiguous, numel } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
@@ -48,15 +50,22 @@ function contiguousRun(addon: NativeAddon, v: StridedView, scratch: Scratch): St
   return tmp;
 }
 
-/** The `cast` record: native between float dtypes, `fallback` (same-dtype copies, ints) otherwise. */
-export function castKernel(addon: NativeAddon, fallback: KernelFn): KernelRecord {
+/**
+ * The `cast` record: float32/bfloat16/float16 pairs on the vectorised conversions, every other
+ * pair (integers, bool) on the native any-dtype cast; `fallback` only without a view.
+ */
+export function castKernel(addon: NativeAddon & AnyDTypeAddon, fallback: KernelFn): KernelRecord {
   return {
     op: "cast",
     fn: (args: KernelArgs) => {
       const [x] = args.inputs;
       const [out] = args.outputs;
-      if (!x || !out || x.dtype === out.dtype || !isFloatDType(x.dtype) || !isFloatDType(out.dtype)) {
+      if (!x || !out) {
         fallback(args);
+        return;
+      }
+      if (x.dtype === out.dtype || !isFloatDType(x.dtype) || !isFloatDType(out.dtype)) {
+        addon.cast(x.data, x.dtype, x.offset, x.strides, out.data, out.dtype, out.shape);
         return;
       }
       const scratch = new Scratch(addon);

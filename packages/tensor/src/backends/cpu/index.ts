@@ -1,7 +1,7 @@
 /**
  * The `cpu` backend: the native addon's kernels (packed AVX-512/AVX2 GEMM, elementwise ops,
- * comparisons and reductions, fused row ops, float casts, cat/pad; bfloat16/float16 through the
- * float32 kernels) with the `js`
+ * comparisons and reductions, fused row ops, casts between any dtypes, cat/pad, cumsum, sort,
+ * random fills; bfloat16/float16 through the float32 kernels) with the `js`
  * reference kernels listed explicitly for the primitives that have no native kernel yet. It
  * registers itself with priority 10 (above `js`) when the addon loads; `HEARTH_BACKEND=js` or a
  * failed build leaves `js` in charge.
@@ -10,7 +10,7 @@
  * import { setBackend } from "@hearth/tensor";
  * setBackend("cpu"); // the default whenever the addon is built
  */
-import { native } from "../../native/index.ts";
+import { anyDTypeNative } from "../../native/any-dtype.ts";
 import { lossNative } from "../../native/loss.ts";
 import { markFallback, PROFILING } from "../../profile/op-profile.ts";
 import { jsBackend } from "../js/index.ts";
@@ -25,6 +25,8 @@ import { indexingKernels } from "./indexing.ts";
 import { lossKernels } from "./loss.ts";
 import { matmulKernels } from "./matmul.ts";
 import { movementKernels } from "./movement.ts";
+import { randomKernels } from "./random.ts";
+import { scanKernels } from "./scan.ts";
 
 /** Ops whose bfloat16/float16 arguments run through their native float32 kernel. */
 const HALF_OPS = new Set([
@@ -64,7 +66,7 @@ function jsKernel(op: string): KernelFn {
 }
 
 function build(): Backend | null {
-  const addon = native;
+  const addon = anyDTypeNative;
   if (!addon) return null;
   // What a native record runs for arguments its float32 kernel does not take: bfloat16/float16
   // through the float32 kernel (widened, then rounded once), float casts natively, else js.
@@ -84,6 +86,8 @@ function build(): Backend | null {
     ...fusedKernels(addon, fallback),
     ...attentionKernels(addon),
     ...movementKernels(addon),
+    ...scanKernels(addon, jsKernel),
+    ...randomKernels(addon, jsKernel("random")),
   ];
   for (const k of nativeKernels) byOp.set(k.op, k.fn);
   const nativeOps = new Set(nativeKernels.map((k) => k.op));

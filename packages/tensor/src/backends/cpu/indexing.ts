@@ -1,8 +1,10 @@
 /**
- * `gather` (any dtype) and float32 `scatterAdd` on the native indexing kernels; other dtypes go
- * to the `js` reference kernels. Index errors keep the package's HearthTensorError type.
+ * `gather` and `scatterAdd` (any dtype: integers wrap, bool ORs, 16-bit floats accumulate in
+ * float32) on the native indexing kernels; int32/int64 indices. Index errors keep the package's
+ * HearthTensorError type.
  */
 import { HearthTensorError } from "../../errors.ts";
+import type { AnyDTypeAddon } from "../../native/any-dtype.ts";
 import type { NativeAddon } from "../../native/index.ts";
 import { contiguousStrides } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
@@ -14,7 +16,7 @@ function rethrow(error: unknown): never {
 }
 
 /** Kernel records for the native indexing ops; `js(op)` gives fallbacks. */
-export function indexingKernels(addon: NativeAddon, js: (op: string) => KernelFn): KernelRecord[] {
+export function indexingKernels(addon: NativeAddon & AnyDTypeAddon, js: (op: string) => KernelFn): KernelRecord[] {
   const gatherFallback = js("gather");
   const scatterFallback = js("scatterAdd");
   const isIndex = (d: string) => d === "int64" || d === "int32";
@@ -51,25 +53,26 @@ export function indexingKernels(addon: NativeAddon, js: (op: string) => KernelFn
       fn: (args: KernelArgs<{ dim: number }>) => {
         const [x, index, src] = args.inputs;
         const [out] = args.outputs;
-        if (!x || !index || !src || !out || !isIndex(index.dtype) || x.dtype !== "float32" || src.dtype !== "float32") {
+        if (!x || !index || !src || !out || !isIndex(index.dtype) || x.dtype !== src.dtype || x.dtype !== out.dtype) {
           scatterFallback(args);
           return;
         }
         // The output is zero-filled: a broadcast zero (gather's backward) needs no copy.
-        const zero = x.strides.every((st) => st === 0) && x.data[x.offset] === 0;
+        const zero = x.strides.every((st) => st === 0) && Number(x.data[x.offset]) === 0;
         if (!zero) addon.copy(x.data, x.offset, x.strides, out.data, 0, contiguousStrides(out.shape), out.shape);
         try {
           addon.scatterAdd(
-            out.data as Float32Array,
+            out.data,
             out.shape,
             index.data as BigInt64Array | Int32Array,
             index.offset,
             index.strides,
-            src.data as Float32Array,
+            src.data,
             src.offset,
             src.strides,
             index.shape,
             args.attrs.dim,
+            out.dtype,
           );
         } catch (error) {
           rethrow(error);
