@@ -180,10 +180,12 @@ inline __m512 load16(const void* base, int64_t index, DType t, __mmask16 mask) {
 void pack_a_f32(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
   float* dst = static_cast<float*>(dstv);
   if (a.cs == 1) {
-    for (int i = 0; i < m; i++) {
-      const int64_t base = (i0 + i) * a.rs + k0;
-      float* out = dst + i * kKC;
-      for (int k = 0; k < kc; k += 16) _mm512_storeu_ps(out + k, load16(a.data, base + k, a.dtype, mask16(kc - k)));
+    // Across the rows first: each row is a short run in its own page (A is usually read from
+    // memory here), and touching all of them together keeps one miss per row in flight.
+    for (int k = 0; k < kc; k += 16) {
+      const __mmask16 km = mask16(kc - k);
+      for (int i = 0; i < m; i++)
+        _mm512_storeu_ps(dst + i * kKC + k, load16(a.data, (i0 + i) * a.rs + k0 + k, a.dtype, km));
     }
     return;
   }
@@ -206,14 +208,14 @@ void pack_a_f32(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, 
 void pack_b_f32(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
   float* dst = static_cast<float*>(dstv);
   if (b.cs == 1) {
-    for (int p = 0; p < nc; p += kNR) {
-      const int w = imin(kNR, nc - p);
-      const __mmask16 m0 = mask16(w), m1 = mask16(w > 16 ? w - 16 : 0);
-      float* panel = dst + static_cast<int64_t>(p) * kc;
-      for (int k = 0; k < kc; k++) {
-        const int64_t base = (k0 + k) * b.rs + j0 + p;
-        _mm512_store_ps(panel + k * kNR, load16(b.data, base, b.dtype, m0));
-        _mm512_store_ps(panel + k * kNR + 16, load16(b.data, base + 16, b.dtype, m1));
+    // Row by row, so each source row is read as one contiguous run.
+    for (int k = 0; k < kc; k++) {
+      const int64_t base = (k0 + k) * b.rs + j0;
+      for (int p = 0; p < nc; p += kNR) {
+        const int w = imin(kNR, nc - p);
+        float* out = dst + static_cast<int64_t>(p) * kc + k * kNR;
+        _mm512_store_ps(out, load16(b.data, base + p, b.dtype, mask16(w)));
+        _mm512_store_ps(out + 16, load16(b.data, base + p + 16, b.dtype, mask16(w > 16 ? w - 16 : 0)));
       }
     }
     return;
