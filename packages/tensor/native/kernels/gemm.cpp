@@ -289,7 +289,7 @@ bool gemm(const GemmProblem& p) {
   // Tasks: one per batch item and chunk of columns or rows; a task walks its columns in blocks
   // itself (run_block). Every task packs all of the operand it does not split, so the split
   // goes along the dimension of the larger operand (B's columns when N >= M, else A's rows),
-  // into as many chunks as there are threads to feed.
+  // into as many equal chunks as there are threads to feed.
   int64_t n_chunks = 1;
   int64_t m_chunks = 1;
   if (threads > 1 && p.batch < 2 * threads) {
@@ -298,7 +298,9 @@ bool gemm(const GemmProblem& p) {
     const int64_t m_panels = ceil_div(p.M, ks.mr);
     const bool split_n = p.N >= p.M ? n_panels >= want || n_panels >= m_panels : m_panels < want && n_panels > m_panels;
     if (split_n) {
-      n_chunks = imin64(want, n_panels);
+      // Up to 4 chunks per thread where the columns hold that many full B blocks, so a thread
+      // slowed by other work on its core hands columns to the others.
+      n_chunks = imin64(want * imax64(1, imin64(4, p.N / ks.nc / want)), n_panels);
     } else {
       m_chunks = imin64(want, m_panels);
     }

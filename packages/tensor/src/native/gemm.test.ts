@@ -218,7 +218,7 @@ describe("native gemm", () => {
   // Wide enough for several column blocks (the packed A is then reused by the later ones), deep
   // enough for several k slices whose depth is not a multiple of the k unit, rows not a
   // multiple of any tile height; with 1 thread (one task), and with 2, split along the columns
-  // (N > M) or along the rows (M > N).
+  // (N > M, into 2 or, for many columns, more chunks) or along the rows (M > N).
   test("several column blocks and k slices, split across 1 and 2 threads", () => {
     try {
       for (const family of families) {
@@ -235,6 +235,8 @@ describe("native gemm", () => {
         addon.setNumThreads(threads);
         runCase({ M: 31, N: 1300, K: 390, tb: true, batch: 2, pad: 2 });
         runCase({ M: 200, N: 33, K: 150, ta: true, beta: 1 });
+        // Columns for several B blocks per thread: more column chunks than threads.
+        runCase({ M: 20, N: 4000, K: 30, tb: true });
       }
     } finally {
       addon.selectGemmKernel("");
