@@ -21,6 +21,7 @@
 #pragma GCC push_options
 // GCC 12 warns about the deliberately undefined upper lanes inside its own intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
 #endif
 

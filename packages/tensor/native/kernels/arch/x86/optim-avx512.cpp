@@ -16,6 +16,7 @@
 #else
 #pragma GCC push_options
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC target("avx512f")
 #pragma GCC optimize("fp-contract=off")
 #endif
