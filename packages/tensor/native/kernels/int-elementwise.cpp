@@ -95,22 +95,13 @@ bool compare_t(CompareOp op, const Geometry& g, const void* av, const void* bv, 
 template <typename T>
 void reduce_t(ReduceOp op, const T* x, const int64_t* x_strides, const int64_t* shape, const bool* reduce, int nd,
               void* out) {
-  int64_t kshape[kMaxDims] = {}, kstr[kMaxDims] = {}, rshape[kMaxDims] = {}, rstr[kMaxDims] = {};
-  int nk = 0, nr = 0;
-  for (int d = 0; d < nd; d++) {
-    if (reduce[d]) {
-      rshape[nr] = shape[d];
-      rstr[nr++] = x_strides[d];
-    } else {
-      kshape[nk] = shape[d];
-      kstr[nk++] = x_strides[d];
-    }
-  }
-  const int64_t* rs[1] = {rstr};
-  const Geometry rg = coalesce(rshape, nr, rs, 1);
+  const ReduceSplit sp(shape, x_strides, reduce, nd);
+  const int64_t *kshape = sp.kshape, *kstr = sp.kstr;
+  const int nk = sp.nk;
+  const Geometry& rg = sp.rg;
   int64_t kept = 1, red = 1;
   for (int d = 0; d < nk; d++) kept *= kshape[d];
-  for (int d = 0; d < nr; d++) red *= rshape[d];
+  for (int d = 0; d < sp.nr; d++) red *= sp.rshape[d];
   const DimRows rows{kshape, kstr, nk, -1};
   rows.split(kept * red, [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; o++) {
