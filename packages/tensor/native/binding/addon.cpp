@@ -78,6 +78,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sort", Napi::Function::New(env, Sort, "sort"));
   exports.Set("intUnary", Napi::Function::New(env, IntUnary, "intUnary"));
   exports.Set("intBinary", Napi::Function::New(env, IntBinary, "intBinary"));
+  exports.Set("intReduce", Napi::Function::New(env, IntReduce, "intReduce"));
   exports.Set("argReduce", Napi::Function::New(env, ArgReduce, "argReduce"));
   exports.Set("randomFill", Napi::Function::New(env, RandomFill, "randomFill"));
   exports.Set("randomKernel", Napi::Function::New(env, RandomKernel, "randomKernel"));

@@ -22,4 +22,5 @@ Napi::Value Compare(const Napi::CallbackInfo& info);
 // intUnary / intBinary: the integer-dtype kernels (kernels/int-elementwise.h); see elementwise.cpp.
 Napi::Value IntUnary(const Napi::CallbackInfo& info);
 Napi::Value IntBinary(const Napi::CallbackInfo& info);
+Napi::Value IntReduce(const Napi::CallbackInfo& info);
 }  // namespace hearth

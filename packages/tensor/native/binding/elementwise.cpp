@@ -4,6 +4,7 @@
 //   reduce(op, x, xOffset, xStrides, shape, dims, out)
 //   intUnary(op, dtype, x, xOffset, xStrides, out, shape) -> boolean
 //   intBinary(op, dtype, a, aOffset, aStrides, b, bOffset, bStrides, out, shape) -> boolean
+//   intReduce(op, dtype, x, xOffset, xStrides, shape, dims, out) -> boolean
 //     integer dtypes (kernels/int-elementwise.h); op is a binary or comparison op (out then a
 //     Uint8Array); false, with nothing written, for a pair the kernels do not take.
 // Buffers are Float32Arrays (or ArrayBuffers); offsets and strides in elements; `out` is
@@ -196,26 +197,58 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+namespace {
+
+// The 'dims' argument at i as flags over `nd` dims.
+void GetReduceDims(const Napi::CallbackInfo& info, size_t i, const char* fn, size_t nd, bool* reduce) {
+  const std::vector<int64_t> dims = GetShape(info, i, fn, "dims");
+  for (int64_t d : dims) {
+    HEARTH_CHECK(info.Env(), d < static_cast<int64_t>(nd), fn,
+                 "argument 'dims' entry " + std::to_string(d) + " is out of range for " + std::to_string(nd) + " dims");
+    reduce[d] = true;
+  }
+}
+
+double KeptNumel(const std::vector<int64_t>& shape, const bool* reduce) {
+  double kept = 1;
+  for (size_t d = 0; d < shape.size(); d++)
+    if (!reduce[d]) kept *= static_cast<double>(shape[d]);
+  return kept;
+}
+
+}  // namespace
+
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   static const char* fn = "reduce";
   HEARTH_CHECK_ARGC(info, 7, fn);
   const ReduceOp op = GetOp(info, fn, kReduce);
   const std::vector<int64_t> shape = GetShape(info, 4, fn, "shape");
   const F32Input x = GetInput(info, 1, fn, "x", shape);
-  const std::vector<int64_t> dims = GetShape(info, 5, fn, "dims");
   bool reduce[kMaxDims] = {};
-  double kept = 1;
-  for (int64_t d : dims) {
-    HEARTH_CHECK(info.Env(), d < static_cast<int64_t>(shape.size()), fn,
-                 "argument 'dims' entry " + std::to_string(d) + " is out of range for " +
-                     std::to_string(shape.size()) + " dims");
-    reduce[d] = true;
-  }
-  for (size_t d = 0; d < shape.size(); d++)
-    if (!reduce[d]) kept *= static_cast<double>(shape[d]);
+  GetReduceDims(info, 5, fn, shape.size(), reduce);
+  const double kept = KeptNumel(shape, reduce);
   float* out = GetOutput(info, 6, fn, kept);
   if (kept > 0) reduce_f32(op, x.data, x.strides.data(), shape.data(), reduce, static_cast<int>(shape.size()), out);
   return info.Env().Undefined();
+}
+
+// intReduce(op, dtype, x, xOffset, xStrides, shape, dims, out) -> boolean: sum into int64,
+// amax/amin into dtype (kernels/int-elementwise.h).
+Napi::Value IntReduce(const Napi::CallbackInfo& info) {
+  static const char* fn = "intReduce";
+  HEARTH_CHECK_ARGC(info, 8, fn);
+  const ReduceOp op = GetOp(info, fn, kReduce);
+  const ElemType type = GetElemType(info, 1, fn, "dtype");
+  const std::vector<int64_t> shape = GetDims(info, 5, fn, "shape");
+  std::vector<int64_t> xs;
+  const void* x = GetView(info, 2, 3, fn, "x", type, shape, &xs);
+  bool reduce[kMaxDims] = {};
+  GetReduceDims(info, 6, fn, shape.size(), reduce);
+  const double kept = KeptNumel(shape, reduce);
+  void* out = GetTyped(info, 7, fn, "out", op == ReduceOp::kSum ? ElemType::kInt64 : type, kept);
+  if (kept == 0) return Napi::Boolean::New(info.Env(), true);
+  return Napi::Boolean::New(info.Env(),
+                            reduce_int(op, type, x, xs.data(), shape.data(), reduce, static_cast<int>(shape.size()), out));
 }
 
 Napi::Value IntUnary(const Napi::CallbackInfo& info) {

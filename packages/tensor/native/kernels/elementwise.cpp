@@ -234,19 +234,10 @@ void compare_f32(CompareOp op, const float* a, const int64_t* a_strides, const f
 void reduce_f32(ReduceOp op, const float* x, const int64_t* x_strides, const int64_t* shape, const bool* reduce,
                 int nd, float* out) {
   // Kept dims (outer, in order) then reduced dims (inner), each group coalesced on its own.
-  int64_t kshape[kMaxDims] = {}, kstr[kMaxDims] = {}, rshape[kMaxDims] = {}, rstr[kMaxDims] = {};
-  int nk = 0, nr = 0;
-  for (int d = 0; d < nd; d++) {
-    if (reduce[d]) {
-      rshape[nr] = shape[d];
-      rstr[nr++] = x_strides[d];
-    } else {
-      kshape[nk] = shape[d];
-      kstr[nk++] = x_strides[d];
-    }
-  }
-  const int64_t* rs[1] = {rstr};
-  const Geometry rg = coalesce(rshape, nr, rs, 1);
+  const ReduceSplit sp(shape, x_strides, reduce, nd);
+  const int64_t *kshape = sp.kshape, *kstr = sp.kstr;
+  const int nk = sp.nk;
+  const Geometry& rg = sp.rg;
   int64_t kept = 1;
   for (int d = 0; d < nk; d++) kept *= kshape[d];
   int64_t red = 1;

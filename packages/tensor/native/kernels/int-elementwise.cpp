@@ -92,7 +92,57 @@ bool compare_t(CompareOp op, const Geometry& g, const void* av, const void* bv, 
   return false;
 }
 
+template <typename T>
+void reduce_t(ReduceOp op, const T* x, const int64_t* x_strides, const int64_t* shape, const bool* reduce, int nd,
+              void* out) {
+  const ReduceSplit sp(shape, x_strides, reduce, nd);
+  const int64_t *kshape = sp.kshape, *kstr = sp.kstr;
+  const int nk = sp.nk;
+  const Geometry& rg = sp.rg;
+  int64_t kept = 1, red = 1;
+  for (int d = 0; d < nk; d++) kept *= kshape[d];
+  for (int d = 0; d < sp.nr; d++) red *= sp.rshape[d];
+  const DimRows rows{kshape, kstr, nk, -1};
+  rows.split(kept * red, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; o++) {
+      const T* base = x + rows.row_offset(o);
+      uint64_t sum = 0;
+      T best = red > 0 ? base[0] : T{0};
+      for (int64_t r = 0; r < red; r++) {
+        int64_t off = 0, rr = r;
+        for (int d = rg.nd - 1; d >= 0; d--) {
+          off += (rr % rg.shape[d]) * rg.strides[0][d];
+          rr /= rg.shape[d];
+        }
+        const T v = base[off];
+        if (op == ReduceOp::kSum) {
+          sum += static_cast<uint64_t>(static_cast<int64_t>(v));
+        } else if (op == ReduceOp::kMax ? v > best : v < best) {
+          best = v;
+        }
+      }
+      if (op == ReduceOp::kSum) {
+        static_cast<int64_t*>(out)[o] = static_cast<int64_t>(sum);
+      } else {
+        static_cast<T*>(out)[o] = best;
+      }
+    }
+  });
+}
+
 }  // namespace
+
+bool reduce_int(ReduceOp op, ElemType type, const void* x, const int64_t* x_strides, const int64_t* shape,
+                const bool* reduce, int nd, void* out) {
+  switch (type) {
+    case ElemType::kInt32: reduce_t(op, static_cast<const int32_t*>(x), x_strides, shape, reduce, nd, out); return true;
+    case ElemType::kInt64: reduce_t(op, static_cast<const int64_t*>(x), x_strides, shape, reduce, nd, out); return true;
+    case ElemType::kInt8: reduce_t(op, static_cast<const int8_t*>(x), x_strides, shape, reduce, nd, out); return true;
+    case ElemType::kUInt8:
+    case ElemType::kBool: reduce_t(op, static_cast<const uint8_t*>(x), x_strides, shape, reduce, nd, out); return true;
+    default: return false;
+  }
+}
 
 bool unary_int(UnaryOp op, ElemType type, const void* x, const int64_t* x_strides, void* out, const int64_t* shape,
                int nd) {

@@ -168,7 +168,6 @@ struct Filler {
   bool normal(State& st, int64_t i0, int64_t i1, bool redraw, std::vector<double>* fixups) const {
     constexpr int64_t kPairs = 64;
     alignas(64) double u[kPairs], v[kPairs], xc[kPairs], xs[kPairs];
-    const BoxMullerKernel* k = g_box_muller;
     for (int64_t i = i0; i < i1; i += 2 * kPairs) {
       const int64_t pairs = (i1 - i + 1) / 2 < kPairs ? (i1 - i + 1) / 2 : kPairs;
       for (int64_t p = 0; p < pairs; p++) {
@@ -179,12 +178,7 @@ struct Filler {
         }
         v[p] = uniform53(st);
       }
-      const int64_t padded = (pairs + 7) / 8 * 8;
-      for (int64_t p = pairs; p < padded; p++) {
-        u[p] = 0.5;
-        v[p] = 0.0;
-      }
-      k->fn(u, v, padded, xc, xs);
+      transform(u, v, pairs, kPairs, xc, xs);
       for (int64_t p = 0; p < pairs; p++) {
         normal_one(i + 2 * p, xc[p], u[p], v[p], fixups);
         if (i + 2 * p + 1 < i1) normal_one(i + 2 * p + 1, xs[p], u[p], v[p], fixups);
@@ -192,13 +186,74 @@ struct Filler {
     }
     return true;
   }
+
+  // Box–Muller on the first m of `cap` pairs (the rest padded to a multiple of 8 with harmless
+  // values for the vector kernels).
+  static void transform(double* u, double* v, int64_t m, int64_t cap, double* xc, double* xs) {
+    const int64_t padded = (m + 7) / 8 * 8 < cap ? (m + 7) / 8 * 8 : cap;
+    for (int64_t p = m; p < padded; p++) {
+      u[p] = 0.5;
+      v[p] = 0.0;
+    }
+    g_box_muller->fn(u, v, padded, xc, xs);
+  }
+
+  // One chunk [i0, i1) (i0 even) as kLanes equal runs of an even length, each from its own
+  // jumped-ahead generator, drawn interleaved so the generators' dependency chains overlap; the
+  // tail continues the last run's generator. False when a normal pair drew u = 0.
+  static constexpr int kLanes = 4;
+  bool chunk(Distribution dist, uint32_t seed, int64_t i0, int64_t i1, std::vector<double>* fixups) const {
+    const int64_t per = (i1 - i0) / kLanes / 2 * 2;
+    State st[kLanes];
+    int64_t start[kLanes];
+    for (int l = 0; l < kLanes; l++) {
+      start[l] = i0 + l * per;
+      st[l] = seeded(seed);
+      advance(st[l], static_cast<uint64_t>(2 * start[l]));
+    }
+    State& last = st[kLanes - 1];
+    const int64_t tail = i0 + kLanes * per;
+    if (dist == Distribution::kUniform) {
+      const double span = b - a;
+      for (int64_t k = 0; k < per; k++) {
+        double r[kLanes];
+        for (int l = 0; l < kLanes; l++) r[l] = uniform53(st[l]);
+        for (int l = 0; l < kLanes; l++) {
+          const double y = a + span * r[l];
+          store_double(T, out, start[l] + k, is_float_elem(T) ? y : std::floor(y));
+        }
+      }
+      uniform(last, tail, i1);
+      return true;
+    }
+    constexpr int64_t kB = 32;  // pairs per run per block
+    alignas(64) double u[kLanes * kB], v[kLanes * kB], xc[kLanes * kB], xs[kLanes * kB];
+    for (int64_t p0 = 0; p0 < per / 2; p0 += kB) {
+      const int64_t m = per / 2 - p0 < kB ? per / 2 - p0 : kB;
+      for (int64_t p = 0; p < m; p++) {
+        for (int l = 0; l < kLanes; l++) {
+          u[l * kB + p] = uniform53(st[l]);
+          if (u[l * kB + p] == 0) return false;
+          v[l * kB + p] = uniform53(st[l]);
+        }
+      }
+      for (int l = 0; l < kLanes; l++) transform(u + l * kB, v + l * kB, m, kB, xc + l * kB, xs + l * kB);
+      for (int l = 0; l < kLanes; l++) {
+        for (int64_t p = 0; p < m; p++) {
+          const int64_t e = start[l] + 2 * (p0 + p), q = l * kB + p;
+          normal_one(e, xc[q], u[q], v[q], fixups);
+          normal_one(e + 1, xs[q], u[q], v[q], fixups);
+        }
+      }
+    }
+    return normal(last, tail, i1, false, fixups);
+  }
 };
 
 template <ElemType T>
 void fill(void* out, int64_t n, Distribution dist, uint32_t seed, double a, double b, std::vector<double>* fixups) {
   const Filler<T> f{out, a, b};
-  const int threads = n < kParallelElements ? 1 : num_threads();
-  if (threads == 1) {
+  if (n < kParallelElements) {
     State st = seeded(seed);
     if (dist == Distribution::kUniform) {
       f.uniform(st, 0, n);
@@ -208,6 +263,7 @@ void fill(void* out, int64_t n, Distribution dist, uint32_t seed, double a, doub
     return;
   }
   // Chunks of an even number of elements; each element costs two 32-bit draws either way.
+  const int threads = num_threads();
   const int tasks = threads * 4;
   const int64_t step = ((n + tasks - 1) / tasks + 1) / 2 * 2;
   const int chunks = static_cast<int>((n + step - 1) / step);
@@ -215,13 +271,7 @@ void fill(void* out, int64_t n, Distribution dist, uint32_t seed, double a, doub
   std::atomic<bool> shifted{false};
   parallel_for(chunks, threads, [&](int t) {
     const int64_t i0 = t * step, i1 = i0 + step < n ? i0 + step : n;
-    State st = seeded(seed);
-    advance(st, static_cast<uint64_t>(2 * i0));
-    if (dist == Distribution::kUniform) {
-      f.uniform(st, i0, i1);
-    } else if (!f.normal(st, i0, i1, false, &parts[static_cast<size_t>(t)])) {
-      shifted.store(true);
-    }
+    if (!f.chunk(dist, seed, i0, i1, &parts[static_cast<size_t>(t)])) shifted.store(true);
   });
   if (shifted.load()) {
     // u = 0 came up (about once in 2^53 pairs): redo it in order, redrawing as js does.

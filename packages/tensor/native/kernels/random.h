@@ -4,8 +4,9 @@
 //   uniform: out[i] = a + (b − a)·U_i          (floored first for integer dtypes)
 //   normal:  out[i] = a + b·N_i
 // then written like writeNumbers (elem-type.h). Layout: `out` is n contiguous elements.
-// Long fills are split over the pool: each chunk jumps the generator ahead (the state update
-// is linear over GF(2), so 2^k steps are a precomputed 128×128 bit matrix).
+// Long fills are split into chunks over the pool, each drawn by four generators jumped ahead to
+// its four runs and interleaved (the state update is linear over GF(2), so 2^k steps are a
+// precomputed 128×128 bit matrix).
 // The uniform draws stay scalar (one sequential stream per chunk); Box–Muller's log, sqrt, sin
 // and cos run 8 (AVX-512) or 4 (AVX2) pairs at a time on this file's own polynomials
 // (random-impl.h), or on the C library's functions in the scalar variant. V8's log/sin/cos and

@@ -110,6 +110,27 @@ void map_rows(const Geometry& g, const S* x, D* out, const F& f) {
   });
 }
 
+// A reduction's dims split into the kept ones (outer, in order) and the reduced ones (inner,
+// coalesced into `rg`).
+struct ReduceSplit {
+  int64_t kshape[kMaxDims] = {}, kstr[kMaxDims] = {}, rshape[kMaxDims] = {}, rstr[kMaxDims] = {};
+  int nk = 0, nr = 0;
+  Geometry rg;
+  ReduceSplit(const int64_t* shape, const int64_t* strides, const bool* reduce, int nd) {
+    for (int d = 0; d < nd; d++) {
+      if (reduce[d]) {
+        rshape[nr] = shape[d];
+        rstr[nr++] = strides[d];
+      } else {
+        kshape[nk] = shape[d];
+        kstr[nk++] = strides[d];
+      }
+    }
+    const int64_t* rs[1] = {rstr};
+    rg = coalesce(rshape, nr, rs, 1);
+  }
+};
+
 // Rows along `dim`: row r (row-major over the other dims) starts at x offset row_offset(r).
 struct DimRows {
   const int64_t* shape;

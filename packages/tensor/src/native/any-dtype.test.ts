@@ -237,6 +237,25 @@ describe("native integer elementwise ops match the js kernels", { skip }, () => 
       for (const op of ["neg", "abs", "sign", "relu"]) sameOnBoth(`${op} ${dtype} edges`, op, [x], {});
     }
   });
+  test("sum, amax and amin over kept and reduced dims of permuted views", () => {
+    for (const dtype of [...INTS, "bool"] as DType[]) {
+      // int64 from int32 values, so js's float64 sums stay exact.
+      const x = withBackend("js", () =>
+        (dtype === "int64" ? source("int32", 12, 35).to("int64") : source(dtype, 12, 35))
+          .reshape([3, 4, 35])
+          .permute([2, 0, 1]),
+      );
+      for (const op of ["sum", "amax", "amin"]) {
+        for (const [dims, keepdim] of [
+          [[0], false],
+          [[1, 2], true],
+          [[0, 1, 2], false],
+        ] as [number[], boolean][]) {
+          sameOnBoth(`${op} ${dtype} dims ${dims}`, op, [x], { dims, keepdim });
+        }
+      }
+    }
+  });
   for (const threads of THREADS) {
     test(`broadcast and strided operands, sizes across the threaded split, ${threads} thread(s)`, () => {
       addon?.setNumThreads(threads);
@@ -249,6 +268,7 @@ describe("native integer elementwise ops match the js kernels", { skip }, () => 
         const ops = dtype === "bool" ? ["eq", "lt"] : ["sub", "mul", "div", "maximum", "ge"];
         for (const op of ops) sameOnBoth(`${op} ${dtype} broadcast`, op, [x, y.expand([257, 301])], {});
         if (dtype !== "bool") sameOnBoth(`neg ${dtype}`, "neg", [x], {});
+        sameOnBoth(`sum ${dtype} 257x301`, "sum", [x], { dims: [1], keepdim: false });
       }
     });
   }

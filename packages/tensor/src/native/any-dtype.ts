@@ -70,6 +70,17 @@ export interface AnyDTypeAddon {
     out: ArrayBufferView,
     shape: readonly number[],
   ): boolean;
+  /** Integer/bool `sum` (into int64) or `amax`/`amin` (into `dtype`) over `dims`; false when not taken. */
+  intReduce(
+    op: string,
+    dtype: DType,
+    x: ArrayBufferView,
+    xOffset: number,
+    xStrides: readonly number[],
+    shape: readonly number[],
+    dims: readonly number[],
+    out: ArrayBufferView,
+  ): boolean;
   /** First position of the largest (argmax) or smallest (argmin) value along `dim`; NaN wins. */
   argReduce(
     op: "argmax" | "argmin",

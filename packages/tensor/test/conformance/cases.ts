@@ -248,6 +248,34 @@ export function buildCases(): Case[] {
     op: "multinomial",
     make: () => ({ inputs: [r([3, 6], "float32", true)], attrs: { numSamples: 4, replacement: false, seed: 9 } }),
   });
+  // Integer inputs of the scans, sorts, arg-reductions and scatterAdd.
+  cases.push(
+    {
+      name: "cumsum int32 -> int64",
+      op: "cumsum",
+      make: () => ({ inputs: [ints([4, 6], -9, 9, "int32")], attrs: { dim: 0 } }),
+    },
+    {
+      name: "sort int64 descending",
+      op: "sort",
+      make: () => ({ inputs: [ints([3, 7], -3, 3)], attrs: { dim: 1, descending: true } }),
+    },
+    {
+      name: "argmax int32 with ties",
+      op: "argmax",
+      make: () => ({ inputs: [ints([5, 6], -2, 2, "int32")], attrs: { dim: 1 } }),
+    },
+    {
+      name: "scatterAdd int64",
+      op: "scatterAdd",
+      make: () => ({ inputs: [ints([3, 4], -5, 5), ints([5, 4], 0, 3), ints([5, 4], -5, 5)], attrs: { dim: 0 } }),
+    },
+    {
+      name: "amax int64 keepdim",
+      op: "amax",
+      make: () => ({ inputs: [ints([4, 5], -9, 9)], attrs: { dims: [1], keepdim: true } }),
+    },
+  );
   cases.push(...fusedCases());
   return cases;
 }

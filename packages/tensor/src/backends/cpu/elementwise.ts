@@ -75,7 +75,9 @@ export function elementwiseKernels(addon: NativeAddon & AnyDTypeAddon, js: (op: 
         const [x] = args.inputs;
         const [out] = args.outputs;
         if (!x || !out || x.dtype !== "float32" || out.dtype !== "float32") {
-          fallback(args);
+          const int = x && out && (INT.has(x.dtype) || x.dtype === "bool");
+          if (!int || !addon.intReduce(op, x.dtype, x.data, x.offset, x.strides, x.shape, args.attrs.dims, out.data))
+            fallback(args);
           return;
         }
         addon.reduce(
