@@ -362,7 +362,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         kernelInputs: [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])],
       };
     },
-    backward({ inputs: [a, b], needs }, [g]) {
+    backward({ inputs: [a, b], needs, attrs }, [g]) {
       const mT = (t: Tensor) => {
         const dims = t.shape.map((_, i) => i);
         dims.push(dims.splice(-2, 1)[0] as number);
@@ -374,9 +374,11 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       const colMajor = (t: Tensor) => t.strides[t.ndim - 2] === 1 && t.strides[t.ndim - 1] !== 1;
       const [at, bt] = [a as Tensor, b as Tensor];
       const gt = asType(g as Tensor, at.dtype);
+      // a 16-bit product accumulated into float32 (autocast) gets float32 gradients the same way
+      const o = attrs.outDtype ? { outDtype: attrs.outDtype } : {};
       return [
-        needs[0] ? (colMajor(at) ? mT(p("matmul", [bt, mT(gt)])) : p("matmul", [gt, mT(bt)])) : null,
-        needs[1] ? (colMajor(bt) ? mT(p("matmul", [mT(gt), at])) : p("matmul", [mT(at), gt])) : null,
+        needs[0] ? (colMajor(at) ? mT(p("matmul", [bt, mT(gt)], o)) : p("matmul", [gt, mT(bt)], o)) : null,
+        needs[1] ? (colMajor(bt) ? mT(p("matmul", [mT(gt), at], o)) : p("matmul", [mT(at), gt], o)) : null,
       ];
     },
   } satisfies Primitive<{ outDtype?: DType }>,
