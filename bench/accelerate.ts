@@ -139,6 +139,9 @@ class TimedTransport implements Transport {
     this.seconds += (performance.now() - t) / 1000;
     this.calls++;
   }
+  allReduceBuffer(length: number) {
+    return this.inner.allReduceBuffer?.(length) ?? new Float32Array(length);
+  }
   allGather(data: Float32Array) {
     return this.inner.allGather(data);
   }
