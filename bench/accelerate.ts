@@ -5,8 +5,10 @@
 //     "bf16" (matmuls and both backward GEMMs through the native bf16 GEMM, float32
 //     accumulation and master weights), run alternately twice, best of each, wall clock and
 //     CPU time, and their ratio;
-//  2. data parallel, same global batch (splitBatches), every configuration a fresh `launch` so
-//     its kernel thread count (HEARTH_NUM_THREADS) is fixed:
+//  2. data parallel, same global batch (splitBatches; 16x128 tokens by default, `--dp-batch`,
+//     so each of 2 processes still multiplies 1024-row GEMMs and per-parameter work, the
+//     optimiser and the all-reduce, stays small beside them), every configuration a fresh
+//     `launch` so its kernel thread count (HEARTH_NUM_THREADS) is fixed:
 //       1 process x 1 thread      the single-core baseline
 //       2 processes x 1 thread    data parallel: "scaling" = baseline / this (ideal 2x)
 //       1 process x 2 threads     what one process already gets from the native thread pool
@@ -18,7 +20,7 @@
 //     micro-benchmark then times all-reduces of the gradient's size and barrier round trips:
 //     shared mappings with the named-pipe barrier, with the IPC barrier, and pread/pwrite files.
 //
-//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--seq 128] [--steps 4] [--skip-mp] [--skip-dp]
+//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--skip-mp] [--skip-dp]
 //
 // Numbers taken on the shared 2-core development machine are noisy: other jobs run beside them.
 import { availableParallelism, loadavg } from "node:os";
@@ -62,6 +64,8 @@ const C = opt("width", 512);
 const H = 8;
 const V = 4096;
 const B = opt("batch", 8);
+// the data-parallel runs' global batch: 16x128 tokens, 8x128 per process with 2 (see the header)
+const DP_B = opt("dp-batch", 16);
 const T = opt("seq", 128);
 const STEPS = opt("steps", 4);
 
@@ -260,7 +264,7 @@ if (process.env.HEARTH_RANK !== undefined) {
     );
   }
   if (!args.includes("--skip-dp")) {
-    const workerArgs = args.filter((a) => a !== "--skip-dp" && a !== "--skip-mp");
+    const workerArgs = ["--batch", String(DP_B), ...args.filter((a) => a !== "--skip-dp" && a !== "--skip-mp")];
     const dp = async (processes: number, threads: number, barrier: "pipes" | "ipc" = "pipes", io = "mapped") => {
       let text = "";
       const res = await launch({
@@ -283,11 +287,11 @@ if (process.env.HEARTH_RANK !== undefined) {
     const one2 = await dp(1, 2);
     const ms = (x: number | undefined) => ((x ?? 0) * 1000).toFixed(0);
     const row = (name: string, r: Record<string, number>, base: number) =>
-      `| ${name} | ${(r.s as number).toFixed(3)} | ${(B / (r.s as number)).toFixed(1)} | ${ms(r.allReduceS)} (CPU ${ms(r.allReduceCpuS)}) | ${(base / (r.s as number)).toFixed(2)}x | ${(r.cpuS as number).toFixed(3)} = ${ms(r.forward)} + ${ms(r.backward)} + ${ms(r.optimizer)} |`;
+      `| ${name} | ${(r.s as number).toFixed(3)} | ${(DP_B / (r.s as number)).toFixed(1)} | ${ms(r.allReduceS)} (CPU ${ms(r.allReduceCpuS)}) | ${(base / (r.s as number)).toFixed(2)}x | ${(r.cpuS as number).toFixed(3)} = ${ms(r.forward)} + ${ms(r.backward)} + ${ms(r.optimizer)} |`;
     console.log(
       "| data parallel (global batch %d) | s/global step | samples/s | all-reduce ms/step | vs 1 process x 1 thread | rank 0 CPU s/step = forward + backward&sync + optimizer ms |".replace(
         "%d",
-        String(B),
+        String(DP_B),
       ),
     );
     console.log(row("1 process x 1 thread (baseline)", one1, one1.s as number));
