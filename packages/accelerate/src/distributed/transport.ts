@@ -17,7 +17,8 @@ export interface Transport {
   /**
    * Optional: a buffer of `length` floats that `allReduceSum` reduces without copying it in or
    * out (in shared or registered memory), reused from call to call. Callers that fill it in
-   * place save a copy of the gradient per step.
+   * place save a copy of the gradient per step. Its contents last only until the next
+   * collective (another all-reduce may reuse the memory).
    */
   allReduceBuffer?(length: number): Float32Array;
   /** Every rank's `data`, in rank order (lengths may differ between ranks). */
