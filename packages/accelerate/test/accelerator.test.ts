@@ -147,11 +147,13 @@ test("gradients are all-reduced in the transport's own buffer when it offers one
   const acc = new Accelerator({ transport });
   const [model] = await acc.prepare(net);
   await acc.backward(mseLoss(model.forward(x), y));
-  const w = net.weight.grad?.dataSync() as Float32Array;
+  assert.ok(net.weight.grad);
+  const w = net.weight.grad.dataSync() as Float32Array;
   manualSeed(1);
   const ref = new Linear(4, 2);
   mseLoss(ref.forward(x), y).backward();
-  const expected = [...(ref.weight.grad?.dataSync() as Float32Array)].map((g) => Math.fround((g + 1) * 0.5));
+  assert.ok(ref.weight.grad);
+  const expected = [...(ref.weight.grad.dataSync() as Float32Array)].map((g) => Math.fround((g + 1) * 0.5));
   assert.deepEqual([...w], expected);
   assert.equal(reduced.length, 1);
   assert.equal(reduced[0]?.buffer, own.buffer); // the transport's buffer itself
