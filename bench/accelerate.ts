@@ -1,21 +1,29 @@
-// Accelerate throughput on the CPU:
-//  1. mixed precision: training steps/s of a GPT-2-shaped model (4 layers, d 512, batch 8x128)
-//     with mixedPrecision "no" (float32, the baseline measured in the same run) and "bf16"
-//     (matmuls through the native bf16 GEMM), and their ratio;
-//  2. data parallel, same global batch (splitBatches), every configuration a fresh `launch` so
-//     its kernel thread count (HEARTH_NUM_THREADS) is fixed:
+// Accelerate throughput on the CPU, on a compute-bound GPT-2-shaped model: 4 layers, d 512,
+// 8 heads, vocab 4096, batch 8x128 tokens (17M parameters, about 0.1 TFLOP per step, nearly all
+// in GEMMs; its 68 MB gradient is all-reduced once per step):
+//  1. mixed precision: training steps/s with mixedPrecision "no" (float32, the baseline) and
+//     "bf16" (matmuls and both backward GEMMs through the native bf16 GEMM, float32
+//     accumulation and master weights), run alternately twice, best of each, wall clock and
+//     CPU time, and their ratio;
+//  2. data parallel, same global batch (splitBatches; 16x128 tokens by default, `--dp-batch`,
+//     so each of 2 processes still multiplies 1024-row GEMMs and per-parameter work, the
+//     optimiser and the all-reduce, stays small beside them), every configuration a fresh
+//     `launch` so its kernel thread count (HEARTH_NUM_THREADS) is fixed:
 //       1 process x 1 thread      the single-core baseline
 //       2 processes x 1 thread    data parallel: "scaling" = baseline / this (ideal 2x)
 //       1 process x 2 threads     what one process already gets from the native thread pool
 //     and "2x1 vs 1x2", the honest question on a 2-core machine: does data parallel beat
-//     giving one process both cores? Each worker also reports the time its all-reduce took
-//     per step, and a transport micro-benchmark times all-reduces of the gradient's size and
-//     barrier round trips over the named-pipe barrier and over the IPC fallback.
+//     giving one process both cores? Each worker reports its CPU time per step split into
+//     forward, backward with the gradient all-reduce, and optimiser, and the wall-clock and CPU
+//     time of its all-reduces; the per-process CPU ratio shows the work that does not halve
+//     (the optimiser and the all-reduce) apart from waiting on a loaded machine. A transport
+//     micro-benchmark then times all-reduces of the gradient's size and barrier round trips:
+//     shared mappings with the named-pipe barrier, with the IPC barrier, and pread/pwrite files.
 //
-//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--seq 128] [--steps 4] [--skip-mp] [--skip-dp]
+//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--skip-mp] [--skip-dp]
 //
 // Numbers taken on the shared 2-core development machine are noisy: other jobs run beside them.
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import {
   Accelerator,
@@ -44,6 +52,7 @@ import {
   type Tensor,
   transpose,
 } from "../packages/tensor/src/index.ts";
+import { native } from "../packages/tensor/src/native/index.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -55,6 +64,8 @@ const C = opt("width", 512);
 const H = 8;
 const V = 4096;
 const B = opt("batch", 8);
+// the data-parallel runs' global batch: 16x128 tokens, 8x128 per process with 2 (see the header)
+const DP_B = opt("dp-batch", 16);
 const T = opt("seq", 128);
 const STEPS = opt("steps", 4);
 
@@ -94,29 +105,56 @@ function data(): Tensor[] {
   return Array.from({ length: STEPS + 1 }, () => randint(0, V, [B, T + 1], { dtype: "int64" }));
 }
 
-/** Seconds per step after one warm-up step. */
-async function run(acc: Accelerator): Promise<number> {
+/** CPU seconds since `from` (this process, all threads). */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+};
+
+/** Per-step CPU seconds of the phases of the timed steps. */
+interface Phases {
+  forward: number;
+  backward: number; // loss.backward() and, with several processes, the gradient all-reduce
+  optimizer: number;
+}
+
+/** Seconds per step after one warm-up step: wall clock, this process's CPU time, and its phases. */
+async function run(acc: Accelerator): Promise<{ s: number; cpuS: number; phases: Phases }> {
   manualSeed(1);
   const net = new Gpt();
   const [model, optim, loader] = await acc.prepare(net, new AdamW(net.parameters(), { lr: 1e-4 }), data());
   let start = 0;
+  let cpu = process.cpuUsage();
+  const phases: Phases = { forward: 0, backward: 0, optimizer: 0 };
   let i = 0;
   for (const ids of loader) {
-    if (i++ === 1) start = performance.now();
+    const timed = i++ > 0;
+    if (i === 2) {
+      start = performance.now();
+      cpu = process.cpuUsage();
+    }
     await scope(async () => {
+      let t = process.cpuUsage();
       const inp = ids.narrow(1, 0, T);
       const tgt = ids.narrow(1, 1, T).contiguous();
       const logits = model.forward(inp);
       const loss = crossEntropy(reshape(logits, [-1, V]), reshape(tgt, [-1]));
+      if (timed) phases.forward += cpuSince(t);
+      t = process.cpuUsage();
       await acc.backward(loss);
+      if (timed) phases.backward += cpuSince(t);
+      t = process.cpuUsage();
       optim.step();
       optim.zeroGrad();
+      if (timed) phases.optimizer += cpuSince(t);
     });
   }
-  return (performance.now() - start) / 1000 / (i - 1);
+  const n = i - 1;
+  for (const k of Object.keys(phases) as (keyof Phases)[]) phases[k] /= n;
+  return { s: (performance.now() - start) / 1000 / n, cpuS: cpuSince(cpu) / n, phases };
 }
 
-/** Forwards to `inner`, adding up the seconds spent in all-reduces. */
+/** Forwards to `inner`, adding up the wall-clock and CPU seconds spent in all-reduces. */
 class TimedTransport implements Transport {
   seconds = 0;
   calls = 0;
@@ -127,11 +165,17 @@ class TimedTransport implements Transport {
   get worldSize() {
     return this.inner.worldSize;
   }
+  cpuSeconds = 0;
   async allReduceSum(data: Float32Array, scale?: number) {
     const t = performance.now();
+    const c = process.cpuUsage();
     await this.inner.allReduceSum(data, scale);
     this.seconds += (performance.now() - t) / 1000;
+    this.cpuSeconds += cpuSince(c);
     this.calls++;
+  }
+  allReduceBuffer(length: number) {
+    return this.inner.allReduceBuffer?.(length) ?? new Float32Array(length);
   }
   allGather(data: Float32Array) {
     return this.inner.allGather(data);
@@ -162,13 +206,23 @@ if (process.env.HEARTH_RANK !== undefined) {
   // a launched worker: train, then (with several processes) time the transport alone
   const timed = new TimedTransport(defaultTransport());
   const acc = new Accelerator({ splitBatches: true, transport: timed });
-  const s = await run(acc);
+  const { s, cpuS, phases } = await run(acc);
   const steps = Math.max(1, timed.calls);
-  const out: Record<string, number> = { s, allReduceS: timed.seconds / steps };
+  const out: Record<string, number> = {
+    s,
+    cpuS,
+    allReduceS: timed.seconds / steps,
+    allReduceCpuS: timed.cpuSeconds / steps,
+    ...phases,
+  };
   if (acc.numProcesses > 1) {
-    const grads = new Float32Array((acc.models[0] as Gpt).parameters().reduce((n, p) => n + p.size, 0)).fill(1);
+    // the gradient's size, in the transport's own buffer as the Accelerator uses it
+    const n = (acc.models[0] as Gpt).parameters().reduce((k, p) => k + p.size, 0);
+    const grads = (acc.transport.allReduceBuffer?.(n) ?? new Float32Array(n)).fill(1);
     out.gradMB = (grads.length * 4) / 1e6;
+    const c = process.cpuUsage();
     out.reduceS = await median(5, () => acc.transport.allReduceSum(grads, 0.5));
+    out.reduceCpuS = cpuSince(c) / 5;
     out.barrierS =
       (await median(3, async () => {
         for (let i = 0; i < 100; i++) await acc.transport.barrier();
@@ -183,24 +237,41 @@ if (process.env.HEARTH_RANK !== undefined) {
     `model: ${L} layers, d ${C}, vocab ${V}, batch ${B}x${T}, ${STEPS} timed steps, backend ${getBackend().name}, ${availableParallelism()} cores`,
   );
   if (!args.includes("--skip-mp")) {
-    const times: Record<string, number> = {};
-    for (const mp of ["no", "bf16"] as MixedPrecision[]) times[mp] = await run(new Accelerator({ mixedPrecision: mp }));
-    const fp32 = times.no as number;
-    const bf16 = times.bf16 as number;
-    console.log("| mixed precision | s/step | tokens/s |");
-    console.log(`| fp32 (baseline) | ${fp32.toFixed(3)} | ${((B * T) / fp32).toFixed(0)} |`);
-    console.log(`| bf16            | ${bf16.toFixed(3)} | ${((B * T) / bf16).toFixed(0)} |`);
-    console.log(`bf16 speed-up over fp32: ${(fp32 / bf16).toFixed(2)}x`);
+    // alternately (fp32, bf16, fp32, bf16), keeping each one's best, so both see the same load
+    const best: Record<string, { s: number; cpuS: number }> = {};
+    for (let round = 0; round < 2; round++) {
+      for (const mp of ["no", "bf16"] as MixedPrecision[]) {
+        const r = await run(new Accelerator({ mixedPrecision: mp }));
+        const b = best[mp];
+        best[mp] = b ? { s: Math.min(b.s, r.s), cpuS: Math.min(b.cpuS, r.cpuS) } : r;
+      }
+    }
+    const fp32 = best.no as { s: number; cpuS: number };
+    const bf16 = best.bf16 as { s: number; cpuS: number };
+    console.log(
+      `| mixed precision (best of 2, ${native?.numThreads() ?? 1} kernel threads) | s/step | tokens/s | CPU s/step |`,
+    );
+    console.log(
+      `| fp32 (baseline) | ${fp32.s.toFixed(3)} | ${((B * T) / fp32.s).toFixed(0)} | ${fp32.cpuS.toFixed(3)} |`,
+    );
+    console.log(
+      `| bf16            | ${bf16.s.toFixed(3)} | ${((B * T) / bf16.s).toFixed(0)} | ${bf16.cpuS.toFixed(3)} |`,
+    );
+    console.log(
+      `bf16 speed-up over fp32: ${(fp32.s / bf16.s).toFixed(2)}x wall clock, ${(fp32.cpuS / bf16.cpuS).toFixed(2)}x CPU time (load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")})`,
+    );
   }
   if (!args.includes("--skip-dp")) {
-    const workerArgs = args.filter((a) => a !== "--skip-dp" && a !== "--skip-mp");
-    const dp = async (processes: number, threads: number, barrier: "pipes" | "ipc" = "pipes") => {
+    const workerArgs = ["--batch", String(DP_B), ...args.filter((a) => a !== "--skip-dp" && a !== "--skip-mp")];
+    const dp = async (processes: number, threads: number, barrier: "pipes" | "ipc" = "pipes", io = "mapped") => {
       let text = "";
       const res = await launch({
         script: join(import.meta.dirname, "accelerate.ts"),
         args: workerArgs,
         numProcesses: processes,
-        env: { HEARTH_NUM_THREADS: String(threads) },
+        env: { HEARTH_NUM_THREADS: String(threads), HEARTH_SHM_IO: io },
         barrier,
         stdio: "pipe",
         onOutput: (_r, c) => {
@@ -214,12 +285,13 @@ if (process.env.HEARTH_RANK !== undefined) {
     const one1 = await dp(1, 1);
     const two1 = await dp(2, 1);
     const one2 = await dp(1, 2);
+    const ms = (x: number | undefined) => ((x ?? 0) * 1000).toFixed(0);
     const row = (name: string, r: Record<string, number>, base: number) =>
-      `| ${name} | ${(r.s as number).toFixed(3)} | ${(B / (r.s as number)).toFixed(1)} | ${((r.allReduceS ?? 0) * 1000).toFixed(1)} | ${(base / (r.s as number)).toFixed(2)}x |`;
+      `| ${name} | ${(r.s as number).toFixed(3)} | ${(DP_B / (r.s as number)).toFixed(1)} | ${ms(r.allReduceS)} (CPU ${ms(r.allReduceCpuS)}) | ${(base / (r.s as number)).toFixed(2)}x | ${(r.cpuS as number).toFixed(3)} = ${ms(r.forward)} + ${ms(r.backward)} + ${ms(r.optimizer)} |`;
     console.log(
-      "| data parallel (global batch %d) | s/global step | samples/s | all-reduce ms/step | vs 1 process x 1 thread |".replace(
+      "| data parallel (global batch %d) | s/global step | samples/s | all-reduce ms/step | vs 1 process x 1 thread | rank 0 CPU s/step = forward + backward&sync + optimizer ms |".replace(
         "%d",
-        String(B),
+        String(DP_B),
       ),
     );
     console.log(row("1 process x 1 thread (baseline)", one1, one1.s as number));
@@ -231,14 +303,25 @@ if (process.env.HEARTH_RANK !== undefined) {
     console.log(
       `2 processes x 1 thread over 1 process x 2 threads: ${((one2.s as number) / (two1.s as number)).toFixed(2)}x`,
     );
+    console.log(
+      `per-process CPU per global step, 1 process x 1 thread over each of 2 processes x 1 thread: ${((one1.cpuS as number) / (two1.cpuS as number)).toFixed(2)}x (ideal 2x; wall clock adds waiting for the other process and for the cores; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")})`,
+    );
     const ipc = await dp(2, 1, "ipc");
+    const files = await dp(2, 1, "pipes", "files");
     const gbs = (r: Record<string, number>) => ((r.gradMB as number) / 1e3 / (r.reduceS as number)).toFixed(2);
-    console.log("| transport (2 processes) | all-reduce of the gradient | GB/s | barrier µs |");
+    console.log("| transport (2 processes) | all-reduce of the gradient | CPU ms | GB/s | barrier µs |");
     console.log(
-      `| named-pipe barrier | ${((two1.reduceS as number) * 1000).toFixed(1)} ms for ${(two1.gradMB as number).toFixed(1)} MB | ${gbs(two1)} | ${((two1.barrierS as number) * 1e6).toFixed(0)} |`,
+      `| mapped, named-pipe barrier | ${((two1.reduceS as number) * 1000).toFixed(1)} ms for ${(two1.gradMB as number).toFixed(1)} MB | ${ms(two1.reduceCpuS)} | ${gbs(two1)} | ${((two1.barrierS as number) * 1e6).toFixed(0)} |`,
     );
-    console.log(
-      `| IPC barrier (fallback) | ${((ipc.reduceS as number) * 1000).toFixed(1)} ms | ${gbs(ipc)} | ${((ipc.barrierS as number) * 1e6).toFixed(0)} |`,
-    );
+    for (const [name, r] of [
+      ["mapped, IPC barrier (fallback)", ipc],
+      ["files (pread/pwrite), named pipes", files],
+    ] as const) {
+      console.log(
+        `| ${name} | ${((r.reduceS as number) * 1000).toFixed(1)} ms | ${ms(r.reduceCpuS)} | ${gbs(r)} | ${((r.barrierS as number) * 1e6).toFixed(0)} |`,
+      );
+    }
   }
 }

@@ -1,8 +1,9 @@
 // Mixed precision on the `cpu` backend: a linear layer's product (x·Wᵀ, PyTorch's weight
 // layout) under `autocast("bfloat16")` beside the same product in float32, on the transformer
 // shapes, forward and forward+backward. Under autocast the float32 operands are cast to
-// bfloat16 (one vectorised pass each; the weight in its own layout), multiplied with float32
-// accumulation, and the product cast back to float32, all in the timed region.
+// bfloat16 (one vectorised pass each; the weight in its own layout) and multiplied with float32
+// accumulation into a float32 product; backward rounds dY to bfloat16 once and computes dW in
+// the bf16 GEMM straight into float32, all in the timed region.
 //
 //   npm run bench -- autocast
 import {

@@ -12,10 +12,12 @@
  * message when torch is absent.
  * `--rss-steps N` then runs N more steps per mode (no timing) and prints the resident memory
  * at their start and end and its peak (the "memory must not grow" check); `--modes full` or
- * `--modes lora` runs one mode; `--no-peer` skips PyTorch.
+ * `--modes lora` runs one mode; `--no-peer` skips PyTorch. `--bf16` also times each mode under
+ * bf16 autocast (matmuls in bfloat16 with float32 accumulation, float32 master weights) and
+ * prints its row beside the float32 one with the speed-up.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
- *        [--rss-steps 0] [--modes full,lora] [--no-peer]
+ *        [--rss-steps 0] [--modes full,lora] [--no-peer] [--bf16]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a
  * quick look (the ratio to torch is then for that shape).
  */
@@ -26,6 +28,7 @@ import { parseArgs } from "node:util";
 import { getPeftModel, LoraConfig } from "../packages/peft/src/index.ts";
 import {
   AdamW,
+  autocast,
   copy_,
   getBackend,
   manualSeed,
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     "rss-steps": { type: "string", default: "0" },
     modes: { type: "string", default: "full,lora" },
     "no-peer": { type: "boolean", default: false },
+    bf16: { type: "boolean", default: false },
   },
 });
 const L = Number(values.layers);
@@ -76,7 +80,7 @@ interface Result {
   rss?: { start: number; end: number; peak: number };
 }
 
-function time(mode: "full" | "lora"): Result {
+function time(mode: "full" | "lora", low: "bfloat16" | null = null): Result {
   const base = build();
   const model =
     mode === "full"
@@ -87,7 +91,7 @@ function time(mode: "full" | "lora"): Result {
   const ids = randint(0, 50257, [B, T], { dtype: "int64" });
   const step = () =>
     scope(() => {
-      const { loss } = model.forward({ inputIds: ids, labels: ids }) as { loss: Tensor };
+      const { loss } = autocast(low, () => model.forward({ inputIds: ids, labels: ids })) as { loss: Tensor };
       loss.backward();
       opt.step();
       opt.zeroGrad();
@@ -131,6 +135,8 @@ console.log(
 );
 const ours: Partial<Record<"full" | "lora", Result>> = {};
 for (const mode of MODES) ours[mode] = time(mode);
+const bf16: Partial<Record<"full" | "lora", Result>> = {};
+if (values.bf16) for (const mode of MODES) bf16[mode] = time(mode, "bfloat16");
 /**
  * The peer's environment: OpenBLAS (Debian's torch calls it for every matmul) on the newest
  * kernel this CPU supports, as bench/gemm does — its autodetection picks the pre-AVX2
@@ -172,6 +178,12 @@ for (const mode of MODES) {
     `${mode.padEnd(4)}  hearth ${o.ms.toFixed(0).padStart(8)} ms/step  (${o.trainable.toLocaleString("en-US")} trainable, loss ${o.loss.toFixed(3)}, rss +${o.rssGrowthMiB.toFixed(1)} MiB over ${STEPS} steps)` +
       (t ? `   torch ${t.toFixed(0).padStart(7)} ms/step   ratio ${(o.ms / t).toFixed(2)}×` : ""),
   );
+  const b = bf16[mode];
+  if (b) {
+    console.log(
+      `${mode.padEnd(4)}  bf16   ${b.ms.toFixed(0).padStart(8)} ms/step  (autocast, loss ${b.loss.toFixed(3)}, rss +${b.rssGrowthMiB.toFixed(1)} MiB)   speed-up over float32 ${(o.ms / b.ms).toFixed(2)}×`,
+    );
+  }
   if (o.rss) {
     console.log(
       `      rss over ${RSS_STEPS} more steps: ${o.rss.start.toFixed(0)} MiB -> ${o.rss.end.toFixed(0)} MiB (peak ${o.rss.peak.toFixed(0)} MiB, growth ${(o.rss.end - o.rss.start).toFixed(1)} MiB)`,

@@ -289,13 +289,16 @@ export class Accelerator {
 
   /**
    * Averages every trained parameter's gradient across processes in one flat buffer (kept
-   * between steps). Contiguous float32 gradients are copied in and written back in place as
-   * plain memory copies; the 1/N of the average is applied inside the reduction.
+   * between steps; the transport's own shared buffer where it offers one, so the all-reduce
+   * copies nothing more). Contiguous float32 gradients are copied in and written back in place
+   * as plain memory copies; the 1/N of the average is applied inside the reduction.
    */
   private async allReduceGradients(): Promise<void> {
     const params = this.trainedParams();
     const total = params.reduce((n, p) => n + p.size, 0);
-    if (this.gradBuffer?.length !== total) this.gradBuffer = new Float32Array(total);
+    if (this.gradBuffer?.length !== total) {
+      this.gradBuffer = this.transport.allReduceBuffer?.(total) ?? new Float32Array(total);
+    }
     const flat = this.gradBuffer;
     let off = 0;
     for (const p of params) {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { AdamW, getLinearSchedule, Linear, manualSeed, mseLoss, randn, SGD, type Tensor } from "@hearth/tensor";
-import { Accelerator } from "../src/index.ts";
+import { Accelerator, type Transport } from "../src/index.ts";
 
 const flat = (ts: Tensor[]) => ts.flatMap((t) => [...t.dataSync()].map(Number));
 
@@ -120,4 +120,42 @@ test("single process: main process, gather is the identity, bad options and obje
   assert.throws(() => new Accelerator({ mixedPrecision: "int8" as never }), { code: "HEARTH_ACCELERATE_ARGUMENT" });
   assert.throws(() => new Accelerator({ gradientAccumulationSteps: 0 }), { code: "HEARTH_ACCELERATE_ARGUMENT" });
   await assert.rejects(acc.prepare(42 as never), { code: "HEARTH_ACCELERATE_PREPARE" });
+});
+
+test("gradients are all-reduced in the transport's own buffer when it offers one (no copy in or out)", async () => {
+  // a 2-rank transport whose peer contributes gradients of 1: the average is (g + 1) / 2
+  const own = new Float32Array(64);
+  const reduced: Float32Array[] = [];
+  const transport: Transport = {
+    rank: 0,
+    worldSize: 2,
+    allReduceBuffer: (n) => own.subarray(0, n),
+    async allReduceSum(data, scale = 1) {
+      reduced.push(data);
+      for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) + 1) * scale;
+    },
+    async allGather(data) {
+      return [data, data];
+    },
+    async broadcast() {},
+    async barrier() {},
+    async close() {},
+  };
+  const [x, y] = data(4);
+  manualSeed(1);
+  const net = new Linear(4, 2);
+  const acc = new Accelerator({ transport });
+  const [model] = await acc.prepare(net);
+  await acc.backward(mseLoss(model.forward(x), y));
+  assert.ok(net.weight.grad);
+  const w = net.weight.grad.dataSync() as Float32Array;
+  manualSeed(1);
+  const ref = new Linear(4, 2);
+  mseLoss(ref.forward(x), y).backward();
+  assert.ok(ref.weight.grad);
+  const expected = [...(ref.weight.grad.dataSync() as Float32Array)].map((g) => Math.fround((g + 1) * 0.5));
+  assert.deepEqual([...w], expected);
+  assert.equal(reduced.length, 1);
+  assert.equal(reduced[0]?.buffer, own.buffer); // the transport's buffer itself
+  assert.equal(reduced[0]?.length, 10); // 4·2 weights + 2 biases
 });

@@ -10,12 +10,13 @@ import { launch } from "../src/index.ts";
 
 const values = (rank: number, n: number) => Array.from({ length: n }, (_, i) => Math.fround((rank + 1) * 0.1 + i / 3));
 
-for (const [world, barrier] of [
-  [3, "pipes"],
-  [2, "pipes"],
-  [2, "ipc"],
+for (const [world, barrier, io] of [
+  [3, "pipes", "mapped"],
+  [2, "pipes", "mapped"],
+  [2, "ipc", "files"],
+  [3, "pipes", "files"],
 ] as const) {
-  test(`${world} processes, ${barrier} barrier: all-reduce, all-gather and broadcast`, async () => {
+  test(`${world} processes, ${barrier} barrier, ${io} buffers: all-reduce, all-gather and broadcast`, async () => {
     const dir = mkdtempSync(join(tmpdir(), "hearth-transport-"));
     try {
       let output = "";
@@ -24,6 +25,7 @@ for (const [world, barrier] of [
         args: [dir],
         numProcesses: world,
         barrier,
+        env: { HEARTH_SHM_IO: io },
         stdio: "pipe",
         onOutput: (_r, c) => {
           output += c;
@@ -41,7 +43,16 @@ for (const [world, barrier] of [
           return Math.fround(s * 0.5);
         });
         for (const r of ranks) assert.deepEqual(r.reduced[n], expected, `length ${n}`);
+        if (n === 1000) for (const r of ranks) assert.deepEqual(r.inPlace[n], expected, "in the transport's buffer");
       }
+      // the grown buffer: its first 1000 elements reduce like the short one
+      const inputs = Array.from({ length: world }, (_, r) => values(r, 1000));
+      const first = Array.from({ length: 1000 }, (_, i) => {
+        let s = 0;
+        for (let r = 0; r < world; r++) s += inputs[r]?.[i] as number;
+        return Math.fround(s * 0.5);
+      });
+      for (const r of ranks) assert.deepEqual(r.inPlace[300_000], first);
       for (const r of ranks) {
         assert.deepEqual(
           r.gathered,
@@ -49,6 +60,7 @@ for (const [world, barrier] of [
         );
         assert.deepEqual(r.broadcast, values(world - 1, 4));
         assert.equal(r.pipes, barrier === "pipes");
+        assert.equal(r.io, io);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -8,10 +8,14 @@ import {
   autocastDtype,
   LayerNorm,
   Linear,
+  linear,
   manualSeed,
   matmul,
+  mul,
+  noGrad,
   onMetaDevice,
   randn,
+  sum,
   tensor,
 } from "../src/index.ts";
 
@@ -53,4 +57,36 @@ test("autocast: float32 in, float32 out, bf16-rounded product, float32 gradients
   assert.equal(a.grad?.dtype, "float32");
   assert.equal(b.grad?.dtype, "float32");
   assert.throws(() => autocast("int32", () => 0), { code: "HEARTH_TENSOR_DTYPE" });
+});
+
+test("autocast backward: both gradient GEMMs take bf16 operands and keep float32 results", () => {
+  manualSeed(4);
+  const x = randn([6, 40]).requiresGrad_();
+  const w = randn([24, 40]).requiresGrad_(); // Linear's layout: y = x·wᵀ
+  const r = randn([6, 24]); // dL/dy, not representable in bf16
+  autocast("bfloat16", () => sum(mul(linear(x, w), r))).backward();
+  // reference: the same products in float32 on the bf16-rounded operands
+  const [dx, dw] = noGrad(() => {
+    const round = (t: typeof x) => t.to("bfloat16").to("float32");
+    const g = round(r);
+    return [matmul(g, round(w)).dataSync(), matmul(g.transpose(0, 1), round(x)).dataSync()];
+  });
+  for (const [name, got, want] of [
+    ["x", x.grad?.dataSync(), dx],
+    ["w", w.grad?.dataSync(), dw],
+  ] as const) {
+    assert.ok(got, `${name} has no gradient`);
+    let maxRel = 0;
+    let unrounded = false; // a gradient rounded to bf16 has its low 16 bits zero
+    const bits = new Uint32Array(Float32Array.from(got as Float32Array).buffer);
+    for (let i = 0; i < got.length; i++) {
+      maxRel = Math.max(
+        maxRel,
+        Math.abs((got[i] as number) - (want[i] as number)) / (Math.abs(want[i] as number) + 1e-3),
+      );
+      if (((bits[i] as number) & 0xffff) !== 0) unrounded = true;
+    }
+    assert.ok(maxRel < 1e-4, `d${name} differs from the float32-accumulated bf16 product: ${maxRel}`);
+    assert.ok(unrounded, `d${name} was rounded to bf16`);
+  }
 });

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AccelerateError } from "../errors.ts";
-import { type BarrierMessage, pipePath, slotPath } from "./shm-transport.ts";
+import { type BarrierMessage, pipePath, reducePath, slotPath } from "./shm-transport.ts";
 
 /** Options of {@link launch}. */
 export interface LaunchOptions {
@@ -58,8 +58,11 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
     throw new AccelerateError("HEARTH_ACCELERATE_LAUNCH", `launch: script ${script} does not exist`);
   const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
   const dir = mkdtempSync(join(base, "hearth-launch-"));
-  // every slot exists before any worker opens its peers' slots read-only
-  for (let r = 0; r < n; r++) for (const s of [0, 1]) writeFileSync(slotPath(dir, r, s), "");
+  // every buffer file exists before any worker opens its peers'
+  for (let r = 0; r < n; r++) {
+    for (const s of [0, 1]) writeFileSync(slotPath(dir, r, s), "");
+    writeFileSync(reducePath(dir, r), "");
+  }
   // one named pipe per ordered pair of ranks for the barrier; without mkfifo (not POSIX) the
   // workers fall back to the IPC barrier below
   const pipes: string[] = [];

@@ -10,7 +10,9 @@ let shared: Transport | null = null;
 
 /**
  * The transport for this process: a {@link ShmTransport} under `hearth launch`, a
- * {@link LocalTransport} otherwise. Created once per process.
+ * {@link LocalTransport} otherwise. Created once per process. `HEARTH_SHM_IO` ("mapped" or
+ * "files") overrides how the shared buffers are reached (default: mapped when the native addon
+ * is loaded).
  */
 export function defaultTransport(): Transport {
   if (shared) return shared;
@@ -29,6 +31,13 @@ export function defaultTransport(): Transport {
       "defaultTransport: HEARTH_SHM_DIR is not set; use `hearth launch`",
     );
   }
-  shared = world === 1 ? new LocalTransport() : new ShmTransport(rank, world, dir as string);
+  const io = process.env.HEARTH_SHM_IO;
+  if (io !== undefined && io !== "mapped" && io !== "files") {
+    throw new AccelerateError(
+      "HEARTH_ACCELERATE_DISTRIBUTED",
+      `defaultTransport: HEARTH_SHM_IO must be "mapped" or "files", got '${io}'`,
+    );
+  }
+  shared = world === 1 ? new LocalTransport() : new ShmTransport(rank, world, dir as string, io);
   return shared;
 }

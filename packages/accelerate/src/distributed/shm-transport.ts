@@ -1,25 +1,32 @@
 /**
- * Collectives through shared memory on one machine, with no serialisation: buffers travel as
- * raw bytes through slot files in a tmpfs folder (`/dev/shm` where it exists), and processes
- * synchronise through named pipes, one per ordered pair of ranks (`pipe-<from>-<to>`): a barrier
- * writes one byte into the pipe to every peer and blocks in `read` on the pipe from every peer,
- * so a waiting process sleeps in the kernel instead of spinning or relaying messages through the
- * launcher. (Where named pipes cannot be made, the launcher's IPC channel keeps the barrier.)
+ * Collectives through shared memory on one machine, with no serialisation. Every rank owns
+ * buffer files in a tmpfs folder (`/dev/shm` where it exists), mapped shared into every rank
+ * (the native `mapShared`; without the addon the same files are read and written with
+ * pread/pwrite, see `shm-region.ts`). Processes synchronise through named pipes, one per ordered
+ * pair of ranks (`pipe-<from>-<to>`): a barrier writes one byte into the pipe to every peer and
+ * blocks in `read` on the pipe from every peer, so a waiting process sleeps in the kernel
+ * instead of spinning or relaying messages through the launcher. (Where named pipes cannot be
+ * made, the launcher's IPC channel keeps the barrier.)
  *
- * `allReduceSum` is a reduce-scatter followed by an all-gather: every rank writes its buffer to
- * its slot; after a barrier, rank r sums chunk r of every rank's buffer, in rank order (float64
- * for more than 2 ranks; for 2, float32 addition is already exact-then-rounded) and writes the
- * result over chunk r of its own slot, which no other rank reads; after a second barrier each
- * rank reads the reduced chunks. Every rank does 1/N of the additions and ends with
- * bit-identical values.
+ * `allReduceSum` is a reduce-scatter and an all-gather done in one pass over shared memory,
+ * two barriers in all: every rank puts its buffer in its reduce file (nothing to copy when the
+ * caller filled {@link ShmTransport.allReduceBuffer}); after a barrier, rank r sums chunk r
+ * of every rank's buffer in rank order (float64 for more than 2 ranks; for 2, float32 addition
+ * is already exact-then-rounded) and writes the result into chunk r of every rank's buffer; after
+ * the second barrier every buffer holds the whole result. Every rank does 1/N of the additions
+ * and ends with bit-identical values. No rank touches another's chunk during the summing phase,
+ * and a rank refills its own buffer for the next all-reduce only after the second barrier, when
+ * every peer is done with it.
  *
- * Collectives alternate between two slots per rank, so a fast rank writing collective n+1 never
- * overwrites what a slow rank still reads of collective n (it cannot pass the first barrier of
- * n+1 before every rank has finished n, and n+2 reuses n's slot only after that).
+ * The other collectives alternate between two slots per rank, so a fast rank writing
+ * collective n+1 never overwrites what a slow rank still reads of collective n (it cannot pass
+ * the first barrier of n+1 before every rank has finished n, and n+2 reuses n's slot only after
+ * that).
  */
 import { closeSync, existsSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { AccelerateError } from "../errors.ts";
+import { canMap, openRegion, type Region, type ShmIo } from "./shm-region.ts";
 import type { Transport } from "./transport.ts";
 
 /** Messages between a worker and the launcher (the fallback barrier). */
@@ -34,12 +41,19 @@ export const pipePath = (dir: string, from: number, to: number) => join(dir, `pi
 /** The slot file `slot` (0 or 1) of `rank`. */
 export const slotPath = (dir: string, rank: number, slot: number) => join(dir, `rank-${rank}.slot-${slot}`);
 
+/** The all-reduce buffer file of `rank`. */
+export const reducePath = (dir: string, rank: number) => join(dir, `rank-${rank}.reduce`);
+
 export class ShmTransport implements Transport {
   private seq = 0;
   private collective = 0;
   private readonly waiting = new Map<number, () => void>();
   private readonly released = new Set<number>();
-  private readonly fds: number[][] = [];
+  /** Each rank's two slots, and each rank's all-reduce buffer. */
+  private readonly slots: Region[][] = [];
+  private readonly reduce: Region[] = [];
+  /** How the buffers are reached: "mapped" (shared mappings) or "files" (pread/pwrite). */
+  readonly io: ShmIo;
   /** Pipes to each peer (write) and from each peer (read), by rank; null where named pipes are unavailable. */
   private readonly pipesOut: (number | null)[] = [];
   private readonly pipesIn: (number | null)[] = [];
@@ -54,13 +68,23 @@ export class ShmTransport implements Transport {
     } else this.released.add(msg.seq);
   };
 
+  /** `io` defaults to "mapped" where the native addon is loaded, else "files". */
   constructor(
     readonly rank: number,
     readonly worldSize: number,
     readonly dir: string,
+    io?: ShmIo,
   ) {
+    this.io = io ?? (canMap() ? "mapped" : "files");
+    if (this.io === "mapped" && !canMap()) {
+      throw new AccelerateError(
+        "HEARTH_ACCELERATE_DISTRIBUTED",
+        "ShmTransport: io 'mapped' needs the native addon of @hearth/tensor (not loaded); use io 'files'",
+      );
+    }
     for (let r = 0; r < worldSize; r++) {
-      this.fds.push([0, 1].map((s) => openSync(slotPath(dir, r, s), r === rank ? "w+" : "r")));
+      this.slots.push([0, 1].map((s) => openRegion(slotPath(dir, r, s), r === rank, this.io)));
+      this.reduce.push(openRegion(reducePath(dir, r), r === rank, this.io));
     }
     const piped = worldSize > 1 && existsSync(pipePath(dir, rank === 0 ? 1 : 0, rank));
     for (let r = 0; r < worldSize; r++) {
@@ -109,39 +133,17 @@ export class ShmTransport implements Transport {
     if (this.waiting.size === 0) process.channel?.unref();
   }
 
-  private fd(rank: number, slot: number): number {
-    return (this.fds[rank] as number[])[slot] as number;
-  }
-
-  /** Writes `data` into this rank's `slot`, starting at element `at`. */
-  private write(slot: number, data: Float32Array, at = 0): void {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const fd = this.fd(this.rank, slot);
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, at * 4 + done);
-  }
-
   /** Reads elements [from, from + into.length) of `rank`'s `slot` into `into`. */
   private read(rank: number, slot: number, into: Float32Array, from = 0): Float32Array {
-    const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
-    const fd = this.fd(rank, slot);
-    let done = 0;
-    while (done < bytes.length) {
-      const got = readSync(fd, bytes, done, bytes.length - done, from * 4 + done);
-      if (got === 0) {
-        throw new AccelerateError(
-          "HEARTH_ACCELERATE_DISTRIBUTED",
-          `ShmTransport: rank ${rank} wrote ${from * 4 + done} bytes, rank ${this.rank} expected ${from * 4 + bytes.length} (mismatched collectives?)`,
-        );
-      }
-      done += got;
-    }
-    return into;
+    return (this.slots[rank] as Region[])[slot]?.read(into, from) as Float32Array;
   }
 
   /** Writes `data` into the next collective's slot and waits for everyone; returns the slot. */
   private async exchange(data: Float32Array): Promise<number> {
     const slot = this.collective++ % 2;
-    this.write(slot, data);
+    const own = (this.slots[this.rank] as Region[])[slot] as Region;
+    own.reserve(data.length);
+    own.write(data, 0);
     await this.barrier();
     return slot;
   }
@@ -152,31 +154,38 @@ export class ShmTransport implements Transport {
     return [Math.min(n, r * size), Math.min(n, (r + 1) * size)];
   }
 
+  /**
+   * A buffer of `length` floats in this rank's shared all-reduce file: `allReduceSum` reduces
+   * it in place without copying it in or out. Reused from call to call (the Accelerator's flat
+   * gradient buffer); a plain array when the buffers are reached as files.
+   */
+  allReduceBuffer(length: number): Float32Array {
+    const own = this.reduce[this.rank] as Region;
+    own.reserve(length);
+    return own.view(0, length) ?? new Float32Array(length);
+  }
+
   async allReduceSum(data: Float32Array, scale = 1): Promise<void> {
-    const slot = await this.exchange(data);
-    const [lo, hi] = this.chunk(data.length, this.rank);
-    const mine = data.subarray(lo, hi);
-    const part = new Float32Array(hi - lo);
-    if (this.worldSize === 2) {
-      // a + b in float64 rounded to float32 is float32 addition; both orders give the same bits
-      const other = this.read(1 - this.rank, slot, part, lo);
-      for (let i = 0; i < mine.length; i++) mine[i] = ((mine[i] as number) + (other[i] as number)) * scale;
-    } else {
-      const acc = new Float64Array(hi - lo);
-      for (let r = 0; r < this.worldSize; r++) {
-        const src = r === this.rank ? mine : this.read(r, slot, part, lo);
-        for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + (src[i] as number);
-      }
-      for (let i = 0; i < acc.length; i++) mine[i] = (acc[i] as number) * scale;
-    }
-    // the reduced chunk goes over this rank's own chunk of its slot, which no peer reads
-    this.write(slot, mine, lo);
+    const n = data.length;
+    const own = this.reduce[this.rank] as Region;
+    own.reserve(n);
+    own.write(data, 0); // nothing to copy when data is allReduceBuffer(n)
     await this.barrier();
-    for (let r = 0; r < this.worldSize; r++) {
-      if (r === this.rank) continue;
-      const [a, b] = this.chunk(data.length, r);
-      if (b > a) this.read(r, slot, data.subarray(a, b), a);
+    const [lo, hi] = this.chunk(n, this.rank);
+    if (hi > lo) {
+      for (const r of this.reduce) r.reserve(n); // peers grew their files before the barrier
+      const views = this.reduce.map((r) => r.view(lo, hi - lo));
+      if (views.every((v) => v !== null)) sumInto(views as Float32Array[], scale);
+      else {
+        const parts = this.reduce.map((r) => r.read(new Float32Array(hi - lo), lo));
+        sumInto(parts, scale);
+        for (const r of this.reduce) r.write(parts[0] as Float32Array, lo);
+      }
     }
+    await this.barrier();
+    const result = own.view(0, n);
+    if (result === null) own.read(data, 0);
+    else if (result.buffer !== data.buffer || result.byteOffset !== data.byteOffset) data.set(result);
   }
 
   async allGather(data: Float32Array): Promise<Float32Array[]> {
@@ -202,10 +211,31 @@ export class ShmTransport implements Transport {
 
   async close(): Promise<void> {
     process.off("message", this.onMessage);
-    for (const pair of this.fds) for (const fd of pair) closeSync(fd);
+    for (const region of [...this.slots.flat(), ...this.reduce]) region.close();
     for (const fd of [...this.pipesIn, ...this.pipesOut]) if (fd !== null) closeSync(fd);
-    this.fds.length = 0;
+    this.slots.length = 0;
+    this.reduce.length = 0;
     this.pipesIn.length = 0;
     this.pipesOut.length = 0;
   }
+}
+
+/**
+ * Sums `parts` element-wise in rank order, times `scale`, into every part (float64 for more than
+ * two parts; for two, float32 addition rounds the exact sum once and both orders agree).
+ */
+function sumInto(parts: Float32Array[], scale: number): void {
+  const n = (parts[0] as Float32Array).length;
+  if (parts.length === 2) {
+    const [a, b] = parts as [Float32Array, Float32Array];
+    for (let i = 0; i < n; i++) {
+      const v = ((a[i] as number) + (b[i] as number)) * scale;
+      a[i] = v;
+      b[i] = v;
+    }
+    return;
+  }
+  const acc = new Float64Array(n);
+  for (const p of parts) for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (p[i] as number);
+  for (const p of parts) for (let i = 0; i < n; i++) p[i] = (acc[i] as number) * scale;
 }

@@ -14,6 +14,13 @@ export interface Transport {
    * multiplies by `scale` (default 1; `1 / worldSize` averages in the same pass).
    */
   allReduceSum(data: Float32Array, scale?: number): Promise<void>;
+  /**
+   * Optional: a buffer of `length` floats that `allReduceSum` reduces without copying it in or
+   * out (in shared or registered memory), reused from call to call. Callers that fill it in
+   * place save a copy of the gradient per step. Its contents last only until the next
+   * collective (another all-reduce may reuse the memory).
+   */
+  allReduceBuffer?(length: number): Float32Array;
   /** Every rank's `data`, in rank order (lengths may differ between ranks). */
   allGather(data: Float32Array): Promise<Float32Array[]>;
   /** Overwrites `data` with rank `root`'s. */

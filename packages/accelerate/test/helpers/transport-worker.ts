@@ -16,12 +16,27 @@ for (const n of [10, 1, 0, 1000]) {
   await t.allReduceSum(data, 0.5);
   reduced[n] = [...data];
 }
+// in the transport's own buffer (no copy in or out), twice, the second longer (it grows)
+const inPlace: Record<number, number[]> = {};
+for (const n of [1000, 300_000]) {
+  const buf = (t as ShmTransport).allReduceBuffer(n);
+  buf.set(values(n));
+  await t.allReduceSum(buf, 0.5);
+  inPlace[n] = [...buf.subarray(0, 1000)];
+}
 const gathered = (await t.allGather(values(t.rank + 1))).map((a) => [...a]);
 const b = values(4);
 await t.broadcast(b, t.worldSize - 1);
 writeFileSync(
   join(out, `rank-${t.rank}.json`),
-  JSON.stringify({ reduced, gathered, broadcast: [...b], pipes: (t as ShmTransport).usesPipes }),
+  JSON.stringify({
+    reduced,
+    inPlace,
+    gathered,
+    broadcast: [...b],
+    pipes: (t as ShmTransport).usesPipes,
+    io: (t as ShmTransport).io,
+  }),
 );
 await t.barrier();
 await t.close();

@@ -1,5 +1,6 @@
-// Memory handed to JavaScript: aligned heap allocations and private file mappings, both as
-// external ArrayBuffers that free themselves (and un-report their size) when collected.
+// Memory handed to JavaScript: aligned heap allocations, private file mappings and shared
+// file mappings, all as external ArrayBuffers that free themselves (and un-report their size)
+// when collected.
 #include "memory.h"
 
 #include <fcntl.h>
@@ -249,6 +250,55 @@ Napi::Value MapFdRange(const Napi::CallbackInfo& info) {
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(length + delta));
   return Napi::ArrayBuffer::New(env, static_cast<char*>(base) + delta, length, UnmapWindow,
                                 new Window{base, length + delta});
+}
+
+// Unlike mapFile's private copy-on-write mappings, writes go to the file's pages and every
+// process that maps the file sees them: the memory of the inter-process collectives.
+Napi::Value MapShared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HEARTH_CHECK_ARGC(info, 2, "mapShared");
+  HEARTH_CHECK_STRING(info, 0, "mapShared", "path");
+  HEARTH_CHECK_NUMBER(info, 1, "mapShared", "nbytes");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  const double requested = info[1].As<Napi::Number>().DoubleValue();
+  HEARTH_CHECK(env, requested >= 0 && requested <= static_cast<double>(kMaxExternalBytes) && requested == static_cast<double>(static_cast<size_t>(requested)),
+               "mapShared", "argument 'nbytes' must be a byte count between 0 and 2^32, got " + std::to_string(requested));
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw Napi::Error::New(env, "mapShared: cannot open '" + path + "': " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    throw Napi::Error::New(env, "mapShared: cannot stat '" + path + "': " + std::strerror(err));
+  }
+  size_t bytes = static_cast<size_t>(st.st_size);
+  const size_t want = static_cast<size_t>(requested);
+  if (bytes < want) {
+    if (ftruncate(fd, static_cast<off_t>(want)) != 0) {
+      const int err = errno;
+      close(fd);
+      throw Napi::Error::New(env, "mapShared: cannot grow '" + path + "' to " + std::to_string(want) +
+                                      " bytes: " + std::strerror(err));
+    }
+    bytes = want;
+  }
+  if (static_cast<double>(bytes) > static_cast<double>(kMaxExternalBytes)) {
+    close(fd);
+    throw Napi::RangeError::New(env, "mapShared: '" + path + "' has " + std::to_string(bytes) +
+                                         " bytes; this Node.js maps at most 4 GiB at once");
+  }
+  if (bytes == 0) {
+    close(fd);
+    return Napi::ArrayBuffer::New(env, 0);
+  }
+  void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int err = errno;
+  close(fd);  // the mapping keeps the file's pages
+  if (data == MAP_FAILED) {
+    throw Napi::Error::New(env, "mapShared: cannot map '" + path + "': " + std::strerror(err));
+  }
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  return Napi::ArrayBuffer::New(env, data, bytes, Unmap, new Mapping{bytes});
 }
 
 Napi::Value ResidentBytes(const Napi::CallbackInfo& info) {

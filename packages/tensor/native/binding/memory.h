@@ -15,6 +15,11 @@ Napi::Value MapFile(const Napi::CallbackInfo& info);
 // copy-on-write (at most 4 GiB: Node 20's limit for external buffers). The descriptor may be
 // closed afterwards; the mapping lives until the buffer is collected.
 Napi::Value MapFdRange(const Napi::CallbackInfo& info);
+// mapShared(path, nbytes): the file at `path` (created mode 0600 if missing, grown to `nbytes`
+// if shorter, never shrunk) mapped MAP_SHARED read-write as an external ArrayBuffer of its
+// whole length. Every process mapping the same file sees every write at once: the memory of the
+// data-parallel collectives (a file in /dev/shm is shared RAM). Unmapped when collected.
+Napi::Value MapShared(const Napi::CallbackInfo& info);
 // residentBytes(): this process's resident set size from /proc/self/statm (0 where unknown).
 Napi::Value ResidentBytes(const Napi::CallbackInfo& info);
 }  // namespace hearth

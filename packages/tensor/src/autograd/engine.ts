@@ -8,6 +8,7 @@ import { getKernel } from "../backends/registry.ts";
 import { isFloating } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
 import { allocate, apply1 } from "../ops/apply.ts";
+import { isAutocastOperand } from "../ops/nn/autocast.ts";
 import { viewStrides } from "../ops/primitive-helpers.ts";
 import { PRIMITIVES } from "../ops/primitives.ts";
 import { fmt, type Shape } from "../shape.ts";
@@ -167,11 +168,15 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
         let g = inGrads[j];
         if (!g || !node.needs[j] || !input.requiresGrad) return;
         g = sumToShape(g, input.shape);
-        if (g.dtype !== input.dtype && isFloating(input.dtype)) g = apply1("cast", [g], { dtype: input.dtype });
+        // an autocast operand's gradient may stay float32 (see ops/nn/autocast.ts)
+        const wide = g.dtype === "float32" && isAutocastOperand(input);
+        if (g.dtype !== input.dtype && isFloating(input.dtype) && !wide)
+          g = apply1("cast", [g], { dtype: input.dtype });
         if (input.gradFn) {
           const target = input.gradFn.node;
           const slot = grads.get(target) ?? target.outputs.map(() => null);
           const prev = slot[input.gradFn.index];
+          if (prev && prev.dtype !== g.dtype) g = apply1("cast", [g], { dtype: prev.dtype });
           slot[input.gradFn.index] = prev ? apply1("add", [prev, g]) : g;
           grads.set(target, slot);
         } else {

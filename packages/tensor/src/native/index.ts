@@ -44,6 +44,11 @@ export interface NativeAddon {
    */
   free(buffer: ArrayBufferLike): boolean;
   mapFile(path: string): ArrayBuffer;
+  /**
+   * The file at `path` (created mode 0600 if missing, grown to `nbytes` if shorter) mapped
+   * shared read-write: every process mapping it sees every write (memory between processes).
+   */
+  mapShared(path: string, nbytes: number): ArrayBuffer;
   residentBytes(): number;
   cpuFeatures(): CpuFeatures;
   /**
@@ -384,6 +389,20 @@ export function mapFile(path: string): ArrayBuffer {
   warnNativeUnavailableOnce();
   const bytes = readFileSync(path);
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/**
+ * The file at `path` mapped shared (see {@link NativeAddon.mapShared}): writes reach every
+ * process that maps the same file, so a file in `/dev/shm` is memory shared between
+ * processes. Null without the native addon (Node.js itself cannot map files), so callers keep
+ * a file-I/O fallback.
+ *
+ * @example
+ * const shared = mapShared("/dev/shm/my-job/rank-0", 1 << 20);
+ * if (shared) new Float32Array(shared)[0] = 1; // seen by every process that maps the file
+ */
+export function mapShared(path: string, nbytes: number): ArrayBuffer | null {
+  return native ? native.mapShared(path, nbytes) : null;
 }
 
 /** Resident set size of this process in bytes (from /proc; falls back to `process.memoryUsage`). */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { allocateAligned, mapFile, native, nativeLoadError } from "./index.ts";
+import { allocateAligned, mapFile, mapShared, native, nativeLoadError } from "./index.ts";
 
 const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "hearth-native-"));
@@ -64,6 +64,28 @@ describe("native addon", { skip: jsForced }, () => {
     mapped[0] = 99;
     assert.equal(mapped[0], 99);
     assert.deepEqual([...readFileSync(path)], [1, 2, 3, 4, 5]);
+  });
+
+  test("mapShared: two mappings of one file (as two processes) see each other's writes; it grows, never shrinks", () => {
+    const path = join(dir, "shared.bin");
+    const a = mapShared(path, 64);
+    assert.ok(a);
+    assert.equal(a.byteLength, 64);
+    assert.equal(readFileSync(path).length, 64); // created and grown
+    const b = mapShared(path, 16); // never shrinks: still the whole file
+    assert.equal(b?.byteLength, 64);
+    const fa = new Float32Array(a);
+    const fb = new Float32Array(b as ArrayBuffer);
+    fa[3] = 1.5;
+    assert.equal(fb[3], 1.5);
+    fb[15] = -2;
+    assert.equal(fa[15], -2);
+    assert.equal(readFileSync(path).readFloatLE(12), 1.5); // shared, not copy-on-write
+    const grown = mapShared(path, 4096);
+    assert.equal(grown?.byteLength, 4096);
+    assert.equal(new Float32Array(grown as ArrayBuffer)[3], 1.5);
+    assert.throws(() => mapShared(path, -1), /mapShared: argument 'nbytes'/);
+    assert.throws(() => mapShared(join(dir, "no", "dir", "x"), 8), /mapShared: cannot open/);
   });
 
   test("mapFile names the missing file", () => {

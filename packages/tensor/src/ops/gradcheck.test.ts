@@ -156,6 +156,12 @@ const cases: Case[] = [
   ["matmul transposed operands", (a, b) => matmul(transpose(a), transpose(b)), () => [leaf([3, 2]), leaf([4, 3])]],
   ["matmul vector", (a, b) => matmul(a, b), () => [leaf([3]), leaf([2, 3, 2])]],
   ["linear", (x, w, b) => linear(x, w, b), () => [leaf([2, 3]), leaf([4, 3]), leaf([4])]],
+  ["matmul 3d by a shared 2d", (a, b) => matmul(a, b), () => [leaf([2, 3, 4]), leaf([4, 5])]],
+  [
+    "linear on a strided 3d input",
+    (x, w, b) => linear(transpose(x, 0, 1), w, b),
+    () => [leaf([3, 2, 3]), leaf([4, 3]), leaf([4])],
+  ],
   // movement
   ["reshape of transpose", (x) => reshape(transpose(x), [6]), () => [leaf([2, 3])]],
   ["expand", (x) => mul(expand(x, [2, 3, 4]), 2), () => [leaf([3, 1])]],

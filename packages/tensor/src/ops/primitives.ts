@@ -362,7 +362,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         kernelInputs: [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])],
       };
     },
-    backward({ inputs: [a, b], needs }, [g]) {
+    backward({ inputs: [a, b], needs, attrs }, [g]) {
       const mT = (t: Tensor) => {
         const dims = t.shape.map((_, i) => i);
         dims.push(dims.splice(-2, 1)[0] as number);
@@ -374,9 +374,18 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       const colMajor = (t: Tensor) => t.strides[t.ndim - 2] === 1 && t.strides[t.ndim - 1] !== 1;
       const [at, bt] = [a as Tensor, b as Tensor];
       const gt = asType(g as Tensor, at.dtype);
+      // a 16-bit product accumulated into float32 (autocast) gets float32 gradients the same way
+      const o = attrs.outDtype ? { outDtype: attrs.outDtype } : {};
+      // b shared by every batch of a (a linear layer on [B, T, K]): dB is one GEMM over all
+      // B·T rows, [K, B·T]·[B·T, N], not B products of [K, N] summed afterwards (B× the writes)
+      const rows = (t: Tensor) => {
+        const shape = [numel(t.shape.slice(0, -1)), t.shape[t.ndim - 1] as number];
+        return p("reshape", [viewStrides(t.shape, t.strides, shape) ? t : p("contiguous", [t])], { shape });
+      };
+      const [ab, gb] = bt.ndim === 2 && at.ndim > 2 ? [rows(at), rows(gt)] : [at, gt];
       return [
-        needs[0] ? (colMajor(at) ? mT(p("matmul", [bt, mT(gt)])) : p("matmul", [gt, mT(bt)])) : null,
-        needs[1] ? (colMajor(bt) ? mT(p("matmul", [mT(gt), at])) : p("matmul", [mT(at), gt])) : null,
+        needs[0] ? (colMajor(at) ? mT(p("matmul", [bt, mT(gt)], o)) : p("matmul", [gt, mT(bt)], o)) : null,
+        needs[1] ? (colMajor(bt) ? mT(p("matmul", [mT(gb), ab], o)) : p("matmul", [mT(ab), gb], o)) : null,
       ];
     },
   } satisfies Primitive<{ outDtype?: DType }>,

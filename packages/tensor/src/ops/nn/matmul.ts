@@ -6,7 +6,7 @@ import { apply1 } from "../apply.ts";
 import { transpose } from "../movement/permute.ts";
 import { squeeze, unsqueeze } from "../movement/reshape.ts";
 import { cast, checkTensor } from "../util.ts";
-import { autocastDtype } from "./autocast.ts";
+import { autocastDtype, markAutocastOperand } from "./autocast.ts";
 
 /**
  * Matrix product with NumPy semantics: 1-d operands are promoted to a row/column and the extra
@@ -35,8 +35,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const low = autocastDtype();
   if (low !== null && a.dtype === "float32" && b.dtype === "float32") {
-    // Under autocast: multiply in the low dtype (float32 accumulation), hand back float32.
-    return cast(matmulExact(castDense(a, low), castDense(b, low)), "float32");
+    // Under autocast: multiply in the low dtype with float32 accumulation, and keep the float32
+    // product (the GEMM writes it directly; rounding it to 16 bits and back would only cost two
+    // passes and precision). The backward GEMMs run the same way (see `matmul` in primitives.ts).
+    return matmulExact(castDense(a, low), castDense(b, low), "float32");
   }
   const lowOf = (t: Tensor) => t.dtype === "bfloat16" || t.dtype === "float16";
   if ((a.dtype === "float32" && lowOf(b)) || (lowOf(a) && b.dtype === "float32")) {
@@ -55,11 +57,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * transposed result in place, instead of the cast gathering a transpose.
  */
 function castDense(t: Tensor, dtype: DType): Tensor {
+  if (t.dtype !== "float32") return cast(t, dtype);
   if (t.ndim >= 2 && !t.isContiguous()) {
     const tt = transpose(t, -1, -2);
-    if (tt.isContiguous()) return transpose(cast(tt, dtype), -1, -2);
+    if (tt.isContiguous()) {
+      const low = markAutocastOperand(cast(tt, dtype));
+      return markAutocastOperand(transpose(low, -1, -2));
+    }
   }
-  return cast(t, dtype);
+  return markAutocastOperand(cast(t, dtype));
 }
 
 function matmulExact(a: Tensor, b: Tensor, outDtype?: DType): Tensor {
