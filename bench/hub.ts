@@ -24,11 +24,13 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
+import { subscribe } from "node:diagnostics_channel";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRepo, hfHubDownload, uploadFile } from "../packages/hub/src/index.ts";
 import { sha256File } from "../packages/hub/src/utils/hash.ts";
+import { TIMING_CHANNEL, type TimingMessage } from "../packages/hub/src/utils/timing.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -44,6 +46,8 @@ const TOKEN = "hf_bench";
 interface Run {
   wall: number;
   cpu: number;
+  /** Milliseconds per phase of ours (from the timing channel); empty for the peers. */
+  parts: Record<string, number>;
   /** CPU seconds the hub server process spent during the same step. */
   serverCpu: number;
 }
@@ -77,19 +81,32 @@ function child(cmd: string, argv: string[]): Run & { stdout: string } {
     wall,
     cpu: m ? Number(m[1]) + Number(m[2]) : Number.NaN,
     serverCpu: serverCpuNow() - s0,
+    parts: {},
     stdout: r.stdout,
   };
 }
 
+// Phase timings published by @hearth/hub (src/utils/timing.ts), collected per run of ours.
+let phases: TimingMessage[] = [];
+subscribe(TIMING_CHANNEL, (m) => phases.push(m as TimingMessage));
+
 /** Wall and CPU seconds of an in-process call (CPU of every thread of this process). */
 async function ours(fn: () => Promise<unknown>): Promise<Run> {
   settle();
+  phases = [];
   const s0 = serverCpuNow();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
   const c = process.cpuUsage(c0);
-  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, serverCpu: serverCpuNow() - s0 };
+  const parts: Record<string, number> = {};
+  for (const p of phases) parts[p.phase] = (parts[p.phase] ?? 0) + p.ms;
+  return {
+    wall: (performance.now() - t0) / 1000,
+    cpu: (c.user + c.system) / 1e6,
+    serverCpu: serverCpuNow() - s0,
+    parts,
+  };
 }
 
 const work = mkdtempSync(join(tmpdir(), "hearth-bench-hub-"));
@@ -144,7 +161,7 @@ try {
 
   const results = {
     upload: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[] },
-    download: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[], worker: [] as Run[] },
+    download: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[], inline: [] as Run[] },
   };
 
   for (let r = 0; r < REPS; r++) {
@@ -195,6 +212,7 @@ try {
       }
       if (statSync(join(lfsDir, sha)).size !== SIZE) throw new Error("upload did not store the object");
     }
+    if (ONLY === "upload") continue;
 
     // ---- download ----
     const out = join(work, "curl.out");
@@ -204,18 +222,19 @@ try {
       results.download.hash.push(opensslSha(out));
       rmSync(out);
     };
-    // Ours twice: sha256 inline (the default) and on a worker thread (HEARTH_HUB_HASH_THREAD=worker).
+    // Ours twice: sha256 on a worker thread fed from the socket reads (the default for big
+    // files) and inline on the receiving thread (HEARTH_HUB_HASH_THREAD=inline).
     const oursDownload = async (mode: "inline" | "worker") => {
       process.env.HEARTH_HUB_HASH_THREAD = mode;
       const run = await ours(() => hfHubDownload({ ...call, repo: "bench/big", path: "big-0.bin", cacheDir }));
       delete process.env.HEARTH_HUB_HASH_THREAD;
-      (mode === "inline" ? results.download.ours : results.download.worker).push(run);
+      (mode === "inline" ? results.download.inline : results.download.ours).push(run);
       if (statSync(join(cacheDir, "models--bench--big", "blobs", sha)).size !== SIZE)
         throw new Error("download is short");
       rmSync(cacheDir, { recursive: true });
     };
     // Rotate the order so no one always inherits the others' page-cache and CPU state.
-    const steps = [curlDownload, () => oursDownload("inline"), () => oursDownload("worker")];
+    const steps = [curlDownload, () => oursDownload("worker"), () => oursDownload("inline")];
     for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]();
   }
 
@@ -224,47 +243,70 @@ try {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
-  const mbps = (secs: number) => SIZE / 2 ** 20 / secs;
-  console.log(`\nwall clock, median of ${REPS} (MiB/s):\n`);
+  const perGib = (xs: number[]) => (median(xs) / gib).toFixed(2);
+  const runs = (xs: Run[], pick: (x: Run) => number) => xs.map(pick);
   console.log(
-    "| transfer | @hearth/hub | curl | ours/curl | ours/curl, paired | curl + openssl sha256 | ours/(curl + sha256) |",
+    `\nseconds per GiB, median of ${REPS} runs (ours and curl interleaved); ratio = curl time / our time (1 = as fast as curl); paired = median of the per-repetition ratios:\n`,
   );
+  console.log("| step | wall s/GiB | vs curl | paired | parts (s/GiB) | CPU s/GiB | server CPU s/GiB |");
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
-  const rows = [
-    ["download", results.download.ours],
-    ["download, sha256 on a worker", results.download.worker],
-    ["upload", results.upload.ours],
-  ] as const;
-  for (const [label, oursRuns] of rows) {
-    const t = results[label === "upload" ? "upload" : "download"];
-    if (oursRuns.length === 0) continue;
-    const o = mbps(median(oursRuns.map((x) => x.wall)));
-    const c = mbps(median(t.curl.map((x) => x.wall)));
-    const ch = mbps(median(t.curl.map((x, k) => x.wall + t.hash[k].wall)));
-    // Each run of ours sits next to a run of curl: the median of those per-pair ratios cancels
-    // part of the load swings that the two medians alone carry.
-    const paired = median(oursRuns.map((x, k) => t.curl[k].wall / x.wall));
+  const row = (label: string, xs: Run[], peer: Run[] | undefined, parts: string) => {
+    if (xs.length === 0) return;
+    const ratio = peer ? (median(peer.map((x) => x.wall)) / median(xs.map((x) => x.wall))).toFixed(2) : "";
+    const paired = peer ? median(xs.map((x, k) => peer[k].wall / x.wall)).toFixed(2) : "";
     console.log(
-      `| ${label} ${gib.toFixed(2)} GiB | ${o.toFixed(0)} | ${c.toFixed(0)} | ${(o / c).toFixed(2)} | ${paired.toFixed(2)} | ${ch.toFixed(0)} | ${(o / ch).toFixed(2)} |`,
+      `| ${label} | ${perGib(runs(xs, (x) => x.wall))} | ${ratio} | ${paired} | ${parts} | ${perGib(runs(xs, (x) => x.cpu))} | ${perGib(runs(xs, (x) => x.serverCpu))} |`,
+    );
+  };
+  const sum = (a: Run[], b: Run[]): Run[] =>
+    a.map((x, k) => ({
+      wall: x.wall + b[k].wall,
+      cpu: x.cpu + b[k].cpu,
+      serverCpu: x.serverCpu + b[k].serverCpu,
+      parts: {},
+    }));
+  const part = (xs: Run[], name: string) => perGib(xs.map((x) => (x.parts[name] ?? 0) / 1000));
+  const d = results.download;
+  if (d.curl.length > 0) {
+    row("download: curl", d.curl, undefined, "");
+    row("download: openssl sha256 of curl's file", d.hash, undefined, "");
+    row("download: curl + openssl sha256", sum(d.curl, d.hash), undefined, "");
+    const dparts = (xs: Run[]) => `body ${part(xs, "download-body")}, hash tail ${part(xs, "download-hash-tail")}`;
+    row("download: @hearth/hub, sha256 on a worker (default)", d.ours, d.curl, dparts(d.ours));
+    row("download: @hearth/hub, sha256 inline", d.inline, d.curl, dparts(d.inline));
+    console.log(
+      `\ndownload vs curl + openssl sha256 (same guarantee): worker ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.ours.map((x) => x.wall))).toFixed(2)}, inline ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.inline.map((x) => x.wall))).toFixed(2)}; worker vs inline, paired: ${median(d.ours.map((x, k) => d.inline[k].wall / x.wall)).toFixed(2)}`,
     );
   }
-  console.log(`\nCPU seconds per GiB (user + system), median of ${REPS}; the hub server's own CPU in its columns:\n`);
-  console.log(
-    "| transfer | @hearth/hub | curl | curl + openssl sha256 | (curl + sha256)/ours | server, ours | server, curl |",
-  );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
-  for (const [label, oursRuns] of rows) {
-    const t = results[label === "upload" ? "upload" : "download"];
-    if (oursRuns.length === 0) continue;
-    const o = median(oursRuns.map((x) => x.cpu)) / gib;
-    const c = median(t.curl.map((x) => x.cpu)) / gib;
-    const ch = median(t.curl.map((x, k) => x.cpu + t.hash[k].cpu)) / gib;
-    const so = median(oursRuns.map((x) => x.serverCpu)) / gib;
-    const sc = median(t.curl.map((x) => x.serverCpu)) / gib;
+  const u = results.upload;
+  if (u.ours.length > 0) {
+    console.log("");
+    console.log("| step | wall s/GiB | vs curl | paired | parts (s/GiB) | CPU s/GiB | server CPU s/GiB |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- |");
+    row("upload: curl PUT", u.curl, undefined, "");
+    row("upload: openssl sha256", u.hash, undefined, "");
+    row("upload: openssl sha256 + curl PUT", sum(u.curl, u.hash), undefined, "");
+    const api = (x: Run) =>
+      ["preupload", "lfs-batch", "lfs-verify", "commit"].reduce((a, n) => a + (x.parts[n] ?? 0), 0) / 1000;
+    row(
+      "upload: @hearth/hub uploadFile",
+      u.ours,
+      u.curl,
+      `sha256 ${part(u.ours, "sha256")}, PUT ${part(u.ours, "lfs-put")}, API calls ${(median(u.ours.map(api)) * 1000).toFixed(0)} ms`,
+    );
+    // The LFS protocol needs the oid (sha256) before the batch call that hands out the PUT URL,
+    // so for one file ours >= sha256 + PUT, while curl's figure is the PUT alone.
+    const hashS = median(u.ours.map((x) => (x.parts.sha256 ?? 0) / 1000)) / gib;
+    const putS = median(u.curl.map((x) => x.wall)) / gib;
     console.log(
-      `| ${label} | ${o.toFixed(2)} | ${c.toFixed(2)} | ${ch.toFixed(2)} | ${(ch / o).toFixed(2)} | ${so.toFixed(2)} | ${sc.toFixed(2)} |`,
+      `\nupload ceiling for one file, in s/GiB: curl PUT / (our sha256 + curl PUT) = ${putS.toFixed(2)} / (${hashS.toFixed(2)} + ${putS.toFixed(2)}) = ${(putS / (hashS + putS)).toFixed(2)}; vs openssl sha256 + curl PUT: ${(median(sum(u.curl, u.hash).map((x) => x.wall)) / median(u.ours.map((x) => x.wall))).toFixed(2)}`,
     );
   }
+  console.log(
+    `\nload average (1, 5, 15 min) at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(", ")}`,
+  );
 } finally {
   cleanup();
 }

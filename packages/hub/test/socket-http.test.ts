@@ -50,7 +50,12 @@ async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) =
 
 const collect = () => {
   const parts: Buffer[] = [];
-  return { onChunk: (c: Buffer) => parts.push(Buffer.from(c)), bytes: () => Buffer.concat(parts) };
+  return {
+    onChunk: (c: Buffer) => {
+      parts.push(Buffer.from(c));
+    },
+    bytes: () => Buffer.concat(parts),
+  };
 };
 
 describe("socketGet", () => {

@@ -32,8 +32,17 @@ export interface SocketGetHandlers {
    * body (the call then resolves with that status and `bodyRead: false`).
    */
   onHead?(status: number, headers: Record<string, string>): boolean;
-  /** One piece of the body, in order. The bytes are only valid during the call. Throw to stop. */
-  onChunk(chunk: Buffer): void;
+  /**
+   * One piece of the body, in order. The bytes are only valid during the call, unless they
+   * landed in memory that `buffer` handed out. Throw to stop; return a promise to hold the
+   * next read until it settles (backpressure: the socket is paused meanwhile).
+   */
+  onChunk(chunk: Buffer): void | Promise<void>;
+  /**
+   * Where the next body read should land (called after every read once the head is parsed);
+   * default one reused 1 MiB buffer. Lets a consumer receive into its own (e.g. shared) memory.
+   */
+  buffer?(): Uint8Array;
 }
 
 export type SocketGetResult = { status: number; bodyRead: boolean } | "unsupported";
@@ -263,15 +272,29 @@ function exchange(
       left = length;
       onBodyBytes(rest);
     };
+    let paused = false; // a consumer's onChunk promise holds the reads
     const onBodyBytes = (bytes: Buffer) => {
       if (left === 0) return finish(null, { kind: "body", status, bodyRead: true });
       if (bytes.length === 0) return;
       const piece = bytes.length > left ? bytes.subarray(0, left) : bytes;
       left -= piece.length;
+      let hold: void | Promise<void>;
       try {
-        handlers.onChunk(piece);
+        hold = handlers.onChunk(piece);
       } catch (err) {
         return finish(err);
+      }
+      if (hold instanceof Promise) {
+        paused = true;
+        hold.then(
+          () => {
+            paused = false;
+            if (left === 0) finish(null, { kind: "body", status, bodyRead: true });
+            else if (!settled) socket.resume();
+          },
+          (err) => finish(err),
+        );
+        return;
       }
       if (left === 0) finish(null, { kind: "body", status, bodyRead: true });
     };
@@ -295,7 +318,7 @@ function exchange(
       const bytes = buf.subarray(0, n);
       if (phase === "body") {
         onBodyBytes(bytes);
-        return !settled;
+        return !settled && !paused;
       }
       if (phase === "error-body") {
         onErrorBytes(bytes);
@@ -326,11 +349,13 @@ function exchange(
         answer = parsed.headers;
         head = undefined;
         onHeadDone(rest);
-        return !settled;
+        return !settled && !paused;
       }
     };
 
-    const options = { host, port, onread: { buffer, callback: onRead } };
+    // The head is read into our own buffer; body reads where the consumer wants them.
+    const nextBuffer = () => (phase === "body" && handlers.buffer ? handlers.buffer() : buffer);
+    const options = { host, port, onread: { buffer: nextBuffer, callback: onRead } };
     const socket: Socket = https
       ? tlsConnect({ ...options, servername: isIp(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
       : netConnect(options);
