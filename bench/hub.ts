@@ -41,7 +41,6 @@ const SIZE = arg("size-mb", 1024) * 1024 * 1024;
 const REPS = arg("reps", 5);
 /** `--only download`: upload once (the file must exist on the hub), then time downloads only. */
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
-const TOKEN = "hf_bench";
 
 interface Run {
   wall: number;
@@ -109,22 +108,53 @@ async function ours(fn: () => Promise<unknown>): Promise<Run> {
   };
 }
 
+/**
+ * Child mode: the Hearth hub server (packages/hub-server) on a data folder, basic LFS PUTs only
+ * (as for the test hub, so ours and curl send the same single PUT); prints `{url, token}`.
+ */
+if (args.includes("--serve-hearth")) {
+  const { buildApp } = await import("../packages/hub-server/src/app.ts");
+  const { createUser } = await import("../packages/hub-server/src/bootstrap.ts");
+  const app = await buildApp({
+    dataDir: args[args.indexOf("--serve-hearth") + 1],
+    limits: { multipartThreshold: Number.MAX_SAFE_INTEGER },
+    spaces: false,
+  });
+  const { token } = await createUser(app, { name: "bench" });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const addr = app.server.address() as { port: number };
+  console.log(JSON.stringify({ url: `http://127.0.0.1:${addr.port}`, token }));
+  process.on("SIGTERM", () => void app.close().then(() => process.exit(0)));
+  await new Promise(() => {}); // served until SIGTERM
+}
+
+/** `--server test` (default): the test hub of packages/hub; `--server hearth`: packages/hub-server. */
+const SERVER = args.includes("--server") ? args[args.indexOf("--server") + 1] : "test";
+if (SERVER !== "test" && SERVER !== "hearth") throw new Error(`--server must be 'test' or 'hearth', got '${SERVER}'`);
 const work = mkdtempSync(join(tmpdir(), "hearth-bench-hub-"));
 const lfsDir = join(work, "server");
 mkdirSync(lfsDir);
-const server = spawn(
-  process.execPath,
-  ["--import", "tsx", join(import.meta.dirname, "..", "packages/hub/test/server/main.ts")],
-  {
-    env: {
-      ...process.env,
-      HUB_LFS_DIR: lfsDir,
-      HUB_TOKEN: TOKEN,
-      HUB_MULTIPART_THRESHOLD: String(Number.MAX_SAFE_INTEGER),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
+/** Where the server keeps an LFS object (removed to make it want the object again). */
+const objectPath = (oid: string) =>
+  SERVER === "test" ? join(lfsDir, oid) : join(lfsDir, "lfs", "objects", oid.slice(0, 2), oid.slice(2, 4), oid);
+const server =
+  SERVER === "test"
+    ? spawn(
+        process.execPath,
+        ["--import", "tsx", join(import.meta.dirname, "..", "packages/hub/test/server/main.ts")],
+        {
+          env: {
+            ...process.env,
+            HUB_LFS_DIR: lfsDir,
+            HUB_TOKEN: "hf_bench",
+            HUB_MULTIPART_THRESHOLD: String(Number.MAX_SAFE_INTEGER),
+          },
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      )
+    : spawn(process.execPath, ["--import", "tsx", import.meta.filename, "--serve-hearth", lfsDir], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
 const cleanup = () => {
   server.kill("SIGTERM");
   rmSync(work, { recursive: true, force: true });
@@ -132,13 +162,15 @@ const cleanup = () => {
 process.on("exit", cleanup);
 
 try {
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    server.stdout.once("data", (d) => resolve(JSON.parse(String(d)).url));
-    server.once("exit", (c) => reject(new Error(`test hub exited ${c}`)));
+  const { url: endpoint, token: TOKEN } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    server.stdout.once("data", (d) => resolve({ token: "hf_bench", ...JSON.parse(String(d)) }));
+    server.once("exit", (c) => reject(new Error(`hub server exited ${c}`)));
   });
   const curlVersion = spawnSync("curl", ["--version"], { encoding: "utf8" }).stdout.split(" ").slice(0, 2).join(" ");
   console.log(
-    `hub bench: ${(SIZE / 2 ** 20).toFixed(0)} MiB over loopback, node ${process.versions.node}, ${curlVersion}`,
+    `hub bench: ${(SIZE / 2 ** 20).toFixed(0)} MiB over loopback, ${SERVER === "test" ? "test hub (packages/hub/test/server)" : "Hearth hub server (packages/hub-server)"}, node ${process.versions.node}, ${curlVersion}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(", ")}`,
   );
   console.log("note: 2 shared CPU cores; wall-clock numbers are noisy, CPU seconds less so");
 
@@ -167,7 +199,7 @@ try {
   for (let r = 0; r < REPS; r++) {
     // ---- upload (once with --only download: the download needs the file on the hub) ----
     if (ONLY !== "download" || r === 0) {
-      rmSync(join(lfsDir, sha), { force: true }); // make the hub want the object again
+      rmSync(objectPath(sha), { force: true }); // make the hub want the object again
       const res = await fetch(`${endpoint}/bench/big.git/info/lfs/objects/batch`, {
         method: "POST",
         headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/vnd.git-lfs+json" },
@@ -203,14 +235,14 @@ try {
       // object is removed between the two so that each really uploads it.
       if (r % 2 === 0) {
         curlUpload();
-        rmSync(join(lfsDir, sha), { force: true });
+        rmSync(objectPath(sha), { force: true });
         await oursUpload();
       } else {
         await oursUpload();
-        rmSync(join(lfsDir, sha), { force: true });
+        rmSync(objectPath(sha), { force: true });
         curlUpload();
       }
-      if (statSync(join(lfsDir, sha)).size !== SIZE) throw new Error("upload did not store the object");
+      if (statSync(objectPath(sha)).size !== SIZE) throw new Error("upload did not store the object");
     }
     if (ONLY === "upload") continue;
 

@@ -164,7 +164,6 @@ function sendFileRange(
     closed = true;
   };
   socket.once("close", close);
-  let draining = false; // waiting for 'drain'
   let starved = false; // waiting for a buffer to come back
   const pump = () => {
     try {
@@ -178,23 +177,17 @@ function sendFileRange(
         if (n === 0)
           throw new Error(`file ${path} ended at byte ${pos}, before ${end}; was it changed during the upload?`);
         pos += n;
-        const more = socket.write(buf.subarray(0, n), (err) => {
+        // The pool bounds what is queued; the socket's own 16 KiB 'drain' mark is ignored: waiting
+        // for it after every 1 MiB write lets the kernel's send buffer run dry between writes.
+        socket.write(buf.subarray(0, n), (err) => {
           pool.push(buf);
           if (err) return;
           onBytes?.(n);
-          if (starved && !draining) {
+          if (starved) {
             starved = false;
             pump();
           }
         });
-        if (!more) {
-          draining = true;
-          socket.once("drain", () => {
-            draining = false;
-            pump();
-          });
-          return;
-        }
       }
       if (pos >= end) {
         close();
