@@ -60,6 +60,8 @@ export interface Faults {
   /** Storage downloads wait until this many HEADs on resolve have been seen. */
   holdStorageUntilHeads?: number;
   chunkDelayMs?: number;
+  /** The next this many LFS upload PUTs answer 500. */
+  failLfsPuts?: number;
   /** The next `count` /api requests fail with `status` (and `Retry-After: 0` for 429). */
   failApi?: { status: number; count: number };
 }
@@ -293,6 +295,11 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
       }
 
       // ---- LFS transfer endpoints (self-authorising URLs) ----
+      if (seg[0] === "lfs-upload" && req.method === "PUT" && faults.failLfsPuts) {
+        faults.failLfsPuts--;
+        req.resume();
+        throw new HttpError(500, "storage is down (test fault)");
+      }
       if (seg[0] === "lfs-upload") return await lfsUpload(req, res, seg, url);
       if (seg[0] === "lfs-verify" && method === "POST") {
         const body = await readJson<{ oid: string; size: number }>(req);
