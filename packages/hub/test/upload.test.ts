@@ -321,7 +321,7 @@ describe("repos, commits and uploads against the test hub", () => {
     subscribe(TIMING_CHANNEL, onTiming);
     try {
       const files = [1, 2, 3, 4].map((k) => bytes(130_000 + k, 20 + k));
-      files.forEach((b, k) => writeFileSync(join(t.dir, `w${k}.safetensors`), b));
+      for (const [k, b] of files.entries()) writeFileSync(join(t.dir, `w${k}.safetensors`), b);
       const mark = hub.log.length;
       await uploadFolder({ ...call, repo: "alice/pipeline", folderPath: t.dir });
       const uploadPhases = [...phases];
@@ -353,7 +353,7 @@ describe("repos, commits and uploads against the test hub", () => {
     await createRepo({ ...call, repo: "alice/put-fails" });
     const t = tmp();
     try {
-      [1, 2, 3].forEach((k) => writeFileSync(join(t.dir, `w${k}.bin`), bytes(120_000 + k, 40 + k)));
+      for (const k of [1, 2, 3]) writeFileSync(join(t.dir, `w${k}.bin`), bytes(120_000 + k, 40 + k));
       hub.faults.failLfsPuts = 1;
       const mark = hub.log.length;
       await assert.rejects(
