@@ -1,26 +1,32 @@
 /**
  * Hub client throughput over loopback: download and upload of one large file (default 1 GiB)
- * with @hearth/hub beside curl, against the test hub (packages/hub/test/server) running in its
- * own process, in the same run. The file is generated in a temp folder and deleted after.
+ * with @hearth/hub beside curl, against a hub server in its own process, in the same run,
+ * interleaved (the order rotates every repetition). The file is generated in a temp folder and
+ * deleted after.
  *
- *   npm run bench -- hub [--size-mb 1024] [--reps 5]
+ *   npm run bench -- hub [--size-mb 1024] [--reps 5] [--only download|upload] [--server test|hearth]
+ *
+ * `--server test` (default): the test hub of packages/hub (test/server, node:http); `hearth`:
+ * the Hearth hub server (packages/hub-server, fastify). Either serves both clients alike.
  *
  * Peers: curl alone, and "curl + openssl sha256" (`openssl dgst -sha256`, SHA-NI where the CPU
  * has it): what a curl user must add to get the same guarantee (the download checked against
- * its sha256; the LFS oid known before the upload). Each figure is the median of N runs (the
- * machine is shared, so single runs swing by 2x); CPU time (user + system, all threads) is
- * printed too because it is steadier there.
+ * its sha256; the LFS oid known before the upload). Every figure is the median of the
+ * repetitions (the machine is shared, so single runs swing by 2x); "paired" is the median of
+ * the per-repetition ratios. CPU seconds (user + system, all threads) are printed too because
+ * they are steadier there, for the client and for the hub server process.
  *
- * - download, ours: HEAD resolve + GET (302 -> storage) on a bare socket into a 1 MiB buffer,
- *   each read written to blobs/<sha>.incomplete and hashed right after (one pass), renamed,
- *   snapshot symlink, under the blob lock; a second row hashes on a worker thread that follows
- *   the file instead (HEARTH_HUB_HASH_THREAD=worker). curl: GET -L to a file.
- * - upload, ours: sha256 of the file (the LFS protocol needs the oid before the batch call),
- *   preupload, LFS batch, one basic PUT (bare socket, 1 MiB reads), NDJSON commit. curl: PUT
- *   of the bytes to an upload URL from a batch call. The server sha256-checks both PUTs.
- *
- * The server is the test hub (packages/hub/test/server, node:http) in its own process, the same
- * for both clients; on 2 cores it competes with the client for CPU.
+ * Our rows carry their parts, from the phase timings @hearth/hub publishes on the
+ * `hearth:hub:timing` diagnostics channel (src/utils/timing.ts):
+ * - download: `body` = first request to last byte received and written (the sha256 runs beside
+ *   it on a worker, fed from the socket reads), `hash tail` = last byte to digest known. HEAD
+ *   resolve + GET (302 -> storage) on a bare socket, blobs/<sha>.incomplete, rename, snapshot
+ *   symlink, under the blob lock. A second row hashes inline (HEARTH_HUB_HASH_THREAD=inline).
+ * - upload: `sha256` of the local file (the LFS protocol needs the oid before the batch call
+ *   that hands out the PUT URL), `PUT`, and the API round trips (preupload, LFS batch, verify,
+ *   NDJSON commit). curl: the PUT alone, to an upload URL from a batch call. The server
+ *   sha256-checks both PUTs. For one file ours >= sha256 + PUT while curl is the PUT alone, so
+ *   the bench prints that ceiling, PUT / (sha256 + PUT), beside the ratio.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";

@@ -161,7 +161,18 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     closeSync(fd);
     finished = true;
     const t1 = timingWanted() ? performance.now() : 0;
-    const digest = ring ? await ring.finish() : hash?.digest("hex");
+    let digest: string | undefined;
+    try {
+      digest = ring ? await ring.finish() : hash?.digest("hex");
+    } catch (err) {
+      await unlink(dest).catch(() => {});
+      throw new HubError(
+        "HEARTH_HUB_HASH_FAILED",
+        `download of '${path}' from ${url}: the sha256 could not be computed (${(err as Error).message}); the file was discarded, run again`,
+        { url },
+        { cause: err },
+      );
+    }
     if (timingWanted()) {
       publishTiming({ phase: "download-body", ms: t1 - t0, bytes: have - startBytes, path });
       publishTiming({ phase: "download-hash-tail", ms: performance.now() - t1, bytes: have, path });

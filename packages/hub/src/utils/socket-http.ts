@@ -1,16 +1,20 @@
 /**
  * Minimal HTTP/1.1 for large file bodies on a bare net/tls socket: a GET whose reads land
- * straight in one reused buffer (the `onread` option of `net.connect`/`tls.connect`), with no
- * stream, no per-read Buffer allocation and no HTTP parser between the socket and the caller;
- * and a PUT that sends a file range with synchronous 1 MiB reads from a small buffer pool.
+ * straight in one reused buffer, or in memory the caller hands out (the `onread` option of
+ * `net.connect`/`tls.connect`; download/hash-ring.ts uses it to receive into shared memory
+ * that a worker hashes), with no stream, no per-read Buffer allocation and no HTTP parser
+ * between the socket and the caller; and a PUT that sends a file range with synchronous 1 MiB
+ * reads from a small buffer pool.
  *
  * Why: node:http hands a 1 GiB body over in ~16,000 freshly allocated 64 KiB Buffers, each
  * through the stream machinery; measured on the 2-core bench machine that costs ~0.8-0.9 s of
  * CPU per GiB just to receive, against ~0.15-0.2 s for 1 MiB `onread` reads (curl: ~0.6 s
  * including its file writes). The receive path was the largest part of the gap to curl.
  *
- * PUT: node:http + a file read stream cost ~0.8 s of client CPU per GiB here, this ~0.45 (the
- * thread-pool round trip per chunk of the read stream is the difference).
+ * PUT: node:http + a file read stream cost ~0.8 s of client CPU per GiB here, this ~0.4 (the
+ * thread-pool round trip per chunk of the read stream is the difference). The four buffers stay
+ * queued on the socket (the pool is the backpressure), so the kernel's send buffer never waits
+ * for the next read.
  *
  * Scope: GET and PUT, `Connection: close` (one request per socket), `Accept-Encoding: identity`.
  * Redirects are followed (at most 5, the token dropped on a host change, as huggingface_hub
