@@ -13,13 +13,13 @@ const sha256 = (...parts: Uint8Array[]) => {
 };
 
 test("HashRing: reads landing in the ring and copied pieces hash in order; a full ring holds the writer", async () => {
-  const data = randomBytes(48 << 20); // more than the 8 MiB ring: it has to wrap and fill
+  const data = randomBytes(12 << 20); // more than the 2 MiB ring: it has to wrap and fill
   const ring = new HashRing("", 0);
   // A piece larger than the whole ring cannot go in at once: the writer is always held.
-  const first = ring.push(data.subarray(0, 20 << 20));
-  assert.ok(first instanceof Promise, "a 20 MiB piece must wait for room in the 8 MiB ring");
+  const first = ring.push(data.subarray(0, 5 << 20));
+  assert.ok(first instanceof Promise, "a 5 MiB piece must wait for room in the 2 MiB ring");
   await first;
-  let at = 20 << 20;
+  let at = 5 << 20;
   let k = 0;
   while (at < data.length) {
     // Alternate: a read that lands where buffer() says (zero-copy), and an odd-sized foreign chunk.

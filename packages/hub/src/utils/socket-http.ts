@@ -8,7 +8,7 @@
  *
  * Why: node:http hands a 1 GiB body over in ~16,000 freshly allocated 64 KiB Buffers, each
  * through the stream machinery; measured on the 2-core bench machine that costs ~0.8-0.9 s of
- * CPU per GiB just to receive, against ~0.15-0.2 s for 1 MiB `onread` reads (curl: ~0.6 s
+ * CPU per GiB just to receive, against ~0.15-0.2 s for `onread` reads (curl: ~0.6 s
  * including its file writes). The receive path was the largest part of the gap to curl.
  *
  * PUT: node:http + a file read stream cost ~0.8 s of client CPU per GiB here, this ~0.4 (the
@@ -44,15 +44,18 @@ export interface SocketGetHandlers {
   onChunk(chunk: Buffer): void | Promise<void>;
   /**
    * Where the next body read should land (called after every read once the head is parsed);
-   * default one reused 1 MiB buffer. Lets a consumer receive into its own (e.g. shared) memory.
+   * default one reused 256 KiB buffer. Lets a consumer receive into its own (e.g. shared) memory.
    */
   buffer?(): Uint8Array;
 }
 
 export type SocketGetResult = { status: number; bodyRead: boolean } | "unsupported";
 
-/** Size of the buffer each socket read lands in. */
-const READ_BUFFER = 1 << 20;
+/**
+ * Size of the buffer each socket read lands in: 256 KiB stays in the L2 cache until the
+ * caller has written (and hashed) it; 1 MiB reads cost ~0.3 s of system time per GiB more here.
+ */
+const READ_BUFFER = 256 << 10;
 const MAX_HEAD = 64 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 
