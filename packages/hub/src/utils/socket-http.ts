@@ -359,6 +359,8 @@ function exchange(
     const socket: Socket = https
       ? tlsConnect({ ...options, servername: isIp(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
       : netConnect(options);
+    // As curl does: no Nagle delay for the head or the last partial segment of a body.
+    socket.setNoDelay(true);
     socket.once(https ? "secureConnect" : "connect", () => {
       const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`, `host: ${u.host}`];
       const all = { "accept-encoding": "identity", ...headers, connection: "close" };
