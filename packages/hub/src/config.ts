@@ -74,15 +74,15 @@ export function downloadTimeoutMs(env: Env = process.env): number {
 }
 
 /**
- * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `inline` (default): each socket
- * read is hashed on the main thread right after it is written (least CPU in all). `worker`: a
- * worker thread re-reads the file from the page cache behind the writer, beside the receiving
- * thread (files of 16 MiB and more). On the shared 2-core bench machine neither won
- * consistently and the worker cost 10-20% more CPU (bench/hub.ts, packages/hub/README.md);
- * it pays where an idle core is there to take the hash and the link is faster than ~700 MiB/s.
+ * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs (files of 16 MiB and more; smaller
+ * ones are always hashed inline). `worker` (default): the socket reads land in shared memory
+ * that a worker thread hashes beside the receiving thread (download/hash-ring.ts), so a
+ * download takes about max(receive + write, sha256) rather than their sum. `inline`: each read
+ * is hashed on the receiving thread right after it is written (one thread, a little less CPU
+ * in all; for machines where no second core is free).
  */
 export function hashThread(env: Env = process.env): "inline" | "worker" {
-  return env.HEARTH_HUB_HASH_THREAD === "worker" ? "worker" : "inline";
+  return env.HEARTH_HUB_HASH_THREAD === "inline" ? "inline" : "worker";
 }
 
 function seconds(value: string | undefined, fallback: number): number {

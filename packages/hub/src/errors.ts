@@ -22,6 +22,8 @@ export const HUB_ERROR_CODES = {
   HEARTH_HUB_OFFLINE: "offline mode (HF_HUB_OFFLINE) forbids this network call",
   HEARTH_HUB_OFFLINE_NOT_CACHED: "offline mode (HF_HUB_OFFLINE or localFilesOnly) and the file is not in the cache",
   HEARTH_HUB_CHECKSUM_MISMATCH: "downloaded bytes do not hash to the sha256 the hub announced",
+  HEARTH_HUB_HASH_FAILED:
+    "the sha256 of a download could not be computed (its hash worker failed); the partial file is discarded",
   HEARTH_HUB_SIZE_MISMATCH: "downloaded byte count differs from the size the hub announced",
   HEARTH_HUB_NOT_LOGGED_IN: "an operation needs a token and none is set (HF_TOKEN, login)",
   HEARTH_HUB_INVALID_TOKEN: "login refused the token (organisation token, or whoami-v2 rejected it)",

@@ -209,7 +209,7 @@ describe("hfHubDownload against the test hub", () => {
             hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors", forceDownload: true }),
             (e) => isHubError(e, "HEARTH_HUB_CHECKSUM_MISMATCH"),
           );
-          // A prefix from an earlier run is hashed too (the worker re-reads it from byte 0).
+          // A prefix from an earlier run is hashed too (the worker hashes it from disk first).
           const blobs = join(t.dir, "models--org--big", "blobs");
           writeFileSync(join(blobs, `${sha256(big)}.incomplete`), bad.subarray(0, 3_000_000));
           writeFileSync(stored, big);

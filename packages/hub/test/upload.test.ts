@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -22,6 +23,7 @@ import {
   uploadFile,
   uploadFolder,
 } from "../src/index.ts";
+import { TIMING_CHANNEL } from "../src/utils/timing.ts";
 import { bytes, hubWithUser, TOKEN, tmp, withEnv } from "./helpers.ts";
 import type { TestHub } from "./server/index.ts";
 
@@ -307,6 +309,60 @@ describe("repos, commits and uploads against the test hub", () => {
         .sort();
       assert.deepEqual(paths, [".gitattributes", "config.json", "logs/run.txt", "model.safetensors"]);
     } finally {
+      t.cleanup();
+    }
+  });
+
+  test("uploadFolder: each LFS file goes to the batch API as soon as it is hashed, the PUTs overlap the hashing, and the sha256 phases are published", async () => {
+    await createRepo({ ...call, repo: "alice/pipeline" });
+    const t = tmp();
+    const phases: { phase: string; path?: string }[] = [];
+    const onTiming = (m: unknown) => phases.push(m as { phase: string; path?: string });
+    subscribe(TIMING_CHANNEL, onTiming);
+    try {
+      const files = [1, 2, 3, 4].map((k) => bytes(130_000 + k, 20 + k));
+      for (const [k, b] of files.entries()) writeFileSync(join(t.dir, `w${k}.safetensors`), b);
+      const mark = hub.log.length;
+      await uploadFolder({ ...call, repo: "alice/pipeline", folderPath: t.dir });
+      const uploadPhases = [...phases];
+      const calls = hub.log.slice(mark);
+      const batches = calls.filter((r) => r.path.endsWith("/info/lfs/objects/batch"));
+      // The first file is asked about alone, before the second is hashed: at least two batch calls.
+      assert.ok(batches.length >= 2, `expected the batch calls to follow the hashing, got ${batches.length}`);
+      assert.equal(calls.filter((r) => r.method === "PUT").length, 4);
+      for (const [k, b] of files.entries()) {
+        const p = await hfHubDownload({ ...call, repo: "alice/pipeline", path: `w${k}.safetensors`, cacheDir: t.dir });
+        assert.ok(readFileSync(p).equals(b));
+      }
+      // Each file hashed once; the first file's batch call is published before the last hash.
+      const hashes = uploadPhases.filter((p) => p.phase === "sha256");
+      assert.deepEqual(
+        hashes.map((p) => p.path).sort(),
+        [0, 1, 2, 3].map((k) => `w${k}.safetensors`),
+      );
+      const order = uploadPhases.map((p) => p.phase);
+      assert.ok(order.indexOf("lfs-batch") < order.lastIndexOf("sha256"), order.join(" "));
+      assert.equal(order.at(-1), "commit");
+    } finally {
+      unsubscribe(TIMING_CHANNEL, onTiming);
+      t.cleanup();
+    }
+  });
+
+  test("a failed LFS PUT fails the whole upload: the coded error, and no commit", async () => {
+    await createRepo({ ...call, repo: "alice/put-fails" });
+    const t = tmp();
+    try {
+      for (const k of [1, 2, 3]) writeFileSync(join(t.dir, `w${k}.bin`), bytes(120_000 + k, 40 + k));
+      hub.faults.failLfsPuts = 1;
+      const mark = hub.log.length;
+      await assert.rejects(
+        uploadFolder({ ...call, repo: "alice/put-fails", folderPath: t.dir }),
+        (e) => isHubError(e) && e.status === 500,
+      );
+      assert.equal(hub.log.slice(mark).filter((r) => r.path.includes("/commit/")).length, 0);
+    } finally {
+      hub.faults.failLfsPuts = 0;
       t.cleanup();
     }
   });

@@ -1,7 +1,7 @@
 /**
- * LFS uploads through the batch API (hub-api.md §6.3): one batch call for all objects, then
- * for each object a `basic` PUT or a `multipart` series of part PUTs plus a completion POST,
- * then the optional verify. Upload URLs authorise themselves: no hub token is sent to them.
+ * LFS uploads through the batch API (hub-api.md §6.3): batch calls for the objects, then for
+ * each object a `basic` PUT or a `multipart` series of part PUTs plus a completion POST, then
+ * the optional verify. Upload URLs authorise themselves: no hub token is sent to them.
  */
 import { isOffline } from "../config.ts";
 import { HubError } from "../errors.ts";
@@ -11,6 +11,7 @@ import { type HubContext, hubFetch } from "../utils/http.ts";
 import { nodePut } from "../utils/node-http.ts";
 import { mapPool } from "../utils/pool.ts";
 import { socketHttpSupports, socketPut } from "../utils/socket-http.ts";
+import { timed } from "../utils/timing.ts";
 import type { UploadSource } from "./source.ts";
 
 export interface LfsObject {
@@ -21,17 +22,99 @@ export interface LfsObject {
 
 const LFS_HEADERS = { accept: "application/vnd.git-lfs+json", "content-type": "application/vnd.git-lfs+json" };
 
-export async function uploadLfsObjects(
-  ctx: HubContext,
-  batchUrl: string,
-  revision: string,
-  objects: LfsObject[],
-  opts: { concurrency?: number; onProgress?: ProgressListener },
-): Promise<void> {
-  if (objects.length === 0) return;
-  const byOid = new Map(objects.map((o) => [o.oid, o]));
-  for (let i = 0; i < objects.length; i += 256) {
-    const chunk = objects.slice(i, i + 256);
+export interface LfsUploadOptions {
+  /** PUTs at once (default 4). */
+  concurrency?: number;
+  onProgress?: ProgressListener;
+}
+
+/**
+ * Uploads LFS objects as they become known: {@link LfsUploader.add} an object once its oid is
+ * computed, and the uploader asks the batch API about everything added since its last batch
+ * call (at most 256 objects per call, one call in flight) and PUTs what the hub wants, with
+ * `concurrency` PUTs at once. So while the caller hashes file N+1, file N is already on the
+ * wire. {@link LfsUploader.done} waits for everything and throws the first failure.
+ */
+export class LfsUploader {
+  private readonly waiting: LfsObject[] = [];
+  private batching = false;
+  private running = 0;
+  private readonly queue: Array<() => Promise<void>> = [];
+  private failure: unknown;
+  private idle?: () => void;
+
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly batchUrl: string,
+    private readonly revision: string,
+    private readonly opts: LfsUploadOptions = {},
+  ) {}
+
+  add(obj: LfsObject): void {
+    if (this.failure !== undefined) return;
+    this.waiting.push(obj);
+    this.pump();
+  }
+
+  async done(): Promise<void> {
+    if (!this.busy()) {
+      if (this.failure !== undefined) throw this.failure;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+    });
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private busy(): boolean {
+    return this.batching || this.running > 0 || this.waiting.length > 0 || this.queue.length > 0;
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    this.waiting.length = 0;
+    this.queue.length = 0;
+  }
+
+  private settle(): void {
+    if (!this.busy() && this.idle) {
+      const idle = this.idle;
+      this.idle = undefined;
+      idle();
+    }
+  }
+
+  private pump(): void {
+    while (this.failure === undefined && this.running < (this.opts.concurrency ?? 4) && this.queue.length > 0) {
+      const job = this.queue.shift() as () => Promise<void>;
+      this.running++;
+      job()
+        .catch((err) => this.fail(err))
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+    if (this.failure === undefined && !this.batching && this.waiting.length > 0) {
+      const chunk = this.waiting.splice(0, 256);
+      this.batching = true;
+      timed("lfs-batch", () => this.batch(chunk))
+        .then((todo) => {
+          for (const t of todo) this.queue.push(() => this.transfer(t));
+        })
+        .catch((err) => this.fail(err))
+        .finally(() => {
+          this.batching = false;
+          this.pump();
+        });
+    }
+    this.settle();
+  }
+
+  private async batch(chunk: LfsObject[]) {
+    const { ctx, batchUrl, opts } = this;
+    const byOid = new Map(chunk.map((o) => [o.oid, o]));
     const res = await hubFetch(ctx, batchUrl, {
       method: "POST",
       headers: LFS_HEADERS,
@@ -40,7 +123,7 @@ export async function uploadLfsObjects(
         transfers: ["basic", "multipart"],
         objects: chunk.map((o) => ({ oid: o.oid, size: o.source.size })),
         hash_algo: "sha256",
-        ref: { name: revision },
+        ref: { name: this.revision },
       }),
     });
     const batch = (await res.json()) as ApiLfsBatchResponse;
@@ -58,20 +141,27 @@ export async function uploadLfsObjects(
       if (obj.actions?.upload) todo.push({ mine, upload: obj.actions.upload, verify: obj.actions.verify });
       else opts.onProgress?.({ path: mine.path, loaded: mine.source.size, total: mine.source.size }); // already there
     }
-    await mapPool(todo, opts.concurrency ?? 4, async ({ mine, upload, verify }) => {
-      if (upload.header?.chunk_size) await uploadMultipart(ctx, mine, upload, opts.onProgress);
-      else await uploadBasic(ctx, mine, upload, opts.onProgress);
-      // In-memory bodies are not counted as they go: report completion.
-      opts.onProgress?.({ path: mine.path, loaded: mine.source.size, total: mine.source.size });
-      if (verify) {
+    return todo;
+  }
+
+  private async transfer({ mine, upload, verify }: { mine: LfsObject; upload: ApiLfsAction; verify?: ApiLfsAction }) {
+    const { ctx, opts } = this;
+    const info = { bytes: mine.source.size, path: mine.path };
+    if (upload.header?.chunk_size)
+      await timed("lfs-put", () => uploadMultipart(ctx, mine, upload, opts.onProgress), info);
+    else await timed("lfs-put", () => uploadBasic(ctx, mine, upload, opts.onProgress), info);
+    // In-memory bodies are not counted as they go: report completion.
+    opts.onProgress?.({ path: mine.path, loaded: mine.source.size, total: mine.source.size });
+    if (verify) {
+      await timed("lfs-verify", async () => {
         const v = await hubFetch(ctx, verify.href, {
           method: "POST",
           headers: { ...LFS_HEADERS, ...(verify.header ?? {}) },
           body: JSON.stringify({ oid: mine.oid, size: mine.source.size }),
         });
         await v.body?.cancel();
-      }
-    });
+      });
+    }
   }
 }
 

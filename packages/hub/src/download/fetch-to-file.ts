@@ -3,15 +3,17 @@
  * is already there, on the first try and after every dropped connection. When the etag is a
  * 64-hex sha256 the bytes are verified; a mismatch deletes the file.
  *
- * The body comes over a bare socket (utils/socket-http.ts: 1 MiB reads into one reused buffer)
- * unless a fetch was injected or the answer needs a real HTTP stack (chunked, encoded): then
- * node:http or the injected fetch. Each read is written (synchronously, to the page cache) and
- * hashed right after, while it is still in the CPU cache: one pass, ~1.3-1.7 CPU s/GiB in all
- * on the 2-core machine, of which the sha256 is ~0.8 (node:http's receive path alone cost
- * ~0.8-0.9 s/GiB more). `HEARTH_HUB_HASH_THREAD=worker` runs the sha256 on a worker thread
- * that re-reads the file behind the writer (hash-follower.ts) instead: the hash then no longer
- * adds to the receiving thread's time, for 10-20% more CPU in all (the re-read); on the shared
- * 2-core bench machine it did not win consistently, so inline is the default (config.ts).
+ * The body comes over a bare socket (utils/socket-http.ts) unless a fetch was injected or the
+ * answer needs a real HTTP stack (chunked, encoded): then node:http or the injected fetch.
+ * Each read is written synchronously (to the page cache) as it lands.
+ *
+ * Where the sha256 runs (config.ts `hashThread`):
+ * - `worker` (default for files of 16 MiB and more): the socket reads land in a ring of shared
+ *   memory that a worker thread hashes behind the writer (hash-ring.ts): no copy, no re-read,
+ *   and the receive+write thread never waits for the hash unless the ring is full. The
+ *   download then takes about max(receive + write, sha256) instead of their sum.
+ * - `inline`: each read is hashed on the receiving thread right after its write, while it is
+ *   still in the CPU cache (one thread, receive + write + sha256 in sequence).
  */
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
@@ -24,7 +26,8 @@ import type { ProgressListener } from "../types/public.ts";
 import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
 import { type SocketGetResult, socketGet, socketHttpSupports } from "../utils/socket-http.ts";
-import { HashFollower } from "./hash-follower.ts";
+import { publishTiming, timingWanted } from "../utils/timing.ts";
+import { HashRing } from "./hash-ring.ts";
 
 export interface FetchToFileOptions {
   ctx: HubContext;
@@ -58,11 +61,13 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     ftruncateSync(fd, 0);
     have = 0;
   }
-  // On a worker thread when asked (config.ts hashThread): it re-reads what is on disk behind
-  // the writer, from byte 0, so a resumed prefix needs nothing special.
-  const follower =
-    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashFollower(dest, have) : undefined;
-  const hash = verify && !follower ? createHash("sha256") : undefined;
+  // On a worker thread fed from the socket reads (config.ts hashThread); the worker hashes a
+  // resumed prefix from disk first.
+  const ring =
+    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashRing(dest, have) : undefined;
+  const hash = verify && !ring ? createHash("sha256") : undefined;
+  const t0 = timingWanted() ? performance.now() : 0;
+  const startBytes = have;
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);
   let finished = false;
@@ -101,17 +106,17 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
             );
           }
           // Synchronous writes to the page cache: cheaper than a thread-pool round trip per chunk.
-          // The chunk is hashed right after, while it is still in the CPU cache.
+          // Inline, the chunk is hashed right after, while it is still in the CPU cache.
           touch();
           writeSync(fd, chunk);
           hash?.update(chunk);
           have += chunk.byteLength;
-          follower?.advance(have);
           onProgress?.({ path, loaded: have, total: expectedSize });
+          return ring?.push(chunk);
         };
         let status: number | undefined;
         if (useSocket) {
-          const r = await fastGet(ctx, url, opts.auth, range, stall.signal, mismatch, write);
+          const r = await fastGet(ctx, url, opts.auth, range, stall.signal, mismatch, write, ring);
           if (r === "unsupported") useSocket = false;
           else status = r.status;
         }
@@ -122,7 +127,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           else await consume(res.body, write);
         }
         if (status !== undefined && mismatch(status)) {
-          await follower?.abort();
+          await ring?.abort();
           closeSync(fd);
           finished = true;
           await unlink(dest);
@@ -130,7 +135,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
         }
       } catch (err) {
         if (isHubError(err, "HEARTH_HUB_SIZE_MISMATCH")) {
-          await follower?.abort();
+          await ring?.abort();
           closeSync(fd);
           finished = true;
           await unlink(dest).catch(() => {});
@@ -145,7 +150,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
       }
     }
     if (have !== expectedSize) {
-      await follower?.abort();
+      await ring?.abort();
       throw new HubError(
         "HEARTH_HUB_SIZE_MISMATCH",
         `download of '${path}' from ${url}: got ${have} of ${expectedSize} bytes after ${maxAttempts} attempts; run again to resume (${(lastError as Error)?.message ?? "connection closed early"})`,
@@ -155,7 +160,23 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     }
     closeSync(fd);
     finished = true;
-    const digest = follower ? (await follower.finish(have)).digest : hash?.digest("hex");
+    const t1 = timingWanted() ? performance.now() : 0;
+    let digest: string | undefined;
+    try {
+      digest = ring ? await ring.finish() : hash?.digest("hex");
+    } catch (err) {
+      await unlink(dest).catch(() => {});
+      throw new HubError(
+        "HEARTH_HUB_HASH_FAILED",
+        `download of '${path}' from ${url}: the sha256 could not be computed (${(err as Error).message}); the file was discarded, run again`,
+        { url },
+        { cause: err },
+      );
+    }
+    if (timingWanted()) {
+      publishTiming({ phase: "download-body", ms: t1 - t0, bytes: have - startBytes, path });
+      publishTiming({ phase: "download-hash-tail", ms: performance.now() - t1, bytes: have, path });
+    }
     if (verify && digest !== etag) {
       await unlink(dest).catch(() => {});
       throw new HubError(
@@ -167,7 +188,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   } finally {
     if (!finished) {
       closeSync(fd);
-      await follower?.abort();
+      await ring?.abort();
     }
   }
 }
@@ -179,14 +200,18 @@ interface Body {
 }
 
 /**
- * Feeds every chunk of `body` to `onChunk` (which may throw to stop). A node stream is read
- * through 'data' events: one synchronous call per chunk, where `for await` costs a promise
- * and a microtask turn per 64 KiB chunk. A body that ends early rejects.
+ * Feeds every chunk of `body` to `onChunk` (which may throw to stop, or return a promise to
+ * hold the next chunk). A node stream is read through 'data' events: one synchronous call per
+ * chunk, where `for await` costs a promise and a microtask turn per 64 KiB chunk. A body that
+ * ends early rejects.
  */
-function consume(body: AsyncIterable<Uint8Array> | Readable, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+function consume(
+  body: AsyncIterable<Uint8Array> | Readable,
+  onChunk: (chunk: Uint8Array) => void | Promise<void>,
+): Promise<void> {
   if (!(body instanceof Readable)) {
     return (async () => {
-      for await (const chunk of body) onChunk(chunk);
+      for await (const chunk of body) await onChunk(chunk);
     })();
   }
   return new Promise<void>((resolve, reject) => {
@@ -195,15 +220,23 @@ function consume(body: AsyncIterable<Uint8Array> | Readable, onChunk: (chunk: Ui
       body.destroy();
       reject(err);
     };
+    let holding: Promise<void> | undefined;
     const onData = (chunk: Uint8Array) => {
       try {
-        onChunk(chunk);
+        const hold = onChunk(chunk);
+        if (hold instanceof Promise) {
+          body.pause();
+          holding = hold.then(() => {
+            holding = undefined;
+            body.resume();
+          }, fail);
+        }
       } catch (err) {
         fail(err);
       }
     };
     body.on("data", onData);
-    body.once("end", resolve);
+    body.once("end", () => (holding ? holding.then(resolve) : resolve()));
     body.once("error", fail);
     body.once("close", () => {
       if (!body.readableEnded) fail(new Error("connection closed before the body ended"));
@@ -219,7 +252,8 @@ async function fastGet(
   headers: Record<string, string>,
   stall: AbortSignal,
   mismatch: (status: number) => boolean,
-  onChunk: (chunk: Buffer) => void,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
+  ring: HashRing | undefined,
 ): Promise<SocketGetResult> {
   if (isOffline()) {
     throw new HubError("HEARTH_HUB_OFFLINE", `GET ${url}: HF_HUB_OFFLINE is set, so Hearth makes no network calls`, {
@@ -231,6 +265,8 @@ async function fastGet(
     accept: [416],
     onHead: (status) => !mismatch(status),
     onChunk,
+    // With a hash ring the reads land in its shared memory, where the worker hashes them.
+    buffer: ring ? () => ring.buffer() : undefined,
   });
 }
 

@@ -1,5 +1,5 @@
 import { checkRepoPath } from "../cache/layout.ts";
-import { type LfsObject, uploadLfsObjects } from "../commit/lfs-upload.ts";
+import { LfsUploader } from "../commit/lfs-upload.ts";
 import { preupload } from "../commit/preupload.ts";
 import { type AddContent, gitOid, toSource, type UploadSource } from "../commit/source.ts";
 import { HubError } from "../errors.ts";
@@ -8,8 +8,12 @@ import type { CommitInfo, HubCallOptions, ProgressListener, RepoDesignation, Rep
 import { hubContext, hubFetch } from "../utils/http.ts";
 import { combineProgress, ProgressBar } from "../utils/progress.ts";
 import { encodeRepoPath, encodeRevision, toRepoId, urlPrefix } from "../utils/repo-id.ts";
+import { timed } from "../utils/timing.ts";
 import { getPathsInfo } from "./get-paths-info.ts";
 import { repoApiUrl, repoInfo } from "./repo-info.ts";
+
+/** Local files from this size on are hashed beside the preupload call (they are almost surely LFS). */
+const EARLY_HASH_BYTES = 8 * 1024 * 1024;
 
 /** Add or replace a file: bytes, a string, or `{ filePath }` for a local file. */
 export interface CommitAdd {
@@ -91,28 +95,45 @@ export async function createCommit(opts: CreateCommitOptions): Promise<CommitInf
       additions.set(checkRepoPath(op.pathInRepo, "pathInRepo"), toSource(op.content, op.pathInRepo));
   }
   const files = [...additions].map(([path, source]) => ({ path, source }));
-  const modes = await preupload(ctx, apiUrl, revision, files);
+  // The sha256 of a big local file is needed if the hub wants it as LFS (most likely): start
+  // it now, beside the preupload round trip. Hashed once; the result is kept by the source.
+  const early = files.find((f) => f.source.filePath && f.source.size >= EARLY_HASH_BYTES);
+  early?.source.sha256().catch(() => {}); // awaited (and its error seen) in the loop below
+  const modes = await timed("preupload", () => preupload(ctx, apiUrl, revision, files));
 
+  // Each LFS file goes to the uploader as soon as it is hashed: while file N+1 is hashed, the
+  // batch call and PUT of file N are under way.
+  const bar = ProgressBar.maybe(`upload ${id.name}`, opts.progressBar);
+  const uploader = new LfsUploader(
+    ctx,
+    `${ctx.endpoint}/${urlPrefix(id.type)}${id.name}.git/info/lfs/objects/batch`,
+    revision,
+    { concurrency: opts.maxWorkers, onProgress: combineProgress(opts.onProgress, bar?.listener) },
+  );
   const lines: ApiCommitLine[] = [];
-  const lfs: LfsObject[] = [];
   let changes = 0;
-  for (const f of files) {
-    const mode = modes.get(f.path);
-    if (!mode || mode.shouldIgnore) continue;
-    if (mode.uploadMode === "lfs") {
-      const oid = await f.source.sha256();
-      if (mode.remoteOid === oid) continue; // unchanged
-      lfs.push({ path: f.path, oid, source: f.source });
-      lines.push({ key: "lfsFile", value: { path: f.path, algo: "sha256", oid, size: f.source.size } });
-    } else {
-      const data = await f.source.bytes();
-      if (mode.remoteOid === gitOid(data)) continue; // unchanged
-      lines.push({
-        key: "file",
-        value: { path: f.path, content: Buffer.from(data).toString("base64"), encoding: "base64" },
-      });
+  try {
+    for (const f of files) {
+      const mode = modes.get(f.path);
+      if (!mode || mode.shouldIgnore) continue;
+      if (mode.uploadMode === "lfs") {
+        const oid = await timed("sha256", () => f.source.sha256(), { bytes: f.source.size, path: f.path });
+        if (mode.remoteOid === oid) continue; // unchanged
+        uploader.add({ path: f.path, oid, source: f.source });
+        lines.push({ key: "lfsFile", value: { path: f.path, algo: "sha256", oid, size: f.source.size } });
+      } else {
+        const data = await f.source.bytes();
+        if (mode.remoteOid === gitOid(data)) continue; // unchanged
+        lines.push({
+          key: "file",
+          value: { path: f.path, content: Buffer.from(data).toString("base64"), encoding: "base64" },
+        });
+      }
+      changes++;
     }
-    changes++;
+    await uploader.done();
+  } finally {
+    bar?.done();
   }
   for (const op of opts.operations) {
     if (op.operation === "delete") {
@@ -138,22 +159,6 @@ export async function createCommit(opts: CreateCommitOptions): Promise<CommitInf
     };
   }
 
-  const bar = ProgressBar.maybe(`upload ${id.name}`, opts.progressBar);
-  try {
-    await uploadLfsObjects(
-      ctx,
-      `${ctx.endpoint}/${urlPrefix(id.type)}${id.name}.git/info/lfs/objects/batch`,
-      revision,
-      lfs,
-      {
-        concurrency: opts.maxWorkers,
-        onProgress: combineProgress(opts.onProgress, bar?.listener),
-      },
-    );
-  } finally {
-    bar?.done();
-  }
-
   const header: ApiCommitLine = {
     key: "header",
     value: {
@@ -163,16 +168,14 @@ export async function createCommit(opts: CreateCommitOptions): Promise<CommitInf
     },
   };
   const body = `${[header, ...lines].map((l) => JSON.stringify(l)).join("\n")}\n`;
-  const res = await hubFetch(
-    ctx,
-    `${apiUrl}/commit/${encodeRevision(revision)}${opts.createPr ? "?create_pr=1" : ""}`,
-    {
-      method: "POST",
-      headers: { "content-type": "application/x-ndjson" },
-      body,
-    },
-  );
-  const out = (await res.json()) as ApiCommitResponse;
+  const out = await timed("commit", async () => {
+    const res = await hubFetch(
+      ctx,
+      `${apiUrl}/commit/${encodeRevision(revision)}${opts.createPr ? "?create_pr=1" : ""}`,
+      { method: "POST", headers: { "content-type": "application/x-ndjson" }, body },
+    );
+    return (await res.json()) as ApiCommitResponse;
+  });
   if (!out.commitOid) throw new HubError("HEARTH_HUB_BAD_RESPONSE", `createCommit: the hub's answer has no commitOid`);
   return { commitOid: out.commitOid, commitUrl: out.commitUrl, pullRequestUrl: out.pullRequestUrl ?? null };
 }

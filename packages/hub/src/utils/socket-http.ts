@@ -1,16 +1,20 @@
 /**
  * Minimal HTTP/1.1 for large file bodies on a bare net/tls socket: a GET whose reads land
- * straight in one reused buffer (the `onread` option of `net.connect`/`tls.connect`), with no
- * stream, no per-read Buffer allocation and no HTTP parser between the socket and the caller;
- * and a PUT that sends a file range with synchronous 1 MiB reads from a small buffer pool.
+ * straight in one reused buffer, or in memory the caller hands out (the `onread` option of
+ * `net.connect`/`tls.connect`; download/hash-ring.ts uses it to receive into shared memory
+ * that a worker hashes), with no stream, no per-read Buffer allocation and no HTTP parser
+ * between the socket and the caller; and a PUT that sends a file range with synchronous 1 MiB
+ * reads from a small buffer pool.
  *
  * Why: node:http hands a 1 GiB body over in ~16,000 freshly allocated 64 KiB Buffers, each
  * through the stream machinery; measured on the 2-core bench machine that costs ~0.8-0.9 s of
- * CPU per GiB just to receive, against ~0.15-0.2 s for 1 MiB `onread` reads (curl: ~0.6 s
+ * CPU per GiB just to receive, against ~0.15-0.2 s for `onread` reads (curl: ~0.6 s
  * including its file writes). The receive path was the largest part of the gap to curl.
  *
- * PUT: node:http + a file read stream cost ~0.8 s of client CPU per GiB here, this ~0.45 (the
- * thread-pool round trip per chunk of the read stream is the difference).
+ * PUT: node:http + a file read stream cost ~0.8 s of client CPU per GiB here, this ~0.4 (the
+ * thread-pool round trip per chunk of the read stream is the difference). The four buffers stay
+ * queued on the socket (the pool is the backpressure), so the kernel's send buffer never waits
+ * for the next read.
  *
  * Scope: GET and PUT, `Connection: close` (one request per socket), `Accept-Encoding: identity`.
  * Redirects are followed (at most 5, the token dropped on a host change, as huggingface_hub
@@ -32,14 +36,26 @@ export interface SocketGetHandlers {
    * body (the call then resolves with that status and `bodyRead: false`).
    */
   onHead?(status: number, headers: Record<string, string>): boolean;
-  /** One piece of the body, in order. The bytes are only valid during the call. Throw to stop. */
-  onChunk(chunk: Buffer): void;
+  /**
+   * One piece of the body, in order. The bytes are only valid during the call, unless they
+   * landed in memory that `buffer` handed out. Throw to stop; return a promise to hold the
+   * next read until it settles (backpressure: the socket is paused meanwhile).
+   */
+  onChunk(chunk: Buffer): void | Promise<void>;
+  /**
+   * Where the next body read should land (called after every read once the head is parsed);
+   * default one reused 256 KiB buffer. Lets a consumer receive into its own (e.g. shared) memory.
+   */
+  buffer?(): Uint8Array;
 }
 
 export type SocketGetResult = { status: number; bodyRead: boolean } | "unsupported";
 
-/** Size of the buffer each socket read lands in. */
-const READ_BUFFER = 1 << 20;
+/**
+ * Size of the buffer each socket read lands in: 256 KiB stays in the L2 cache until the
+ * caller has written (and hashed) it; 1 MiB reads cost ~0.3 s of system time per GiB more here.
+ */
+const READ_BUFFER = 256 << 10;
 const MAX_HEAD = 64 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -155,7 +171,6 @@ function sendFileRange(
     closed = true;
   };
   socket.once("close", close);
-  let draining = false; // waiting for 'drain'
   let starved = false; // waiting for a buffer to come back
   const pump = () => {
     try {
@@ -169,23 +184,17 @@ function sendFileRange(
         if (n === 0)
           throw new Error(`file ${path} ended at byte ${pos}, before ${end}; was it changed during the upload?`);
         pos += n;
-        const more = socket.write(buf.subarray(0, n), (err) => {
+        // The pool bounds what is queued; the socket's own 16 KiB 'drain' mark is ignored: waiting
+        // for it after every 1 MiB write lets the kernel's send buffer run dry between writes.
+        socket.write(buf.subarray(0, n), (err) => {
           pool.push(buf);
           if (err) return;
           onBytes?.(n);
-          if (starved && !draining) {
+          if (starved) {
             starved = false;
             pump();
           }
         });
-        if (!more) {
-          draining = true;
-          socket.once("drain", () => {
-            draining = false;
-            pump();
-          });
-          return;
-        }
       }
       if (pos >= end) {
         close();
@@ -263,15 +272,29 @@ function exchange(
       left = length;
       onBodyBytes(rest);
     };
+    let paused = false; // a consumer's onChunk promise holds the reads
     const onBodyBytes = (bytes: Buffer) => {
       if (left === 0) return finish(null, { kind: "body", status, bodyRead: true });
       if (bytes.length === 0) return;
       const piece = bytes.length > left ? bytes.subarray(0, left) : bytes;
       left -= piece.length;
+      let hold: void | Promise<void>;
       try {
-        handlers.onChunk(piece);
+        hold = handlers.onChunk(piece);
       } catch (err) {
         return finish(err);
+      }
+      if (hold instanceof Promise) {
+        paused = true;
+        hold.then(
+          () => {
+            paused = false;
+            if (left === 0) finish(null, { kind: "body", status, bodyRead: true });
+            else if (!settled) socket.resume();
+          },
+          (err) => finish(err),
+        );
+        return;
       }
       if (left === 0) finish(null, { kind: "body", status, bodyRead: true });
     };
@@ -295,7 +318,7 @@ function exchange(
       const bytes = buf.subarray(0, n);
       if (phase === "body") {
         onBodyBytes(bytes);
-        return !settled;
+        return !settled && !paused;
       }
       if (phase === "error-body") {
         onErrorBytes(bytes);
@@ -326,14 +349,18 @@ function exchange(
         answer = parsed.headers;
         head = undefined;
         onHeadDone(rest);
-        return !settled;
+        return !settled && !paused;
       }
     };
 
-    const options = { host, port, onread: { buffer, callback: onRead } };
+    // The head is read into our own buffer; body reads where the consumer wants them.
+    const nextBuffer = () => (phase === "body" && handlers.buffer ? handlers.buffer() : buffer);
+    const options = { host, port, onread: { buffer: nextBuffer, callback: onRead } };
     const socket: Socket = https
       ? tlsConnect({ ...options, servername: isIp(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
       : netConnect(options);
+    // As curl does: no Nagle delay for the head or the last partial segment of a body.
+    socket.setNoDelay(true);
     socket.once(https ? "secureConnect" : "connect", () => {
       const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`, `host: ${u.host}`];
       const all = { "accept-encoding": "identity", ...headers, connection: "close" };

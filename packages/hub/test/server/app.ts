@@ -3,11 +3,10 @@
  * percent-decoded, so `refs%2Fpr%2F1` stays one revision segment.
  */
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { closeSync, createWriteStream, openSync, writeSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import {
   HttpError,
   notFound,
@@ -61,6 +60,8 @@ export interface Faults {
   /** Storage downloads wait until this many HEADs on resolve have been seen. */
   holdStorageUntilHeads?: number;
   chunkDelayMs?: number;
+  /** The next this many LFS upload PUTs answer 500. */
+  failLfsPuts?: number;
   /** The next `count` /api requests fail with `status` (and `Retry-After: 0` for 429). */
   failApi?: { status: number; count: number };
 }
@@ -294,6 +295,11 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
       }
 
       // ---- LFS transfer endpoints (self-authorising URLs) ----
+      if (seg[0] === "lfs-upload" && req.method === "PUT" && faults.failLfsPuts) {
+        faults.failLfsPuts--;
+        req.resume();
+        throw new HttpError(500, "storage is down (test fault)");
+      }
       if (seg[0] === "lfs-upload") return await lfsUpload(req, res, seg, url);
       if (seg[0] === "lfs-verify" && method === "POST") {
         const body = await readJson<{ oid: string; size: number }>(req);
@@ -587,8 +593,7 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
       await mkdir(partsDir, { recursive: true });
       const tmp = join(partsDir, `${seg[3]}.tmp-${randomBytes(4).toString("hex")}`);
       const md5 = createHash("md5");
-      req.on("data", (c: Buffer) => md5.update(c));
-      await pipeline(req, createWriteStream(tmp));
+      await spool(req, tmp, (c) => md5.update(c));
       const etag = `"${md5.digest("hex")}"`;
       await rename(tmp, join(partsDir, seg[3]));
       res.writeHead(200, { etag });
@@ -618,8 +623,7 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
     if (req.method === "PUT") {
       const tmp = join(state.lfsDir, `${oid}.tmp-${randomBytes(4).toString("hex")}`);
       const sha = createHash("sha256");
-      req.on("data", (c: Buffer) => sha.update(c));
-      await pipeline(req, createWriteStream(tmp));
+      await spool(req, tmp, (c) => sha.update(c));
       return await finishObject(res, tmp, oid, size, sha.digest("hex"));
     }
     throw new HttpError(405, "method not allowed");
@@ -643,6 +647,36 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
     res.writeHead(200, { "content-type": "application/json" });
     res.end("{}");
   }
+}
+
+/**
+ * Writes a request body to `file` as it arrives, each chunk seen by `onChunk` first, with
+ * synchronous writes (to the page cache): the same path for every client. (Against the
+ * write-stream pipeline it replaced, the server CPU per GiB did not measurably change.)
+ */
+function spool(req: IncomingMessage, file: string, onChunk: (c: Buffer) => void): Promise<void> {
+  const fd = openSync(file, "w");
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err: unknown) => {
+      req.off("data", onData);
+      reject(err);
+    };
+    const onData = (c: Buffer) => {
+      try {
+        onChunk(c);
+        writeSync(fd, c);
+      } catch (err) {
+        req.destroy();
+        fail(err);
+      }
+    };
+    req.on("data", onData);
+    req.once("end", resolve);
+    req.once("error", fail);
+    req.once("close", () => {
+      if (!req.complete) fail(new HttpError(400, "the upload was cut before its end"));
+    });
+  }).finally(() => closeSync(fd));
 }
 
 /** Resolve headers to repeat on the storage GET (as KohakuHub does). */
