@@ -75,6 +75,9 @@ struct Form {
   int64_t cr, cj;
 };
 
+// The most rows a bfloat16 product runs here when the GEMM has native bf16 tiles.
+constexpr int64_t kBf16GemvRows = 3;
+
 // Which side of the product holds the few rows: A's rows (M small), B's columns (N small),
 // or neither (the GEMM runs it).
 enum class Side { kNone, kA, kB };
@@ -82,8 +85,16 @@ enum class Side { kNone, kA, kB };
 Side side_of(const GemmProblem& p) {
   const bool a = p.M <= kGemvMaxRows && (p.b.cs == 1 || p.b.rs == 1);
   const bool b = p.N <= kGemvMaxRows && (p.a.cs == 1 || p.a.rs == 1);
-  if (a && b) return p.M <= p.N ? Side::kA : Side::kB;
-  return a ? Side::kA : b ? Side::kB : Side::kNone;
+  const Side side = a && b ? (p.M <= p.N ? Side::kA : Side::kB) : a ? Side::kA : b ? Side::kB : Side::kNone;
+  // bfloat16 with more than a few rows: the GEMM's bf16 tiles (AMX or vdpbf16ps, when it
+  // picked them) multiply several times faster than widening to float32, and its packing
+  // streams the matrix once too.
+  const int64_t rows = side == Side::kA ? p.M : p.N;
+  if (side != Side::kNone && p.dtype == DType::kBFloat16 && rows > kBf16GemvRows &&
+      std::strstr(gemm_kernel_name(DType::kBFloat16), "bf16") != nullptr) {
+    return Side::kNone;
+  }
+  return side;
 }
 
 Form form_of(const GemmProblem& p, Side side, int64_t b) {

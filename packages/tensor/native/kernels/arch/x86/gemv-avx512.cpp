@@ -74,21 +74,24 @@ inline void dot_block(const void* w, int64_t ldw, const float* x, int64_t ldx, i
   UNROLL for (int r = 0; r < R; r++)
     UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_setzero_ps();
   const char* next = static_cast<const char*>(w) + (j + JR) * ldw * es;
-  // One loop with the tail masked: a second loop reading the accumulators makes GCC keep
-  // them in memory.
-  for (int64_t k = 0; k < K; k += 16) {
-    const __mmask16 m = mask16(K - k);
-    if (prefetch) {
-      const char* at = next + JR * k * es;
-      for (int64_t b = 0; b < JR * 16 * es; b += kLine) _mm_prefetch(at + b, _MM_HINT_T0);
-    }
+  const auto step = [&](int64_t k, __mmask16 m) {
     __m512 wv[JR];
     UNROLL for (int q = 0; q < JR; q++) wv[q] = load16<T>(w, (j + q) * ldw + k, m);
     UNROLL for (int r = 0; r < R; r++) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * ldx + k);
       UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_fmadd_ps(wv[q], xv, acc[r][q]);
     }
+  };
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    if (prefetch) {
+      const char* at = next + JR * k * es;
+      for (int64_t b = 0; b < JR * 16 * es; b += kLine) _mm_prefetch(at + b, _MM_HINT_T0);
+    }
+    // A constant full mask: the loads fold into plain (and widening) loads.
+    step(k, 0xffff);
   }
+  if (k < K) step(k, mask16(K - k));
   UNROLL for (int r = 0; r < R; r++)
     UNROLL for (int q = 0; q < JR; q++) out[r * ldo + j + q] = hsum(acc[r][q]);
 }
