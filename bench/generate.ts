@@ -23,7 +23,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -66,7 +66,8 @@ async function main(): Promise<void> {
     const params = model.parameters().reduce((n, p) => n + p.size, 0);
     const weights = dtype === "float32" ? "float32" : `${dtype} matmul weights, float32 activations`;
     console.log(`checkpoint: ${(params / 1e6).toFixed(1)}M parameters, ${weights}, backend '${getBackend().name}'`);
-    console.log("note: the machine is shared; these numbers are noisy.\n");
+    const load = loadavg().map((l) => l.toFixed(2));
+    console.log(`load average ${load.join(" ")} on ${cpus().length} cores (figures swing with it: compare within one run)\n`);
 
     const ids = (b: number, n: number) => randint(0, config.vocab_size, [b, n], { dtype: "int64" });
     const prompt = ids(1, PROMPT);
