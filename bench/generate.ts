@@ -5,6 +5,9 @@
  *   prefill   latency of one forward pass over a 128-token prompt (last position's logits)
  *   decode    tokens/s of greedy decoding with the KV cache, batch 1 and batch 8
  *             (= batch · new tokens / (time of prompt + N tokens − time of prompt + 1 token))
+ *   weights   one batch-1 pass over every matrix a step multiplies with and nothing else: the
+ *             memory-bound floor of a step (its GB/s), printed beside the step time so the
+ *             rest (norms, attention, dispatch) shows as the difference
  *
  * Peers, measured in the same run on the same weights:
  *   - PyTorch CPU: bench/peers/gpt2_torch.py, a plain-torch GPT-2 (Debian `python3-torch`;
@@ -23,12 +26,21 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { getBackend, manualSeed, noGrad, randint, scope, tensor } from "../packages/tensor/src/index.ts";
-import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
+import {
+  getBackend,
+  manualSeed,
+  noGrad,
+  randint,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+} from "../packages/tensor/src/index.ts";
+import { Conv1D, GPT2Config, GPT2LMHeadModel, TiedLinear } from "../packages/transformers/src/index.ts";
 import { torchPython } from "./peers/python.ts";
 
 const { values } = parseArgs({
@@ -66,7 +78,14 @@ async function main(): Promise<void> {
     const params = model.parameters().reduce((n, p) => n + p.size, 0);
     const weights = dtype === "float32" ? "float32" : `${dtype} matmul weights, float32 activations`;
     console.log(`checkpoint: ${(params / 1e6).toFixed(1)}M parameters, ${weights}, backend '${getBackend().name}'`);
-    console.log("note: the machine is shared; these numbers are noisy.\n");
+    const load = loadavg().map((l) => l.toFixed(2));
+    console.log(
+      `load average ${load.join(" ")} on ${cpus().length} cores (figures swing with it: compare within one run)`,
+    );
+    const pass = weightPass(model);
+    console.log(
+      `matmul weights alone at batch 1: ${pass.ms.toFixed(1)} ms per token (${(pass.bytes / 1e6).toFixed(0)} MB at ${(pass.bytes / pass.ms / 1e6).toFixed(1)} GB/s); a decoding step adds everything else\n`,
+    );
 
     const ids = (b: number, n: number) => randint(0, config.vocab_size, [b, n], { dtype: "int64" });
     const prompt = ids(1, PROMPT);
@@ -91,6 +110,9 @@ async function main(): Promise<void> {
       }
       ours[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
+    console.log(
+      `decode batch 1: ${(1000 / ours.decode_b1_tok_s).toFixed(1)} ms per token (the weight pass alone: ${pass.ms.toFixed(1)} ms)\n`,
+    );
 
     const check = tensor([Array.from({ length: 16 }, (_, i) => (7 * i) % config.vocab_size)], { dtype: "int64" });
     const ourCheck = (
@@ -131,6 +153,29 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One batch-1 pass over every matrix a decoding step multiplies with (each Conv1D and the head),
+ * nothing else: the weight-streaming part of a step. Best of 5.
+ */
+function weightPass(model: GPT2LMHeadModel): { ms: number; bytes: number } {
+  const layers = [...model.namedModules()]
+    .map(([, m]) => m)
+    .filter((m): m is Conv1D | TiedLinear => m instanceof Conv1D || m instanceof TiedLinear);
+  const inputs = layers.map((m) => randn([1, m instanceof Conv1D ? m.nx : (m.weight.shape[1] as number)]));
+  let bytes = 0;
+  for (const m of layers) bytes += m instanceof Conv1D ? m.weight.size * (m.weight.dtype === "float32" ? 4 : 2) : 0;
+  const head = layers.find((m) => m instanceof TiedLinear);
+  if (head) bytes += head.weight.size * (values.dtype === "float32" ? 4 : 2);
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    noGrad(() => scope(() => layers.map((m, i) => m.forward(inputs[i] as Tensor).dataSync())));
+    best = Math.min(best, performance.now() - t0);
+  }
+  for (const x of inputs) x.dispose();
+  return { ms: best, bytes };
 }
 
 type Measure = "prefill_ms" | "decode_b1_tok_s" | "decode_b8_tok_s";

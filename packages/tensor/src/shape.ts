@@ -37,8 +37,11 @@ export function fmt(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }
 
-/** NumPy broadcasting of any number of shapes; `op` names the caller in the error. */
-export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+/**
+ * NumPy broadcasting of any number of shapes; `op` names the caller in the error (a function
+ * when the name costs something to build: it is called only to throw).
+ */
+export function broadcastShapes(op: string | (() => string), ...shapes: Shape[]): number[] {
   const nd = Math.max(0, ...shapes.map((s) => s.length));
   const out = new Array<number>(nd).fill(1);
   for (const s of shapes) {
@@ -51,7 +54,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
       else {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${op}: shapes ${shapes.map(fmt).join(" and ")} cannot be broadcast together (dim ${d}: ${a} vs ${b})`,
+          `${typeof op === "string" ? op : op()}: shapes ${shapes.map(fmt).join(" and ")} cannot be broadcast together (dim ${d}: ${a} vs ${b})`,
         );
       }
     }

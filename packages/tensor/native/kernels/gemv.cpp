@@ -1,6 +1,13 @@
-// Matrix-vector driver and its portable kernels. See gemv.h for the two forms. Work is split
-// over output columns (and batch) for the thread pool once the matrix is big enough that a
-// second core's bandwidth pays for the wake-up.
+// Few-row product driver and its portable kernels. See gemv.h for the two forms.
+//
+// The driver turns a GEMM problem into rows of x (the small side, at most kGemvMaxRows) against
+// a matrix W read in its storage order, and splits the work so every thread streams one
+// contiguous stretch of W (what the hardware prefetchers follow best):
+//   dot form:  chunks of output rows j, each a contiguous run of W's rows;
+//   axpy form: slabs of W's rows k (each thread sums its slab into a private [rows, n] partial,
+//              the driver adds the partials), cut into column chunks only when the rows of
+//              out would not stay in L1.
+// Small matrices run on the calling thread: waking a worker costs more than they take.
 #include "gemv.h"
 
 #include <cstring>
@@ -13,23 +20,31 @@
 namespace hearth {
 namespace {
 
-void dot_generic(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+void dot_generic(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n,
+                 float* out, int64_t ldo) {
   for (int j = 0; j < n; j++) {
-    float acc[8] = {};
-    int64_t k = 0;
-    for (; k + 8 <= K; k += 8)
-      for (int u = 0; u < 8; u++) acc[u] += load_as_f32(w, j * ldw + k + u, t) * x[k + u];
-    float sum = 0.0f;
-    for (; k < K; k++) sum += load_as_f32(w, j * ldw + k, t) * x[k];
-    for (int u = 0; u < 8; u++) sum += acc[u];
-    out[j] = sum;
+    for (int r = 0; r < rows; r++) {
+      const float* xr = x + r * ldx;
+      float acc[8] = {};
+      int64_t k = 0;
+      for (; k + 8 <= K; k += 8)
+        for (int u = 0; u < 8; u++) acc[u] += load_as_f32(w, j * ldw + k + u, t) * xr[k + u];
+      float sum = 0.0f;
+      for (; k < K; k++) sum += load_as_f32(w, j * ldw + k, t) * xr[k];
+      for (int u = 0; u < 8; u++) sum += acc[u];
+      out[r * ldo + j] = sum;
+    }
   }
 }
 
-void axpy_generic(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+void axpy_generic(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n,
+                  float* out, int64_t ldo) {
   for (int64_t k = 0; k < K; k++) {
-    const float xk = x[k];
-    for (int j = 0; j < n; j++) out[j] += xk * load_as_f32(w, k * ldw + j, t);
+    for (int r = 0; r < rows; r++) {
+      const float xk = x[r * ldx + k];
+      float* o = out + r * ldo;
+      for (int j = 0; j < n; j++) o[j] += xk * load_as_f32(w, k * ldw + j, t);
+    }
   }
 }
 
@@ -46,34 +61,84 @@ const GemvKernels* select() {
 
 const GemvKernels* g_kernels = select();
 
-// The matrix operand in one of the two forms, for one batch element.
+// One batch element's problem with the small side as the rows of x:
+//   x(r, k) at x[r*xr + k*xk], W(k, j) at w[k*wk + j*wj], out(r, j) at c[r*cr + j*cj].
 struct Form {
-  bool dot;
-  const char* w;  // element (out j, k) at w[j*ldw + k] (dot) or w[k*ldw + j] (axpy)
-  int64_t ldw;
-  const char* x;  // x[k] at x[k*xs]
-  int64_t xs;
-  float* y;  // y[j] at y[j*ys]
-  int64_t ys;
-  int64_t n;  // outputs
+  bool dot;  // W's rows run along k (wk == 1): dot form; else along j (wj == 1): axpy form
+  int rows;
+  int64_t n;
+  const char* x;
+  int64_t xr, xk;
+  const char* w;
+  int64_t wk, wj;
+  float* c;
+  int64_t cr, cj;
 };
 
-Form form_of(const GemmProblem& p, int64_t b) {
+// The most rows a bfloat16 product runs here when the GEMM has native bf16 tiles.
+constexpr int64_t kBf16GemvRows = 3;
+
+// Which side of the product holds the few rows: A's rows (M small), B's columns (N small),
+// or neither (the GEMM runs it).
+enum class Side { kNone, kA, kB };
+
+Side side_of(const GemmProblem& p) {
+  const bool a = p.M <= kGemvMaxRows && (p.b.cs == 1 || p.b.rs == 1);
+  const bool b = p.N <= kGemvMaxRows && (p.a.cs == 1 || p.a.rs == 1);
+  const Side side = a && b ? (p.M <= p.N ? Side::kA : Side::kB) : a ? Side::kA : b ? Side::kB : Side::kNone;
+  // bfloat16 with more than a few rows: the GEMM's bf16 tiles (AMX or vdpbf16ps, when it
+  // picked them) multiply several times faster than widening to float32, and its packing
+  // streams the matrix once too.
+  const int64_t rows = side == Side::kA ? p.M : p.N;
+  if (side != Side::kNone && p.dtype == DType::kBFloat16 && rows > kBf16GemvRows &&
+      std::strstr(gemm_kernel_name(DType::kBFloat16), "bf16") != nullptr) {
+    return Side::kNone;
+  }
+  return side;
+}
+
+Form form_of(const GemmProblem& p, Side side, int64_t b) {
   const int es = dtype_size(p.dtype);
   const char* a = static_cast<const char*>(p.a.data) + b * p.a.bs * es;
   const char* bm = static_cast<const char*>(p.b.data) + b * p.b.bs * es;
   float* c = p.c + b * p.cbs;
-  if (p.M == 1) {
-    // y[j] = sum_k A[0,k] B[k,j]
-    if (p.b.cs == 1) return Form{false, bm, p.b.rs, a, p.a.cs, c, p.ccs, p.N};
-    return Form{true, bm, p.b.cs, a, p.a.cs, c, p.ccs, p.N};
+  Form f{};
+  if (side == Side::kA) {
+    // out[i, j] = sum_k A[i, k] B[k, j]
+    f = Form{false, static_cast<int>(p.M), p.N, a, p.a.rs, p.a.cs, bm, p.b.rs, p.b.cs, c, p.crs, p.ccs};
+  } else {
+    // The transpose: out[j, i] = sum_k B[k, j] A[i, k]
+    f = Form{false, static_cast<int>(p.N), p.M, bm, p.b.cs, p.b.rs, a, p.a.cs, p.a.rs, c, p.ccs, p.crs};
   }
-  // y[i] = sum_k A[i,k] B[k,0]
-  if (p.a.cs == 1) return Form{true, a, p.a.rs, bm, p.b.rs, c, p.crs, p.M};
-  return Form{false, a, p.a.cs, bm, p.b.rs, c, p.crs, p.M};
+  f.dot = f.wk == 1 && (f.wj != 1 || f.n == 1);
+  return f;
 }
 
-constexpr int kChunk = 1024;
+// Rows of x as float32 with unit stride along k: the operand itself when it already is, else a
+// widened copy in `buf`. Returns the row stride through `ldx`.
+const float* rows_f32(const Form& f, DType t, int64_t K, std::vector<float>& buf, int64_t* ldx) {
+  if (t == DType::kFloat32 && (f.xk == 1 || K == 1)) {
+    *ldx = f.rows == 1 ? K : f.xr;
+    return reinterpret_cast<const float*>(f.x);
+  }
+  if (static_cast<int64_t>(buf.size()) < f.rows * K) buf.resize(f.rows * K);
+  for (int r = 0; r < f.rows; r++)
+    for (int64_t k = 0; k < K; k++) buf[r * K + k] = load_as_f32(f.x, r * f.xr + k * f.xk, t);
+  *ldx = K;
+  return buf.data();
+}
+
+inline void store(const GemmProblem& p, const Form& f, int r, int64_t j, float v) {
+  float* y = f.c + r * f.cr + j * f.cj;
+  *y = p.beta == 0.0f ? p.alpha * v : p.alpha * v + p.beta * *y;
+}
+
+// The largest output tile a task holds: rows × columns floats (32 KiB, L1-resident).
+constexpr int64_t kTile = 8192;
+// Below this many matrix bytes a product runs on the calling thread.
+constexpr double kParallelBytes = 256.0 * 1024;
+
+int64_t round_up16(int64_t v) { return (v + 15) / 16 * 16; }
 
 }  // namespace
 
@@ -94,7 +159,8 @@ bool gemv_select_kernel(const char* name) {
     g_kernels = gemv_kernels_avx2();
     return true;
   }
-  if ((std::strncmp(name, "avx512", 6) == 0 || std::strcmp(name, "amx-bf16") == 0) && f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c) {
+  if ((std::strncmp(name, "avx512", 6) == 0 || std::strcmp(name, "amx-bf16") == 0) && f.avx512f && f.avx512bw &&
+      f.avx512vl && f.fma && f.f16c) {
     g_kernels = gemv_kernels_avx512();
     return true;
   }
@@ -102,48 +168,84 @@ bool gemv_select_kernel(const char* name) {
   return false;
 }
 
-bool gemv_handles(const GemmProblem& p) {
-  if (p.M == 1 && p.N > 1) return p.b.cs == 1 || p.b.rs == 1;
-  if (p.N == 1 && p.M > 1) return p.a.cs == 1 || p.a.rs == 1;
-  return false;
-}
+bool gemv_handles(const GemmProblem& p) { return side_of(p) != Side::kNone; }
 
 void gemv(const GemmProblem& p) {
   const GemvKernels& ks = *g_kernels;
-  const int64_t n = p.M == 1 ? p.N : p.M;
-  const double bytes = static_cast<double>(n) * p.K * dtype_size(p.dtype) * p.batch;
-  const int threads = bytes < 256.0 * 1024 ? 1 : num_threads();
-  // Several chunks per thread so a busy core does not hold the others up.
-  int64_t chunk = (n + 4 * threads - 1) / (4 * threads);
-  chunk = imin64(kChunk, (chunk + 63) / 64 * 64);
+  const Side side = side_of(p);
+  const Form f0 = form_of(p, side, 0);
+  const int rows = f0.rows;
+  const int64_t n = f0.n, K = p.K;
+  const int es = dtype_size(p.dtype);
+  const double bytes = static_cast<double>(n) * K * es * p.batch;
+  const int threads = bytes < kParallelBytes ? 1 : num_threads();
+
+  // Column chunks: several per thread (so a busy core does not hold the others up) in the dot
+  // form; in the axpy form as wide as the L1 tile allows, the threads splitting k instead.
+  int64_t chunk;
+  int64_t slabs = 1;
+  if (f0.dot) {
+    chunk = imin64(kTile / kGemvMaxRows, round_up16((n + 4 * threads - 1) / (4 * threads)));
+  } else {
+    const int64_t wide = imin64(n, kTile / rows / 16 * 16);
+    const int64_t col_chunks = (n + wide - 1) / wide;
+    chunk = round_up16((n + col_chunks - 1) / col_chunks);
+    if (p.batch == 1 && threads > 1 && col_chunks < 2 * threads) {
+      slabs = imin64((2 * threads + col_chunks - 1) / col_chunks, K / 64);
+      if (slabs < 1) slabs = 1;
+    }
+  }
+  if (chunk > n) chunk = n;
   const int64_t chunks = (n + chunk - 1) / chunk;
-  const int64_t ntasks = chunks * p.batch;
+  const int64_t slab = (K + 4 * slabs - 1) / (4 * slabs) * 4;
+  const int64_t ntasks = p.batch * slabs * chunks;
+
+  // Rows of x shared by every task when there is one batch element.
+  thread_local std::vector<float> shared_buf;
+  int64_t shared_ld = 0;
+  const float* shared_x = p.batch == 1 ? rows_f32(f0, p.dtype, K, shared_buf, &shared_ld) : nullptr;
+  // The axpy form's per-slab partial sums, [slabs][rows][n], added up after the tasks.
+  thread_local std::vector<float> partial;
+  if (slabs > 1 && static_cast<int64_t>(partial.size()) < slabs * rows * n) partial.resize(slabs * rows * n);
+  float* part = partial.data();
+
   auto body = [&](int64_t task) {
-    const int64_t b = task / chunks;
+    const int64_t b = task / (slabs * chunks);
+    const int64_t s = (task / chunks) % slabs;
     const int64_t j0 = (task % chunks) * chunk;
     const int len = static_cast<int>(imin64(chunk, n - j0));
-    const Form f = form_of(p, b);
-    thread_local std::vector<float> xbuf;
-    if (static_cast<int64_t>(xbuf.size()) < p.K) xbuf.resize(p.K);
-    for (int64_t k = 0; k < p.K; k++) xbuf[k] = load_as_f32(f.x, k * f.xs, p.dtype);
-    alignas(64) float out[kChunk];
-    const int es = dtype_size(p.dtype);
+    const Form f = b == 0 ? f0 : form_of(p, side, b);
+    int64_t ldx = shared_ld;
+    const float* x = shared_x;
+    thread_local std::vector<float> own;
+    if (x == nullptr) x = rows_f32(f, p.dtype, K, own, &ldx);
+    alignas(64) float tile[kTile];
     if (f.dot) {
-      ks.dot(p.dtype, f.w + j0 * f.ldw * es, f.ldw, xbuf.data(), p.K, len, out);
+      ks.dot(p.dtype, f.w + j0 * f.wj * es, f.wj, x, ldx, rows, K, len, tile, len);
     } else {
-      std::memset(out, 0, sizeof(float) * len);
-      ks.axpy(p.dtype, f.w + j0 * es, f.ldw, xbuf.data(), p.K, len, out);
+      const int64_t k0 = s * slab, kn = imin64(slab, K - k0);
+      float* out = slabs > 1 ? part + s * rows * n + j0 : tile;
+      const int64_t ldo = slabs > 1 ? n : len;
+      for (int r = 0; r < rows; r++) std::memset(out + r * ldo, 0, sizeof(float) * len);
+      if (kn > 0) ks.axpy(p.dtype, f.w + (k0 * f.wk + j0) * es, f.wk, x + k0, ldx, rows, kn, len, out, ldo);
+      if (slabs > 1) return;
     }
-    for (int j = 0; j < len; j++) {
-      float* y = f.y + (j0 + j) * f.ys;
-      *y = p.beta == 0.0f ? p.alpha * out[j] : p.alpha * out[j] + p.beta * *y;
-    }
+    for (int r = 0; r < rows; r++)
+      for (int j = 0; j < len; j++) store(p, f, r, j0 + j, tile[r * len + j]);
   };
   if (threads == 1 || ntasks > (1 << 30)) {
     for (int64_t t = 0; t < ntasks; t++) body(t);
-    return;
+  } else {
+    parallel_for(static_cast<int>(ntasks), threads, body);
   }
-  parallel_for(static_cast<int>(ntasks), threads, body);
+  if (slabs > 1) {
+    for (int r = 0; r < rows; r++)
+      for (int64_t j = 0; j < n; j++) {
+        float v = 0.0f;
+        for (int64_t s = 0; s < slabs; s++) v += part[(s * rows + r) * n + j];
+        store(p, f0, r, j, v);
+      }
+  }
 }
 
 }  // namespace hearth

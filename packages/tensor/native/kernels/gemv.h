@@ -1,8 +1,11 @@
-// Matrix-vector products (decode with batch 1): the GEMM driver hands over every product with
-// M == 1 or N == 1 whose matrix has one contiguous dimension. They are bound by memory
-// bandwidth, so the kernels stream the matrix once, in its storage order, with no packing.
-//   dot form:  out[j] = sum_k W[j, k] * x[k]   (W rows contiguous along k)
-//   axpy form: out[j] = sum_k x[k] * W[k, j]   (W rows contiguous along j)
+// Products with a few rows on one side (decoding: one token per sequence, batch up to
+// kGemvMaxRows): the GEMM driver hands over every product whose small side has at most
+// kGemvMaxRows rows and whose matrix side has one contiguous dimension. They are bound by
+// memory bandwidth, so the kernels stream the matrix once, in its storage order, with no
+// packing, for all the rows of x at once.
+//   R rows of x (float32, row r at x + r*ldx), n outputs per row, K the reduced length:
+//   dot form:  out[r, j]  = sum_k W[j, k] * x[r, k]   (W rows contiguous along k)
+//   axpy form: out[r, j] += sum_k x[r, k] * W[k, j]   (W rows contiguous along j)
 #pragma once
 #include <cstdint>
 
@@ -10,12 +13,16 @@
 
 namespace hearth {
 
+constexpr int kGemvMaxRows = 8;
+
 struct GemvKernels {
   const char* name;
-  // out[0:n] = W[0:n, 0:K] · x; row j of W starts at element j*ldw.
-  void (*dot)(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out);
-  // out[0:n] += sum_k x[k] * W[k, 0:n]; row k of W starts at element k*ldw. n <= 1024.
-  void (*axpy)(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out);
+  // out[r*ldo + j] = W[j, 0:K] · x[r, 0:K] for r < rows, j < n; row j of W starts at element j*ldw.
+  void (*dot)(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n,
+              float* out, int64_t ldo);
+  // out[r*ldo + j] += sum_k x[r, k] * W[k, j] for r < rows, j < n; row k of W starts at element k*ldw.
+  void (*axpy)(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n,
+               float* out, int64_t ldo);
 };
 
 const GemvKernels* gemv_kernels_generic();

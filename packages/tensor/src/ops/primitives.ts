@@ -111,7 +111,7 @@ function binary(op: string, out: "same" | "bool", backward?: Primitive["backward
     infer(inputs) {
       const [a, b] = inputs as [Tensor, Tensor];
       const dtype = sameDType(op, inputs, ["a", "b"]);
-      const shape = broadcastShapes(name(op, inputs), a.shape, b.shape);
+      const shape = broadcastShapes(() => name(op, inputs), a.shape, b.shape);
       return {
         outputs: [{ shape, dtype: out === "bool" ? "bool" : dtype }],
         kernelInputs: [broadcastView(a, shape), broadcastView(b, shape)],
@@ -252,7 +252,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         );
       }
       const dtype = sameDType("where", [a, b], ["a", "b"]);
-      const shape = broadcastShapes(name("where", inputs), cond.shape, a.shape, b.shape);
+      const shape = broadcastShapes(() => name("where", inputs), cond.shape, a.shape, b.shape);
       return {
         outputs: [{ shape, dtype }],
         kernelInputs: [broadcastView(cond, shape), broadcastView(a, shape), broadcastView(b, shape)],
@@ -333,9 +333,9 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
     // `outDtype: "float32"` keeps a 16-bit product's float32 accumulation (weight-only low precision)
     infer(inputs, attrs: { outDtype?: DType }) {
       const [a, b] = inputs as [Tensor, Tensor];
-      const op = name("matmul", inputs);
+      const op = () => name("matmul", inputs); // built only to throw
       if (a.ndim < 2 || b.ndim < 2) {
-        throw new HearthTensorError("HEARTH_TENSOR_SHAPE", `${op}: the primitive needs inputs of rank >= 2`);
+        throw new HearthTensorError("HEARTH_TENSOR_SHAPE", `${op()}: the primitive needs inputs of rank >= 2`);
       }
       const dtype = sameDType("matmul", inputs, ["a", "b"]);
       const [m, k] = a.shape.slice(-2) as [number, number];
@@ -343,7 +343,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       if (k !== k2) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${op}: argument 'b' must have shape [..., ${k}, N] to match a's last dim ${k}, got ${fmt(b.shape)}`,
+          `${op()}: argument 'b' must have shape [..., ${k}, N] to match a's last dim ${k}, got ${fmt(b.shape)}`,
         );
       }
       const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
@@ -354,7 +354,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       ) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_DTYPE",
-          `${op}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
+          `${op()}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
         );
       }
       return {

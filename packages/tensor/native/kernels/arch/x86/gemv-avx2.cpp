@@ -1,4 +1,4 @@
-// AVX2+FMA matrix-vector kernels (forms in ../../gemv.h), with scalar tails. float16 rows are
+// AVX2+FMA few-row kernels (forms in ../../gemv.h), with scalar tails. float16 rows are
 // widened with F16C and bfloat16 rows by a shift as they are loaded.
 #include <immintrin.h>
 
@@ -43,44 +43,55 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Each row of W is read from memory once and then stays in L1 while every row of x uses it.
 template <DType T>
-void dot_t(const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+void dot_t(const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n, float* out,
+           int64_t ldo) {
   for (int j = 0; j < n; j++) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    const int64_t r = j * ldw;
-    int64_t k = 0;
-    for (; k + 16 <= K; k += 16) {
-      s0 = _mm256_fmadd_ps(load8<T>(w, r + k), _mm256_loadu_ps(x + k), s0);
-      s1 = _mm256_fmadd_ps(load8<T>(w, r + k + 8), _mm256_loadu_ps(x + k + 8), s1);
+    const int64_t row = j * ldw;
+    for (int r = 0; r < rows; r++) {
+      const float* xr = x + r * ldx;
+      __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+      int64_t k = 0;
+      for (; k + 16 <= K; k += 16) {
+        s0 = _mm256_fmadd_ps(load8<T>(w, row + k), _mm256_loadu_ps(xr + k), s0);
+        s1 = _mm256_fmadd_ps(load8<T>(w, row + k + 8), _mm256_loadu_ps(xr + k + 8), s1);
+      }
+      float sum = hsum(_mm256_add_ps(s0, s1));
+      for (; k < K; k++) sum += load1<T>(w, row + k) * xr[k];
+      out[r * ldo + j] = sum;
     }
-    float sum = hsum(_mm256_add_ps(s0, s1));
-    for (; k < K; k++) sum += load1<T>(w, r + k) * x[k];
-    out[j] = sum;
   }
 }
 
 template <DType T>
-void axpy_t(const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+void axpy_t(const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n, float* out,
+            int64_t ldo) {
   for (int64_t k = 0; k < K; k++) {
-    const __m256 xk = _mm256_set1_ps(x[k]);
-    const int64_t r = k * ldw;
-    int j = 0;
-    for (; j + 8 <= n; j += 8)
-      _mm256_storeu_ps(out + j, _mm256_fmadd_ps(xk, load8<T>(w, r + j), _mm256_loadu_ps(out + j)));
-    for (; j < n; j++) out[j] += x[k] * load1<T>(w, r + j);
+    const int64_t row = k * ldw;
+    for (int r = 0; r < rows; r++) {
+      const float xk = x[r * ldx + k];
+      const __m256 xv = _mm256_set1_ps(xk);
+      float* o = out + r * ldo;
+      int j = 0;
+      for (; j + 8 <= n; j += 8) _mm256_storeu_ps(o + j, _mm256_fmadd_ps(xv, load8<T>(w, row + j), _mm256_loadu_ps(o + j)));
+      for (; j < n; j++) o[j] += xk * load1<T>(w, row + j);
+    }
   }
 }
 
-void dot(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
-  if (t == DType::kFloat32) return dot_t<DType::kFloat32>(w, ldw, x, K, n, out);
-  if (t == DType::kBFloat16) return dot_t<DType::kBFloat16>(w, ldw, x, K, n, out);
-  return dot_t<DType::kFloat16>(w, ldw, x, K, n, out);
+void dot(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n, float* out,
+         int64_t ldo) {
+  if (t == DType::kFloat32) return dot_t<DType::kFloat32>(w, ldw, x, ldx, rows, K, n, out, ldo);
+  if (t == DType::kBFloat16) return dot_t<DType::kBFloat16>(w, ldw, x, ldx, rows, K, n, out, ldo);
+  return dot_t<DType::kFloat16>(w, ldw, x, ldx, rows, K, n, out, ldo);
 }
 
-void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
-  if (t == DType::kFloat32) return axpy_t<DType::kFloat32>(w, ldw, x, K, n, out);
-  if (t == DType::kBFloat16) return axpy_t<DType::kBFloat16>(w, ldw, x, K, n, out);
-  return axpy_t<DType::kFloat16>(w, ldw, x, K, n, out);
+void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n, float* out,
+          int64_t ldo) {
+  if (t == DType::kFloat32) return axpy_t<DType::kFloat32>(w, ldw, x, ldx, rows, K, n, out, ldo);
+  if (t == DType::kBFloat16) return axpy_t<DType::kBFloat16>(w, ldw, x, ldx, rows, K, n, out, ldo);
+  return axpy_t<DType::kFloat16>(w, ldw, x, ldx, rows, K, n, out, ldo);
 }
 
 const GemvKernels kAvx2 = {"avx2", dot, axpy};

@@ -1,10 +1,12 @@
-// AVX-512 matrix-vector kernels (forms in ../../gemv.h). dot: four rows of W at a time against
-// one pass over x. axpy: four rows of W at a time added into an L1-resident output strip.
-// float16 and bfloat16 rows are widened to float32 as they are loaded.
+// AVX-512 few-row kernels (forms in ../../gemv.h), one instance per row count so the
+// accumulators live in registers. dot: a few rows of W at a time against every row of x.
+// axpy: four rows of W at a time added into L1-resident output rows. float16 and bfloat16
+// weights are widened to float32 as they are loaded (bfloat16 by a shift), FMAs in float32.
 #include <immintrin.h>
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "dtype.h"
 #include "gemv.h"
@@ -39,97 +41,141 @@ inline __m512 load16(const void* base, int64_t index, __mmask16 mask) {
   }
 }
 
+// Horizontal sum of the 16 lanes (GCC 12's _mm512_reduce_add_ps takes its argument's address,
+// which keeps arrays of accumulators in memory instead of registers).
+inline float hsum(__m512 v) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
 template <DType T>
 using Elem = std::conditional_t<T == DType::kFloat32, float, uint16_t>;
 
-template <DType T>
-void dot_t(const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
-  const __mmask16 full = 0xffff;
-  int j = 0;
-  for (; j + 4 <= n; j += 4) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-    const int64_t r0 = j * ldw, r1 = r0 + ldw, r2 = r1 + ldw, r3 = r2 + ldw;
-    // The next four rows, fetched while these are summed: short rows (K of a few hundred)
-    // end before the hardware prefetcher has locked on to their streams.
-    const char* next = static_cast<const char*>(w) + (r0 + 4 * ldw) * static_cast<int64_t>(sizeof(Elem<T>));
-    const int64_t next_bytes = j + 8 <= n ? 4 * ldw * static_cast<int64_t>(sizeof(Elem<T>)) : 0;
-    int64_t k = 0;
-    for (; k + 16 <= K; k += 16) {
-      const int64_t at = 4 * k * static_cast<int64_t>(sizeof(Elem<T>));
-      if (at < next_bytes) {
-        _mm_prefetch(next + at, _MM_HINT_T0);
-        _mm_prefetch(next + at + 64, _MM_HINT_T0);
-        if constexpr (T == DType::kFloat32) {
-          _mm_prefetch(next + at + 128, _MM_HINT_T0);
-          _mm_prefetch(next + at + 192, _MM_HINT_T0);
-        }
-      }
-      const __m512 xv = _mm512_loadu_ps(x + k);
-      s0 = _mm512_fmadd_ps(load16<T>(w, r0 + k, full), xv, s0);
-      s1 = _mm512_fmadd_ps(load16<T>(w, r1 + k, full), xv, s1);
-      s2 = _mm512_fmadd_ps(load16<T>(w, r2 + k, full), xv, s2);
-      s3 = _mm512_fmadd_ps(load16<T>(w, r3 + k, full), xv, s3);
+constexpr int kLine = 64;
+
+// Loops over the register-blocked accumulators must be unrolled completely for them to stay
+// in registers; GCC's own limits stop short of 8×3 blocks.
+#if defined(__clang__)
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL _Pragma("GCC unroll 32")
+#endif
+
+// R rows of x against JR rows of W at a time: JR weight vectors and R x vectors per 16 k make
+// R·JR FMAs. While these JR rows are summed, the next JR rows (the following stretch of W when
+// its rows are packed) are prefetched, JR·16 elements per step: short rows (K of a few
+// hundred) end before the hardware prefetcher has locked on to their streams.
+template <DType T, int R, int JR>
+inline void dot_block(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int j, bool prefetch,
+                      float* out, int64_t ldo) {
+  constexpr int64_t es = sizeof(Elem<T>);
+  __m512 acc[R][JR];
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_setzero_ps();
+  const char* next = static_cast<const char*>(w) + (j + JR) * ldw * es;
+  const auto step = [&](int64_t k, __mmask16 m) {
+    __m512 wv[JR];
+    UNROLL for (int q = 0; q < JR; q++) wv[q] = load16<T>(w, (j + q) * ldw + k, m);
+    UNROLL for (int r = 0; r < R; r++) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * ldx + k);
+      UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_fmadd_ps(wv[q], xv, acc[r][q]);
     }
-    if (k < K) {
-      const __mmask16 m = mask16(K - k);
-      const __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
-      s0 = _mm512_fmadd_ps(load16<T>(w, r0 + k, m), xv, s0);
-      s1 = _mm512_fmadd_ps(load16<T>(w, r1 + k, m), xv, s1);
-      s2 = _mm512_fmadd_ps(load16<T>(w, r2 + k, m), xv, s2);
-      s3 = _mm512_fmadd_ps(load16<T>(w, r3 + k, m), xv, s3);
+  };
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    if (prefetch) {
+      const char* at = next + JR * k * es;
+      for (int64_t b = 0; b < JR * 16 * es; b += kLine) _mm_prefetch(at + b, _MM_HINT_T0);
     }
-    out[j] = _mm512_reduce_add_ps(s0);
-    out[j + 1] = _mm512_reduce_add_ps(s1);
-    out[j + 2] = _mm512_reduce_add_ps(s2);
-    out[j + 3] = _mm512_reduce_add_ps(s3);
+    // A constant full mask: the loads fold into plain (and widening) loads.
+    step(k, 0xffff);
   }
-  for (; j < n; j++) {
-    __m512 s = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k += 16) {
-      const __mmask16 m = mask16(K - k);
-      s = _mm512_fmadd_ps(load16<T>(w, j * ldw + k, m), _mm512_maskz_loadu_ps(m, x + k), s);
-    }
-    out[j] = _mm512_reduce_add_ps(s);
-  }
+  if (k < K) step(k, mask16(K - k));
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int q = 0; q < JR; q++) out[r * ldo + j + q] = hsum(acc[r][q]);
 }
 
-template <DType T>
-void axpy_t(const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
+template <DType T, int R>
+void dot_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
+  // Accumulators R·JR and JR weight vectors within the 32 registers.
+  constexpr int JR = R <= 4 ? 4 : 3;
+  int j = 0;
+  for (; j + JR <= n; j += JR) dot_block<T, R, JR>(w, ldw, x, ldx, K, j, j + 2 * JR <= n, out, ldo);
+  for (; j < n; j++) dot_block<T, R, 1>(w, ldw, x, ldx, K, j, false, out, ldo);
+}
+
+// R rows of out (L1-resident) += four rows of W at a time, each weight vector used by all R
+// rows. Rows k+4..k+7 are prefetched while k..k+3 are summed (each row's stretch may be a
+// column chunk, a new stream for the hardware prefetcher every row), into L2 only: a pass over
+// four long rows would push them out of L1 before they are used.
+template <DType T, int R>
+void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
+  constexpr int64_t es = sizeof(Elem<T>);
+  constexpr int step = kLine / es;  // elements per cache line
+  const char* base = static_cast<const char*>(w);
   int64_t k = 0;
   for (; k + 4 <= K; k += 4) {
-    const __m512 x0 = _mm512_set1_ps(x[k]), x1 = _mm512_set1_ps(x[k + 1]);
-    const __m512 x2 = _mm512_set1_ps(x[k + 2]), x3 = _mm512_set1_ps(x[k + 3]);
-    const int64_t r0 = k * ldw, r1 = r0 + ldw, r2 = r1 + ldw, r3 = r2 + ldw;
+    __m512 xb[R][4];
+    UNROLL for (int r = 0; r < R; r++)
+      UNROLL for (int u = 0; u < 4; u++) xb[r][u] = _mm512_set1_ps(x[r * ldx + k + u]);
+    const int64_t r0 = k * ldw;
+    const bool prefetch = k + 8 <= K;
     for (int j = 0; j < n; j += 16) {
+      if (prefetch && (j % step) == 0)
+        UNROLL for (int u = 4; u < 8; u++) _mm_prefetch(base + (r0 + u * ldw + j) * es, _MM_HINT_T1);
       const __mmask16 m = mask16(n - j);
-      __m512 acc = _mm512_maskz_loadu_ps(m, out + j);
-      acc = _mm512_fmadd_ps(x0, load16<T>(w, r0 + j, m), acc);
-      acc = _mm512_fmadd_ps(x1, load16<T>(w, r1 + j, m), acc);
-      acc = _mm512_fmadd_ps(x2, load16<T>(w, r2 + j, m), acc);
-      acc = _mm512_fmadd_ps(x3, load16<T>(w, r3 + j, m), acc);
-      _mm512_mask_storeu_ps(out + j, m, acc);
+      const __m512 w0 = load16<T>(w, r0 + j, m), w1 = load16<T>(w, r0 + ldw + j, m);
+      const __m512 w2 = load16<T>(w, r0 + 2 * ldw + j, m), w3 = load16<T>(w, r0 + 3 * ldw + j, m);
+      UNROLL for (int r = 0; r < R; r++) {
+        float* o = out + r * ldo + j;
+        __m512 acc = _mm512_maskz_loadu_ps(m, o);
+        acc = _mm512_fmadd_ps(xb[r][0], w0, acc);
+        acc = _mm512_fmadd_ps(xb[r][1], w1, acc);
+        acc = _mm512_fmadd_ps(xb[r][2], w2, acc);
+        acc = _mm512_fmadd_ps(xb[r][3], w3, acc);
+        _mm512_mask_storeu_ps(o, m, acc);
+      }
     }
   }
   for (; k < K; k++) {
-    const __m512 xk = _mm512_set1_ps(x[k]);
     for (int j = 0; j < n; j += 16) {
       const __mmask16 m = mask16(n - j);
-      _mm512_mask_storeu_ps(out + j, m,
-                            _mm512_fmadd_ps(xk, load16<T>(w, k * ldw + j, m), _mm512_maskz_loadu_ps(m, out + j)));
+      const __m512 wv = load16<T>(w, k * ldw + j, m);
+      UNROLL for (int r = 0; r < R; r++) {
+        float* o = out + r * ldo + j;
+        _mm512_mask_storeu_ps(o, m, _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), wv, _mm512_maskz_loadu_ps(m, o)));
+      }
     }
   }
 }
 
-void dot(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
-  if (t == DType::kFloat32) return dot_t<DType::kFloat32>(w, ldw, x, K, n, out);
-  if (t == DType::kBFloat16) return dot_t<DType::kBFloat16>(w, ldw, x, K, n, out);
-  return dot_t<DType::kFloat16>(w, ldw, x, K, n, out);
+using RowsFn = void (*)(const void*, int64_t, const float*, int64_t, int64_t, int, float*, int64_t);
+
+// The instances for rows 1..kGemvMaxRows: dot forms first, then axpy forms.
+template <DType T, int... I>
+const RowsFn* rows_table(std::integer_sequence<int, I...>) {
+  static const RowsFn fns[] = {dot_rows<T, I + 1>..., axpy_rows<T, I + 1>...};
+  return fns;
 }
 
-void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t K, int n, float* out) {
-  if (t == DType::kFloat32) return axpy_t<DType::kFloat32>(w, ldw, x, K, n, out);
-  if (t == DType::kBFloat16) return axpy_t<DType::kBFloat16>(w, ldw, x, K, n, out);
-  return axpy_t<DType::kFloat16>(w, ldw, x, K, n, out);
+RowsFn rows_fn(DType t, bool dot, int rows) {
+  const auto seq = std::make_integer_sequence<int, kGemvMaxRows>{};
+  const RowsFn* fns = t == DType::kFloat32    ? rows_table<DType::kFloat32>(seq)
+                      : t == DType::kBFloat16 ? rows_table<DType::kBFloat16>(seq)
+                                              : rows_table<DType::kFloat16>(seq);
+  return fns[(dot ? 0 : kGemvMaxRows) + rows - 1];
+}
+
+void dot(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n, float* out,
+         int64_t ldo) {
+  rows_fn(t, true, rows)(w, ldw, x, ldx, K, n, out, ldo);
+}
+
+void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n, float* out,
+          int64_t ldo) {
+  rows_fn(t, false, rows)(w, ldw, x, ldx, K, n, out, ldo);
 }
 
 const GemvKernels kAvx512 = {"avx512", dot, axpy};

@@ -1,0 +1,180 @@
+// The few-row products (decoding: up to 8 rows against a weight matrix) that the GEMM hands to
+// the gemv kernels, against a float64 reference: every row count 1..8, both matrix layouts
+// (rows along k: dot form; along n: axpy form, where threads split k), the small side on
+// either operand, odd sizes with vector tails, strided rows, batches, alpha/beta, float32 and
+// 16-bit weights, 1 and 2 threads, every kernel family this CPU has.
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { type NativeGemmDType, native } from "./index.ts";
+
+if (!native) throw new Error("gemv.test: the native addon did not load");
+const addon: NonNullable<typeof native> = native;
+after(() => {
+  addon.selectGemmKernel("");
+  addon.setNumThreads(0);
+});
+
+let seed = 99;
+// Values k/32 with |k| <= 32: exact in float32, bfloat16 and float16, so 16-bit inputs are exact.
+function value(): number {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return (Math.floor((seed / 2 ** 32) * 65) - 32) / 32;
+}
+
+function store(values: Float64Array, dtype: NativeGemmDType): Float32Array | Uint16Array {
+  const f = Float32Array.from(values);
+  if (dtype === "float32") return f;
+  const u = new Uint32Array(f.buffer);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < out.length; i++) {
+    const bits = u[i] ?? 0;
+    if (dtype === "bfloat16") out[i] = bits >>> 16;
+    else if ((bits & 0x7fffffff) === 0) out[i] = (bits >>> 16) & 0x8000;
+    else out[i] = ((bits >>> 16) & 0x8000) | ((((bits >>> 23) & 0xff) - 112) << 10) | ((bits >>> 13) & 0x3ff);
+  }
+  return out;
+}
+
+interface Case {
+  rows: number; // the small side
+  n: number;
+  K: number;
+  /** The weight's rows run along k (a Linear weight, dot form) instead of along n (Conv1D, axpy form). */
+  rowsAlongK: boolean;
+  /** The small side is B's columns (out = Wᵀ-side · x) instead of A's rows. */
+  smallIsB?: boolean;
+  batch?: number;
+  dtype?: NativeGemmDType;
+  pad?: number;
+  beta?: number;
+}
+
+function run(c: Case): void {
+  const { rows, n, K } = c;
+  const batch = c.batch ?? 1;
+  const dtype = c.dtype ?? "float32";
+  const pad = c.pad ?? 0;
+  const beta = c.beta ?? 0;
+  const alpha = beta === 0 ? 1 : 0.5;
+  // x: rows × K with row stride K + pad; W(k, j) laid out with rows along k or along n.
+  const xs = [batch * rows * (K + pad) + pad, rows * (K + pad), K + pad] as const;
+  const wld = (c.rowsAlongK ? K : n) + pad;
+  const wbs = (c.rowsAlongK ? n : K) * wld;
+  const x = Float64Array.from({ length: batch * xs[1] + 1 }, value);
+  const w = Float64Array.from({ length: batch * wbs + 1 }, value);
+  const xAt = (b: number, r: number, k: number) => x[b * xs[1] + r * xs[2] + k] ?? Number.NaN;
+  const wAt = (b: number, k: number, j: number) =>
+    w[b * wbs + (c.rowsAlongK ? j * wld + k : k * wld + j)] ?? Number.NaN;
+  // Element strides [batch, row, col] of W as the K×n operand, and of x as rows×K or K×rows.
+  const wStrides: [number, number, number] = c.rowsAlongK ? [wbs, 1, wld] : [wbs, wld, 1];
+  const xRows: [number, number, number] = [xs[1], xs[2], 1];
+  const outLd = (c.smallIsB ? rows : n) + 1;
+  const outBs = (c.smallIsB ? n : rows) * outLd;
+  const init = Float32Array.from({ length: batch * outBs }, () => (beta === 0 ? Number.NaN : value()));
+  const out = init.slice();
+  if (!c.smallIsB) {
+    // out[r, j] = x[r, :] · W[:, j]
+    addon.gemm(
+      dtype,
+      rows,
+      n,
+      K,
+      batch,
+      store(x, dtype),
+      0,
+      xRows,
+      store(w, dtype),
+      0,
+      wStrides,
+      out,
+      0,
+      [outBs, outLd, 1],
+      alpha,
+      beta,
+    );
+  } else {
+    // out[j, r] = Wᵀ[j, :] · xᵀ[:, r]: the weight is A (n × K), x is B (K × rows)
+    const aStrides: [number, number, number] = [wStrides[0], wStrides[2], wStrides[1]];
+    const bStrides: [number, number, number] = [xRows[0], xRows[2], xRows[1]];
+    addon.gemm(
+      dtype,
+      n,
+      rows,
+      K,
+      batch,
+      store(w, dtype),
+      0,
+      aStrides,
+      store(x, dtype),
+      0,
+      bStrides,
+      out,
+      0,
+      [outBs, outLd, 1],
+      alpha,
+      beta,
+    );
+  }
+  for (let b = 0; b < batch; b++)
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        let mag = 0;
+        for (let k = 0; k < K; k++) {
+          const p = xAt(b, r, k) * wAt(b, k, j);
+          sum += p;
+          mag += Math.abs(p);
+        }
+        const idx = b * outBs + (c.smallIsB ? j * outLd + r : r * outLd + j);
+        const old = beta === 0 ? 0 : (init[idx] ?? 0);
+        const want = alpha * sum + beta * old;
+        const got = out[idx] ?? Number.NaN;
+        if (!(Math.abs(got - want) <= 2e-6 * (mag + Math.abs(old)) + 1e-6)) {
+          assert.fail(`${JSON.stringify(c)}: out[${b}, ${r}, ${j}] = ${got}, want ${want}`);
+        }
+      }
+  // The padding column of every output row is never written.
+  for (let i = outLd - 1; i < out.length; i += outLd) assert.ok(Object.is(out[i], init[i]), `out[${i}] was written`);
+}
+
+const families = ["generic", "avx2", "avx512"].filter((f) => addon.selectGemmKernel(f));
+addon.selectGemmKernel("");
+
+describe("native gemv (few-row products)", () => {
+  for (const family of families) {
+    test(`${family}: rows 1..8, both layouts, odd sizes and tails`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      for (let rows = 1; rows <= 8; rows++)
+        for (const rowsAlongK of [true, false]) {
+          run({ rows, n: 37, K: 45, rowsAlongK, pad: 1 });
+          run({ rows, n: 5, K: 3, rowsAlongK, smallIsB: true });
+        }
+    });
+
+    test(`${family}: 16-bit weights, batches, alpha and beta`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const dtype of ["float32", "bfloat16", "float16"] as const)
+        for (const rowsAlongK of [true, false])
+          for (const rows of [1, 3, 8]) {
+            run({ rows, n: 70, K: 130, rowsAlongK, dtype, pad: 2, beta: 1 });
+            run({ rows, n: 33, K: 19, rowsAlongK, dtype, batch: 3, smallIsB: rows === 3 });
+          }
+    });
+  }
+
+  test("matrices big enough for the thread pool give the same results on 1 and 2 threads", () => {
+    for (const threads of [1, 2]) {
+      addon.setNumThreads(threads);
+      for (const dtype of ["float32", "bfloat16"] as const)
+        for (const rowsAlongK of [true, false])
+          for (const rows of [1, 2, 5, 8]) {
+            // 300 × 700 float32 is 840 KB: threads split k (axpy form) or the outputs (dot form);
+            // n 2100 puts several column chunks in the axpy form.
+            run({ rows, n: 700, K: 301, rowsAlongK, dtype, pad: 1 });
+            if (rows === 5) run({ rows, n: 2100, K: 97, rowsAlongK, dtype, beta: 1 });
+          }
+      run({ rows: 2, n: 40, K: 1900, rowsAlongK: false, smallIsB: true, pad: 3 });
+    }
+    addon.setNumThreads(0);
+  });
+});
