@@ -3,15 +3,31 @@
 // float32 at 1024³, and the batch-1 shapes against the measured copy bandwidth.
 //
 //   npm run bench -- gemm [--threads 1,2] [--kernel avx512|avx2|generic] [--quick]
+//                         [--rounds 5] [--shapes 2048,dW] [--no-peer]
+//
+// Shapes: the square ones, the transformer ones (a GPT-2-small MLP at 512 tokens and the LM
+// head at 128 tokens), the same products as the model runs them (x·Wᵀ with W stored
+// [out, in]) and their backward products (dX = dY·W, dW = dYᵀ·X), whose transposed operands
+// are strided views packed without a copy (numpy gets the same views, as .T). `--shapes` keeps
+// the shapes whose label contains one of the comma-separated words.
+//
+// Timing under load: ours and the peer alternate, shape by shape, for `--rounds` rounds, and
+// each keeps its best repetition. With 1 thread the figure is CPU time (of our process, of the
+// peer's calling thread), which other work on the machine barely inflates; with more threads it
+// is wall time. The load average is printed before and after.
 //
 // Peer: Debian's numpy with OpenBLAS (`apt-get install -y python3-numpy libopenblas0-pthread`;
-// without OpenBLAS, numpy falls back to the slow reference BLAS), run as /usr/bin/python3.
+// without OpenBLAS, numpy falls back to the slow reference BLAS), run as /usr/bin/python3 with
+// bench/peers/numpy_gemm.py, which stays up for the whole run.
 // This environment sets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which pin OpenBLAS to a slower
 // kernel; the peer runs with both unset (in its own command only) and reports the kernel used.
 // Where OpenBLAS does not recognise the CPU and falls back to a pre-AVX2 kernel, the peer is
-// rerun with OPENBLAS_CORETYPE naming the newest kernel the CPU supports, and says so.
-import { spawnSync } from "node:child_process";
+// restarted with OPENBLAS_CORETYPE naming the newest kernel the CPU supports, and says so.
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { native } from "../packages/tensor/src/native/index.ts";
 import { bestCoreType } from "./peers/python.ts";
 
@@ -28,44 +44,54 @@ const opt = (name: string): string | undefined => {
 };
 const threadCounts = (opt("threads") ?? "1,2").split(",").map(Number);
 const quick = args.includes("--quick");
+const rounds = Number(opt("rounds") ?? (quick ? 3 : 5));
 const kernel = opt("kernel");
 if (kernel && !addon.selectGemmKernel(kernel)) {
   console.error(`bench/gemm: kernel '${kernel}' is not available on this CPU`);
   process.exit(2);
 }
 
-type Shape = [number, number, number]; // M, N, K
-const shapes: Shape[] = [
-  [256, 256, 256],
-  [512, 512, 512],
-  [1024, 1024, 1024],
-  [2048, 2048, 2048],
-  [512, 3072, 768],
-  [512, 768, 3072],
-  [128, 50257, 768],
-  [1, 3072, 768],
-  [1, 50257, 768],
-];
-const label = ([M, N, K]: Shape) => `${M}x${K}·${K}x${N}`;
-
-/**
- * Best (minimum) seconds of fn over enough repetitions to fill about `budget` seconds. The
- * minimum, for ours and the peer alike, because other work shares these cores in bursts.
- */
-function time(fn: () => void, budget = quick ? 0.15 : 0.4): number {
-  fn();
-  const t0 = performance.now();
-  fn();
-  const once = Math.max((performance.now() - t0) / 1000, 1e-6);
-  const reps = Math.max(3, Math.min(200, Math.round(budget / once)));
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    fn();
-    samples.push((performance.now() - t) / 1000);
-  }
-  return Math.min(...samples);
+/** C[M×N] = A·B with K the inner size; ta/tb: A (B) is the transpose of a row-major array. */
+interface Shape {
+  M: number;
+  N: number;
+  K: number;
+  ta: boolean;
+  tb: boolean;
+  note: string;
 }
+const shape = (M: number, N: number, K: number, ta = false, tb = false, note = ""): Shape => ({
+  M,
+  N,
+  K,
+  ta,
+  tb,
+  note,
+});
+const allShapes: Shape[] = [
+  shape(256, 256, 256),
+  shape(512, 512, 512),
+  shape(1024, 1024, 1024),
+  shape(2048, 2048, 2048),
+  shape(512, 3072, 768),
+  shape(512, 768, 3072),
+  shape(128, 50257, 768),
+  // As a Linear layer runs them: x·Wᵀ with W stored [out, in].
+  shape(512, 3072, 768, false, true, "x·Wᵀ"),
+  shape(512, 768, 3072, false, true, "x·Wᵀ"),
+  shape(128, 50257, 768, false, true, "x·Eᵀ"),
+  // Their backward: dX = dY·W (W [out, in] read as is) and dW = dYᵀ·X.
+  shape(512, 768, 3072, false, false, "dX"),
+  shape(512, 3072, 768, false, false, "dX"),
+  shape(3072, 768, 512, true, false, "dW"),
+  shape(768, 3072, 512, true, false, "dW"),
+  shape(1, 3072, 768),
+  shape(1, 50257, 768),
+];
+const label = (s: Shape) =>
+  `${s.ta ? `(${s.K}x${s.M})ᵀ` : `${s.M}x${s.K}`}·${s.tb ? `(${s.N}x${s.K})ᵀ` : `${s.K}x${s.N}`}${s.note ? ` ${s.note}` : ""}`;
+const only = opt("shapes")?.split(",");
+const shapes = only ? allShapes.filter((s) => only.some((w) => label(s).includes(w))) : allShapes;
 
 let seed = 1;
 const rand = () => {
@@ -78,121 +104,147 @@ interface Operands {
   b: Float32Array;
   c: Float32Array;
 }
-function operands([M, N, K]: Shape): Operands {
+function operands(s: Shape): Operands {
   return {
-    a: Float32Array.from({ length: M * K }, rand),
-    b: Float32Array.from({ length: K * N }, rand),
-    c: new Float32Array(M * N),
+    a: Float32Array.from({ length: s.M * s.K }, rand),
+    b: Float32Array.from({ length: s.K * s.N }, rand),
+    c: new Float32Array(s.M * s.N),
   };
 }
-function ours([M, N, K]: Shape, o: Operands): void {
-  addon.gemm("float32", M, N, K, 1, o.a, 0, [0, K, 1], o.b, 0, [0, N, 1], o.c, 0, [0, N, 1], 1, 0);
+/** Element strides [batch, row, column] of A (M×K) and B (K×N) for the shape's layouts. */
+const aStrides = (s: Shape): [number, number, number] => (s.ta ? [0, 1, s.M] : [0, s.K, 1]);
+const bStrides = (s: Shape): [number, number, number] => (s.tb ? [0, 1, s.K] : [0, s.N, 1]);
+function ours(s: Shape, o: Operands): void {
+  addon.gemm("float32", s.M, s.N, s.K, 1, o.a, 0, aStrides(s), o.b, 0, bStrides(s), o.c, 0, [0, s.N, 1], 1, 0);
 }
 /** Checks 64 random entries of C against a float64 dot product before any timing. */
-function validate(shape: Shape, o: Operands): void {
-  const [M, N, K] = shape;
-  ours(shape, o);
+function validate(s: Shape, o: Operands): void {
+  ours(s, o);
+  const [, ar, ac] = aStrides(s);
+  const [, br, bc] = bStrides(s);
   for (let t = 0; t < 64; t++) {
-    const i = Math.floor((rand() + 0.5) * M);
-    const j = Math.floor((rand() + 0.5) * N);
-    let s = 0;
+    const i = Math.floor((rand() + 0.5) * s.M);
+    const j = Math.floor((rand() + 0.5) * s.N);
+    let sum = 0;
     let mag = 0;
-    for (let k = 0; k < K; k++) {
-      const p = (o.a[i * K + k] ?? 0) * (o.b[k * N + j] ?? 0);
-      s += p;
+    for (let k = 0; k < s.K; k++) {
+      const p = (o.a[i * ar + k * ac] ?? 0) * (o.b[k * br + j * bc] ?? 0);
+      sum += p;
       mag += Math.abs(p);
     }
-    const got = o.c[i * N + j] ?? Number.NaN;
-    if (!(Math.abs(got - s) <= 1e-5 * mag + 1e-6)) throw new Error(`bench/gemm: wrong result for ${label(shape)}`);
+    const got = o.c[i * s.N + j] ?? Number.NaN;
+    if (!(Math.abs(got - sum) <= 1e-5 * mag + 1e-6)) throw new Error(`bench/gemm: wrong result for ${label(s)}`);
   }
+}
+
+/** Seconds per repetition, wall and CPU, best of each. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+const best = (xs: Timing[]): Timing => ({
+  wall: Math.min(...xs.map((x) => x.wall)),
+  cpu: Math.min(...xs.map((x) => x.cpu)),
+});
+/** Best wall seconds of fn over enough repetitions to fill about `budget` seconds. */
+function time(fn: () => void, budget = quick ? 0.15 : 0.4): number {
+  fn();
+  const once = Math.max(best(timeOurs(fn, 1)).wall, 1e-6);
+  return best(timeOurs(fn, Math.max(3, Math.min(200, Math.round(budget / once))))).wall;
+}
+function timeOurs(fn: () => void, reps: number): Timing[] {
+  const out: Timing[] = [];
+  for (let r = 0; r < reps; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    const wall = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    out.push({ wall, cpu: (c.user + c.system) / 1e6 });
+  }
+  return out;
 }
 
 // ---- the numpy peer -------------------------------------------------------------------------
 const python = "/usr/bin/python3";
-const peerScript = `
-import json, sys, time, ctypes
-import numpy as np
-shapes = json.loads(sys.argv[1]); budget = float(sys.argv[2])
-core = "unknown"
-try:
-    for line in open("/proc/self/maps"):
-        if "openblas" in line:
-            lib = ctypes.CDLL(line.split()[-1]); lib.openblas_get_corename.restype = ctypes.c_char_p
-            core = lib.openblas_get_corename().decode(); break
-except Exception as e:
-    core = "unknown (%s)" % e
-out = []
-rng = np.random.default_rng(0)
-for M, N, K in shapes:
-    a = rng.standard_normal((M, K), dtype=np.float32); b = rng.standard_normal((K, N), dtype=np.float32)
-    c = np.empty((M, N), dtype=np.float32)
-    np.matmul(a, b, out=c); t0 = time.perf_counter(); np.matmul(a, b, out=c); once = max(time.perf_counter() - t0, 1e-6)
-    reps = max(3, min(200, round(budget / once))); xs = []
-    for _ in range(reps):
-        t = time.perf_counter(); np.matmul(a, b, out=c); xs.append(time.perf_counter() - t)
-    out.append(min(xs))
-print(json.dumps({"core": core, "numpy": np.__version__, "seconds": out}))
-`;
-
-interface PeerResult {
-  core: string;
-  numpy: string;
-  seconds: number[];
-}
+const peerScript = join(import.meta.dirname, "peers", "numpy_gemm.py");
 // OpenBLAS kernels that predate AVX2: autodetection falls back to one of these on CPU models it
 // does not know (e.g. new Xeons under a hypervisor).
 const LEGACY_CORES = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Katmai", "Atom", "Banias"];
 
-let legacyNoted = false;
-function runPeer(threads: number, coreType?: string): PeerResult | null {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    OPENBLAS_NUM_THREADS: String(threads),
-    OMP_NUM_THREADS: String(threads),
-  };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  if (coreType) env.OPENBLAS_CORETYPE = coreType;
-  const r = spawnSync(python, ["-c", peerScript, JSON.stringify(shapes), String(quick ? 0.15 : 0.4)], {
-    env,
-    encoding: "utf8",
-    maxBuffer: 1 << 20,
-  });
-  if (r.status !== 0) {
-    console.log(`numpy peer failed: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`);
-    return null;
+class Peer {
+  private readonly lines: AsyncIterator<string>;
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly core: string,
+    readonly numpy: string,
+    lines: AsyncIterator<string>,
+  ) {
+    this.lines = lines;
   }
-  const result = JSON.parse(r.stdout) as PeerResult;
-  const best = bestCoreType();
-  if (!coreType && best && LEGACY_CORES.some((c) => result.core.startsWith(c))) {
-    if (!legacyNoted)
+  static async start(coreType?: string): Promise<Peer | null> {
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(Math.max(...threadCounts)) };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    if (coreType) env.OPENBLAS_CORETYPE = coreType;
+    const child = spawn(python, [peerScript], { env });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    if (first.done) {
+      console.log(`numpy peer failed: ${stderr.trim().split("\n").pop()}`);
+      return null;
+    }
+    const hello = JSON.parse(first.value) as { core: string; numpy: string };
+    const peer = new Peer(child, hello.core, hello.numpy, lines);
+    const bestCore = bestCoreType();
+    if (!coreType && bestCore && LEGACY_CORES.some((c) => hello.core.startsWith(c))) {
       console.log(
-        `OpenBLAS autodetected its legacy '${result.core}' kernel on this CPU; rerunning the peer with ` +
-          `OPENBLAS_CORETYPE=${best} (the newest kernel this CPU supports) so the peer is at its best`,
+        `OpenBLAS autodetected its legacy '${hello.core}' kernel on this CPU; restarting the peer with ` +
+          `OPENBLAS_CORETYPE=${bestCore} (the newest kernel this CPU supports) so the peer is at its best`,
       );
-    legacyNoted = true;
-    return runPeer(threads, best);
+      peer.stop();
+      return Peer.start(bestCore);
+    }
+    if (hello.core.startsWith("unknown")) {
+      console.log(
+        "warning: numpy is not using OpenBLAS (reference BLAS?): `apt-get install -y libopenblas0-pthread` for a fair peer",
+      );
+    }
+    return peer;
   }
-  if (result.core.startsWith("unknown")) {
-    console.log(
-      "warning: numpy is not using OpenBLAS (reference BLAS?): `apt-get install -y libopenblas0-pthread` for a fair peer",
-    );
+  async time(s: Shape, threads: number, reps: number): Promise<Timing[]> {
+    const { M, N, K } = s;
+    this.child.stdin.write(`${JSON.stringify({ M, N, K, ta: s.ta, tb: s.tb, threads, reps })}\n`);
+    const r = await this.lines.next();
+    if (r.done) throw new Error("bench/gemm: the numpy peer exited");
+    const { wall, cpu } = JSON.parse(r.value) as { wall: number[]; cpu: number[] };
+    return wall.map((w, i) => ({ wall: w, cpu: cpu[i] ?? w }));
   }
-  return result;
+  stop(): void {
+    this.child.stdin.end();
+  }
 }
 function havePeer(): boolean {
-  if (!existsSync(python)) return false;
+  if (args.includes("--no-peer") || !existsSync(python)) return false;
   return spawnSync(python, ["-c", "import numpy"], { encoding: "utf8" }).status === 0;
 }
 
 // ---- run ------------------------------------------------------------------------------------
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
 const features = addon.cpuFeatures();
 console.log(
   `native gemm kernel: ${addon.gemmKernel("float32")} (float32), ${addon.gemmKernel("bfloat16")} (bfloat16); ` +
-    `cpu: avx2=${features.avx2} avx512f=${features.avx512f} avx512bf16=${features.avx512bf16}`,
+    `cpu: avx2=${features.avx2} avx512f=${features.avx512f} avx512bf16=${features.avx512bf16}; load average ${load()}`,
 );
-const peer = havePeer();
-if (!peer) {
+const peer = havePeer() ? await Peer.start() : null;
+if (!peer && !args.includes("--no-peer")) {
   console.log("numpy peer skipped: install it with `apt-get install -y python3-numpy libopenblas0-pthread`");
 }
 const ops = new Map<string, Operands>();
@@ -202,21 +254,32 @@ for (const s of shapes) {
   ops.set(label(s), o);
 }
 
+const budget = quick ? 0.04 : 0.1; // seconds per side per round
 for (const threads of threadCounts) {
   addon.setNumThreads(threads);
-  // The peer runs before and after ours; each shape keeps its better time.
-  const p = peer ? runPeer(threads) : null;
-  const mine = shapes.map((s) => time(() => ours(s, ops.get(label(s)) as Operands)));
-  const p2 = peer ? runPeer(threads) : null;
-  if (p && p2) p.seconds = p.seconds.map((x, i) => Math.min(x, p2.seconds[i] ?? x));
-  console.log(`\n== float32, ${threads} thread(s)${p ? `; peer numpy ${p.numpy}, OpenBLAS core ${p.core}` : ""}`);
-  console.log("shape                      ours ms  GFLOP/s   numpy ms  GFLOP/s  ours/numpy");
-  shapes.forEach((s, idx) => {
-    const secs = mine[idx] as number;
-    const flops = 2 * s[0] * s[1] * s[2];
-    const peerSecs = p?.seconds[idx];
+  const metric = threads === 1 ? "cpu" : "wall";
+  console.log(
+    `\n== float32, ${threads} thread(s), best ${metric} time of ${rounds} alternating rounds` +
+      `${peer ? `; peer numpy ${peer.numpy}, OpenBLAS core ${peer.core}` : ""}`,
+  );
+  console.log("shape                              ours ms  GFLOP/s   numpy ms  GFLOP/s  ours/numpy");
+  for (const s of shapes) {
+    const o = ops.get(label(s)) as Operands;
+    const run = () => ours(s, o);
+    run();
+    const once = Math.max(best(timeOurs(run, 1)).wall, 1e-6);
+    const reps = Math.max(2, Math.min(100, Math.round(budget / once)));
+    const mine: Timing[] = [];
+    const theirs: Timing[] = [];
+    for (let r = 0; r < rounds; r++) {
+      mine.push(...timeOurs(run, reps));
+      if (peer) theirs.push(...(await peer.time(s, threads, reps)));
+    }
+    const secs = best(mine)[metric];
+    const peerSecs = peer ? best(theirs)[metric] : undefined;
+    const flops = 2 * s.M * s.N * s.K;
     const cols = [
-      label(s).padEnd(24),
+      label(s).padEnd(32),
       (secs * 1e3).toFixed(3).padStart(9),
       (flops / secs / 1e9).toFixed(1).padStart(8),
       peerSecs ? (peerSecs * 1e3).toFixed(3).padStart(10) : "         -",
@@ -224,11 +287,12 @@ for (const threads of threadCounts) {
       peerSecs ? (peerSecs / secs).toFixed(2).padStart(11) : "          -",
     ];
     console.log(cols.join(" "));
-  });
+  }
 }
+peer?.stop();
 
-// bfloat16 inputs (float32 accumulation) against our own float32, 1024³.
-{
+// bfloat16 inputs (float32 accumulation) against our own float32, 1024³ (skipped by --shapes).
+if (!only) {
   const n = 1024;
   const a16 = new Uint16Array(n * n);
   const b16 = new Uint16Array(n * n);
@@ -241,14 +305,15 @@ for (const threads of threadCounts) {
     b16[i] = (u[0] ?? 0) >>> 16;
   }
   const c = new Float32Array(n * n);
-  const o = ops.get(label([n, n, n])) as Operands;
+  const sq = shape(n, n, n);
+  const o = ops.get(label(sq)) ?? operands(sq);
   console.log(`\n== bfloat16 inputs (${addon.gemmKernel("bfloat16")}) vs our float32 at 1024³`);
   for (const threads of threadCounts) {
     addon.setNumThreads(threads);
     const tb = time(() =>
       addon.gemm("bfloat16", n, n, n, 1, a16, 0, [0, n, 1], b16, 0, [0, n, 1], c, 0, [0, n, 1], 1, 0),
     );
-    const tf = time(() => ours([n, n, n], o));
+    const tf = time(() => ours(sq, o));
     const g = (t: number) => ((2 * n ** 3) / t / 1e9).toFixed(1);
     console.log(`${threads} thread(s): bf16 ${g(tb)} GFLOP/s, f32 ${g(tf)} GFLOP/s, bf16/f32 ${(tf / tb).toFixed(2)}x`);
   }
@@ -264,10 +329,10 @@ for (const threads of threadCounts) {
   console.log(`\n== batch-1 (matrix-vector): copy bandwidth ${copyGBs.toFixed(1)} GB/s (read+write, 256 MB)`);
   for (const threads of threadCounts) {
     addon.setNumThreads(threads);
-    for (const s of shapes.filter((x) => x[0] === 1)) {
+    for (const s of shapes.filter((x) => x.M === 1)) {
       const o = ops.get(label(s)) as Operands;
       const secs = time(() => ours(s, o));
-      const gbs = (s[1] * s[2] * 4) / secs / 1e9;
+      const gbs = (s.N * s.K * 4) / secs / 1e9;
       console.log(
         `${threads} thread(s) ${label(s).padEnd(18)} ${(secs * 1e3).toFixed(3)} ms  ${gbs.toFixed(1)} GB/s of matrix = ` +
           `${((100 * gbs) / copyGBs).toFixed(0)}% of copy bandwidth`,
@@ -276,4 +341,4 @@ for (const threads of threadCounts) {
   }
 }
 addon.setNumThreads(0);
-console.log("\nNote: the machine's 2 cores may be shared with other work; compare ratios, not absolutes.");
+console.log(`\nload average ${load()}; the cores may be shared with other work: compare ratios, not absolutes.`);

@@ -130,6 +130,7 @@ thread_local Scratch t_scratch;
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+inline int64_t imax64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 // Writes the micro-kernel's tile into C when C's columns are not contiguous.
 void micro_strided(const GemmKernels& ks, int m, int n, int kc, const void* a, const void* b, float* c, int64_t rs,
@@ -147,7 +148,19 @@ struct Task {
   int64_t batch, i0, i1, j0, j1;
 };
 
+// Most bytes of packed A kept for reuse by every column block of a task (see run_block).
+constexpr int64_t kMaxABlockBytes = int64_t{8} << 20;
+// Tasks with fewer A micro-panels than this use half-size B blocks (see run_block).
+constexpr int64_t kFewPanels = 24;
+
 // Returns false (computing nothing) when the packing buffers cannot be allocated.
+//
+// Loop order per task: for each column block, for each k slice: pack B (it stays in L2), then
+// for each A micro-panel: pack it (it stays in L1) and run it against every B micro-panel.
+// Column blocks outermost keep the C block they update in cache across the k slices. When the
+// task's whole packed A fits kMaxABlockBytes, the first column block packs it and the others
+// reuse it instead of reading A from memory again. (Software prefetching the next panels
+// while one computes was measured slower: it competes with the micro-kernel's own loads.)
 bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
@@ -158,33 +171,46 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
 
   const int64_t nkb = ceil_div(p.K, ks.kc);
   const int kcb = static_cast<int>(imin64(ks.kc, round_up(ceil_div(p.K, nkb), ks.kunit > 8 ? ks.kunit : 8)));
+  // Column blocks as wide as the family's B block (KC×NC elements) allows at this kc, of equal
+  // width; half that when few A micro-panels reuse each block (a short task, such as the
+  // language-model head over 128 tokens, measured about 10% faster so).
   const int64_t ncols = t.j1 - t.j0;
-  const int ncb = static_cast<int>(imin64(round_up(ncols, ks.nr), ks.nc));
+  const int64_t n_ip = ceil_div(t.i1 - t.i0, ks.mr);
+  const int64_t b_elems = static_cast<int64_t>(ks.kc) * ks.nc / (n_ip < kFewPanels ? 2 : 1);
+  const int64_t nc_max = imax64(ks.nr, b_elems / round_up(kcb, ks.kunit) / ks.nr * ks.nr);
+  const int ncb = static_cast<int>(round_up(ceil_div(ncols, ceil_div(ncols, nc_max)), ks.nr));
+  const int64_t apanel = static_cast<int64_t>(ks.mr) * ks.kc * ks.packed_size;  // bytes
+  const int64_t n_pc = ceil_div(p.K, kcb);
+  const bool reuse_a = ncols > ncb && n_ip * n_pc * apanel <= kMaxABlockBytes;
 
   Scratch& s = t_scratch;
-  void* apack = Scratch::grow(s.a, s.a_bytes, static_cast<size_t>(ks.mr) * ks.kc * ks.packed_size + 64);
-  void* bpack = Scratch::grow(s.b, s.b_bytes, static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb * ks.packed_size + 64);
+  void* apack = Scratch::grow(s.a, s.a_bytes, static_cast<size_t>((reuse_a ? n_ip * n_pc : 1) * apanel) + 64);
+  void* bpack = Scratch::grow(s.b, s.b_bytes,
+                              static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb * ks.packed_size + 64);
   if (apack == nullptr || bpack == nullptr) return false;
 
   const bool unit_cols = p.ccs == 1;
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
     const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
-    for (int64_t pc = 0; pc < p.K; pc += kcb) {
+    const bool pack_a = !reuse_a || jc == t.j0;
+    for (int64_t pc = 0, pi = 0; pc < p.K; pc += kcb, pi++) {
       const int kc = static_cast<int>(imin64(kcb, p.K - pc));
       const int kcp = static_cast<int>(round_up(kc, ks.kunit));
       const float beta = pc == 0 ? p.beta : 1.0f;
       ks.pack_b(bv, pc, kc, jc, nc, bpack);
-      for (int64_t ic = t.i0; ic < t.i1; ic += ks.mr) {
+      for (int64_t ii = 0; ii < n_ip; ii++) {
+        const int64_t ic = t.i0 + ii * ks.mr;
         const int m = static_cast<int>(imin64(ks.mr, t.i1 - ic));
-        ks.pack_a(av, ic, m, pc, kc, apack);
+        char* ap = static_cast<char*>(apack) + (reuse_a ? pi * n_ip + ii : 0) * apanel;
+        if (pack_a) ks.pack_a(av, ic, m, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += ks.nr) {
           const int n = imin(ks.nr, nc - jr);
           const char* bp = static_cast<const char*>(bpack) + static_cast<int64_t>(jr) * kcp * ks.packed_size;
           float* c = cbase + ic * p.crs + (jc + jr) * p.ccs;
           if (unit_cols) {
-            ks.micro(m, n, kc, apack, bp, c, p.crs, p.alpha, beta);
+            ks.micro(m, n, kc, ap, bp, c, p.crs, p.alpha, beta);
           } else {
-            micro_strided(ks, m, n, kc, apack, bp, c, p.crs, p.ccs, p.alpha, beta);
+            micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
           }
         }
       }
@@ -260,17 +286,23 @@ bool gemm(const GemmProblem& p) {
   const double flops = 2.0 * static_cast<double>(p.M) * p.N * p.K * p.batch;
   const int threads = flops < kParallelFlops ? 1 : num_threads();
 
-  // Tasks: column chunks of at most NC (all chunks but the last a multiple of NR), row chunks
-  // only when there are too few column chunks to feed every thread.
-  int64_t n_chunks = ceil_div(p.N, ks.nc);
+  // Tasks: one per batch item and chunk of columns or rows; a task walks its columns in blocks
+  // itself (run_block). Every task packs all of the operand it does not split, so the split
+  // goes along the dimension of the larger operand (B's columns when N >= M, else A's rows),
+  // into as many equal chunks as there are threads to feed.
+  int64_t n_chunks = 1;
   int64_t m_chunks = 1;
   if (threads > 1 && p.batch < 2 * threads) {
     const int64_t want = p.batch == 1 ? threads : ceil_div(2 * threads, p.batch);
     const int64_t n_panels = ceil_div(p.N, ks.nr);
-    if (n_panels >= 4 * want) {
-      n_chunks = round_up(n_chunks, want);
+    const int64_t m_panels = ceil_div(p.M, ks.mr);
+    const bool split_n = p.N >= p.M ? n_panels >= want || n_panels >= m_panels : m_panels < want && n_panels > m_panels;
+    if (split_n) {
+      // Up to 4 chunks per thread where the columns hold that many full B blocks, so a thread
+      // slowed by other work on its core hands columns to the others.
+      n_chunks = imin64(want * imax64(1, imin64(4, p.N / ks.nc / want)), n_panels);
     } else {
-      m_chunks = imin64(want, ceil_div(p.M, ks.mr));
+      m_chunks = imin64(want, m_panels);
     }
   }
   const int64_t n_width = round_up(ceil_div(p.N, n_chunks), ks.nr);

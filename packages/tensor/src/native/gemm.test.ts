@@ -215,6 +215,35 @@ describe("native gemm", () => {
     });
   }
 
+  // Wide enough for several column blocks (the packed A is then reused by the later ones), deep
+  // enough for several k slices whose depth is not a multiple of the k unit, rows not a
+  // multiple of any tile height; with 1 thread (one task), and with 2, split along the columns
+  // (N > M, into 2 or, for many columns, more chunks) or along the rows (M > N).
+  test("several column blocks and k slices, split across 1 and 2 threads", () => {
+    try {
+      for (const family of families) {
+        assert.ok(addon.selectGemmKernel(family));
+        for (const threads of [1, 2]) {
+          addon.setNumThreads(threads);
+          runCase({ M: 19, N: 1400, K: 401, beta: 0.5 });
+          runCase({ M: 19, N: 1400, K: 401, ta: true, tb: true, pad: 1 });
+          runCase({ M: 75, N: 40, K: 397, ta: true, cColStride: 2 });
+        }
+      }
+      addon.selectGemmKernel("");
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        runCase({ M: 31, N: 1300, K: 390, tb: true, batch: 2, pad: 2 });
+        runCase({ M: 200, N: 33, K: 150, ta: true, beta: 1 });
+        // Columns for several B blocks per thread: more column chunks than threads.
+        runCase({ M: 20, N: 4000, K: 30, tb: true });
+      }
+    } finally {
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   test("a broadcast batch (stride 0) reuses one matrix", () => {
     const K = 8;
     const N = 5;
