@@ -213,7 +213,8 @@ export class LoraLinear extends LoraLayer {
       const mag = this.lora_magnitude_vector.param(name);
       const h = drop.forward(x);
       if (!mag) {
-        result = add(result, mul(B.forward(A.forward(h)), scaling));
+        // Scaled at rank r ([.., r] instead of [.., out]): B is linear, so B(s·Ax) = s·B(Ax).
+        result = add(result, B.forward(mul(A.forward(h), scaling)));
         continue;
       }
       // DoRA: (m/‖W+ΔW‖ − 1)·(x Wᵀ) + m/‖W+ΔW‖ · scaling · B(A(x)), the norm detached (paper §4.3)

@@ -2,11 +2,13 @@
 //   attention(q, qOffset, qStrides, k, kOffset, kStrides, v, vOffset, vStrides,
 //             mask | null, maskOffset, maskStrides, out, lse | null, shape, scale, causal)
 //   attentionBackward(q, qOffset, qStrides, k, …, v, …, mask | null, maskOffset, maskStrides,
-//                     out, lse, dout, dq, dk, dv, shape, scale, causal)
+//                     out, outOffset, outStrides, lse, dout, doutOffset, doutStrides, dq, dk, dv,
+//                     shape, scale, causal)
 // q/k/v are float32 views with element strides [batch, head, position] (the last dim
 // contiguous); the mask is a Float32Array (added to the scores) or a Uint8Array (0 drops the
 // key) with strides [b, h, t, s] over [B, H, T, S]; shape is [B, H, G, T, S, D, E]. Every view
-// is bounds-checked against its buffer. out, lse, dout, dq, dk, dv are contiguous.
+// is bounds-checked against its buffer. out and dout are views like q (strides over [b, h, t]);
+// lse, dq, dk, dv are contiguous.
 #include "attention-api.h"
 
 #include <string>
@@ -77,17 +79,32 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   static const char* fn = "attentionBackward";
   Napi::Env env = info.Env();
-  HEARTH_CHECK_ARGC(info, 21, fn);
+  HEARTH_CHECK_ARGC(info, 25, fn);
   AttentionArgs a;
-  GetViews(info, 18, 19, fn, a);
+  GetViews(info, 22, 23, fn, a);
   const double nq = static_cast<double>(a.B) * a.H * a.T, nk = static_cast<double>(a.B) * a.G * a.S;
-  const float* out = GetFloat32(info, 12, fn, "out", nq * a.E);
-  const float* lse = GetFloat32(info, 13, fn, "lse", nq);
-  const float* dout = GetFloat32(info, 14, fn, "dout", nq * a.E);
-  float* dq = GetFloat32(info, 15, fn, "dq", nq * a.D);
-  float* dk = GetFloat32(info, 16, fn, "dk", nk * a.D);
-  float* dv = GetFloat32(info, 17, fn, "dv", nk * a.E);
-  attention_backward(a, out, lse, dout, dq, dk, dv);
+  AttentionGradArgs g;
+  const int64_t rows[4] = {a.B, a.H, a.T, a.E};
+  const char* names[2] = {"out", "dout"};
+  const float* ptr[2];
+  int64_t strides[2][4];
+  for (int i = 0; i < 2; i++) {
+    const size_t at = i == 0 ? 12 : 16;
+    BufferArg buf = GetBuffer(info, at, fn, names[i]);
+    HEARTH_CHECK(env, buf.element_size == 4, fn, std::string("argument '") + names[i] + "' must be a Float32Array");
+    const int64_t offset = GetIndex(info, at + 1, fn, (std::string(names[i]) + "Offset").c_str());
+    GetIndexArray(info, at + 2, fn, (std::string(names[i]) + "Strides").c_str(), strides[i], 3);
+    strides[i][3] = 1;
+    CheckExtent(env, fn, names[i], offset, rows, strides[i], 4, static_cast<double>(buf.bytes / 4));
+    ptr[i] = static_cast<const float*>(buf.data) + offset;
+  }
+  g.out = ptr[0], g.o_b = strides[0][0], g.o_h = strides[0][1], g.o_t = strides[0][2];
+  g.dout = ptr[1], g.do_b = strides[1][0], g.do_h = strides[1][1], g.do_t = strides[1][2];
+  g.lse = GetFloat32(info, 15, fn, "lse", nq);
+  float* dq = GetFloat32(info, 19, fn, "dq", nq * a.D);
+  float* dk = GetFloat32(info, 20, fn, "dk", nk * a.D);
+  float* dv = GetFloat32(info, 21, fn, "dv", nk * a.E);
+  attention_backward(a, g, dq, dk, dv);  // writes every element, zeros where no gradient flows
   return env.Undefined();
 }
 

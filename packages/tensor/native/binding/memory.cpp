@@ -17,6 +17,10 @@
 #include <string>
 #include <unordered_map>
 
+#include <v8.h>
+
+#include <memory>
+
 #include "check.h"
 
 namespace hearth {
@@ -41,6 +45,10 @@ std::unordered_map<void*, Allocation*> g_live;
 // freed, not when it moves between JavaScript and the cache: cached blocks are still this
 // process's memory, and re-reporting every recycled buffer made V8 run a full mark-compact
 // every few allocations (about 20 per GPT-2 training step) for a 12 MB JavaScript heap.
+// For the same reason the ArrayBuffers themselves are made with V8's empty deleter (see
+// UncountedArrayBuffer): V8 counts every other external ArrayBuffer's length as external memory
+// while it lives, so a step holding 1.5 GB of activations at once looked like 1.5 GB of new
+// memory and ran a collection per 64 MB of it, about 180 per GPT-2-small training step.
 struct Block {
   void* base;
   void* data;
@@ -79,6 +87,27 @@ void FreeAligned(Napi::Env env, void* data, Allocation* hint) {
     }
   }
   delete hint;
+}
+
+// A JavaScript ArrayBuffer over `data` that V8 does not count as external memory (a backing
+// store with V8's empty deleter has no accounting length); `FreeAligned` runs when it is
+// collected. N-API cannot make one, so this goes through V8 directly: a napi_value is a
+// v8::Local's slot in every Node release (v8impl::JsValueFromV8LocalValue).
+Napi::ArrayBuffer UncountedArrayBuffer(Napi::Env env, void* data, size_t bytes, Allocation* hint) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  std::unique_ptr<v8::BackingStore> store =
+      v8::ArrayBuffer::NewBackingStore(data, bytes, v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::ArrayBuffer> ab = v8::ArrayBuffer::New(isolate, std::move(store));
+  napi_value value = reinterpret_cast<napi_value>(*ab);
+  const napi_status status = napi_add_finalizer(
+      env, value, data,
+      [](napi_env e, void* d, void* h) { FreeAligned(Napi::Env(e), d, static_cast<Allocation*>(h)); }, hint,
+      nullptr);
+  if (status != napi_ok) {
+    delete hint;
+    throw Napi::Error::New(env, "allocate: could not attach the buffer's finalizer");
+  }
+  return Napi::ArrayBuffer(env, value);
 }
 
 struct Mapping {
@@ -152,7 +181,7 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
     if (g_live_bytes > g_peak_live_bytes) g_peak_live_bytes = g_live_bytes;
   }
   if (fresh) Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(capacity));
-  return Napi::ArrayBuffer::New(env, data, bytes, FreeAligned, hint);
+  return UncountedArrayBuffer(env, data, bytes, hint);
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {

@@ -94,6 +94,47 @@ void block_scores(const AttentionArgs& a, const AttentionOps* ops, const float* 
 
 int threads_for(double work) { return work < static_cast<double>(1 << 18) ? 1 : num_threads(); }
 
+// True when the mask hides keys [j0, j0 + n) from every query of [i0, i1) of (b, h): all
+// additive values <= -1e30 (exp of such a score is exactly 0 beside any visible key) or all
+// keep bytes 0.
+bool block_hidden(const AttentionArgs& a, int64_t b, int64_t h, int64_t i0, int64_t i1, int64_t j0, int64_t n) {
+  if (a.mask_add == nullptr && a.mask_keep == nullptr) return false;
+  for (int64_t i = i0; i < i1; i++) {
+    const int64_t mrow = b * a.m_b + h * a.m_h + i * a.m_t + j0 * a.m_s;
+    if (a.mask_add != nullptr) {
+      const float* m = a.mask_add + mrow;
+      for (int64_t j = 0; j < n; j++)
+        if (!(m[j * a.m_s] <= -1e30f)) return false;
+    } else {
+      for (int64_t j = 0; j < n; j++)
+        if (a.mask_keep[mrow + j * a.m_s] != 0) return false;
+    }
+  }
+  return true;
+}
+
+// Query i's raw scores q·k against keys [j0, j0 + n) of (b, h), in place: scaled, masked, and
+// -inf from the causal limit up to `width` (>= n: a short block's spare lanes read -inf too).
+// Branch-free passes the compiler vectorises.
+void mask_scores(const AttentionArgs& a, int64_t b, int64_t h, int64_t i, int64_t j0, int64_t n, int64_t width,
+                 float* pr) {
+  const int64_t lim = visible_keys(a, i) - j0;
+  const int64_t mrow = b * a.m_b + h * a.m_h + i * a.m_t + j0 * a.m_s;
+  for (int64_t j = 0; j < n; j++) pr[j] *= a.scale;
+  if (a.mask_add != nullptr) {
+    const float* mk = a.mask_add + mrow;
+    if (a.m_s == 1) {
+      for (int64_t j = 0; j < n; j++) pr[j] += mk[j];
+    } else {
+      for (int64_t j = 0; j < n; j++) pr[j] += mk[j * a.m_s];
+    }
+  } else if (a.mask_keep != nullptr) {
+    for (int64_t j = 0; j < n; j++)
+      if (a.mask_keep[mrow + j * a.m_s] == 0) pr[j] = -INFINITY;
+  }
+  for (int64_t j = lim < 0 ? 0 : lim; j < width; j++) pr[j] = -INFINITY;
+}
+
 }  // namespace
 
 const AttentionOps* attention_ops() { return g_ops; }
@@ -141,6 +182,10 @@ void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, i
     }
     for (int64_t r0 = 0; r0 < rows; r0 += 4) {
       const int64_t nr = rows - r0 < 4 ? rows - r0 : 4;
+      // Keys the mask hides from rows that already saw a key add exactly nothing: skip them.
+      bool seen = true;
+      for (int64_t r = 0; r < nr; r++) seen = seen && m[r0 + r] > -1e30f;
+      if (seen && block_hidden(a, b, h, i0 + r0, i0 + r0 + nr, j0, n)) continue;
       // A short tile repeats its first row's query; its extra rows are zeroed below.
       const float* qs[4];
       for (int64_t r = 0; r < 4; r++) qs[r] = qb + (i0 + r0 + (r < nr ? r : 0)) * a.q_t;
@@ -151,23 +196,7 @@ void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, i
           std::memset(pr, 0, sizeof(float) * kKeyBlock);
           continue;
         }
-        const int64_t i = i0 + r0 + r;
-        const int64_t lim = visible_keys(a, i) - j0;
-        const int64_t mrow = b * a.m_b + h * a.m_h + i * a.m_t + j0 * a.m_s;
-        // Branch-free passes the compiler vectorises: scale, mask, causal tail, max.
-        for (int64_t j = 0; j < n; j++) pr[j] *= a.scale;
-        if (a.mask_add != nullptr) {
-          const float* mk = a.mask_add + mrow;
-          if (a.m_s == 1) {
-            for (int64_t j = 0; j < n; j++) pr[j] += mk[j];
-          } else {
-            for (int64_t j = 0; j < n; j++) pr[j] += mk[j * a.m_s];
-          }
-        } else if (a.mask_keep != nullptr) {
-          for (int64_t j = 0; j < n; j++)
-            if (a.mask_keep[mrow + j * a.m_s] == 0) pr[j] = -INFINITY;
-        }
-        for (int64_t j = lim < 0 ? 0 : lim; j < n; j++) pr[j] = -INFINITY;
+        mask_scores(a, b, h, i0 + r0 + r, j0, n, n, pr);
         float bm = -INFINITY;
         for (int64_t j = 0; j < n; j++) bm = pr[j] > bm ? pr[j] : bm;
         const int64_t ri = r0 + r;
@@ -284,56 +313,127 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
   });
 }
 
-void attention_backward(const AttentionArgs& a, const float* out, const float* lse, const float* dout, float* dq,
-                        float* dk, float* dv) {
-  const AttentionOps* ops = g_ops;
+namespace {
+
+// Transposes the first `cols` (a multiple of 4, at most 64) columns of the 64-wide rows
+// [0, rows) of `src` into `dst` (dst[c·64 + r] = src[r·64 + c]).
+void transpose_block(const float* src, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t c = 0; c < cols; c++)
+    for (int64_t r = 0; r < rows; r++) dst[c * kKeyBlock + r] = src[r * kKeyBlock + c];
+}
+
+// Packs keys [j0, j0 + n) of `rows` (stride `stride`, width d) transposed into kt[d·64 + j],
+// zero past n.
+void pack_transposed(const float* rows, int64_t stride, int64_t j0, int64_t n, int64_t d, float* kt) {
+  for (int64_t c = 0; c < d; c++) {
+    float* row = kt + c * kKeyBlock;
+    for (int64_t j = 0; j < n; j++) row[j] = rows[(j0 + j) * stride + c];
+    for (int64_t j = n; j < kKeyBlock; j++) row[j] = 0.0f;
+  }
+}
+
+// One (batch, kv head) task of the backward (see attention.h); scratch sized by the caller.
+void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOps* ops, int64_t b,
+                   int64_t kvh, float* dq, float* dk, float* dv, float* scratch) {
+  constexpr int64_t Q = kQueryBlock, K = kKeyBlock;
   const int64_t group = a.H / a.G;
-  auto body = [&](int64_t task) {
-    const int64_t b = task / a.G, g = task % a.G;
-    const float* kb = a.k + b * a.k_b + g * a.k_g;
-    const float* vb = a.v + b * a.v_b + g * a.v_g;
-    float* dkb = dk + (b * a.G + g) * a.S * a.D;
-    float* dvb = dv + (b * a.G + g) * a.S * a.E;
-    std::memset(dkb, 0, sizeof(float) * a.S * a.D);
-    std::memset(dvb, 0, sizeof(float) * a.S * a.E);
-    std::vector<float> p(kKeyBlock), dp(kKeyBlock);
-    for (int64_t hh = 0; hh < group; hh++) {
-      const int64_t h = g * group + hh;
-      for (int64_t i = 0; i < a.T; i++) {
-        const int64_t r = (b * a.H + h) * a.T + i;
-        const float* qi = a.q + b * a.q_b + h * a.q_h + i * a.q_t;
-        const float* oi = out + r * a.E;
-        const float* gi = dout + r * a.E;
-        float* dqi = dq + r * a.D;
-        std::memset(dqi, 0, sizeof(float) * a.D);
-        const float l = lse[r];
-        if (!(l > -INFINITY)) continue;  // no visible key: no gradient flows
-        double delta_acc = 0.0;
-        for (int64_t e = 0; e < a.E; e++) delta_acc += static_cast<double>(gi[e]) * oi[e];
-        const float delta = static_cast<float>(delta_acc);
-        const int64_t mrow = b * a.m_b + h * a.m_h + i * a.m_t;
-        const int64_t last = visible_keys(a, i);
-        for (int64_t j0 = 0; j0 < last; j0 += kKeyBlock) {
-          const int64_t n = last - j0 < kKeyBlock ? last - j0 : kKeyBlock;
-          block_scores(a, ops, qi, kb, mrow, j0, n, p.data());
-          for (int64_t j = 0; j < n; j++) p[j] -= l;
-          exp_inplace(p.data(), n);
-          ops->dots(gi, vb + j0 * a.v_s, a.v_s, n, a.E, dp.data());
-          for (int64_t j = 0; j < n; j++) {
-            const float pj = p[j];
-            if (pj == 0.0f) {
-              dp[j] = 0.0f;
+  float* kt = scratch;
+  float* vt = kt + a.D * K;
+  float* P = vt + a.E * K;
+  float* dS = P + Q * K;
+  float* Pt = dS + Q * K;
+  float* dSt = Pt + Q * K;
+  float* delta = dSt + Q * K;
+  float* dqacc = delta + Q;
+  float* dkacc = dqacc + (Q + 4) * a.D;
+  float* dvacc = dkacc + (a.S + 4) * a.D;
+  std::memset(dkacc, 0, sizeof(float) * (a.S + 4) * a.D);
+  std::memset(dvacc, 0, sizeof(float) * (a.S + 4) * a.E);
+  bool ok[Q];
+  const float* kb = a.k + b * a.k_b + kvh * a.k_g;
+  const float* vb = a.v + b * a.v_b + kvh * a.v_g;
+  for (int64_t hh = 0; hh < group; hh++) {
+    const int64_t h = kvh * group + hh;
+    const float* qb = a.q + b * a.q_b + h * a.q_h;
+    const float* ob = g.out + b * g.o_b + h * g.o_h;
+    const float* gb = g.dout + b * g.do_b + h * g.do_h;
+    const float* lse = g.lse + (b * a.H + h) * a.T;
+    for (int64_t i0 = 0; i0 < a.T; i0 += Q) {
+      const int64_t nr = a.T - i0 < Q ? a.T - i0 : Q;
+      bool all_seen = true;  // every query of the block saw a key with a score above -1e30
+      for (int64_t r = 0; r < nr; r++) {
+        const float l = lse[i0 + r];
+        ok[r] = l > -INFINITY;
+        all_seen = all_seen && l > -1e30f;
+        const float* gi = gb + (i0 + r) * g.do_t;
+        const float* oi = ob + (i0 + r) * g.o_t;
+        double acc = 0.0;
+        for (int64_t e = 0; e < a.E; e++) acc += static_cast<double>(gi[e]) * oi[e];
+        delta[r] = static_cast<float>(acc);
+      }
+      std::memset(dqacc, 0, sizeof(float) * (nr + 4) * a.D);
+      const int64_t last = visible_keys(a, i0 + nr - 1);
+      for (int64_t j0 = 0; j0 < last; j0 += K) {
+        const int64_t n = last - j0 < K ? last - j0 : K;
+        if (all_seen && block_hidden(a, b, h, i0, i0 + nr, j0, n)) continue;
+        pack_transposed(kb, a.k_s, j0, n, a.D, kt);
+        pack_transposed(vb, a.v_s, j0, n, a.E, vt);
+        for (int64_t r0 = 0; r0 < nr; r0 += 4) {
+          const int64_t nt = nr - r0 < 4 ? nr - r0 : 4;
+          // A short tile repeats its first row; its extra rows are zeroed below.
+          const float* qs[4];
+          const float* gs[4];
+          for (int64_t r = 0; r < 4; r++) {
+            const int64_t i = i0 + r0 + (r < nt ? r : 0);
+            qs[r] = qb + i * a.q_t;
+            gs[r] = gb + i * g.do_t;
+          }
+          ops->tile_scores(qs, kt, a.D, P + r0 * K);
+          ops->tile_scores(gs, vt, a.E, dS + r0 * K);  // dP = dout·vᵀ
+          for (int64_t r = 0; r < 4; r++) {
+            float* pr = P + (r0 + r) * K;
+            float* dr = dS + (r0 + r) * K;
+            if (r >= nt || !ok[r0 + r]) {
+              std::memset(pr, 0, sizeof(float) * K);
+              std::memset(dr, 0, sizeof(float) * K);
               continue;
             }
-            ops->axpy(pj, gi, dvb + (j0 + j) * a.E, a.E);
-            const float ds = pj * (dp[j] - delta) * a.scale;
-            dp[j] = ds;
-            ops->axpy(ds, qi, dkb + (j0 + j) * a.D, a.D);
+            const int64_t i = i0 + r0 + r;
+            mask_scores(a, b, h, i, j0, n, K, pr);
+            const float l = lse[i];
+            for (int64_t j = 0; j < K; j++) pr[j] -= l;
+            exp_inplace(pr, K);
+            const float d = delta[r0 + r];
+            for (int64_t j = 0; j < K; j++) dr[j] = pr[j] * (dr[j] - d) * a.scale;
           }
-          ops->accumulate(dp.data(), n, kb + j0 * a.k_s, a.k_s, a.D, dqi);
+          ops->tile_accumulate(dS + r0 * K, n, kb + j0 * a.k_s, a.k_s, a.D, dqacc + r0 * a.D, a.D);
+        }
+        // Keys past n have P = dS = 0, so the transposed tiles' spare rows add nothing.
+        const int64_t n4 = (n + 3) / 4 * 4;
+        transpose_block(P, nr, n4, Pt);
+        transpose_block(dS, nr, n4, dSt);
+        for (int64_t j = 0; j < n4; j += 4) {
+          ops->tile_accumulate(Pt + j * K, nr, gb + i0 * g.do_t, g.do_t, a.E, dvacc + (j0 + j) * a.E, a.E);
+          ops->tile_accumulate(dSt + j * K, nr, qb + i0 * a.q_t, a.q_t, a.D, dkacc + (j0 + j) * a.D, a.D);
         }
       }
+      std::memcpy(dq + ((b * a.H + h) * a.T + i0) * a.D, dqacc, sizeof(float) * nr * a.D);
     }
+  }
+  std::memcpy(dk + (b * a.G + kvh) * a.S * a.D, dkacc, sizeof(float) * a.S * a.D);
+  std::memcpy(dv + (b * a.G + kvh) * a.S * a.E, dvacc, sizeof(float) * a.S * a.E);
+}
+
+}  // namespace
+
+void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, float* dq, float* dk, float* dv) {
+  const AttentionOps* ops = g_ops;
+  const size_t need = static_cast<size_t>((a.D + a.E) * kKeyBlock + 4 * kQueryBlock * kKeyBlock + kQueryBlock +
+                                          (kQueryBlock + 4) * a.D + (a.S + 4) * (a.D + a.E));
+  auto body = [&](int64_t task) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < need) scratch.resize(need);
+    backward_task(a, g, ops, task / a.G, task % a.G, dq, dk, dv, scratch.data());
   };
   const int64_t tasks = a.B * a.G;
   const int threads = threads_for(static_cast<double>(a.B) * a.H * a.T * a.S * (a.D + a.E));

@@ -64,12 +64,25 @@ bool attention_select(const char* name);
 // Threads over (batch, head, query block) or over rows.
 void attention_forward(const AttentionArgs& a, float* out, float* lse);
 
-// Backward from the saved out and lse (contiguous [B,H,T,E] and [B,H,T]) and dout
-// (contiguous [B,H,T,E]): writes contiguous dq [B,H,T,D], dk [B,G,S,D], dv [B,G,S,E]. With
+// What the backward reads besides q, k, v and the mask: the saved out [B,H,T,E] and dout
+// [B,H,T,E] (strides over the first three dims, the last dim contiguous: dout is usually the
+// transposed view of a [B,T,H·E] gradient) and the contiguous lse [B,H,T].
+struct AttentionGradArgs {
+  const float* out;
+  int64_t o_b, o_h, o_t;
+  const float* dout;
+  int64_t do_b, do_h, do_t;
+  const float* lse;
+};
+
+// Writes contiguous dq [B,H,T,D], dk [B,G,S,D], dv [B,G,S,E]. With
 // P = exp(scale·q·kᵀ + mask − lse) and Δ_i = dout_i·out_i:
 //   dv = Pᵀ·dout; dS = P ∘ (dout·vᵀ − Δ); dq = scale·dS·k; dk = scale·dSᵀ·q.
-// Work is split over (batch, kv head), so the heads sharing a kv head accumulate without races.
-void attention_backward(const AttentionArgs& a, const float* out, const float* lse, const float* dout, float* dq,
-                        float* dk, float* dv);
+// FlashAttention-2's loop: per (batch, kv head) task (the heads sharing a kv head accumulate
+// dk, dv without races), per block of 64 queries, per block of 64 keys, P and dS are
+// recomputed as 4×64 GEMM tiles and the four products run as tiles too. A key block that the
+// mask hides from every query of the block (all mask values <= -1e30, every query with a
+// finite lse) contributes exactly zero and is skipped, so a causal additive mask costs half.
+void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, float* dq, float* dk, float* dv);
 
 }  // namespace hearth

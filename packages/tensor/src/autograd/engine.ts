@@ -89,6 +89,78 @@ function copyInto(dst: Tensor, src: Tensor): void {
   getKernel("contiguous").fn({ inputs: [src.view_()], outputs: [dst.view_()], attrs: {} });
 }
 
+/** One slice's gradient waiting to be written into its input's gradient. */
+interface SlicePiece {
+  dim: number;
+  start: number;
+  end: number;
+  g: Tensor;
+}
+
+/**
+ * Gradients of slices of one graph tensor, held back until that tensor's node runs: slices
+ * that tile a dim exactly (a `split`, e.g. GPT-2's fused q, k, v) become one `cat` instead of a
+ * zero-padded copy per slice and an add per extra slice; any other set is padded and summed as
+ * the slice formula does.
+ */
+class SliceGrads {
+  private readonly pieces = new Map<TapeNode, Map<number, SlicePiece[]>>();
+
+  add(target: TapeNode, index: number, piece: SlicePiece): void {
+    let byIndex = this.pieces.get(target);
+    if (!byIndex) {
+      byIndex = new Map();
+      this.pieces.set(target, byIndex);
+    }
+    const list = byIndex.get(index);
+    if (list) list.push(piece);
+    else byIndex.set(index, [piece]);
+  }
+
+  /** Folds the held pieces of `node`'s outputs into `grads` (creating entries as needed). */
+  take(node: TapeNode, grads: (Tensor | null)[]): void {
+    const byIndex = this.pieces.get(node);
+    if (!byIndex) return;
+    this.pieces.delete(node);
+    for (const [index, list] of byIndex) {
+      const shape = (node.outputs[index] as Tensor).shape;
+      const g = SliceGrads.assemble(shape, list);
+      const prev = grads[index];
+      grads[index] = prev ? apply1("add", [prev, g]) : g;
+    }
+  }
+
+  private static assemble(shape: Shape, list: SlicePiece[]): Tensor {
+    const sorted = [...list].sort((a, b) => a.start - b.start);
+    const dim = (sorted[0] as SlicePiece).dim;
+    let tiles = true;
+    let at = 0;
+    for (const piece of sorted) {
+      if (piece.dim !== dim || piece.start !== at) {
+        tiles = false;
+        break;
+      }
+      at = piece.end;
+    }
+    if (tiles && at === shape[dim]) {
+      return sorted.length === 1
+        ? (sorted[0] as SlicePiece).g
+        : apply1(
+            "cat",
+            sorted.map((piece) => piece.g),
+            { dim },
+          );
+    }
+    let sum: Tensor | null = null;
+    for (const piece of list) {
+      const pads = shape.map((s, d) => (d === piece.dim ? [piece.start, s - piece.end] : [0, 0]));
+      const padded = apply1("pad", [piece.g], { pads, value: 0 });
+      sum = sum ? apply1("add", [sum, padded]) : padded;
+    }
+    return sum as Tensor;
+  }
+}
+
 function topoOrder(root: TapeNode): TapeNode[] {
   const order: TapeNode[] = [];
   const seen = new Set<TapeNode>();
@@ -153,13 +225,31 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
     const first: (Tensor | null)[] = rootNode.outputs.map(() => null);
     first[root.gradFn.index] = seed;
     grads.set(rootNode, first);
+    const slices = new SliceGrads();
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i] as TapeNode;
       const outGrads = grads.get(node);
       if (!outGrads) continue;
       grads.delete(node);
+      slices.take(node, outGrads);
       const def = PRIMITIVES[node.op];
       if (!def?.backward) continue;
+      const source = node.inputs[0] as Tensor;
+      const g0 = outGrads[0];
+      if (node.op === "slice" && g0 && node.needs[0] && source.gradFn && g0.dtype === source.dtype) {
+        // Held back for its input's node (see SliceGrads); the slot makes that node run.
+        const target = source.gradFn.node;
+        if (!grads.has(target))
+          grads.set(
+            target,
+            target.outputs.map(() => null),
+          );
+        slices.add(target, source.gradFn.index, {
+          ...(node.attrs as { dim: number; start: number; end: number }),
+          g: g0,
+        });
+        continue;
+      }
       const inGrads = def.backward(
         { inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, needs: node.needs },
         outGrads,

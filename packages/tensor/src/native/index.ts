@@ -242,8 +242,10 @@ export interface NativeAddon {
   ): void;
   /**
    * Backward of {@link NativeAddon.attention} from its saved `out` and `lse` and the output
-   * gradient `dout` (contiguous): writes contiguous dq, dk, dv. Recomputes the probabilities
-   * key block by key block, so it needs no [T, S] buffer; queries that saw no key get zero.
+   * gradient `dout` (views like q: offset and strides over [b, h, t], the last dim
+   * contiguous): writes every element of the contiguous dq, dk, dv. Recomputes the
+   * probabilities block by block (64 queries × 64 keys), so it needs no [T, S] buffer; queries
+   * that saw no key get zero.
    */
   attentionBackward(
     q: Float32Array,
@@ -259,8 +261,12 @@ export interface NativeAddon {
     maskOffset: number,
     maskStrides: readonly number[],
     out: Float32Array,
+    outOffset: number,
+    outStrides: readonly number[],
     lse: Float32Array,
     dout: Float32Array,
+    doutOffset: number,
+    doutStrides: readonly number[],
     dq: Float32Array,
     dk: Float32Array,
     dv: Float32Array,

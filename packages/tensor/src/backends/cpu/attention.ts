@@ -18,7 +18,7 @@ interface F32View {
   strides: number[];
 }
 
-/** q/k/v as float32 with a unit last stride: the view itself when it already is one. */
+/** q/k/v (and out/dout) as float32 with a unit last stride: the view itself when it already is one. */
 function qkv(v: StridedView): F32View {
   const last = v.shape.length - 1;
   if (v.dtype === "float32" && (v.strides[last] === 1 || v.shape[last] === 1)) {
@@ -57,7 +57,7 @@ function outBuffer(o: StridedView): { data: Float32Array; finish(): void } {
   };
 }
 
-/** Contiguous float32 data of a saved tensor (out, lse, dout). */
+/** The contiguous float32 lse of the forward (its own output, so never copied in practice). */
 function dense(v: StridedView): Float32Array {
   const n = v.shape.reduce((a, b) => a * b, 1);
   if (v.dtype === "float32" && v.offset === 0 && v.data.length === n) {
@@ -108,11 +108,18 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
       ReturnType<typeof outBuffer>,
     ];
     const { shape, args } = views(inputs, 6);
+    // out and dout go as strided views (dout is usually a transposed view of a [B, T, H·E]
+    // gradient): copying them cost more than the kernel once did.
+    const [O, G] = [qkv(out as StridedView), qkv(dout as StridedView)];
     addon.attentionBackward(
       ...args,
-      dense(out as StridedView),
+      O.data,
+      O.offset,
+      O.strides,
       dense(lse as StridedView),
-      dense(dout as StridedView),
+      G.data,
+      G.offset,
+      G.strides,
       dq.data,
       dk.data,
       dv.data,

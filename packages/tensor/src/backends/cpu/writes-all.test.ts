@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   apply,
+  arange,
   contiguous,
   embedding,
   exp,
@@ -44,6 +45,11 @@ test("writesAll kernels overwrite every element of recycled memory", { skip }, (
   const target = randint(0, 5000, [64]);
   const ids = randint(0, 600, [700]);
   const g = randn([64]);
+  // Causal attention where queries 0-3 see no key at all (their dq rows are zeros) and random keys are hidden.
+  const [q, k, v, dout] = [0, 1, 2, 3].map(() => randn([2, 4, 520, 64])) as [Tensor, Tensor, Tensor, Tensor];
+  const mask = gt(randn([1, 1, 520, 520]), -2)
+    .mul(gt(arange(0, 520).reshape([1, 1, 520, 1]), 3.5))
+    .to("bool");
   const cases: [string, () => Tensor][] = [
     ["matmul", () => matmul(x, w)],
     ["matmul transposed", () => matmul(transpose(w, 0, 1), transpose(x, 0, 1))],
@@ -62,6 +68,14 @@ test("writesAll kernels overwrite every element of recycled memory", { skip }, (
         return apply("crossEntropyBackward", [logits, target, lse, g], {})[0] as Tensor;
       },
     ],
+    ...([0, 1, 2] as const).map((i): [string, () => Tensor] => [
+      `attentionBackward d${"qkv"[i]}`,
+      () => {
+        const attrs = { scale: 0.125, causal: true };
+        const [out, lse] = apply("attention", [q, k, v, mask], attrs) as [Tensor, Tensor];
+        return apply("attentionBackward", [q, k, v, out, lse, dout, mask], attrs)[i] as Tensor;
+      },
+    ]),
   ];
   assert.equal(getBackend().name, "cpu");
   for (const [name, run] of cases) {

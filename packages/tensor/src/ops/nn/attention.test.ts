@@ -1,7 +1,8 @@
 // The fused `attention` primitive (scaledDotProductAttention) on every backend against the
 // composite on the `js` reference: random shapes with head sizes that are not multiples of 16,
-// fewer queries than keys, grouped-query heads, additive/bool/padding masks, strided views (a
-// KV-cache slice, heads split by a transpose); its backward against autograd through the
+// fewer queries than keys, grouped-query heads, additive/bool/padding/decoder masks, more than
+// one 64-query block, strided views (a KV-cache slice, heads split by a transpose, an output
+// gradient through a transpose); its backward against autograd through the
 // composite; finite differences; and memory that stays linear in the key length.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -35,7 +36,8 @@ function close(got: number[], want: number[], rtol: number, what: string): void 
   }
 }
 
-type MaskKind = "none" | "add" | "bool" | "pad";
+/** "min": a decoder mask (finfo.min above the diagonal), as GPT-2 builds it. */
+type MaskKind = "none" | "add" | "bool" | "pad" | "min";
 type Case = [
   B: number,
   H: number,
@@ -55,6 +57,7 @@ const CASES: Case[] = [
   [2, 3, 1, 1, 37, 17, 17, false, "add"],
   [1, 4, 4, 9, 9, 64, 64, true, "add"],
   [3, 2, 2, 4, 11, 5, 67, false, "add"],
+  [2, 2, 1, 140, 140, 16, 8, false, "min"],
 ];
 
 /** The inputs of one case: k, v read through a KV-cache-like [:, :, :S] view, q split by a transpose. */
@@ -65,6 +68,13 @@ function make([B, H, G, T, S, D, E, , kind]: Case) {
   let mask: Tensor | null = null;
   if (kind === "add") mask = randn([B, 1, T, S]);
   if (kind === "bool") mask = randn([1, H, T, S]).gt(-1);
+  if (kind === "min") {
+    const values = Array.from({ length: T * S }, (_, i) => {
+      const [t, s] = [Math.floor(i / S), i % S];
+      return s > t ? -3.4028234663852886e38 : 0;
+    });
+    mask = reshape(tensor(values), [1, 1, T, S]);
+  }
   if (kind === "pad") {
     const keep = Array.from({ length: B * S }, (_, i) => i % S < S - 1 - (i % 3));
     mask = reshape(tensor(keep, { dtype: "bool" }), [B, 1, 1, S]);
@@ -98,7 +108,11 @@ for (const backend of listBackends()) {
         const got = withBackend(backend, () => {
           const { q, k, v } = views();
           const out = scaledDotProductAttention(q, k, v, { isCausal: causal, mask, scale });
-          out.mul(dout).sum().backward();
+          // Through a transpose, as a model merges heads: the output's gradient arrives strided.
+          transpose(out, 1, 2)
+            .mul(transpose(dout, 1, 2))
+            .sum()
+            .backward();
           return out;
         });
         close(data(got), data(want), 2e-5, `${c} out`);
