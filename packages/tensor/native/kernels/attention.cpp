@@ -332,6 +332,36 @@ void pack_transposed(const float* rows, int64_t stride, int64_t j0, int64_t n, i
   }
 }
 
+// Beyond this magnitude the float32 lse has lost too much of its log-sum (|lse|·2⁻²⁴ > 6e-5):
+// a row that sees only finfo.min scores saves lse = finfo.min, its log(n) rounded away, and
+// exp(s − lse) would give 1 instead of 1/n. The backward recomputes such rows' max and log-sum
+// (kept apart: their sum rounds the same way) in an extra pass over the row's keys.
+constexpr float kLseExactLimit = 1024.0f;
+
+// The max score of query i of (b, h) and log Σ exp(s − max) over the keys it may see (at least
+// one finite score); `tmp` holds 64 floats.
+void row_max_logsum(const AttentionArgs& a, const AttentionOps* ops, int64_t b, int64_t h, int64_t i, const float* qi,
+                    const float* kb, float* tmp, float& max, float& logsum) {
+  const int64_t last = visible_keys(a, i);
+  const int64_t mrow = b * a.m_b + h * a.m_h + i * a.m_t;
+  float m = -INFINITY;
+  double l = 0.0;
+  for (int64_t j0 = 0; j0 < last; j0 += kKeyBlock) {
+    const int64_t n = last - j0 < kKeyBlock ? last - j0 : kKeyBlock;
+    block_scores(a, ops, qi, kb, mrow, j0, n, tmp);
+    float bm = -INFINITY;
+    for (int64_t j = 0; j < n; j++) bm = tmp[j] > bm ? tmp[j] : bm;
+    if (bm == -INFINITY) continue;
+    if (bm > m) {
+      l *= m == -INFINITY ? 0.0 : std::exp(static_cast<double>(m) - bm);
+      m = bm;
+    }
+    for (int64_t j = 0; j < n; j++) l += std::exp(static_cast<double>(tmp[j] - m));
+  }
+  max = m;
+  logsum = static_cast<float>(std::log(l));
+}
+
 // One (batch, kv head) task of the backward (see attention.h); scratch sized by the caller.
 void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOps* ops, int64_t b,
                    int64_t kvh, float* dq, float* dk, float* dv, float* scratch) {
@@ -350,6 +380,9 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
   std::memset(dkacc, 0, sizeof(float) * (a.S + 4) * a.D);
   std::memset(dvacc, 0, sizeof(float) * (a.S + 4) * a.E);
   bool ok[Q];
+  // Rows whose saved lse is too large to subtract from (see kLseExactLimit): p = exp(s − shift − lsum).
+  bool exact[Q];
+  float shift[Q], lsum[Q];
   const float* kb = a.k + b * a.k_b + kvh * a.k_g;
   const float* vb = a.v + b * a.v_b + kvh * a.v_g;
   for (int64_t hh = 0; hh < group; hh++) {
@@ -365,6 +398,8 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
         const float l = lse[i0 + r];
         ok[r] = l > -INFINITY;
         all_seen = all_seen && l > -1e30f;
+        exact[r] = ok[r] && std::fabs(l) > kLseExactLimit;
+        if (exact[r]) row_max_logsum(a, ops, b, h, i0 + r, qb + (i0 + r) * a.q_t, kb, P, shift[r], lsum[r]);
         const float* gi = gb + (i0 + r) * g.do_t;
         const float* oi = ob + (i0 + r) * g.o_t;
         double acc = 0.0;
@@ -400,8 +435,13 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
             }
             const int64_t i = i0 + r0 + r;
             mask_scores(a, b, h, i, j0, n, K, pr);
-            const float l = lse[i];
-            for (int64_t j = 0; j < K; j++) pr[j] -= l;
+            if (exact[r0 + r]) {
+              const float sh = shift[r0 + r], ls = lsum[r0 + r];
+              for (int64_t j = 0; j < K; j++) pr[j] = (pr[j] - sh) - ls;
+            } else {
+              const float l = lse[i];
+              for (int64_t j = 0; j < K; j++) pr[j] -= l;
+            }
             exp_inplace(pr, K);
             const float d = delta[r0 + r];
             for (int64_t j = 0; j < K; j++) dr[j] = pr[j] * (dr[j] - d) * a.scale;

@@ -83,6 +83,9 @@ struct AttentionGradArgs {
 // recomputed as 4×64 GEMM tiles and the four products run as tiles too. A key block that the
 // mask hides from every query of the block (all mask values <= -1e30, every query with a
 // finite lse) contributes exactly zero and is skipped, so a causal additive mask costs half.
+// A row with |lse| > 1024 (one that sees only finfo.min scores saves lse = finfo.min, its
+// log(n) rounded away) gets its max and log-sum recomputed apart in one extra pass, so its P
+// is 1/n as softmax gives, not 1.
 void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, float* dq, float* dk, float* dv);
 
 }  // namespace hearth

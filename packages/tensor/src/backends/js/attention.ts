@@ -59,6 +59,25 @@ function scoreRow(
   }
 }
 
+/**
+ * Beyond this magnitude the float32 lse has lost too much of its log-sum (|lse|·2⁻²⁴ > 6e-5) —
+ * a row that sees only finfo.min scores saves lse = finfo.min, dropping its log(n) entirely —
+ * so the backward recomputes such a row's max and log-sum from its scores instead.
+ */
+const LSE_EXACT_LIMIT = 1024;
+
+/**
+ * [max, log Σ exp(s − max)] of a score row with at least one finite score, kept apart: near
+ * finfo.min their sum rounds the log-sum away even in float64.
+ */
+function rowMaxLogSum(s: Float64Array): [number, number] {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < s.length; j++) max = Math.max(max, s[j] as number);
+  let sum = 0;
+  for (let j = 0; j < s.length; j++) sum += Math.exp((s[j] as number) - max);
+  return [max, Math.log(sum)];
+}
+
 function forward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void {
   const [q, k, v, m] = inputs as [StridedView, StridedView, StridedView, StridedView | undefined];
   const [out, lse] = outputs as [StridedView, StridedView];
@@ -130,10 +149,12 @@ function backward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void 
         const l = L[r] as number;
         if (l === Number.NEGATIVE_INFINITY) continue; // no visible key: no gradient
         scoreRow(z, Q, K, mask, m?.dtype === "bool", attrs, b, h, i, s);
+        // p = exp(s − shift − logSum): the saved lse and 0, or a huge row's own max and log-sum.
+        const [shift, logSum] = Math.abs(l) > LSE_EXACT_LIMIT ? rowMaxLogSum(s) : [l, 0];
         let delta = 0;
         for (let e = 0; e < z.E; e++) delta += (dO[r * z.E + e] as number) * (O[r * z.E + e] as number);
         for (let j = 0; j < z.S; j++) {
-          const p = Math.exp((s[j] as number) - l);
+          const p = Math.exp((s[j] as number) - shift - logSum);
           if (p === 0) continue;
           const kvo = (b * z.G + g) * z.S + j;
           let dp = 0;

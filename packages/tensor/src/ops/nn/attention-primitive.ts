@@ -9,7 +9,9 @@
  * D head size, E value size.
  *   q [B, H, T, D], k [B, G, S, D], v [B, G, S, E], mask (optional) broadcastable to [B, H, T, S]
  *   → out [B, H, T, E] (q's dtype) and lse [B, H, T] (float32, the row log-sum-exp; -inf for a
- *   query that sees no key, whose output is NaN as softmax over all -inf gives).
+ *   query that sees no key, whose output is NaN as softmax over all -inf gives). A query whose
+ *   keys are all hidden by a finite minimum (finfo.min) averages v as softmax does; its lse
+ *   rounds to that minimum, so the backward recomputes such a row's max and log-sum apart.
  * A float mask is added to the scaled scores; a bool mask keeps the keys where it is true.
  * `causal` lets query i see keys j <= i + S − T. The mask gets no gradient (the op falls back
  * to the composite when it needs one), and the backward is not itself differentiable.

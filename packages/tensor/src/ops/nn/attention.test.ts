@@ -22,6 +22,7 @@ import {
   withBackend,
   zeros,
 } from "../../index.ts";
+import { native } from "../../native/index.ts";
 
 const data = (t: Tensor) => Array.from(t.dataSync() as Float32Array);
 
@@ -205,3 +206,77 @@ test("a mask that needs a gradient takes the composite path and gets one", () =>
     assert.ok(mask.grad);
   });
 });
+
+/**
+ * The mask decoders build under left padding: finfo.min on padded keys (and, without the causal
+ * flag, above the diagonal too), so the rows of padded queries see only finfo.min scores. Such a
+ * row's log-sum-exp (finfo.min + log n) rounds to finfo.min in float32, which must not make the
+ * backward's recomputed probabilities 1 instead of 1/n.
+ */
+function paddedMask(B: number, T: number, S: number, pads: number[], withCausal: boolean): Tensor {
+  const min = -3.4028234663852886e38;
+  const values: number[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j < S; j++) values.push(j < (pads[b] as number) || (withCausal && j > i + S - T) ? min : 0);
+    }
+  }
+  return reshape(tensor(values), [B, 1, T, S]);
+}
+
+for (const backend of listBackends()) {
+  test(`attention on '${backend}': rows masked entirely by finfo.min match the composite (forward and gradients)`, () => {
+    manualSeed(11);
+    const [B, H, G, T, S, D, E] = [3, 4, 2, 70, 73, 8, 5];
+    // Batch 0 unpadded, batch 1 left-padded (its first queries see only padding), batch 2 all padding.
+    const pads = [0, 40, S];
+    for (const causal of [false, true]) {
+      const mask = paddedMask(B, T, S, pads, !causal);
+      const [q, k, v, dout] = withBackend("js", () => [
+        randn([B, H, T, D]).requiresGrad_(),
+        randn([B, G, S, D]).requiresGrad_(),
+        randn([B, G, S, E]).requiresGrad_(),
+        randn([B, H, T, E]),
+      ]) as [Tensor, Tensor, Tensor, Tensor];
+      const want = withBackend("js", () => {
+        const out = compositeAttention(q, repeatHeads(k, H), repeatHeads(v, H), { isCausal: causal, mask });
+        out.mul(dout).sum().backward();
+        return out;
+      });
+      const wantGrads = [q, k, v].map((t) => data(t.grad as Tensor));
+      for (const t of [q, k, v]) t.grad = null;
+      const check = (what: string, out: number[]) => {
+        close(out, data(want), 2e-5, `${what} out`);
+        // Query 5 of batch 2, head 1 sees only padding: it averages v over the keys it may see,
+        // as PyTorch's softmax gives.
+        const vs = data(v);
+        const row = out.slice(((2 * H + 1) * T + 5) * E, ((2 * H + 1) * T + 6) * E);
+        const seen = causal ? 5 + S - T + 1 : S;
+        const mean = Array.from({ length: E }, (_, e) => {
+          let sum = 0;
+          for (let j = 0; j < seen; j++) sum += vs[(2 * G * S + j) * E + e] as number;
+          return sum / seen;
+        });
+        close(row, mean, 2e-5, `${what} padded row`);
+        [q, k, v].forEach((t, n) => {
+          close(data(t.grad as Tensor), wantGrads[n] as number[], 1e-4, `${what} grad ${"qkv"[n]}`);
+        });
+        for (const t of [q, k, v]) t.grad = null;
+      };
+      // The addon's automatic choice (AVX-512 where the CPU has it) and its generic kernels.
+      for (const variant of backend === "cpu" && native ? ["", "generic"] : [""]) {
+        native?.selectAttentionKernel(variant);
+        try {
+          const got = withBackend(backend, () => {
+            const out = scaledDotProductAttention(q, k, v, { isCausal: causal, mask });
+            out.mul(dout).sum().backward();
+            return out;
+          });
+          check(`${backend}${variant ? `/${variant}` : ""} causal=${causal}`, data(got));
+        } finally {
+          native?.selectAttentionKernel("");
+        }
+      }
+    }
+  });
+}
