@@ -64,7 +64,15 @@ class Pool {
     t_in_job = true;
     work();
     t_in_job = false;
-    while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+    // A helper still at work may have lost its core to another process: after a short spin,
+    // give this core up between checks so it can finish here instead of waiting a time slice.
+    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; spins++) {
+      if (spins < 4096) {
+        cpu_relax();
+      } else {
+        sched_yield();
+      }
+    }
     job_mu_.unlock();
   }
 

@@ -1,7 +1,8 @@
 // AVX-512 few-row kernels (forms in ../../gemv.h), one instance per row count so the
 // accumulators live in registers. dot: a few rows of W at a time against every row of x.
 // axpy: four rows of W at a time added into L1-resident output rows. float16 and bfloat16
-// weights are widened to float32 as they are loaded (bfloat16 by a shift), FMAs in float32.
+// weights are widened to float32 as they are loaded (bfloat16 by a shift; in the axpy form 32 at
+// a time, split into even and odd columns, see axpy_bf16_pairs), FMAs in float32.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -111,7 +112,8 @@ void dot_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K
 // column chunk, a new stream for the hardware prefetcher every row), into L2 only: a pass over
 // four long rows would push them out of L1 before they are used.
 template <DType T, int R>
-void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
+void axpy_cols(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int j0, int n, float* out,
+               int64_t ldo) {
   constexpr int64_t es = sizeof(Elem<T>);
   constexpr int step = kLine / es;  // elements per cache line
   const char* base = static_cast<const char*>(w);
@@ -122,7 +124,7 @@ void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t 
       UNROLL for (int u = 0; u < 4; u++) xb[r][u] = _mm512_set1_ps(x[r * ldx + k + u]);
     const int64_t r0 = k * ldw;
     const bool prefetch = k + 8 <= K;
-    for (int j = 0; j < n; j += 16) {
+    for (int j = j0; j < n; j += 16) {
       if (prefetch && (j % step) == 0)
         UNROLL for (int u = 4; u < 8; u++) _mm_prefetch(base + (r0 + u * ldw + j) * es, _MM_HINT_T1);
       const __mmask16 m = mask16(n - j);
@@ -140,7 +142,7 @@ void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t 
     }
   }
   for (; k < K; k++) {
-    for (int j = 0; j < n; j += 16) {
+    for (int j = j0; j < n; j += 16) {
       const __mmask16 m = mask16(n - j);
       const __m512 wv = load16<T>(w, k * ldw + j, m);
       UNROLL for (int r = 0; r < R; r++) {
@@ -149,6 +151,85 @@ void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t 
       }
     }
   }
+}
+
+// Every 32-float block of rows 0..R-1 of out becomes (a·b)[first], (a·b)[second], where a and b
+// are its two halves and the indices pick from their concatenation.
+inline void shuffle_blocks(float* out, int64_t ldo, int R, int n32, __m512i first, __m512i second) {
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < n32; j += 32) {
+      float* o = out + r * ldo + j;
+      const __m512 a = _mm512_loadu_ps(o), b = _mm512_loadu_ps(o + 16);
+      _mm512_storeu_ps(o, _mm512_permutex2var_ps(a, first, b));
+      _mm512_storeu_ps(o + 16, _mm512_permutex2var_ps(a, second, b));
+    }
+}
+
+// bfloat16 in 32-column blocks: one 64-byte load holds 16 pairs of columns, and a shift and a
+// mask turn it into two float32 vectors (even columns, odd columns) with no shuffle, half the
+// work of widening 16 at a time. The rows of out are kept in the same split order while the
+// rows of W are summed (one shuffle per 16 outputs on the way in and out).
+template <int R>
+void axpy_bf16_pairs(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n32, float* out,
+                     int64_t ldo) {
+  const uint16_t* base = static_cast<const uint16_t*>(w);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+  const __m512i top = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
+  shuffle_blocks(out, ldo, R, n32, even, odd);
+  const auto widen = [&](const uint16_t* at, __m512* e, __m512* d) {
+    const __m512i v = _mm512_loadu_si512(at);
+    *e = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+    *d = _mm512_castsi512_ps(_mm512_and_si512(v, top));
+  };
+  int64_t k = 0;
+  for (; k + 4 <= K; k += 4) {
+    __m512 xb[R][4];
+    UNROLL for (int r = 0; r < R; r++)
+      UNROLL for (int u = 0; u < 4; u++) xb[r][u] = _mm512_set1_ps(x[r * ldx + k + u]);
+    const uint16_t* row = base + k * ldw;
+    const bool prefetch = k + 8 <= K;
+    for (int j = 0; j < n32; j += 32) {
+      if (prefetch)
+        UNROLL for (int u = 4; u < 8; u++) _mm_prefetch(reinterpret_cast<const char*>(row + u * ldw + j), _MM_HINT_T1);
+      __m512 e[4], d[4];
+      UNROLL for (int u = 0; u < 4; u++) widen(row + u * ldw + j, &e[u], &d[u]);
+      UNROLL for (int r = 0; r < R; r++) {
+        float* o = out + r * ldo + j;
+        __m512 ae = _mm512_loadu_ps(o), ad = _mm512_loadu_ps(o + 16);
+        UNROLL for (int u = 0; u < 4; u++) {
+          ae = _mm512_fmadd_ps(xb[r][u], e[u], ae);
+          ad = _mm512_fmadd_ps(xb[r][u], d[u], ad);
+        }
+        _mm512_storeu_ps(o, ae);
+        _mm512_storeu_ps(o + 16, ad);
+      }
+    }
+  }
+  for (; k < K; k++)
+    for (int j = 0; j < n32; j += 32) {
+      __m512 e, d;
+      widen(base + k * ldw + j, &e, &d);
+      UNROLL for (int r = 0; r < R; r++) {
+        float* o = out + r * ldo + j;
+        const __m512 xv = _mm512_set1_ps(x[r * ldx + k]);
+        _mm512_storeu_ps(o, _mm512_fmadd_ps(xv, e, _mm512_loadu_ps(o)));
+        _mm512_storeu_ps(o + 16, _mm512_fmadd_ps(xv, d, _mm512_loadu_ps(o + 16)));
+      }
+    }
+  shuffle_blocks(out, ldo, R, n32, lo, hi);
+}
+
+template <DType T, int R>
+void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
+  int j0 = 0;
+  if constexpr (T == DType::kBFloat16) {
+    j0 = n / 32 * 32;
+    if (j0 > 0) axpy_bf16_pairs<R>(w, ldw, x, ldx, K, j0, out, ldo);
+  }
+  if (j0 < n) axpy_cols<T, R>(w, ldw, x, ldx, K, j0, n, out, ldo);
 }
 
 using RowsFn = void (*)(const void*, int64_t, const float*, int64_t, int64_t, int, float*, int64_t);
