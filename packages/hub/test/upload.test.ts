@@ -367,6 +367,24 @@ describe("repos, commits and uploads against the test hub", () => {
     }
   });
 
+  test("a PUT that fails while the next batch call is in flight still ends the upload with its error", async () => {
+    await createRepo({ ...call, repo: "alice/put-fails-mid-batch" });
+    const t = tmp();
+    try {
+      for (const k of [1, 2]) writeFileSync(join(t.dir, `w${k}.bin`), bytes(120_000 + k, 60 + k));
+      // The first file's PUT fails at once; the second file's batch answer comes after that.
+      hub.faults.failLfsPuts = 1;
+      hub.faults.lfsBatchDelays = [0, 300];
+      const upload = uploadFolder({ ...call, repo: "alice/put-fails-mid-batch", folderPath: t.dir });
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("uploadFolder hung")), 5000));
+      await assert.rejects(Promise.race([upload, timeout]), (e) => isHubError(e) && e.status === 500);
+    } finally {
+      hub.faults.failLfsPuts = 0;
+      hub.faults.lfsBatchDelays = undefined;
+      t.cleanup();
+    }
+  });
+
   test("branches and tags: create, list, commit to a branch, delete", async () => {
     await createRepo({ ...call, repo: "alice/refs" });
     await createBranch({ ...call, repo: "alice/refs", branch: "dev" });

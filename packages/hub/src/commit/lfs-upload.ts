@@ -101,7 +101,8 @@ export class LfsUploader {
       this.batching = true;
       timed("lfs-batch", () => this.batch(chunk))
         .then((todo) => {
-          for (const t of todo) this.queue.push(() => this.transfer(t));
+          // A PUT may have failed while this batch call was in flight: queue nothing more then.
+          if (this.failure === undefined) for (const t of todo) this.queue.push(() => this.transfer(t));
         })
         .catch((err) => this.fail(err))
         .finally(() => {

@@ -62,6 +62,8 @@ export interface Faults {
   chunkDelayMs?: number;
   /** The next this many LFS upload PUTs answer 500. */
   failLfsPuts?: number;
+  /** Each LFS batch call takes the next delay (ms) from the list before answering; none once empty. */
+  lfsBatchDelays?: number[];
   /** The next `count` /api requests fail with `status` (and `Retry-After: 0` for 429). */
   failApi?: { status: number; count: number };
 }
@@ -341,6 +343,8 @@ export function createHandler(state: HubState, opts: HubOptions, log: RequestLog
         const name = nameSegs.join("/").replace(/\.git$/, "");
         getRepo(type, name);
         needWrite(name);
+        const delay = faults.lfsBatchDelays?.shift();
+        if (delay) await new Promise((r) => setTimeout(r, delay));
         return await lfsBatch(req, res, base);
       }
 
