@@ -66,6 +66,14 @@ constexpr size_t kCacheGranule = size_t{64} << 10;
 
 size_t capacity_for(size_t bytes) { return (bytes + kCacheGranule - 1) / kCacheGranule * kCacheGranule; }
 
+// Finalizers run where no JavaScript exception may be thrown (during garbage collection or at
+// teardown): the adjustment is made without node-addon-api's throwing wrapper, and a refusal
+// is ignored (it only skews V8's heuristic).
+void unreport_external(Napi::Env env, size_t bytes) {
+  int64_t ignored;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(bytes), &ignored);
+}
+
 // Caller holds g_mu. Keeps the block for reuse, or frees it and un-reports its capacity.
 void release_block(Napi::Env env, Allocation* a, void* data) {
   g_live_bytes -= a->capacity;
@@ -74,7 +82,7 @@ void release_block(Napi::Env env, Allocation* a, void* data) {
     g_cached_bytes += a->capacity;
   } else {
     std::free(a->base);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(a->capacity));
+    unreport_external(env, a->capacity);
   }
 }
 
@@ -116,7 +124,7 @@ struct Mapping {
 
 void Unmap(Napi::Env env, void* data, Mapping* hint) {
   munmap(data, hint->bytes);
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+  unreport_external(env, hint->bytes);
   delete hint;
 }
 
@@ -128,7 +136,7 @@ struct Window {
 
 void UnmapWindow(Napi::Env env, void*, Window* hint) {
   munmap(hint->base, hint->bytes);
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(hint->bytes));
+  unreport_external(env, hint->bytes);
   delete hint;
 }
 
