@@ -94,7 +94,9 @@ describe("columnar files", () => {
   });
 
   test("flights Arrow and Parquet files from ../shared", {
-    skip: sharedOnly("datasets/columnar") ? false : "../shared/data/datasets/columnar absent",
+    skip: sharedOnly("datasets/columnar")
+      ? false
+      : "needs ../shared/data/datasets/columnar (flights, 15 MB: too big for fixtures/'s 30 MB budget), absent here",
   }, async () => {
     const columnar = sharedOnly("datasets/columnar") ?? "";
     const arrow = await loadDataset(join(columnar, "flights-200k.arrow"), { split: "train", cacheDir });
