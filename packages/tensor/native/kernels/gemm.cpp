@@ -235,6 +235,8 @@ constexpr double kParallelFlops = 4.0e6;
 
 const char* gemm_kernel_name(DType dtype) { return kernels_for(dtype)->name; }
 
+bool gemm_has_bf16_tiles() { return kernels_for(DType::kBFloat16)->packed_size == 2; }
+
 bool gemm_select_kernel(const char* name) {
   if (name == nullptr || name[0] == '\0') {
     g_selection = automatic();

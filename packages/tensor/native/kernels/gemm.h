@@ -36,6 +36,10 @@ bool gemm(const GemmProblem& p);
 // "generic".
 const char* gemm_kernel_name(DType dtype);
 
+// Whether the bfloat16 family chosen multiplies bf16 natively (AMX or vdpbf16ps tiles, packed
+// as 16-bit) rather than widening to float32.
+bool gemm_has_bf16_tiles();
+
 // Forces a family for comparison in benchmarks and tests ("avx512", "avx512-bf16", "amx-bf16",
 // "avx2", "generic"), for the GEMM, matrix-vector and vectorised-math kernels alike; returns
 // false (and changes nothing) when the CPU lacks it. An empty name restores the automatic choice.

@@ -90,8 +90,7 @@ Side side_of(const GemmProblem& p) {
   // picked them) multiply several times faster than widening to float32, and its packing
   // streams the matrix once too.
   const int64_t rows = side == Side::kA ? p.M : p.N;
-  if (side != Side::kNone && p.dtype == DType::kBFloat16 && rows > kBf16GemvRows &&
-      std::strstr(gemm_kernel_name(DType::kBFloat16), "bf16") != nullptr) {
+  if (side != Side::kNone && p.dtype == DType::kBFloat16 && rows > kBf16GemvRows && gemm_has_bf16_tiles()) {
     return Side::kNone;
   }
   return side;
