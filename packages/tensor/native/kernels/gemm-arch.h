@@ -32,6 +32,10 @@ struct GemmKernels {
   void (*pack_a)(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dst);
   // Packs rows [k0, k0+kc) × columns [j0, j0+nc) of B into NR-wide micro-panels.
   void (*pack_b)(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dst);
+  // micro, also asking for the cache lines pf[0:npf) to be brought into L2 while it runs,
+  // spread over its k loop (at most one per 4 steps of k); nullptr where the family has none.
+  void (*micro_pf)(int m, int n, int kc, const void* a, const void* b, float* c, int64_t ldc, float alpha,
+                   float beta, const char* const* pf, int npf) = nullptr;
 };
 
 const GemmKernels* gemm_kernels_generic();

@@ -144,6 +144,48 @@ void micro_strided(const GemmKernels& ks, int m, int n, int kc, const void* a, c
     }
 }
 
+// Walks the cache lines of `runs` byte runs (run r at base + r*stride, run_bytes long), a few
+// at a time, asking for each to be brought into L2.
+struct LinePrefetch {
+  const char* base = nullptr;
+  int64_t stride = 0, runs = 0, run_bytes = 0;
+  int64_t run = 0, off = 0;
+  int64_t lines() const { return runs * ((run_bytes + 127) / 64); }
+  // Appends up to n next lines to out[*count] (capacity cap).
+  void collect(int64_t n, const char** out, int* count, int cap) {
+    for (; n > 0 && run < runs && *count < cap; n--) {
+      const char* start = base + run * stride;
+      const char* line = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(start) & ~uintptr_t{63}) + off;
+      out[(*count)++] = line;
+      off += 64;
+      if (line + 64 >= start + run_bytes) {
+        off = 0;
+        run++;
+      }
+    }
+  }
+};
+
+// The source lines of rows [r0, r0+nr) × columns [c0, c0+nc) of a matrix view, as runs along
+// its unit-stride dimension; empty when neither dimension has unit stride.
+LinePrefetch region(const GemmMatrixView& v, int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
+  LinePrefetch lp;
+  const int es = dtype_size(v.dtype);
+  const char* at = static_cast<const char*>(v.data) + (r0 * v.rs + c0 * v.cs) * es;
+  if (v.cs == 1) {
+    lp = LinePrefetch{at, v.rs * es, nr, nc * es};
+  } else if (v.rs == 1) {
+    lp = LinePrefetch{at, v.cs * es, nc, nr * es};
+  }
+  return lp;
+}
+
+// Most lines one micro-kernel call is asked to prefetch (one per 4 steps of k, kc <= 512).
+constexpr int kMaxPrefetch = 128;
+// B blocks up to this size have the next one's source lines prefetched into L2 while they are
+// in use (two of them and the C block still fit the 2 MB L2 of the CPUs this was tuned on).
+constexpr int64_t kPrefetchBlockBytes = int64_t{768} << 10;
+
 struct Task {
   int64_t batch, i0, i1, j0, j1;
 };
@@ -159,8 +201,9 @@ constexpr int64_t kFewPanels = 24;
 // for each A micro-panel: pack it (it stays in L1) and run it against every B micro-panel.
 // Column blocks outermost keep the C block they update in cache across the k slices. When the
 // task's whole packed A fits kMaxABlockBytes, the first column block packs it and the others
-// reuse it instead of reading A from memory again. (Software prefetching the next panels
-// while one computes was measured slower: it competes with the micro-kernel's own loads.)
+// reuse it instead of reading A from memory again. (Software prefetching the next panels in
+// bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
+// own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.)
 bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
@@ -190,6 +233,10 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   if (apack == nullptr || bpack == nullptr) return false;
 
   const bool unit_cols = p.ccs == 1;
+  // Small B blocks (a short task, such as the language-model head over 128 tokens, which reads
+  // a large B from memory once) have the source of the next k slice's B block prefetched while
+  // the micro-kernel runs, spread over its calls, so packing it finds it in L2.
+  const bool prefetch_b = ks.micro_pf != nullptr && static_cast<int64_t>(kcb) * ncb * ks.packed_size <= kPrefetchBlockBytes;
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
     const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
     const bool pack_a = !reuse_a || jc == t.j0;
@@ -198,6 +245,13 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
       const int kcp = static_cast<int>(round_up(kc, ks.kunit));
       const float beta = pc == 0 ? p.beta : 1.0f;
       ks.pack_b(bv, pc, kc, jc, nc, bpack);
+      LinePrefetch next_b;
+      if (prefetch_b) {
+        const int64_t npc = pc + kcb < p.K ? pc + kcb : 0;
+        const int64_t njc = pc + kcb < p.K ? jc : jc + ncb;
+        if (njc < t.j1) next_b = region(bv, npc, imin64(kcb, p.K - npc), njc, imin64(ncb, t.j1 - njc));
+      }
+      const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
       for (int64_t ii = 0; ii < n_ip; ii++) {
         const int64_t ic = t.i0 + ii * ks.mr;
         const int m = static_cast<int>(imin64(ks.mr, t.i1 - ic));
@@ -207,7 +261,12 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
           const int n = imin(ks.nr, nc - jr);
           const char* bp = static_cast<const char*>(bpack) + static_cast<int64_t>(jr) * kcp * ks.packed_size;
           float* c = cbase + ic * p.crs + (jc + jr) * p.ccs;
-          if (unit_cols) {
+          const char* pf[kMaxPrefetch];
+          int npf = 0;
+          next_b.collect(per_call, pf, &npf, imin(kMaxPrefetch, kc / 4));
+          if (unit_cols && npf > 0) {
+            ks.micro_pf(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf);
+          } else if (unit_cols) {
             ks.micro(m, n, kc, ap, bp, c, p.crs, p.alpha, beta);
           } else {
             micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
@@ -227,6 +286,8 @@ void scale_c(const GemmProblem& p) {
         *c = p.beta == 0.0f ? 0.0f : p.beta * *c;
       }
 }
+
+bool run_gemm(const GemmKernels& ks, const GemmProblem& p);
 
 // Below this many flops a product runs on the calling thread: waking a worker costs more.
 constexpr double kParallelFlops = 4.0e6;
@@ -284,7 +345,12 @@ bool gemm(const GemmProblem& p) {
     return true;
   }
   const GemmKernels& ks = *kernels_for(p.dtype);
+  return run_gemm(ks, p);
+}
 
+namespace {
+
+bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
   const double flops = 2.0 * static_cast<double>(p.M) * p.N * p.K * p.batch;
   const int threads = flops < kParallelFlops ? 1 : num_threads();
 
@@ -329,5 +395,7 @@ bool gemm(const GemmProblem& p) {
   }
   return !failed.load();
 }
+
+}  // namespace
 
 }  // namespace hearth

@@ -50,8 +50,11 @@ inline void store_row(float* c, __m512 acc0, __m512 acc1, int n, float alpha, fl
   _mm512_mask_storeu_ps(c + 16, m1, r1);
 }
 
+// pf[0:npf) are lines the driver wants in L2 soon (the next panels' sources): one is
+// requested every 4 steps of k, spread over the kernel so they overlap the arithmetic.
 template <int M>
-void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+               const char* const* pf, int npf) {
   __m512 acc0[M], acc1[M];
 #pragma GCC unroll 14
   for (int i = 0; i < M; i++) {
@@ -60,8 +63,7 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
   }
-#pragma GCC unroll 4
-  for (int k = 0; k < kc; k++) {
+  auto step = [&](int k) __attribute__((always_inline)) {
     const __m512 b0 = _mm512_load_ps(b + k * kNR);
     const __m512 b1 = _mm512_load_ps(b + k * kNR + 16);
 #pragma GCC unroll 14
@@ -70,7 +72,16 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
       acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
     }
+  };
+  int k = 0;
+  for (int q = 0; k + 4 <= kc; k += 4) {
+    if (q < npf) _mm_prefetch(pf[q++], _MM_HINT_T1);
+    step(k);
+    step(k + 1);
+    step(k + 2);
+    step(k + 3);
   }
+  for (; k < kc; k++) step(k);
 #pragma GCC unroll 14
   for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta);
 }
@@ -104,29 +115,34 @@ void micro_bf16(int n, int kc, const uint16_t* a, const uint16_t* b, float* c, i
   for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta);
 }
 
-#define HEARTH_MICRO_CASES(FN, T)                 \
-  switch (m) {                                    \
-    case 1: return FN<1>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 2: return FN<2>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 3: return FN<3>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 4: return FN<4>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 5: return FN<5>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 6: return FN<6>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 7: return FN<7>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 8: return FN<8>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 9: return FN<9>(n, kc, a, b, c, ldc, alpha, beta);   \
-    case 10: return FN<10>(n, kc, a, b, c, ldc, alpha, beta); \
-    case 11: return FN<11>(n, kc, a, b, c, ldc, alpha, beta); \
-    case 12: return FN<12>(n, kc, a, b, c, ldc, alpha, beta); \
-    case 13: return FN<13>(n, kc, a, b, c, ldc, alpha, beta); \
-    default: return FN<14>(n, kc, a, b, c, ldc, alpha, beta); \
+#define HEARTH_MICRO_CASES(FN, T, ...)                                  \
+  switch (m) {                                                          \
+    case 1: return FN<1>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 2: return FN<2>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 3: return FN<3>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 4: return FN<4>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 5: return FN<5>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 6: return FN<6>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 7: return FN<7>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 8: return FN<8>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 9: return FN<9>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
+    case 10: return FN<10>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
+    case 11: return FN<11>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
+    case 12: return FN<12>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
+    case 13: return FN<13>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
+    default: return FN<14>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
   }
+
+void micro_f32_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
+                  float beta, const char* const* pf, int npf) {
+  const float* a = static_cast<const float*>(ap);
+  const float* b = static_cast<const float*>(bp);
+  HEARTH_MICRO_CASES(micro_f32, float, , pf, npf)
+}
 
 void micro_f32_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
                    float beta) {
-  const float* a = static_cast<const float*>(ap);
-  const float* b = static_cast<const float*>(bp);
-  HEARTH_MICRO_CASES(micro_f32, float)
+  micro_f32_pf(m, n, kc, ap, bp, c, ldc, alpha, beta, nullptr, 0);
 }
 
 void micro_bf16_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
@@ -379,7 +395,7 @@ void pack_b_bf16_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, in
   pack_b_bf16_avx512(b, k0, kc, (kc + 1) & ~1, j0, nc, static_cast<uint16_t*>(dstv));
 }
 
-const GemmKernels kF32 = {"avx512", kMR, kNR, kKC, kNC, 1, 4, micro_f32_any, pack_a_f32, pack_b_f32};
+const GemmKernels kF32 = {"avx512", kMR, kNR, kKC, kNC, 1, 4, micro_f32_any, pack_a_f32, pack_b_f32, micro_f32_pf};
 const GemmKernels kBF16 = {"avx512-bf16", kMR, kNR, kKC, kNC, 2, 2, micro_bf16_any, pack_a_bf16, pack_b_bf16_any};
 
 }  // namespace
