@@ -85,6 +85,19 @@ const allShapes: Shape[] = [
   shape(512, 3072, 768, false, false, "dX"),
   shape(3072, 768, 512, true, false, "dW"),
   shape(768, 3072, 512, true, false, "dW"),
+  // A rank-8 LoRA adapter on a 768 → 2304 projection (GPT-2's c_attn), 512 tokens: h = x·Aᵀ,
+  // y += h·Bᵀ (PEFT stores lora_A [8, 768], lora_B [2304, 8]) and the backward products
+  // dH = dY·B, dB = dYᵀ·h, dA = dHᵀ·x, dX += dH·A. One of M, N, K is 8 in each.
+  shape(512, 8, 768, false, true, "lora x·Aᵀ"),
+  shape(512, 2304, 8, false, true, "lora h·Bᵀ"),
+  shape(512, 8, 2304, false, false, "lora dH"),
+  shape(2304, 8, 512, true, false, "lora dB"),
+  shape(8, 768, 512, true, false, "lora dA"),
+  shape(512, 768, 8, false, false, "lora dX"),
+  // Rank 16: the products with N = 16 run as Cᵀ = Bᵀ·Aᵀ (N = 8 goes to the matrix-vector path).
+  shape(512, 16, 768, false, true, "lora16 x·Aᵀ"),
+  shape(512, 16, 2304, false, false, "lora16 dH"),
+  shape(2304, 16, 512, true, false, "lora16 dB"),
   shape(1, 3072, 768),
   shape(1, 50257, 768),
 ];

@@ -287,6 +287,18 @@ void scale_c(const GemmProblem& p) {
       }
 }
 
+// Cᵀ = Bᵀ·Aᵀ as a problem of its own: the same memory, with rows and columns swapped.
+GemmProblem transposed(const GemmProblem& p) {
+  GemmProblem q = p;
+  q.M = p.N;
+  q.N = p.M;
+  q.a = GemmOperand{p.b.data, p.b.bs, p.b.cs, p.b.rs};
+  q.b = GemmOperand{p.a.data, p.a.bs, p.a.cs, p.a.rs};
+  q.crs = p.ccs;
+  q.ccs = p.crs;
+  return q;
+}
+
 bool run_gemm(const GemmKernels& ks, const GemmProblem& p);
 
 // Below this many flops a product runs on the calling thread: waking a worker costs more.
@@ -345,6 +357,11 @@ bool gemm(const GemmProblem& p) {
     return true;
   }
   const GemmKernels& ks = *kernels_for(p.dtype);
+  // A product at most half a micro-panel wide (N <= NR/2, e.g. a rank-16 adapter's x·Aᵀ) leaves most
+  // of every micro-kernel's columns empty, while a short A micro-panel costs about its share of
+  // rows: run Cᵀ = Bᵀ·Aᵀ instead (swapped strides, no copy; C is then written through the
+  // strided path).
+  if (2 * p.N <= ks.nr && p.N < p.M) return run_gemm(ks, transposed(p));
   return run_gemm(ks, p);
 }
 

@@ -244,6 +244,32 @@ describe("native gemm", () => {
     }
   });
 
+  // One of M, N, K small (adapter ranks, short inputs): N <= NR/2 with more rows runs as
+  // Cᵀ = Bᵀ·Aᵀ (C then written through its strides), K of a few elements, a few rows over many
+  // columns; every family, transposed and padded operands, strided C, batches, 1 and 2 threads.
+  test("skinny products: one of M, N, K small", () => {
+    try {
+      for (const family of families) {
+        assert.ok(addon.selectGemmKernel(family));
+        for (const threads of [1, 2]) {
+          addon.setNumThreads(threads);
+          runCase({ M: 100, N: 16, K: 70 });
+          runCase({ M: 130, N: 9, K: 400, ta: true, tb: true, pad: 1, alpha: 0.5, beta: 1 });
+          runCase({ M: 45, N: 12, K: 33, tb: true, cColStride: 3, beta: -1 });
+          runCase({ M: 60, N: 13, K: 20, batch: 2, ta: true, pad: 2 });
+          runCase({ M: 40, N: 16, K: 50, dtype: "bfloat16", tb: true });
+          runCase({ M: 90, N: 200, K: 8, tb: true });
+          runCase({ M: 64, N: 300, K: 3, beta: 0.5 });
+          runCase({ M: 12, N: 500, K: 64, ta: true });
+          runCase({ M: 16, N: 40, K: 900, tb: true, pad: 1 });
+        }
+      }
+    } finally {
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   test("a broadcast batch (stride 0) reuses one matrix", () => {
     const K = 8;
     const N = 5;
