@@ -98,6 +98,11 @@ const allShapes: Shape[] = [
   shape(512, 16, 768, false, true, "lora16 x·Aᵀ"),
   shape(512, 16, 2304, false, false, "lora16 dH"),
   shape(2304, 16, 512, true, false, "lora16 dB"),
+  // A short prompt (16 to 64 tokens) through a Linear layer and the LM head.
+  shape(16, 3072, 768, false, true, "x·Wᵀ short"),
+  shape(32, 2304, 768, false, true, "x·Wᵀ short"),
+  shape(64, 768, 3072, false, true, "x·Wᵀ short"),
+  shape(32, 50257, 768, false, true, "x·Eᵀ short"),
   shape(1, 3072, 768),
   shape(1, 50257, 768),
 ];
@@ -117,12 +122,19 @@ interface Operands {
   b: Float32Array;
   c: Float32Array;
 }
+/**
+ * Our operands live where a tensor's storage does (the addon's allocator: 64-byte aligned, and
+ * large blocks on huge pages where it maps them so), not in V8's heap; numpy likewise puts
+ * arrays of 4 MB and more on transparent huge pages, which spares the packing and the C
+ * updates a page walk every 4 KB (measured 1-5% on the large shapes, one thread).
+ */
+function floats(n: number, fill?: () => number): Float32Array {
+  const x = new Float32Array(addon.allocate(4 * n));
+  if (fill) for (let i = 0; i < n; i++) x[i] = fill();
+  return x;
+}
 function operands(s: Shape): Operands {
-  return {
-    a: Float32Array.from({ length: s.M * s.K }, rand),
-    b: Float32Array.from({ length: s.K * s.N }, rand),
-    c: new Float32Array(s.M * s.N),
-  };
+  return { a: floats(s.M * s.K, rand), b: floats(s.K * s.N, rand), c: floats(s.M * s.N) };
 }
 /** Element strides [batch, row, column] of A (M×K) and B (K×N) for the shape's layouts. */
 const aStrides = (s: Shape): [number, number, number] => (s.ta ? [0, 1, s.M] : [0, s.K, 1]);
@@ -307,8 +319,8 @@ peer?.stop();
 // bfloat16 inputs (float32 accumulation) against our own float32, 1024³ (skipped by --shapes).
 if (!only) {
   const n = 1024;
-  const a16 = new Uint16Array(n * n);
-  const b16 = new Uint16Array(n * n);
+  const a16 = new Uint16Array(addon.allocate(2 * n * n));
+  const b16 = new Uint16Array(addon.allocate(2 * n * n));
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   for (let i = 0; i < n * n; i++) {
@@ -317,7 +329,7 @@ if (!only) {
     f[0] = rand();
     b16[i] = (u[0] ?? 0) >>> 16;
   }
-  const c = new Float32Array(n * n);
+  const c = floats(n * n);
   const sq = shape(n, n, n);
   const o = ops.get(label(sq)) ?? operands(sq);
   console.log(`\n== bfloat16 inputs (${addon.gemmKernel("bfloat16")}) vs our float32 at 1024³`);
