@@ -115,29 +115,30 @@ void micro_bf16(int n, int kc, const uint16_t* a, const uint16_t* b, float* c, i
   for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta);
 }
 
-#define HEARTH_MICRO_CASES(FN, T, ...)                                  \
-  switch (m) {                                                          \
-    case 1: return FN<1>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 2: return FN<2>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 3: return FN<3>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 4: return FN<4>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 5: return FN<5>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 6: return FN<6>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 7: return FN<7>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 8: return FN<8>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 9: return FN<9>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__);   \
-    case 10: return FN<10>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
-    case 11: return FN<11>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
-    case 12: return FN<12>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
-    case 13: return FN<13>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
-    default: return FN<14>(n, kc, a, b, c, ldc, alpha, beta __VA_ARGS__); \
+// Calls FN<m> (m = 1..14, as a template argument) with the parenthesised argument list ARGS.
+#define HEARTH_MICRO_CASES(FN, ARGS) \
+  switch (m) {                       \
+    case 1: return FN<1> ARGS;       \
+    case 2: return FN<2> ARGS;       \
+    case 3: return FN<3> ARGS;       \
+    case 4: return FN<4> ARGS;       \
+    case 5: return FN<5> ARGS;       \
+    case 6: return FN<6> ARGS;       \
+    case 7: return FN<7> ARGS;       \
+    case 8: return FN<8> ARGS;       \
+    case 9: return FN<9> ARGS;       \
+    case 10: return FN<10> ARGS;     \
+    case 11: return FN<11> ARGS;     \
+    case 12: return FN<12> ARGS;     \
+    case 13: return FN<13> ARGS;     \
+    default: return FN<14> ARGS;     \
   }
 
 void micro_f32_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
                   float beta, const char* const* pf, int npf) {
   const float* a = static_cast<const float*>(ap);
   const float* b = static_cast<const float*>(bp);
-  HEARTH_MICRO_CASES(micro_f32, float, , pf, npf)
+  HEARTH_MICRO_CASES(micro_f32, (n, kc, a, b, c, ldc, alpha, beta, pf, npf))
 }
 
 void micro_f32_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
@@ -149,7 +150,7 @@ void micro_bf16_any(int m, int n, int kc, const void* ap, const void* bp, float*
                     float beta) {
   const uint16_t* a = static_cast<const uint16_t*>(ap);
   const uint16_t* b = static_cast<const uint16_t*>(bp);
-  HEARTH_MICRO_CASES(micro_bf16, uint16_t)
+  HEARTH_MICRO_CASES(micro_bf16, (n, kc, a, b, c, ldc, alpha, beta))
 }
 
 #undef HEARTH_MICRO_CASES
