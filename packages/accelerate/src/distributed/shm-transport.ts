@@ -12,7 +12,7 @@
  * two barriers in all: every rank puts its buffer in its reduce file (nothing to copy when the
  * caller filled {@link ShmTransport.allReduceBuffer}); after a barrier, rank r sums chunk r
  * of every rank's buffer in rank order (float64 for more than 2 ranks; for 2, float32 addition
- * is already exact-then-rounded) and writes the result into chunk r of every rank's buffer; after
+ * with the native addon's vectorised kernel) and writes the result into chunk r of every rank's buffer; after
  * the second barrier every buffer holds the whole result. Every rank does 1/N of the additions
  * and ends with bit-identical values. No rank touches another's chunk during the summing phase,
  * and a rank refills its own buffer for the next all-reduce only after the second barrier, when
@@ -25,6 +25,7 @@
  */
 import { closeSync, existsSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { native } from "@hearth/tensor/native";
 import { AccelerateError } from "../errors.ts";
 import { canMap, openRegion, type Region, type ShmIo } from "./shm-region.ts";
 import type { Transport } from "./transport.ts";
@@ -213,7 +214,7 @@ export class ShmTransport implements Transport {
 
   /**
    * Reduce-scatter in the all-reduce buffers: after a barrier this rank sums its own segment of
-   * every rank's buffer (in rank order, as `allReduceSum`) into its own buffer only; a second
+   * every rank's buffer (as `allReduceSum` sums) into its own buffer only; a second
    * barrier keeps any rank from refilling its buffer while a peer still reads it.
    */
   async reduceScatterSum(data: Float32Array, bounds: readonly number[], scale = 1): Promise<void> {
@@ -326,20 +327,33 @@ export class ShmTransport implements Transport {
 }
 
 /**
- * Sums `parts` element-wise in rank order, times `scale`, into every part (float64 for more than
- * two parts; for two, float32 addition rounds the exact sum once and both orders agree).
+ * `out = (a + b) * scale` element-wise (`out` may be `a` or `b`), with the native addon's
+ * vectorised kernels where it is loaded: the sum rounds to float32, then the product (for a
+ * power-of-two scale such as 1/2 that is the single rounding of the exact result; otherwise one
+ * more rounding, the same on every rank since only one rank computes each element).
  */
-function sumInto(parts: Float32Array[], scale: number): void {
-  const n = (parts[0] as Float32Array).length;
-  if (parts.length === 2) {
-    const [a, b] = parts as [Float32Array, Float32Array];
-    for (let i = 0; i < n; i++) {
-      const v = ((a[i] as number) + (b[i] as number)) * scale;
-      a[i] = v;
-      b[i] = v;
-    }
+function addScaled(out: Float32Array, a: Float32Array, b: Float32Array, scale: number): void {
+  const n = out.length;
+  if (native && n > 0) {
+    native.binary("add", a, 0, [1], b, 0, [1], out, [n]);
+    if (scale !== 1) native.binary("mul", out, 0, [1], Float32Array.of(scale), 0, [0], out, [n]);
     return;
   }
+  for (let i = 0; i < n; i++) out[i] = Math.fround((a[i] as number) + (b[i] as number)) * scale;
+}
+
+/**
+ * Sums `parts` element-wise in rank order, times `scale`, into every part (float64 for more than
+ * two parts; for two, see {@link addScaled}).
+ */
+function sumInto(parts: Float32Array[], scale: number): void {
+  if (parts.length === 2) {
+    const [a, b] = parts as [Float32Array, Float32Array];
+    addScaled(a, a, b, scale);
+    b.set(a);
+    return;
+  }
+  const n = (parts[0] as Float32Array).length;
   const acc = new Float64Array(n);
   for (const p of parts) for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (p[i] as number);
   for (const p of parts) for (let i = 0; i < n; i++) p[i] = (acc[i] as number) * scale;
@@ -351,12 +365,11 @@ function sumInto(parts: Float32Array[], scale: number): void {
  */
 function sumIntoOne(parts: Float32Array[], into: number, scale: number): void {
   const out = parts[into] as Float32Array;
-  const n = out.length;
   if (parts.length === 2) {
-    const [a, b] = parts as [Float32Array, Float32Array];
-    for (let i = 0; i < n; i++) out[i] = ((a[i] as number) + (b[i] as number)) * scale;
+    addScaled(out, parts[0] as Float32Array, parts[1] as Float32Array, scale);
     return;
   }
+  const n = out.length;
   const acc = new Float64Array(n);
   for (const p of parts) for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (p[i] as number);
   for (let i = 0; i < n; i++) out[i] = (acc[i] as number) * scale;

@@ -14,6 +14,7 @@
  * `clipGradNorm` stays synchronous.
  */
 import { type Tensor, tensor } from "@hearth/tensor";
+import { native } from "@hearth/tensor/native";
 import { AccelerateError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 
@@ -119,9 +120,7 @@ export class ZeroPartition {
       }
       const off = this.offsets[i] as number;
       const values = flat.subarray(off, off + p.size);
-      let s = 0;
-      for (let j = 0; j < values.length; j++) s += (values[j] as number) * (values[j] as number);
-      norms[i] = s ** (1 / 2); // clipGradNorm's roundings
+      norms[i] = this.sumOfSquares(values) ** (1 / 2); // float32, as clipGradNorm rounds per-tensor norms
       const own = p.grad ? float32Values(p.grad) : null;
       if (own) own.set(values);
       else {
@@ -132,6 +131,24 @@ export class ZeroPartition {
     // each norm comes from its owner alone (the others add zeros): exact
     await t.allReduceSum(norms);
     this.norms = norms;
+  }
+
+  private scratch: Float32Array | null = null;
+
+  /** Σ x² (the native addon's vectorised square and double-accumulated sum where loaded). */
+  private sumOfSquares(x: Float32Array): number {
+    const n = x.length;
+    if (!native || n === 0) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += (x[j] as number) * (x[j] as number);
+      return s;
+    }
+    if ((this.scratch?.length ?? 0) < n) this.scratch = new Float32Array(n);
+    const sq = (this.scratch as Float32Array).subarray(0, n);
+    native.binary("mul", x, 0, [1], x, 0, [1], sq, [n]);
+    const out = new Float32Array(1);
+    native.reduce("sum", sq, 0, [1], [n], [0], out);
+    return out[0] as number;
   }
 
   /** Publishes this rank's updated parameters and copies in everyone else's. */
