@@ -10,17 +10,21 @@
 //     optimiser and the all-reduce, stays small beside them), every configuration a fresh
 //     `launch` so its kernel thread count (HEARTH_NUM_THREADS) is fixed:
 //       1 process x 1 thread      the single-core baseline
-//       2 processes x 1 thread    data parallel: "scaling" = baseline / this (ideal 2x)
+//       2 processes x 1 thread    data parallel with a gradient all-reduce and the whole
+//                                 optimiser on every replica: "scaling" = baseline / this
+//       2 processes x 1 thread    the same with ZeRO-1 (zeroStage 1): reduce-scatter, each rank
+//                                 steps half the parameters, all-gather of the parameters
 //       1 process x 2 threads     what one process already gets from the native thread pool
-//     and "2x1 vs 1x2", the honest question on a 2-core machine: does data parallel beat
-//     giving one process both cores? Each worker reports its CPU time per step split into
-//     forward, backward with the gradient all-reduce, and optimiser, and the wall-clock and CPU
-//     time of its all-reduces; the per-process CPU ratio shows the work that does not halve
-//     (the optimiser and the all-reduce) apart from waiting on a loaded machine. A transport
+//     run alternately `--rounds` times (default 2), each keeping its fastest run, with the load
+//     average printed after every run; and "2x1 vs 1x2", the honest question on a 2-core
+//     machine: does data parallel beat giving one process both cores? Every rank reports its
+//     CPU time per step split into forward, backward with the gradient sync, and optimiser
+//     (with ZeRO-1's all-gather), and the wall-clock and CPU time of its collectives: wall
+//     minus CPU is the time it waited for the other rank. A transport
 //     micro-benchmark then times all-reduces of the gradient's size and barrier round trips:
 //     shared mappings with the named-pipe barrier, with the IPC barrier, and pread/pwrite files.
 //
-//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--skip-mp] [--skip-dp]
+//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--rounds 2] [--skip-mp] [--skip-dp]
 //
 // Numbers taken on the shared 2-core development machine are noisy: other jobs run beside them.
 import { availableParallelism, loadavg } from "node:os";
