@@ -124,17 +124,26 @@ interface Phases {
   optimizer: number;
 }
 
-/** Seconds per step after one warm-up step: wall clock, this process's CPU time, and its phases. */
-async function run(acc: Accelerator, transport?: TimedTransport): Promise<{ s: number; cpuS: number; phases: Phases }> {
+/**
+ * Seconds per step after one warm-up step: wall clock, this process's CPU time, and its phases;
+ * with a timed transport also each timed step's wall clock outside the collectives (`busyS`).
+ */
+async function run(
+  acc: Accelerator,
+  transport?: TimedTransport,
+): Promise<{ s: number; cpuS: number; phases: Phases; busyS: number[] }> {
   manualSeed(1);
   const net = new Gpt();
   const [model, optim, loader] = await acc.prepare(net, new AdamW(net.parameters(), { lr: 1e-4 }), data());
   let start = 0;
   let cpu = process.cpuUsage();
   const phases: Phases = { forward: 0, backward: 0, optimizer: 0 };
+  const busyS: number[] = [];
   let i = 0;
   for (const ids of loader) {
     const timed = i++ > 0;
+    const stepStart = performance.now();
+    const commBefore = transport?.seconds ?? 0;
     if (i === 2) {
       start = performance.now();
       cpu = process.cpuUsage();
@@ -155,10 +164,11 @@ async function run(acc: Accelerator, transport?: TimedTransport): Promise<{ s: n
       optim.zeroGrad();
       if (timed) phases.optimizer += cpuSince(t);
     });
+    if (timed) busyS.push((performance.now() - stepStart) / 1000 - ((transport?.seconds ?? 0) - commBefore));
   }
   const n = i - 1;
   for (const k of Object.keys(phases) as (keyof Phases)[]) phases[k] /= n;
-  return { s: (performance.now() - start) / 1000 / n, cpuS: cpuSince(cpu) / n, phases };
+  return { s: (performance.now() - start) / 1000 / n, cpuS: cpuSince(cpu) / n, phases, busyS };
 }
 
 /**
@@ -234,7 +244,7 @@ if (process.env.HEARTH_RANK !== undefined) {
   const timed = new TimedTransport(defaultTransport());
   const zeroStage = process.env.HEARTH_BENCH_ZERO === "1" ? 1 : 0;
   const acc = new Accelerator({ splitBatches: true, transport: timed, zeroStage });
-  const { s, cpuS, phases } = await run(acc, timed);
+  const { s, cpuS, phases, busyS } = await run(acc, timed);
   timed.timing = false;
   const out: Record<string, number> = {
     rank: acc.processIndex,
@@ -257,7 +267,7 @@ if (process.env.HEARTH_RANK !== undefined) {
         for (let i = 0; i < 100; i++) await acc.transport.barrier();
       })) / 100;
   }
-  console.log(`DP_RESULT ${JSON.stringify(out)}`);
+  console.log(`DP_RESULT ${JSON.stringify({ ...out, busyS })}`);
   await acc.endTraining();
 } else {
   if (getBackend().name !== "cpu")
@@ -376,6 +386,18 @@ if (process.env.HEARTH_RANK !== undefined) {
       const cpu = Math.max(...r.map((k) => k.cpuS as number));
       console.log(
         `scaling, 2 processes x 1 thread (${name}) over 1 process x 1 thread: ${(base / (r[0]?.s as number)).toFixed(2)}x wall clock (ideal 2x), ${((one1[0]?.cpuS as number) / cpu).toFixed(2)}x per-process CPU time (busiest rank); over 1 process x 2 threads: ${((one2[0]?.s as number) / (r[0]?.s as number)).toFixed(2)}x`,
+      );
+    }
+    // where waiting comes from: per step, how much longer one rank computed than the other
+    for (const [name, r] of [
+      ["all-reduce", two1],
+      ["ZeRO-1", zero],
+    ] as const) {
+      const [a, b] = r.map((k) => k.busyS as unknown as number[]) as [number[], number[]];
+      const diffs = a.map((x, j) => x - (b[j] as number));
+      const mean = diffs.reduce((acc, d) => acc + Math.abs(d), 0) / diffs.length;
+      console.log(
+        `${name}: per step, rank 0 computed ${diffs.map((d) => `${d > 0 ? "+" : ""}${(d * 1000).toFixed(0)}`).join(", ")} ms more than rank 1 (mean |difference| ${(mean * 1000).toFixed(0)} ms: the slower rank's lead is the other's wait)`,
       );
     }
     console.log(`(load average at the end ${load()})`);
