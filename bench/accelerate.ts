@@ -10,17 +10,21 @@
 //     optimiser and the all-reduce, stays small beside them), every configuration a fresh
 //     `launch` so its kernel thread count (HEARTH_NUM_THREADS) is fixed:
 //       1 process x 1 thread      the single-core baseline
-//       2 processes x 1 thread    data parallel: "scaling" = baseline / this (ideal 2x)
+//       2 processes x 1 thread    data parallel with a gradient all-reduce and the whole
+//                                 optimiser on every replica: "scaling" = baseline / this
+//       2 processes x 1 thread    the same with ZeRO-1 (zeroStage 1): reduce-scatter, each rank
+//                                 steps half the parameters, all-gather of the parameters
 //       1 process x 2 threads     what one process already gets from the native thread pool
-//     and "2x1 vs 1x2", the honest question on a 2-core machine: does data parallel beat
-//     giving one process both cores? Each worker reports its CPU time per step split into
-//     forward, backward with the gradient all-reduce, and optimiser, and the wall-clock and CPU
-//     time of its all-reduces; the per-process CPU ratio shows the work that does not halve
-//     (the optimiser and the all-reduce) apart from waiting on a loaded machine. A transport
+//     run alternately `--rounds` times (default 2), each keeping its fastest run, with the load
+//     average printed after every run; and "2x1 vs 1x2", the honest question on a 2-core
+//     machine: does data parallel beat giving one process both cores? Every rank reports its
+//     CPU time per step split into forward, backward with the gradient sync, and optimiser
+//     (with ZeRO-1's all-gather), and the wall-clock and CPU time of its collectives: wall
+//     minus CPU is the time it waited for the other rank. A transport
 //     micro-benchmark then times all-reduces of the gradient's size and barrier round trips:
 //     shared mappings with the named-pipe barrier, with the IPC barrier, and pread/pwrite files.
 //
-//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--skip-mp] [--skip-dp]
+//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--rounds 2] [--skip-mp] [--skip-dp]
 //
 // Numbers taken on the shared 2-core development machine are noisy: other jobs run beside them.
 import { availableParallelism, loadavg } from "node:os";
@@ -68,6 +72,8 @@ const B = opt("batch", 8);
 const DP_B = opt("dp-batch", 16);
 const T = opt("seq", 128);
 const STEPS = opt("steps", 4);
+// data-parallel configurations are run alternately this many times, each keeping its best
+const ROUNDS = opt("rounds", 2);
 
 class Block extends Module {
   ln1 = this.registerModule("ln_1", new LayerNorm([C]));
@@ -118,20 +124,30 @@ interface Phases {
   optimizer: number;
 }
 
-/** Seconds per step after one warm-up step: wall clock, this process's CPU time, and its phases. */
-async function run(acc: Accelerator): Promise<{ s: number; cpuS: number; phases: Phases }> {
+/**
+ * Seconds per step after one warm-up step: wall clock, this process's CPU time, and its phases;
+ * with a timed transport also each timed step's wall clock outside the collectives (`busyS`).
+ */
+async function run(
+  acc: Accelerator,
+  transport?: TimedTransport,
+): Promise<{ s: number; cpuS: number; phases: Phases; busyS: number[] }> {
   manualSeed(1);
   const net = new Gpt();
   const [model, optim, loader] = await acc.prepare(net, new AdamW(net.parameters(), { lr: 1e-4 }), data());
   let start = 0;
   let cpu = process.cpuUsage();
   const phases: Phases = { forward: 0, backward: 0, optimizer: 0 };
+  const busyS: number[] = [];
   let i = 0;
   for (const ids of loader) {
     const timed = i++ > 0;
+    const stepStart = performance.now();
+    const commBefore = transport?.seconds ?? 0;
     if (i === 2) {
       start = performance.now();
       cpu = process.cpuUsage();
+      if (transport) transport.timing = true;
     }
     await scope(async () => {
       let t = process.cpuUsage();
@@ -144,38 +160,59 @@ async function run(acc: Accelerator): Promise<{ s: number; cpuS: number; phases:
       await acc.backward(loss);
       if (timed) phases.backward += cpuSince(t);
       t = process.cpuUsage();
-      optim.step();
+      await optim.step(); // with zeroStage 1, also the all-gather of the updated parameters
       optim.zeroGrad();
       if (timed) phases.optimizer += cpuSince(t);
     });
+    if (timed) busyS.push((performance.now() - stepStart) / 1000 - ((transport?.seconds ?? 0) - commBefore));
   }
   const n = i - 1;
   for (const k of Object.keys(phases) as (keyof Phases)[]) phases[k] /= n;
-  return { s: (performance.now() - start) / 1000 / n, cpuS: cpuSince(cpu) / n, phases };
+  return { s: (performance.now() - start) / 1000 / n, cpuS: cpuSince(cpu) / n, phases, busyS };
 }
 
-/** Forwards to `inner`, adding up the wall-clock and CPU seconds spent in all-reduces. */
+/**
+ * Forwards to `inner`, adding up the wall-clock and CPU seconds spent in the gradient and
+ * parameter collectives (all-reduce, reduce-scatter, segment all-gather) once `timing` is set.
+ * Wall clock minus CPU is time spent waiting for the other process.
+ */
 class TimedTransport implements Transport {
   seconds = 0;
-  calls = 0;
+  cpuSeconds = 0;
+  timing = false;
   constructor(readonly inner: Transport) {}
+  private async timed(fn: () => Promise<void>): Promise<void> {
+    if (!this.timing) return fn();
+    const t = performance.now();
+    const c = process.cpuUsage();
+    await fn();
+    this.seconds += (performance.now() - t) / 1000;
+    this.cpuSeconds += cpuSince(c);
+  }
   get rank() {
     return this.inner.rank;
   }
   get worldSize() {
     return this.inner.worldSize;
   }
-  cpuSeconds = 0;
   async allReduceSum(data: Float32Array, scale?: number) {
-    const t = performance.now();
-    const c = process.cpuUsage();
-    await this.inner.allReduceSum(data, scale);
-    this.seconds += (performance.now() - t) / 1000;
-    this.cpuSeconds += cpuSince(c);
-    this.calls++;
+    await this.timed(() => this.inner.allReduceSum(data, scale));
   }
   allReduceBuffer(length: number) {
     return this.inner.allReduceBuffer?.(length) ?? new Float32Array(length);
+  }
+  async reduceScatterSum(data: Float32Array, bounds: readonly number[], scale?: number) {
+    const inner = this.inner;
+    if (!inner.reduceScatterSum) throw new Error("bench/accelerate: the transport lacks reduceScatterSum");
+    await this.timed(() => inner.reduceScatterSum?.(data, bounds, scale) as Promise<void>);
+  }
+  async allGatherSegments(data: Float32Array, bounds: readonly number[]) {
+    const inner = this.inner;
+    if (!inner.allGatherSegments) throw new Error("bench/accelerate: the transport lacks allGatherSegments");
+    await this.timed(() => inner.allGatherSegments?.(data, bounds) as Promise<void>);
+  }
+  gatherBuffer(length: number) {
+    return this.inner.gatherBuffer?.(length) ?? new Float32Array(length);
   }
   allGather(data: Float32Array) {
     return this.inner.allGather(data);
@@ -205,17 +242,19 @@ async function median(n: number, fn: () => Promise<void>): Promise<number> {
 if (process.env.HEARTH_RANK !== undefined) {
   // a launched worker: train, then (with several processes) time the transport alone
   const timed = new TimedTransport(defaultTransport());
-  const acc = new Accelerator({ splitBatches: true, transport: timed });
-  const { s, cpuS, phases } = await run(acc);
-  const steps = Math.max(1, timed.calls);
+  const zeroStage = process.env.HEARTH_BENCH_ZERO === "1" ? 1 : 0;
+  const acc = new Accelerator({ splitBatches: true, transport: timed, zeroStage });
+  const { s, cpuS, phases, busyS } = await run(acc, timed);
+  timed.timing = false;
   const out: Record<string, number> = {
+    rank: acc.processIndex,
     s,
     cpuS,
-    allReduceS: timed.seconds / steps,
-    allReduceCpuS: timed.cpuSeconds / steps,
+    allReduceS: timed.seconds / STEPS,
+    allReduceCpuS: timed.cpuSeconds / STEPS,
     ...phases,
   };
-  if (acc.numProcesses > 1) {
+  if (acc.numProcesses > 1 && zeroStage === 0) {
     // the gradient's size, in the transport's own buffer as the Accelerator uses it
     const n = (acc.models[0] as Gpt).parameters().reduce((k, p) => k + p.size, 0);
     const grads = (acc.transport.allReduceBuffer?.(n) ?? new Float32Array(n)).fill(1);
@@ -228,7 +267,7 @@ if (process.env.HEARTH_RANK !== undefined) {
         for (let i = 0; i < 100; i++) await acc.transport.barrier();
       })) / 100;
   }
-  if (acc.isMainProcess) console.log(`DP_RESULT ${JSON.stringify(out)}`);
+  console.log(`DP_RESULT ${JSON.stringify({ ...out, busyS })}`);
   await acc.endTraining();
 } else {
   if (getBackend().name !== "cpu")
@@ -265,55 +304,110 @@ if (process.env.HEARTH_RANK !== undefined) {
   }
   if (!args.includes("--skip-dp")) {
     const workerArgs = ["--batch", String(DP_B), ...args.filter((a) => a !== "--skip-dp" && a !== "--skip-mp")];
-    const dp = async (processes: number, threads: number, barrier: "pipes" | "ipc" = "pipes", io = "mapped") => {
+    type Result = Record<string, number>;
+    const load = () =>
+      loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ");
+    /** One launch; every rank's result, rank 0 first. */
+    const dp = async (
+      processes: number,
+      threads: number,
+      barrier: "pipes" | "ipc" = "pipes",
+      io = "mapped",
+      zero = false,
+    ): Promise<Result[]> => {
       let text = "";
       const res = await launch({
         script: join(import.meta.dirname, "accelerate.ts"),
         args: workerArgs,
         numProcesses: processes,
-        env: { HEARTH_NUM_THREADS: String(threads), HEARTH_SHM_IO: io },
+        env: { HEARTH_NUM_THREADS: String(threads), HEARTH_SHM_IO: io, HEARTH_BENCH_ZERO: zero ? "1" : "0" },
         barrier,
         stdio: "pipe",
         onOutput: (_r, c) => {
           text += c;
         },
       });
-      const m = /DP_RESULT (\{.*\})/.exec(text);
-      if (res.code !== 0 || !m) throw new Error(`bench/accelerate: ${processes}x${threads} run failed: ${text}`);
-      return JSON.parse(m[1] as string) as Record<string, number>;
+      const ranks = [...text.matchAll(/DP_RESULT (\{.*\})/g)].map((m) => JSON.parse(m[1] as string) as Result);
+      if (res.code !== 0 || ranks.length !== processes)
+        throw new Error(`bench/accelerate: ${processes}x${threads} run failed: ${text}`);
+      return ranks.sort((a, b) => (a.rank as number) - (b.rank as number));
     };
-    const one1 = await dp(1, 1);
-    const two1 = await dp(2, 1);
-    const one2 = await dp(1, 2);
+    // the configurations alternate, ROUNDS times, each keeping its fastest run, so that all see
+    // the same load; the load average is printed after each run
+    const configs = {
+      one1: ["1 process x 1 thread (baseline)", () => dp(1, 1)],
+      two1: ["2 processes x 1 thread, all-reduce", () => dp(2, 1)],
+      zero: ["2 processes x 1 thread, ZeRO-1", () => dp(2, 1, "pipes", "mapped", true)],
+      one2: ["1 process x 2 threads", () => dp(1, 2)],
+    } as const;
+    const best: Partial<Record<keyof typeof configs, Result[]>> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [key, [name, go]] of Object.entries(configs) as [
+        keyof typeof configs,
+        (typeof configs)[keyof typeof configs],
+      ][]) {
+        const r = await go();
+        console.log(
+          `  run ${round + 1}/${ROUNDS} ${name}: ${(r[0] as Result).s?.toFixed(3)} s/step (load average ${load()})`,
+        );
+        const b = best[key];
+        if (!b || (r[0]?.s as number) < (b[0]?.s as number)) best[key] = r;
+      }
+    }
+    const [one1, two1, zero, one2] = (["one1", "two1", "zero", "one2"] as const).map((k) => best[k] as Result[]) as [
+      Result[],
+      Result[],
+      Result[],
+      Result[],
+    ];
     const ms = (x: number | undefined) => ((x ?? 0) * 1000).toFixed(0);
-    const row = (name: string, r: Record<string, number>, base: number) =>
-      `| ${name} | ${(r.s as number).toFixed(3)} | ${(DP_B / (r.s as number)).toFixed(1)} | ${ms(r.allReduceS)} (CPU ${ms(r.allReduceCpuS)}) | ${(base / (r.s as number)).toFixed(2)}x | ${(r.cpuS as number).toFixed(3)} = ${ms(r.forward)} + ${ms(r.backward)} + ${ms(r.optimizer)} |`;
+    const base = one1[0]?.s as number;
+    const row = (name: string, ranks: Result[]) => {
+      const r = ranks[0] as Result;
+      const comm = ranks
+        .map((k) => `${ms(k.allReduceS)} (${ms((k.allReduceS as number) - (k.allReduceCpuS as number))})`)
+        .join(" / ");
+      const cpu = ranks.map((k) => (k.cpuS as number).toFixed(3)).join(" / ");
+      return `| ${name} | ${(r.s as number).toFixed(3)} | ${(DP_B / (r.s as number)).toFixed(1)} | ${(base / (r.s as number)).toFixed(2)}x | ${comm} | ${cpu} | ${ms(r.forward)} + ${ms(r.backward)} + ${ms(r.optimizer)} |`;
+    };
     console.log(
-      "| data parallel (global batch %d) | s/global step | samples/s | all-reduce ms/step | vs 1 process x 1 thread | rank 0 CPU s/step = forward + backward&sync + optimizer ms |".replace(
-        "%d",
-        String(DP_B),
-      ),
+      `| data parallel (global batch ${DP_B}, best of ${ROUNDS}) | s/global step | samples/s | vs 1 process x 1 thread | collectives ms/step (waiting) per rank | CPU s/step per rank | rank 0 CPU ms: forward + backward&sync + optimizer&gather |`,
     );
-    console.log(row("1 process x 1 thread (baseline)", one1, one1.s as number));
-    console.log(row("2 processes x 1 thread", two1, one1.s as number));
-    console.log(row("1 process x 2 threads", one2, one1.s as number));
-    console.log(
-      `scaling, 2 processes x 1 thread over 1 process x 1 thread: ${((one1.s as number) / (two1.s as number)).toFixed(2)}x (ideal 2x)`,
-    );
-    console.log(
-      `2 processes x 1 thread over 1 process x 2 threads: ${((one2.s as number) / (two1.s as number)).toFixed(2)}x`,
-    );
-    console.log(
-      `per-process CPU per global step, 1 process x 1 thread over each of 2 processes x 1 thread: ${((one1.cpuS as number) / (two1.cpuS as number)).toFixed(2)}x (ideal 2x; wall clock adds waiting for the other process and for the cores; load average ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(" ")})`,
-    );
-    const ipc = await dp(2, 1, "ipc");
-    const files = await dp(2, 1, "pipes", "files");
+    console.log(row(configs.one1[0], one1));
+    console.log(row(configs.two1[0], two1));
+    console.log(row(configs.zero[0], zero));
+    console.log(row(configs.one2[0], one2));
+    for (const [name, r] of [
+      ["all-reduce", two1],
+      ["ZeRO-1", zero],
+    ] as const) {
+      const cpu = Math.max(...r.map((k) => k.cpuS as number));
+      console.log(
+        `scaling, 2 processes x 1 thread (${name}) over 1 process x 1 thread: ${(base / (r[0]?.s as number)).toFixed(2)}x wall clock (ideal 2x), ${((one1[0]?.cpuS as number) / cpu).toFixed(2)}x per-process CPU time (busiest rank); over 1 process x 2 threads: ${((one2[0]?.s as number) / (r[0]?.s as number)).toFixed(2)}x`,
+      );
+    }
+    // where waiting comes from: per step, how much longer one rank computed than the other
+    for (const [name, r] of [
+      ["all-reduce", two1],
+      ["ZeRO-1", zero],
+    ] as const) {
+      const [a, b] = r.map((k) => k.busyS as unknown as number[]) as [number[], number[]];
+      const diffs = a.map((x, j) => x - (b[j] as number));
+      const mean = diffs.reduce((acc, d) => acc + Math.abs(d), 0) / diffs.length;
+      console.log(
+        `${name}: per step, rank 0 computed ${diffs.map((d) => `${d > 0 ? "+" : ""}${(d * 1000).toFixed(0)}`).join(", ")} ms more than rank 1 (mean |difference| ${(mean * 1000).toFixed(0)} ms: the slower rank's lead is the other's wait)`,
+      );
+    }
+    console.log(`(load average at the end ${load()})`);
+    const two1r = two1[0] as Result;
+    const ipc = (await dp(2, 1, "ipc"))[0] as Result;
+    const files = (await dp(2, 1, "pipes", "files"))[0] as Result;
     const gbs = (r: Record<string, number>) => ((r.gradMB as number) / 1e3 / (r.reduceS as number)).toFixed(2);
     console.log("| transport (2 processes) | all-reduce of the gradient | CPU ms | GB/s | barrier µs |");
     console.log(
-      `| mapped, named-pipe barrier | ${((two1.reduceS as number) * 1000).toFixed(1)} ms for ${(two1.gradMB as number).toFixed(1)} MB | ${ms(two1.reduceCpuS)} | ${gbs(two1)} | ${((two1.barrierS as number) * 1e6).toFixed(0)} |`,
+      `| mapped, named-pipe barrier | ${((two1r.reduceS as number) * 1000).toFixed(1)} ms for ${(two1r.gradMB as number).toFixed(1)} MB | ${ms(two1r.reduceCpuS)} | ${gbs(two1r)} | ${((two1r.barrierS as number) * 1e6).toFixed(0)} |`,
     );
     for (const [name, r] of [
       ["mapped, IPC barrier (fallback)", ipc],

@@ -20,9 +20,10 @@ import { type Batch, PreparedDataLoader } from "./data/dataloader.ts";
 import { activateDevice, type Device, resolveDevice } from "./device/devices.ts";
 import { defaultTransport } from "./distributed/process-group.ts";
 import type { Transport } from "./distributed/transport.ts";
+import { float32Values, ZeroPartition } from "./distributed/zero.ts";
 import { AccelerateError } from "./errors.ts";
 import { GradScaler, type GradScalerOptions } from "./precision/grad-scaler.ts";
-import { loadTrainingState, saveTrainingState } from "./state/checkpoint.ts";
+import { gatherOptimizerState, loadTrainingState, saveTrainingState } from "./state/checkpoint.ts";
 
 /** Mixed-precision modes. */
 export type MixedPrecision = "no" | "bf16" | "fp16";
@@ -41,6 +42,13 @@ export interface AcceleratorOptions {
   transport?: Transport;
   /** Options of the fp16 loss scaler. */
   gradScaler?: GradScalerOptions;
+  /**
+   * 1: shard the optimiser across processes (ZeRO stage 1, see `distributed/zero.ts`): each
+   * process averages and updates only its share of the parameters, keeps optimiser state for
+   * those only, and the updated parameters are all-gathered in `await optimizer.step()` (which
+   * must then be awaited). 0 (default): every process runs the whole optimiser.
+   */
+  zeroStage?: 0 | 1;
 }
 
 /** Anything with a learning-rate schedule's surface. */
@@ -75,8 +83,13 @@ export class AcceleratedOptimizer {
   get paramGroups() {
     return this.optimizer.paramGroups;
   }
-  /** Applies the update when gradients are synchronised (the last micro-batch of a step). */
-  step(): void {
+  /**
+   * Applies the update when gradients are synchronised (the last micro-batch of a step). The
+   * update itself runs before the returned promise is first awaited; with `zeroStage: 1` the
+   * promise also all-gathers the parameters other processes updated, so it must be awaited
+   * before the next forward pass.
+   */
+  async step(): Promise<void> {
     if (!this.acc.syncGradients) {
       this.stepWasSkipped = true;
       return;
@@ -86,6 +99,11 @@ export class AcceleratedOptimizer {
     else {
       this.optimizer.step();
       this.stepWasSkipped = false;
+    }
+    const zero = this.acc.zeroPartition();
+    if (zero) {
+      zero.pendingGather = true;
+      await zero.gatherParameters();
     }
   }
   /** Drops gradients, except between the micro-batches of one accumulated step. */
@@ -154,6 +172,9 @@ export class Accelerator {
   readonly dataloaders: PreparedDataLoader[] = [];
   /** The flat gradient buffer of the all-reduce, reused from step to step. */
   private gradBuffer: Float32Array | null = null;
+  /** 0, or 1 for a sharded optimiser (see {@link AcceleratorOptions.zeroStage}). */
+  readonly zeroStage: 0 | 1;
+  private zero: ZeroPartition | null = null;
 
   constructor(opts: AcceleratorOptions = {}) {
     this.mixedPrecision = opts.mixedPrecision ?? "no";
@@ -175,6 +196,31 @@ export class Accelerator {
     this.transport = opts.transport ?? defaultTransport();
     this.splitBatches = opts.splitBatches ?? false;
     this.scaler = this.mixedPrecision === "fp16" ? new GradScaler(opts.gradScaler) : null;
+    this.zeroStage = opts.zeroStage ?? 0;
+    if (this.zeroStage !== 0 && this.zeroStage !== 1) {
+      throw new AccelerateError(
+        "HEARTH_ACCELERATE_ARGUMENT",
+        `Accelerator: option 'zeroStage' must be 0 or 1, got ${this.zeroStage}`,
+      );
+    }
+    if (this.zeroStage === 1 && this.scaler) {
+      throw new AccelerateError(
+        "HEARTH_ACCELERATE_ARGUMENT",
+        "Accelerator: zeroStage 1 does not support mixedPrecision 'fp16' (its overflow check needs every gradient); use 'bf16' or 'no'",
+      );
+    }
+  }
+
+  /**
+   * The ZeRO-1 partition of the trained parameters over the processes (null without
+   * `zeroStage: 1` or with one process), made on first use and again when the trained
+   * parameters change.
+   */
+  zeroPartition(): ZeroPartition | null {
+    if (this.zeroStage !== 1 || this.numProcesses === 1) return null;
+    const params = this.trainedParams();
+    if (!this.zero?.matches(params)) this.zero = new ZeroPartition(params, this.transport);
+    return this.zero;
   }
 
   /** Number of data-parallel processes. */
@@ -243,7 +289,17 @@ export class Accelerator {
     holder[ORIGINAL_FORWARD] = own;
     const low = this.autocastDtype;
     // biome-ignore lint/suspicious/noExplicitAny: forwards keep their own signatures
-    model.forward = low ? (...args: any[]) => tensorAutocast(low, () => own(...args)) : own;
+    const run = low ? (...args: any[]) => tensorAutocast(low, () => own(...args)) : own;
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    model.forward = (...args: any[]) => {
+      if (this.zero?.pendingGather) {
+        throw new AccelerateError(
+          "HEARTH_ACCELERATE_PREPARE",
+          "model.forward: with zeroStage 1 the parameters are all-gathered by the optimiser's step; await optimizer.step() before the next forward pass",
+        );
+      }
+      return run(...args);
+    };
     if (!this.models.includes(model)) this.models.push(model);
     return model;
   }
@@ -308,6 +364,8 @@ export class Accelerator {
       else flat.fill(0, off, off + p.size);
       off += p.size;
     }
+    const zero = this.zeroPartition();
+    if (zero) return await zero.reduceGradients(flat);
     await this.transport.allReduceSum(flat, 1 / this.numProcesses);
     off = 0;
     noGrad(() => {
@@ -352,7 +410,24 @@ export class Accelerator {
     if (!this.syncGradients) return Number.NaN;
     const list = [...params];
     if (this.scaler && !this.scaler.unscale(list)) return Number.POSITIVE_INFINITY;
-    return clipGrads(list, maxNorm, normType);
+    const zero = this.zeroPartition();
+    if (!zero) return clipGrads(list, maxNorm, normType);
+    // sharded: this process holds only its own gradients; the norm comes from every process's
+    if (normType !== 2) {
+      throw new AccelerateError(
+        "HEARTH_ACCELERATE_ARGUMENT",
+        `Accelerator.clipGradNorm: with zeroStage 1 only normType 2 is supported, got ${normType}`,
+      );
+    }
+    const total = zero.jointNorm(list);
+    const coef = Math.min(1, maxNorm / (total + 1e-6));
+    if (coef < 1) {
+      for (const p of list) {
+        const g = p.grad ? float32Values(p.grad) : null;
+        if (g) for (let j = 0; j < g.length; j++) g[j] = Math.fround((g[j] as number) * coef);
+      }
+    }
+    return total;
   }
 
   /** Every process's `t` concatenated along dim 0 in rank order (float32). */
@@ -413,13 +488,31 @@ export class Accelerator {
    * wait). The folder appears complete or not at all: it is written beside and renamed in.
    */
   async saveState(dir: string): Promise<void> {
-    if (this.isMainProcess) await saveTrainingState(dir, this);
+    // sharded optimisers: every process sends its share, the file holds the whole state
+    const zero = this.zeroPartition();
+    let states: ReturnType<AcceleratedOptimizer["stateDict"]>[] | undefined;
+    if (zero) {
+      states = [];
+      for (const o of this.optimizers) states.push(await gatherOptimizerState(o.stateDict(), this.transport));
+    }
+    if (this.isMainProcess) await saveTrainingState(dir, this, states);
     await this.waitForEveryone();
   }
 
-  /** Restores what {@link saveState} wrote into the prepared objects (every process reads). */
+  /**
+   * Restores what {@link saveState} wrote into the prepared objects (every process reads; with
+   * `zeroStage: 1` each keeps the optimiser state of its own parameters only). The state need
+   * not come from the same number of processes or the same zeroStage.
+   */
   async loadState(dir: string): Promise<void> {
     await loadTrainingState(dir, this);
+    const zero = this.zeroPartition();
+    if (!zero) return;
+    for (const o of this.optimizers) {
+      zero.params.forEach((p, i) => {
+        if (!zero.owns(i)) o.optimizer.state.delete(p);
+      });
+    }
   }
 
   /** Closes the transport; call at the end of a launched script. */
@@ -427,13 +520,6 @@ export class Accelerator {
     await this.transport.barrier();
     await this.transport.close();
   }
-}
-
-/** The values of a contiguous float32 tensor as a writable view of its storage, else null. */
-function float32Values(t: Tensor): Float32Array | null {
-  if (t.dtype !== "float32" || !t.isContiguous() || t.storage.device === "meta") return null;
-  const data = t.view_().data as Float32Array;
-  return data.subarray(t.offset, t.offset + t.size);
 }
 
 /** Where {@link Accelerator.prepare} keeps a model's own forward when it wraps it. */

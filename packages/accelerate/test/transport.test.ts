@@ -53,6 +53,21 @@ for (const [world, barrier, io] of [
         return Math.fround(s * 0.5);
       });
       for (const r of ranks) assert.deepEqual(r.inPlace[300_000], first);
+      // reduce-scatter: each rank's own segment holds the reduced values, the rest is its input
+      const ten = Array.from({ length: 10 }, (_, i) => {
+        let s = 0;
+        for (let r = 0; r < world; r++) s += values(r, 10)[i] as number;
+        return Math.fround(s * 0.5);
+      });
+      const owner = (b: number[], i: number) => b.findIndex((lo, r) => i >= lo && i < (b[r + 1] as number));
+      ranks.forEach((r, k) => {
+        const want = Array.from({ length: 10 }, (_, i) => (owner(r.bounds, i) === k ? ten[i] : values(k, 10)[i]));
+        assert.deepEqual(r.scattered, want, `rank ${k} reduce-scatter`);
+        assert.deepEqual(r.scatteredInPlace, want, `rank ${k} reduce-scatter in the transport's buffer`);
+        // segment all-gather: every rank ends with every owner's values
+        const all = Array.from({ length: 10 }, (_, i) => owner(r.bounds, i) * 100 + i);
+        assert.deepEqual(r.segments, [all, all], `rank ${k} segment all-gather`);
+      });
       for (const r of ranks) {
         assert.deepEqual(
           r.gathered,

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AccelerateError } from "../errors.ts";
-import { type BarrierMessage, pipePath, reducePath, slotPath } from "./shm-transport.ts";
+import { type BarrierMessage, gatherPath, pipePath, reducePath, slotPath } from "./shm-transport.ts";
 
 /** Options of {@link launch}. */
 export interface LaunchOptions {
@@ -34,12 +34,20 @@ export interface LaunchOptions {
    * `bench/accelerate` to compare the two).
    */
   barrier?: "pipes" | "ipc";
+  /**
+   * After a worker fails, how long the others get to stop by themselves (a rank waiting for
+   * the failed one in a collective reads end-of-file and exits with a clear error) before they
+   * are sent SIGTERM, in ms (default 2000).
+   */
+  stopGraceMs?: number;
 }
 
 /** Exit status of each worker, and the overall status (0 when all succeeded). */
 export interface LaunchResult {
   code: number;
   codes: number[];
+  /** The first worker that failed, and how (absent when all succeeded); also printed to stderr. */
+  failure?: { rank: number; message: string };
 }
 
 /**
@@ -62,6 +70,7 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   for (let r = 0; r < n; r++) {
     for (const s of [0, 1]) writeFileSync(slotPath(dir, r, s), "");
     writeFileSync(reducePath(dir, r), "");
+    writeFileSync(gatherPath(dir, r), "");
   }
   // one named pipe per ordered pair of ranks for the barrier; without mkfifo (not POSIX) the
   // workers fall back to the IPC barrier below
@@ -79,6 +88,8 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   const arrived = new Map<number, number>();
   const codes: number[] = new Array(n).fill(-1);
   let firstFailure = 0;
+  let failure: LaunchResult["failure"];
+  let stopTimer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((done) => {
       let exited = 0;
@@ -113,9 +124,21 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
           codes[rank] = code ?? (signal ? 128 : 1);
           if (codes[rank] !== 0 && firstFailure === 0) {
             firstFailure = codes[rank] as number;
-            for (const c of children) if (c !== child && c.exitCode === null) c.kill("SIGTERM");
+            const others = children.filter((c) => c !== child && c.exitCode === null && c.signalCode === null);
+            const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+            failure = {
+              rank,
+              message: `hearth launch: rank ${rank} ${how}${others.length ? `; stopping the other ${others.length} rank(s)` : ""}`,
+            };
+            process.stderr.write(`${failure.message}\n`);
+            stopTimer = setTimeout(() => {
+              for (const c of others) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+            }, opts.stopGraceMs ?? 2000);
           }
-          if (++exited === n) done();
+          if (++exited === n) {
+            clearTimeout(stopTimer);
+            done();
+          }
         });
         children.push(child);
       }
@@ -123,5 +146,5 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { code: firstFailure, codes };
+  return failure ? { code: firstFailure, codes, failure } : { code: firstFailure, codes };
 }

@@ -12,7 +12,7 @@
  * two barriers in all: every rank puts its buffer in its reduce file (nothing to copy when the
  * caller filled {@link ShmTransport.allReduceBuffer}); after a barrier, rank r sums chunk r
  * of every rank's buffer in rank order (float64 for more than 2 ranks; for 2, float32 addition
- * is already exact-then-rounded) and writes the result into chunk r of every rank's buffer; after
+ * with the native addon's vectorised kernel) and writes the result into chunk r of every rank's buffer; after
  * the second barrier every buffer holds the whole result. Every rank does 1/N of the additions
  * and ends with bit-identical values. No rank touches another's chunk during the summing phase,
  * and a rank refills its own buffer for the next all-reduce only after the second barrier, when
@@ -25,6 +25,7 @@
  */
 import { closeSync, existsSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { native } from "@hearth/tensor/native";
 import { AccelerateError } from "../errors.ts";
 import { canMap, openRegion, type Region, type ShmIo } from "./shm-region.ts";
 import type { Transport } from "./transport.ts";
@@ -41,8 +42,11 @@ export const pipePath = (dir: string, from: number, to: number) => join(dir, `pi
 /** The slot file `slot` (0 or 1) of `rank`. */
 export const slotPath = (dir: string, rank: number, slot: number) => join(dir, `rank-${rank}.slot-${slot}`);
 
-/** The all-reduce buffer file of `rank`. */
+/** The all-reduce (and reduce-scatter) buffer file of `rank`. */
 export const reducePath = (dir: string, rank: number) => join(dir, `rank-${rank}.reduce`);
+
+/** The segment all-gather buffer file of `rank`. */
+export const gatherPath = (dir: string, rank: number) => join(dir, `rank-${rank}.gather`);
 
 export class ShmTransport implements Transport {
   private seq = 0;
@@ -52,12 +56,15 @@ export class ShmTransport implements Transport {
   /** Each rank's two slots, and each rank's all-reduce buffer. */
   private readonly slots: Region[][] = [];
   private readonly reduce: Region[] = [];
+  private readonly gather: Region[] = [];
   /** How the buffers are reached: "mapped" (shared mappings) or "files" (pread/pwrite). */
   readonly io: ShmIo;
   /** Pipes to each peer (write) and from each peer (read), by rank; null where named pipes are unavailable. */
   private readonly pipesOut: (number | null)[] = [];
   private readonly pipesIn: (number | null)[] = [];
   private readonly token = new Uint8Array(1);
+  /** Whether the read ends are read-only yet (see {@link barrier}). */
+  private readOnlyEnds = false;
   private readonly onMessage = (m: unknown) => {
     const msg = m as BarrierMessage;
     if (msg?.hearth !== "release") return;
@@ -85,6 +92,7 @@ export class ShmTransport implements Transport {
     for (let r = 0; r < worldSize; r++) {
       this.slots.push([0, 1].map((s) => openRegion(slotPath(dir, r, s), r === rank, this.io)));
       this.reduce.push(openRegion(reducePath(dir, r), r === rank, this.io));
+      this.gather.push(openRegion(gatherPath(dir, r), r === rank, this.io));
     }
     const piped = worldSize > 1 && existsSync(pipePath(dir, rank === 0 ? 1 : 0, rank));
     for (let r = 0; r < worldSize; r++) {
@@ -118,10 +126,11 @@ export class ShmTransport implements Transport {
         if (readSync(fd, this.token, 0, 1, null) !== 1) {
           throw new AccelerateError(
             "HEARTH_ACCELERATE_DISTRIBUTED",
-            `ShmTransport: the pipe from rank ${peer} closed during barrier ${seq}`,
+            `ShmTransport: rank ${this.rank} waited in barrier ${seq} for rank ${peer}, which exited or crashed (its pipe closed); training cannot go on without it`,
           );
         }
       }
+      if (!this.readOnlyEnds) this.makeReadEndsReadOnly();
       return;
     }
     await new Promise<void>((resolve) => {
@@ -131,6 +140,21 @@ export class ShmTransport implements Transport {
       (process.send as (m: BarrierMessage) => void)({ hearth: "barrier", seq });
     });
     if (this.waiting.size === 0) process.channel?.unref();
+  }
+
+  /**
+   * Reopens each pipe from a peer read-only once every peer has written into it (so holds its
+   * write end): the reader's own read-write descriptor (needed to open every FIFO without
+   * waiting for the other side) would otherwise keep the pipe open for writing, and a peer that
+   * dies would leave this rank blocked in `read` forever instead of reading end-of-file.
+   */
+  private makeReadEndsReadOnly(): void {
+    for (const [peer, fd] of this.pipesIn.entries()) {
+      if (fd === null) continue;
+      this.pipesIn[peer] = openSync(pipePath(this.dir, peer, this.rank), "r");
+      closeSync(fd);
+    }
+    this.readOnlyEnds = true;
   }
 
   /** Reads elements [from, from + into.length) of `rank`'s `slot` into `into`. */
@@ -188,6 +212,87 @@ export class ShmTransport implements Transport {
     else if (result.buffer !== data.buffer || result.byteOffset !== data.byteOffset) data.set(result);
   }
 
+  /**
+   * Reduce-scatter in the all-reduce buffers: after a barrier this rank sums its own segment of
+   * every rank's buffer (as `allReduceSum` sums) into its own buffer only; a second
+   * barrier keeps any rank from refilling its buffer while a peer still reads it.
+   */
+  async reduceScatterSum(data: Float32Array, bounds: readonly number[], scale = 1): Promise<void> {
+    const n = data.length;
+    const [lo, hi] = this.segment(bounds, n);
+    const own = this.reduce[this.rank] as Region;
+    own.reserve(n);
+    own.write(data, 0); // nothing to copy when data is allReduceBuffer(n)
+    await this.barrier();
+    if (hi > lo) {
+      for (const r of this.reduce) r.reserve(n);
+      const views = this.reduce.map((r) => r.view(lo, hi - lo));
+      const parts = views.every((v) => v !== null)
+        ? (views as Float32Array[])
+        : this.reduce.map((r) => r.read(new Float32Array(hi - lo), lo));
+      sumIntoOne(parts, this.rank, scale);
+      if (views[this.rank] === null) own.write(parts[this.rank] as Float32Array, lo);
+      const result = own.view(lo, hi - lo);
+      if (result === null) own.read(data.subarray(lo, hi), lo);
+      else if (result.buffer !== data.buffer || result.byteOffset !== data.byteOffset + lo * 4)
+        data.subarray(lo, hi).set(result);
+    }
+    await this.barrier();
+  }
+
+  /**
+   * A buffer of `length` floats in this rank's shared gather file, which `allGatherSegments`
+   * publishes without copying; a plain array when the buffers are reached as files.
+   */
+  gatherBuffer(length: number): Float32Array {
+    const own = this.gather[this.rank] as Region;
+    own.reserve(length);
+    return own.view(0, length) ?? new Float32Array(length);
+  }
+
+  /**
+   * In-place all-gather of segments: every rank publishes its segment in its gather buffer,
+   * and after a barrier copies every peer's segment out of the peer's buffer; a second barrier
+   * keeps a rank from overwriting its segment while a peer still copies it.
+   */
+  async allGatherSegments(data: Float32Array, bounds: readonly number[]): Promise<void> {
+    const n = data.length;
+    const [lo, hi] = this.segment(bounds, n);
+    const own = this.gather[this.rank] as Region;
+    own.reserve(n);
+    own.write(data.subarray(lo, hi), lo); // nothing to copy when data is gatherBuffer(n)
+    await this.barrier();
+    for (let r = 0; r < this.worldSize; r++) {
+      if (r === this.rank) continue;
+      const [a, b] = this.segment(bounds, n, r);
+      if (b <= a) continue;
+      const peer = this.gather[r] as Region;
+      peer.reserve(b);
+      peer.read(data.subarray(a, b), a);
+    }
+    await this.barrier();
+  }
+
+  /** Segment [lo, hi) of `rank` in `bounds`, checked against the buffer length `n`. */
+  private segment(bounds: readonly number[], n: number, rank = this.rank): [number, number] {
+    const lo = bounds[rank];
+    const hi = bounds[rank + 1];
+    if (
+      bounds.length !== this.worldSize + 1 ||
+      bounds[0] !== 0 ||
+      bounds[this.worldSize] !== n ||
+      lo === undefined ||
+      hi === undefined ||
+      !(lo <= hi)
+    ) {
+      throw new AccelerateError(
+        "HEARTH_ACCELERATE_ARGUMENT",
+        `ShmTransport: argument 'bounds' must be ${this.worldSize + 1} ascending offsets from 0 to the buffer length ${n}, got [${bounds.join(", ")}]`,
+      );
+    }
+    return [lo, hi];
+  }
+
   async allGather(data: Float32Array): Promise<Float32Array[]> {
     // lengths first (a second exchange), so a rank's file size never has to be trusted
     const lengths = await this.allGatherFixed(new Float32Array([data.length]));
@@ -211,31 +316,61 @@ export class ShmTransport implements Transport {
 
   async close(): Promise<void> {
     process.off("message", this.onMessage);
-    for (const region of [...this.slots.flat(), ...this.reduce]) region.close();
+    for (const region of [...this.slots.flat(), ...this.reduce, ...this.gather]) region.close();
     for (const fd of [...this.pipesIn, ...this.pipesOut]) if (fd !== null) closeSync(fd);
     this.slots.length = 0;
     this.reduce.length = 0;
+    this.gather.length = 0;
     this.pipesIn.length = 0;
     this.pipesOut.length = 0;
   }
 }
 
 /**
- * Sums `parts` element-wise in rank order, times `scale`, into every part (float64 for more than
- * two parts; for two, float32 addition rounds the exact sum once and both orders agree).
+ * `out = (a + b) * scale` element-wise (`out` may be `a` or `b`), with the native addon's
+ * vectorised kernels where it is loaded: the sum rounds to float32, then the product (for a
+ * power-of-two scale such as 1/2 that is the single rounding of the exact result; otherwise one
+ * more rounding, the same on every rank since only one rank computes each element).
  */
-function sumInto(parts: Float32Array[], scale: number): void {
-  const n = (parts[0] as Float32Array).length;
-  if (parts.length === 2) {
-    const [a, b] = parts as [Float32Array, Float32Array];
-    for (let i = 0; i < n; i++) {
-      const v = ((a[i] as number) + (b[i] as number)) * scale;
-      a[i] = v;
-      b[i] = v;
-    }
+function addScaled(out: Float32Array, a: Float32Array, b: Float32Array, scale: number): void {
+  const n = out.length;
+  if (native && n > 0) {
+    native.binary("add", a, 0, [1], b, 0, [1], out, [n]);
+    if (scale !== 1) native.binary("mul", out, 0, [1], Float32Array.of(scale), 0, [0], out, [n]);
     return;
   }
+  for (let i = 0; i < n; i++) out[i] = Math.fround((a[i] as number) + (b[i] as number)) * scale;
+}
+
+/**
+ * Sums `parts` element-wise in rank order, times `scale`, into every part (float64 for more than
+ * two parts; for two, see {@link addScaled}).
+ */
+function sumInto(parts: Float32Array[], scale: number): void {
+  if (parts.length === 2) {
+    const [a, b] = parts as [Float32Array, Float32Array];
+    addScaled(a, a, b, scale);
+    b.set(a);
+    return;
+  }
+  const n = (parts[0] as Float32Array).length;
   const acc = new Float64Array(n);
   for (const p of parts) for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (p[i] as number);
   for (const p of parts) for (let i = 0; i < n; i++) p[i] = (acc[i] as number) * scale;
+}
+
+/**
+ * Sums `parts` element-wise in rank order, times `scale`, into `parts[into]` only (the same
+ * roundings as {@link sumInto}).
+ */
+function sumIntoOne(parts: Float32Array[], into: number, scale: number): void {
+  const out = parts[into] as Float32Array;
+  if (parts.length === 2) {
+    addScaled(out, parts[0] as Float32Array, parts[1] as Float32Array, scale);
+    return;
+  }
+  const n = out.length;
+  const acc = new Float64Array(n);
+  for (const p of parts) for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (p[i] as number);
+  for (let i = 0; i < n; i++) out[i] = (acc[i] as number) * scale;
 }

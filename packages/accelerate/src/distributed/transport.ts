@@ -21,6 +21,26 @@ export interface Transport {
    * collective (another all-reduce may reuse the memory).
    */
   allReduceBuffer?(length: number): Float32Array;
+  /**
+   * Optional (ZeRO-1): sums only rank `rank`'s segment, `data[bounds[rank], bounds[rank + 1])`,
+   * over all processes, times `scale`, into this rank's `data`; the other segments of `data`
+   * are left as they were. `bounds` has `worldSize + 1` entries from 0 to `data.length` and is
+   * the same on every rank (segments may differ in length; a collective library with
+   * equal-count reduce-scatter pads them). Without it, callers fall back to `allReduceSum`.
+   */
+  reduceScatterSum?(data: Float32Array, bounds: readonly number[], scale?: number): Promise<void>;
+  /**
+   * Optional (ZeRO-1): copies every rank's segment `data[bounds[r], bounds[r + 1])` into the
+   * same segment of every other rank's `data` (an in-place all-gather). Without it, callers
+   * fall back to one `broadcast` per rank.
+   */
+  allGatherSegments?(data: Float32Array, bounds: readonly number[]): Promise<void>;
+  /**
+   * Optional: a buffer of `length` floats that `allGatherSegments` works on without copying
+   * it in (shared or registered memory), reused from call to call and distinct from
+   * {@link allReduceBuffer}'s.
+   */
+  gatherBuffer?(length: number): Float32Array;
   /** Every rank's `data`, in rank order (lengths may differ between ranks). */
   allGather(data: Float32Array): Promise<Float32Array[]>;
   /** Overwrites `data` with rank `root`'s. */

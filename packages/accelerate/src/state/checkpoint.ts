@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { basename, dirname, join } from "node:path";
 import { loadFile, loadModel, saveFile, saveModel, type Tensor, tensor } from "@hearth/tensor";
 import type { Accelerator } from "../accelerator.ts";
+import type { Transport } from "../distributed/transport.ts";
 import { AccelerateError } from "../errors.ts";
 
 const suffix = (i: number) => (i === 0 ? "" : `_${i}`);
@@ -18,8 +19,18 @@ interface SavedOptimizer {
   scalars: Record<string, Record<string, number>>;
 }
 
-/** Writes the state of `acc`'s prepared objects to `dir` atomically. */
-export async function saveTrainingState(dir: string, acc: Accelerator): Promise<void> {
+/** An optimiser's `stateDict()`. */
+type OptimizerStateDict = ReturnType<Accelerator["optimizers"][number]["stateDict"]>;
+
+/**
+ * Writes the state of `acc`'s prepared objects to `dir` atomically. `optimizerStates`, when
+ * given, replaces each optimiser's own `stateDict()` (a sharded optimiser's gathered state).
+ */
+export async function saveTrainingState(
+  dir: string,
+  acc: Accelerator,
+  optimizerStates?: OptimizerStateDict[],
+): Promise<void> {
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
   const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
@@ -28,7 +39,7 @@ export async function saveTrainingState(dir: string, acc: Accelerator): Promise<
   try {
     for (const [i, model] of acc.models.entries()) await saveModel(model, join(tmp, `model${suffix(i)}.safetensors`));
     for (const [i, opt] of acc.optimizers.entries()) {
-      const sd = opt.stateDict();
+      const sd = optimizerStates?.[i] ?? opt.stateDict();
       const buffers = new Map<string, Tensor>();
       const scalars: SavedOptimizer["scalars"] = {};
       for (const [id, st] of Object.entries(sd.state)) {
@@ -102,4 +113,55 @@ export async function loadTrainingState(dir: string, acc: Accelerator): Promise<
   if (acc.scaler) acc.scaler.loadStateDict(JSON.parse(readFileSync(need(dir, "scaler.json"), "utf8")));
   const meta = JSON.parse(readFileSync(need(dir, "accelerator.json"), "utf8")) as { step: number };
   acc.step = meta.step;
+}
+
+/**
+ * The whole state of a sharded optimiser on every process: each process contributes the
+ * entries it holds (`sd.state`, disjoint between processes) through two all-gathers, one of
+ * their layout (JSON bytes, one per float) and one of their buffers.
+ */
+export async function gatherOptimizerState(sd: OptimizerStateDict, transport: Transport): Promise<OptimizerStateDict> {
+  const layout: [number, [string, number, boolean][]][] = [];
+  const buffers: Float32Array[] = [];
+  for (const [id, st] of Object.entries(sd.state)) {
+    const keys: [string, number, boolean][] = [];
+    for (const [k, v] of Object.entries(st)) {
+      if (v instanceof Float32Array) {
+        keys.push([k, v.length, true]);
+        buffers.push(v);
+      } else keys.push([k, v, false]);
+    }
+    layout.push([Number(id), keys]);
+  }
+  const payload = new Float32Array(buffers.reduce((n, b) => n + b.length, 0));
+  let off = 0;
+  for (const b of buffers) {
+    payload.set(b, off);
+    off += b.length;
+  }
+  const layouts = await transport.allGather(Float32Array.from(new TextEncoder().encode(JSON.stringify(layout))));
+  const payloads = await transport.allGather(payload);
+  const state: OptimizerStateDict["state"] = {};
+  layouts.forEach((bytes, r) => {
+    const theirs = JSON.parse(new TextDecoder().decode(Uint8Array.from(bytes))) as typeof layout;
+    const data = payloads[r] as Float32Array;
+    let at = 0;
+    for (const [id, keys] of theirs) {
+      const entry: Record<string, Float32Array | number> = {};
+      for (const [k, v, isBuffer] of keys) {
+        if (isBuffer) {
+          entry[k] = data.slice(at, at + v);
+          at += v;
+        } else entry[k] = v;
+      }
+      if (state[id]) {
+        throw new AccelerateError(
+          "HEARTH_ACCELERATE_DISTRIBUTED",
+          `saveState: optimiser state of parameter ${id} is held by more than one process (rank ${r} too); the shards overlap`,
+        );
+      }
+      state[id] = entry;
+    }
+  });
+  return { state, paramGroups: sd.paramGroups };
 }

@@ -21,20 +21,32 @@ export function batches(): Tensor[] {
 // SGD with momentum, not Adam: Adam's first steps are about lr·sign(g), so gradients that differ
 // in the last bit around zero (summation order across processes) flip whole steps and the
 // parameters would differ by ~lr while being equally correct.
-export async function train(acc: Accelerator): Promise<{ model: TinyGpt; gathered: number[][] }> {
+// `hooks.from` skips the first micro-batches (resuming from a saved state, `hooks.resume`);
+// `hooks.each` runs after every micro-batch (1-based count) and may end the run by returning true.
+export async function train(
+  acc: Accelerator,
+  hooks: { from?: number; resume?: string; each?: (n: number) => Promise<boolean | undefined> } = {},
+): Promise<{ model: TinyGpt; gathered: number[][] }> {
   manualSeed(99 + acc.processIndex * 1000); // replicas start different: prepare() must make them equal
   const net = new TinyGpt(config);
-  const [model, opt, loader] = await acc.prepare(net, new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 }), batches());
+  const [model, opt, loader] = await acc.prepare(
+    net,
+    new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 }),
+    batches().slice(hooks.from ?? 0),
+  );
+  if (hooks.resume) await acc.loadState(hooks.resume);
   const gathered: number[][] = [];
+  let n = hooks.from ?? 0;
   for (const ids of loader) {
     await acc.accumulate(model, async () => {
       await acc.backward(lmLoss(model, ids));
       acc.clipGradNorm(model.parameters(), 1.0);
-      opt.step();
+      await opt.step();
       opt.zeroGrad();
     });
     const firsts = await acc.gatherForMetrics(ids.narrow(1, 0, 1).contiguous().to("float32"));
     gathered.push([...firsts.dataSync()].map(Number));
+    if (await hooks.each?.(++n)) break;
   }
   return { model, gathered };
 }

@@ -1,6 +1,6 @@
 /**
  * One rank of the transport test: all-reduces buffers of a few lengths (uneven chunks, a chunk
- * of nothing, an empty buffer), gathers and broadcasts, and writes what it got as JSON:
+ * of nothing, an empty buffer), reduce-scatters and all-gathers segments, gathers and broadcasts, and writes what it got as JSON:
  * `transport-worker.ts <out-dir>`.
  */
 import { writeFileSync } from "node:fs";
@@ -24,6 +24,21 @@ for (const n of [1000, 300_000]) {
   await t.allReduceSum(buf, 0.5);
   inPlace[n] = [...buf.subarray(0, 1000)];
 }
+// reduce-scatter over uneven segments (with 3 ranks, rank 1's is empty), in a plain array and
+// in the transport's buffer; then an in-place segment all-gather
+const bounds = t.worldSize === 2 ? [0, 7, 10] : [0, 4, 4, 10];
+const scattered = values(10);
+await t.reduceScatterSum?.(scattered, bounds, 0.5);
+const own = (t as ShmTransport).allReduceBuffer(10);
+own.set(values(10));
+await t.reduceScatterSum?.(own, bounds, 0.5);
+const scatteredInPlace = [...own.subarray(0, 10)];
+const segs = (t as ShmTransport).gatherBuffer(10).fill(-1);
+for (let i = bounds[t.rank] as number; i < (bounds[t.rank + 1] as number); i++) segs[i] = t.rank * 100 + i;
+await t.allGatherSegments?.(segs, bounds);
+const plainSegs = new Float32Array(10).fill(-1);
+for (let i = bounds[t.rank] as number; i < (bounds[t.rank + 1] as number); i++) plainSegs[i] = t.rank * 100 + i;
+await t.allGatherSegments?.(plainSegs, bounds);
 const gathered = (await t.allGather(values(t.rank + 1))).map((a) => [...a]);
 const b = values(4);
 await t.broadcast(b, t.worldSize - 1);
@@ -32,6 +47,10 @@ writeFileSync(
   JSON.stringify({
     reduced,
     inPlace,
+    bounds,
+    scattered: [...scattered],
+    scatteredInPlace,
+    segments: [[...segs.subarray(0, 10)], [...plainSegs]],
     gathered,
     broadcast: [...b],
     pipes: (t as ShmTransport).usesPipes,

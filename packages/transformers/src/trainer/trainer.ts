@@ -325,7 +325,7 @@ export class Trainer {
         if (!acc.syncGradients) continue;
         if (a.maxGradNorm > 0) gradNorm = acc.clipGradNorm(params, a.maxGradNorm);
         const lr = (this.scheduler as LambdaLR).getLastLr()[0] as number;
-        optimizer.step();
+        await optimizer.step(); // with zeroStage 1 it also all-gathers the parameters
         scheduler.step();
         optimizer.zeroGrad();
         this.state.globalStep++;
