@@ -1,8 +1,8 @@
 /**
  * The body of a file download (LFS objects through resolve and the LFS download URL): bytes
  * [start, end] of a local file written to the response with reads on the thread pool (the event
- * loop never waits on a disk) into four reused 1 MiB buffers, each queued on the socket until
- * the kernel has taken it and then read into again.
+ * loop never waits on a disk) into at most four reused buffers of up to 1 MiB, each queued on
+ * the socket until the kernel has taken it and then read into again.
  *
  * Why not `reply.send(fs.createReadStream(...))`: every chunk of a read stream is freshly
  * allocated memory (page faults and zeroing on each) handed through the stream machinery, in
@@ -56,7 +56,10 @@ export async function sendBlob(
 /** Writes [start, end] of the open `fd` to `res` and ends it; closes `fd` in every case. */
 function pump(res: ServerResponse, fd: number, start: number, end: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    const pool = Array.from({ length: POOL }, () => Buffer.allocUnsafe(CHUNK));
+    // Buffers are made as needed, each no larger than what is left to send (a small file
+    // gets one small buffer), up to POOL of them.
+    const pool: Buffer[] = [];
+    let made = 0;
     let pos = start;
     let reading = false;
     let done = false;
@@ -75,10 +78,14 @@ function pump(res: ServerResponse, fd: number, start: number, end: number): Prom
         res.end();
         return finish();
       }
-      const buf = pool.pop();
+      let buf = pool.pop();
+      if (!buf && made < POOL) {
+        buf = Buffer.allocUnsafe(Math.min(CHUNK, end + 1 - pos));
+        made++;
+      }
       if (!buf) return; // all four queued on the socket: the next write callback reads on
       reading = true;
-      read(fd, buf, 0, Math.min(CHUNK, end + 1 - pos), pos, (err, n) => {
+      read(fd, buf, 0, Math.min(buf.length, end + 1 - pos), pos, (err, n) => {
         reading = false;
         if (done) return;
         if (err || n === 0) return finish(err ?? new Error(`file ended at byte ${pos}, before ${end + 1}`));
