@@ -9,6 +9,7 @@ import type { RepoRow, RepoType } from "../db/types.ts";
 import { hubError } from "../errors.ts";
 import { askForBasic } from "../plugins/auth.ts";
 import { isSha256 } from "../storage/blob-store.ts";
+import { sendBlob } from "../storage/send-file.ts";
 import { parseRange } from "./resolve.ts";
 
 const LFS_JSON = "application/vnd.git-lfs+json";
@@ -208,7 +209,7 @@ export async function lfsRoutes(app: FastifyInstance): Promise<void> {
       if (range) reply.code(206).header("Content-Range", `bytes ${range.start}-${range.end}/${stat.size}`);
       reply.header("Content-Length", String(range ? range.end - range.start + 1 : stat.size));
       if (req.method === "HEAD") return reply.send();
-      return reply.send(app.hub.blobs.read(req.params.oid, range));
+      return sendBlob(reply, app.hub.blobs, req.params.oid, stat.size, range);
     },
   });
 

@@ -4,6 +4,7 @@ import type { RepoType } from "../db/types.ts";
 import { hubError } from "../errors.ts";
 import { rejectBadCredentials } from "../plugins/auth.ts";
 import { checkRepoPath, parseTypePlural } from "../repos/names.ts";
+import { sendBlob } from "../storage/send-file.ts";
 
 const textTypes: Record<string, string> = {
   json: "application/json",
@@ -114,7 +115,7 @@ export async function resolveRoutes(app: FastifyInstance): Promise<void> {
           { status: 404, headers: { "X-Repo-Commit": commit } },
         );
       }
-      return reply.send(app.hub.blobs.read(lfs.oid, range));
+      return sendBlob(reply, app.hub.blobs, lfs.oid, lfs.size, range);
     }
     const content = await git.readBlob(e.oid);
     return reply.send(range ? content.subarray(range.start, range.end + 1) : content);

@@ -19,6 +19,11 @@ export interface BlobStore {
   put(oid: string, size: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   /** Reads the object, optionally only bytes [start, end] inclusive. */
   read(oid: string, range?: { start: number; end: number }): Readable;
+  /**
+   * Where the object lies on the local filesystem, for stores that keep it there: downloads are
+   * then sent from the file with reused buffers (send-file.ts) rather than through `read`.
+   */
+  localPath?(oid: string): string;
   /** Stores one part of a multipart upload; returns its ETag (md5 of the part, quoted). */
   putPart(uploadId: string, partNumber: number, maxSize: number, source: AsyncIterable<Uint8Array>): Promise<string>;
   /** Concatenates parts 1..n, verifies sha256 and size, stores the object, drops the parts. */

@@ -103,6 +103,10 @@ export class LocalBlobStore implements BlobStore {
     return createReadStream(this.pathOf(oid), range ? { start: range.start, end: range.end } : {});
   }
 
+  localPath(oid: string): string {
+    return this.pathOf(oid);
+  }
+
   async putPart(
     uploadId: string,
     partNumber: number,
