@@ -5,9 +5,10 @@
  *   prefill   latency of one forward pass over a 128-token prompt (last position's logits)
  *   decode    tokens/s of greedy decoding with the KV cache, batch 1 and batch 8
  *             (= batch · new tokens / (time of prompt + N tokens − time of prompt + 1 token))
- *   weights   one batch-1 pass over every matrix a step multiplies with and nothing else: the
- *             memory-bound floor of a step (its GB/s), printed beside the step time so the
- *             rest (norms, attention, dispatch) shows as the difference
+ *   weights   one batch-1 pass over every matrix a step multiplies with and nothing else, in the
+ *             native kernels alone (the memory-bound floor of a step: its GB/s) and through the
+ *             layers' ops (matmul and bias add), printed beside the step time so the rest
+ *             (op dispatch, norms, attention) shows as the differences
  *
  * Peers, measured in the same run on the same weights:
  *   - PyTorch CPU: bench/peers/gpt2_torch.py, a plain-torch GPT-2 (Debian `python3-torch`;
@@ -19,7 +20,7 @@
  *     Skipped with a message when torch is absent.
  *
  * Run: npm run bench -- generate [--prompt 128] [--new 16] [--runs 3] [--layers 12] [--threads 1]
- *      [--dtype float32|bfloat16]   (bfloat16: our matmul weights stored in bf16, activations
+ *      [--skip-peers] [--dtype float32|bfloat16]   (bfloat16: our matmul weights stored in bf16, activations
  *      float32 — `fromPretrained(dir, { weightsDtype: "bfloat16" })`; the peer stays float32)
  * The js reference backend is slow on 124M parameters; `--layers 2` gives a quick look.
  */
@@ -39,7 +40,9 @@ import {
   scope,
   type Tensor,
   tensor,
+  to,
 } from "../packages/tensor/src/index.ts";
+import { native } from "../packages/tensor/src/native/index.ts";
 import { Conv1D, GPT2Config, GPT2LMHeadModel, TiedLinear } from "../packages/transformers/src/index.ts";
 import { torchPython } from "./peers/python.ts";
 
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     layers: { type: "string", default: "12" },
     threads: { type: "string", default: "1" },
     dtype: { type: "string", default: "float32" },
+    "skip-peers": { type: "boolean", default: false },
   },
 });
 const PROMPT = Number(values.prompt);
@@ -83,9 +87,16 @@ async function main(): Promise<void> {
       `load average ${load.join(" ")} on ${cpus().length} cores (figures swing with it: compare within one run)`,
     );
     const pass = weightPass(model);
-    console.log(
-      `matmul weights alone at batch 1: ${pass.ms.toFixed(1)} ms per token (${(pass.bytes / 1e6).toFixed(0)} MB at ${(pass.bytes / pass.ms / 1e6).toFixed(1)} GB/s); a decoding step adds everything else\n`,
-    );
+    const gbs = (ms: number) => `${(pass.bytes / 1e6).toFixed(0)} MB at ${(pass.bytes / ms / 1e6).toFixed(1)} GB/s`;
+    if (pass.kernelsMs !== null) {
+      console.log(
+        `matmul weights alone at batch 1: ${pass.kernelsMs.toFixed(1)} ms per token in the kernels (${gbs(pass.kernelsMs)}), ${pass.modulesMs.toFixed(1)} ms through the layers' ops (${gbs(pass.modulesMs)}); a decoding step adds everything else\n`,
+      );
+    } else {
+      console.log(
+        `matmul weights alone at batch 1: ${pass.modulesMs.toFixed(1)} ms per token through the layers' ops (${gbs(pass.modulesMs)}); a decoding step adds everything else\n`,
+      );
+    }
 
     const ids = (b: number, n: number) => randint(0, config.vocab_size, [b, n], { dtype: "int64" });
     const prompt = ids(1, PROMPT);
@@ -111,14 +122,14 @@ async function main(): Promise<void> {
       ours[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
     console.log(
-      `decode batch 1: ${(1000 / ours.decode_b1_tok_s).toFixed(1)} ms per token (the weight pass alone: ${pass.ms.toFixed(1)} ms)\n`,
+      `decode batch 1: ${(1000 / ours.decode_b1_tok_s).toFixed(1)} ms per token (the weight pass alone: ${(pass.kernelsMs ?? pass.modulesMs).toFixed(1)} ms in the kernels, ${pass.modulesMs.toFixed(1)} ms through the ops)\n`,
     );
 
     const check = tensor([Array.from({ length: 16 }, (_, i) => (7 * i) % config.vocab_size)], { dtype: "int64" });
     const ourCheck = (
       (await model.generate(check, { maxNewTokens: 4, eosTokenId: null })).tolistSync() as number[][]
     )[0]?.slice(16);
-    const torch = runTorch(dir);
+    const torch = values["skip-peers"] ? null : runTorch(dir);
     if (torch) {
       const same = JSON.stringify(torch.check) === JSON.stringify(ourCheck);
       const verdict =
@@ -129,7 +140,7 @@ async function main(): Promise<void> {
             : `DIFFERENT (ours ${ourCheck}, torch ${torch.check})`;
       console.log(`greedy check vs pytorch: ${verdict}\n`);
     }
-    const onnx = await runOnnx(dir, config, ourCheck ?? []);
+    const onnx = values["skip-peers"] ? null : await runOnnx(dir, config, ourCheck ?? []);
     const rows: [string, Measure, boolean][] = [
       [`prefill ${PROMPT} tokens (ms)`, "prefill_ms", false],
       ["decode batch 1 (tokens/s)", "decode_b1_tok_s", true],
@@ -157,25 +168,69 @@ async function main(): Promise<void> {
 
 /**
  * One batch-1 pass over every matrix a decoding step multiplies with (each Conv1D and the head),
- * nothing else: the weight-streaming part of a step. Best of 5.
+ * timed two ways, best of 5 each:
+ *   kernels  the native matrix-vector products alone, called straight on the weights' storage:
+ *            the memory-bound floor of a step (its GB/s), with no per-op dispatch at all;
+ *   modules  the same products through the model's layers (matmul op and bias add per Conv1D,
+ *            as a step runs them), so the cost of dispatching ops shows as the difference.
  */
-function weightPass(model: GPT2LMHeadModel): { ms: number; bytes: number } {
+function weightPass(model: GPT2LMHeadModel): { kernelsMs: number | null; modulesMs: number; bytes: number } {
   const layers = [...model.namedModules()]
     .map(([, m]) => m)
     .filter((m): m is Conv1D | TiedLinear => m instanceof Conv1D || m instanceof TiedLinear);
   const inputs = layers.map((m) => randn([1, m instanceof Conv1D ? m.nx : (m.weight.shape[1] as number)]));
-  let bytes = 0;
-  for (const m of layers) bytes += m instanceof Conv1D ? m.weight.size * (m.weight.dtype === "float32" ? 4 : 2) : 0;
-  const head = layers.find((m) => m instanceof TiedLinear);
-  if (head) bytes += head.weight.size * (values.dtype === "float32" ? 4 : 2);
-  let best = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    noGrad(() => scope(() => layers.map((m, i) => m.forward(inputs[i] as Tensor).dataSync())));
-    best = Math.min(best, performance.now() - t0);
+  const weights = layers.map((m) => (m instanceof Conv1D ? m.weight : m.matmulWeight));
+  const bytes = weights.reduce((n, w) => n + w.size * (w.dtype === "float32" ? 4 : 2), 0);
+  const best = (pass: () => void) => {
+    let ms = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < 5; r++) {
+      const t0 = performance.now();
+      pass();
+      ms = Math.min(ms, performance.now() - t0);
+    }
+    return ms;
+  };
+  const modulesMs = best(() =>
+    noGrad(() => scope(() => layers.map((m, i) => m.forward(inputs[i] as Tensor).dataSync()))),
+  );
+  let kernelsMs: number | null = null;
+  if (native) {
+    const addon = native;
+    // x in the weight's dtype (the matmul op casts it so too); out[j] = Σ_k x[k]·W(k, j), where
+    // W(k, j) is a Conv1D weight's [k, j] and the head's [j, k].
+    const calls = layers.map((m, i) => {
+      const w = weights[i] as Tensor;
+      const x = noGrad(() => to(inputs[i] as Tensor, w.dtype));
+      const [K, N] = m instanceof Conv1D ? (w.shape as [number, number]) : [w.shape[1] as number, w.shape[0] as number];
+      const [rs, cs] = m instanceof Conv1D ? [w.strides[0], w.strides[1]] : [w.strides[1], w.strides[0]];
+      const out = new Float32Array(N);
+      const dtype = w.dtype as "float32" | "bfloat16" | "float16";
+      return () =>
+        addon.gemm(
+          dtype,
+          1,
+          N,
+          K,
+          1,
+          x.storage.data,
+          x.offset,
+          [0, K, 1],
+          w.storage.data,
+          w.offset,
+          [0, rs as number, cs as number],
+          out,
+          0,
+          [0, N, 1],
+          1,
+          0,
+        );
+    });
+    kernelsMs = best(() => {
+      for (const call of calls) call();
+    });
   }
   for (const x of inputs) x.dispose();
-  return { ms: best, bytes };
+  return { kernelsMs, modulesMs, bytes };
 }
 
 type Measure = "prefill_ms" | "decode_b1_tok_s" | "decode_b8_tok_s";

@@ -71,8 +71,13 @@ export class TiedLinear extends Module {
     this.#low = to(this.embedding.weight.detach(), dtype);
   }
 
+  /** The `[vocab, dim]` matrix `forward` multiplies with: the 16-bit copy when one is stored. */
+  get matmulWeight(): Tensor {
+    return this.#low ?? this.embedding.weight;
+  }
+
   forward(x: Tensor): Tensor {
-    return linear(x, this.#low ?? this.embedding.weight);
+    return linear(x, this.matmulWeight);
   }
 }
 
