@@ -47,8 +47,11 @@ struct V256 {
     return _mm_cvtss_f32(s);
   }
   static T exp(T x) {
+    // exp underflows to 0 below ln(FLT_MIN); those lanes compute exp(0) meanwhile, so no
+    // product goes denormal (a microcode assist per vector)
     const __m256 lo = _mm256_set1_ps(-87.3365447505f);
-    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);  // exp underflows to 0 there
+    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_andnot_ps(under, x);
     x = _mm256_min_ps(_mm256_set1_ps(88.7228391117f), _mm256_max_ps(lo, x));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
