@@ -13,7 +13,7 @@ import { viewStrides } from "../ops/primitive-helpers.ts";
 import { PRIMITIVES } from "../ops/primitives.ts";
 import { fmt, type Shape } from "../shape.ts";
 import type { Storage } from "../storage.ts";
-import { type BackwardOptions, setBackwardImpl, type TapeNode, type Tensor } from "../tensor.ts";
+import { type BackwardOptions, setBackwardImpl, type TapeNode, Tensor } from "../tensor.ts";
 import { noGrad } from "./grad-mode.ts";
 import { keep } from "./scope.ts";
 
@@ -130,6 +130,21 @@ class SliceGrads {
     }
   }
 
+  /**
+   * The pieces as one view when they already lie side by side in one storage (the packed
+   * q, k, v gradients of the attention backward, for a fused qkv projection): same strides,
+   * each starting where the one before ends along `dim`. Null when they do not.
+   */
+  private static joined(shape: Shape, dim: number, sorted: SlicePiece[]): Tensor | null {
+    const first = (sorted[0] as SlicePiece).g;
+    const step = first.strides[dim] as number;
+    for (const { g, start } of sorted) {
+      if (g.storage !== first.storage || g.offset !== first.offset + start * step) return null;
+      if (g.strides.some((s, d) => s !== first.strides[d] && (g.shape[d] as number) > 1)) return null;
+    }
+    return new Tensor(first.storage, shape, first.strides, first.offset);
+  }
+
   private static assemble(shape: Shape, list: SlicePiece[]): Tensor {
     const sorted = [...list].sort((a, b) => a.start - b.start);
     const dim = (sorted[0] as SlicePiece).dim;
@@ -143,13 +158,15 @@ class SliceGrads {
       at = piece.end;
     }
     if (tiles && at === shape[dim]) {
-      return sorted.length === 1
-        ? (sorted[0] as SlicePiece).g
-        : apply1(
-            "cat",
-            sorted.map((piece) => piece.g),
-            { dim },
-          );
+      if (sorted.length === 1) return (sorted[0] as SlicePiece).g;
+      return (
+        SliceGrads.joined(shape, dim, sorted) ??
+        apply1(
+          "cat",
+          sorted.map((piece) => piece.g),
+          { dim },
+        )
+      );
     }
     let sum: Tensor | null = null;
     for (const piece of list) {
