@@ -35,6 +35,16 @@ struct V512 {
         _mm512_ternarylogic_epi32(sign, _mm512_castps_si512(b), _mm512_castps_si512(a), 0xca));  // sign ? b : a
   }
   static float hsum(T v) { return _mm512_reduce_add_ps(v); }
+  // Sums in double lanes (each float lane widened, none rounded): dzero, dadd, dsum.
+  struct D {
+    __m512d lo, hi;
+  };
+  static D dzero() { return {_mm512_setzero_pd(), _mm512_setzero_pd()}; }
+  static D dadd(D a, T v) {
+    return {_mm512_add_pd(a.lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v))),
+            _mm512_add_pd(a.hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))))};
+  }
+  static double dsum(D a) { return _mm512_reduce_add_pd(_mm512_add_pd(a.lo, a.hi)); }
   static float hmax(T v) { return _mm512_reduce_max_ps(v); }
   static T exp(T x) {
     // Below ln(FLT_MIN) the result is flushed to 0, and those lanes compute exp(0) meanwhile:
