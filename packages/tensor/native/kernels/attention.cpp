@@ -181,6 +181,14 @@ bool block_hidden(const AttentionArgs& a, int64_t b, int64_t h, int64_t i0, int6
   return true;
 }
 
+// Of keys [j0, j0 + n), how many from j0 on query i may see under the causal rule (all n
+// when not causal): the later ones get p = 0 from every query up to i.
+int64_t causal_keys(const AttentionArgs& a, int64_t i, int64_t j0, int64_t n) {
+  if (!a.causal) return n;
+  const int64_t k = visible_keys(a, i) - j0;
+  return k < 0 ? 0 : (k < n ? k : n);
+}
+
 // Query i's raw scores q·k against keys [j0, j0 + n) of (b, h), in place: scaled, masked, and
 // -inf from the causal limit up to `width` (>= n: a short block's spare lanes read -inf too).
 // Branch-free passes the compiler vectorises.
@@ -263,7 +271,9 @@ void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, i
         float* o = acc + (r0 + r) * a.E;
         for (int64_t e = 0; e < a.E; e++) o[e] *= corr[r];
       }
-      ops->tile_accumulate(p, n, vb + j0 * a.v_s, a.v_s, a.E, acc + r0 * a.E, a.E);
+      // Causal: keys past the tile's last visible one have p = 0 in every row; leave them out.
+      ops->tile_accumulate(p, causal_keys(a, i0 + r0 + nr - 1, j0, n), vb + j0 * a.v_s, a.v_s, a.E, acc + r0 * a.E,
+                           a.E);
     }
   }
   for (int64_t r = 0; r < rows; r++) {
@@ -462,13 +472,20 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
             if (ok[r0 + r]) mask_scores(a, b, h, i0 + r0 + r, j0, n, K, P + (r0 + r) * K);
           }
           ops->tile_grads(P + r0 * K, dS + r0 * K, nt, ok + r0, shift + r0, lsum + r0, delta + r0, a.scale);
-          ops->tile_accumulate(dS + r0 * K, n, kb + j0 * a.k_s, a.k_s, a.D, dqacc + r0 * a.D, a.D);
+          const int64_t nk = causal_keys(a, i0 + r0 + nt - 1, j0, n);
+          ops->tile_accumulate(dS + r0 * K, nk, kb + j0 * a.k_s, a.k_s, a.D, dqacc + r0 * a.D, a.D);
         }
-        // Keys past n have P = dS = 0, so the spare keys of the last group of 4 add nothing.
+        // Keys past n have P = dS = 0, so the spare keys of the last group of 4 add nothing;
+        // causal, queries before the first that sees key j0 + j have P = dS = 0 for the group.
         const int64_t n4 = (n + 3) / 4 * 4;
         for (int64_t j = 0; j < n4; j += 4) {
-          ops->tile_accumulate_t(P + j, nr, gb + i0 * g.do_t, g.do_t, a.E, dvacc + (j0 + j) * a.E, a.E);
-          ops->tile_accumulate_t(dS + j, nr, qb + i0 * a.q_t, a.q_t, a.D, dkacc + (j0 + j) * a.D, a.D);
+          int64_t f = a.causal ? j0 + j - (a.S - a.T) - i0 : 0;
+          f = f < 0 ? 0 : f;
+          if (f >= nr) break;
+          ops->tile_accumulate_t(P + f * K + j, nr - f, gb + (i0 + f) * g.do_t, g.do_t, a.E, dvacc + (j0 + j) * a.E,
+                                 a.E);
+          ops->tile_accumulate_t(dS + f * K + j, nr - f, qb + (i0 + f) * a.q_t, a.q_t, a.D, dkacc + (j0 + j) * a.D,
+                                 a.D);
         }
       }
       for (int64_t r = 0; r < nr; r++) std::memcpy(dq.row(b, h, i0 + r), dqacc + r * a.D, sizeof(float) * a.D);
