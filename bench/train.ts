@@ -15,9 +15,15 @@
  * `--modes lora` runs one mode; `--no-peer` skips PyTorch. `--bf16` also times each mode under
  * bf16 autocast (matmuls in bfloat16 with float32 accumulation, float32 master weights) and
  * prints its row beside the float32 one with the speed-up.
+ * With `HEARTH_PROFILE=1` (or `=shapes`, rows split by input shapes) each mode prints the op
+ * profile of its timed steps (the warm-up step and model building left out), per step.
+ *
+ * `--rounds N` times each mode N times, alternating with the peer (ours, torch, ours, torch),
+ * prints every round and then each side's best round (a shared machine's load moves both).
+ * The step's process CPU time (both threads) is printed beside its wall time.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
- *        [--rss-steps 0] [--modes full,lora] [--no-peer] [--bf16]
+ *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a
  * quick look (the ratio to torch is then for that shape).
  */
@@ -33,6 +39,9 @@ import {
   getBackend,
   manualSeed,
   noGrad,
+  PROFILING,
+  profileReport,
+  profileReset,
   randint,
   randn,
   scope,
@@ -50,6 +59,7 @@ const { values } = parseArgs({
     steps: { type: "string", default: "3" },
     threads: { type: "string", default: "2" },
     "rss-steps": { type: "string", default: "0" },
+    rounds: { type: "string", default: "1" },
     modes: { type: "string", default: "full,lora" },
     "no-peer": { type: "boolean", default: false },
     bf16: { type: "boolean", default: false },
@@ -60,6 +70,7 @@ const B = Number(values.batch);
 const T = Number(values.seq);
 const STEPS = Number(values.steps);
 const RSS_STEPS = Number(values["rss-steps"]);
+const ROUNDS = Number(values.rounds);
 const MODES = (values.modes as string).split(",") as ("full" | "lora")[];
 const MiB = 2 ** 20;
 
@@ -74,13 +85,15 @@ function build(): GPT2LMHeadModel {
 
 interface Result {
   ms: number;
+  /** Median process CPU time of a step (both threads): steadier than wall time under load. */
+  cpuMs: number;
   rssGrowthMiB: number;
   trainable: number;
   loss: number;
   rss?: { start: number; end: number; peak: number };
 }
 
-function time(mode: "full" | "lora", low: "bfloat16" | null = null): Result {
+function time(mode: "full" | "lora", low: "bfloat16" | null, rssSteps: number): Result {
   const base = build();
   const model =
     mode === "full"
@@ -98,25 +111,43 @@ function time(mode: "full" | "lora", low: "bfloat16" | null = null): Result {
       return loss.item();
     });
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let rss0 = 0;
   let loss = 0;
   for (let s = 0; s <= STEPS; s++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     loss = step();
-    if (s === 0) rss0 = residentBytes();
-    else times.push(performance.now() - t0);
+    const cpu = process.cpuUsage(c0);
+    if (s === 0) {
+      rss0 = residentBytes();
+      profileReset();
+    } else {
+      times.push(performance.now() - t0);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
+  }
+  if (PROFILING) {
+    const mean = times.reduce((s, t) => s + t, 0) / times.length;
+    console.log(
+      `${mode}${low ? ` ${low}` : ""}: op profile per step (mean of ${STEPS} timed steps, ${mean.toFixed(0)} ms a step)`,
+    );
+    console.log(profileReport(STEPS));
+    profileReset();
   }
   times.sort((a, b) => a - b);
+  cpuTimes.sort((a, b) => a - b);
   const result: Result = {
     ms: times[Math.floor(times.length / 2)] as number,
+    cpuMs: cpuTimes[Math.floor(cpuTimes.length / 2)] as number,
     rssGrowthMiB: (residentBytes() - rss0) / MiB,
     trainable: params.reduce((s, p) => s + p.size, 0),
     loss,
   };
-  if (RSS_STEPS > 0) {
+  if (rssSteps > 0) {
     const start = residentBytes();
     let peak = start;
-    for (let s = 0; s < RSS_STEPS; s++) {
+    for (let s = 0; s < rssSteps; s++) {
       loss = step();
       peak = Math.max(peak, residentBytes());
     }
@@ -133,10 +164,6 @@ const load = () =>
 console.log(
   `GPT-2 shape: ${L} layers, n_embd 768, vocab 50257; batch ${B} × ${T}; backend ${getBackend().name}; ${STEPS} timed steps; load average ${load()} on ${availableParallelism()} cores`,
 );
-const ours: Partial<Record<"full" | "lora", Result>> = {};
-for (const mode of MODES) ours[mode] = time(mode);
-const bf16: Partial<Record<"full" | "lora", Result>> = {};
-if (values.bf16) for (const mode of MODES) bf16[mode] = time(mode, "bfloat16");
 /**
  * The peer's environment: OpenBLAS (Debian's torch calls it for every matmul) on the newest
  * kernel this CPU supports, as bench/gemm does — its autodetection picks the pre-AVX2
@@ -151,32 +178,57 @@ function torchEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-let torch: { full_ms: number; lora_ms: number } | null = null;
 const python = values["no-peer"] ? undefined : torchPython();
 if (values["no-peer"]) console.log("PyTorch peer skipped (--no-peer)");
 else if (!python) console.log("PyTorch peer skipped: no python3 can import torch (install Debian python3-torch)");
-else {
-  const peer = spawnSync(
-    python,
-    [
-      join(import.meta.dirname, "peers/gpt2_train_torch.py"),
-      String(L),
-      String(B),
-      String(T),
-      String(STEPS),
-      values.threads as string,
-    ],
-    { encoding: "utf8", env: torchEnv() },
-  );
-  if (peer.status === 0) torch = JSON.parse(peer.stdout.trim().split("\n").at(-1) as string);
-  else console.log(`PyTorch peer failed: ${(peer.stderr || peer.error?.message || "").trim().split("\n").at(-1)}`);
+
+/** PyTorch's median step (wall and CPU ms) for `mode`, or null when it is skipped or fails. */
+function peer(mode: "full" | "lora"): { ms: number; cpuMs: number } | null {
+  if (!python) return null;
+  const args = [String(L), String(B), String(T), String(STEPS), values.threads as string, mode];
+  const run = spawnSync(python, [join(import.meta.dirname, "peers/gpt2_train_torch.py"), ...args], {
+    encoding: "utf8",
+    env: torchEnv(),
+  });
+  if (run.status !== 0) {
+    console.log(`PyTorch peer failed: ${(run.stderr || run.error?.message || "").trim().split("\n").at(-1)}`);
+    return null;
+  }
+  const out = JSON.parse(run.stdout.trim().split("\n").at(-1) as string);
+  return { ms: out[`${mode}_ms`], cpuMs: out[`${mode}_cpu_ms`] };
 }
+
+// Rounds alternate the two sides (ours, torch, ours, torch ...) so that a change in the
+// machine's load hits both; the summary takes each side's best round.
+const ours: Partial<Record<"full" | "lora", Result>> = {};
+const torch: Partial<Record<"full" | "lora", { ms: number; cpuMs: number }>> = {};
+for (const mode of MODES) {
+  for (let r = 0; r < ROUNDS; r++) {
+    const o = time(mode, null, r === 0 ? RSS_STEPS : 0);
+    const t = peer(mode);
+    if (ROUNDS > 1) {
+      console.log(
+        `${mode.padEnd(4)}  round ${r + 1}: hearth ${o.ms.toFixed(0)} ms (cpu ${o.cpuMs.toFixed(0)})` +
+          (t ? `, torch ${t.ms.toFixed(0)} ms (cpu ${t.cpuMs.toFixed(0)}), ratio ${(o.ms / t.ms).toFixed(2)}×` : "") +
+          `, load ${load()}`,
+      );
+    }
+    const best = ours[mode];
+    if (!best || o.ms < best.ms) ours[mode] = best?.rss ? { ...o, rss: best.rss } : o;
+    const tb = torch[mode];
+    if (t && (!tb || t.ms < tb.ms)) torch[mode] = t;
+  }
+}
+const bf16: Partial<Record<"full" | "lora", Result>> = {};
+if (values.bf16) for (const mode of MODES) bf16[mode] = time(mode, "bfloat16", 0);
 for (const mode of MODES) {
   const o = ours[mode] as Result;
-  const t = torch ? torch[`${mode}_ms`] : null;
+  const t = torch[mode];
   console.log(
-    `${mode.padEnd(4)}  hearth ${o.ms.toFixed(0).padStart(8)} ms/step  (${o.trainable.toLocaleString("en-US")} trainable, loss ${o.loss.toFixed(3)}, rss +${o.rssGrowthMiB.toFixed(1)} MiB over ${STEPS} steps)` +
-      (t ? `   torch ${t.toFixed(0).padStart(7)} ms/step   ratio ${(o.ms / t).toFixed(2)}×` : ""),
+    `${mode.padEnd(4)}  hearth ${o.ms.toFixed(0).padStart(8)} ms/step  (cpu ${o.cpuMs.toFixed(0)} ms, ${o.trainable.toLocaleString("en-US")} trainable, loss ${o.loss.toFixed(3)}, rss +${o.rssGrowthMiB.toFixed(1)} MiB over ${STEPS} steps)` +
+      (t
+        ? `   torch ${t.ms.toFixed(0).padStart(7)} ms/step (cpu ${t.cpuMs.toFixed(0)} ms)   ratio ${(o.ms / t.ms).toFixed(2)}×`
+        : ""),
   );
   const b = bf16[mode];
   if (b) {

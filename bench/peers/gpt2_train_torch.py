@@ -1,8 +1,9 @@
 """Plain-torch GPT-2 training step for bench/train.ts: the same shapes (random weights, tied
 LM head), AdamW on every parameter (full) or LoRA r=8 on attn.c_attn with the base frozen
-(lora). Prints one JSON line {full_ms, lora_ms} (median step time, after one warm-up step).
+(lora). Prints one JSON line {full_ms, full_cpu_ms, lora_ms, lora_cpu_ms} for the modes run
+(median wall and process CPU time of a step, after one warm-up step).
 
-usage: python3 gpt2_train_torch.py LAYERS BATCH SEQ STEPS THREADS
+usage: python3 gpt2_train_torch.py LAYERS BATCH SEQ STEPS THREADS [MODES]   (MODES: full,lora)
 """
 import json
 import math
@@ -13,6 +14,7 @@ import time
 import torch
 
 L, B, T, STEPS, THREADS = map(int, sys.argv[1:6])
+MODES = (sys.argv[6] if len(sys.argv) > 6 else "full,lora").split(",")
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 E, H, V, P = 768, 12, 50257, 1024
@@ -74,16 +76,20 @@ def run(mode):
             t.requires_grad_(True)
         opt = torch.optim.AdamW(lora.values(), lr=1e-4)
     ids = torch.randint(0, V, (B, T))
-    times = []
+    times, cpu = [], []
     for s in range(STEPS + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = forward(W, lora, ids)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         if s > 0:
             times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+            cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(times), statistics.median(cpu)
 
 
-print(json.dumps({"full_ms": run("full"), "lora_ms": run("lora")}))
+result = {}
+for mode in MODES:
+    result[f"{mode}_ms"], result[f"{mode}_cpu_ms"] = run(mode)
+print(json.dumps(result))

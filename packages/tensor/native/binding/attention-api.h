@@ -2,10 +2,11 @@
 #include <napi.h>
 
 namespace hearth {
-// attention(q, qOffset, qStrides, k, …, v, …, mask, maskOffset, maskStrides, out, lse, shape,
-// scale, causal): fused forward over strided float32 views.
+// attention(q, qOffset, qStrides, k, …, v, …, mask, maskOffset, maskStrides, out, outOffset,
+// outStrides, lse, shape, scale, causal): fused forward over strided float32 views.
 Napi::Value Attention(const Napi::CallbackInfo& info);
-// attentionBackward(q, …, k, …, v, …, mask, …, out, …, lse, dout, …, dq, dk, dv, shape, scale, causal).
+// attentionBackward(q, …, k, …, v, …, mask, …, out, …, lse, dout, …, dq, …, dk, …, dv, …, shape,
+// scale, causal): dq, dk, dv are strided views too (buffer, offset, strides).
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info);
 // selectAttentionKernel("avx512" | "generic" | ""): forces a variant; false when unavailable.
 Napi::Value SelectAttentionKernel(const Napi::CallbackInfo& info);

@@ -1,14 +1,15 @@
 // Bindings of the fused attention (kernels/attention.h).
 //   attention(q, qOffset, qStrides, k, kOffset, kStrides, v, vOffset, vStrides,
-//             mask | null, maskOffset, maskStrides, out, lse | null, shape, scale, causal)
+//             mask | null, maskOffset, maskStrides, out, outOffset, outStrides, lse | null,
+//             shape, scale, causal)
 //   attentionBackward(q, qOffset, qStrides, k, …, v, …, mask | null, maskOffset, maskStrides,
-//                     out, outOffset, outStrides, lse, dout, doutOffset, doutStrides, dq, dk, dv,
-//                     shape, scale, causal)
+//                     out, outOffset, outStrides, lse, dout, doutOffset, doutStrides,
+//                     dq, dqOffset, dqStrides, dk, …, dv, …, shape, scale, causal)
 // q/k/v are float32 views with element strides [batch, head, position] (the last dim
 // contiguous); the mask is a Float32Array (added to the scores) or a Uint8Array (0 drops the
 // key) with strides [b, h, t, s] over [B, H, T, S]; shape is [B, H, G, T, S, D, E]. Every view
-// is bounds-checked against its buffer. out and dout are views like q (strides over [b, h, t]);
-// lse, dq, dk, dv are contiguous.
+// is bounds-checked against its buffer. out, dout, dq, dk and dv are views like q (strides
+// over [b, h, t]); lse is contiguous.
 #include "attention-api.h"
 
 #include <string>
@@ -61,17 +62,41 @@ void GetViews(const Napi::CallbackInfo& info, size_t shape_at, size_t scale_at, 
   a.causal = info[scale_at + 1].As<Napi::Boolean>().Value();
 }
 
+// A float32 view [n0, n1, n2, n3] at arguments at, at+1, at+2 (buffer, offset, strides over
+// the first three dims, the last contiguous), bounds-checked.
+const float* GetView(const Napi::CallbackInfo& info, size_t at, const char* fn, const std::string& name,
+                     const int64_t sizes[4], int64_t strides[3]) {
+  Napi::Env env = info.Env();
+  BufferArg b = GetBuffer(info, at, fn, name.c_str());
+  HEARTH_CHECK(env, b.element_size == 4, fn, "argument '" + name + "' must be a Float32Array");
+  const int64_t offset = GetIndex(info, at + 1, fn, (name + "Offset").c_str());
+  int64_t st[4];
+  GetIndexArray(info, at + 2, fn, (name + "Strides").c_str(), st, 3);
+  st[3] = 1;
+  CheckExtent(env, fn, name.c_str(), offset, sizes, st, 4, static_cast<double>(b.bytes / 4));
+  strides[0] = st[0], strides[1] = st[1], strides[2] = st[2];
+  return static_cast<const float*>(b.data) + offset;
+}
+
+AttentionOut GetOut(const Napi::CallbackInfo& info, size_t at, const char* fn, const std::string& name,
+                    const int64_t sizes[4]) {
+  int64_t st[3];
+  float* data = const_cast<float*>(GetView(info, at, fn, name, sizes, st));
+  return AttentionOut{data, st[0], st[1], st[2]};
+}
+
 }  // namespace
 
 Napi::Value Attention(const Napi::CallbackInfo& info) {
   static const char* fn = "attention";
   Napi::Env env = info.Env();
-  HEARTH_CHECK_ARGC(info, 17, fn);
+  HEARTH_CHECK_ARGC(info, 19, fn);
   AttentionArgs a;
-  GetViews(info, 14, 15, fn, a);
+  GetViews(info, 16, 17, fn, a);
   const double rows = static_cast<double>(a.B) * a.H * a.T;
-  float* out = GetFloat32(info, 12, fn, "out", rows * a.E);
-  float* lse = info[13].IsNull() || info[13].IsUndefined() ? nullptr : GetFloat32(info, 13, fn, "lse", rows);
+  const int64_t sizes[4] = {a.B, a.H, a.T, a.E};
+  const AttentionOut out = GetOut(info, 12, fn, "out", sizes);
+  float* lse = info[15].IsNull() || info[15].IsUndefined() ? nullptr : GetFloat32(info, 15, fn, "lse", rows);
   if (rows > 0 && a.E > 0) attention_forward(a, out, lse);
   return env.Undefined();
 }
@@ -79,31 +104,22 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   static const char* fn = "attentionBackward";
   Napi::Env env = info.Env();
-  HEARTH_CHECK_ARGC(info, 25, fn);
+  HEARTH_CHECK_ARGC(info, 31, fn);
   AttentionArgs a;
-  GetViews(info, 22, 23, fn, a);
-  const double nq = static_cast<double>(a.B) * a.H * a.T, nk = static_cast<double>(a.B) * a.G * a.S;
+  GetViews(info, 28, 29, fn, a);
+  const double nq = static_cast<double>(a.B) * a.H * a.T;
   AttentionGradArgs g;
   const int64_t rows[4] = {a.B, a.H, a.T, a.E};
-  const char* names[2] = {"out", "dout"};
-  const float* ptr[2];
-  int64_t strides[2][4];
-  for (int i = 0; i < 2; i++) {
-    const size_t at = i == 0 ? 12 : 16;
-    BufferArg buf = GetBuffer(info, at, fn, names[i]);
-    HEARTH_CHECK(env, buf.element_size == 4, fn, std::string("argument '") + names[i] + "' must be a Float32Array");
-    const int64_t offset = GetIndex(info, at + 1, fn, (std::string(names[i]) + "Offset").c_str());
-    GetIndexArray(info, at + 2, fn, (std::string(names[i]) + "Strides").c_str(), strides[i], 3);
-    strides[i][3] = 1;
-    CheckExtent(env, fn, names[i], offset, rows, strides[i], 4, static_cast<double>(buf.bytes / 4));
-    ptr[i] = static_cast<const float*>(buf.data) + offset;
-  }
-  g.out = ptr[0], g.o_b = strides[0][0], g.o_h = strides[0][1], g.o_t = strides[0][2];
-  g.dout = ptr[1], g.do_b = strides[1][0], g.do_h = strides[1][1], g.do_t = strides[1][2];
+  int64_t st[3];
+  g.out = GetView(info, 12, fn, "out", rows, st);
+  g.o_b = st[0], g.o_h = st[1], g.o_t = st[2];
+  g.dout = GetView(info, 16, fn, "dout", rows, st);
+  g.do_b = st[0], g.do_h = st[1], g.do_t = st[2];
   g.lse = GetFloat32(info, 15, fn, "lse", nq);
-  float* dq = GetFloat32(info, 19, fn, "dq", nq * a.D);
-  float* dk = GetFloat32(info, 20, fn, "dk", nk * a.D);
-  float* dv = GetFloat32(info, 21, fn, "dv", nk * a.E);
+  const int64_t qs[4] = {a.B, a.H, a.T, a.D}, ks[4] = {a.B, a.G, a.S, a.D}, vs[4] = {a.B, a.G, a.S, a.E};
+  const AttentionOut dq = GetOut(info, 19, fn, "dq", qs);
+  const AttentionOut dk = GetOut(info, 22, fn, "dk", ks);
+  const AttentionOut dv = GetOut(info, 25, fn, "dv", vs);
   attention_backward(a, g, dq, dk, dv);  // writes every element, zeros where no gradient flows
   return env.Undefined();
 }

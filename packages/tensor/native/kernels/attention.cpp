@@ -51,8 +51,76 @@ void tile_accumulate_generic(const float* p, int64_t n, const float* rows, int64
   for (int r = 0; r < 4; r++) accumulate_generic(p + r * 64, n, rows, stride, e, o + r * o_stride);
 }
 
-const AttentionOps kGeneric = {"generic",           dots_generic,           accumulate_generic, axpy_generic,
-                               tile_scores_generic, tile_accumulate_generic};
+void tile_accumulate_t_generic(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                               int64_t o_stride) {
+  for (int r = 0; r < 4; r++) {
+    float* orow = o + r * o_stride;
+    for (int64_t i = 0; i < n; i++) {
+      const float pi = p[i * 64 + r];
+      const float* row = rows + i * stride;
+      for (int64_t c = 0; c < e; c++) orow[c] += pi * row[c];
+    }
+  }
+}
+
+void pack_transposed_generic(const float* rows, int64_t stride, int64_t j0, int64_t n, int64_t d, float* kt) {
+  for (int64_t c = 0; c < d; c++) {
+    float* row = kt + c * 64;
+    for (int64_t j = 0; j < n; j++) row[j] = rows[(j0 + j) * stride + c];
+    for (int64_t j = n; j < 64; j++) row[j] = 0.0f;
+  }
+}
+
+void exp_inplace(float* y, int64_t n);
+
+void tile_softmax_generic(float* p, int64_t n, int64_t nr, float* m, double* l, float* corr) {
+  for (int64_t r = 0; r < nr; r++) {
+    float* pr = p + r * 64;
+    float bm = -INFINITY;
+    for (int64_t j = 0; j < n; j++) bm = pr[j] > bm ? pr[j] : bm;
+    corr[r] = 1.0f;
+    if (bm == -INFINITY) {
+      for (int64_t j = 0; j < 64; j++) pr[j] = 0.0f;
+      continue;
+    }
+    if (bm > m[r]) {
+      corr[r] = m[r] == -INFINITY ? 0.0f : std::exp(m[r] - bm);
+      l[r] *= corr[r];
+      m[r] = bm;
+    }
+    for (int64_t j = 0; j < n; j++) pr[j] -= m[r];
+    exp_inplace(pr, n);
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; j++) sum += pr[j];
+    l[r] += sum;
+  }
+}
+
+void tile_grads_generic(float* p, float* ds, int64_t nr, const bool* ok, const float* shift, const float* lsum,
+                        const float* delta, float scale) {
+  for (int64_t r = 0; r < 4; r++) {
+    float* pr = p + r * 64;
+    float* dr = ds + r * 64;
+    if (r >= nr || !ok[r]) {
+      for (int64_t j = 0; j < 64; j++) pr[j] = dr[j] = 0.0f;
+      continue;
+    }
+    for (int64_t j = 0; j < 64; j++) pr[j] = (pr[j] - shift[r]) - lsum[r];
+    exp_inplace(pr, 64);
+    for (int64_t j = 0; j < 64; j++) dr[j] = pr[j] * (dr[j] - delta[r]) * scale;
+  }
+}
+
+const AttentionOps kGeneric = {"generic",
+                               dots_generic,
+                               accumulate_generic,
+                               axpy_generic,
+                               tile_scores_generic,
+                               tile_accumulate_generic,
+                               tile_accumulate_t_generic,
+                               pack_transposed_generic,
+                               tile_softmax_generic,
+                               tile_grads_generic};
 
 const AttentionOps* select_ops() {
 #if defined(__x86_64__)
@@ -113,6 +181,14 @@ bool block_hidden(const AttentionArgs& a, int64_t b, int64_t h, int64_t i0, int6
   return true;
 }
 
+// Of keys [j0, j0 + n), how many from j0 on query i may see under the causal rule (all n
+// when not causal): the later ones get p = 0 from every query up to i.
+int64_t causal_keys(const AttentionArgs& a, int64_t i, int64_t j0, int64_t n) {
+  if (!a.causal) return n;
+  const int64_t k = visible_keys(a, i) - j0;
+  return k < 0 ? 0 : (k < n ? k : n);
+}
+
 // Query i's raw scores q·k against keys [j0, j0 + n) of (b, h), in place: scaled, masked, and
 // -inf from the causal limit up to `width` (>= n: a short block's spare lanes read -inf too).
 // Branch-free passes the compiler vectorises.
@@ -164,7 +240,7 @@ constexpr int64_t kQueryBlock = 64;
 
 // Queries [i0, i1) of (b, h), tiled 4 queries × 64 keys (see attention.h).
 void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, int64_t h, int64_t i0, int64_t i1,
-                   float* out, float* lse, float* kt, float* acc, float* p, float* m, double* l) {
+                   const AttentionOut& out, float* lse, float* kt, float* acc, float* p, float* m, double* l) {
   const int64_t g = h / (a.H / a.G);
   const float* kb = a.k + b * a.k_b + g * a.k_g;
   const float* vb = a.v + b * a.v_b + g * a.v_g;
@@ -175,11 +251,7 @@ void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, i
   const int64_t last = visible_keys(a, i1 - 1);
   for (int64_t j0 = 0; j0 < last; j0 += kKeyBlock) {
     const int64_t n = last - j0 < kKeyBlock ? last - j0 : kKeyBlock;
-    for (int64_t d = 0; d < a.D; d++) {
-      float* row = kt + d * kKeyBlock;
-      for (int64_t j = 0; j < n; j++) row[j] = kb[(j0 + j) * a.k_s + d];
-      for (int64_t j = n; j < kKeyBlock; j++) row[j] = 0.0f;
-    }
+    ops->pack_transposed(kb, a.k_s, j0, n, a.D, kt);
     for (int64_t r0 = 0; r0 < rows; r0 += 4) {
       const int64_t nr = rows - r0 < 4 ? rows - r0 : 4;
       // Keys the mask hides from rows that already saw a key add exactly nothing: skip them.
@@ -190,39 +262,23 @@ void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, i
       const float* qs[4];
       for (int64_t r = 0; r < 4; r++) qs[r] = qb + (i0 + r0 + (r < nr ? r : 0)) * a.q_t;
       ops->tile_scores(qs, kt, a.D, p);
-      for (int64_t r = 0; r < 4; r++) {
-        float* pr = p + r * kKeyBlock;
-        if (r >= nr) {
-          std::memset(pr, 0, sizeof(float) * kKeyBlock);
-          continue;
-        }
-        mask_scores(a, b, h, i0 + r0 + r, j0, n, n, pr);
-        float bm = -INFINITY;
-        for (int64_t j = 0; j < n; j++) bm = pr[j] > bm ? pr[j] : bm;
-        const int64_t ri = r0 + r;
-        if (bm == -INFINITY) {  // nothing visible in this block for this query
-          std::memset(pr, 0, sizeof(float) * kKeyBlock);
-          continue;
-        }
-        if (bm > m[ri]) {
-          const float corr = m[ri] == -INFINITY ? 0.0f : std::exp(m[ri] - bm);
-          l[ri] *= corr;
-          float* o = acc + ri * a.E;
-          for (int64_t e = 0; e < a.E; e++) o[e] *= corr;
-          m[ri] = bm;
-        }
-        for (int64_t j = 0; j < n; j++) pr[j] -= m[ri];
-        exp_inplace(pr, n);
-        double sum = 0.0;
-        for (int64_t j = 0; j < n; j++) sum += pr[j];
-        l[ri] += sum;
+      for (int64_t r = 0; r < nr; r++) mask_scores(a, b, h, i0 + r0 + r, j0, n, n, p + r * kKeyBlock);
+      for (int64_t r = nr; r < 4; r++) std::memset(p + r * kKeyBlock, 0, sizeof(float) * kKeyBlock);
+      float corr[4];
+      ops->tile_softmax(p, n, nr, m + r0, l + r0, corr);
+      for (int64_t r = 0; r < nr; r++) {
+        if (corr[r] == 1.0f) continue;
+        float* o = acc + (r0 + r) * a.E;
+        for (int64_t e = 0; e < a.E; e++) o[e] *= corr[r];
       }
-      ops->tile_accumulate(p, n, vb + j0 * a.v_s, a.v_s, a.E, acc + r0 * a.E, a.E);
+      // Causal: keys past the tile's last visible one have p = 0 in every row; leave them out.
+      ops->tile_accumulate(p, causal_keys(a, i0 + r0 + nr - 1, j0, n), vb + j0 * a.v_s, a.v_s, a.E, acc + r0 * a.E,
+                           a.E);
     }
   }
   for (int64_t r = 0; r < rows; r++) {
     const int64_t row = (b * a.H + h) * a.T + i0 + r;
-    float* o = out + row * a.E;
+    float* o = out.row(b, h, i0 + r);
     if (l[r] == 0.0) {
       for (int64_t e = 0; e < a.E; e++) o[e] = NAN;
       if (lse != nullptr) lse[row] = -INFINITY;
@@ -236,7 +292,7 @@ void forward_block(const AttentionArgs& a, const AttentionOps* ops, int64_t b, i
 
 }  // namespace
 
-void attention_forward(const AttentionArgs& a, float* out, float* lse) {
+void attention_forward(const AttentionArgs& a, const AttentionOut& out, float* lse) {
   const AttentionOps* ops = g_ops;
   if (a.T >= 4) {
     const int64_t blocks = (a.T + kQueryBlock - 1) / kQueryBlock;
@@ -295,7 +351,7 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
       for (int64_t j = 0; j < n; j++) l += p[j];
       ops->accumulate(p, n, vb + j0 * a.v_s, a.v_s, a.E, acc);
     }
-    float* o = out + r * a.E;
+    float* o = out.row(b, h, i);
     if (l == 0.0) {
       for (int64_t e = 0; e < a.E; e++) o[e] = NAN;
       if (lse != nullptr) lse[r] = -INFINITY;
@@ -314,23 +370,6 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
 }
 
 namespace {
-
-// Transposes the first `cols` (a multiple of 4, at most 64) columns of the 64-wide rows
-// [0, rows) of `src` into `dst` (dst[c·64 + r] = src[r·64 + c]).
-void transpose_block(const float* src, int64_t rows, int64_t cols, float* dst) {
-  for (int64_t c = 0; c < cols; c++)
-    for (int64_t r = 0; r < rows; r++) dst[c * kKeyBlock + r] = src[r * kKeyBlock + c];
-}
-
-// Packs keys [j0, j0 + n) of `rows` (stride `stride`, width d) transposed into kt[d·64 + j],
-// zero past n.
-void pack_transposed(const float* rows, int64_t stride, int64_t j0, int64_t n, int64_t d, float* kt) {
-  for (int64_t c = 0; c < d; c++) {
-    float* row = kt + c * kKeyBlock;
-    for (int64_t j = 0; j < n; j++) row[j] = rows[(j0 + j) * stride + c];
-    for (int64_t j = n; j < kKeyBlock; j++) row[j] = 0.0f;
-  }
-}
 
 // Beyond this magnitude the float32 lse has lost too much of its log-sum (|lse|·2⁻²⁴ > 6e-5):
 // a row that sees only finfo.min scores saves lse = finfo.min, its log(n) rounded away, and
@@ -364,24 +403,23 @@ void row_max_logsum(const AttentionArgs& a, const AttentionOps* ops, int64_t b, 
 
 // One (batch, kv head) task of the backward (see attention.h); scratch sized by the caller.
 void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOps* ops, int64_t b,
-                   int64_t kvh, float* dq, float* dk, float* dv, float* scratch) {
+                   int64_t kvh, const AttentionOut& dq, const AttentionOut& dk, const AttentionOut& dv,
+                   float* scratch) {
   constexpr int64_t Q = kQueryBlock, K = kKeyBlock;
   const int64_t group = a.H / a.G;
   float* kt = scratch;
   float* vt = kt + a.D * K;
   float* P = vt + a.E * K;
   float* dS = P + Q * K;
-  float* Pt = dS + Q * K;
-  float* dSt = Pt + Q * K;
-  float* delta = dSt + Q * K;
+  float* delta = dS + Q * K;
   float* dqacc = delta + Q;
   float* dkacc = dqacc + (Q + 4) * a.D;
   float* dvacc = dkacc + (a.S + 4) * a.D;
   std::memset(dkacc, 0, sizeof(float) * (a.S + 4) * a.D);
   std::memset(dvacc, 0, sizeof(float) * (a.S + 4) * a.E);
   bool ok[Q];
-  // Rows whose saved lse is too large to subtract from (see kLseExactLimit): p = exp(s − shift − lsum).
-  bool exact[Q];
+  // p = exp((s − shift) − lsum): shift = lse and lsum = 0, except for rows whose saved lse is
+  // too large to subtract from (see kLseExactLimit), which get their own max and log-sum.
   float shift[Q], lsum[Q];
   const float* kb = a.k + b * a.k_b + kvh * a.k_g;
   const float* vb = a.v + b * a.v_b + kvh * a.v_g;
@@ -398,21 +436,26 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
         const float l = lse[i0 + r];
         ok[r] = l > -INFINITY;
         all_seen = all_seen && l > -1e30f;
-        exact[r] = ok[r] && std::fabs(l) > kLseExactLimit;
-        if (exact[r]) row_max_logsum(a, ops, b, h, i0 + r, qb + (i0 + r) * a.q_t, kb, P, shift[r], lsum[r]);
+        shift[r] = l, lsum[r] = 0.0f;
+        if (ok[r] && std::fabs(l) > kLseExactLimit)
+          row_max_logsum(a, ops, b, h, i0 + r, qb + (i0 + r) * a.q_t, kb, P, shift[r], lsum[r]);
         const float* gi = gb + (i0 + r) * g.do_t;
         const float* oi = ob + (i0 + r) * g.o_t;
-        double acc = 0.0;
-        for (int64_t e = 0; e < a.E; e++) acc += static_cast<double>(gi[e]) * oi[e];
-        delta[r] = static_cast<float>(acc);
+        // 8 independent double lanes, so the compiler vectorises the dot product
+        double acc[8] = {};
+        int64_t e = 0;
+        for (; e + 8 <= a.E; e += 8)
+          for (int k = 0; k < 8; k++) acc[k] += static_cast<double>(gi[e + k]) * oi[e + k];
+        for (; e < a.E; e++) acc[0] += static_cast<double>(gi[e]) * oi[e];
+        delta[r] = static_cast<float>(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
       }
       std::memset(dqacc, 0, sizeof(float) * (nr + 4) * a.D);
       const int64_t last = visible_keys(a, i0 + nr - 1);
       for (int64_t j0 = 0; j0 < last; j0 += K) {
         const int64_t n = last - j0 < K ? last - j0 : K;
         if (all_seen && block_hidden(a, b, h, i0, i0 + nr, j0, n)) continue;
-        pack_transposed(kb, a.k_s, j0, n, a.D, kt);
-        pack_transposed(vb, a.v_s, j0, n, a.E, vt);
+        ops->pack_transposed(kb, a.k_s, j0, n, a.D, kt);
+        ops->pack_transposed(vb, a.v_s, j0, n, a.E, vt);
         for (int64_t r0 = 0; r0 < nr; r0 += 4) {
           const int64_t nt = nr - r0 < 4 ? nr - r0 : 4;
           // A short tile repeats its first row; its extra rows are zeroed below.
@@ -425,50 +468,41 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
           }
           ops->tile_scores(qs, kt, a.D, P + r0 * K);
           ops->tile_scores(gs, vt, a.E, dS + r0 * K);  // dP = dout·vᵀ
-          for (int64_t r = 0; r < 4; r++) {
-            float* pr = P + (r0 + r) * K;
-            float* dr = dS + (r0 + r) * K;
-            if (r >= nt || !ok[r0 + r]) {
-              std::memset(pr, 0, sizeof(float) * K);
-              std::memset(dr, 0, sizeof(float) * K);
-              continue;
-            }
-            const int64_t i = i0 + r0 + r;
-            mask_scores(a, b, h, i, j0, n, K, pr);
-            if (exact[r0 + r]) {
-              const float sh = shift[r0 + r], ls = lsum[r0 + r];
-              for (int64_t j = 0; j < K; j++) pr[j] = (pr[j] - sh) - ls;
-            } else {
-              const float l = lse[i];
-              for (int64_t j = 0; j < K; j++) pr[j] -= l;
-            }
-            exp_inplace(pr, K);
-            const float d = delta[r0 + r];
-            for (int64_t j = 0; j < K; j++) dr[j] = pr[j] * (dr[j] - d) * a.scale;
+          for (int64_t r = 0; r < nt; r++) {
+            if (ok[r0 + r]) mask_scores(a, b, h, i0 + r0 + r, j0, n, K, P + (r0 + r) * K);
           }
-          ops->tile_accumulate(dS + r0 * K, n, kb + j0 * a.k_s, a.k_s, a.D, dqacc + r0 * a.D, a.D);
+          ops->tile_grads(P + r0 * K, dS + r0 * K, nt, ok + r0, shift + r0, lsum + r0, delta + r0, a.scale);
+          const int64_t nk = causal_keys(a, i0 + r0 + nt - 1, j0, n);
+          ops->tile_accumulate(dS + r0 * K, nk, kb + j0 * a.k_s, a.k_s, a.D, dqacc + r0 * a.D, a.D);
         }
-        // Keys past n have P = dS = 0, so the transposed tiles' spare rows add nothing.
+        // Keys past n have P = dS = 0, so the spare keys of the last group of 4 add nothing;
+        // causal, queries before the first that sees key j0 + j have P = dS = 0 for the group.
         const int64_t n4 = (n + 3) / 4 * 4;
-        transpose_block(P, nr, n4, Pt);
-        transpose_block(dS, nr, n4, dSt);
         for (int64_t j = 0; j < n4; j += 4) {
-          ops->tile_accumulate(Pt + j * K, nr, gb + i0 * g.do_t, g.do_t, a.E, dvacc + (j0 + j) * a.E, a.E);
-          ops->tile_accumulate(dSt + j * K, nr, qb + i0 * a.q_t, a.q_t, a.D, dkacc + (j0 + j) * a.D, a.D);
+          int64_t f = a.causal ? j0 + j - (a.S - a.T) - i0 : 0;
+          f = f < 0 ? 0 : f;
+          if (f >= nr) break;
+          ops->tile_accumulate_t(P + f * K + j, nr - f, gb + (i0 + f) * g.do_t, g.do_t, a.E, dvacc + (j0 + j) * a.E,
+                                 a.E);
+          ops->tile_accumulate_t(dS + f * K + j, nr - f, qb + (i0 + f) * a.q_t, a.q_t, a.D, dkacc + (j0 + j) * a.D,
+                                 a.D);
         }
       }
-      std::memcpy(dq + ((b * a.H + h) * a.T + i0) * a.D, dqacc, sizeof(float) * nr * a.D);
+      for (int64_t r = 0; r < nr; r++) std::memcpy(dq.row(b, h, i0 + r), dqacc + r * a.D, sizeof(float) * a.D);
     }
   }
-  std::memcpy(dk + (b * a.G + kvh) * a.S * a.D, dkacc, sizeof(float) * a.S * a.D);
-  std::memcpy(dv + (b * a.G + kvh) * a.S * a.E, dvacc, sizeof(float) * a.S * a.E);
+  for (int64_t j = 0; j < a.S; j++) {
+    std::memcpy(dk.row(b, kvh, j), dkacc + j * a.D, sizeof(float) * a.D);
+    std::memcpy(dv.row(b, kvh, j), dvacc + j * a.E, sizeof(float) * a.E);
+  }
 }
 
 }  // namespace
 
-void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, float* dq, float* dk, float* dv) {
+void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOut& dq,
+                        const AttentionOut& dk, const AttentionOut& dv) {
   const AttentionOps* ops = g_ops;
-  const size_t need = static_cast<size_t>((a.D + a.E) * kKeyBlock + 4 * kQueryBlock * kKeyBlock + kQueryBlock +
+  const size_t need = static_cast<size_t>((a.D + a.E) * kKeyBlock + 2 * kQueryBlock * kKeyBlock + kQueryBlock +
                                           (kQueryBlock + 4) * a.D + (a.S + 4) * (a.D + a.E));
   auto body = [&](int64_t task) {
     thread_local std::vector<float> scratch;

@@ -5,7 +5,8 @@
 // T query positions, S key positions, D head dim, E value dim.
 //   q [B, H, T, D], k [B, G, S, D], v [B, G, S, E]: any strides over the first three dims, the
 //   last dim contiguous (a KV cache read through its [:, :, :S] view needs no copy);
-//   out [B, H, T, E] and lse [B, H, T] contiguous.
+//   out [B, H, T, E] likewise strided (the primitive writes it as [B, T, H, E], which a head
+//   merge reads as [B, T, H·E] without a copy); lse [B, H, T] contiguous.
 // Masks: `causal` lets query i see keys j <= i + S - T; an optional mask over [B, H, T, S]
 // (strides may be 0 to broadcast) is either added to the scaled scores (float) or keeps the
 // keys whose byte is non-zero (bool). A query that sees no key (every score -inf) gets NaN,
@@ -16,6 +17,13 @@
 #include <cstdint>
 
 namespace hearth {
+
+// A strided output: element (b, h, t, e) at data[b·sb + h·sh + t·st + e].
+struct AttentionOut {
+  float* data;
+  int64_t sb, sh, st;
+  float* row(int64_t b, int64_t h, int64_t t) const { return data + b * sb + h * sh + t * st; }
+};
 
 struct AttentionArgs {
   int64_t B, H, G, T, S, D, E;
@@ -47,6 +55,24 @@ struct AttentionOps {
   // o[r][e] += Σ_j p[r·64 + j] · rows[j][e] for 4 rows (o[r] = o + r·o_stride), n keys.
   void (*tile_accumulate)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
                           int64_t o_stride);
+  // The same with p read transposed: o[r][e] += Σ_i p[i·64 + r] · rows[i][e] (the backward's
+  // dv = Pᵀ·dout and dk = dSᵀ·q straight from the 64×64 P and dS blocks, no transpose).
+  void (*tile_accumulate_t)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                            int64_t o_stride);
+  // Packs rows [j0, j0 + n) (n <= 64, `stride` apart, width d) transposed: kt[c·64 + j] =
+  // rows[(j0 + j)·stride + c], zero for j >= n.
+  void (*pack_transposed)(const float* rows, int64_t stride, int64_t j0, int64_t n, int64_t d, float* kt);
+  // The forward's online-softmax step for a 4-row tile of masked scores p[r·64 + j] over keys
+  // j < n, rows r < nr: with bm the row's max, a row with no visible key (bm = -inf) gets
+  // p = 0 and corr[r] = 1; otherwise, when bm > m[r], corr[r] = exp(m[r] − bm) (0 when m[r] =
+  // -inf), l[r] *= corr[r] and m[r] = bm (else corr[r] = 1); then p = exp(p − m[r]) and
+  // l[r] += Σ_j p (in double). The caller rescales its output rows by corr.
+  void (*tile_softmax)(float* p, int64_t n, int64_t nr, float* m, double* l, float* corr);
+  // The backward's probabilities and score gradients for a 4-row tile over all 64 lanes: rows
+  // r < nr with ok[r] get p = exp((p − shift[r]) − lsum[r]) and ds = p·(ds − delta[r])·scale;
+  // the other rows get p = ds = 0.
+  void (*tile_grads)(float* p, float* ds, int64_t nr, const bool* ok, const float* shift, const float* lsum,
+                     const float* delta, float scale);
 };
 
 #if defined(__x86_64__)
@@ -62,7 +88,7 @@ bool attention_select(const char* name);
 // it works in tiles of 4 queries × 64 keys against key blocks packed once per 64 queries, the
 // FlashAttention loop order; a decoding step (T < 4) streams each query row over the cache.
 // Threads over (batch, head, query block) or over rows.
-void attention_forward(const AttentionArgs& a, float* out, float* lse);
+void attention_forward(const AttentionArgs& a, const AttentionOut& out, float* lse);
 
 // What the backward reads besides q, k, v and the mask: the saved out [B,H,T,E] and dout
 // [B,H,T,E] (strides over the first three dims, the last dim contiguous: dout is usually the
@@ -75,7 +101,9 @@ struct AttentionGradArgs {
   const float* lse;
 };
 
-// Writes contiguous dq [B,H,T,D], dk [B,G,S,D], dv [B,G,S,E]. With
+// Writes dq [B,H,T,D], dk [B,G,S,D], dv [B,G,S,E] (strided views: the primitive packs them
+// into one [B, T, H + 2G, D] buffer when T == S and D == E, the layout of a fused qkv
+// projection's output, so their gradient needs no copy or concatenation). With
 // P = exp(scale·q·kᵀ + mask − lse) and Δ_i = dout_i·out_i:
 //   dv = Pᵀ·dout; dS = P ∘ (dout·vᵀ − Δ); dq = scale·dS·k; dk = scale·dSᵀ·q.
 // FlashAttention-2's loop: per (batch, kv head) task (the heads sharing a kv head accumulate
@@ -86,6 +114,7 @@ struct AttentionGradArgs {
 // A row with |lse| > 1024 (one that sees only finfo.min scores saves lse = finfo.min, its
 // log(n) rounded away) gets its max and log-sum recomputed apart in one extra pass, so its P
 // is 1/n as softmax gives, not 1.
-void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, float* dq, float* dk, float* dv);
+void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOut& dq,
+                        const AttentionOut& dk, const AttentionOut& dv);
 
 }  // namespace hearth

@@ -43,6 +43,21 @@ struct RowImpl {
     return V::hsum(acc);
   }
 
+  // Cross-entropy's row log-sum-exp: max + log Σ exp(x − max), the sum in double lanes.
+  static double logsumexp(const float* x, int64_t n) {
+    const float m0 = row_max(x, n);
+    const T mx = V::set1(m0);
+    typename V::D acc = V::dzero();
+    each(n, [&](int64_t i, int64_t m) { acc = V::dadd(acc, V::exp(V::sub(ld(x + i, m, -INFINITY), mx))); });
+    return static_cast<double>(m0) + std::log(V::dsum(acc));
+  }
+
+  // Cross-entropy's gradient row before the target's share: dx = exp(x − lse)·g − off.
+  static void softmax_grad(const float* x, int64_t n, float lse, float g, float off, float* dx) {
+    const T vl = V::set1(lse), vg = V::set1(g), vo = V::set1(off);
+    each(n, [&](int64_t i, int64_t m) { st(dx + i, V::sub(V::mul(V::exp(V::sub(ld(x + i, m, 0.0f), vl)), vg), vo), m); });
+  }
+
   static void softmax(const float* x, float* y, int64_t n) {
     // A NaN anywhere, or an infinite max, makes exp(x - max) NaN somewhere, so the whole row
     // comes out NaN, as the composite exp(x - max) / sum does.
@@ -238,6 +253,8 @@ RowKernels make_row_kernels(const char* name) {
                     R::layer_norm_backward,
                     R::rms_norm,
                     R::rms_norm_backward,
+                    R::logsumexp,
+                    R::softmax_grad,
                     R::activation,
                     R::activation_backward};
 }

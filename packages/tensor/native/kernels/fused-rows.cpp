@@ -30,6 +30,10 @@ struct VScalar {
   static T abs(T a) { return std::fabs(a); }
   static T copysign(T a, T b) { return std::copysign(a, b); }
   static float hsum(T v) { return v; }
+  using D = double;
+  static D dzero() { return 0.0; }
+  static D dadd(D a, T v) { return a + v; }
+  static double dsum(D a) { return a; }
   static float hmax(T v) { return v; }
   static T exp(T x) { return std::exp(x); }
 };

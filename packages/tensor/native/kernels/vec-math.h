@@ -1,6 +1,7 @@
 // Vectorised transcendental functions over contiguous float32 rows, chosen once at load time.
 // exp: Cody-Waite range reduction and a degree-6 polynomial (Cephes expf), about 1 ulp;
-// exp(-inf) = 0, exp(+inf) = inf, NaN stays NaN. sigmoid(x) = 1 / (1 + exp(-x)).
+// results below FLT_MIN flush to 0 (no denormals: they cost microcode assists), exp(-inf) = 0,
+// exp(+inf) = inf, NaN stays NaN. sigmoid(x) = 1 / (1 + exp(-x)).
 #pragma once
 #include <cstdint>
 

@@ -13,7 +13,7 @@ import { viewStrides } from "../ops/primitive-helpers.ts";
 import { PRIMITIVES } from "../ops/primitives.ts";
 import { fmt, type Shape } from "../shape.ts";
 import type { Storage } from "../storage.ts";
-import { type BackwardOptions, setBackwardImpl, type TapeNode, type Tensor } from "../tensor.ts";
+import { type BackwardOptions, setBackwardImpl, type TapeNode, Tensor } from "../tensor.ts";
 import { noGrad } from "./grad-mode.ts";
 import { keep } from "./scope.ts";
 
@@ -37,22 +37,90 @@ function reshapeOrCopy(g: Tensor, shape: Shape): Tensor {
   return apply1("reshape", [src], { shape });
 }
 
+/** A lookup's gradient not yet written: rows `g` to add at `index` along `dim` of the table. */
+interface Scatter {
+  index: Tensor;
+  g: Tensor;
+  dim: number;
+}
+
 /**
  * Gradients for leaves are summed over the whole pass and stored at its end, when no backward
  * formula can still read them. A fresh gradient that no other leaf or graph tensor shares is
  * stored as it is (no copy); a view, a shared one or the seed is copied. An existing `.grad`
  * is accumulated into in place.
+ *
+ * A lookup table's gradient (`gather`'s: its rows scattered into zeros) waits as a
+ * {@link Scatter} until a dense gradient for the same table is pending that the engine alone
+ * holds — a tied LM head's dW — and is then added into it in place: no zero-filled [V, C]
+ * table and no dense sum. Left alone at the end, it is written the plain way.
  */
 class LeafGrads {
   private readonly pending = new Map<Tensor, Tensor>();
+  private readonly scatters = new Map<Tensor, Scatter[]>();
+
+  /**
+   * `shared`: storages of the graph and the seed, never adopted or written into; `held`: the
+   * gradients still waiting for their nodes.
+   */
+  constructor(
+    private readonly shared: Set<Storage>,
+    private readonly held: () => Iterable<Tensor>,
+  ) {}
 
   add(leaf: Tensor, g: Tensor): void {
     const prev = this.pending.get(leaf);
     this.pending.set(leaf, prev ? apply1("add", [prev, g]) : g);
+    this.settle(leaf);
   }
 
-  /** Stores every pending gradient; `shared` holds storages that must not be adopted. */
-  flush(shared: Set<Storage>): void {
+  /** Adds a lookup's gradient to `leaf`'s (see the class comment). */
+  scatter(leaf: Tensor, s: Scatter): void {
+    const list = this.scatters.get(leaf);
+    if (list) list.push(s);
+    else this.scatters.set(leaf, [s]);
+    this.settle(leaf);
+  }
+
+  /** Writes `leaf`'s waiting scatters into its pending gradient when the engine alone holds that. */
+  private settle(leaf: Tensor): void {
+    const list = this.scatters.get(leaf);
+    const into = list ? this.owned(leaf) : null;
+    if (!list || !into) return;
+    const view = into.view_();
+    for (const { index, g, dim } of list) {
+      getKernel("scatterAdd").fn({ inputs: [view, index.view_(), g.view_()], outputs: [view], attrs: { dim } });
+    }
+    this.scatters.delete(leaf);
+  }
+
+  /**
+   * `leaf`'s pending gradient when the engine alone holds its memory: a backward output that
+   * no graph tensor, other leaf's gradient or waiting gradient shares (the dead intermediates
+   * of the formulas that made it, views included, are never read again).
+   */
+  private owned(leaf: Tensor): Tensor | null {
+    const prev = this.pending.get(leaf);
+    if (!prev || prev.dtype !== leaf.dtype || prev.offset !== 0 || !prev.isContiguous()) return null;
+    if (prev.storage.length !== prev.size || this.shared.has(prev.storage)) return null;
+    for (const [other, g] of this.pending) if (other !== leaf && g.storage === prev.storage) return null;
+    for (const t of this.held()) if (t.storage === prev.storage) return null;
+    for (const list of this.scatters.values()) for (const s of list) if (s.g.storage === prev.storage) return null;
+    return prev;
+  }
+
+  /** Stores every pending gradient (`shared`'s storages are never adopted). */
+  flush(): void {
+    const shared = this.shared;
+    const waiting = [...this.scatters];
+    this.scatters.clear();
+    for (const [leaf, list] of waiting) {
+      for (const { index, g, dim } of list) {
+        // gather's own formula: the rows scattered into zeros
+        const ctx = { inputs: [leaf, index], outputs: [], attrs: { dim }, needs: [true, false] };
+        this.add(leaf, PRIMITIVES.gather?.backward?.(ctx, [g])[0] as Tensor);
+      }
+    }
     for (const [leaf, g] of this.pending) {
       if (leaf.grad === null || leaf.grad.disposed) {
         const own = !shared.has(g.storage) && g.offset === 0 && g.isContiguous() && g.storage.length === g.size;
@@ -130,6 +198,26 @@ class SliceGrads {
     }
   }
 
+  /**
+   * The pieces as one view when they already lie side by side in one storage (the packed
+   * q, k, v gradients of the attention backward, for a fused qkv projection): same strides,
+   * each starting where the one before ends along `dim`. Null when they do not.
+   */
+  private static joined(shape: Shape, dim: number, sorted: SlicePiece[]): Tensor | null {
+    const first = (sorted[0] as SlicePiece).g;
+    const step = first.strides[dim] as number;
+    for (const { g, start } of sorted) {
+      if (g.storage !== first.storage || g.offset !== first.offset + start * step) return null;
+      if (g.strides.some((s, d) => s !== first.strides[d] && (g.shape[d] as number) > 1)) return null;
+    }
+    return new Tensor(first.storage, shape, first.strides, first.offset);
+  }
+
+  /** Every gradient held back. */
+  *held(): Generator<Tensor> {
+    for (const byIndex of this.pieces.values()) for (const list of byIndex.values()) for (const p of list) yield p.g;
+  }
+
   private static assemble(shape: Shape, list: SlicePiece[]): Tensor {
     const sorted = [...list].sort((a, b) => a.start - b.start);
     const dim = (sorted[0] as SlicePiece).dim;
@@ -143,13 +231,15 @@ class SliceGrads {
       at = piece.end;
     }
     if (tiles && at === shape[dim]) {
-      return sorted.length === 1
-        ? (sorted[0] as SlicePiece).g
-        : apply1(
-            "cat",
-            sorted.map((piece) => piece.g),
-            { dim },
-          );
+      if (sorted.length === 1) return (sorted[0] as SlicePiece).g;
+      return (
+        SliceGrads.joined(shape, dim, sorted) ??
+        apply1(
+          "cat",
+          sorted.map((piece) => piece.g),
+          { dim },
+        )
+      );
     }
     let sum: Tensor | null = null;
     for (const piece of list) {
@@ -220,12 +310,21 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
       );
     }
     const order = topoOrder(rootNode);
+    // Storages a leaf must never adopt or have added into: the seed, and every tensor of the graph.
+    const shared = new Set<Storage>([seed.storage]);
+    for (const node of order) {
+      for (const t of node.inputs) shared.add(t.storage);
+      for (const t of node.outputs) shared.add(t.storage);
+    }
     const grads = new Map<TapeNode, (Tensor | null)[]>();
-    const leaves = new LeafGrads();
+    const slices = new SliceGrads();
+    const leaves = new LeafGrads(shared, function* () {
+      for (const slot of grads.values()) for (const t of slot) if (t) yield t;
+      yield* slices.held();
+    });
     const first: (Tensor | null)[] = rootNode.outputs.map(() => null);
     first[root.gradFn.index] = seed;
     grads.set(rootNode, first);
-    const slices = new SliceGrads();
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i] as TapeNode;
       const outGrads = grads.get(node);
@@ -248,6 +347,18 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
           ...(node.attrs as { dim: number; start: number; end: number }),
           g: g0,
         });
+        continue;
+      }
+      const table = node.inputs[0] as Tensor;
+      if (
+        node.op === "gather" &&
+        g0 &&
+        node.needs[0] &&
+        !table.gradFn &&
+        table.requiresGrad &&
+        g0.dtype === table.dtype
+      ) {
+        leaves.scatter(table, { index: node.inputs[1] as Tensor, g: g0, dim: (node.attrs as { dim: number }).dim });
         continue;
       }
       const inGrads = def.backward(
@@ -274,13 +385,7 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
         }
       });
     }
-    // Storages a leaf must never adopt: the seed, and every tensor of the graph.
-    const shared = new Set<Storage>([seed.storage]);
-    for (const node of order) {
-      for (const t of node.inputs) shared.add(t.storage);
-      for (const t of node.outputs) shared.add(t.storage);
-    }
-    leaves.flush(shared);
+    leaves.flush();
     if (opts.retainGraph) return;
     for (const node of order) {
       released.add(node);

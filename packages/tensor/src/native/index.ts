@@ -218,8 +218,9 @@ export interface NativeAddon {
    * three dims (the last dim contiguous); query head h reads kv head h / (H / G). `mask` (or
    * null) covers [B,H,T,S] with four strides (0 broadcasts): a Float32Array is added to the
    * scaled scores, a Uint8Array keeps the keys whose byte is non-zero. `causal` lets query i see
-   * keys j <= i + S - T. Writes out [B,H,T,E] and the row log-sum-exp `lse` [B,H,T]
-   * (contiguous); a query that sees no key gets NaN and lse -inf. `shape` is [B,H,G,T,S,D,E].
+   * keys j <= i + S - T. Writes out [B,H,T,E] (a view like q: offset and strides over
+   * [b, h, t]) and the row log-sum-exp `lse` [B,H,T] (contiguous); a query that sees no key
+   * gets NaN and lse -inf. `shape` is [B,H,G,T,S,D,E].
    */
   attention(
     q: Float32Array,
@@ -235,6 +236,8 @@ export interface NativeAddon {
     maskOffset: number,
     maskStrides: readonly number[],
     out: Float32Array,
+    outOffset: number,
+    outStrides: readonly number[],
     lse: Float32Array | null,
     shape: readonly number[],
     scale: number,
@@ -243,7 +246,7 @@ export interface NativeAddon {
   /**
    * Backward of {@link NativeAddon.attention} from its saved `out` and `lse` and the output
    * gradient `dout` (views like q: offset and strides over [b, h, t], the last dim
-   * contiguous): writes every element of the contiguous dq, dk, dv. Recomputes the
+   * contiguous): writes every element of the dq, dk, dv views (strided likewise). Recomputes the
    * probabilities block by block (64 queries × 64 keys), so it needs no [T, S] buffer; queries
    * that saw no key get zero.
    */
@@ -268,8 +271,14 @@ export interface NativeAddon {
     doutOffset: number,
     doutStrides: readonly number[],
     dq: Float32Array,
+    dqOffset: number,
+    dqStrides: readonly number[],
     dk: Float32Array,
+    dkOffset: number,
+    dkStrides: readonly number[],
     dv: Float32Array,
+    dvOffset: number,
+    dvStrides: readonly number[],
     shape: readonly number[],
     scale: number,
     causal: boolean,

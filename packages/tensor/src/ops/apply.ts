@@ -9,7 +9,7 @@ import { getBackend, getKernel } from "../backends/registry.ts";
 import type { DType } from "../dtype.ts";
 import { isFloating } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
-import { PROFILING, profileEnd, profileStart } from "../profile/op-profile.ts";
+import { PROFILING, PROFILING_SHAPES, profileEnd, profileStart, shapesKey } from "../profile/op-profile.ts";
 import { numel, type Shape } from "../shape.ts";
 import { Storage } from "../storage.ts";
 import { type TapeNode, Tensor } from "../tensor.ts";
@@ -106,7 +106,10 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): T
     const start = PROFILING ? profileStart() : 0;
     record.fn({ inputs: kernelInputs, outputs: outputs.map((t) => t.view_()), attrs: finalAttrs });
     for (const t of temps) t.dispose();
-    if (PROFILING) profileEnd(op, !isGradEnabled(), start, outputs[0]?.size ?? 0);
+    if (PROFILING) {
+      const key = PROFILING_SHAPES ? `${op} ${shapesKey(kernelInputs)}` : op;
+      profileEnd(key, !isGradEnabled(), start, outputs[0]?.size ?? 0);
+    }
   }
   if (def.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const node: TapeNode = {

@@ -6,7 +6,10 @@
  * stderr when the process exits).
  *
  * Rows are keyed `op` in the forward pass and `op (bwd)` under `noGrad` (backward formulas run
- * there), with `[js]` appended when the call went to the js reference kernel.
+ * there), with `[js]` appended when the call went to the js reference kernel. With
+ * `HEARTH_PROFILE=shapes` each row is also split by its inputs' shapes and strides (e.g.
+ * `matmul [512,768]x[768,2304]/T`, `/T` marking an input that is not row-major), to see
+ * which products or copies a step runs.
  *
  * @example
  * // HEARTH_PROFILE=1 node --import tsx train.ts
@@ -17,14 +20,36 @@
 /** True when `HEARTH_PROFILE` is set to something other than "" or "0". */
 export const PROFILING = !!process.env.HEARTH_PROFILE && process.env.HEARTH_PROFILE !== "0";
 
+/** True when `HEARTH_PROFILE=shapes`: rows are keyed by their inputs' shapes too. */
+export const PROFILING_SHAPES = process.env.HEARTH_PROFILE === "shapes";
+
+/** `[2,3]x[3,4]/T`: the shapes of a call's inputs, `/T` after one that is not row-major. */
+export function shapesKey(inputs: readonly { shape: readonly number[]; strides: readonly number[] }[]): string {
+  return inputs
+    .map((v) => {
+      let rowMajor = true;
+      let expected = 1;
+      for (let d = v.shape.length - 1; d >= 0; d--) {
+        const size = v.shape[d] as number;
+        if (size !== 1 && v.strides[d] !== expected) rowMajor = false;
+        expected *= size;
+      }
+      return `[${v.shape.join(",")}]${rowMajor ? "" : "/T"}`;
+    })
+    .join("x");
+}
+
 interface Row {
   calls: number;
   ms: number;
+  /** Process CPU time (all threads, user + system): steadier than wall time on a shared machine. */
+  cpuMs: number;
   elements: number;
 }
 
 const rows = new Map<string, Row>();
 let fellBack = false;
+let cpuStart = { user: 0, system: 0 };
 
 /** Called by a backend when a kernel delegated to the js reference (only while profiling). */
 export function markFallback(): void {
@@ -34,6 +59,7 @@ export function markFallback(): void {
 /** Starts timing one kernel call; returns the start time. */
 export function profileStart(): number {
   fellBack = false;
+  cpuStart = process.cpuUsage();
   return performance.now();
 }
 
@@ -42,11 +68,13 @@ export function profileEnd(op: string, backward: boolean, start: number, element
   const key = `${op}${backward ? " (bwd)" : ""}${fellBack ? " [js]" : ""}`;
   let row = rows.get(key);
   if (!row) {
-    row = { calls: 0, ms: 0, elements: 0 };
+    row = { calls: 0, ms: 0, cpuMs: 0, elements: 0 };
     rows.set(key, row);
   }
   row.calls++;
   row.ms += performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  row.cpuMs += (cpu.user + cpu.system) / 1000;
   row.elements += elements;
 }
 
@@ -55,17 +83,32 @@ export function profileReset(): void {
   rows.clear();
 }
 
-/** The measured kernels, slowest first, as a printable table. */
-export function profileReport(): string {
-  const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms);
+/**
+ * The measured kernels, slowest first, as a printable table; calls, times and elements are
+ * divided by `per` (the number of steps profiled, for figures per step).
+ */
+export function profileReport(per = 1): string {
+  const sorted = [...rows.entries()]
+    .map(([key, r]): [string, Row] => [
+      key,
+      { calls: r.calls / per, ms: r.ms / per, cpuMs: r.cpuMs / per, elements: r.elements / per },
+    ])
+    .sort((a, b) => b[1].ms - a[1].ms);
   const total = sorted.reduce((s, [, r]) => s + r.ms, 0);
-  const lines = [`${"op".padEnd(28)} ${"calls".padStart(7)} ${"ms".padStart(10)} ${"%".padStart(6)}  Melem`];
+  const totalCpu = sorted.reduce((s, [, r]) => s + r.cpuMs, 0);
+  const width = Math.max(28, ...sorted.map(([key]) => key.length));
+  const lines = [
+    `${"op".padEnd(width)} ${"calls".padStart(7)} ${"ms".padStart(10)} ${"%".padStart(6)} ${"cpu ms".padStart(10)}  Melem`,
+  ];
   for (const [key, r] of sorted) {
+    const calls = Number.isInteger(r.calls) ? String(r.calls) : r.calls.toFixed(1);
     lines.push(
-      `${key.padEnd(28)} ${String(r.calls).padStart(7)} ${r.ms.toFixed(1).padStart(10)} ${((100 * r.ms) / total).toFixed(1).padStart(6)}  ${(r.elements / 1e6).toFixed(1)}`,
+      `${key.padEnd(width)} ${calls.padStart(7)} ${r.ms.toFixed(1).padStart(10)} ${((100 * r.ms) / total).toFixed(1).padStart(6)} ${r.cpuMs.toFixed(1).padStart(10)}  ${(r.elements / 1e6).toFixed(1)}`,
     );
   }
-  lines.push(`${"total in kernels".padEnd(28)} ${"".padStart(7)} ${total.toFixed(1).padStart(10)}`);
+  lines.push(
+    `${"total in kernels".padEnd(width)} ${"".padStart(7)} ${total.toFixed(1).padStart(10)} ${"".padStart(6)} ${totalCpu.toFixed(1).padStart(10)}`,
+  );
   return lines.join("\n");
 }
 

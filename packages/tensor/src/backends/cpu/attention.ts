@@ -27,6 +27,13 @@ function qkv(v: StridedView): F32View {
   return { data: Float32Array.from(readNumbers(v)), offset: 0, strides: contiguousStrides(v.shape).slice(0, 3) };
 }
 
+/** A [B, T, H, E] view (out, dout) seen as [B, H, T, E]: its dims 1 and 2 swapped. */
+function headsFirst(v: StridedView): StridedView {
+  const [b, t, h, e] = v.shape as [number, number, number, number];
+  const [sb, st, sh, se] = v.strides as [number, number, number, number];
+  return { ...v, shape: [b, h, t, e], strides: [sb, sh, st, se] };
+}
+
 /** The mask as float32 (additive) or bytes (bool) with strides; a 16-bit mask is widened over its un-broadcast extent. */
 function maskArg(m: StridedView | undefined): {
   data: Float32Array | Uint8Array | null;
@@ -97,20 +104,48 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
     const [out, lse] = outputs as [StridedView, StridedView];
     const { shape, args } = views(inputs, 3);
     const o = outBuffer(out);
-    addon.attention(...args, o.data, lse.data as Float32Array, shape, attrs.scale, attrs.causal);
+    // out is [B, T, H, E] contiguous: strides over [b, h, t] are [T·H·E, E, H·E]
+    const [, T, H, E] = out.shape as [number, number, number, number];
+    addon.attention(
+      ...args,
+      o.data,
+      0,
+      [T * H * E, E, H * E],
+      lse.data as Float32Array,
+      shape,
+      attrs.scale,
+      attrs.causal,
+    );
     o.finish();
   };
   const backward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {
-    const [, , , out, lse, dout] = inputs as StridedView[];
-    const [dq, dk, dv] = (outputs as StridedView[]).map(outBuffer) as [
-      ReturnType<typeof outBuffer>,
-      ReturnType<typeof outBuffer>,
-      ReturnType<typeof outBuffer>,
-    ];
+    const [q, k, , out, lse, dout] = inputs as StridedView[];
+    const bufs = (outputs as StridedView[]).map(outBuffer);
     const { shape, args } = views(inputs, 6);
-    // out and dout go as strided views (dout is usually a transposed view of a [B, T, H·E]
-    // gradient): copying them cost more than the kernel once did.
-    const [O, G] = [qkv(out as StridedView), qkv(dout as StridedView)];
+    // out and dout go as strided views (dout is usually a view of a [B, T, H·E] gradient):
+    // copying them cost more than the kernel once did.
+    const [O, G] = [qkv(headsFirst(out as StridedView)), qkv(headsFirst(dout as StridedView))];
+    const [, H, T, D] = (q as StridedView).shape as [number, number, number, number];
+    const [, Gk, S] = (k as StridedView).shape as [number, number, number];
+    let grads: (readonly [Float32Array, number, number[]])[];
+    if (attrs.packed) {
+      // one [B, T, H + 2G, D] buffer: dq in heads [0, H), dk in [H, H + G), dv in [H + G, H + 2G)
+      const data = (bufs[0] as ReturnType<typeof outBuffer>).data;
+      const W = (H + 2 * Gk) * D;
+      const strides = [T * W, D, W];
+      grads = [
+        [data, 0, strides],
+        [data, H * D, strides],
+        [data, (H + Gk) * D, strides],
+      ];
+    } else {
+      const E = (outputs[2] as StridedView).shape[3] as number;
+      grads = [
+        [bufs[0]?.data as Float32Array, 0, [H * T * D, T * D, D]],
+        [bufs[1]?.data as Float32Array, 0, [Gk * S * D, S * D, D]],
+        [bufs[2]?.data as Float32Array, 0, [Gk * S * E, S * E, E]],
+      ];
+    }
     addon.attentionBackward(
       ...args,
       O.data,
@@ -120,16 +155,14 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
       G.data,
       G.offset,
       G.strides,
-      dq.data,
-      dk.data,
-      dv.data,
+      ...(grads[0] as readonly [Float32Array, number, number[]]),
+      ...(grads[1] as readonly [Float32Array, number, number[]]),
+      ...(grads[2] as readonly [Float32Array, number, number[]]),
       shape,
       attrs.scale,
       attrs.causal,
     );
-    dq.finish();
-    dk.finish();
-    dv.finish();
+    for (const b of bufs) b.finish();
   };
   return [
     { op: "attention", fn: forward },

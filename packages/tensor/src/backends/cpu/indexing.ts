@@ -57,9 +57,12 @@ export function indexingKernels(addon: NativeAddon & AnyDTypeAddon, js: (op: str
           scatterFallback(args);
           return;
         }
-        // The output is zero-filled: a broadcast zero (gather's backward) needs no copy.
+        // The output is zero-filled: a broadcast zero (gather's backward) needs no copy, nor
+        // does x when the output is x itself (the engine adding into a pending gradient).
         const zero = x.strides.every((st) => st === 0) && Number(x.data[x.offset]) === 0;
-        if (!zero) addon.copy(x.data, x.offset, x.strides, out.data, 0, contiguousStrides(out.shape), out.shape);
+        const itself = x.data === out.data && x.offset === 0;
+        if (!zero && !itself)
+          addon.copy(x.data, x.offset, x.strides, out.data, 0, contiguousStrides(out.shape), out.shape);
         try {
           addon.scatterAdd(
             out.data,

@@ -46,7 +46,8 @@ test("writesAll kernels overwrite every element of recycled memory", { skip }, (
   const ids = randint(0, 600, [700]);
   const g = randn([64]);
   // Causal attention where queries 0-3 see no key at all (their dq rows are zeros) and random keys are hidden.
-  const [q, k, v, dout] = [0, 1, 2, 3].map(() => randn([2, 4, 520, 64])) as [Tensor, Tensor, Tensor, Tensor];
+  const [q, k, v] = [0, 1, 2].map(() => randn([2, 4, 520, 64])) as [Tensor, Tensor, Tensor];
+  const dout = randn([2, 520, 4, 64]); // like out, [B, T, H, E]
   const mask = gt(randn([1, 1, 520, 520]), -2)
     .mul(gt(arange(0, 520).reshape([1, 1, 520, 1]), 3.5))
     .to("bool");
@@ -76,6 +77,14 @@ test("writesAll kernels overwrite every element of recycled memory", { skip }, (
         return apply("attentionBackward", [q, k, v, out, lse, dout, mask], attrs)[i] as Tensor;
       },
     ]),
+    [
+      "attentionBackward packed",
+      () => {
+        const attrs = { scale: 0.125, causal: true };
+        const [out, lse] = apply("attention", [q, k, v, mask], attrs) as [Tensor, Tensor];
+        return apply("attentionBackward", [q, k, v, out, lse, dout, mask], { ...attrs, packed: true })[0] as Tensor;
+      },
+    ],
   ];
   assert.equal(getBackend().name, "cpu");
   for (const [name, run] of cases) {

@@ -1,7 +1,8 @@
 /**
  * Reference kernels of the fused attention primitives (`../../ops/nn/attention-primitive.ts`):
  * plain loops in float64, one query row at a time, so memory stays linear in the key length
- * (one score row of S numbers). The backward recomputes each row's probabilities from the saved
+ * (one score row of S numbers). out (and dout) are [B, T, H, E]; a packed backward writes one
+ * [B, T, H + 2G, D] output. The backward recomputes each row's probabilities from the saved
  * log-sum-exp instead of keeping the [T, S] matrix.
  */
 import { readNumbers, type StridedView, writeNumbers } from "../../access.ts";
@@ -94,11 +95,12 @@ function forward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void {
       const g = Math.floor(h / (z.H / z.G));
       for (let i = 0; i < z.T; i++) {
         const r = (b * z.H + h) * z.T + i;
+        const o = ((b * z.T + i) * z.H + h) * z.E; // out is [B, T, H, E]
         scoreRow(z, Q, K, mask, m?.dtype === "bool", attrs, b, h, i, s);
         let max = Number.NEGATIVE_INFINITY;
         for (let j = 0; j < z.S; j++) max = Math.max(max, s[j] as number);
         if (max === Number.NEGATIVE_INFINITY) {
-          O.fill(Number.NaN, r * z.E, (r + 1) * z.E);
+          O.fill(Number.NaN, o, o + z.E);
           L[r] = Number.NEGATIVE_INFINITY;
           continue;
         }
@@ -107,9 +109,9 @@ function forward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void {
           const p = Math.exp((s[j] as number) - max);
           sum += p;
           const vo = ((b * z.G + g) * z.S + j) * z.E;
-          for (let e = 0; e < z.E; e++) O[r * z.E + e] = (O[r * z.E + e] as number) + p * (V[vo + e] as number);
+          for (let e = 0; e < z.E; e++) O[o + e] = (O[o + e] as number) + p * (V[vo + e] as number);
         }
-        for (let e = 0; e < z.E; e++) O[r * z.E + e] = (O[r * z.E + e] as number) / sum;
+        for (let e = 0; e < z.E; e++) O[o + e] = (O[o + e] as number) / sum;
         L[r] = max + Math.log(sum);
       }
     }
@@ -128,7 +130,7 @@ function backward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void 
     StridedView,
     StridedView | undefined,
   ];
-  const [dqV, dkV, dvV] = outputs as [StridedView, StridedView, StridedView];
+  const [dqV, dkV, dvV] = outputs as [StridedView, StridedView | undefined, StridedView | undefined];
   const z = sizes(q, k, v);
   const Q = readNumbers(q);
   const K = readNumbers(k);
@@ -146,20 +148,21 @@ function backward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void 
       const g = Math.floor(h / (z.H / z.G));
       for (let i = 0; i < z.T; i++) {
         const r = (b * z.H + h) * z.T + i;
+        const o = ((b * z.T + i) * z.H + h) * z.E; // out and dout are [B, T, H, E]
         const l = L[r] as number;
         if (l === Number.NEGATIVE_INFINITY) continue; // no visible key: no gradient
         scoreRow(z, Q, K, mask, m?.dtype === "bool", attrs, b, h, i, s);
         // p = exp(s − shift − logSum): the saved lse and 0, or a huge row's own max and log-sum.
         const [shift, logSum] = Math.abs(l) > LSE_EXACT_LIMIT ? rowMaxLogSum(s) : [l, 0];
         let delta = 0;
-        for (let e = 0; e < z.E; e++) delta += (dO[r * z.E + e] as number) * (O[r * z.E + e] as number);
+        for (let e = 0; e < z.E; e++) delta += (dO[o + e] as number) * (O[o + e] as number);
         for (let j = 0; j < z.S; j++) {
           const p = Math.exp((s[j] as number) - shift - logSum);
           if (p === 0) continue;
           const kvo = (b * z.G + g) * z.S + j;
           let dp = 0;
           for (let e = 0; e < z.E; e++) {
-            const go = dO[r * z.E + e] as number;
+            const go = dO[o + e] as number;
             dV[kvo * z.E + e] = (dV[kvo * z.E + e] as number) + p * go;
             dp += go * (V[kvo * z.E + e] as number);
           }
@@ -172,9 +175,26 @@ function backward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void 
       }
     }
   }
-  writeNumbers(dqV.data, dqV.dtype, dQ);
-  writeNumbers(dkV.data, dkV.dtype, dK);
-  writeNumbers(dvV.data, dvV.dtype, dV);
+  if (!attrs.packed) {
+    writeNumbers(dqV.data, dqV.dtype, dQ);
+    writeNumbers((dkV as StridedView).data, dqV.dtype, dK);
+    writeNumbers((dvV as StridedView).data, dqV.dtype, dV);
+    return;
+  }
+  // one [B, T, H + 2G, D] output: per position, dq's H heads, then dk's and dv's G heads
+  const W = z.H + 2 * z.G;
+  const all = new Float64Array(z.B * z.T * W * z.D);
+  const put = (src: Float64Array, heads: number, at: number) => {
+    for (let b = 0; b < z.B; b++)
+      for (let h = 0; h < heads; h++)
+        for (let t = 0; t < z.T; t++)
+          for (let d = 0; d < z.D; d++)
+            all[((b * z.T + t) * W + at + h) * z.D + d] = src[((b * heads + h) * z.T + t) * z.D + d] as number;
+  };
+  put(dQ, z.H, 0);
+  put(dK, z.G, z.H);
+  put(dV, z.G, z.H + z.G);
+  writeNumbers(dqV.data, dqV.dtype, all);
 }
 
 /** The `js` records for `attention` and `attentionBackward`. */

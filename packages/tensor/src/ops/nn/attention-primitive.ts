@@ -8,13 +8,20 @@
  * kv head ⌊h / (H / G)⌋, grouped-query attention without repeating k and v), T queries, S keys,
  * D head size, E value size.
  *   q [B, H, T, D], k [B, G, S, D], v [B, G, S, E], mask (optional) broadcastable to [B, H, T, S]
- *   → out [B, H, T, E] (q's dtype) and lse [B, H, T] (float32, the row log-sum-exp; -inf for a
+ *   → out [B, T, H, E] (q's dtype; positions before heads, so merging the heads back into
+ *   [B, T, H·E] is a view, not a copy; `scaledDotProductAttention` returns it transposed to
+ *   [B, H, T, E]) and lse [B, H, T] (float32, the row log-sum-exp; -inf for a
  *   query that sees no key, whose output is NaN as softmax over all -inf gives). A query whose
  *   keys are all hidden by a finite minimum (finfo.min) averages v as softmax does; its lse
  *   rounds to that minimum, so the backward recomputes such a row's max and log-sum apart.
  * A float mask is added to the scaled scores; a bool mask keeps the keys where it is true.
  * `causal` lets query i see keys j <= i + S − T. The mask gets no gradient (the op falls back
  * to the composite when it needs one), and the backward is not itself differentiable.
+ * `attentionBackward` takes out and dout as [B, T, H, E] and gives dq, dk, dv; with `packed`
+ * (self-attention, T = S and D = E) it gives one [B, T, H + 2G, D] tensor holding dq, dk and dv
+ * side by side per position — the layout of a fused qkv projection's output, whose gradient
+ * then needs neither a copy per head merge nor a concatenation — and the attention backward
+ * hands out views of it.
  */
 import type { StridedView } from "../../access.ts";
 import { isFloating } from "../../dtype.ts";
@@ -29,6 +36,8 @@ import type { BackwardContext, Inferred, Primitive } from "../primitives.ts";
 export interface AttentionAttrs {
   scale: number;
   causal: boolean;
+  /** attentionBackward only: one [B, T, H + 2G, D] output instead of dq, dk, dv. */
+  packed?: boolean;
 }
 
 /** The sizes of one attention problem (see the legend above). */
@@ -101,6 +110,11 @@ function attrsOf(op: string, attrs: Partial<AttentionAttrs>): AttentionAttrs {
   return { scale: attrs.scale, causal: attrs.causal ?? false };
 }
 
+/** Whether the backward can pack dq, dk, dv into one [B, T, H + 2G, D] output. */
+function packable(d: AttentionDims): boolean {
+  return d.T === d.S && d.D === d.E;
+}
+
 const attention: Primitive<AttentionAttrs> = {
   inputs: ["q", "k", "v", "mask"],
   infer(inputs, attrs): Inferred<AttentionAttrs> {
@@ -109,7 +123,7 @@ const attention: Primitive<AttentionAttrs> = {
     const { B, H, T, E } = dims;
     return {
       outputs: [
-        { shape: [B, H, T, E], dtype: q.dtype },
+        { shape: [B, T, H, E], dtype: q.dtype },
         { shape: [B, H, T], dtype: "float32" },
       ],
       attrs: attrsOf("attention", attrs),
@@ -121,11 +135,22 @@ const attention: Primitive<AttentionAttrs> = {
     const [out, lse] = ctx.outputs as [Tensor, Tensor];
     const g = grads[0];
     if (!g) return ctx.inputs.map(() => null);
-    const [dq, dk, dv] = apply("attentionBackward", [q, k, v, out, lse, g, ...(mask ? [mask] : [])], ctx.attrs) as [
-      Tensor,
-      Tensor,
-      Tensor,
-    ];
+    const [B, H, T, D] = q.shape as [number, number, number, number];
+    const [, G, S, E] = v.shape as [number, number, number, number];
+    const inputs = [q, k, v, out, lse, g, ...(mask ? [mask] : [])];
+    let grads3: Tensor[];
+    if (packable({ B, H, G, T, S, D, E })) {
+      // one buffer, [B, T, H + 2G, D]; each gradient is a [B, heads, T, D] view of its columns
+      const [all] = apply("attentionBackward", inputs, { ...ctx.attrs, packed: true }) as [Tensor];
+      const part = (start: number, n: number) =>
+        apply("permute", [apply("slice", [all], { dim: 2, start, end: start + n })[0] as Tensor], {
+          dims: [0, 2, 1, 3],
+        })[0] as Tensor;
+      grads3 = [part(0, H), part(H, G), part(H + G, G)];
+    } else {
+      grads3 = apply("attentionBackward", inputs, { ...ctx.attrs, packed: false });
+    }
+    const [dq, dk, dv] = grads3 as [Tensor, Tensor, Tensor];
     return [ctx.needs[0] ? dq : null, ctx.needs[1] ? dk : null, ctx.needs[2] ? dv : null, null];
   },
 };
@@ -135,14 +160,20 @@ const attentionBackward: Primitive<AttentionAttrs> = {
   infer(inputs, attrs): Inferred<AttentionAttrs> {
     const [q, k, v, out, lse, dout, mask] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor?];
     const { dims, mask: m } = check("attentionBackward", q, k, v, mask);
-    const { B, H, T, E } = dims;
+    const { B, H, G, T, D, E } = dims;
     const same = (t: Tensor, shape: number[]) => t.ndim === shape.length && t.shape.every((s, i) => s === shape[i]);
-    if (!same(out, [B, H, T, E]) || !same(dout, [B, H, T, E]) || !same(lse, [B, H, T]) || lse.dtype !== "float32") {
-      throw bad("attentionBackward", `out and dout must be ${fmt([B, H, T, E])} and lse float32 ${fmt([B, H, T])}`);
+    if (!same(out, [B, T, H, E]) || !same(dout, [B, T, H, E]) || !same(lse, [B, H, T]) || lse.dtype !== "float32") {
+      throw bad("attentionBackward", `out and dout must be ${fmt([B, T, H, E])} and lse float32 ${fmt([B, H, T])}`);
+    }
+    const packed = attrs.packed ?? false;
+    if (packed && !packable(dims)) {
+      throw bad("attentionBackward", `'packed' needs T = S and D = E, got ${fmt(q.shape)}, ${fmt(v.shape)}`);
     }
     return {
-      outputs: [q, k, v].map((t) => ({ shape: [...t.shape], dtype: t.dtype })),
-      attrs: attrsOf("attentionBackward", attrs),
+      outputs: packed
+        ? [{ shape: [B, T, H + 2 * G, D], dtype: q.dtype }]
+        : [q, k, v].map((t) => ({ shape: [...t.shape], dtype: t.dtype })),
+      attrs: { ...attrsOf("attentionBackward", attrs), packed },
       kernelInputs: [q, k, v, out, lse, dout].map((t) => t.view_()).concat(m ? [m] : []),
     };
   },

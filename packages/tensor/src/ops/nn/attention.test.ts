@@ -25,6 +25,7 @@ import {
 import { native } from "../../native/index.ts";
 
 const data = (t: Tensor) => Array.from(t.dataSync() as Float32Array);
+const gradData = (t: Tensor) => data(t.grad as Tensor);
 
 function close(got: number[], want: number[], rtol: number, what: string): void {
   assert.equal(got.length, want.length, `${what}: length`);
@@ -121,6 +122,46 @@ for (const backend of listBackends()) {
           close(data(t.grad as Tensor), wantGrads[n] as number[], 1e-4, `${c} grad ${"qkv"[n]}`);
         });
         for (const t of leaves) t.grad = null;
+      }
+    });
+
+    test("a fused qkv projection's gradient comes back packed, equal to the composite's (both kernel variants)", () => {
+      manualSeed(8);
+      // GPT-2's layout: x [B, T, 3·H·D] split into q, k, v and heads; the backward hands out
+      // views of one [B, T, 3H, D] gradient, which the split's gradient joins without a copy.
+      for (const [B, T, H, D] of [
+        [2, 130, 3, 16],
+        [1, 67, 2, 20],
+      ] as const) {
+        const x = withBackend("js", () => randn([B, T, 3 * H * D]).requiresGrad_());
+        const dout = withBackend("js", () => randn([B, H, T, D]));
+        const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, D]), 1, 2);
+        const qkv = () => x.split(H * D, 2).map(heads) as [Tensor, Tensor, Tensor];
+        const want = withBackend("js", () => {
+          const [q, k, v] = qkv();
+          const out = compositeAttention(q, k, v, { isCausal: true });
+          out.mul(dout).sum().backward();
+          return data(out);
+        });
+        const wantGrad = gradData(x);
+        for (const variant of backend === "cpu" && native ? ["", "generic"] : [""]) {
+          native?.selectAttentionKernel(variant);
+          try {
+            x.grad = null;
+            const got = withBackend(backend, () => {
+              const [q, k, v] = qkv();
+              const out = scaledDotProductAttention(q, k, v, { isCausal: true });
+              out.mul(dout).sum().backward();
+              return data(out);
+            });
+            const what = `${backend}/${variant || "auto"} [${B}, ${T}, ${H}, ${D}]`;
+            close(got, want, 2e-5, `${what} out`);
+            close(gradData(x), wantGrad, 1e-4, `${what} grad`);
+          } finally {
+            native?.selectAttentionKernel("");
+          }
+        }
+        x.grad = null;
       }
     });
 

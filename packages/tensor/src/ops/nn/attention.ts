@@ -61,8 +61,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const fused = asFused(q, k, v, opts.mask);
   if (fused) {
     const inputs = [fused.q, fused.k, fused.v, ...(fused.mask ? [fused.mask] : [])];
+    // the primitive writes [B, T, H, E]: the [B, H, T, E] result is its transposed view, which a
+    // caller merging heads (transpose back, reshape to [B, T, H·E]) reads without a copy
     const out = apply("attention", inputs, { scale, causal: opts.isCausal ?? false })[0] as Tensor;
-    return q.ndim === 4 ? out : reshape(out, [...q.shape.slice(0, -1), v.shape[v.ndim - 1] as number]);
+    return q.ndim === 4 ? transpose(out, 1, 2) : reshape(out, [...q.shape.slice(0, -1), v.shape[v.ndim - 1] as number]);
   }
   return compositeAttention(q, k, v, { ...opts, scale });
 }

@@ -1,9 +1,13 @@
 // AVX-512 pieces of the fused attention (see ../../attention.h): dot products of one vector
-// against four rows at a time (four accumulators, one horizontal sum each), and p-weighted row
+// against four rows at a time (four accumulators, one horizontal sum each), p-weighted row
 // sums that keep up to four 16-lane strips of the accumulator in registers while streaming the
-// rows. Tails use masked loads and stores.
+// rows, 4×64 GEMM tiles (p read by rows or by columns), key blocks packed through 16×16
+// register transposes, and the softmax steps of a tile (row max and double sums in vector
+// lanes, the exp inline) instead of per-row scalar loops, which had cost more than the tiles'
+// arithmetic. Tails use masked loads and stores.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "attention.h"
@@ -16,6 +20,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma")
 #endif
+
+#include "simd-avx512.h"
 
 namespace hearth {
 namespace {
@@ -114,9 +120,10 @@ void tile_scores_avx512(const float* const* q, const float* kt, int64_t d, float
 }
 
 // 4 output rows × a 64-column strip: per key four loads of v and four broadcasts of p feed
-// 16 FMAs.
-void tile_accumulate_avx512(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
-                            int64_t o_stride) {
+// 16 FMAs. p is read as p[r·64 + j] or, kTransposed, as p[j·64 + r] (a column of the block).
+template <bool kTransposed>
+void tile_accumulate_impl(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                          int64_t o_stride) {
   for (int64_t c0 = 0; c0 < e; c0 += 64) {
     const int64_t w = e - c0 < 64 ? e - c0 : 64;
     const __mmask16 m[4] = {mask16(w), mask16(w - 16), mask16(w - 32), mask16(w - 48)};
@@ -128,7 +135,7 @@ void tile_accumulate_avx512(const float* p, int64_t n, const float* rows, int64_
       const __m512 v0 = _mm512_maskz_loadu_ps(m[0], v), v1 = _mm512_maskz_loadu_ps(m[1], v + 16),
                    v2 = _mm512_maskz_loadu_ps(m[2], v + 32), v3 = _mm512_maskz_loadu_ps(m[3], v + 48);
       for (int r = 0; r < 4; r++) {
-        const __m512 pr = _mm512_set1_ps(p[r * 64 + j]);
+        const __m512 pr = _mm512_set1_ps(kTransposed ? p[j * 64 + r] : p[r * 64 + j]);
         acc[r][0] = _mm512_fmadd_ps(pr, v0, acc[r][0]);
         acc[r][1] = _mm512_fmadd_ps(pr, v1, acc[r][1]);
         acc[r][2] = _mm512_fmadd_ps(pr, v2, acc[r][2]);
@@ -140,8 +147,136 @@ void tile_accumulate_avx512(const float* p, int64_t n, const float* rows, int64_
   }
 }
 
-const AttentionOps kAvx512 = {"avx512",           dots_avx512,           accumulate_avx512, axpy_avx512,
-                              tile_scores_avx512, tile_accumulate_avx512};
+void tile_accumulate_avx512(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                            int64_t o_stride) {
+  tile_accumulate_impl<false>(p, n, rows, stride, e, o, o_stride);
+}
+
+// The backward's dv = Pᵀ·dout and dk = dSᵀ·q straight from the P and dS blocks.
+void tile_accumulate_t_avx512(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
+                              int64_t o_stride) {
+  tile_accumulate_impl<true>(p, n, rows, stride, e, o, o_stride);
+}
+
+// Transposes 16 rows of 16 floats in registers: r[i][j] -> r[j][i].
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // per 128-bit lane L, u[4i + k] holds column 4L + k of rows 4i .. 4i + 3
+  __m512 u[16];
+  for (int i = 0; i < 16; i += 4) {
+    u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int k = 0; k < 4; k++) {
+    const __m512 x0 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0x88), x1 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0xDD);
+    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0x88),
+                 y1 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0xDD);
+    r[k] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+    r[8 + k] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+    r[4 + k] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+    r[12 + k] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+  }
+}
+
+// Packs in 16×16 register transposes when d is a multiple of 16 (head sizes 64, 128, ...).
+void pack_transposed_avx512(const float* rows, int64_t stride, int64_t j0, int64_t n, int64_t d, float* kt) {
+  if (d % 16 != 0) {
+    for (int64_t c = 0; c < d; c++) {
+      float* row = kt + c * 64;
+      for (int64_t j = 0; j < n; j++) row[j] = rows[(j0 + j) * stride + c];
+      for (int64_t j = n; j < 64; j++) row[j] = 0.0f;
+    }
+    return;
+  }
+  for (int64_t c0 = 0; c0 < d; c0 += 16) {
+    for (int64_t jb = 0; jb < 64; jb += 16) {
+      __m512 r[16];
+      for (int64_t t = 0; t < 16; t++)
+        r[t] = jb + t < n ? _mm512_loadu_ps(rows + (j0 + jb + t) * stride + c0) : _mm512_setzero_ps();
+      transpose16(r);
+      for (int64_t c = 0; c < 16; c++) _mm512_storeu_ps(kt + (c0 + c) * 64 + jb, r[c]);
+    }
+  }
+}
+
+// Σ of the 16 lanes of v in double (two 8-lane halves).
+inline __m512d add_wide(__m512d acc, __m512 v) {
+  acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+  return _mm512_add_pd(acc, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+}
+
+void tile_softmax_avx512(float* p, int64_t n, int64_t nr, float* m, double* l, float* corr) {
+  const __mmask16 mk[4] = {mask16(n), mask16(n - 16), mask16(n - 32), mask16(n - 48)};
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  for (int64_t r = 0; r < nr; r++) {
+    float* pr = p + r * 64;
+    __m512 v[4];
+    __m512 mx = ninf;
+    for (int x = 0; x < 4; x++) {
+      v[x] = _mm512_mask_loadu_ps(ninf, mk[x], pr + 16 * x);
+      mx = _mm512_max_ps(v[x], mx);  // a NaN score is passed over, as the scalar loop does
+    }
+    const float bm = _mm512_reduce_max_ps(mx);
+    corr[r] = 1.0f;
+    if (bm == -INFINITY) {
+      for (int x = 0; x < 4; x++) _mm512_storeu_ps(pr + 16 * x, _mm512_setzero_ps());
+      continue;
+    }
+    if (bm > m[r]) {
+      corr[r] = m[r] == -INFINITY ? 0.0f : std::exp(m[r] - bm);
+      l[r] *= corr[r];
+      m[r] = bm;
+    }
+    const __m512 mv = _mm512_set1_ps(m[r]);
+    __m512d sum = _mm512_setzero_pd();
+    for (int x = 0; x < 4; x++) {
+      const __m512 e = _mm512_maskz_mov_ps(mk[x], V512::exp(_mm512_sub_ps(v[x], mv)));
+      _mm512_mask_storeu_ps(pr + 16 * x, mk[x], e);
+      sum = add_wide(sum, e);
+    }
+    l[r] += _mm512_reduce_add_pd(sum);
+  }
+}
+
+void tile_grads_avx512(float* p, float* ds, int64_t nr, const bool* ok, const float* shift, const float* lsum,
+                       const float* delta, float scale) {
+  const __m512 sc = _mm512_set1_ps(scale);
+  for (int64_t r = 0; r < 4; r++) {
+    float* pr = p + r * 64;
+    float* dr = ds + r * 64;
+    if (r >= nr || !ok[r]) {
+      for (int x = 0; x < 4; x++) {
+        _mm512_storeu_ps(pr + 16 * x, _mm512_setzero_ps());
+        _mm512_storeu_ps(dr + 16 * x, _mm512_setzero_ps());
+      }
+      continue;
+    }
+    const __m512 sh = _mm512_set1_ps(shift[r]), ls = _mm512_set1_ps(lsum[r]), d = _mm512_set1_ps(delta[r]);
+    for (int x = 0; x < 4; x++) {
+      const __m512 e = V512::exp(_mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(pr + 16 * x), sh), ls));
+      _mm512_storeu_ps(pr + 16 * x, e);
+      const __m512 g = _mm512_mul_ps(_mm512_mul_ps(e, _mm512_sub_ps(_mm512_loadu_ps(dr + 16 * x), d)), sc);
+      _mm512_storeu_ps(dr + 16 * x, g);
+    }
+  }
+}
+
+const AttentionOps kAvx512 = {"avx512",
+                              dots_avx512,
+                              accumulate_avx512,
+                              axpy_avx512,
+                              tile_scores_avx512,
+                              tile_accumulate_avx512,
+                              tile_accumulate_t_avx512,
+                              pack_transposed_avx512,
+                              tile_softmax_avx512,
+                              tile_grads_avx512};
 
 }  // namespace
 

@@ -34,6 +34,20 @@ struct V256 {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     return _mm256_or_ps(_mm256_and_ps(sign, b), _mm256_andnot_ps(sign, a));
   }
+  // Sums in double lanes (each float lane widened, none rounded): dzero, dadd, dsum.
+  struct D {
+    __m256d lo, hi;
+  };
+  static D dzero() { return {_mm256_setzero_pd(), _mm256_setzero_pd()}; }
+  static D dadd(D a, T v) {
+    return {_mm256_add_pd(a.lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v))),
+            _mm256_add_pd(a.hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)))};
+  }
+  static double dsum(D a) {
+    const __m256d s = _mm256_add_pd(a.lo, a.hi);
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+  }
   static float hsum(T v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -47,8 +61,11 @@ struct V256 {
     return _mm_cvtss_f32(s);
   }
   static T exp(T x) {
+    // exp underflows to 0 below ln(FLT_MIN); those lanes compute exp(0) meanwhile, so no
+    // product goes denormal (a microcode assist per vector)
     const __m256 lo = _mm256_set1_ps(-87.3365447505f);
-    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);  // exp underflows to 0 there
+    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_andnot_ps(under, x);
     x = _mm256_min_ps(_mm256_set1_ps(88.7228391117f), _mm256_max_ps(lo, x));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
