@@ -104,7 +104,8 @@ async function step(
   const flat = (await last.data()) as Float32Array;
   last.dispose();
   const result: Float32Array[] = [];
-  for (let b = 0; b < B; b++) result.push(flat.slice(b * V, (b + 1) * V));
+  // `flat` is a fresh copy, so each row can be a view of it (processors edit rows in place).
+  for (let b = 0; b < B; b++) result.push(flat.subarray(b * V, (b + 1) * V));
   return result;
 }
 
@@ -297,7 +298,14 @@ async function decode(ctx: Loop, prompts: number[][], promptMasks: number[][]): 
 
 function argmax(scores: Float32Array): number {
   let best = 0;
-  for (let i = 1; i < scores.length; i++) if ((scores[i] as number) > (scores[best] as number)) best = i;
+  let bestScore = scores[0] as number;
+  for (let i = 1; i < scores.length; i++) {
+    const s = scores[i] as number;
+    if (s > bestScore) {
+      bestScore = s;
+      best = i;
+    }
+  }
   return best;
 }
 

@@ -55,6 +55,45 @@ const WRITES_ALL = new Set([
 /** Buffers of at least this many bytes are allocated by the addon. */
 const NATIVE_ALLOCATION_BYTES = 1 << 20;
 
+/**
+ * Small buffers that `dispose()`/`scope()` handed back, kept by exact byte length for the next
+ * allocation of that size: a decoding step allocates ~250 small outputs (activations of one
+ * token), and a fresh zeroed `ArrayBuffer` each time costs more than its kernel. Bounded in
+ * total bytes and per size; buffers never handed back are left to the garbage collector.
+ */
+class SmallBufferPool {
+  private readonly bySize = new Map<number, ArrayBuffer[]>();
+  private bytes = 0;
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxPerSize: number,
+  ) {}
+
+  take(nbytes: number, zero: boolean): ArrayBuffer {
+    const list = this.bySize.get(nbytes);
+    const buffer = list?.pop();
+    if (!buffer) return new ArrayBuffer(nbytes);
+    this.bytes -= nbytes;
+    if (zero) new Uint8Array(buffer).fill(0);
+    return buffer;
+  }
+
+  give(buffer: ArrayBuffer): void {
+    const n = buffer.byteLength;
+    if (n === 0 || this.bytes + n > this.maxBytes || !(buffer instanceof ArrayBuffer)) return;
+    let list = this.bySize.get(n);
+    if (!list) {
+      list = [];
+      this.bySize.set(n, list);
+    }
+    if (list.length >= this.maxPerSize) return;
+    list.push(buffer);
+    this.bytes += n;
+  }
+}
+
+const smallBuffers = new SmallBufferPool(process.env.HEARTH_SMALL_POOL === "0" ? 0 : 32 << 20, 256);
+
 function jsKernel(op: string): KernelFn {
   const record = jsBackend.kernels.find((k) => k.op === op);
   if (!record) throw new Error(`cpu backend: the js backend has no '${op}' kernel to fall back to`);
@@ -105,9 +144,10 @@ function build(): Backend | null {
     // V8's own small buffers are left to the garbage collector.
     allocator: {
       allocate: (nbytes, zero = true) =>
-        nbytes < NATIVE_ALLOCATION_BYTES ? new ArrayBuffer(nbytes) : addon.allocate(nbytes, zero),
+        nbytes < NATIVE_ALLOCATION_BYTES ? smallBuffers.take(nbytes, zero) : addon.allocate(nbytes, zero),
       free: (buffer) => {
         if (buffer.byteLength >= NATIVE_ALLOCATION_BYTES) addon.free(buffer);
+        else smallBuffers.give(buffer as ArrayBuffer);
       },
     },
     kernels: [...nativeKernels, ...delegated].map((k) => (WRITES_ALL.has(k.op) ? { ...k, writesAll: true } : k)),
