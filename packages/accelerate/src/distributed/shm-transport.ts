@@ -342,26 +342,15 @@ function addScaled(out: Float32Array, a: Float32Array, b: Float32Array, scale: n
   for (let i = 0; i < n; i++) out[i] = Math.fround((a[i] as number) + (b[i] as number)) * scale;
 }
 
-/**
- * Sums `parts` element-wise in rank order, times `scale`, into every part (float64 for more than
- * two parts; for two, see {@link addScaled}).
- */
+/** Sums `parts` element-wise in rank order, times `scale`, into every part (see {@link sumIntoOne}). */
 function sumInto(parts: Float32Array[], scale: number): void {
-  if (parts.length === 2) {
-    const [a, b] = parts as [Float32Array, Float32Array];
-    addScaled(a, a, b, scale);
-    b.set(a);
-    return;
-  }
-  const n = (parts[0] as Float32Array).length;
-  const acc = new Float64Array(n);
-  for (const p of parts) for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (p[i] as number);
-  for (const p of parts) for (let i = 0; i < n; i++) p[i] = (acc[i] as number) * scale;
+  sumIntoOne(parts, 0, scale);
+  for (const p of parts.slice(1)) p.set(parts[0] as Float32Array);
 }
 
 /**
- * Sums `parts` element-wise in rank order, times `scale`, into `parts[into]` only (the same
- * roundings as {@link sumInto}).
+ * Sums `parts` element-wise in rank order, times `scale`, into `parts[into]` only (float64 for
+ * more than two parts; for two, see {@link addScaled}).
  */
 function sumIntoOne(parts: Float32Array[], into: number, scale: number): void {
   const out = parts[into] as Float32Array;
