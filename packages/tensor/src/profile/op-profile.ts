@@ -17,6 +17,8 @@
  * profileReset(); step(); console.log(profileReport());
  */
 
+import { isContiguous } from "../shape.ts";
+
 /** True when `HEARTH_PROFILE` is set to something other than "" or "0". */
 export const PROFILING = !!process.env.HEARTH_PROFILE && process.env.HEARTH_PROFILE !== "0";
 
@@ -25,18 +27,7 @@ export const PROFILING_SHAPES = process.env.HEARTH_PROFILE === "shapes";
 
 /** `[2,3]x[3,4]/T`: the shapes of a call's inputs, `/T` after one that is not row-major. */
 export function shapesKey(inputs: readonly { shape: readonly number[]; strides: readonly number[] }[]): string {
-  return inputs
-    .map((v) => {
-      let rowMajor = true;
-      let expected = 1;
-      for (let d = v.shape.length - 1; d >= 0; d--) {
-        const size = v.shape[d] as number;
-        if (size !== 1 && v.strides[d] !== expected) rowMajor = false;
-        expected *= size;
-      }
-      return `[${v.shape.join(",")}]${rowMajor ? "" : "/T"}`;
-    })
-    .join("x");
+  return inputs.map((v) => `[${v.shape.join(",")}]${isContiguous(v.shape, v.strides) ? "" : "/T"}`).join("x");
 }
 
 interface Row {
