@@ -195,16 +195,18 @@ const ops: Op[] = [
 
 // numpy peer: the same maths on the same shapes, timed in one Python process.
 const python = "/usr/bin/python3";
-const peerScript = `
-import json, sys, time
-import numpy as np
-q = json.loads(sys.argv[1]); budget = float(sys.argv[2]); rng = np.random.default_rng(0)
-def timeit(f):
+/** The peers' timer: median seconds of `f` over about `budget` seconds (3 to 100 calls). */
+const pyTimeit = `def timeit(f):
     f(); t0 = time.perf_counter(); f(); once = max(time.perf_counter() - t0, 1e-6)
     xs = []
     for _ in range(max(3, min(100, round(budget / once)))):
         t = time.perf_counter(); f(); xs.append(time.perf_counter() - t)
-    xs.sort(); return xs[len(xs) // 2]
+    xs.sort(); return xs[len(xs) // 2]`;
+const peerScript = `
+import json, sys, time
+import numpy as np
+q = json.loads(sys.argv[1]); budget = float(sys.argv[2]); rng = np.random.default_rng(0)
+${pyTimeit}
 R, C = q["softmax"]; x = rng.standard_normal((R, C), dtype=np.float32)
 def sm():
     e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
@@ -316,12 +318,7 @@ const kernelPeer = `
 import json, sys, time
 import numpy as np
 M = int(sys.argv[1]); budget = float(sys.argv[2]); rng = np.random.default_rng(0)
-def timeit(f):
-    f(); t0 = time.perf_counter(); f(); once = max(time.perf_counter() - t0, 1e-6)
-    xs = []
-    for _ in range(max(3, min(100, round(budget / once)))):
-        t = time.perf_counter(); f(); xs.append(time.perf_counter() - t)
-    xs.sort(); return xs[len(xs) // 2]
+${pyTimeit}
 n = M << 20; c = rng.standard_normal((2048, 2048), dtype=np.float32); v = rng.standard_normal((32, 50257), dtype=np.float32)
 i64 = (c * 1000).astype(np.int64); big = c * 1000
 fs = [lambda: rng.standard_normal(n, dtype=np.float32) * np.float32(0.02), lambda: rng.uniform(-0.1, 0.1, n).astype(np.float32),
