@@ -27,7 +27,8 @@
  * Our rows carry their parts, from the phase timings @hearth/hub publishes on the
  * `hearth:hub:timing` diagnostics channel (src/utils/timing.ts):
  * - download: `body` = first request to last byte received and written (the sha256 runs beside
- *   it on a worker, fed from the socket reads), `hash tail` = last byte to digest known. HEAD
+ *   it on a worker that reads the file back behind the writer), `hash tail` = last byte to
+ *   digest known. HEAD
  *   resolve + GET (302 -> storage) on a bare socket, blobs/<sha>.incomplete, rename, snapshot
  *   symlink, under the blob lock. A second row hashes inline (HEARTH_HUB_HASH_THREAD=inline).
  * - upload: `sha256` of the local file (the LFS protocol needs the oid before the batch call
@@ -294,8 +295,8 @@ try {
       results.download.hash.push(opensslSha(out));
       rmSync(out);
     };
-    // Ours twice: sha256 on a worker thread fed from the socket reads (the default for big
-    // files) and inline on the receiving thread (HEARTH_HUB_HASH_THREAD=inline).
+    // Ours twice: sha256 on a worker thread reading the file back behind the writer (the
+    // default for big files) and inline on the receiving thread (HEARTH_HUB_HASH_THREAD=inline).
     const oursDownload = async (mode: "inline" | "worker") => {
       process.env.HEARTH_HUB_HASH_THREAD = mode;
       const run = await ours(() => hfHubDownload({ ...call, repo: "bench/big", path: "big-0.bin", cacheDir }));

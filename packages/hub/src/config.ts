@@ -75,11 +75,11 @@ export function downloadTimeoutMs(env: Env = process.env): number {
 
 /**
  * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs (files of 16 MiB and more; smaller
- * ones are always hashed inline). `worker` (default): the socket reads land in shared memory
- * that a worker thread hashes beside the receiving thread (download/hash-ring.ts), so a
- * download takes about max(receive + write, sha256) rather than their sum. `inline`: each read
- * is hashed on the receiving thread right after it is written (one thread, a little less CPU
- * in all; for machines where no second core is free).
+ * ones are always hashed inline). `worker` (default): a worker thread reads the `.incomplete`
+ * file back from the page cache behind the receiving thread and hashes it
+ * (download/hash-worker.ts), so a download takes about max(receive + write, read-back + sha256)
+ * rather than their sum. `inline`: each read is hashed on the receiving thread right after it is
+ * written (one thread, a little less CPU in all; for machines where no second core is free).
  */
 export function hashThread(env: Env = process.env): "inline" | "worker" {
   return env.HEARTH_HUB_HASH_THREAD === "inline" ? "inline" : "worker";

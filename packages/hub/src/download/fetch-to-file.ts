@@ -8,10 +8,10 @@
  * Each read is written synchronously (to the page cache) as it lands.
  *
  * Where the sha256 runs (config.ts `hashThread`):
- * - `worker` (default for files of 16 MiB and more): the socket reads land in a ring of shared
- *   memory that a worker thread hashes behind the writer (hash-ring.ts): no copy, no re-read,
- *   and the receive+write thread never waits for the hash unless the ring is full. The
- *   download then takes about max(receive + write, sha256) instead of their sum.
+ * - `worker` (default for files of 16 MiB and more): a worker thread reads the `.incomplete`
+ *   file back from the page cache behind the writer and hashes it (hash-worker.ts); the
+ *   receive+write thread never waits for the hash. The download then takes about
+ *   max(receive + write, read-back + sha256) instead of their sum.
  * - `inline`: each read is hashed on the receiving thread right after its write, while it is
  *   still in the CPU cache (one thread, receive + write + sha256 in sequence).
  */
@@ -27,7 +27,7 @@ import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
 import { type SocketGetResult, socketGet, socketHttpSupports } from "../utils/socket-http.ts";
 import { publishTiming, timingWanted } from "../utils/timing.ts";
-import { HashRing } from "./hash-ring.ts";
+import { HashWorker } from "./hash-worker.ts";
 
 export interface FetchToFileOptions {
   ctx: HubContext;
@@ -61,11 +61,11 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     ftruncateSync(fd, 0);
     have = 0;
   }
-  // On a worker thread fed from the socket reads (config.ts hashThread); the worker hashes a
-  // resumed prefix from disk first.
-  const ring =
-    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashRing(dest, have) : undefined;
-  const hash = verify && !ring ? createHash("sha256") : undefined;
+  // On a worker thread that reads the file back behind the writer (config.ts hashThread); a
+  // resumed prefix is just where its count starts.
+  const worker =
+    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashWorker(dest, have) : undefined;
+  const hash = verify && !worker ? createHash("sha256") : undefined;
   const t0 = timingWanted() ? performance.now() : 0;
   const startBytes = have;
   if (hash && have > 0)
@@ -111,12 +111,12 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           writeSync(fd, chunk);
           hash?.update(chunk);
           have += chunk.byteLength;
+          worker?.wrote(chunk.byteLength);
           onProgress?.({ path, loaded: have, total: expectedSize });
-          return ring?.push(chunk);
         };
         let status: number | undefined;
         if (useSocket) {
-          const r = await fastGet(ctx, url, opts.auth, range, stall.signal, mismatch, write, ring);
+          const r = await fastGet(ctx, url, opts.auth, range, stall.signal, mismatch, write);
           if (r === "unsupported") useSocket = false;
           else status = r.status;
         }
@@ -127,7 +127,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           else await consume(res.body, write);
         }
         if (status !== undefined && mismatch(status)) {
-          await ring?.abort();
+          await worker?.abort();
           closeSync(fd);
           finished = true;
           await unlink(dest);
@@ -135,7 +135,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
         }
       } catch (err) {
         if (isHubError(err, "HEARTH_HUB_SIZE_MISMATCH")) {
-          await ring?.abort();
+          await worker?.abort();
           closeSync(fd);
           finished = true;
           await unlink(dest).catch(() => {});
@@ -150,7 +150,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
       }
     }
     if (have !== expectedSize) {
-      await ring?.abort();
+      await worker?.abort();
       throw new HubError(
         "HEARTH_HUB_SIZE_MISMATCH",
         `download of '${path}' from ${url}: got ${have} of ${expectedSize} bytes after ${maxAttempts} attempts; run again to resume (${(lastError as Error)?.message ?? "connection closed early"})`,
@@ -163,7 +163,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     const t1 = timingWanted() ? performance.now() : 0;
     let digest: string | undefined;
     try {
-      digest = ring ? await ring.finish() : hash?.digest("hex");
+      digest = worker ? await worker.finish() : hash?.digest("hex");
     } catch (err) {
       await unlink(dest).catch(() => {});
       throw new HubError(
@@ -188,7 +188,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   } finally {
     if (!finished) {
       closeSync(fd);
-      await ring?.abort();
+      await worker?.abort();
     }
   }
 }
@@ -200,18 +200,14 @@ interface Body {
 }
 
 /**
- * Feeds every chunk of `body` to `onChunk` (which may throw to stop, or return a promise to
- * hold the next chunk). A node stream is read through 'data' events: one synchronous call per
- * chunk, where `for await` costs a promise and a microtask turn per 64 KiB chunk. A body that
- * ends early rejects.
+ * Feeds every chunk of `body` to `onChunk` (which may throw to stop). A node stream is read
+ * through 'data' events: one synchronous call per chunk, where `for await` costs a promise and a
+ * microtask turn per 64 KiB chunk. A body that ends early rejects.
  */
-function consume(
-  body: AsyncIterable<Uint8Array> | Readable,
-  onChunk: (chunk: Uint8Array) => void | Promise<void>,
-): Promise<void> {
+function consume(body: AsyncIterable<Uint8Array> | Readable, onChunk: (chunk: Uint8Array) => void): Promise<void> {
   if (!(body instanceof Readable)) {
     return (async () => {
-      for await (const chunk of body) await onChunk(chunk);
+      for await (const chunk of body) onChunk(chunk);
     })();
   }
   return new Promise<void>((resolve, reject) => {
@@ -220,23 +216,15 @@ function consume(
       body.destroy();
       reject(err);
     };
-    let holding: Promise<void> | undefined;
     const onData = (chunk: Uint8Array) => {
       try {
-        const hold = onChunk(chunk);
-        if (hold instanceof Promise) {
-          body.pause();
-          holding = hold.then(() => {
-            holding = undefined;
-            body.resume();
-          }, fail);
-        }
+        onChunk(chunk);
       } catch (err) {
         fail(err);
       }
     };
     body.on("data", onData);
-    body.once("end", () => (holding ? holding.then(resolve) : resolve()));
+    body.once("end", () => resolve());
     body.once("error", fail);
     body.once("close", () => {
       if (!body.readableEnded) fail(new Error("connection closed before the body ended"));
@@ -252,8 +240,7 @@ async function fastGet(
   headers: Record<string, string>,
   stall: AbortSignal,
   mismatch: (status: number) => boolean,
-  onChunk: (chunk: Buffer) => void | Promise<void>,
-  ring: HashRing | undefined,
+  onChunk: (chunk: Buffer) => void,
 ): Promise<SocketGetResult> {
   if (isOffline()) {
     throw new HubError("HEARTH_HUB_OFFLINE", `GET ${url}: HF_HUB_OFFLINE is set, so Hearth makes no network calls`, {
@@ -265,8 +252,6 @@ async function fastGet(
     accept: [416],
     onHead: (status) => !mismatch(status),
     onChunk,
-    // With a hash ring the reads land in its shared memory, where the worker hashes them.
-    buffer: ring ? () => ring.buffer() : undefined,
   });
 }
 

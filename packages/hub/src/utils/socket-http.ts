@@ -1,10 +1,8 @@
 /**
  * Minimal HTTP/1.1 for large file bodies on a bare net/tls socket: a GET whose reads land
- * straight in one reused buffer, or in memory the caller hands out (the `onread` option of
- * `net.connect`/`tls.connect`; download/hash-ring.ts uses it to receive into shared memory
- * that a worker hashes), with no stream, no per-read Buffer allocation and no HTTP parser
- * between the socket and the caller; and a PUT that sends a file range with synchronous 1 MiB
- * reads from a small buffer pool.
+ * straight in one reused buffer (the `onread` option of `net.connect`/`tls.connect`), with no
+ * stream, no per-read Buffer allocation and no HTTP parser between the socket and the caller;
+ * and a PUT that sends a file range with synchronous 1 MiB reads from a small buffer pool.
  *
  * Why: node:http hands a 1 GiB body over in ~16,000 freshly allocated 64 KiB Buffers, each
  * through the stream machinery; measured on the 2-core bench machine that costs ~0.8-0.9 s of
@@ -37,16 +35,10 @@ export interface SocketGetHandlers {
    */
   onHead?(status: number, headers: Record<string, string>): boolean;
   /**
-   * One piece of the body, in order. The bytes are only valid during the call, unless they
-   * landed in memory that `buffer` handed out. Throw to stop; return a promise to hold the
-   * next read until it settles (backpressure: the socket is paused meanwhile).
+   * One piece of the body, in order. The bytes are only valid during the call (the read buffer
+   * is reused). Throw to stop.
    */
-  onChunk(chunk: Buffer): void | Promise<void>;
-  /**
-   * Where the next body read should land (called after every read once the head is parsed);
-   * default one reused 256 KiB buffer. Lets a consumer receive into its own (e.g. shared) memory.
-   */
-  buffer?(): Uint8Array;
+  onChunk(chunk: Buffer): void;
 }
 
 export type SocketGetResult = { status: number; bodyRead: boolean } | "unsupported";
@@ -272,29 +264,15 @@ function exchange(
       left = length;
       onBodyBytes(rest);
     };
-    let paused = false; // a consumer's onChunk promise holds the reads
     const onBodyBytes = (bytes: Buffer) => {
       if (left === 0) return finish(null, { kind: "body", status, bodyRead: true });
       if (bytes.length === 0) return;
       const piece = bytes.length > left ? bytes.subarray(0, left) : bytes;
       left -= piece.length;
-      let hold: void | Promise<void>;
       try {
-        hold = handlers.onChunk(piece);
+        handlers.onChunk(piece);
       } catch (err) {
         return finish(err);
-      }
-      if (hold instanceof Promise) {
-        paused = true;
-        hold.then(
-          () => {
-            paused = false;
-            if (left === 0) finish(null, { kind: "body", status, bodyRead: true });
-            else if (!settled) socket.resume();
-          },
-          (err) => finish(err),
-        );
-        return;
       }
       if (left === 0) finish(null, { kind: "body", status, bodyRead: true });
     };
@@ -318,7 +296,7 @@ function exchange(
       const bytes = buf.subarray(0, n);
       if (phase === "body") {
         onBodyBytes(bytes);
-        return !settled && !paused;
+        return !settled;
       }
       if (phase === "error-body") {
         onErrorBytes(bytes);
@@ -349,13 +327,11 @@ function exchange(
         answer = parsed.headers;
         head = undefined;
         onHeadDone(rest);
-        return !settled && !paused;
+        return !settled;
       }
     };
 
-    // The head is read into our own buffer; body reads where the consumer wants them.
-    const nextBuffer = () => (phase === "body" && handlers.buffer ? handlers.buffer() : buffer);
-    const options = { host, port, onread: { buffer: nextBuffer, callback: onRead } };
+    const options = { host, port, onread: { buffer, callback: onRead } };
     const socket: Socket = https
       ? tlsConnect({ ...options, servername: isIp(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
       : netConnect(options);

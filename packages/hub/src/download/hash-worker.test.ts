@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { HashWorker } from "./hash-worker.ts";
+
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+};
+
+test("HashWorker: hashes the file as it is written, in pieces of any size, with pauses (the worker sleeps and is woken)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-hash-worker-"));
+  try {
+    const file = join(dir, "x.incomplete");
+    const data = randomBytes(13 << 20); // several wake-ups' worth (4 MiB) and a tail below one
+    const fd = openSync(file, "a+");
+    const worker = new HashWorker(file, 0);
+    let at = 0;
+    let k = 0;
+    while (at < data.length) {
+      const n = Math.min(data.length - at, k++ % 2 ? 300_001 : 1 << 20);
+      writeSync(fd, data.subarray(at, at + n));
+      worker.wrote(n);
+      at += n;
+      // Let the worker catch up and fall asleep now and then, so the wake-up path runs.
+      if (k % 5 === 0) await sleep(20);
+    }
+    closeSync(fd);
+    assert.equal(await worker.finish(), sha256(data));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("HashWorker: a resumed download's prefix is hashed with the rest; a file shorter than what was written is an error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-hash-worker-"));
+  try {
+    const prefix = randomBytes(3_000_001);
+    const rest = randomBytes(2_000_000);
+    const file = join(dir, "x.incomplete");
+    writeFileSync(file, Buffer.concat([prefix, rest]));
+    const worker = new HashWorker(file, prefix.length);
+    worker.wrote(rest.length);
+    assert.equal(await worker.finish(), sha256(prefix, rest));
+    // More bytes announced than the file holds (it was cut under us): an error, not a wrong digest.
+    const short = new HashWorker(file, prefix.length + rest.length + 10);
+    await assert.rejects(short.finish(), /shorter than the bytes written/);
+    // abort() ends the worker without a digest.
+    const aborted = new HashWorker(file, prefix.length);
+    await aborted.abort();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
