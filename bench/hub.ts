@@ -24,6 +24,12 @@
  * the per-repetition ratios. CPU seconds (user + system, all threads) are printed too because
  * they are steadier there, for the client and for the hub server process.
  *
+ * Unless `--no-sendfile` (or without python3), the download is also timed from a sendfile
+ * server (bench/peers/sendfile_server.py: os.sendfile, ~0.05 CPU s/GiB), curl beside
+ * `fetchToFile` (the GET + sha256 + write of hfHubDownload, without its HEAD, lock and rename),
+ * worker and inline: the two cores are then left to the client, as when the hub is another
+ * machine, where the Hearth server's ~0.4 CPU s/GiB of sending is not on the client's cores.
+ *
  * Our rows carry their parts, from the phase timings @hearth/hub publishes on the
  * `hearth:hub:timing` diagnostics channel (src/utils/timing.ts):
  * - download: `body` = first request to last byte received and written (the sha256 runs beside
@@ -41,8 +47,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import { subscribe } from "node:diagnostics_channel";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import type { Socket } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fetchToFile } from "../packages/hub/src/download/fetch-to-file.ts";
 import { createRepo, hfHubDownload, uploadFile } from "../packages/hub/src/index.ts";
 import { sha256File } from "../packages/hub/src/utils/hash.ts";
 import { TIMING_CHANNEL, type TimingMessage } from "../packages/hub/src/utils/timing.ts";
@@ -230,11 +238,29 @@ try {
     return r;
   };
   const call = { endpoint, accessToken: TOKEN, progressBar: false as const };
+  // The sendfile server (see the header), serving the generated file.
+  const sendfileServer =
+    !args.includes("--no-sendfile") && spawnSync("python3", ["--version"]).status === 0
+      ? spawn("python3", [join(import.meta.dirname, "peers", "sendfile_server.py"), file], {
+          stdio: ["ignore", "pipe", "inherit"],
+        })
+      : undefined;
+  if (sendfileServer) process.on("exit", () => sendfileServer.kill());
+  const sendfilePort =
+    sendfileServer &&
+    (await new Promise<number>((resolve) =>
+      sendfileServer.stdout?.once("data", (d) => resolve(Number(String(d).trim()))),
+    ));
+  // Neither its pipe nor the child keeps the bench alive (it is killed on exit).
+  (sendfileServer?.stdout as unknown as Socket | undefined)?.unref();
+  sendfileServer?.unref();
+  const sendfileUrl = sendfileServer && `http://127.0.0.1:${sendfilePort}/big.bin`;
   await createRepo({ ...call, repo: "bench/big" });
 
   const results = {
     upload: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[] },
     download: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[], inline: [] as Run[] },
+    sendfile: { ours: [] as Run[], curl: [] as Run[], inline: [] as Run[] },
   };
 
   for (let r = 0; r < REPS; r++) {
@@ -306,8 +332,38 @@ try {
         throw new Error("download is short");
       rmSync(cacheDir, { recursive: true });
     };
+    // From the sendfile server: curl, and fetchToFile with the hash on a worker and inline.
+    const curlSendfile = () => {
+      results.sendfile.curl.push(child("curl", ["-sSf", "-o", out, sendfileUrl as string]));
+      rmSync(out);
+    };
+    const oursSendfile = async (mode: "inline" | "worker") => {
+      process.env.HEARTH_HUB_HASH_THREAD = mode;
+      const ctx = { endpoint, fetch: globalThis.fetch };
+      const run = await ours(() =>
+        fetchToFile({
+          ctx,
+          url: sendfileUrl as string,
+          auth: false,
+          dest: out,
+          expectedSize: SIZE,
+          etag: sha,
+          path: "big.bin",
+        }),
+      );
+      delete process.env.HEARTH_HUB_HASH_THREAD;
+      (mode === "inline" ? results.sendfile.inline : results.sendfile.ours).push(run);
+      if (statSync(out).size !== SIZE) throw new Error("download is short");
+      rmSync(out);
+    };
     // Rotate the order so no one always inherits the others' page-cache and CPU state.
     const steps = [curlDownload, () => oursDownload("worker"), () => oursDownload("inline")];
+    if (sendfileUrl)
+      steps.push(
+        curlSendfile,
+        () => oursSendfile("worker"),
+        () => oursSendfile("inline"),
+      );
     for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]();
   }
 
@@ -350,6 +406,17 @@ try {
     console.log(
       `\ndownload floor: ours cannot end before the sha256 of the file, ${hashCpu.toFixed(2)} CPU s/GiB on one core (${hashFloor.toFixed(2)} s wall at the start of this run), so vs curl <= curl / sha256 = ${(median(d.curl.map((x) => x.wall)) / gib / hashCpu).toFixed(2)} with a core to itself, ${(median(d.curl.map((x) => x.wall)) / gib / hashFloor).toFixed(2)} at the start's load`,
     );
+    const sf = results.sendfile;
+    if (sf.curl.length > 0) {
+      row("download from a sendfile server: curl", sf.curl, undefined, "");
+      row(
+        "download from a sendfile server: fetchToFile, sha256 on a worker (default)",
+        sf.ours,
+        sf.curl,
+        dparts(sf.ours),
+      );
+      row("download from a sendfile server: fetchToFile, sha256 inline", sf.inline, sf.curl, dparts(sf.inline));
+    }
     console.log(
       `download vs curl + openssl sha256 (same guarantee): worker ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.ours.map((x) => x.wall))).toFixed(2)}, inline ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.inline.map((x) => x.wall))).toFixed(2)}; worker vs inline, paired: ${median(d.ours.map((x, k) => d.inline[k].wall / x.wall)).toFixed(2)}`,
     );
