@@ -74,15 +74,17 @@ export function downloadTimeoutMs(env: Env = process.env): number {
 }
 
 /**
- * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs (files of 16 MiB and more; smaller
- * ones are always hashed inline). `worker` (default): a worker thread reads the `.incomplete`
- * file back from the page cache behind the receiving thread and hashes it
+ * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `worker`: a worker thread reads the
+ * `.incomplete` file back from the page cache behind the receiving thread and hashes it
  * (download/hash-worker.ts), so a download takes about max(receive + write, read-back + sha256)
  * rather than their sum. `inline`: each read is hashed on the receiving thread right after it is
  * written (one thread, a little less CPU in all; for machines where no second core is free).
+ * Unset (`auto`): the worker for files of 96 MiB and more (download/fetch-to-file.ts
+ * `WORKER_MIN_BYTES`), inline below, where starting the worker costs more than it saves.
  */
-export function hashThread(env: Env = process.env): "inline" | "worker" {
-  return env.HEARTH_HUB_HASH_THREAD === "inline" ? "inline" : "worker";
+export function hashThread(env: Env = process.env): "auto" | "inline" | "worker" {
+  const v = env.HEARTH_HUB_HASH_THREAD;
+  return v === "inline" || v === "worker" ? v : "auto";
 }
 
 function seconds(value: string | undefined, fallback: number): number {

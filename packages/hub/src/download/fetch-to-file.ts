@@ -8,7 +8,7 @@
  * Each read is written synchronously (to the page cache) as it lands.
  *
  * Where the sha256 runs (config.ts `hashThread`):
- * - `worker` (default for files of 16 MiB and more): a worker thread reads the `.incomplete`
+ * - `worker` (by default for files of 96 MiB and more): a worker thread reads the `.incomplete`
  *   file back from the page cache behind the writer and hashes it (hash-worker.ts); the
  *   receive+write thread never waits for the hash. The download then takes about
  *   max(receive + write, read-back + sha256) instead of their sum.
@@ -46,8 +46,14 @@ export interface FetchToFileOptions {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-/** Below this, hashing on the main thread is cheaper than starting a worker. */
-const WORKER_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * Below this (unless HEARTH_HUB_HASH_THREAD says), hashing on the receiving thread is cheaper
+ * than starting a worker: a worker takes 20-140 ms to start on the 2-core bench machine and
+ * saves ~0.3-0.5 ms per MiB. Measured there from a sendfile server, medians of 7, s/GiB
+ * worker vs inline: 32 MiB 2.59 vs 2.07, 64 MiB 1.98 vs 1.59, 128 MiB 1.34 vs 1.67, 256 MiB
+ * 1.14 vs 1.28 (load ~10).
+ */
+const WORKER_MIN_BYTES = 96 * 1024 * 1024;
 
 export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   const { ctx, url, dest, expectedSize, etag, path } = opts;
@@ -63,8 +69,11 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   }
   // On a worker thread that reads the file back behind the writer (config.ts hashThread); a
   // resumed prefix is just where its count starts.
+  const mode = hashThread();
   const worker =
-    verify && hashThread() === "worker" && expectedSize >= WORKER_MIN_BYTES ? new HashWorker(dest, have) : undefined;
+    verify && (mode === "worker" || (mode === "auto" && expectedSize >= WORKER_MIN_BYTES))
+      ? new HashWorker(dest, have)
+      : undefined;
   const hash = verify && !worker ? createHash("sha256") : undefined;
   const t0 = timingWanted() ? performance.now() : 0;
   const startBytes = have;
