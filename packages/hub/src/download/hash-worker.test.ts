@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -50,9 +50,15 @@ test("HashWorker: a resumed download's prefix is hashed with the rest; a file sh
     // More bytes announced than the file holds (it was cut under us): an error, not a wrong digest.
     const short = new HashWorker(file, prefix.length + rest.length + 10);
     await assert.rejects(short.finish(), /shorter than the bytes written/);
-    // abort() ends the worker without a digest.
-    const aborted = new HashWorker(file, prefix.length);
-    await aborted.abort();
+    // abort() ends the worker without a digest, and its file is closed (no descriptor leaks).
+    const fds = () => (existsSync("/proc/self/fd") ? readdirSync("/proc/self/fd").length : 0);
+    const before = fds();
+    for (let i = 0; i < 4; i++) {
+      const aborted = new HashWorker(file, prefix.length);
+      await sleep(i * 30); // before and after the worker has opened the file
+      await aborted.abort();
+    }
+    assert.equal(fds(), before);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

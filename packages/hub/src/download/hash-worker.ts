@@ -22,7 +22,9 @@
  */
 import { Worker } from "node:worker_threads";
 
-// Plain CommonJS so the worker needs no TypeScript loader, whatever started the process.
+// Plain CommonJS so the worker needs no TypeScript loader, whatever started the process. The
+// worker always ends by itself (its file closed first), never by terminate(), which could stop
+// it between open and close and leak the descriptor.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
@@ -32,6 +34,7 @@ const ctl = new Int32Array(sab, 0, 4);
 const pos = new BigInt64Array(sab, 16, 2);
 const hash = crypto.createHash("sha256");
 let fd = -1;
+let message;
 try {
   fd = fs.openSync(path, "r");
   const buf = Buffer.allocUnsafe(readSize);
@@ -42,7 +45,7 @@ try {
     if (state === 2) break;
     const written = Number(Atomics.load(pos, 0));
     if (hashed < written) {
-      while (hashed < written) {
+      while (hashed < written && Atomics.load(ctl, 2) !== 2) {
         const n = fs.readSync(fd, buf, 0, Math.min(buf.length, written - hashed), hashed);
         if (n <= 0) throw new Error("the .incomplete file is shorter than the bytes written to it (changed on disk?)");
         hash.update(buf.subarray(0, n));
@@ -52,7 +55,7 @@ try {
       continue;
     }
     if (state === 1) {
-      parentPort.postMessage({ digest: hash.digest("hex") });
+      message = { digest: hash.digest("hex") };
       break;
     }
     // Caught up: sleep until more is written (the writer wakes a sleeping worker only; the
@@ -62,10 +65,10 @@ try {
     Atomics.store(ctl, 3, 0);
   }
 } catch (err) {
-  parentPort.postMessage({ error: String((err && err.message) || err) });
-} finally {
-  if (fd >= 0) fs.closeSync(fd);
+  message = { error: String((err && err.message) || err) };
 }
+if (fd >= 0) fs.closeSync(fd);
+if (message) parentPort.postMessage(message);
 `;
 
 /** Each pread of the worker: 1 MiB stays in its L2 cache between the copy and the hash. */
@@ -79,6 +82,7 @@ export class HashWorker {
   private readonly pos = new BigInt64Array(this.sab, 16, 2);
   private readonly worker: Worker;
   private readonly result: Promise<string>;
+  private readonly exited: Promise<void>;
   /** Bytes in the file, the resumed prefix included. */
   private written: number;
   private woken: number;
@@ -100,6 +104,7 @@ export class HashWorker {
       this.worker.once("exit", (code) => reject(new Error(`sha256 worker exited (${code}) before finishing`)));
     });
     this.result.catch(() => {}); // observed by finish(); no unhandled rejection after abort
+    this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()));
   }
 
   /** `n` more bytes are in the file (call after the write has returned). Never waits. */
@@ -116,14 +121,15 @@ export class HashWorker {
     try {
       return await this.result;
     } finally {
-      await this.worker.terminate();
+      await this.exited;
     }
   }
 
+  /** Stops the worker (it stops within one 1 MiB read) and waits until it has ended. */
   async abort(): Promise<void> {
     Atomics.store(this.ctl, 2, 2);
     this.wake();
-    await this.worker.terminate();
+    await this.exited;
   }
 
   private wake(): void {
