@@ -123,16 +123,21 @@ test("single process: main process, gather is the identity, bad options and obje
 });
 
 test("gradients are all-reduced in the transport's own buffer when it offers one (no copy in or out)", async () => {
-  // a 2-rank transport whose peer contributes gradients of 1: the average is (g + 1) / 2
+  // a 2-rank transport whose peer contributes gradients of 1: the average is (g + 1) / 2. With
+  // 2 ranks the Accelerator copies its gradients in already halved and asks for a plain sum
+  // (scale 1), so the peer's contribution arrives halved too.
   const own = new Float32Array(64);
   const reduced: Float32Array[] = [];
+  const scales: number[] = [];
   const transport: Transport = {
     rank: 0,
     worldSize: 2,
     allReduceBuffer: (n) => own.subarray(0, n),
     async allReduceSum(data, scale = 1) {
       reduced.push(data);
-      for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) + 1) * scale;
+      scales.push(scale);
+      const peer = scale === 1 ? 0.5 : 1;
+      for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) + peer) * scale;
     },
     async allGather(data) {
       return [data, data];
@@ -156,6 +161,14 @@ test("gradients are all-reduced in the transport's own buffer when it offers one
   const expected = [...(ref.weight.grad.dataSync() as Float32Array)].map((g) => Math.fround((g + 1) * 0.5));
   assert.deepEqual([...w], expected);
   assert.equal(reduced.length, 1);
+  assert.deepEqual(scales, [1]);
   assert.equal(reduced[0]?.buffer, own.buffer); // the transport's buffer itself
   assert.equal(reduced[0]?.length, 10); // 4·2 weights + 2 biases
+  // the averaged gradients are views of that buffer (no copy out), weight then bias
+  assert.equal(net.weight.grad.storage.data.buffer, own.buffer);
+  const biasGrad = net.bias?.grad;
+  assert.ok(biasGrad);
+  assert.deepEqual([...(biasGrad.dataSync() as Float32Array)], [...own.subarray(8, 10)]);
+  own[8] = 42;
+  assert.equal((biasGrad.dataSync() as Float32Array)[0], 42);
 });
