@@ -53,8 +53,10 @@ import {
   arange,
   crossEntropy,
   Embedding,
+  fullLike,
   gelu,
   getBackend,
+  keep,
   LayerNorm,
   Linear,
   Module,
@@ -292,6 +294,34 @@ function probe(kind: string, params: number, seconds = 1.5): number {
   return (cpuSince(cpu) * 1000) / calls;
 }
 
+/**
+ * What data parallel adds to a step, alone: the Accelerator's gradient sync (copy in,
+ * all-reduce or reduce-scatter, averaged gradients out) and, with ZeRO-1, the parameter
+ * all-gather, on fresh gradients as a backward pass leaves them; median of 5, wall clock and
+ * CPU seconds of this rank.
+ */
+async function syncAlone(acc: Accelerator): Promise<{ syncS: number; syncCpuS: number }> {
+  const params = (acc.models[0] as Gpt).parameters();
+  const sync = acc as unknown as { allReduceGradients(): Promise<void> };
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    for (const p of params) {
+      p.grad?.dispose();
+      p.grad = keep(fullLike(p, 1e-3 * (i + 1)));
+    }
+    await acc.waitForEveryone();
+    const c = process.cpuUsage();
+    const t = performance.now();
+    await sync.allReduceGradients();
+    await acc.zeroPartition()?.gatherParameters();
+    wall.push((performance.now() - t) / 1000);
+    cpu.push(cpuSince(c));
+  }
+  const mid = (x: number[]) => x.sort((a, b) => a - b)[2] as number;
+  return { syncS: mid(wall), syncCpuS: mid(cpu) };
+}
+
 if (process.env.HEARTH_RANK !== undefined) {
   // a launched worker: train (or probe a kernel), then with several processes time the transport
   const rank = Number(process.env.HEARTH_RANK);
@@ -322,6 +352,7 @@ if (process.env.HEARTH_RANK !== undefined) {
       ...phases,
       busyS,
     };
+    if (acc.numProcesses > 1) Object.assign(out, await syncAlone(acc));
     if (acc.numProcesses > 1 && zeroStage === 0) {
       // the gradient's size, in the transport's own buffer as the Accelerator uses it
       const grads = (acc.transport.allReduceBuffer?.(params) ?? new Float32Array(params)).fill(1);
@@ -514,6 +545,14 @@ async function dataParallel(title: string, layers: number, width: number, transp
     const cpu = Math.max(...r.map((k) => k.cpuS as number));
     console.log(
       `scaling, 2 processes x 1 thread (${name}) over 1 process x 1 thread: ${(base / slowest(r)).toFixed(2)}x wall clock = ${((100 * slowest(pair)) / slowest(r)).toFixed(0)}% of the ceiling (${ms(slowest(r) - slowest(pair))} ms a step above it), ${((one1[0]?.cpuS as number) / cpu).toFixed(2)}x per-process CPU time (busiest rank); over 1 process x 2 threads: ${(slowest(one2) / slowest(r)).toFixed(2)}x`,
+    );
+  }
+  for (const [name, r] of [
+    ["all-reduce", two1],
+    ["ZeRO-1", zero],
+  ] as const) {
+    console.log(
+      `${name}: the gradient sync alone (copy in, reduction, averaged gradients out${name === "ZeRO-1" ? ", parameter all-gather" : ""}), median of 5: ${r.map((k) => `${((k.syncS as number) * 1000).toFixed(1)} ms wall, ${((k.syncCpuS as number) * 1000).toFixed(1)} ms CPU`).join(" / ")} per rank`,
     );
   }
   // where waiting comes from: per step, how much longer one rank computed than the other
