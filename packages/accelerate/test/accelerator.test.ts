@@ -172,3 +172,62 @@ test("gradients are all-reduced in the transport's own buffer when it offers one
   own[8] = 42;
   assert.equal((biasGrad.dataSync() as Float32Array)[0], 42);
 });
+
+/** A fake transport of `world` ranks whose peers each contribute `peer` to every element. */
+function fakeTransport(world: number, peer: (scale: number) => number, scales: number[]): Transport {
+  const own = new Float32Array(64);
+  return {
+    rank: 0,
+    worldSize: world,
+    allReduceBuffer: (n) => own.subarray(0, n),
+    async allReduceSum(data, scale = 1) {
+      scales.push(scale);
+      for (let i = 0; i < data.length; i++) data[i] = Math.fround(((data[i] as number) + peer(scale)) * scale);
+    },
+    async allGather(data) {
+      return Array.from({ length: world }, () => data);
+    },
+    async broadcast() {},
+    async barrier() {},
+    async close() {},
+  };
+}
+
+test("a gradient accumulated into its all-reduce view without zeroGrad is averaged where it lies", async () => {
+  // 2 ranks: gradients go in halved (scale 1); the peer's gradient of 1 arrives halved
+  const scales: number[] = [];
+  const acc = new Accelerator({ transport: fakeTransport(2, () => 0.5, scales) });
+  const [x, y] = data(4);
+  manualSeed(1);
+  const net = new Linear(4, 2);
+  const [model] = await acc.prepare(net);
+  await acc.backward(mseLoss(model.forward(x), y));
+  const first = [...(net.weight.grad?.dataSync() as Float32Array)];
+  const view = net.weight.grad;
+  // no zeroGrad: the second backward adds into the view in place, which is then averaged again
+  await acc.backward(mseLoss(model.forward(x), y));
+  assert.equal(net.weight.grad, view, "the same view, not a copy");
+  manualSeed(1);
+  const ref = new Linear(4, 2);
+  mseLoss(ref.forward(x), y).backward();
+  const g = [...(ref.weight.grad?.dataSync() as Float32Array)];
+  const expected = first.map((f, i) => Math.fround(Math.fround(Math.fround(f + (g[i] as number)) * 0.5) + 0.5));
+  assert.deepEqual([...(net.weight.grad?.dataSync() as Float32Array)], expected);
+  assert.deepEqual(scales, [1, 1]);
+});
+
+test("with 3 processes (not a power of two) the transport averages: gradients go in unscaled", async () => {
+  const scales: number[] = [];
+  const acc = new Accelerator({ transport: fakeTransport(3, () => 2, scales) });
+  const [x, y] = data(4);
+  manualSeed(1);
+  const net = new Linear(4, 2);
+  const [model] = await acc.prepare(net);
+  await acc.backward(mseLoss(model.forward(x), y));
+  manualSeed(1);
+  const ref = new Linear(4, 2);
+  mseLoss(ref.forward(x), y).backward();
+  const expected = [...(ref.weight.grad?.dataSync() as Float32Array)].map((g) => Math.fround((g + 2) * (1 / 3)));
+  assert.deepEqual([...(net.weight.grad?.dataSync() as Float32Array)], expected);
+  assert.deepEqual(scales, [1 / 3]);
+});
