@@ -1,6 +1,6 @@
 // Accelerate throughput on the CPU, on a GPT-2-shaped model: 4 layers, d 512, 8 heads, vocab
-// 4096, batch 8x128 tokens (17M parameters, about 0.1 TFLOP per step, about three quarters of its
-// CPU time in GEMMs; its 68 MB gradient is all-reduced once per step):
+// 4096, batch 8x128 tokens (17M parameters, about 0.1 TFLOP per step, 78% of its kernel CPU time
+// in GEMMs by HEARTH_PROFILE=1; its 68 MB gradient is all-reduced once per step):
 //  1. mixed precision: training steps/s with mixedPrecision "no" (float32, the baseline) and
 //     "bf16" (matmuls and both backward GEMMs through the native bf16 GEMM, float32
 //     accumulation and master weights), run alternately twice, best of each, wall clock and
@@ -29,7 +29,7 @@
 //     kernels alone and two at once (a GEMM of the model, a memory-streaming add and AdamW over
 //     the parameter count) to show which kinds of work slow when both cores run.
 //  3. the same data-parallel table for a compute-bound model (`--cb-layers 2 --cb-width 1024`:
-//     34M parameters, a 135 MB gradient, about 86% of its CPU time in GEMMs), `--skip-cb` skips it;
+//     34M parameters, a 135 MB gradient, 88% of its kernel CPU time in GEMMs), `--skip-cb` skips it;
 //  4. after the bench model's table, a transport micro-benchmark: all-reduces of the gradient's size and barrier
 //     round trips: shared mappings with the named-pipe barrier, with the IPC barrier, and
 //     pread/pwrite files.
