@@ -208,14 +208,13 @@ export class ShmTransport implements Transport {
     return (this.reduceArray as Float32Array).subarray(0, length);
   }
 
-  /** Whether `data` lies in the memory {@link allReduceBuffer} handed out. */
+  /**
+   * Whether `data` is (a prefix of) the array {@link allReduceBuffer} handed out last; any other
+   * array, a part of it included, is all-reduced through the slots.
+   */
   private inReduceBuffer(data: Float32Array): boolean {
     const own = this.reduceArray;
-    if (own === null) return false;
-    if (data.buffer === own.buffer) return true;
-    // a mapping made before the region grew: other pages of the same file
-    const view = (this.reduce[this.rank] as Region).view(0, 0);
-    return view !== null && data.buffer === view.buffer;
+    return own !== null && data.buffer === own.buffer && data.byteOffset === own.byteOffset;
   }
 
   async allReduceSum(data: Float32Array, scale = 1): Promise<void> {
