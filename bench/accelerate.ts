@@ -34,7 +34,9 @@
 //     round trips: shared mappings with the named-pipe barrier, with the IPC barrier, and
 //     pread/pwrite files.
 //
-//   npm run bench -- accelerate [--layers 4] [--width 512] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--rounds 2] [--cb-layers 2] [--cb-width 1024] [--skip-mp] [--skip-dp] [--skip-cb]
+//   npm run bench -- accelerate [--layers 4] [--width 512] [--vocab 4096] [--batch 8] [--dp-batch 16] [--seq 128] [--steps 4] [--rounds 2] [--cb-layers 2] [--cb-width 1024] [--skip-mp] [--skip-dp] [--skip-cb]
+//   (the GPT-2-small shape, 124M parameters and a 50257 vocabulary, is `--layers 12 --width 768
+//   --vocab 50257`, about 11 s a step on one core)
 //
 // Numbers taken on the shared 2-core development machine are noisy: other jobs run beside them.
 import { availableParallelism, loadavg } from "node:os";
@@ -79,7 +81,7 @@ const opt = (name: string, dflt: number) => {
 const L = opt("layers", 4);
 const C = opt("width", 512);
 const H = 8;
-const V = 4096;
+const V = opt("vocab", 4096);
 const B = opt("batch", 8);
 // the data-parallel runs' global batch: 16x128 tokens, 8x128 per process with 2 (see the header)
 const DP_B = opt("dp-batch", 16);
@@ -468,7 +470,10 @@ function slowest(ranks: Result[]): number {
  * micro-benchmark too.
  */
 async function dataParallel(title: string, layers: number, width: number, transport: boolean): Promise<void> {
-  const model = ["--layers", String(layers), "--width", String(width), "--seq", String(T), "--steps", String(STEPS)];
+  const model = [
+    ...["--layers", String(layers), "--width", String(width), "--vocab", String(V)],
+    ...["--seq", String(T), "--steps", String(STEPS)],
+  ];
   const half = DP_B / 2;
   // the configurations alternate, ROUNDS times, each keeping its fastest run, so that all see
   // the same load; the load average is printed after each run
