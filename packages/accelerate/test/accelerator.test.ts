@@ -173,6 +173,12 @@ test("gradients are all-reduced in the transport's own buffer when it offers one
   assert.equal((biasGrad.dataSync() as Float32Array)[0], 42);
 });
 
+/** The values of `p`'s gradient (which must exist). */
+function gradValues(p: Tensor): number[] {
+  assert.ok(p.grad, "a gradient");
+  return [...(p.grad.dataSync() as Float32Array)];
+}
+
 /** A fake transport of `world` ranks whose peers each contribute `peer` to every element. */
 function fakeTransport(world: number, peer: (scale: number) => number, scales: number[]): Transport {
   const own = new Float32Array(64);
@@ -202,7 +208,7 @@ test("a gradient accumulated into its all-reduce view without zeroGrad is averag
   const net = new Linear(4, 2);
   const [model] = await acc.prepare(net);
   await acc.backward(mseLoss(model.forward(x), y));
-  const first = [...(net.weight.grad?.dataSync() as Float32Array)];
+  const first = gradValues(net.weight);
   const view = net.weight.grad;
   // no zeroGrad: the second backward adds into the view in place, which is then averaged again
   await acc.backward(mseLoss(model.forward(x), y));
@@ -210,9 +216,9 @@ test("a gradient accumulated into its all-reduce view without zeroGrad is averag
   manualSeed(1);
   const ref = new Linear(4, 2);
   mseLoss(ref.forward(x), y).backward();
-  const g = [...(ref.weight.grad?.dataSync() as Float32Array)];
+  const g = gradValues(ref.weight);
   const expected = first.map((f, i) => Math.fround(Math.fround(Math.fround(f + (g[i] as number)) * 0.5) + 0.5));
-  assert.deepEqual([...(net.weight.grad?.dataSync() as Float32Array)], expected);
+  assert.deepEqual(gradValues(net.weight), expected);
   assert.deepEqual(scales, [1, 1]);
 });
 
@@ -227,7 +233,7 @@ test("with 3 processes (not a power of two) the transport averages: gradients go
   manualSeed(1);
   const ref = new Linear(4, 2);
   mseLoss(ref.forward(x), y).backward();
-  const expected = [...(ref.weight.grad?.dataSync() as Float32Array)].map((g) => Math.fround((g + 2) * (1 / 3)));
-  assert.deepEqual([...(net.weight.grad?.dataSync() as Float32Array)], expected);
+  const expected = gradValues(ref.weight).map((g) => Math.fround((g + 2) * (1 / 3)));
+  assert.deepEqual(gradValues(net.weight), expected);
   assert.deepEqual(scales, [1 / 3]);
 });
