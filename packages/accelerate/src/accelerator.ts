@@ -16,11 +16,12 @@ import {
   tensor,
   autocast as tensorAutocast,
 } from "@hearth/tensor";
+import { native } from "@hearth/tensor/native";
 import { type Batch, PreparedDataLoader } from "./data/dataloader.ts";
 import { activateDevice, type Device, resolveDevice } from "./device/devices.ts";
 import { defaultTransport } from "./distributed/process-group.ts";
 import type { Transport } from "./distributed/transport.ts";
-import { float32Values, ZeroPartition } from "./distributed/zero.ts";
+import { float32Values, sameMemory, setGradView, ZeroPartition } from "./distributed/zero.ts";
 import { AccelerateError } from "./errors.ts";
 import { GradScaler, type GradScalerOptions } from "./precision/grad-scaler.ts";
 import { gatherOptimizerState, loadTrainingState, saveTrainingState } from "./state/checkpoint.ts";
@@ -346,8 +347,11 @@ export class Accelerator {
   /**
    * Averages every trained parameter's gradient across processes in one flat buffer (kept
    * between steps; the transport's own shared buffer where it offers one, so the all-reduce
-   * copies nothing more). Contiguous float32 gradients are copied in and written back in place
-   * as plain memory copies; the 1/N of the average is applied inside the reduction.
+   * copies nothing more). Contiguous float32 gradients are copied in as plain memory copies
+   * (for a power-of-two process count already times 1/N, exactly, so the reduction is a plain
+   * sum), and float32 parameters get their averaged gradients back as views of the buffer, with
+   * no copy out: they stay valid until the next backward's all-reduce refills the buffer (a
+   * gradient accumulated into in place is already where it has to be).
    */
   private async allReduceGradients(): Promise<void> {
     const params = this.trainedParams();
@@ -356,30 +360,35 @@ export class Accelerator {
       this.gradBuffer = this.transport.allReduceBuffer?.(total) ?? new Float32Array(total);
     }
     const flat = this.gradBuffer;
+    const n = this.numProcesses;
+    // 1/N applied while copying in is exact for a power of two (a scaling of the exponent)
+    const pre = (n & (n - 1)) === 0 ? 1 / n : 1;
     let off = 0;
     for (const p of params) {
-      const own = p.grad ? float32Values(p.grad) : null;
-      if (own) flat.set(own, off);
-      else if (p.grad) flat.set(readNumbers(p.grad.view_()), off);
-      else flat.fill(0, off, off + p.size);
+      const slot = flat.subarray(off, off + p.size);
       off += p.size;
+      const own = p.grad ? float32Values(p.grad) : null;
+      if (own) scaleInto(slot, own, pre);
+      else if (p.grad) {
+        slot.set(readNumbers(p.grad.view_()));
+        scaleInto(slot, slot, pre);
+      } else slot.fill(0);
     }
     const zero = this.zeroPartition();
-    if (zero) return await zero.reduceGradients(flat);
-    await this.transport.allReduceSum(flat, 1 / this.numProcesses);
+    if (zero) return await zero.reduceGradients(flat, pre === 1 ? 1 / n : 1);
+    await this.transport.allReduceSum(flat, pre === 1 ? 1 / n : 1);
     off = 0;
     noGrad(() => {
       for (const p of params) {
         const values = flat.subarray(off, off + p.size);
         off += p.size;
-        const own = p.grad ? float32Values(p.grad) : null;
-        if (own) {
-          own.set(values);
+        if (p.dtype === "float32") {
+          setGradView(p, values);
           continue;
         }
         const grad = tensor(values.slice(), { shape: [...p.shape] });
         p.grad?.dispose();
-        p.grad = p.dtype === "float32" ? grad : grad.to(p.dtype);
+        p.grad = grad.to(p.dtype);
       }
     });
   }
@@ -520,6 +529,22 @@ export class Accelerator {
     await this.transport.barrier();
     await this.transport.close();
   }
+}
+
+/**
+ * `dst = src · scale` (a plain copy for scale 1; nothing to do when `src` already is `dst`),
+ * with the native addon's vectorised kernel where it is loaded.
+ */
+function scaleInto(dst: Float32Array, src: Float32Array, scale: number): void {
+  if (scale === 1) {
+    if (!sameMemory(dst, src)) dst.set(src);
+    return;
+  }
+  if (native && dst.length > 0) {
+    native.binary("mul", src, 0, [1], Float32Array.of(scale), 0, [0], dst, [dst.length]);
+    return;
+  }
+  for (let i = 0; i < dst.length; i++) dst[i] = (src[i] as number) * scale;
 }
 
 /** Where {@link Accelerator.prepare} keeps a model's own forward when it wraps it. */

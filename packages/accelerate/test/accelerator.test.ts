@@ -123,16 +123,21 @@ test("single process: main process, gather is the identity, bad options and obje
 });
 
 test("gradients are all-reduced in the transport's own buffer when it offers one (no copy in or out)", async () => {
-  // a 2-rank transport whose peer contributes gradients of 1: the average is (g + 1) / 2
+  // a 2-rank transport whose peer contributes gradients of 1: the average is (g + 1) / 2. With
+  // 2 ranks the Accelerator copies its gradients in already halved and asks for a plain sum
+  // (scale 1), so the peer's contribution arrives halved too.
   const own = new Float32Array(64);
   const reduced: Float32Array[] = [];
+  const scales: number[] = [];
   const transport: Transport = {
     rank: 0,
     worldSize: 2,
     allReduceBuffer: (n) => own.subarray(0, n),
     async allReduceSum(data, scale = 1) {
       reduced.push(data);
-      for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) + 1) * scale;
+      scales.push(scale);
+      const peer = scale === 1 ? 0.5 : 1;
+      for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) + peer) * scale;
     },
     async allGather(data) {
       return [data, data];
@@ -156,6 +161,79 @@ test("gradients are all-reduced in the transport's own buffer when it offers one
   const expected = [...(ref.weight.grad.dataSync() as Float32Array)].map((g) => Math.fround((g + 1) * 0.5));
   assert.deepEqual([...w], expected);
   assert.equal(reduced.length, 1);
+  assert.deepEqual(scales, [1]);
   assert.equal(reduced[0]?.buffer, own.buffer); // the transport's buffer itself
   assert.equal(reduced[0]?.length, 10); // 4·2 weights + 2 biases
+  // the averaged gradients are views of that buffer (no copy out), weight then bias
+  assert.equal(net.weight.grad.storage.data.buffer, own.buffer);
+  const biasGrad = net.bias?.grad;
+  assert.ok(biasGrad);
+  assert.deepEqual([...(biasGrad.dataSync() as Float32Array)], [...own.subarray(8, 10)]);
+  own[8] = 42;
+  assert.equal((biasGrad.dataSync() as Float32Array)[0], 42);
+});
+
+/** The values of `p`'s gradient (which must exist). */
+function gradValues(p: Tensor): number[] {
+  assert.ok(p.grad, "a gradient");
+  return [...(p.grad.dataSync() as Float32Array)];
+}
+
+/** A fake transport of `world` ranks whose peers each contribute `peer` to every element. */
+function fakeTransport(world: number, peer: (scale: number) => number, scales: number[]): Transport {
+  const own = new Float32Array(64);
+  return {
+    rank: 0,
+    worldSize: world,
+    allReduceBuffer: (n) => own.subarray(0, n),
+    async allReduceSum(data, scale = 1) {
+      scales.push(scale);
+      for (let i = 0; i < data.length; i++) data[i] = Math.fround(((data[i] as number) + peer(scale)) * scale);
+    },
+    async allGather(data) {
+      return Array.from({ length: world }, () => data);
+    },
+    async broadcast() {},
+    async barrier() {},
+    async close() {},
+  };
+}
+
+test("a gradient accumulated into its all-reduce view without zeroGrad is averaged where it lies", async () => {
+  // 2 ranks: gradients go in halved (scale 1); the peer's gradient of 1 arrives halved
+  const scales: number[] = [];
+  const acc = new Accelerator({ transport: fakeTransport(2, () => 0.5, scales) });
+  const [x, y] = data(4);
+  manualSeed(1);
+  const net = new Linear(4, 2);
+  const [model] = await acc.prepare(net);
+  await acc.backward(mseLoss(model.forward(x), y));
+  const first = gradValues(net.weight);
+  const view = net.weight.grad;
+  // no zeroGrad: the second backward adds into the view in place, which is then averaged again
+  await acc.backward(mseLoss(model.forward(x), y));
+  assert.equal(net.weight.grad, view, "the same view, not a copy");
+  manualSeed(1);
+  const ref = new Linear(4, 2);
+  mseLoss(ref.forward(x), y).backward();
+  const g = gradValues(ref.weight);
+  const expected = first.map((f, i) => Math.fround(Math.fround(Math.fround(f + (g[i] as number)) * 0.5) + 0.5));
+  assert.deepEqual(gradValues(net.weight), expected);
+  assert.deepEqual(scales, [1, 1]);
+});
+
+test("with 3 processes (not a power of two) the transport averages: gradients go in unscaled", async () => {
+  const scales: number[] = [];
+  const acc = new Accelerator({ transport: fakeTransport(3, () => 2, scales) });
+  const [x, y] = data(4);
+  manualSeed(1);
+  const net = new Linear(4, 2);
+  const [model] = await acc.prepare(net);
+  await acc.backward(mseLoss(model.forward(x), y));
+  manualSeed(1);
+  const ref = new Linear(4, 2);
+  mseLoss(ref.forward(x), y).backward();
+  const expected = gradValues(ref.weight).map((g) => Math.fround((g + 2) * (1 / 3)));
+  assert.deepEqual(gradValues(net.weight), expected);
+  assert.deepEqual(scales, [1 / 3]);
 });

@@ -53,6 +53,7 @@ for (const [world, barrier, io] of [
         return Math.fround(s * 0.5);
       });
       for (const r of ranks) assert.deepEqual(r.inPlace[300_000], first);
+      for (const r of ranks) assert.deepEqual(r.kept, first, "an all-reduce of another array left the buffer alone");
       // reduce-scatter: each rank's own segment holds the reduced values, the rest is its input
       const ten = Array.from({ length: 10 }, (_, i) => {
         let s = 0;
@@ -67,6 +68,15 @@ for (const [world, barrier, io] of [
         // segment all-gather: every rank ends with every owner's values
         const all = Array.from({ length: 10 }, (_, i) => owner(r.bounds, i) * 100 + i);
         assert.deepEqual(r.segments, [all, all], `rank ${k} segment all-gather`);
+        // with a visitor: each peer's non-empty segment once, in rank order, at its offset
+        const peers = Array.from({ length: world }, (_, q) => q).filter(
+          (q) => q !== k && (r.bounds[q + 1] as number) > (r.bounds[q] as number),
+        );
+        assert.deepEqual(
+          r.visited,
+          peers.map((q) => [r.bounds[q], all.slice(r.bounds[q], r.bounds[q + 1])]),
+          `rank ${k} segment all-gather to a visitor`,
+        );
       });
       for (const r of ranks) {
         assert.deepEqual(

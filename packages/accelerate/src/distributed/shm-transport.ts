@@ -16,7 +16,10 @@
  * the second barrier every buffer holds the whole result. Every rank does 1/N of the additions
  * and ends with bit-identical values. No rank touches another's chunk during the summing phase,
  * and a rank refills its own buffer for the next all-reduce only after the second barrier, when
- * every peer is done with it.
+ * every peer is done with it. Only the array {@link ShmTransport.allReduceBuffer} handed out is
+ * reduced in the reduce files; an all-reduce of any other array (a metric, ZeRO's gradient
+ * norms) runs the same way through the next slot, so it never overwrites what a caller keeps
+ * there.
  *
  * The other collectives alternate between two slots per rank, so a fast rank writing
  * collective n+1 never overwrites what a slow rank still reads of collective n (it cannot pass
@@ -57,6 +60,8 @@ export class ShmTransport implements Transport {
   private readonly slots: Region[][] = [];
   private readonly reduce: Region[] = [];
   private readonly gather: Region[] = [];
+  /** The array {@link allReduceBuffer} last handed out (all of it, for file regions). */
+  private reduceArray: Float32Array | null = null;
   /** How the buffers are reached: "mapped" (shared mappings) or "files" (pread/pwrite). */
   readonly io: ShmIo;
   /** Pipes to each peer (write) and from each peer (read), by rank; null where named pipes are unavailable. */
@@ -179,31 +184,66 @@ export class ShmTransport implements Transport {
   }
 
   /**
-   * A buffer of `length` floats in this rank's shared all-reduce file: `allReduceSum` reduces
-   * it in place without copying it in or out. Reused from call to call (the Accelerator's flat
-   * gradient buffer); a plain array when the buffers are reached as files.
+   * A buffer of `length` floats in this rank's shared all-reduce file: `allReduceSum` and
+   * `reduceScatterSum` reduce it in place without copying it in or out. Reused from call to
+   * call (the Accelerator's flat gradient buffer); a plain array when the buffers are reached as
+   * files. Only collectives on this buffer write into it: an all-reduce of any other array
+   * goes through the slots, so what the caller keeps here (the Accelerator's averaged
+   * gradients, which it hands out as views) lasts until its next all-reduce or reduce-scatter.
    */
   allReduceBuffer(length: number): Float32Array {
     const own = this.reduce[this.rank] as Region;
     own.reserve(length);
-    return own.view(0, length) ?? new Float32Array(length);
+    const view = own.view(0, length);
+    if (view) {
+      this.reduceArray = view;
+      return view;
+    }
+    // files: one array kept from call to call and grown with its contents, as the mapping is
+    const kept = this.reduceArray;
+    if (kept === null || kept.length < length) {
+      this.reduceArray = new Float32Array(length);
+      if (kept) this.reduceArray.set(kept);
+    }
+    return (this.reduceArray as Float32Array).subarray(0, length);
+  }
+
+  /**
+   * Whether `data` is (a prefix of) the array {@link allReduceBuffer} handed out last; any other
+   * array, a part of it included, is all-reduced through the slots.
+   */
+  private inReduceBuffer(data: Float32Array): boolean {
+    const own = this.reduceArray;
+    return own !== null && data.buffer === own.buffer && data.byteOffset === own.byteOffset;
   }
 
   async allReduceSum(data: Float32Array, scale = 1): Promise<void> {
+    // the reduce files for the reduce buffer's contents, the next slot for anything else
+    if (this.inReduceBuffer(data)) return this.reduceIn(this.reduce, data, scale);
+    const slot = this.collective++ % 2;
+    return this.reduceIn(
+      this.slots.map((s) => s[slot] as Region),
+      data,
+      scale,
+    );
+  }
+
+  /** The all-reduce of `data` through `regions` (one per rank; see the file comment). */
+  private async reduceIn(regions: Region[], data: Float32Array, scale: number): Promise<void> {
     const n = data.length;
-    const own = this.reduce[this.rank] as Region;
+    const own = regions[this.rank] as Region;
     own.reserve(n);
     own.write(data, 0); // nothing to copy when data is allReduceBuffer(n)
     await this.barrier();
     const [lo, hi] = this.chunk(n, this.rank);
     if (hi > lo) {
-      for (const r of this.reduce) r.reserve(n); // peers grew their files before the barrier
-      const views = this.reduce.map((r) => r.view(lo, hi - lo));
+      for (const r of regions) r.reserve(n); // peers grew their files before the barrier
+      const views = regions.map((r) => r.view(lo, hi - lo));
       if (views.every((v) => v !== null)) sumInto(views as Float32Array[], scale);
       else {
-        const parts = this.reduce.map((r) => r.read(new Float32Array(hi - lo), lo));
+        const parts = regions.map((r) => r.read(new Float32Array(hi - lo), lo));
         sumInto(parts, scale);
-        for (const r of this.reduce) r.write(parts[0] as Float32Array, lo);
+        for (const r of regions) r.write(parts[0] as Float32Array, lo);
       }
     }
     await this.barrier();
@@ -252,10 +292,15 @@ export class ShmTransport implements Transport {
 
   /**
    * In-place all-gather of segments: every rank publishes its segment in its gather buffer,
-   * and after a barrier copies every peer's segment out of the peer's buffer; a second barrier
-   * keeps a rank from overwriting its segment while a peer still copies it.
+   * and after a barrier copies every peer's segment out of the peer's buffer (into `data`, or
+   * straight to `visit`, which gets a view of the peer's shared memory); a second barrier keeps
+   * a rank from overwriting its segment while a peer still copies it.
    */
-  async allGatherSegments(data: Float32Array, bounds: readonly number[]): Promise<void> {
+  async allGatherSegments(
+    data: Float32Array,
+    bounds: readonly number[],
+    visit?: (values: Float32Array, at: number) => void,
+  ): Promise<void> {
     const n = data.length;
     const [lo, hi] = this.segment(bounds, n);
     const own = this.gather[this.rank] as Region;
@@ -268,7 +313,12 @@ export class ShmTransport implements Transport {
       if (b <= a) continue;
       const peer = this.gather[r] as Region;
       peer.reserve(b);
-      peer.read(data.subarray(a, b), a);
+      const shared = visit ? peer.view(a, b - a) : null;
+      if (shared) (visit as (values: Float32Array, at: number) => void)(shared, a);
+      else {
+        peer.read(data.subarray(a, b), a);
+        visit?.(data.subarray(a, b), a);
+      }
     }
     await this.barrier();
   }

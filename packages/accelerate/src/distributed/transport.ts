@@ -17,8 +17,10 @@ export interface Transport {
   /**
    * Optional: a buffer of `length` floats that `allReduceSum` reduces without copying it in or
    * out (in shared or registered memory), reused from call to call. Callers that fill it in
-   * place save a copy of the gradient per step. Its contents last only until the next
-   * collective (another all-reduce may reuse the memory).
+   * place save a copy of the gradient per step. Its contents last until the next
+   * `allReduceSum` or `reduceScatterSum` on it: collectives on other arrays leave it alone, so
+   * a caller may keep results there (the Accelerator hands the averaged gradients out as views
+   * of it until the next backward).
    */
   allReduceBuffer?(length: number): Float32Array;
   /**
@@ -31,10 +33,17 @@ export interface Transport {
   reduceScatterSum?(data: Float32Array, bounds: readonly number[], scale?: number): Promise<void>;
   /**
    * Optional (ZeRO-1): copies every rank's segment `data[bounds[r], bounds[r + 1])` into the
-   * same segment of every other rank's `data` (an in-place all-gather). Without it, callers
-   * fall back to one `broadcast` per rank.
+   * same segment of every other rank's `data` (an in-place all-gather). With `visit`, each
+   * peer's segment is handed to it instead (`values` holds elements [at, at + values.length),
+   * possibly a view of shared memory valid only during the call), so a caller that only copies
+   * it onwards saves the copy into `data`. Without it, callers fall back to one `broadcast` per
+   * rank.
    */
-  allGatherSegments?(data: Float32Array, bounds: readonly number[]): Promise<void>;
+  allGatherSegments?(
+    data: Float32Array,
+    bounds: readonly number[],
+    visit?: (values: Float32Array, at: number) => void,
+  ): Promise<void>;
   /**
    * Optional: a buffer of `length` floats that `allGatherSegments` works on without copying
    * it in (shared or registered memory), reused from call to call and distinct from

@@ -13,7 +13,7 @@
  * own parameters' averaged gradients in one tiny all-reduce during backward, so
  * `clipGradNorm` stays synchronous.
  */
-import { type Tensor, tensor } from "@hearth/tensor";
+import { fromBuffer, keep, type Tensor } from "@hearth/tensor";
 import { native } from "@hearth/tensor/native";
 import { AccelerateError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
@@ -43,6 +43,22 @@ export function float32Values(t: Tensor): Float32Array | null {
   const data = t.view_().data as Float32Array;
   return data.subarray(t.offset, t.offset + t.size);
 }
+
+/**
+ * Makes `p.grad` a view of `values` (no copy; float32 parameters), unless it already is one.
+ * The Accelerator keeps averaged gradients in the transport's all-reduce buffer this way, which
+ * holds them until the next backward's all-reduce refills it.
+ */
+export function setGradView(p: Tensor, values: Float32Array): void {
+  const g = p.grad ? float32Values(p.grad) : null;
+  if (g && sameMemory(g, values)) return;
+  p.grad?.dispose();
+  p.grad = keep(fromBuffer(values, "float32", [...p.shape]));
+}
+
+/** Whether `a` and `b` are the same memory. */
+export const sameMemory = (a: Float32Array, b: Float32Array): boolean =>
+  a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
 
 /** One partition of the trained parameters over the ranks of a transport. */
 export class ZeroPartition {
@@ -102,13 +118,12 @@ export class ZeroPartition {
   }
 
   /**
-   * Averages the gradients in `flat` (every parameter's local gradient, in order) over the
-   * ranks, leaves `.grad` only on this rank's parameters (holding the average) and records
+   * Averages the gradients in `flat` (every parameter's local gradient, in order, each rank's
+   * already times `1 / worldSize` when `scale` is 1) over the ranks, leaves `.grad` only on this rank's parameters (holding the average) and records
    * every parameter's gradient norm.
    */
-  async reduceGradients(flat: Float32Array): Promise<void> {
+  async reduceGradients(flat: Float32Array, scale = 1 / this.transport.worldSize): Promise<void> {
     const t = this.transport;
-    const scale = 1 / t.worldSize;
     if (t.reduceScatterSum) await t.reduceScatterSum(flat, this.bounds, scale);
     else await t.allReduceSum(flat, scale);
     const norms = new Float32Array(this.params.length);
@@ -121,12 +136,7 @@ export class ZeroPartition {
       const off = this.offsets[i] as number;
       const values = flat.subarray(off, off + p.size);
       norms[i] = this.sumOfSquares(values) ** (1 / 2); // float32, as clipGradNorm rounds per-tensor norms
-      const own = p.grad ? float32Values(p.grad) : null;
-      if (own) own.set(values);
-      else {
-        p.grad?.dispose();
-        p.grad = tensor(values.slice(), { shape: [...p.shape] });
-      }
+      setGradView(p, values);
     });
     // each norm comes from its owner alone (the others add zeros): exact
     await t.allReduceSum(norms);
@@ -151,22 +161,30 @@ export class ZeroPartition {
     return out[0] as number;
   }
 
-  /** Publishes this rank's updated parameters and copies in everyone else's. */
+  /**
+   * Publishes this rank's updated parameters and copies in everyone else's: each peer's run
+   * goes straight from the transport (shared memory, for {@link ShmTransport}) into the
+   * parameters, one copy.
+   */
   async gatherParameters(): Promise<void> {
     const t = this.transport;
     const buf = t.gatherBuffer?.(this.total) ?? new Float32Array(this.total);
     for (let i = this.first; i < this.end; i++) {
       buf.set(float32Values(this.params[i] as Tensor) as Float32Array, this.offsets[i]);
     }
-    if (t.allGatherSegments) await t.allGatherSegments(buf, this.bounds);
+    // the parameters in elements [at, at + values.length) of the flat buffer, from `values`
+    const fill = (values: Float32Array, at: number) => {
+      this.params.forEach((p, i) => {
+        const off = (this.offsets[i] as number) - at;
+        if (this.owns(i) || off < 0 || off >= values.length) return;
+        (float32Values(p) as Float32Array).set(values.subarray(off, off + p.size));
+      });
+    };
+    if (t.allGatherSegments) await t.allGatherSegments(buf, this.bounds, fill);
     else {
       for (let r = 0; r < t.worldSize; r++) await t.broadcast(buf.subarray(this.bounds[r], this.bounds[r + 1]), r);
+      fill(buf, 0);
     }
-    this.params.forEach((p, i) => {
-      if (this.owns(i)) return;
-      const off = this.offsets[i] as number;
-      (float32Values(p) as Float32Array).set(buf.subarray(off, off + p.size));
-    });
     this.pendingGather = false;
   }
 
