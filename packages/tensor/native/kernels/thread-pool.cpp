@@ -26,6 +26,18 @@ inline void cpu_relax() {
 
 thread_local bool t_in_job = false;
 
+// How long an idle worker spins before it sleeps: HEARTH_SPIN_US microseconds (default 100).
+// Longer keeps workers awake across the gaps between the kernels of a decoding step (each of
+// its ~50 products follows a few small ops) at the price of a busy core while idle.
+std::chrono::microseconds spin_window() {
+  static const std::chrono::microseconds window = [] {
+    const char* env = std::getenv("HEARTH_SPIN_US");
+    const int us = env ? std::atoi(env) : -1;
+    return std::chrono::microseconds(us >= 0 ? us : 100);
+  }();
+  return window;
+}
+
 class Pool {
  public:
   Pool() { resize(default_num_threads()); }
@@ -110,7 +122,7 @@ class Pool {
       int spins = 0;
       while (generation_.load(std::memory_order_acquire) == seen && !quit_.load(std::memory_order_acquire)) {
         cpu_relax();
-        if (++spins % 64 == 0 && std::chrono::steady_clock::now() - start > std::chrono::microseconds(100)) {
+        if (++spins % 64 == 0 && std::chrono::steady_clock::now() - start > spin_window()) {
           std::unique_lock<std::mutex> lock(mu_);
           cv_.wait(lock, [&] {
             return generation_.load(std::memory_order_acquire) != seen || quit_.load(std::memory_order_acquire);
