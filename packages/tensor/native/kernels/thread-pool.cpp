@@ -1,5 +1,8 @@
 // Persistent worker pool. Workers spin briefly after a job (so back-to-back kernels do not pay
-// a futex wake-up each), then sleep on a condition variable.
+// a futex wake-up each), then sleep on a condition variable. The caller works on its own job's
+// tasks too and waits only for helpers that joined before it finished them: a job never waits
+// for a sleeping or descheduled worker to wake up (on a busy 2-core machine that wait was a
+// time slice per kernel).
 #include "thread-pool.h"
 
 #include <sched.h>
@@ -22,6 +25,18 @@ inline void cpu_relax() {
 }
 
 thread_local bool t_in_job = false;
+
+// How long an idle worker spins before it sleeps: HEARTH_SPIN_US microseconds (default 100).
+// Longer keeps workers awake across the gaps between the kernels of a decoding step (each of
+// its ~50 products follows a few small ops) at the price of a busy core while idle.
+std::chrono::microseconds spin_window() {
+  static const std::chrono::microseconds window = [] {
+    const char* env = std::getenv("HEARTH_SPIN_US");
+    const int us = env ? std::atoi(env) : -1;
+    return std::chrono::microseconds(us >= 0 ? us : 100);
+  }();
+  return window;
+}
 
 class Pool {
  public:
@@ -57,16 +72,23 @@ class Pool {
       ntasks_ = ntasks;
       helpers_ = threads - 1;
       next_.store(0, std::memory_order_relaxed);
-      pending_.store(helpers_, std::memory_order_relaxed);
+      open_ = true;
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     t_in_job = true;
     work();
     t_in_job = false;
+    // Close the job: a helper that has not joined by now (asleep, or its core taken by another
+    // process) finds it closed and skips it, so the caller never waits for a helper to wake up,
+    // only for those still running a task.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = false;
+    }
     // A helper still at work may have lost its core to another process: after a short spin,
     // give this core up between checks so it can finish here instead of waiting a time slice.
-    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; spins++) {
+    for (int spins = 0; active_.load(std::memory_order_acquire) != 0; spins++) {
       if (spins < 4096) {
         cpu_relax();
       } else {
@@ -100,7 +122,7 @@ class Pool {
       int spins = 0;
       while (generation_.load(std::memory_order_acquire) == seen && !quit_.load(std::memory_order_acquire)) {
         cpu_relax();
-        if (++spins % 64 == 0 && std::chrono::steady_clock::now() - start > std::chrono::microseconds(100)) {
+        if (++spins % 64 == 0 && std::chrono::steady_clock::now() - start > spin_window()) {
           std::unique_lock<std::mutex> lock(mu_);
           cv_.wait(lock, [&] {
             return generation_.load(std::memory_order_acquire) != seen || quit_.load(std::memory_order_acquire);
@@ -108,16 +130,19 @@ class Pool {
           break;
         }
       }
-      int helpers;
+      bool join;
       {
+        // Joining happens under the lock that closes the job, so the caller either sees this
+        // helper in active_ or the helper sees the job closed.
         std::lock_guard<std::mutex> lock(mu_);
         if (quit_.load(std::memory_order_acquire)) return;
         seen = generation_.load(std::memory_order_acquire);
-        helpers = helpers_;
+        join = open_ && index < helpers_;
+        if (join) active_.fetch_add(1, std::memory_order_relaxed);
       }
-      if (index < helpers) {
+      if (join) {
         work();
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        active_.fetch_sub(1, std::memory_order_release);
       }
     }
   }
@@ -140,7 +165,8 @@ class Pool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> quit_{false};
   std::atomic<int> next_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<int> active_{0};  // helpers that joined the current job and have not finished
+  bool open_ = false;            // the current job still takes helpers (guarded by mu_)
   int ntasks_ = 0;
   int helpers_ = 0;
   void (*fn_)(void*, int) = nullptr;

@@ -18,6 +18,19 @@ test("scope disposes temporaries, keeps returned tensors (also inside arrays/obj
   assert.equal(liveStorages(), base + 3);
 });
 
+test("scope returns typed arrays (dataSync results) as they are, beside the tensors it keeps", () => {
+  const base = liveStorages();
+  const out = scope(() => {
+    const logits = add(ones([2, 3]), 1);
+    return { values: logits.dataSync(), buffer: new ArrayBuffer(8), kept: sum(logits) };
+  });
+  assert.deepEqual(Array.from(out.values as Float32Array), [2, 2, 2, 2, 2, 2]);
+  assert.equal(out.buffer.byteLength, 8);
+  assert.equal(out.kept.disposed, false);
+  assert.deepEqual(out.kept.tolistSync(), 12);
+  assert.equal(liveStorages(), base + 1);
+});
+
 test("nested scopes hand returned tensors to the enclosing scope", () => {
   let inner: Tensor | null = null;
   scope(() => {

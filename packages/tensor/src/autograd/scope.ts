@@ -15,6 +15,9 @@ export function keep<T extends Tensor>(t: T): T {
 function collect(value: unknown, into: Set<Tensor>): void {
   if (value === null || value === undefined) return;
   if (typeof value !== "object") return;
+  // Typed arrays (what dataSync() returns) and buffers hold numbers, never tensors: walking a
+  // logits row element by element cost milliseconds per scope.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
   if ("storage" in value && "shape" in value && "dispose" in value) {
     into.add(value as Tensor);
     return;

@@ -30,7 +30,7 @@ export { dropout } from "./nn/dropout.ts";
 export { embedding } from "./nn/embedding.ts";
 export { layerNorm } from "./nn/layer-norm.ts";
 export { linear } from "./nn/linear.ts";
-export { matmul } from "./nn/matmul.ts";
+export { addmm, matmul } from "./nn/matmul.ts";
 export { mseLoss } from "./nn/mse-loss.ts";
 export { rmsNorm } from "./nn/rms-norm.ts";
 export { PRIMITIVE_NAMES, PRIMITIVES, type Primitive } from "./primitives.ts";

@@ -329,15 +329,23 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
   } satisfies Primitive<{ dim: number; descending?: boolean }>,
 
   matmul: {
-    inputs: ["a", "b"],
-    // `outDtype: "float32"` keeps a 16-bit product's float32 accumulation (weight-only low precision)
-    infer(inputs, attrs: { outDtype?: DType }) {
+    inputs: ["a", "b", "bias"],
+    // `outDtype: "float32"` keeps a 16-bit product's float32 accumulation (weight-only low precision).
+    // `bias: true`: a third input `[N]` in the output's dtype is added to every row of the
+    // product (PyTorch's addmm), in the same pass that writes it.
+    infer(inputs, attrs: { outDtype?: DType; bias?: boolean }) {
       const [a, b] = inputs as [Tensor, Tensor];
       const op = () => name("matmul", inputs); // built only to throw
       if (a.ndim < 2 || b.ndim < 2) {
         throw new HearthTensorError("HEARTH_TENSOR_SHAPE", `${op()}: the primitive needs inputs of rank >= 2`);
       }
-      const dtype = sameDType("matmul", inputs, ["a", "b"]);
+      if (inputs.length !== (attrs.bias ? 3 : 2)) {
+        throw new HearthTensorError(
+          "HEARTH_TENSOR_ARGUMENT",
+          `${op()}: expected ${attrs.bias ? 3 : 2} inputs (attribute 'bias' is ${!!attrs.bias}), got ${inputs.length}`,
+        );
+      }
+      const dtype = sameDType("matmul", [a, b], ["a", "b"]);
       const [m, k] = a.shape.slice(-2) as [number, number];
       const [k2, n] = b.shape.slice(-2) as [number, number];
       if (k !== k2) {
@@ -357,9 +365,19 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
           `${op()}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
         );
       }
+      const outDtype = attrs.outDtype ?? dtype;
+      const bias = inputs[2];
+      if (bias && (bias.ndim !== 1 || bias.shape[0] !== n || bias.dtype !== outDtype)) {
+        throw new HearthTensorError(
+          "HEARTH_TENSOR_SHAPE",
+          `${op()}: argument 'bias' must be a ${outDtype} vector [${n}], got ${bias.describe()}`,
+        );
+      }
+      const views = [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])];
       return {
-        outputs: [{ shape: [...batch, m, n], dtype: attrs.outDtype ?? dtype }],
-        kernelInputs: [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])],
+        outputs: [{ shape: [...batch, m, n], dtype: outDtype }],
+        kernelInputs: bias ? [...views, bias.view_()] : views,
+        attrs: { ...attrs, bias: !!bias },
       };
     },
     backward({ inputs: [a, b], needs, attrs }, [g]) {
@@ -376,6 +394,8 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       const gt = asType(g as Tensor, at.dtype);
       // a 16-bit product accumulated into float32 (autocast) gets float32 gradients the same way
       const o = attrs.outDtype ? { outDtype: attrs.outDtype } : {};
+      // the bias's gradient: g summed over every row of every batch
+      const gBias = () => p("sum", [g as Tensor], { dims: g ? g.shape.slice(0, -1).map((_, i) => i) : [] });
       // b shared by every batch of a (a linear layer on [B, T, K]): dB is one GEMM over all
       // B·T rows, [K, B·T]·[B·T, N], not B products of [K, N] summed afterwards (B× the writes)
       const rows = (t: Tensor) => {
@@ -386,9 +406,10 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       return [
         needs[0] ? (colMajor(at) ? mT(p("matmul", [bt, mT(gt)], o)) : p("matmul", [gt, mT(bt)], o)) : null,
         needs[1] ? (colMajor(bt) ? mT(p("matmul", [mT(gb), ab], o)) : p("matmul", [mT(ab), gb], o)) : null,
+        ...(attrs.bias ? [needs[2] ? gBias() : null] : []),
       ];
     },
-  } satisfies Primitive<{ outDtype?: DType }>,
+  } satisfies Primitive<{ outDtype?: DType; bias?: boolean }>,
 
   // movement: views (no kernel) and copies
   reshape: {

@@ -3,13 +3,12 @@
  * stored transposed, `weight [in, out]`) and the output head that shares the input embedding.
  */
 import {
-  add,
+  addmm,
   type DType,
   type Embedding,
   Linear,
   linear,
   Module,
-  matmul,
   randn,
   reshape,
   type Tensor,
@@ -41,7 +40,8 @@ export class Conv1D extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return add(matmul(x, this.weight), this.bias);
+    // Python's torch.addmm(bias, x, weight): the bias is added in the pass that writes the product
+    return addmm(this.bias, x, this.weight);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Batched matmul of the `js` reference backend: out[b, i, j] = Σ_k a[b, i, k] · b[b, k, j],
- * accumulated in float64. Inputs arrive broadcast to [...batch, M, K] and [...batch, K, N];
- * a matrix shared by several batches (stride 0) is read once.
+ * accumulated in float64 (plus bias[j] when a bias `[N]` is given: each sum starts from it).
+ * Inputs arrive broadcast to [...batch, M, K] and [...batch, K, N]; a matrix shared by several
+ * batches (stride 0) is read once.
  */
 import { readNumbers, type StridedView, writeNumbers } from "../../access.ts";
 import type { KernelArgs, KernelRecord } from "../types.ts";
@@ -30,7 +31,7 @@ function matrixReader(v: StridedView) {
   };
 }
 
-function matmul({ inputs: [a, b], outputs: [out] }: KernelArgs): void {
+function matmul({ inputs: [a, b, bias], outputs: [out] }: KernelArgs): void {
   if (!a || !b || !out) return;
   const nd = out.shape.length;
   const m = out.shape[nd - 2] as number;
@@ -40,6 +41,10 @@ function matmul({ inputs: [a, b], outputs: [out] }: KernelArgs): void {
   const readA = matrixReader(a);
   const readB = matrixReader(b);
   const res = new Float64Array(batches * m * n);
+  if (bias) {
+    const row = readNumbers(bias);
+    for (let r = 0; r < batches * m; r++) res.set(row, r * n);
+  }
   for (let bt = 0; bt < batches; bt++) {
     const va = readA(bt);
     const vb = readB(bt);

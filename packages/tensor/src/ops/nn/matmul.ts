@@ -3,6 +3,7 @@ import { HearthTensorError } from "../../errors.ts";
 import { fmt } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import { apply1 } from "../apply.ts";
+import { add } from "../elementwise/binary.ts";
 import { transpose } from "../movement/permute.ts";
 import { squeeze, unsqueeze } from "../movement/reshape.ts";
 import { cast, checkTensor } from "../util.ts";
@@ -17,12 +18,30 @@ import { autocastDtype, markAutocastOperand } from "./autocast.ts";
  * const y = matmul(x, w); // [B, T, C] @ [C, D] -> [B, T, D]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkTensor("matmul", "a", a);
-  checkTensor("matmul", "b", b);
+  return product("matmul", a, b, null);
+}
+
+/**
+ * `bias + a·b` (PyTorch's `addmm`, with `matmul`'s rules for a and b, so batched and 16-bit
+ * weight operands work as there). A bias vector `[N]` in the product's dtype is added in the
+ * pass that writes the product (one op and one pass over the output fewer than `add(matmul(a,
+ * b), bias)`, which it equals); any other bias is broadcast with `add`.
+ *
+ * @example
+ * const y = addmm(bias, x, w); // [B, T, C] @ [C, D] + [D] -> [B, T, D]
+ */
+export function addmm(bias: Tensor, a: Tensor, b: Tensor): Tensor {
+  checkTensor("addmm", "bias", bias);
+  return product("addmm", a, b, bias);
+}
+
+function product(op: string, a: Tensor, b: Tensor, bias: Tensor | null): Tensor {
+  checkTensor(op, "a", a);
+  checkTensor(op, "b", b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new HearthTensorError(
       "HEARTH_TENSOR_SHAPE",
-      `matmul(${a.describe()}, ${b.describe()}): both arguments must have at least 1 dim`,
+      `${op}(${a.describe()}, ${b.describe()}): both arguments must have at least 1 dim`,
     );
   }
   const k = a.shape[a.ndim - 1] as number;
@@ -30,7 +49,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (k !== kb) {
     throw new HearthTensorError(
       "HEARTH_TENSOR_SHAPE",
-      `matmul(${a.describe()}, ${b.describe()}): argument 'b' must have ${k} rows to match a's last dim, got ${fmt(b.shape)}`,
+      `${op}(${a.describe()}, ${b.describe()}): argument 'b' must have ${k} rows to match a's last dim, got ${fmt(b.shape)}`,
     );
   }
   const low = autocastDtype();
@@ -38,7 +57,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // Under autocast: multiply in the low dtype with float32 accumulation, and keep the float32
     // product (the GEMM writes it directly; rounding it to 16 bits and back would only cost two
     // passes and precision). The backward GEMMs run the same way (see `matmul` in primitives.ts).
-    return matmulExact(castDense(a, low), castDense(b, low), "float32");
+    return matmulExact(castDense(a, low), castDense(b, low), bias, "float32");
   }
   const lowOf = (t: Tensor) => t.dtype === "bfloat16" || t.dtype === "float16";
   if ((a.dtype === "float32" && lowOf(b)) || (lowOf(a) && b.dtype === "float32")) {
@@ -46,9 +65,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // weight's dtype (the activation rounded to it, float32 accumulation), so the weight is
     // read as stored; the product comes back float32.
     const dtype = a.dtype === "float32" ? b.dtype : a.dtype;
-    return matmulExact(castDense(a, dtype), castDense(b, dtype), "float32");
+    return matmulExact(castDense(a, dtype), castDense(b, dtype), bias, "float32");
   }
-  return matmulExact(a, b);
+  return matmulExact(a, b, bias);
 }
 
 /**
@@ -68,11 +87,15 @@ function castDense(t: Tensor, dtype: DType): Tensor {
   return markAutocastOperand(cast(t, dtype));
 }
 
-function matmulExact(a: Tensor, b: Tensor, outDtype?: DType): Tensor {
+function matmulExact(a: Tensor, b: Tensor, bias: Tensor | null, outDtype?: DType): Tensor {
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
-  let out = apply1("matmul", [a2, b2], outDtype ? { outDtype } : {});
+  const n = b2.shape[b2.ndim - 1] as number;
+  // The primitive takes a bias [N] in the product's dtype; anything else is added after.
+  const fused = bias !== null && bias.ndim === 1 && bias.shape[0] === n && bias.dtype === (outDtype ?? a.dtype);
+  const attrs = { ...(outDtype ? { outDtype } : {}), ...(fused ? { bias: true } : {}) };
+  let out = apply1("matmul", fused ? [a2, b2, bias] : [a2, b2], attrs);
   if (a.ndim === 1) out = squeeze(out, -2);
   if (b.ndim === 1) out = squeeze(out, -1);
-  return out;
+  return bias !== null && !fused ? add(out, bias) : out;
 }

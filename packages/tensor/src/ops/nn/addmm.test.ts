@@ -1,0 +1,167 @@
+// `addmm(bias, a, b)` (the matmul primitive with its bias input, which GPT-2's Conv1D and every
+// Linear with a bias run) against the plain path `add(matmul(a, b), bias)` on every backend:
+// odd sizes (vector tails in the GEMM and the few-row kernels), one to a few rows (decoding) and
+// many (prefill), transposed and sliced operands, batches with a shared weight, a 16-bit weight
+// with a float32 product, biases that are strided or broadcast the other way (not fused), and
+// the gradients of all three inputs against the plain path's and finite differences.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  add,
+  addmm,
+  gradcheck,
+  linear,
+  listBackends,
+  manualSeed,
+  matmul,
+  narrow,
+  noGrad,
+  randn,
+  type Tensor,
+  to,
+  transpose,
+  withBackend,
+} from "../../index.ts";
+
+const data = (t: Tensor) => Array.from(t.dataSync() as Float32Array);
+
+function close(got: Tensor, want: Tensor, rtol: number, what: string): void {
+  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
+  assert.equal(got.dtype, want.dtype, `${what}: dtype`);
+  const g = data(got);
+  const w = data(want);
+  const mag = Math.max(1, ...w.map(Math.abs));
+  for (let i = 0; i < w.length; i++) {
+    assert.ok(Math.abs((g[i] as number) - (w[i] as number)) <= rtol * mag, `${what}[${i}]: ${g[i]} vs ${w[i]}`);
+  }
+}
+
+interface Case {
+  name: string;
+  /** a [.., M, K], b [K, N] (possibly a view), bias [N] */
+  make: () => { a: Tensor; b: Tensor; bias: Tensor };
+}
+
+const cases: Case[] = [
+  ...[1, 2, 3, 8, 9, 37].map((M) => ({
+    name: `[${M}, 45] x [45, 37] (Conv1D layout)`,
+    make: () => ({ a: randn([M, 45]), b: randn([45, 37]), bias: randn([37]) }),
+  })),
+  {
+    name: "[1, 70] x transposed [33, 70] (Linear layout)",
+    make: () => ({ a: randn([1, 70]), b: transpose(randn([33, 70]), 0, 1), bias: randn([33]) }),
+  },
+  {
+    name: "[5, 70] x transposed [33, 70] (Linear layout)",
+    make: () => ({ a: randn([5, 70]), b: transpose(randn([33, 70]), 0, 1), bias: randn([33]) }),
+  },
+  {
+    name: "batch [3, 4, 19] x shared [19, 21]",
+    make: () => ({ a: randn([3, 4, 19]), b: randn([19, 21]), bias: randn([21]) }),
+  },
+  {
+    name: "batch [2, 1, 19] (decoding rows) x shared [19, 130]",
+    make: () => ({ a: randn([2, 1, 19]), b: randn([19, 130]), bias: randn([130]) }),
+  },
+  {
+    name: "sliced a, sliced b, strided bias",
+    make: () => ({
+      a: narrow(randn([6, 40]), 1, 3, 31),
+      b: narrow(randn([31, 50]), 1, 5, 29),
+      bias: narrow(randn([58]), 0, 0, 29).reshape([29]),
+    }),
+  },
+  {
+    name: "batched b [2, 17, 23]",
+    make: () => ({ a: randn([2, 3, 17]), b: randn([2, 17, 23]), bias: randn([23]) }),
+  },
+];
+
+for (const backend of listBackends()) {
+  describe(`addmm on '${backend}' equals add(matmul) on 'js'`, () => {
+    for (const c of cases) {
+      test(c.name, () => {
+        manualSeed(3);
+        const { a, b, bias } = withBackend("js", c.make);
+        const want = withBackend("js", () => noGrad(() => add(matmul(a, b), bias)));
+        const got = withBackend(backend, () => noGrad(() => addmm(bias, a, b)));
+        close(got, want, 2e-6, c.name);
+      });
+    }
+
+    test("a bfloat16 weight: float32 product plus float32 bias, as the plain path", () => {
+      manualSeed(4);
+      for (const M of [1, 3, 11]) {
+        const { x, w, bias } = withBackend("js", () => ({
+          x: randn([M, 66]),
+          w: to(randn([66, 47]), "bfloat16"),
+          bias: randn([47]),
+        }));
+        const want = withBackend(backend, () => noGrad(() => add(matmul(x, w), bias)));
+        const got = withBackend(backend, () => noGrad(() => addmm(bias, x, w)));
+        assert.equal(got.dtype, "float32");
+        close(got, want, 1e-6, `bf16 weight, M ${M}`);
+      }
+    });
+
+    test("a bias that is not a vector [N] of the product's dtype is broadcast by add", () => {
+      manualSeed(5);
+      const { a, b, column, half } = withBackend("js", () => ({
+        a: randn([4, 9]),
+        b: randn([9, 7]),
+        column: randn([4, 1]),
+        half: to(randn([7]), "bfloat16"),
+      }));
+      for (const bias of [column, half]) {
+        const want = withBackend("js", () => noGrad(() => add(matmul(a, b), bias)));
+        const got = withBackend(backend, () => noGrad(() => addmm(bias, a, b)));
+        close(got, want, 2e-6, `bias ${bias.describe()}`);
+      }
+    });
+
+    test("linear(x, weight, bias) is x·weightᵀ + bias", () => {
+      manualSeed(6);
+      const { x, w, bias } = withBackend("js", () => ({ x: randn([2, 3, 10]), w: randn([6, 10]), bias: randn([6]) }));
+      const want = withBackend("js", () => noGrad(() => add(matmul(x, transpose(w, 0, 1)), bias)));
+      const got = withBackend(backend, () => noGrad(() => linear(x, w, bias)));
+      close(got, want, 2e-6, "linear");
+    });
+
+    test("gradients of bias, a and b equal the plain path's and finite differences", () => {
+      manualSeed(7);
+      withBackend(backend, () => {
+        for (const [aShape, bShape] of [
+          [
+            [3, 5],
+            [5, 4],
+          ],
+          [
+            [2, 3, 5],
+            [5, 4],
+          ],
+          [
+            [1, 5],
+            [5, 9],
+          ],
+        ] as const) {
+          const leaves = [randn([...aShape]), randn([...bShape]), randn([bShape[1]])].map((t) => t.requiresGrad_());
+          const [a, b, bias] = leaves as [Tensor, Tensor, Tensor];
+          addmm(bias, a, b).sum().backward();
+          const fused = leaves.map((t) => data(t.grad as Tensor));
+          for (const t of leaves) t.grad = null;
+          add(matmul(a, b), bias).sum().backward();
+          leaves.forEach((t, i) => {
+            assert.deepEqual(data(t.grad as Tensor), fused[i], `grad ${i} for a ${aShape}`);
+          });
+          assert.deepEqual(
+            gradcheck(
+              (x, y, z) => addmm(z as Tensor, x as Tensor, transpose(transpose(y as Tensor, 0, 1), 0, 1)),
+              leaves,
+            ),
+            [],
+          );
+        }
+      });
+    });
+  });
+}
