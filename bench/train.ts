@@ -18,12 +18,15 @@
  * With `HEARTH_PROFILE=1` (or `=shapes`, rows split by input shapes) each mode prints the op
  * profile of its timed steps (the warm-up step and model building left out), per step.
  *
+ * `--gemm NAME` forces a GEMM family for the whole run (`avx512`: float32 products on FMAs
+ * instead of the default bf16x3 AMX kernel where the CPU has AMX; see packages/tensor/native/README.md).
+ *
  * `--rounds N` times each mode N times, alternating with the peer (ours, torch, ours, torch),
  * prints every round and then each side's best round (a shared machine's load moves both).
  * The step's process CPU time (both threads) is printed beside its wall time.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
- *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16]
+ *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a
  * quick look (the ratio to torch is then for that shape).
  */
@@ -47,7 +50,7 @@ import {
   scope,
   type Tensor,
 } from "../packages/tensor/src/index.ts";
-import { residentBytes } from "../packages/tensor/src/native/index.ts";
+import { native, residentBytes } from "../packages/tensor/src/native/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
 import { bestCoreType, torchPython } from "./peers/python.ts";
 
@@ -63,6 +66,7 @@ const { values } = parseArgs({
     modes: { type: "string", default: "full,lora" },
     "no-peer": { type: "boolean", default: false },
     bf16: { type: "boolean", default: false },
+    gemm: { type: "string", default: "" },
   },
 });
 const L = Number(values.layers);
@@ -73,6 +77,8 @@ const RSS_STEPS = Number(values["rss-steps"]);
 const ROUNDS = Number(values.rounds);
 const MODES = (values.modes as string).split(",") as ("full" | "lora")[];
 const MiB = 2 ** 20;
+if (values.gemm && !native?.selectGemmKernel(values.gemm as string))
+  throw new Error(`--gemm ${values.gemm}: not available here`);
 
 function build(): GPT2LMHeadModel {
   manualSeed(0);
@@ -162,7 +168,9 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(" ");
 console.log(
-  `GPT-2 shape: ${L} layers, n_embd 768, vocab 50257; batch ${B} × ${T}; backend ${getBackend().name}; ${STEPS} timed steps; load average ${load()} on ${availableParallelism()} cores`,
+  `GPT-2 shape: ${L} layers, n_embd 768, vocab 50257; batch ${B} × ${T}; backend ${getBackend().name}` +
+    (native ? ` (float32 GEMM ${native.gemmKernel("float32")})` : "") +
+    `; ${STEPS} timed steps; load average ${load()} on ${availableParallelism()} cores`,
 );
 /**
  * The peer's environment: OpenBLAS (Debian's torch calls it for every matmul) on the newest

@@ -68,6 +68,7 @@
             "sources": [
               "native/kernels/arch/x86/gemm-avx512.cpp",
               "native/kernels/arch/x86/gemm-amx.cpp",
+              "native/kernels/arch/x86/gemm-amx-bf16x3.cpp",
               "native/kernels/arch/x86/gemm-avx2.cpp",
               "native/kernels/arch/x86/gemv-avx512.cpp",
               "native/kernels/arch/x86/gemv-avx2.cpp",

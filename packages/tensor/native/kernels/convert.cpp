@@ -99,7 +99,7 @@ bool convert_select(const char* name) {
     g_convert = convert_kernels_avx2();
     return true;
   }
-  if (std::strncmp(name, "avx512", 6) == 0 || std::strcmp(name, "amx-bf16") == 0) {
+  if (std::strncmp(name, "avx512", 6) == 0 || std::strncmp(name, "amx-bf16", 8) == 0) {
     if (f.avx512f && f.avx512bw && f.avx512vl && f.f16c) {
       g_convert = convert_kernels_avx512();
       return true;

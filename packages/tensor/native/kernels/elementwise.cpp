@@ -123,7 +123,7 @@ bool vec_math_select(const char* name) {
     g_vec_math = vec_math_avx2();
     return true;
   }
-  if (std::strncmp(name, "avx512", 6) == 0 || std::strcmp(name, "amx-bf16") == 0) {
+  if (std::strncmp(name, "avx512", 6) == 0 || std::strncmp(name, "amx-bf16", 8) == 0) {
     if (f.avx512f && f.avx512bw && f.avx512vl && f.fma) {
       g_vec_math = vec_math_avx512();
       return true;

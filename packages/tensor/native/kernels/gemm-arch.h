@@ -44,6 +44,8 @@ const GemmKernels* gemm_kernels_avx2();
 const GemmKernels* gemm_kernels_avx512();
 const GemmKernels* gemm_kernels_avx512_bf16();
 const GemmKernels* gemm_kernels_amx();  // only after request_amx() returned true
+// float32 products on AMX by bf16x3 splitting (packed_size 6); only after request_amx()
+const GemmKernels* gemm_kernels_amx_bf16x3();
 // bf16 B panels from a row-major Bᵀ (b.rs == 1), shared by the AVX512-BF16 and AMX families:
 // kcp is kc padded to the family's k unit (2 or 32); NR is 32 for both.
 void pack_b_bf16_transposed_avx512(const GemmMatrixView& b, int64_t k0, int kc, int kcp, int64_t j0, int nc,

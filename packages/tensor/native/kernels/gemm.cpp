@@ -69,12 +69,23 @@ const GemmKernels* pick_fastest(const GemmKernels* const* candidates, int n) {
   return candidates[pick];
 }
 
+// float32 products run on AMX tiles by bf16x3 splitting where the CPU has them (about 1.3-1.4×
+// the AVX-512 FMA kernel's rate on transformer shapes, float32-level accuracy: see
+// arch/x86/gemm-amx-bf16x3.cpp) unless HEARTH_FLOAT32_MATMUL=fma asks for plain FMAs.
+bool bf16x3_wanted() {
+  const char* env = std::getenv("HEARTH_FLOAT32_MATMUL");
+  return env == nullptr || std::strcmp(env, "fma") != 0;
+}
+
 Selection automatic() {
   Selection s{gemm_kernels_generic(), gemm_kernels_generic()};
 #if defined(__x86_64__)
   const CpuFeatures& f = cpu_features();
   if (f.avx2 && f.fma && f.f16c) s.f32 = s.bf16 = gemm_kernels_avx2();
-  if (f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c) s.f32 = s.bf16 = gemm_kernels_avx512();
+  if (f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c) {
+    s.f32 = s.bf16 = gemm_kernels_avx512();
+    if (f.avx512bf16 && bf16x3_wanted() && request_amx()) s.f32 = gemm_kernels_amx_bf16x3();
+  }
 #endif
   return s;
 }
@@ -89,7 +100,8 @@ const GemmKernels* automatic_bf16() {
   std::call_once(g_bf16_once, [] {
     g_bf16_native_choice = g_selection.f32;
 #if defined(__x86_64__)
-    if (g_selection.f32 == gemm_kernels_avx512()) {
+    if (g_selection.f32 == gemm_kernels_amx_bf16x3()) g_bf16_native_choice = gemm_kernels_avx512();
+    if (g_bf16_native_choice == gemm_kernels_avx512()) {
       const GemmKernels* candidates[3] = {gemm_kernels_avx512(), nullptr, nullptr};
       int n = 1;
       if (cpu_features().avx512bf16) candidates[n++] = gemm_kernels_avx512_bf16();
@@ -102,8 +114,12 @@ const GemmKernels* automatic_bf16() {
 }
 
 const GemmKernels* kernels_for(DType t) {
-  if (t != DType::kBFloat16) return g_selection.f32;
-  return g_bf16_automatic ? automatic_bf16() : g_selection.bf16;
+  if (t == DType::kBFloat16) return g_bf16_automatic ? automatic_bf16() : g_selection.bf16;
+#if defined(__x86_64__)
+  // The bf16x3 family splits float32 inputs only; float16 inputs widen on the AVX-512 kernel.
+  if (t != DType::kFloat32 && g_selection.f32 == gemm_kernels_amx_bf16x3()) return gemm_kernels_avx512();
+#endif
+  return g_selection.f32;
 }
 
 // Per-thread packing buffers, grown on demand and kept for the thread's life (the pool's
@@ -336,6 +352,10 @@ bool gemm_select_kernel(const char* name) {
     f32 = gemm_kernels_avx512();
     bf16 = gemm_kernels_amx();
   }
+  if (std::strcmp(name, "amx-bf16x3") == 0 && has512 && f.avx512bf16 && request_amx()) {
+    f32 = gemm_kernels_amx_bf16x3();
+    bf16 = gemm_kernels_amx();
+  }
 #endif
   if (f32 == nullptr || !gemv_select_kernel(name) || !vec_math_select(name) || !row_kernels_select(name) ||
       !convert_select(name)) {
@@ -356,7 +376,13 @@ bool gemm(const GemmProblem& p) {
     gemv(p);
     return true;
   }
-  const GemmKernels& ks = *kernels_for(p.dtype);
+  const GemmKernels* family = kernels_for(p.dtype);
+#if defined(__x86_64__)
+  // bf16x3 works in 16-row, 32-column, 32-deep tiles: a product thinner than that (a low-rank
+  // adapter's, a few rows) would mostly multiply padding, so it takes the FMA kernel.
+  if (family == gemm_kernels_amx_bf16x3() && (p.M < 16 || p.N < 16 || p.K < 32)) family = gemm_kernels_avx512();
+#endif
+  const GemmKernels& ks = *family;
   // A product at most half a micro-panel wide (N <= NR/2, e.g. a rank-16 adapter's x·Aᵀ) leaves most
   // of every micro-kernel's columns empty, while a short A micro-panel costs about its share of
   // rows: run Cᵀ = Bᵀ·Aᵀ instead (swapped strides, no copy; C is then written through the

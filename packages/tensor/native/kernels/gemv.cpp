@@ -158,7 +158,7 @@ bool gemv_select_kernel(const char* name) {
     g_kernels = gemv_kernels_avx2();
     return true;
   }
-  if ((std::strncmp(name, "avx512", 6) == 0 || std::strcmp(name, "amx-bf16") == 0) && f.avx512f && f.avx512bw &&
+  if ((std::strncmp(name, "avx512", 6) == 0 || std::strncmp(name, "amx-bf16", 8) == 0) && f.avx512f && f.avx512bw &&
       f.avx512vl && f.fma && f.f16c) {
     g_kernels = gemv_kernels_avx512();
     return true;

@@ -148,7 +148,9 @@ function runCase(c: Case): void {
   }
 }
 
-const families = ["generic", "avx2", "avx512", "avx512-bf16", "amx-bf16"].filter((f) => addon.selectGemmKernel(f));
+const families = ["generic", "avx2", "avx512", "avx512-bf16", "amx-bf16", "amx-bf16x3"].filter((f) =>
+  addon.selectGemmKernel(f),
+);
 addon.selectGemmKernel("");
 
 const shapes: Array<[number, number, number]> = [
@@ -354,7 +356,11 @@ describe("native gemm", () => {
     assert.ok(addon.selectGemmKernel(""));
     const f = addon.cpuFeatures();
     const expected = f.avx512f && f.avx512bw && f.avx512vl && f.fma ? "avx512" : f.avx2 && f.fma ? "avx2" : "generic";
-    assert.equal(addon.gemmKernel("float32"), expected);
+    // float32 on AMX tiles by bf16x3 splitting where the CPU has them, unless asked for FMAs;
+    // float16 inputs always widen on the FMA kernel.
+    const bf16x3 = expected === "avx512" && f.avx512bf16 && f.amxBf16 && process.env.HEARTH_FLOAT32_MATMUL !== "fma";
+    assert.equal(addon.gemmKernel("float32"), bf16x3 ? "amx-bf16x3" : expected);
+    assert.equal(addon.gemmKernel("float16"), expected);
     // With AVX512-BF16 or AMX the fastest of them and widening to float32 is kept (timed once).
     const bf16 = addon.gemmKernel("bfloat16");
     if (expected === "avx512" && (f.avx512bf16 || f.amxBf16)) {
@@ -399,5 +405,72 @@ describe("native gemm", () => {
     assert.throws(() => (addon.gemm as unknown as (...args: unknown[]) => void)("float32", 1), /gemm: expected 16/);
     assert.throws(call({ M: -1 }), { code: "HEARTH_TENSOR_ARGUMENT" });
     assert.throws(call({ aOffset: 1 }), { code: "HEARTH_TENSOR_BUFFER" });
+  });
+});
+
+/** C = A·B for row-major float32 A [M, K] and B [K, N] on the given kernel family. */
+function product(family: string, a: Float32Array, b: Float32Array, M: number, N: number, K: number): Float32Array {
+  assert.ok(addon.selectGemmKernel(family));
+  const c = new Float32Array(M * N);
+  addon.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], c, 0, [0, N, 1], 1, 0);
+  addon.selectGemmKernel("");
+  return c;
+}
+
+describe("float32 products on AMX by bf16x3 splitting", {
+  skip: !addon.selectGemmKernel("amx-bf16x3") && "no AMX-BF16 on this CPU",
+}, () => {
+  after(() => addon.selectGemmKernel(""));
+
+  test("as accurate as the FMA kernel against a float64 product, values over many binades", () => {
+    const [M, N, K] = [40, 72, 1500];
+    // significands from the whole float32 range and exponents over ±20 binades
+    const draw = () => Math.fround((rand() * 2 - 1) * 2 ** Math.floor(rand() * 41 - 20));
+    const a = Float32Array.from({ length: M * K }, draw);
+    const b = Float32Array.from({ length: K * N }, draw);
+    const errors = (c: Float32Array) => {
+      let sq = 0;
+      let worst = 0;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let want = 0;
+          let mag = 0;
+          for (let k = 0; k < K; k++) {
+            const p = (a[i * K + k] as number) * (b[k * N + j] as number);
+            want += p;
+            mag += Math.abs(p);
+          }
+          const rel = Math.abs((c[i * N + j] as number) - want) / mag;
+          sq += rel * rel;
+          worst = Math.max(worst, rel);
+        }
+      return { rms: Math.sqrt(sq / (M * N)), worst };
+    };
+    const fma = errors(product("avx512", a, b, M, N, K));
+    const split = errors(product("amx-bf16x3", a, b, M, N, K));
+    // both at float32's rounding level (2^-24 ≈ 6e-8 per operation) relative to Σ|a·b|
+    assert.ok(split.worst < 2e-6, `bf16x3 worst relative error ${split.worst}`);
+    assert.ok(split.rms < 2.5 * fma.rms, `bf16x3 rms ${split.rms} vs FMA ${fma.rms}`);
+  });
+
+  test("products near the float32 range's ends: no overflow in the split, non-finite stays non-finite", () => {
+    const [M, N, K] = [33, 34, 40];
+    const a = Float32Array.from({ length: M * K }, () => rand() * 2 - 1);
+    const b = Float32Array.from({ length: K * N }, () => rand() * 2 - 1);
+    a[0] = 3.4e38; // rounds to Inf in bfloat16: the split must keep it finite
+    b.fill(0, 0, N); // row 0 of B zero except one entry, so C[0, 1] = a[0]·0.25 exactly
+    b[1] = 0.25;
+    a[K] = Number.POSITIVE_INFINITY; // row 1 of C: non-finite (float32 gives ±Inf, bf16x3 ±Inf or NaN)
+    a[2 * K + 3] = Number.NaN;
+    const c = product("amx-bf16x3", a, b, M, N, K);
+    const ref = product("avx512", a, b, M, N, K);
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        const [got, want] = [c[i * N + j] as number, ref[i * N + j] as number];
+        if (Number.isFinite(want))
+          assert.ok(Math.abs(got - want) <= 1e-6 * Math.abs(want) + 1e-5, `C[${i},${j}] ${got} vs ${want}`);
+        else assert.ok(!Number.isFinite(got), `C[${i},${j}] ${got} must be non-finite like ${want}`);
+      }
+    assert.ok(Math.abs((c[1] as number) - 3.4e38 * 0.25) <= 1e-6 * 3.4e38);
   });
 });

@@ -295,7 +295,7 @@ export interface NativeAddon {
     dims: readonly number[],
     out: ArrayBufferLike | Float32Array,
   ): void;
-  /** The micro-kernel family in use for a dtype: "amx-bf16", "avx512-bf16", "avx512", "avx2" or "generic". */
+  /** The micro-kernel family in use for a dtype: "amx-bf16x3" (float32 on AMX), "amx-bf16", "avx512-bf16", "avx512", "avx2" or "generic". */
   gemmKernel(dtype: NativeGemmDType): string;
   /** Forces a kernel family ("" restores the automatic choice); false when the CPU lacks it. */
   selectGemmKernel(name: string): boolean;

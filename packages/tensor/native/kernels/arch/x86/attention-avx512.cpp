@@ -158,32 +158,6 @@ void tile_accumulate_t_avx512(const float* p, int64_t n, const float* rows, int6
   tile_accumulate_impl<true>(p, n, rows, stride, e, o, o_stride);
 }
 
-// Transposes 16 rows of 16 floats in registers: r[i][j] -> r[j][i].
-inline void transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  // per 128-bit lane L, u[4i + k] holds column 4L + k of rows 4i .. 4i + 3
-  __m512 u[16];
-  for (int i = 0; i < 16; i += 4) {
-    u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-    u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-    u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int k = 0; k < 4; k++) {
-    const __m512 x0 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0x88), x1 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0xDD);
-    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0x88),
-                 y1 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0xDD);
-    r[k] = _mm512_shuffle_f32x4(x0, y0, 0x88);
-    r[8 + k] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
-    r[4 + k] = _mm512_shuffle_f32x4(x1, y1, 0x88);
-    r[12 + k] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
-  }
-}
-
 // Packs in 16×16 register transposes when d is a multiple of 16 (head sizes 64, 128, ...).
 void pack_transposed_avx512(const float* rows, int64_t stride, int64_t j0, int64_t n, int64_t d, float* kt) {
   if (d % 16 != 0) {

@@ -22,6 +22,8 @@
 #pragma GCC target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx2,fma")
 #endif
 
+#include "amx-tiles.h"
+
 namespace hearth {
 namespace {
 
@@ -29,30 +31,6 @@ constexpr int kMR = 32;
 constexpr int kNR = 32;
 constexpr int kKC = 512;
 constexpr int kNC = 1024;
-
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
-thread_local bool t_configured = false;
-
-void configure() {
-  TileConfig cfg;
-  std::memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
-  for (int t = 0; t < 8; t++) {
-    cfg.rows[t] = 16;
-    cfg.colsb[t] = 64;
-  }
-  _tile_loadconfig(&cfg);
-  t_configured = true;
-}
-
-inline __mmask16 mask16(int n) { return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
 
 template <bool kTwoRowTiles>
 void run_tiles(int kcp, const uint16_t* a, const uint16_t* b, float* acc) {
@@ -84,7 +62,7 @@ void run_tiles(int kcp, const uint16_t* a, const uint16_t* b, float* acc) {
 }
 
 void micro(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta) {
-  if (!t_configured) configure();
+  configure_tiles();
   const int kcp = (kc + 31) & ~31;
   alignas(64) float acc[kMR * kNR];
   if (m > 16) {
@@ -92,19 +70,7 @@ void micro(int m, int n, int kc, const void* ap, const void* bp, float* c, int64
   } else {
     run_tiles<false>(kcp, static_cast<const uint16_t*>(ap), static_cast<const uint16_t*>(bp), acc);
   }
-  const __mmask16 m0 = mask16(n), m1 = mask16(n > 16 ? n - 16 : 0);
-  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-  for (int i = 0; i < m; i++) {
-    float* row = c + i * ldc;
-    __m512 r0 = _mm512_mul_ps(_mm512_load_ps(acc + i * kNR), va);
-    __m512 r1 = _mm512_mul_ps(_mm512_load_ps(acc + i * kNR + 16), va);
-    if (beta != 0.0f) {
-      r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, row), vb, r0);
-      r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, row + 16), vb, r1);
-    }
-    _mm512_mask_storeu_ps(row, m0, r0);
-    _mm512_mask_storeu_ps(row + 16, m1, r1);
-  }
+  store_acc32(acc, m, n, c, ldc, alpha, beta);
 }
 
 // A micro-panel: up to 32 rows of bf16, row stride KC, zero-padded in k to a multiple of 32.

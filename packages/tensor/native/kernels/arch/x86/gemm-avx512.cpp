@@ -25,6 +25,8 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
 #endif
 
+#include "simd-avx512.h"
+
 namespace hearth {
 namespace {
 
@@ -154,34 +156,6 @@ void micro_bf16_any(int m, int n, int kc, const void* ap, const void* bp, float*
 }
 
 #undef HEARTH_MICRO_CASES
-
-// In-register transpose of a 16×16 float32 block: r[i] lane j becomes r[j] lane i.
-inline void transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  __m512 u[16];
-  for (int g = 0; g < 4; g++) {
-    const __m512d t0 = _mm512_castps_pd(t[4 * g]), t1 = _mm512_castps_pd(t[4 * g + 1]);
-    const __m512d t2 = _mm512_castps_pd(t[4 * g + 2]), t3 = _mm512_castps_pd(t[4 * g + 3]);
-    u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
-    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
-    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
-  }
-  for (int e = 0; e < 4; e++) {
-    const __m512 p0 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x88);
-    const __m512 p1 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xdd);
-    const __m512 q0 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88);
-    const __m512 q1 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xdd);
-    r[0 + e] = _mm512_shuffle_f32x4(p0, q0, 0x88);
-    r[8 + e] = _mm512_shuffle_f32x4(p0, q0, 0xdd);
-    r[4 + e] = _mm512_shuffle_f32x4(p1, q1, 0x88);
-    r[12 + e] = _mm512_shuffle_f32x4(p1, q1, 0xdd);
-  }
-}
 
 // 16 float32 values from any source dtype; lanes outside `mask` read nothing and are zero.
 inline __m512 load16(const void* base, int64_t index, DType t, __mmask16 mask) {
