@@ -18,8 +18,8 @@
  * With `HEARTH_PROFILE=1` (or `=shapes`, rows split by input shapes) each mode prints the op
  * profile of its timed steps (the warm-up step and model building left out), per step.
  *
- * `--gemm NAME` forces a GEMM family for the whole run (`avx512`: float32 products on FMAs
- * instead of the default bf16x3 AMX kernel where the CPU has AMX; see packages/tensor/native/README.md).
+ * `--gemm NAME` forces a GEMM family for the whole run (`amx-bf16x3`: float32 products on AMX
+ * tiles by bf16x3 splitting instead of the default FMA kernel; see packages/tensor/native/README.md).
  *
  * `--rounds N` times each mode N times, alternating with the peer (ours, torch, ours, torch),
  * prints every round and then each side's best round (a shared machine's load moves both).

@@ -69,12 +69,14 @@ const GemmKernels* pick_fastest(const GemmKernels* const* candidates, int n) {
   return candidates[pick];
 }
 
-// float32 products run on AMX tiles by bf16x3 splitting where the CPU has them (about 1.3-1.4×
-// the AVX-512 FMA kernel's rate on transformer shapes, float32-level accuracy: see
-// arch/x86/gemm-amx-bf16x3.cpp) unless HEARTH_FLOAT32_MATMUL=fma asks for plain FMAs.
+// float32 products run on AMX tiles by bf16x3 splitting (float32-level accuracy, see
+// arch/x86/gemm-amx-bf16x3.cpp) only when HEARTH_FLOAT32_MATMUL=bf16x3 asks for it: 1.3-1.4×
+// the FMA kernel on one thread, but with both cores on AMX a LoRA training step ran about 30%
+// slower than on FMAs (session 5 A/B), so plain float32 FMAs stay the default until that is
+// understood.
 bool bf16x3_wanted() {
   const char* env = std::getenv("HEARTH_FLOAT32_MATMUL");
-  return env == nullptr || std::strcmp(env, "fma") != 0;
+  return env != nullptr && std::strcmp(env, "bf16x3") == 0;
 }
 
 Selection automatic() {
