@@ -11,15 +11,13 @@
 #include <cstdint>
 
 #include "attention.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma")
 #endif
+HEARTH_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx2,fma")
 
 #include "simd-avx512.h"
 
@@ -258,8 +256,4 @@ const AttentionOps* attention_ops_avx512() { return &kAvx512; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "convert.h"
+#include "target.h"
 
 namespace hearth {
 namespace {
@@ -24,12 +25,7 @@ void bf16_to_f32_tail(const uint16_t* src, float* dst, int64_t n) {
 }  // namespace
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
-#endif
+HEARTH_TARGET_BEGIN("avx2,fma,f16c")
 
 namespace hearth {
 namespace {
@@ -89,8 +85,4 @@ const ConvertKernels* convert_kernels_avx2() { return &kAvx2; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

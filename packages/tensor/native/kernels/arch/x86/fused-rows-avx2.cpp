@@ -6,15 +6,13 @@
 #include <cstdint>
 
 #include "fused-rows.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC target("avx2,fma")
 #endif
+HEARTH_TARGET_BEGIN("avx2,fma")
 
 #include "simd-avx2.h"
 #include "fused-rows-impl.h"
@@ -28,8 +26,4 @@ const RowKernels* row_kernels_avx2() { return &kRows; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

@@ -11,16 +11,13 @@
 #include <cstring>
 
 #include "gemm-arch.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx2,fma"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx2,fma")
 #endif
+HEARTH_TARGET_BEGIN("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx2,fma")
 
 #include "amx-tiles.h"
 
@@ -103,8 +100,4 @@ const GemmKernels* gemm_kernels_amx() { return &kAmx; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

@@ -8,13 +8,9 @@
 
 #include "gemm-arch.h"
 #include "gemm-pack.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
-#endif
+HEARTH_TARGET_BEGIN("avx2,fma,f16c")
 
 namespace hearth {
 namespace {
@@ -96,8 +92,4 @@ const GemmKernels* gemm_kernels_avx2() { return &kAvx2; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

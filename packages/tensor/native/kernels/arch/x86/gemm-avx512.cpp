@@ -13,17 +13,14 @@
 
 #include "gemm-arch.h"
 #include "gemm-pack.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
+#if !defined(__clang__)
 // GCC 12 warns about the deliberately undefined upper lanes inside its own intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
 #endif
+HEARTH_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
 
 #include "simd-avx512.h"
 
@@ -380,8 +377,4 @@ const GemmKernels* gemm_kernels_avx512_bf16() { return &kBF16; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

@@ -6,13 +6,9 @@
 
 #include "dtype.h"
 #include "gemv.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
-#endif
+HEARTH_TARGET_BEGIN("avx2,fma,f16c")
 
 namespace hearth {
 namespace {
@@ -102,8 +98,4 @@ const GemvKernels* gemv_kernels_avx2() { return &kAvx2; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

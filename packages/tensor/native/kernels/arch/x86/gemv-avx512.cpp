@@ -11,17 +11,14 @@
 
 #include "dtype.h"
 #include "gemv.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
+#if !defined(__clang__)
 // GCC 12 warns about the deliberately undefined upper lanes inside its own intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
 #endif
+HEARTH_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
 
 namespace hearth {
 namespace {
@@ -267,8 +264,4 @@ const GemvKernels* gemv_kernels_avx512() { return &kAvx512; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

@@ -4,15 +4,13 @@
 #include <cstdint>
 
 #include "random.h"
+#include "target.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC target("avx512f,avx2,fma")
 #endif
+HEARTH_TARGET_BEGIN("avx512f,avx2,fma")
 
 #include "random-impl.h"
 
@@ -53,8 +51,4 @@ const BoxMullerKernel* box_muller_avx512() { return &kAvx512; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()

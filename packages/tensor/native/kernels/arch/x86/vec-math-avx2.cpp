@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "vec-math.h"
+#include "target.h"
 
 namespace hearth {
 namespace {
@@ -13,12 +14,7 @@ float exp_scalar(float v) { return std::exp(v); }
 }  // namespace
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+HEARTH_TARGET_BEGIN("avx2,fma")
 
 #include "simd-avx2.h"
 
@@ -51,8 +47,4 @@ const VecMath* vec_math_avx2() { return &kAvx2; }
 
 }  // namespace hearth
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+HEARTH_TARGET_END()
