@@ -119,8 +119,8 @@ export class ZeroPartition {
 
   /**
    * Averages the gradients in `flat` (every parameter's local gradient, in order, each rank's
-   * already times `1 / worldSize` when `scale` is 1) over the ranks, leaves `.grad` only on this rank's parameters (holding the average) and records
-   * every parameter's gradient norm.
+   * already times `1 / worldSize` when `scale` is 1) over the ranks, leaves `.grad` only on
+   * this rank's parameters (holding the average) and records every parameter's gradient norm.
    */
   async reduceGradients(flat: Float32Array, scale = 1 / this.transport.worldSize): Promise<void> {
     const t = this.transport;

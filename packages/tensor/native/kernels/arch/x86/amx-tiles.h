@@ -1,7 +1,7 @@
 // What the AMX GEMM kernels share: the tile configuration (eight 16×64-byte tiles, set once per
 // thread) and the write of a 32×32 float32 accumulator block into C with alpha and beta. Include
-// it after <immintrin.h> and after the including file's AMX/AVX-512 `#pragma GCC target`, so
-// nothing here is compiled for the baseline.
+// it after <immintrin.h> and after the including file's AMX/AVX-512 HEARTH_TARGET_BEGIN
+// (target.h), so nothing here is compiled for the baseline.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // AVX2+FMA vector traits shared by the x86 kernels: 8 float32 lanes, masked tails, and a
 // vectorised exp (Cephes expf as in simd-avx512.h, 2^n built in the exponent field; exp(-inf)
 // = 0, exp(+inf) = inf, NaN stays NaN). Include it after <immintrin.h> and after the including
-// file's `#pragma GCC target("avx2,fma")`.
+// file's HEARTH_TARGET_BEGIN("avx2,fma") (target.h).
 #pragma once
 
 namespace hearth {

@@ -1,8 +1,9 @@
-// AVX-512 vector traits shared by the x86 kernels: 16 float32 lanes, masked tails, and a
-// vectorised exp (Cody-Waite range reduction + degree-6 polynomial, Cephes expf, about 1 ulp;
-// results below FLT_MIN flush to 0, exp(-inf) = 0, exp(+inf) = inf, NaN stays NaN), and a 16×16 in-register transpose. Include it after <immintrin.h> and after the
-// `#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma")` of the including file, so nothing
-// here is compiled for the baseline.
+// AVX-512 vector traits shared by the x86 kernels: 16 float32 lanes, masked tails, a vectorised
+// exp (Cody-Waite range reduction + degree-6 polynomial, Cephes expf, about 1 ulp; results below
+// FLT_MIN flush to 0, exp(-inf) = 0, exp(+inf) = inf, NaN stays NaN), and a 16×16 in-register
+// transpose. Include it after <immintrin.h> and after the including file's
+// HEARTH_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx2,fma") (target.h), so nothing here is
+// compiled for the baseline.
 #pragma once
 
 namespace hearth {
