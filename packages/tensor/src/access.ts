@@ -22,6 +22,8 @@ export interface StridedView {
   readonly offset: number;
   /** The whole storage (not just the view's elements). */
   readonly data: TypedArray;
+  /** The storage's write version (`Storage.version`) when the view was taken, where known. */
+  readonly version?: number;
 }
 
 /** Storage index of every element of the view, in row-major logical order. */

@@ -28,6 +28,13 @@ export class Storage {
   readonly device: string;
   private refs = 0;
   private readonly free: FreeFn | undefined;
+  /**
+   * Bumped by every in-place write through the engine (`copy_`, optimiser steps, gradcheck's
+   * probes): data derived from the elements and cached for reuse (the cpu backend's pre-packed
+   * GEMM weights) is valid for one version only. Code that writes into a view's `data` array
+   * directly must call {@link bumpVersion} afterwards.
+   */
+  version = 0;
 
   constructor(data: TypedArray, dtype: DType, device = "cpu", free?: FreeFn, length = data.length) {
     this._data = data;
@@ -75,6 +82,11 @@ export class Storage {
 
   get disposed(): boolean {
     return this._data === null;
+  }
+
+  /** Marks the elements as changed (see {@link version}). */
+  bumpVersion(): void {
+    this.version++;
   }
 
   retain(): void {

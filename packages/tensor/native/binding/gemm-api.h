@@ -5,6 +5,10 @@ namespace hearth {
 // gemm(dtype, M, N, K, batch, a, aOffset, aStrides, b, bOffset, bStrides, c, cOffset, cStrides,
 //      alpha, beta): batched C = alpha·A·B + beta·C; see gemm.cpp for the conventions.
 Napi::Value Gemm(const Napi::CallbackInfo& info);
+// gemmPackedBytes(dtype, K, N) and gemmPackB(dtype, K, N, b, bOffset, bStrides, dst): B packed
+// once for many products (gemm's optional bPacked); see gemm.cpp.
+Napi::Value GemmPackedBytes(const Napi::CallbackInfo& info);
+Napi::Value GemmPackB(const Napi::CallbackInfo& info);
 // gemmKernel(dtype): the micro-kernel family in use for that dtype.
 Napi::Value GemmKernel(const Napi::CallbackInfo& info);
 // selectGemmKernel(name): forces "avx512" | "avx512-bf16" | "avx2" | "generic" ("" = automatic);

@@ -4,7 +4,13 @@
 //      alpha, beta)
 //   C[b] = alpha * A[b]·B[b] + beta * C[b]. dtype ("float32" | "bfloat16" | "float16") is the
 //   dtype of a and b; c is float32. Buffers are ArrayBuffers or typed arrays; offsets and
-//   strides ([batch, row, column]) are in elements. c must not overlap a or b.
+//   strides ([batch, row, column]) are in elements. c must not overlap a or b. An optional 17th
+//   argument, bPacked, is B as gemmPackB packed it (used when still current, else B is packed
+//   as usual); the caller keeps it in step with b.
+//
+// gemmPackedBytes(dtype, K, N): bytes gemmPackB needs for a K×N B (0: such a B is never packed).
+// gemmPackB(dtype, K, N, b, bOffset, bStrides [row, column], dst): packs B into dst, an
+//   ArrayBuffer of at least gemmPackedBytes bytes from allocate() (64-byte aligned).
 #include "gemm-api.h"
 
 #include <cstring>
@@ -91,7 +97,58 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   p.ccs = c.strides[2];
   p.alpha = static_cast<float>(alpha);
   p.beta = static_cast<float>(beta);
+  if (info.Length() > 16 && !info[16].IsUndefined() && !info[16].IsNull()) {
+    BufferArg packed = GetBuffer(info, 16, fn, "bPacked");
+    const int64_t need = gemm_packed_b_bytes(dtype, K, N);
+    HEARTH_CHECK(env, need > 0 && static_cast<int64_t>(packed.bytes) >= need, fn,
+                 "argument 'bPacked' must hold " + std::to_string(need) + " bytes from gemmPackB, got " +
+                     std::to_string(packed.bytes));
+    HEARTH_CHECK(env, reinterpret_cast<uintptr_t>(packed.data) % 64 == 0, fn,
+                 "argument 'bPacked' must be 64-byte aligned (a buffer from allocate())");
+    p.b_packed = packed.data;
+  }
   if (!gemm(p)) throw Napi::Error::New(env, "gemm: out of memory allocating packing buffers");
+  return env.Undefined();
+}
+
+Napi::Value GemmPackedBytes(const Napi::CallbackInfo& info) {
+  static const char* fn = "gemmPackedBytes";
+  HEARTH_CHECK_ARGC(info, 3, fn);
+  const DType dtype = ParseDType(info, 0, fn);
+  const int64_t K = GetIndex(info, 1, fn, "K");
+  const int64_t N = GetIndex(info, 2, fn, "N");
+  HEARTH_CHECK(info.Env(), K < (int64_t{1} << 31) && N < (int64_t{1} << 31), fn, "K and N must each be below 2^31");
+  return Napi::Number::New(info.Env(), static_cast<double>(gemm_packed_b_bytes(dtype, K, N)));
+}
+
+Napi::Value GemmPackB(const Napi::CallbackInfo& info) {
+  static const char* fn = "gemmPackB";
+  Napi::Env env = info.Env();
+  HEARTH_CHECK_ARGC(info, 7, fn);
+  const DType dtype = ParseDType(info, 0, fn);
+  const int64_t K = GetIndex(info, 1, fn, "K");
+  const int64_t N = GetIndex(info, 2, fn, "N");
+  HEARTH_CHECK(env, K < (int64_t{1} << 31) && N < (int64_t{1} << 31), fn, "K and N must each be below 2^31");
+  const int es = dtype_size(dtype);
+  BufferArg b = GetBuffer(info, 3, fn, "b");
+  HEARTH_CHECK(env, b.element_size == 1 || b.element_size == es, fn,
+               "argument 'b' is a typed array of " + std::to_string(b.element_size) + "-byte elements but dtype " +
+                   DTypeName(dtype) + " needs " + std::to_string(es));
+  HEARTH_CHECK(env, reinterpret_cast<uintptr_t>(b.data) % es == 0, fn, "argument 'b' is not aligned to its element size");
+  const int64_t offset = GetIndex(info, 4, fn, "bOffset");
+  int64_t strides[2];
+  GetIndexArray(info, 5, fn, "bStrides", strides, 2);
+  const int64_t sizes[2] = {K, N};
+  CheckExtent(env, fn, "b", offset, sizes, strides, 2, static_cast<double>(b.bytes / es));
+  BufferArg dst = GetBuffer(info, 6, fn, "dst");
+  const int64_t need = gemm_packed_b_bytes(dtype, K, N);
+  HEARTH_CHECK(env, need > 0, fn,
+               "a " + std::to_string(K) + "x" + std::to_string(N) + " B is never packed (gemmPackedBytes is 0)");
+  HEARTH_CHECK(env, static_cast<int64_t>(dst.bytes) >= need, fn,
+               "argument 'dst' must hold " + std::to_string(need) + " bytes, got " + std::to_string(dst.bytes));
+  HEARTH_CHECK(env, reinterpret_cast<uintptr_t>(dst.data) % 64 == 0, fn,
+               "argument 'dst' must be 64-byte aligned (a buffer from allocate())");
+  gemm_pack_b(dtype, K, N, GemmOperand{static_cast<char*>(b.data) + offset * es, 0, strides[0], strides[1]}, dst.data);
   return env.Undefined();
 }
 

@@ -208,6 +208,29 @@ struct Task {
   int64_t batch, i0, i1, j0, j1;
 };
 
+// Depth of the k slices a K-deep product is cut into on family ks: the same for every task, and
+// for gemm_pack_b, whose packed slices run_block reads in place of packing its own.
+int k_block(const GemmKernels& ks, int64_t K) {
+  const int64_t nkb = ceil_div(K, ks.kc);
+  return static_cast<int>(imin64(ks.kc, round_up(ceil_div(K, nkb), ks.kunit > 8 ? ks.kunit : 8)));
+}
+
+// The header gemm_pack_b writes before the packed panels (64 bytes, so the panels stay aligned).
+struct PackedHeader {
+  uint64_t magic;
+  const GemmKernels* family;
+  int64_t K, N;
+  int32_t kcb, dtype;
+};
+constexpr uint64_t kPackedMagic = 0x31424b4341504748ull;  // "HGPACKB1"
+constexpr int64_t kPackedHeaderBytes = 64;
+static_assert(sizeof(PackedHeader) <= kPackedHeaderBytes, "packed header outgrew its slot");
+
+// Bytes of one packed k slice: kcb (padded to the k unit) by N (padded to NR) elements.
+int64_t packed_slice_bytes(const GemmKernels& ks, int kcb, int64_t N) {
+  return round_up(kcb, ks.kunit) * round_up(N, ks.nr) * ks.packed_size;
+}
+
 // Most bytes of packed A kept for reuse by every column block of a task (see run_block).
 constexpr int64_t kMaxABlockBytes = int64_t{8} << 20;
 // Tasks with fewer A micro-panels than this use half-size B blocks (see run_block).
@@ -230,13 +253,23 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   const GemmMatrixView av{abase, p.a.rs, p.a.cs, p.dtype};
   const GemmMatrixView bv{bbase, p.b.rs, p.b.cs, p.dtype};
 
-  const int64_t nkb = ceil_div(p.K, ks.kc);
-  const int kcb = static_cast<int>(imin64(ks.kc, round_up(ceil_div(p.K, nkb), ks.kunit > 8 ? ks.kunit : 8)));
+  const int kcb = k_block(ks, p.K);
+  // B pre-packed (gemm gave it only when it is this family's packing of this K×N): each k slice's
+  // column block is read in place instead of being packed.
+  const char* packed = p.b_packed ? static_cast<const char*>(p.b_packed) + kPackedHeaderBytes : nullptr;
+  const int64_t slice_bytes = packed ? packed_slice_bytes(ks, kcb, p.N) : 0;
   // Column blocks as wide as the family's B block (KC×NC elements) allows at this kc, of equal
   // width; half that when few A micro-panels reuse each block (a short task, such as the
   // language-model head over 128 tokens, measured about 10% faster so).
   const int64_t ncols = t.j1 - t.j0;
   const int64_t n_ip = ceil_div(t.i1 - t.i0, ks.mr);
+  // The task's rows shared evenly among its A micro-panels (128 rows: 8 of 13 and 2 of 12, not
+  // 9 of 14 and one of 2): an FMA micro-kernel's time follows its rows, except that a short
+  // panel still streams the whole B micro-panel from L2 for little arithmetic (the 2-row tail
+  // took 14% of the kernel time of a 128-token prefill). AMX families (k unit 32) compute in
+  // 16-row tiles, so they keep full panels.
+  const bool even_rows = ks.kunit < 32;
+  const int64_t row_base = (t.i1 - t.i0) / n_ip, row_extra = (t.i1 - t.i0) % n_ip;
   const int64_t b_elems = static_cast<int64_t>(ks.kc) * ks.nc / (n_ip < kFewPanels ? 2 : 1);
   const int64_t nc_max = imax64(ks.nr, b_elems / round_up(kcb, ks.kunit) / ks.nr * ks.nr);
   const int ncb = static_cast<int>(round_up(ceil_div(ncols, ceil_div(ncols, nc_max)), ks.nr));
@@ -246,9 +279,11 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
 
   Scratch& s = t_scratch;
   void* apack = Scratch::grow(s.a, s.a_bytes, static_cast<size_t>((reuse_a ? n_ip * n_pc : 1) * apanel) + 64);
-  void* bpack = Scratch::grow(s.b, s.b_bytes,
-                              static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb * ks.packed_size + 64);
-  if (apack == nullptr || bpack == nullptr) return false;
+  void* bpack = packed ? nullptr
+                       : Scratch::grow(s.b, s.b_bytes,
+                                       static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb *
+                                               ks.packed_size + 64);
+  if (apack == nullptr || (bpack == nullptr && packed == nullptr)) return false;
 
   const bool unit_cols = p.ccs == 1;
   // Small B blocks (a short task, such as the language-model head over 128 tokens, which reads
@@ -262,22 +297,35 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
       const int kc = static_cast<int>(imin64(kcb, p.K - pc));
       const int kcp = static_cast<int>(round_up(kc, ks.kunit));
       const float beta = pc == 0 ? p.beta : 1.0f;
-      ks.pack_b(bv, pc, kc, jc, nc, bpack);
+      const char* bblock;
+      if (packed) {
+        bblock = packed + pi * slice_bytes + jc * kcp * ks.packed_size;
+      } else {
+        ks.pack_b(bv, pc, kc, jc, nc, bpack);
+        bblock = static_cast<const char*>(bpack);
+      }
       LinePrefetch next_b;
       if (prefetch_b) {
         const int64_t npc = pc + kcb < p.K ? pc + kcb : 0;
         const int64_t njc = pc + kcb < p.K ? jc : jc + ncb;
-        if (njc < t.j1) next_b = region(bv, npc, imin64(kcb, p.K - npc), njc, imin64(ncb, t.j1 - njc));
+        if (njc < t.j1 && packed) {
+          // The next block of the packed B: one contiguous run.
+          const int64_t nkcp = round_up(imin64(kcb, p.K - npc), ks.kunit);
+          const char* at = packed + (npc / kcb) * slice_bytes + njc * nkcp * ks.packed_size;
+          next_b = LinePrefetch{at, 0, 1, round_up(imin64(ncb, t.j1 - njc), ks.nr) * nkcp * ks.packed_size};
+        } else if (njc < t.j1) {
+          next_b = region(bv, npc, imin64(kcb, p.K - npc), njc, imin64(ncb, t.j1 - njc));
+        }
       }
       const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
       for (int64_t ii = 0; ii < n_ip; ii++) {
-        const int64_t ic = t.i0 + ii * ks.mr;
-        const int m = static_cast<int>(imin64(ks.mr, t.i1 - ic));
+        const int64_t ic = t.i0 + (even_rows ? ii * row_base + imin64(ii, row_extra) : ii * ks.mr);
+        const int m = static_cast<int>(even_rows ? row_base + (ii < row_extra) : imin64(ks.mr, t.i1 - ic));
         char* ap = static_cast<char*>(apack) + (reuse_a ? pi * n_ip + ii : 0) * apanel;
         if (pack_a) ks.pack_a(av, ic, m, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += ks.nr) {
           const int n = imin(ks.nr, nc - jr);
-          const char* bp = static_cast<const char*>(bpack) + static_cast<int64_t>(jr) * kcp * ks.packed_size;
+          const char* bp = bblock + static_cast<int64_t>(jr) * kcp * ks.packed_size;
           float* c = cbase + ic * p.crs + (jc + jr) * p.ccs;
           const char* pf[kMaxPrefetch];
           int npf = 0;
@@ -314,6 +362,7 @@ GemmProblem transposed(const GemmProblem& p) {
   q.b = GemmOperand{p.a.data, p.a.bs, p.a.cs, p.a.rs};
   q.crs = p.ccs;
   q.ccs = p.crs;
+  q.b_packed = nullptr;
   return q;
 }
 
@@ -368,6 +417,44 @@ bool gemm_select_kernel(const char* name) {
   return true;
 }
 
+int64_t gemm_packed_b_bytes(DType dtype, int64_t K, int64_t N) {
+  const GemmKernels& ks = *kernels_for(dtype);
+  if (K <= 0 || N <= 0 || 2 * N <= ks.nr) return 0;
+  const int kcb = k_block(ks, K);
+  return kPackedHeaderBytes + ceil_div(K, kcb) * packed_slice_bytes(ks, kcb, N);
+}
+
+void gemm_pack_b(DType dtype, int64_t K, int64_t N, const GemmOperand& b, void* dst) {
+  const GemmKernels& ks = *kernels_for(dtype);
+  const int kcb = k_block(ks, K);
+  PackedHeader h{kPackedMagic, &ks, K, N, kcb, static_cast<int32_t>(dtype)};
+  std::memset(dst, 0, kPackedHeaderBytes);
+  std::memcpy(dst, &h, sizeof h);
+  char* base = static_cast<char*>(dst) + kPackedHeaderBytes;
+  const int64_t slice_bytes = packed_slice_bytes(ks, kcb, N);
+  const GemmMatrixView bv{b.data, b.rs, b.cs, dtype};
+  // Tasks of 8 micro-panels of one k slice each; the packers write every byte (zero padding
+  // included) of the panels they are given.
+  const int64_t chunk = 8 * static_cast<int64_t>(ks.nr);
+  const int64_t n_chunks = ceil_div(N, chunk);
+  const int64_t n_pc = ceil_div(K, kcb);
+  parallel_for(static_cast<int>(n_pc * n_chunks), num_threads(), [&](int64_t task) {
+    const int64_t pi = task / n_chunks;
+    const int64_t j0 = (task % n_chunks) * chunk;
+    const int64_t pc = pi * kcb;
+    const int kc = static_cast<int>(imin64(kcb, K - pc));
+    const int64_t kcp = round_up(kc, ks.kunit);
+    ks.pack_b(bv, pc, kc, j0, static_cast<int>(imin64(chunk, N - j0)), base + pi * slice_bytes + j0 * kcp * ks.packed_size);
+  });
+}
+
+bool gemm_packed_b_current(const void* packed, DType dtype, int64_t K, int64_t N) {
+  PackedHeader h;
+  std::memcpy(&h, packed, sizeof h);
+  return h.magic == kPackedMagic && h.family == kernels_for(dtype) && h.K == K && h.N == N &&
+         h.dtype == static_cast<int32_t>(dtype);
+}
+
 bool gemm(const GemmProblem& p) {
   if (p.M <= 0 || p.N <= 0 || p.batch <= 0) return true;
   if (p.K <= 0) {
@@ -385,6 +472,18 @@ bool gemm(const GemmProblem& p) {
   if (family == gemm_kernels_amx_bf16x3() && (p.M < 16 || p.N < 16 || p.K < 32)) family = gemm_kernels_avx512();
 #endif
   const GemmKernels& ks = *family;
+  if (p.b_packed != nullptr) {
+    // Packed for another family (the choice changed, or bf16x3 gave a thin product to the FMA
+    // kernel), or a B that differs per batch item: pack as usual.
+    PackedHeader h;
+    std::memcpy(&h, p.b_packed, sizeof h);
+    if (h.magic != kPackedMagic || h.family != family || h.K != p.K || h.N != p.N ||
+        h.dtype != static_cast<int32_t>(p.dtype) || (p.batch > 1 && p.b.bs != 0)) {
+      GemmProblem q = p;
+      q.b_packed = nullptr;
+      return gemm(q);
+    }
+  }
   // A product at most half a micro-panel wide (N <= NR/2, e.g. a rank-16 adapter's x·Aᵀ) leaves most
   // of every micro-kernel's columns empty, while a short A micro-panel costs about its share of
   // rows: run Cᵀ = Bᵀ·Aᵀ instead (swapped strides, no copy; C is then written through the

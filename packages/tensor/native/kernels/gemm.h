@@ -25,12 +25,30 @@ struct GemmProblem {
   float* c;
   int64_t cbs, crs, ccs;
   float alpha, beta;
+  // Optional: B already packed by gemm_pack_b (one matrix, shared by every batch item). Used
+  // when it was packed for the family this product runs on, else ignored in favour of b.
+  const void* b_packed = nullptr;
 };
 
 // Runs the problem on the shared thread pool. Never throws; the caller validated the bounds.
 // Returns false when the packing buffers (a few MB per thread) could not be allocated; C is
 // then partly written and must be discarded.
 bool gemm(const GemmProblem& p);
+
+// Pre-packed B (an inference weight multiplied many times, as onnxruntime's MLAS pre-packs its
+// constant weights): the whole K×N matrix cut into the micro-panels of the family that products
+// of `dtype` run on, k slice by k slice, behind a 64-byte header naming that family, K and N.
+// A product handed it (GemmProblem::b_packed) skips packing B, the per-call cost of a short
+// product (128 rows against a 768×3072 weight read and rewrite 9.4 MB of it per call). Bytes
+// the packed form needs; 0 when this product would not use one (a B narrower than half a
+// micro-panel, which runs transposed).
+int64_t gemm_packed_b_bytes(DType dtype, int64_t K, int64_t N);
+// Packs B (K×N, element (k, j) at b.data[k*b.rs + j*b.cs]; b.bs is ignored) into dst, which
+// holds gemm_packed_b_bytes(dtype, K, N) bytes, 64-byte aligned. Runs on the thread pool.
+void gemm_pack_b(DType dtype, int64_t K, int64_t N, const GemmOperand& b, void* dst);
+// Whether `packed` (from gemm_pack_b) is the packing a K×N product of `dtype` would use now
+// (false after the kernel family changed, e.g. through gemm_select_kernel).
+bool gemm_packed_b_current(const void* packed, DType dtype, int64_t K, int64_t N);
 
 // The micro-kernel family chosen at load time for a dtype: "avx512", "avx512-bf16", "avx2" or
 // "generic".

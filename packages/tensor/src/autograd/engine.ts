@@ -14,7 +14,7 @@ import { PRIMITIVES } from "../ops/primitives.ts";
 import { fmt, type Shape } from "../shape.ts";
 import type { Storage } from "../storage.ts";
 import { type BackwardOptions, setBackwardImpl, type TapeNode, Tensor } from "../tensor.ts";
-import { noGrad } from "./grad-mode.ts";
+import { duringBackward } from "./grad-mode.ts";
 import { keep } from "./scope.ts";
 
 const released = new WeakSet<TapeNode>();
@@ -297,7 +297,7 @@ function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptio
     }
     seed = grad;
   }
-  noGrad(() => {
+  duringBackward(() => {
     if (!root.gradFn) {
       accumulateLeaf(root, seed);
       return;

@@ -22,6 +22,23 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+let backwardDepth = 0;
+
+/** Whether a backward pass is running (its formulas run under `noGrad`). */
+export function isInBackward(): boolean {
+  return backwardDepth > 0;
+}
+
+/** Runs a backward pass's `fn`: under `noGrad`, with {@link isInBackward} true. */
+export function duringBackward<T>(fn: () => T): T {
+  backwardDepth++;
+  try {
+    return noGrad(fn);
+  } finally {
+    backwardDepth--;
+  }
+}
+
 /** Runs `fn` with gradient recording on (inside a `noGrad`). */
 export function enableGrad<T>(fn: () => T): T {
   const prev = enabled;

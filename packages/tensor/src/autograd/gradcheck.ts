@@ -86,6 +86,7 @@ export function gradcheck(
       const orig = data[at] as number;
       const f = (v: number) => {
         writeNumbers(data, t.dtype, [v], at);
+        t.storage.bumpVersion();
         return noGrad(() => weightedSum(fn(...inputs), w).item());
       };
       const hi = orig + eps;
@@ -93,6 +94,7 @@ export function gradcheck(
       const plus = f(hi);
       const minus = f(lo);
       writeNumbers(data, t.dtype, [orig], at);
+      t.storage.bumpVersion();
       // use the step actually taken after float32 rounding
       const step = Math.fround(hi) - Math.fround(lo);
       const numeric = (plus - minus) / step;

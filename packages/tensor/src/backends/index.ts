@@ -8,6 +8,7 @@ registerBackend(jsBackend, 0);
 import "./cpu/index.ts";
 
 export { cpuBackend } from "./cpu/index.ts";
+export { packedWeightBytes, setWeightPacking } from "./cpu/packed-weights.ts";
 export { jsBackend } from "./js/index.ts";
 export { getBackend, getKernel, listBackends, registerBackend, setBackend, withBackend } from "./registry.ts";
 export type { Allocator, Backend, KernelArgs, KernelFn, KernelRecord } from "./types.ts";

@@ -75,6 +75,28 @@ export interface NativeAddon {
     cStrides: GemmStrides,
     alpha: number,
     beta: number,
+    bPacked?: ArrayBufferLike | null,
+  ): void;
+  /**
+   * Bytes `gemmPackB` needs for a `K×N` B of `dtype` (a 64-byte header, then B cut into the
+   * micro-panels of the kernel family products of `dtype` run on); 0 when such a B is never
+   * packed (one narrower than half a micro-panel).
+   */
+  gemmPackedBytes(dtype: NativeGemmDType, K: number, N: number): number;
+  /**
+   * Packs the `K×N` B at `b` (`bOffset`, strides `[row, column]` in elements) into `dst` (from
+   * `allocate`, at least `gemmPackedBytes` bytes), for `gemm`'s `bPacked`: products that take it
+   * skip packing B (inference weights, packed once). `gemm` ignores a packing made for another
+   * kernel family; keeping it in step with B's values is the caller's job.
+   */
+  gemmPackB(
+    dtype: NativeGemmDType,
+    K: number,
+    N: number,
+    b: ArrayBufferLike | ArrayBufferView,
+    bOffset: number,
+    bStrides: readonly [number, number],
+    dst: ArrayBufferLike,
   ): void;
   /**
    * float32 `out = op(x)` over a strided view into a row-major `out` of `shape`; op is one of

@@ -73,6 +73,7 @@ export abstract class Optimizer<H extends { lr: number }> {
         }
         this.update(values, grad, st, group.options);
         if (p.dtype !== "float32") writeNumbers(p.view_().data, p.dtype, values, p.offset);
+        p.storage.bumpVersion();
       }
     }
   }

@@ -6,11 +6,13 @@
  * walked here. float16/bfloat16 accumulate in float32 and are rounded once into the output.
  * With a bias (`[N]`), every output row starts as the bias and the GEMM adds the product to it
  * (beta = 1): the sum is rounded as a separate add would round it, in the pass that writes the
- * product. Integer and bool matmuls go to the `js` reference kernel.
+ * product. Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for the
+ * whole call (a layer's weight) may be multiplied from its pre-packed form (`packed-weights.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
+import { packedWeight } from "./packed-weights.ts";
 
 interface BatchDim {
   size: number;
@@ -100,6 +102,10 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     const ac = a.strides[nd - 1] as number;
     const br = b.strides[nd - 2] as number;
     const bc = b.strides[nd - 1] as number;
+    const bPacked =
+      outerCount === 1 && (inner.size === 1 || inner.b === 0)
+        ? packedWeight(addon, b, dtype as NativeGemmDType, rows, K, N, br, bc)
+        : undefined;
     for (let t = 0; t < outerCount; t++) {
       addon.gemm(
         dtype as NativeGemmDType,
@@ -118,6 +124,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         [inner.c, N, 1],
         1,
         bias ? 1 : 0,
+        bPacked,
       );
       for (let d = dims.length - 1; d >= 0; d--) {
         const dim = dims[d] as BatchDim;

@@ -18,6 +18,7 @@ export function copy_(dst: Tensor, src: Tensor): Tensor {
   noGrad(() => {
     const s = cast(src, dst.dtype);
     getKernel("contiguous").fn({ inputs: [broadcastView(s, dst.shape)], outputs: [dst.view_()], attrs: {} });
+    dst.storage.bumpVersion();
     if (s !== src) s.dispose();
   });
   return dst;
