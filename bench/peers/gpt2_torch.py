@@ -1,6 +1,8 @@
 """PyTorch peer of bench/generate.ts: times prefill of PROMPT tokens and greedy decode with a KV
-cache at batch 1 and 8 on the plain-torch GPT-2 of gpt2_plain.py, and prints one JSON line
-{prefill_ms, decode_b1_tok_s, decode_b8_tok_s, check}.
+cache at batch 1 and 8 on the plain-torch GPT-2 of gpt2_plain.py, at each intra-op thread count
+of THREADS (comma-separated, e.g. "1,2"; the counts alternate run by run, so load on the machine
+hits them alike), and prints one JSON line
+{"by_threads": {"1": {prefill_ms, decode_b1_tok_s, decode_b8_tok_s}, ...}, "check": [...]}.
 
 usage: python3 gpt2_torch.py MODEL_DIR PROMPT NEW RUNS THREADS
 """
@@ -11,8 +13,8 @@ import time
 import torch
 from gpt2_plain import GPT2, load
 
-model_dir, PROMPT, NEW, RUNS, THREADS = sys.argv[1], *map(int, sys.argv[2:6])
-torch.set_num_threads(THREADS)
+model_dir, PROMPT, NEW, RUNS = sys.argv[1], *map(int, sys.argv[2:5])
+THREADS = [int(t) for t in sys.argv[5].split(",")]
 cfg, weights = load(model_dir)
 model = GPT2(cfg, weights).eval()
 
@@ -33,24 +35,30 @@ def median(xs):
 
 with torch.inference_mode():
     prompt = torch.randint(0, cfg["vocab_size"], (1, PROMPT))
-    pre = []
+    pre = {t: [] for t in THREADS}
     for _ in range(RUNS):
-        t = time.perf_counter()
-        model(prompt, *model.empty_past(1))
-        pre.append((time.perf_counter() - t) * 1000)
-    out = {"prefill_ms": median(pre)}
+        for t in THREADS:
+            torch.set_num_threads(t)
+            start = time.perf_counter()
+            model(prompt, *model.empty_past(1))
+            pre[t].append((time.perf_counter() - start) * 1000)
+    out = {t: {"prefill_ms": median(pre[t])} for t in THREADS}
     # The same greedy continuation as bench/generate.ts computes, to check both run the same model.
     check = torch.tensor([[(7 * i) % cfg["vocab_size"] for i in range(16)]])
-    out["check"] = generate(check, 4)[0].tolist()
+    checked = generate(check, 4)[0].tolist()
     for B in (1, 8):
         p = torch.randint(0, cfg["vocab_size"], (B, 16))
-        one, many = [], []
+        one = {t: [] for t in THREADS}
+        many = {t: [] for t in THREADS}
         for _ in range(RUNS):
-            t = time.perf_counter()
-            generate(p, 1)
-            one.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            generate(p, NEW + 1)
-            many.append(time.perf_counter() - t)
-        out[f"decode_b{B}_tok_s"] = B * NEW / (median(many) - median(one))
-print(json.dumps(out))
+            for t in THREADS:
+                torch.set_num_threads(t)
+                start = time.perf_counter()
+                generate(p, 1)
+                one[t].append(time.perf_counter() - start)
+                start = time.perf_counter()
+                generate(p, NEW + 1)
+                many[t].append(time.perf_counter() - start)
+        for t in THREADS:
+            out[t][f"decode_b{B}_tok_s"] = B * NEW / (median(many[t]) - median(one[t]))
+print(json.dumps({"by_threads": {str(t): f for t, f in out.items()}, "check": checked}))

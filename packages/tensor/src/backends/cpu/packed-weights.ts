@@ -10,9 +10,9 @@
  *   - only outside autograd (`noGrad`, not inside a backward pass) and for products of at least
  *     {@link MIN_ROWS} rows against one matrix (smaller ones take the matrix-vector path, which
  *     reads the weight as it lies);
- *   - only from the second product with the same matrix at the same storage version, so a
- *     matrix multiplied once per version (training's backward, a one-off product) never pays
- *     for a packing;
+ *   - made on the first such product, in place of the packing that product would do anyway
+ *     (a product of up to a few hundred rows packs all of B once per call), so it costs memory,
+ *     not time;
  *   - only while it matches the weight: a packing belongs to one storage version (bumped by
  *     `copy_`, optimiser steps, gradcheck's probes; code writing a view's array directly must
  *     call `storage.bumpVersion()`), and as a guard against writes that skip the bump it also
@@ -34,8 +34,7 @@ export const SAMPLES = 32;
 
 interface Packing {
   version: number;
-  uses: number;
-  /** The packed panels (from `addon.allocate`), null until the second use or when over budget. */
+  /** The packed panels (from `addon.allocate`); null when over budget. */
   buffer: ArrayBuffer | null;
   /** The weight's values at the sample positions when it was packed. */
   sample: number[];
@@ -97,7 +96,7 @@ function sameSample(a: number[], b: number[]): boolean {
 /**
  * The packing of the `K×N` B at `view` (element (k, j) at `offset + k·rs + j·cs`) for a product
  * of `rows` rows, when one should be used; undefined to pack per call. Makes the packing on the
- * matrix's second eligible product.
+ * matrix's first eligible product at its storage version.
  */
 export function packedWeight(
   addon: NativeAddon,
@@ -124,13 +123,11 @@ export function packedWeight(
     if (p.buffer) drop(addon, p);
     p = undefined;
   }
+  if (p?.buffer) return p.buffer;
   if (!p) {
-    p = { version: view.version, uses: 0, buffer: null, sample: [] };
+    p = { version: view.version, buffer: null, sample: [] };
     byMatrix.set(key, p);
   }
-  p.uses++;
-  if (p.buffer) return p.buffer;
-  if (p.uses < 2) return undefined;
   const bytes = addon.gemmPackedBytes(dtype, K, N);
   if (bytes === 0 || packedBytes + bytes > budget) return undefined;
   const buffer = addon.allocate(bytes, false);
