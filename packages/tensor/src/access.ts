@@ -11,6 +11,7 @@ import {
   type TypedArray,
 } from "./dtype.ts";
 import { isContiguous, numel, type Shape } from "./shape.ts";
+import type { Storage } from "./storage.ts";
 
 /** The fields of a tensor a kernel reads: storage elements plus the view's geometry. */
 export interface StridedView {
@@ -22,8 +23,8 @@ export interface StridedView {
   readonly offset: number;
   /** The whole storage (not just the view's elements). */
   readonly data: TypedArray;
-  /** The storage's write version (`Storage.version`) when the view was taken, where known. */
-  readonly version?: number;
+  /** The storage the view was taken of, where known (backends key data derived from it there). */
+  readonly storage?: Storage;
 }
 
 /** Storage index of every element of the view, in row-major logical order. */

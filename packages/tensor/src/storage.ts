@@ -35,6 +35,8 @@ export class Storage {
    * directly must call {@link bumpVersion} afterwards.
    */
   version = 0;
+  /** Data derived from the elements and kept with them (see {@link derived}); freed with them. */
+  private _derived: Map<string, { dispose(): void }> | null = null;
 
   constructor(data: TypedArray, dtype: DType, device = "cpu", free?: FreeFn, length = data.length) {
     this._data = data;
@@ -89,6 +91,16 @@ export class Storage {
     this.version++;
   }
 
+  /**
+   * Data a backend derives from the elements and keeps for reuse while the storage lives (the
+   * cpu backend's pre-packed GEMM weights), by key; each entry is disposed when the storage is
+   * released. Entries must check {@link version} themselves.
+   */
+  derived(): Map<string, { dispose(): void }> {
+    this._derived ??= new Map();
+    return this._derived;
+  }
+
   retain(): void {
     this.refs++;
   }
@@ -101,6 +113,8 @@ export class Storage {
       const buffer = this._data.buffer;
       this._data = null;
       live--;
+      if (this._derived) for (const d of this._derived.values()) d.dispose();
+      this._derived = null;
       this.free?.(buffer);
     }
   }

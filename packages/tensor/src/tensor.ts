@@ -140,7 +140,7 @@ export class Tensor {
       strides: this.strides,
       offset: this.offset,
       data: this.storage.data,
-      version: this.storage.version,
+      storage: this.storage,
     };
   }
 

@@ -201,7 +201,13 @@ describe("matmul with packed weights", { skip: !listBackends().includes("cpu") &
     for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) * 1.5;
     check(x, w);
     // A transposed view of the same storage is a matrix of its own.
-    check(randn([24, 80]), w.transpose(0, 1));
+    const wt = w.transpose(0, 1);
+    check(randn([24, 80]), wt);
+    // Releasing the storage (its last view) frees its packings.
+    w.dispose();
+    assert.ok(packedWeightBytes() > before);
+    wt.dispose();
+    assert.equal(packedWeightBytes(), before);
   });
 
   test("bfloat16 and float16 weights, sliced and transposed", () => {

@@ -17,6 +17,8 @@
  *     `copy_`, optimiser steps, gradcheck's probes; code writing a view's array directly must
  *     call `storage.bumpVersion()`), and as a guard against writes that skip the bump it also
  *     keeps a sample of {@link SAMPLES} of the weight's values, compared before each use;
+ *   - kept with the weight's storage (`Storage.derived`) and freed when it is released, so an
+ *     activation that happens to be a B operand takes its packing with it when its scope ends;
  *   - within a budget (`HEARTH_PACKED_WEIGHTS_MB`, default 2048 MiB of packed copies at once;
  *     `HEARTH_PACKED_WEIGHTS=0` turns packing off): past it, products pack per call as before.
  * The native GEMM itself ignores a packing made for another kernel family (after
@@ -32,17 +34,6 @@ export const MIN_ROWS = 16;
 /** Values of the weight sampled to catch writes that did not bump its storage's version. */
 export const SAMPLES = 32;
 
-interface Packing {
-  version: number;
-  /** The packed panels (from `addon.allocate`); null when over budget. */
-  buffer: ArrayBuffer | null;
-  /** The weight's values at the sample positions when it was packed. */
-  sample: number[];
-}
-
-/** Packings by weight storage (its data array), then by the matrix's offset, strides and shape. */
-const packings = new WeakMap<TypedArray, Map<string, Packing>>();
-
 function envFlag(): boolean {
   const v = process.env.HEARTH_PACKED_WEIGHTS;
   return v === undefined || (v !== "0" && v.toLowerCase() !== "false");
@@ -51,15 +42,35 @@ function envFlag(): boolean {
 let enabled = envFlag();
 const budget = Number(process.env.HEARTH_PACKED_WEIGHTS_MB ?? 2048) * 2 ** 20;
 let packedBytes = 0;
-/** Gives a packing's bytes back to the budget once its buffer is collected. */
-const released = new FinalizationRegistry<number>((bytes) => {
+/** Gives a packing's bytes back to the budget when its storage is collected without a release. */
+const collected = new FinalizationRegistry<number>((bytes) => {
   packedBytes -= bytes;
 });
+
+/** One matrix's packing, kept in its storage's `derived()` map. */
+class Packing {
+  constructor(
+    readonly addon: NativeAddon,
+    readonly version: number,
+    public buffer: ArrayBuffer | null,
+    /** The weight's values at the sample positions when it was packed. */
+    readonly sample: number[],
+  ) {}
+
+  dispose(): void {
+    const buffer = this.buffer;
+    if (!buffer) return;
+    this.buffer = null;
+    collected.unregister(this);
+    packedBytes -= buffer.byteLength;
+    this.addon.free(buffer);
+  }
+}
 
 /**
  * Turns weight pre-packing on or off for this process (initially on unless
  * `HEARTH_PACKED_WEIGHTS=0`); returns the previous setting. Turning it off keeps existing
- * packings until their weights are collected, but no product uses them.
+ * packings until their weights are released, but no product uses them.
  *
  * @example
  * const was = setWeightPacking(false); // measure the per-call packing path
@@ -75,18 +86,14 @@ export function packedWeightBytes(): number {
   return packedBytes;
 }
 
-function samplePositions(view: StridedView, K: number, N: number, rs: number, cs: number): number[] {
-  const at: number[] = [];
+function readSample(data: TypedArray, view: StridedView, K: number, N: number, rs: number, cs: number): number[] {
+  const out: number[] = [];
   for (let s = 0; s < SAMPLES; s++) {
     const i = Math.floor((s * (K - 1)) / (SAMPLES - 1));
     const j = (s * 7919) % N;
-    at.push(view.offset + i * rs + j * cs);
+    out.push(Number(data[view.offset + i * rs + j * cs]));
   }
-  return at;
-}
-
-function readSample(data: TypedArray, positions: number[]): number[] {
-  return positions.map((p) => Number(data[p]));
+  return out;
 }
 
 function sameSample(a: number[], b: number[]): boolean {
@@ -108,43 +115,27 @@ export function packedWeight(
   rs: number,
   cs: number,
 ): ArrayBuffer | undefined {
-  if (!enabled || rows < MIN_ROWS || view.version === undefined || isGradEnabled() || isInBackward()) {
-    return undefined;
+  const storage = view.storage;
+  if (!enabled || rows < MIN_ROWS || !storage || isGradEnabled() || isInBackward()) return undefined;
+  const derived = storage.derived();
+  const key = `gemm-packed:${dtype}:${view.offset}:${rs}:${cs}:${K}:${N}`;
+  const old = derived.get(key) as Packing | undefined;
+  if (
+    old?.buffer &&
+    old.version === storage.version &&
+    sameSample(old.sample, readSample(view.data, view, K, N, rs, cs))
+  ) {
+    return old.buffer;
   }
-  let byMatrix = packings.get(view.data);
-  if (!byMatrix) {
-    byMatrix = new Map();
-    packings.set(view.data, byMatrix);
-  }
-  const key = `${dtype}:${view.offset}:${rs}:${cs}:${K}:${N}`;
-  let p = byMatrix.get(key);
-  const positions = samplePositions(view, K, N, rs, cs);
-  if (p && (p.version !== view.version || (p.buffer && !sameSample(p.sample, readSample(view.data, positions))))) {
-    if (p.buffer) drop(addon, p);
-    p = undefined;
-  }
-  if (p?.buffer) return p.buffer;
-  if (!p) {
-    p = { version: view.version, buffer: null, sample: [] };
-    byMatrix.set(key, p);
-  }
+  old?.dispose();
+  derived.delete(key);
   const bytes = addon.gemmPackedBytes(dtype, K, N);
   if (bytes === 0 || packedBytes + bytes > budget) return undefined;
   const buffer = addon.allocate(bytes, false);
   addon.gemmPackB(dtype, K, N, view.data, view.offset, [rs, cs], buffer);
   packedBytes += bytes;
-  released.register(buffer, bytes, p);
-  p.buffer = buffer;
-  p.sample = readSample(view.data, positions);
+  const p = new Packing(addon, storage.version, buffer, readSample(view.data, view, K, N, rs, cs));
+  collected.register(storage, bytes, p);
+  derived.set(key, p);
   return buffer;
-}
-
-/** Frees a stale packing now rather than at the next collection. */
-function drop(addon: NativeAddon, p: Packing): void {
-  const buffer = p.buffer as ArrayBuffer;
-  const bytes = buffer.byteLength;
-  released.unregister(p);
-  p.buffer = null;
-  packedBytes -= bytes;
-  addon.free(buffer);
 }
