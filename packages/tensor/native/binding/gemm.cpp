@@ -6,7 +6,9 @@
 //   dtype of a and b; c is float32. Buffers are ArrayBuffers or typed arrays; offsets and
 //   strides ([batch, row, column]) are in elements. c must not overlap a or b. An optional 17th
 //   argument, bPacked, is B as gemmPackB packed it (used when still current, else B is packed
-//   as usual); the caller keeps it in step with b.
+//   as usual); the caller keeps it in step with b. An optional 18th, bias (a Float32Array of N
+//   values), is added to every row of the product by the threads that write it:
+//   C = alpha·A·B + bias + beta·C.
 //
 // gemmPackedBytes(dtype, K, N): bytes gemmPackB needs for a K×N B (0: such a B is never packed).
 // gemmPackB(dtype, K, N, b, bOffset, bStrides [row, column], dst): packs B into dst, an
@@ -106,6 +108,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     HEARTH_CHECK(env, reinterpret_cast<uintptr_t>(packed.data) % 64 == 0, fn,
                  "argument 'bPacked' must be 64-byte aligned (a buffer from allocate())");
     p.b_packed = packed.data;
+  }
+  if (info.Length() > 17 && !info[17].IsUndefined() && !info[17].IsNull()) {
+    p.bias = GetFloat32(info, 17, fn, "bias", static_cast<double>(N));
   }
   if (!gemm(p)) throw Napi::Error::New(env, "gemm: out of memory allocating packing buffers");
   return env.Undefined();

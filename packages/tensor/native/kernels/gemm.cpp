@@ -286,6 +286,8 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   if (apack == nullptr || (bpack == nullptr && packed == nullptr)) return false;
 
   const bool unit_cols = p.ccs == 1;
+  // With a bias, each column block's C rows start as bias + beta·C, and every k slice adds.
+  const float first_beta = p.bias ? 1.0f : p.beta;
   // Small B blocks (a short task, such as the language-model head over 128 tokens, which reads
   // a large B from memory once) have the source of the next k slice's B block prefetched while
   // the micro-kernel runs, spread over its calls, so packing it finds it in L2.
@@ -293,10 +295,19 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
     const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
     const bool pack_a = !reuse_a || jc == t.j0;
+    if (p.bias) {
+      for (int64_t i = t.i0; i < t.i1; i++) {
+        float* row = cbase + i * p.crs + jc * p.ccs;
+        for (int j = 0; j < nc; j++) {
+          float* c = row + j * p.ccs;
+          *c = p.beta == 0.0f ? p.bias[jc + j] : p.bias[jc + j] + p.beta * *c;
+        }
+      }
+    }
     for (int64_t pc = 0, pi = 0; pc < p.K; pc += kcb, pi++) {
       const int kc = static_cast<int>(imin64(kcb, p.K - pc));
       const int kcp = static_cast<int>(round_up(kc, ks.kunit));
-      const float beta = pc == 0 ? p.beta : 1.0f;
+      const float beta = pc == 0 ? first_beta : 1.0f;
       const char* bblock;
       if (packed) {
         bblock = packed + pi * slice_bytes + jc * kcp * ks.packed_size;
@@ -455,8 +466,24 @@ bool gemm_packed_b_current(const void* packed, DType dtype, int64_t K, int64_t N
          h.dtype == static_cast<int32_t>(dtype);
 }
 
+// C = bias + beta·C over the whole problem, leaving a bias-free problem with beta 1 (for the paths
+// that do not add the bias themselves).
+static GemmProblem apply_bias(const GemmProblem& p) {
+  for (int64_t b = 0; b < p.batch; b++)
+    for (int64_t i = 0; i < p.M; i++)
+      for (int64_t j = 0; j < p.N; j++) {
+        float* c = p.c + b * p.cbs + i * p.crs + j * p.ccs;
+        *c = p.beta == 0.0f ? p.bias[j] : p.bias[j] + p.beta * *c;
+      }
+  GemmProblem q = p;
+  q.bias = nullptr;
+  q.beta = 1.0f;
+  return q;
+}
+
 bool gemm(const GemmProblem& p) {
   if (p.M <= 0 || p.N <= 0 || p.batch <= 0) return true;
+  if (p.bias != nullptr && (p.K <= 0 || gemv_handles(p))) return gemm(apply_bias(p));
   if (p.K <= 0) {
     scale_c(p);
     return true;
@@ -488,7 +515,7 @@ bool gemm(const GemmProblem& p) {
   // of every micro-kernel's columns empty, while a short A micro-panel costs about its share of
   // rows: run Cᵀ = Bᵀ·Aᵀ instead (swapped strides, no copy; C is then written through the
   // strided path).
-  if (2 * p.N <= ks.nr && p.N < p.M) return run_gemm(ks, transposed(p));
+  if (2 * p.N <= ks.nr && p.N < p.M) return run_gemm(ks, transposed(p.bias ? apply_bias(p) : p));
   return run_gemm(ks, p);
 }
 

@@ -28,6 +28,10 @@ struct GemmProblem {
   // Optional: B already packed by gemm_pack_b (one matrix, shared by every batch item). Used
   // when it was packed for the family this product runs on, else ignored in favour of b.
   const void* b_packed = nullptr;
+  // Optional: a float32 row of N values added to every row of the product, written into C by
+  // the task that computes it, just before its first k slice (C = alpha·A·B + bias + beta·C,
+  // rounded as if C had been filled with bias + beta·C beforehand).
+  const float* bias = nullptr;
 };
 
 // Runs the problem on the shared thread pool. Never throws; the caller validated the bounds.

@@ -56,7 +56,8 @@ export interface NativeAddon {
    * `a` and `b` hold `dtype` elements (bfloat16/float16 as raw 16-bit words); offsets and strides
    * are in elements, so transposed and strided views need no copy. `c` must not overlap `a`/`b`.
    * `beta = 0` ignores C's old contents. Throws (never aborts) on bad arguments or a view that
-   * would reach outside its buffer.
+   * would reach outside its buffer. `bPacked`: B as `gemmPackB` packed it. `bias`: N values added
+   * to every row of the product by the threads that write it (`C = alpha·A·B + bias + beta·C`).
    */
   gemm(
     dtype: NativeGemmDType,
@@ -76,6 +77,7 @@ export interface NativeAddon {
     alpha: number,
     beta: number,
     bPacked?: ArrayBufferLike | null,
+    bias?: Float32Array | null,
   ): void;
   /**
    * Bytes `gemmPackB` needs for a `K×N` B of `dtype` (a 64-byte header, then B cut into the

@@ -4,9 +4,9 @@
  * the GEMM's packing absorbs every stride, so nothing is copied. Batch dims that can be walked
  * with one stride in all three operands are merged into the GEMM's own batch loop; the rest are
  * walked here. float16/bfloat16 accumulate in float32 and are rounded once into the output.
- * With a bias (`[N]`), every output row starts as the bias and the GEMM adds the product to it
- * (beta = 1): the sum is rounded as a separate add would round it, in the pass that writes the
- * product. Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for the
+ * With a bias (`[N]`), the GEMM's threads start every output row they compute as the bias and
+ * add the product to it: the sum is rounded as a separate add would round it, in the pass that
+ * writes the product. Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for the
  * whole call (a layer's weight) may be multiplied from its pre-packed form (`packed-weights.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
@@ -41,13 +41,11 @@ function batchDims(a: StridedView, b: StridedView, cStrides: readonly number[], 
   return dims;
 }
 
-/** Writes the bias `[N]` into each of the `rows` rows of `c` (float32, row length N). */
-function fillRows(c: Float32Array, bias: StridedView, rows: number, N: number): void {
-  const row =
-    bias.dtype === "float32" && bias.strides[0] === 1
-      ? (bias.data as Float32Array).subarray(bias.offset, bias.offset + N)
-      : Float32Array.from(readNumbers(bias));
-  for (let r = 0; r < rows; r++) c.set(row, r * N);
+/** The bias `[N]` as a contiguous float32 row (a view of it where it already is one). */
+function biasRow(bias: StridedView, N: number): Float32Array {
+  return bias.dtype === "float32" && bias.strides[0] === 1
+    ? (bias.data as Float32Array).subarray(bias.offset, bias.offset + N)
+    : Float32Array.from(readNumbers(bias));
 }
 
 function rowMajorStrides(shape: readonly number[]): number[] {
@@ -83,7 +81,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     // 16-bit outputs: float32 product in an addon buffer (handed back below), rounded once.
     const scratch = out.dtype === "float32" ? null : addon.allocate(4 * total);
     const c = scratch ? new Float32Array(scratch, 0, total) : (out.data as Float32Array);
-    if (bias) fillRows(c, bias, total / N, N);
+    const row = bias ? biasRow(bias, N) : undefined;
     const dims = batchDims(a, b, cStrides, out.shape);
     let inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
     const ar = a.strides[nd - 2] as number;
@@ -123,8 +121,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         co,
         [inner.c, N, 1],
         1,
-        bias ? 1 : 0,
+        0,
         bPacked,
+        row,
       );
       for (let d = dims.length - 1; d >= 0; d--) {
         const dim = dims[d] as BatchDim;
