@@ -120,7 +120,14 @@ export function packedWeight(
   cs: number,
 ): ArrayBuffer | undefined {
   const storage = view.storage;
-  if (!enabled || rows < (dtype === "bfloat16" ? MIN_BF16_ROWS : MIN_ROWS) || !storage || isGradEnabled() || isInBackward()) return undefined;
+  if (
+    !enabled ||
+    rows < (dtype === "bfloat16" ? MIN_BF16_ROWS : MIN_ROWS) ||
+    !storage ||
+    isGradEnabled() ||
+    isInBackward()
+  )
+    return undefined;
   const derived = storage.derived();
   const key = `gemm-packed:${dtype}:${view.offset}:${rs}:${cs}:${K}:${N}`;
   const old = derived.get(key) as Packing | undefined;
