@@ -25,7 +25,7 @@ import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { Conv1D, outputHead, project, TiedLinear } from "../../modeling/layers.ts";
+import { Conv1D, outputHead, TiedLinear } from "../../modeling/layers.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { GPT2Config } from "./config.ts";
@@ -67,14 +67,14 @@ export class GPT2Attention extends Module {
     const [B, T, E] = x.shape as [number, number, number];
     const H = this.heads;
     const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
-    const [q, k, v] = split(project(this.c_attn, x), E, 2).map(heads) as [Tensor, Tensor, Tensor];
+    const [q, k, v] = split(this.c_attn.forward(x), E, 2).map(heads) as [Tensor, Tensor, Tensor];
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, this.scale, {
       returnProbs: outputAttentions,
       dropout: this.training && this.attn_dropout.p > 0 ? (p) => this.attn_dropout.forward(p) : undefined,
     });
     const merged = reshape(transpose(output, 1, 2), [B, T, E]);
-    return { output: this.resid_dropout.forward(project(this.c_proj, merged)), probs };
+    return { output: this.resid_dropout.forward(this.c_proj.forward(merged)), probs };
   }
 }
 
@@ -95,7 +95,7 @@ export class GPT2MLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(project(this.c_proj, this.act(project(this.c_fc, x))));
+    return this.dropout.forward(this.c_proj.forward(this.act(this.c_fc.forward(x))));
   }
 }
 
