@@ -3,7 +3,8 @@
 // odd sizes (vector tails in the GEMM and the few-row kernels), one to a few rows (decoding) and
 // many (prefill), transposed and sliced operands, batches with a shared weight, a 16-bit weight
 // with a float32 product, biases that are strided or broadcast the other way (not fused), and
-// the gradients of all three inputs against the plain path's and finite differences.
+// the gradients of all three inputs against the plain path's and finite differences; a float32
+// input times a 16-bit weight (rounded in the product) against casting the input first.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
@@ -22,6 +23,8 @@ import {
   transpose,
   withBackend,
 } from "../../index.ts";
+import { apply1 } from "../apply.ts";
+import { markAutocastOperand } from "./autocast.ts";
 
 const data = (t: Tensor) => Array.from(t.dataSync() as Float32Array);
 
@@ -101,6 +104,40 @@ for (const backend of listBackends()) {
         const got = withBackend(backend, () => noGrad(() => addmm(bias, x, w)));
         assert.equal(got.dtype, "float32");
         close(got, want, 1e-6, `bf16 weight, M ${M}`);
+      }
+    });
+
+    test("a float32 input times a 16-bit weight (rounded inside the product) equals casting it first, bit for bit, gradients too", () => {
+      manualSeed(8);
+      for (const dtype of ["bfloat16", "float16"] as const) {
+        const inputs = withBackend("js", () => [
+          { x: randn([1, 40]), w: to(randn([40, 33]), dtype) },
+          { x: randn([2, 3, 40]), w: to(randn([40, 33]), dtype) },
+          { x: randn([9, 40]), w: transpose(to(randn([33, 40]), dtype), 0, 1) },
+          { x: narrow(randn([5, 47]), 1, 4, 40), w: to(randn([40, 33]), dtype) },
+          { x: transpose(randn([40, 6]), 0, 1), w: to(randn([40, 33]), dtype) },
+        ]);
+        for (const { x, w } of inputs) {
+          const what = `${dtype} weight, x ${x.describe()}`;
+          withBackend(backend, () => {
+            const got = noGrad(() => matmul(x, w));
+            // the former path: a cast op (its float32 gradient kept wide), then the 16-bit product
+            // kept in float32
+            const castFirst = (a: Tensor, b: Tensor) =>
+              apply1("matmul", [markAutocastOperand(to(a, dtype)), b], { outDtype: "float32" });
+            const want = noGrad(() => castFirst(x, w));
+            assert.equal(got.dtype, "float32", what);
+            assert.deepEqual(data(got), Array.from(want.dataSync() as Float32Array), what);
+            const leaves = [x.detach().requiresGrad_(), w.detach().requiresGrad_()] as [Tensor, Tensor];
+            matmul(leaves[0], leaves[1]).sum().backward();
+            const direct = leaves.map((t) => data(t.grad as Tensor));
+            for (const t of leaves) t.grad = null;
+            castFirst(leaves[0], leaves[1]).sum().backward();
+            leaves.forEach((t, i) => {
+              assert.deepEqual(data(t.grad as Tensor), direct[i], `${what}: grad ${i}`);
+            });
+          });
+        }
       }
     });
 

@@ -60,13 +60,14 @@ function product(op: string, a: Tensor, b: Tensor, bias: Tensor | null): Tensor 
     return matmulExact(castDense(a, low), castDense(b, low), bias, "float32");
   }
   const lowOf = (t: Tensor) => t.dtype === "bfloat16" || t.dtype === "float16";
-  if ((a.dtype === "float32" && lowOf(b)) || (lowOf(a) && b.dtype === "float32")) {
+  if (a.dtype === "float32" && lowOf(b)) {
     // Weight-only low precision: float32 activations times a 16-bit weight multiply in the
     // weight's dtype (the activation rounded to it, float32 accumulation), so the weight is
-    // read as stored; the product comes back float32.
-    const dtype = a.dtype === "float32" ? b.dtype : a.dtype;
-    return matmulExact(castDense(a, dtype), castDense(b, dtype), bias, "float32");
+    // read as stored; the product comes back float32. The rounding happens inside the product
+    // (`roundA`), not as a cast op of its own.
+    return matmulExact(a, b, bias, "float32", true);
   }
+  if (lowOf(a) && b.dtype === "float32") return matmulExact(a, castDense(b, a.dtype), bias, "float32");
   return matmulExact(a, b, bias);
 }
 
@@ -87,13 +88,13 @@ function castDense(t: Tensor, dtype: DType): Tensor {
   return markAutocastOperand(cast(t, dtype));
 }
 
-function matmulExact(a: Tensor, b: Tensor, bias: Tensor | null, outDtype?: DType): Tensor {
+function matmulExact(a: Tensor, b: Tensor, bias: Tensor | null, outDtype?: DType, roundA = false): Tensor {
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
   const n = b2.shape[b2.ndim - 1] as number;
   // The primitive takes a bias [N] in the product's dtype; anything else is added after.
   const fused = bias !== null && bias.ndim === 1 && bias.shape[0] === n && bias.dtype === (outDtype ?? a.dtype);
-  const attrs = { ...(outDtype ? { outDtype } : {}), ...(fused ? { bias: true } : {}) };
+  const attrs = { ...(outDtype ? { outDtype } : {}), ...(fused ? { bias: true } : {}), ...(roundA ? { roundA } : {}) };
   let out = apply1("matmul", fused ? [a2, b2, bias] : [a2, b2], attrs);
   if (a.ndim === 1) out = squeeze(out, -2);
   if (b.ndim === 1) out = squeeze(out, -1);
