@@ -38,9 +38,12 @@ export class Conv1D extends Module {
     this.bias = this.registerParameter("bias", zeros([nf], { dtype: opts.dtype ?? "float32" }));
   }
 
-  forward(x: Tensor): Tensor {
-    // Python's torch.addmm(bias, x, weight): the bias is added in the pass that writes the product
-    return addmm(this.bias, x, this.weight);
+  /**
+   * `x·W + b`, plus `residual` (of the output's shape) when given: the bias, and the residual,
+   * are added in the pass that writes the product (Python's torch.addmm(bias, x, weight)).
+   */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    return addmm(this.bias, x, this.weight, { residual });
   }
 }
 

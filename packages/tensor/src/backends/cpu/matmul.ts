@@ -6,7 +6,9 @@
  * walked here. float16/bfloat16 accumulate in float32 and are rounded once into the output.
  * With a bias (`[N]`), every output row starts as the bias and the GEMM adds the product to it
  * (beta = 1): the sum is rounded as a separate add would round it, in the pass that writes the
- * product. With `roundA` (a float32 `a`, a 16-bit `b`), `a` is rounded to b's dtype into a
+ * product. An `addend` of the output's shape (a residual) is added to the finished product by the
+ * same kernel call, rounded as the separate add it replaces. With `roundA` (a float32 `a`, a
+ * 16-bit `b`), `a` is rounded to b's dtype into a
  * scratch copy first: what a cast op would make, without the op. Integer and bool matmuls go to
  * the `js` reference kernel.
  */
@@ -76,16 +78,19 @@ function rowMajorStrides(shape: readonly number[]): number[] {
 export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRecord[] {
   const matmul = (args: KernelArgs): void => {
     const {
-      inputs: [a0, b, bias],
+      inputs: [a0, b, ...extra],
       outputs: [out],
     } = args;
     if (!a0 || !b || !out) return;
+    const attrs = args.attrs as { roundA?: boolean; bias?: boolean; addend?: boolean };
+    const bias = attrs.bias ? extra[0] : undefined;
+    const addend = attrs.addend ? extra[extra.length - 1] : undefined;
     const dtype = b.dtype; // of both inputs (a's once rounded); the output may be float32 for 16-bit inputs
     if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") {
       fallback(args);
       return;
     }
-    const a = (args.attrs as { roundA?: boolean }).roundA ? rounded(addon, a0, dtype) : a0;
+    const a = attrs.roundA ? rounded(addon, a0, dtype) : a0;
     const nd = out.shape.length;
     const M = out.shape[nd - 2] as number;
     const N = out.shape[nd - 1] as number;
@@ -147,6 +152,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         idx[d] = 0;
       }
     }
+    // float32 only (the primitive's rule): c is the output's own storage
+    if (addend)
+      addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
     if (scratch) {
       addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
       addon.free(scratch);

@@ -1,6 +1,7 @@
 /**
  * Batched matmul of the `js` reference backend: out[b, i, j] = Σ_k a[b, i, k] · b[b, k, j],
- * accumulated in float64 (plus bias[j] when a bias `[N]` is given: each sum starts from it).
+ * accumulated in float64 (plus bias[j] when a bias `[N]` is given: each sum starts from it), then
+ * plus addend[b, i, j] when an addend of the output's shape is given (rounded as a separate add).
  * Inputs arrive broadcast to [...batch, M, K] and [...batch, K, N]; a matrix shared by several
  * batches (stride 0) is read once. With `roundA` (float32 a, 16-bit b) a's values are first
  * rounded to b's dtype.
@@ -34,8 +35,11 @@ function matrixReader(v: StridedView, round?: (x: number) => number) {
   };
 }
 
-function matmul({ inputs: [a, b, bias], outputs: [out], attrs }: KernelArgs): void {
+function matmul({ inputs: [a, b, ...extra], outputs: [out], attrs }: KernelArgs): void {
   if (!a || !b || !out) return;
+  const { bias: hasBias, addend: hasAddend } = attrs as { bias?: boolean; addend?: boolean };
+  const bias = hasBias ? extra[0] : undefined;
+  const addend = hasAddend ? extra[extra.length - 1] : undefined;
   const round = !(attrs as { roundA?: boolean }).roundA
     ? undefined
     : b.dtype === "float16"
@@ -67,6 +71,13 @@ function matmul({ inputs: [a, b, bias], outputs: [out], attrs }: KernelArgs): vo
     }
   }
   writeNumbers(out.data, out.dtype, res);
+  if (addend) {
+    // rounded as a separate add: the product first, then the sum
+    const sum = readNumbers(out);
+    const add = readNumbers(addend);
+    for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (add[i] as number);
+    writeNumbers(out.data, out.dtype, sum);
+  }
 }
 
 export const matmulKernels: KernelRecord[] = [{ op: "matmul", fn: matmul }];

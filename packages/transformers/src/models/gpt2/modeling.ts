@@ -57,12 +57,13 @@ export class GPT2Attention extends Module {
     this.scale = scale;
   }
 
-  /** `x` `[B, T, E]` → `[B, T, E]` (and the probabilities when asked). */
+  /** `x` `[B, T, E]` → `[B, T, E]` (and the probabilities when asked); plus `residual` when given. */
   forward(
     x: Tensor,
     mask: Tensor,
     cache: KVCache | null,
     outputAttentions = false,
+    residual?: Tensor,
   ): { output: Tensor; probs?: Tensor } {
     const [B, T, E] = x.shape as [number, number, number];
     const H = this.heads;
@@ -74,7 +75,7 @@ export class GPT2Attention extends Module {
       dropout: this.training && this.attn_dropout.p > 0 ? (p) => this.attn_dropout.forward(p) : undefined,
     });
     const merged = reshape(transpose(output, 1, 2), [B, T, E]);
-    return { output: this.resid_dropout.forward(this.c_proj.forward(merged)), probs };
+    return { output: projectAdd(this.c_proj, merged, this.resid_dropout, residual), probs };
   }
 }
 
@@ -94,9 +95,20 @@ export class GPT2MLP extends Module {
     this.act = activation(config.activation_function, "GPT2MLP");
   }
 
-  forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(this.act(this.c_fc.forward(x))));
+  /** `x` `[B, T, E]` → `[B, T, E]`; plus `residual` when given. */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    return projectAdd(this.c_proj, this.act(this.c_fc.forward(x)), this.dropout, residual);
   }
+}
+
+/**
+ * `residual + dropout(layer(x))`. A plain Conv1D (not one an adapter wraps) with dropout off adds
+ * the residual in the pass that writes its product (one op instead of two per block half).
+ */
+function projectAdd(layer: Conv1D, x: Tensor, dropout: Dropout, residual: Tensor | undefined): Tensor {
+  if (!residual) return dropout.forward(layer.forward(x));
+  if (layer.constructor === Conv1D && (!dropout.training || dropout.p === 0)) return layer.forward(x, residual);
+  return add(residual, dropout.forward(layer.forward(x)));
 }
 
 /** One pre-norm transformer block. */
@@ -121,9 +133,9 @@ export class GPT2Block extends Module {
     cache: KVCache | null,
     outputAttentions = false,
   ): { output: Tensor; probs?: Tensor } {
-    const a = this.attn.forward(this.ln_1.forward(x), mask, cache, outputAttentions);
-    const h = add(x, a.output);
-    return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), probs: a.probs };
+    const a = this.attn.forward(this.ln_1.forward(x), mask, cache, outputAttentions, x);
+    const h = a.output;
+    return { output: this.mlp.forward(this.ln_2.forward(h), h), probs: a.probs };
   }
 }
 
