@@ -11,7 +11,8 @@
  *             (op dispatch, norms, attention) shows as the differences
  *   ceiling   the read bandwidth of this moment: our native probe (`streamRead`, on the thread
  *             pool) streams a buffer the size of those weights between the decode runs; weight
- *             bytes / its best GB/s bounds batch-1 decode, and decode is printed as a % of it
+ *             bytes / its best GB/s bounds batch-1 decode, and decode is printed as a % of it;
+ *             the batch-1 step is split into the time inside the matrix products and outside
  *
  * Peers, measured in the same run on the same weights:
  *   - PyTorch CPU: bench/peers/gpt2_torch.py, a plain-torch GPT-2 (Debian `python3-torch`;
@@ -115,19 +116,28 @@ async function main(): Promise<void> {
       );
     }
     const ours: Figures = { prefill_ms: median(prefill), decode_b1_tok_s: 0, decode_b8_tok_s: 0 };
+    const products = timeProducts();
+    const inProducts: number[] = []; // batch 1, ms per token inside the matrix products
     for (const B of [1, 8]) {
       const p = ids(B, 16);
       const one = [];
       const many = [];
       for (let r = 0; r < RUNS; r++) {
         probe?.measure(); // between the decode runs, so it sees the machine as they do
+        const g0 = products?.ms() ?? 0;
         one.push(await time(() => model.generate(p, { maxNewTokens: 1, minNewTokens: 1 })));
+        const g1 = products?.ms() ?? 0;
         many.push(await time(() => model.generate(p, { maxNewTokens: NEW + 1, minNewTokens: NEW + 1 })));
+        const g2 = products?.ms() ?? 0;
+        if (B === 1) inProducts.push((g2 - g1 - (g1 - g0)) / NEW);
       }
       ours[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
+    products?.restore();
+    const step = 1000 / ours.decode_b1_tok_s;
+    const inside = products ? median(inProducts) : null;
     console.log(
-      `decode batch 1: ${(1000 / ours.decode_b1_tok_s).toFixed(1)} ms per token (the weight pass alone: ${(pass.kernelsMs ?? pass.modulesMs).toFixed(1)} ms in the kernels, ${pass.modulesMs.toFixed(1)} ms through the ops)`,
+      `decode batch 1: ${step.toFixed(1)} ms per token${inside === null ? "" : `, ${inside.toFixed(1)} ms of it inside the matrix products and ${(step - inside).toFixed(1)} outside them (the other ops and the JavaScript between)`}; the weight pass alone: ${(pass.kernelsMs ?? pass.modulesMs).toFixed(1)} ms in the kernels, ${pass.modulesMs.toFixed(1)} ms through the ops`,
     );
     if (probe) {
       // The ceiling counts only the matrices a step must stream (what `weightPass` multiplies
@@ -257,10 +267,33 @@ function weightPass(model: GPT2LMHeadModel): {
 }
 
 /**
+ * Wall time spent inside the native GEMM entry point (every matrix product of a step goes
+ * through it) from now until `restore()`: the step time minus it is what runs between the
+ * products. Null on the js backend.
+ */
+function timeProducts(): { ms(): number; restore(): void } | null {
+  if (!native) return null;
+  const addon = native;
+  const gemm = addon.gemm;
+  let total = 0;
+  addon.gemm = (...args: Parameters<typeof gemm>) => {
+    const t0 = performance.now();
+    gemm(...args);
+    total += performance.now() - t0;
+  };
+  return {
+    ms: () => total,
+    restore: () => {
+      addon.gemm = gemm;
+    },
+  };
+}
+
+/**
  * The machine's read bandwidth at the moment, through our own native code: `streamRead` walks a
- * buffer of `bytes` (the size of the weights a step streams, so caches play the same part) once
- * on the thread pool. `measure()` takes one reading; `gbs()` is the best so far. Null on the js
- * backend.
+ * buffer of `bytes` (the size of the weights a step streams, so caches play the same part) on
+ * the thread pool. `measure()` takes three readings back to back; `gbs()` is the best so far.
+ * Null on the js backend.
  */
 function bandwidthProbe(bytes: number): { measure(): void; gbs(): number; runs: number } | null {
   if (!native) return null;
@@ -271,10 +304,14 @@ function bandwidthProbe(bytes: number): { measure(): void; gbs(): number; runs: 
   const probe = {
     runs: 0,
     measure() {
-      const t0 = performance.now();
-      addon.streamRead(buffer, bytes);
-      best = Math.min(best, performance.now() - t0);
-      probe.runs++;
+      // Back to back, as decoding reads its weights step after step (a buffer this size may
+      // partly stay in a large L3 between passes, for the weights and the probe alike).
+      for (let pass = 0; pass < 3; pass++) {
+        const t0 = performance.now();
+        addon.streamRead(buffer, bytes);
+        best = Math.min(best, performance.now() - t0);
+        probe.runs++;
+      }
     },
     gbs: () => bytes / best / 1e6,
   };
