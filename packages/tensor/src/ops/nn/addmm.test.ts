@@ -176,9 +176,9 @@ for (const backend of listBackends()) {
           .backward();
         leaves.forEach((t, i) => {
           const plain = data(t.grad as Tensor);
-          plain.forEach((v, j) =>
-            assert.ok(Math.abs(v - (fused[i]?.[j] as number)) <= 1e-5 * Math.max(1, Math.abs(v)), `grad ${i}[${j}]`),
-          );
+          plain.forEach((v, j) => {
+            assert.ok(Math.abs(v - (fused[i]?.[j] as number)) <= 1e-5 * Math.max(1, Math.abs(v)), `grad ${i}[${j}]`);
+          });
         });
       });
     });
