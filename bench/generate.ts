@@ -9,6 +9,10 @@
  *             native kernels alone (the memory-bound floor of a step: its GB/s) and through the
  *             layers' ops (matmul and bias add), printed beside the step time so the rest
  *             (op dispatch, norms, attention) shows as the differences
+ *   ceiling   the read bandwidth of this moment: our native probe (`streamRead`, on the thread
+ *             pool) streams a buffer the size of those weights between the decode runs; weight
+ *             bytes / its best GB/s bounds batch-1 decode, and decode is printed as a % of it;
+ *             the batch-1 step is split into the time inside the matrix products and outside
  *
  * Peers, measured in the same run on the same weights, each at its best thread setting: every
  * peer runs at each intra-op thread count of --threads (default 1, 2, 4, … up to the cores, the
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
       );
     }
 
+    const probe = bandwidthProbe(pass.bytes);
     const ids = (b: number, n: number) => randint(0, config.vocab_size, [b, n], { dtype: "int64" });
     const prompt = ids(1, PROMPT);
     const prefill = [];
@@ -121,19 +126,46 @@ async function main(): Promise<void> {
     prefillPass();
     for (let r = 0; r < RUNS; r++) prefill.push(await time(prefillPass));
     const ours: Figures = { prefill_ms: median(prefill), decode_b1_tok_s: 0, decode_b8_tok_s: 0 };
+    const products = timeProducts();
+    const inProducts: number[] = []; // batch 1, ms per token inside the matrix products
     for (const B of [1, 8]) {
       const p = ids(B, 16);
       const one = [];
       const many = [];
       for (let r = 0; r < RUNS; r++) {
+        probe?.measure(); // between the decode runs, so it sees the machine as they do
+        const g0 = products?.ms() ?? 0;
         one.push(await time(() => model.generate(p, { maxNewTokens: 1, minNewTokens: 1 })));
+        const g1 = products?.ms() ?? 0;
         many.push(await time(() => model.generate(p, { maxNewTokens: NEW + 1, minNewTokens: NEW + 1 })));
+        const g2 = products?.ms() ?? 0;
+        if (B === 1) inProducts.push((g2 - g1 - (g1 - g0)) / NEW);
       }
       ours[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
+    products?.restore();
+    const step = 1000 / ours.decode_b1_tok_s;
+    const inside = products ? median(inProducts) : null;
     console.log(
-      `decode batch 1: ${(1000 / ours.decode_b1_tok_s).toFixed(1)} ms per token (the weight pass alone: ${(pass.kernelsMs ?? pass.modulesMs).toFixed(1)} ms in the kernels, ${pass.modulesMs.toFixed(1)} ms through the ops)\n`,
+      `decode batch 1: ${step.toFixed(1)} ms per token${inside === null ? "" : `, ${inside.toFixed(1)} ms of it inside the matrix products and ${(step - inside).toFixed(1)} outside them (the other ops and the JavaScript between)`}; the weight pass alone: ${(pass.kernelsMs ?? pass.modulesMs).toFixed(1)} ms in the kernels, ${pass.modulesMs.toFixed(1)} ms through the ops`,
     );
+    if (probe) {
+      // The ceiling counts only the matrices a step must stream (what `weightPass` multiplies
+      // with); biases, norms, embeddings rows, the KV cache and activations come on top.
+      // On a shared machine a reading can land in a busy moment: the ceiling takes the best
+      // bandwidth seen, the probe's or the weight pass's own.
+      const [V, E] = model.lm_head.weight.shape as [number, number];
+      const passGbs = pass.kernelsMs === null ? 0 : pass.bytes / pass.kernelsMs / 1e6;
+      const gbs = Math.max(probe.gbs(), passGbs);
+      const ceiling = (gbs * 1e9) / pass.bytes;
+      console.log(
+        `memory ceiling: a read-only stream over ${(pass.bytes / 1e6).toFixed(0)} MB in our native probe (${native?.numThreads()} threads, best of ${probe.runs}, taken between the decode runs) reads ${probe.gbs().toFixed(1)} GB/s (the weight pass ${passGbs.toFixed(1)}); ` +
+          `a step reads at least the ${(pass.bytes / 1e6).toFixed(0)} MB of ${pass.dtype} matmul weights (the ${LAYERS} layers' 4 matrices and the ${config.tie_word_embeddings ? "tied " : ""}${V}x${E} head), ` +
+          `so at ${gbs.toFixed(1)} GB/s batch-1 decode is capped near ${ceiling.toFixed(1)} tokens/s (${(1000 / ceiling).toFixed(1)} ms per token): ours is ${((100 * ours.decode_b1_tok_s) / ceiling).toFixed(0)}% of it\n`,
+      );
+    } else {
+      console.log("");
+    }
 
     const check = tensor([Array.from({ length: 16 }, (_, i) => (7 * i) % config.vocab_size)], { dtype: "int64" });
     const ourCheck = (
@@ -194,7 +226,12 @@ async function main(): Promise<void> {
  *   modules  the same products through the model's layers (matmul op and bias add per Conv1D,
  *            as a step runs them), so the cost of dispatching ops shows as the difference.
  */
-function weightPass(model: GPT2LMHeadModel): { kernelsMs: number | null; modulesMs: number; bytes: number } {
+function weightPass(model: GPT2LMHeadModel): {
+  kernelsMs: number | null;
+  modulesMs: number;
+  bytes: number;
+  dtype: string;
+} {
   const layers = [...model.namedModules()]
     .map(([, m]) => m)
     .filter((m): m is Conv1D | TiedLinear => m instanceof Conv1D || m instanceof TiedLinear);
@@ -250,7 +287,60 @@ function weightPass(model: GPT2LMHeadModel): { kernelsMs: number | null; modules
     });
   }
   for (const x of inputs) x.dispose();
-  return { kernelsMs, modulesMs, bytes };
+  return { kernelsMs, modulesMs, bytes, dtype: weights[0]?.dtype ?? "float32" };
+}
+
+/**
+ * Wall time spent inside the native GEMM entry point (every matrix product of a step goes
+ * through it) from now until `restore()`: the step time minus it is what runs between the
+ * products. Null on the js backend.
+ */
+function timeProducts(): { ms(): number; restore(): void } | null {
+  if (!native) return null;
+  const addon = native;
+  const gemm = addon.gemm;
+  let total = 0;
+  addon.gemm = (...args: Parameters<typeof gemm>) => {
+    const t0 = performance.now();
+    gemm(...args);
+    total += performance.now() - t0;
+  };
+  return {
+    ms: () => total,
+    restore: () => {
+      addon.gemm = gemm;
+    },
+  };
+}
+
+/**
+ * The machine's read bandwidth at the moment, through our own native code: `streamRead` walks a
+ * buffer of `bytes` (the size of the weights a step streams, so caches play the same part) on
+ * the thread pool. `measure()` takes three readings back to back; `gbs()` is the best so far.
+ * Null on the js backend.
+ */
+function bandwidthProbe(bytes: number): { measure(): void; gbs(): number; runs: number } | null {
+  if (!native) return null;
+  const addon = native;
+  const buffer = addon.allocate(bytes);
+  new Uint8Array(buffer).fill(1); // fault every page in before timing
+  let best = Number.POSITIVE_INFINITY;
+  const probe = {
+    runs: 0,
+    measure() {
+      // Back to back, as decoding reads its weights step after step (a buffer this size may
+      // partly stay in a large L3 between passes, for the weights and the probe alike).
+      for (let pass = 0; pass < 3; pass++) {
+        const t0 = performance.now();
+        addon.streamRead(buffer, bytes);
+        best = Math.min(best, performance.now() - t0);
+        probe.runs++;
+      }
+    },
+    gbs: () => bytes / best / 1e6,
+  };
+  probe.measure();
+  return probe;
 }
 
 type Measure = "prefill_ms" | "decode_b1_tok_s" | "decode_b8_tok_s";

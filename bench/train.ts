@@ -19,14 +19,16 @@
  * profile of its timed steps (the warm-up step and model building left out), per step.
  *
  * `--gemm NAME` forces a GEMM family for the whole run (`amx-bf16x3`: float32 products on AMX
- * tiles by bf16x3 splitting instead of the default FMA kernel; see packages/tensor/native/README.md).
+ * tiles by bf16x3 splitting, `avx512`: FMAs; see packages/tensor/native/README.md).
+ * `--gemm A,B` alternates families inside each round (A, B, then the peer) and prints each one's
+ * best round: an A/B of two kernels under the same load.
  *
  * `--rounds N` times each mode N times, alternating with the peer (ours, torch, ours, torch),
  * prints every round and then each side's best round (a shared machine's load moves both).
  * The step's process CPU time (both threads) is printed beside its wall time.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
- *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME]
+ *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a
  * quick look (the ratio to torch is then for that shape).
  */
@@ -77,8 +79,13 @@ const RSS_STEPS = Number(values["rss-steps"]);
 const ROUNDS = Number(values.rounds);
 const MODES = (values.modes as string).split(",") as ("full" | "lora")[];
 const MiB = 2 ** 20;
-if (values.gemm && !native?.selectGemmKernel(values.gemm as string))
-  throw new Error(`--gemm ${values.gemm}: not available here`);
+/** GEMM families to alternate (`--gemm A,B`); [""] keeps the automatic choice. */
+const GEMMS = values.gemm ? (values.gemm as string).split(",") : [""];
+for (const g of GEMMS) if (g && !native?.selectGemmKernel(g)) throw new Error(`--gemm ${g}: not available here`);
+const selectGemm = (g: string) => {
+  if (g) native?.selectGemmKernel(g);
+};
+selectGemm(GEMMS[0] as string);
 
 function build(): GPT2LMHeadModel {
   manualSeed(0);
@@ -206,23 +213,27 @@ function peer(mode: "full" | "lora"): { ms: number; cpuMs: number } | null {
   return { ms: out[`${mode}_ms`], cpuMs: out[`${mode}_cpu_ms`] };
 }
 
-// Rounds alternate the two sides (ours, torch, ours, torch ...) so that a change in the
-// machine's load hits both; the summary takes each side's best round.
-const ours: Partial<Record<"full" | "lora", Result>> = {};
+// Rounds alternate the sides (ours under each GEMM family, then torch ...) so that a change in
+// the machine's load hits all of them; the summary takes each side's best round.
+type Key = `${"full" | "lora"}${string}`;
+const key = (mode: "full" | "lora", g: string): Key => `${mode}${g ? ` ${g}` : ""}`;
+const ours: Partial<Record<Key, Result>> = {};
 const torch: Partial<Record<"full" | "lora", { ms: number; cpuMs: number }>> = {};
 for (const mode of MODES) {
   for (let r = 0; r < ROUNDS; r++) {
-    const o = time(mode, null, r === 0 ? RSS_STEPS : 0);
-    const t = peer(mode);
-    if (ROUNDS > 1) {
-      console.log(
-        `${mode.padEnd(4)}  round ${r + 1}: hearth ${o.ms.toFixed(0)} ms (cpu ${o.cpuMs.toFixed(0)})` +
-          (t ? `, torch ${t.ms.toFixed(0)} ms (cpu ${t.cpuMs.toFixed(0)}), ratio ${(o.ms / t.ms).toFixed(2)}×` : "") +
-          `, load ${load()}`,
-      );
+    const row: string[] = [];
+    for (const g of GEMMS) {
+      selectGemm(g);
+      const o = time(mode, null, r === 0 && g === GEMMS[0] ? RSS_STEPS : 0);
+      row.push(`hearth${g ? ` ${g}` : ""} ${o.ms.toFixed(0)} ms (cpu ${o.cpuMs.toFixed(0)})`);
+      const best = ours[key(mode, g)];
+      if (!best || o.ms < best.ms) ours[key(mode, g)] = best?.rss ? { ...o, rss: best.rss } : o;
     }
-    const best = ours[mode];
-    if (!best || o.ms < best.ms) ours[mode] = best?.rss ? { ...o, rss: best.rss } : o;
+    selectGemm(GEMMS[0] as string);
+    const t = peer(mode);
+    if (t) row.push(`torch ${t.ms.toFixed(0)} ms (cpu ${t.cpuMs.toFixed(0)})`);
+    if (ROUNDS > 1 || GEMMS.length > 1)
+      console.log(`${mode.padEnd(4)}  round ${r + 1}: ${row.join(", ")}, load ${load()}`);
     const tb = torch[mode];
     if (t && (!tb || t.ms < tb.ms)) torch[mode] = t;
   }
@@ -230,23 +241,26 @@ for (const mode of MODES) {
 const bf16: Partial<Record<"full" | "lora", Result>> = {};
 if (values.bf16) for (const mode of MODES) bf16[mode] = time(mode, "bfloat16", 0);
 for (const mode of MODES) {
-  const o = ours[mode] as Result;
-  const t = torch[mode];
-  console.log(
-    `${mode.padEnd(4)}  hearth ${o.ms.toFixed(0).padStart(8)} ms/step  (cpu ${o.cpuMs.toFixed(0)} ms, ${o.trainable.toLocaleString("en-US")} trainable, loss ${o.loss.toFixed(3)}, rss +${o.rssGrowthMiB.toFixed(1)} MiB over ${STEPS} steps)` +
-      (t
-        ? `   torch ${t.ms.toFixed(0).padStart(7)} ms/step (cpu ${t.cpuMs.toFixed(0)} ms)   ratio ${(o.ms / t.ms).toFixed(2)}×`
-        : ""),
-  );
+  for (const g of GEMMS) {
+    const o = ours[key(mode, g)] as Result;
+    const t = torch[mode];
+    console.log(
+      `${mode.padEnd(4)}  hearth${g ? ` ${g}` : ""} ${o.ms.toFixed(0).padStart(8)} ms/step  (cpu ${o.cpuMs.toFixed(0)} ms, ${o.trainable.toLocaleString("en-US")} trainable, loss ${o.loss.toFixed(3)}, rss +${o.rssGrowthMiB.toFixed(1)} MiB over ${STEPS} steps)` +
+        (t
+          ? `   torch ${t.ms.toFixed(0).padStart(7)} ms/step (cpu ${t.cpuMs.toFixed(0)} ms)   ratio ${(o.ms / t.ms).toFixed(2)}×`
+          : ""),
+    );
+    if (o.rss) {
+      console.log(
+        `      rss over ${RSS_STEPS} more steps: ${o.rss.start.toFixed(0)} MiB -> ${o.rss.end.toFixed(0)} MiB (peak ${o.rss.peak.toFixed(0)} MiB, growth ${(o.rss.end - o.rss.start).toFixed(1)} MiB)`,
+      );
+    }
+  }
   const b = bf16[mode];
   if (b) {
+    const o = ours[key(mode, GEMMS[0] as string)] as Result;
     console.log(
       `${mode.padEnd(4)}  bf16   ${b.ms.toFixed(0).padStart(8)} ms/step  (autocast, loss ${b.loss.toFixed(3)}, rss +${b.rssGrowthMiB.toFixed(1)} MiB)   speed-up over float32 ${(o.ms / b.ms).toFixed(2)}×`,
-    );
-  }
-  if (o.rss) {
-    console.log(
-      `      rss over ${RSS_STEPS} more steps: ${o.rss.start.toFixed(0)} MiB -> ${o.rss.end.toFixed(0)} MiB (peak ${o.rss.peak.toFixed(0)} MiB, growth ${(o.rss.end - o.rss.start).toFixed(1)} MiB)`,
     );
   }
 }

@@ -29,6 +29,8 @@
         "native/kernels/cross-entropy.cpp",
         "native/binding/random.cpp",
         "native/binding/scan.cpp",
+        "native/binding/stream-read.cpp",
+        "native/kernels/stream-read.cpp",
         "native/kernels/cast.cpp",
         "native/kernels/cumsum.cpp",
         "native/kernels/random.cpp",

@@ -1,7 +1,8 @@
 /** Wire-contract details and bad input, over HTTP. */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createUser, startHub, type TestHub } from "./helpers.ts";
@@ -333,6 +334,54 @@ describe("hub API contract", () => {
     assert.deepEqual(Buffer.from(await dl.arrayBuffer()), data.subarray(10, 20));
     const attrs = await (await fetch(`${hub.url}/erin/box/resolve/main/.gitattributes`)).text();
     assert.match(attrs, /^w\.dat filter=lfs diff=lfs merge=lfs -text$/m);
+  });
+
+  it("LFS PUT: a body streamed in odd pieces is stored byte for byte; a dropped one leaves nothing", async () => {
+    const data = randomBytes(1024 * 1024 - 99); // just under this hub's maxLfsFileSize
+    const oid = createHash("sha256").update(data).digest("hex");
+    const href = async () => {
+      const res = await fetch(`${hub.url}/erin/box.git/info/lfs/objects/batch`, {
+        method: "POST",
+        headers: { ...auth(), "Content-Type": "application/vnd.git-lfs+json" },
+        body: JSON.stringify({ operation: "upload", objects: [{ oid, size: data.length }] }),
+      });
+      return ((await res.json()) as { objects: Array<{ actions: { upload: { href: string } } }> }).objects[0]?.actions
+        .upload.href as string;
+    };
+    const url = new URL(await href());
+    // A dropped connection half-way: no object, no temp file left behind.
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(url, { method: "PUT", headers: { "content-length": String(data.length) } });
+      req.on("error", () => resolve());
+      req.write(data.subarray(0, 300_000), () => setTimeout(() => req.destroy(), 50));
+    });
+    const tmpDir = join(hub.dataDir, "lfs", "tmp");
+    for (let i = 0; i < 100 && (await readdir(tmpDir).catch(() => [])).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await readdir(tmpDir).catch(() => []), []);
+    // Streamed in pieces of 1 byte to 200 KB, some after a pause.
+    const sizes = [1, 200_000, 7, 65_536, 3, 150_000];
+    let at = 0;
+    let k = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (at >= data.length) return controller.close();
+        const n = Math.min(sizes[k++ % sizes.length] as number, data.length - at);
+        if (k % 4 === 0) await new Promise((r) => setTimeout(r, 5));
+        controller.enqueue(data.subarray(at, at + n));
+        at += n;
+      },
+    });
+    const ok = await fetch(url, {
+      method: "PUT",
+      body,
+      headers: { "content-length": String(data.length) },
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(ok.status, 200);
+    const stored = await readFile(join(hub.dataDir, "lfs", "objects", oid.slice(0, 2), oid.slice(2, 4), oid));
+    assert.ok(stored.equals(data));
+    assert.deepEqual(await readdir(tmpDir), []);
   });
 
   it("parentCommit: 412 on mismatch; concurrent commits to one branch all land, in order", async () => {

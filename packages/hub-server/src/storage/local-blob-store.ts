@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { finished } from "node:stream/promises";
+import { finished, Readable } from "node:stream";
 import { hubError } from "../errors.ts";
 import { type BlobStat, type BlobStore, isSha256 } from "./blob-store.ts";
+import { SpoolFile } from "./spool-file.ts";
 
 /** {@link BlobStore} on the local filesystem: `<root>/objects/ab/cd/<oid>`, temp files in `<root>/tmp`. */
 export class LocalBlobStore implements BlobStore {
@@ -37,7 +37,9 @@ export class LocalBlobStore implements BlobStore {
   /**
    * Writes `source` to a fresh temp file, returning its sha256 and length, and its md5 when
    * asked (multipart parts: the md5 is their ETag). Whole objects skip the md5: it cost ~2 CPU
-   * s per GiB here, more than twice the sha256, on every LFS PUT.
+   * s per GiB here, more than twice the sha256, on every LFS PUT. The bytes go to disk through
+   * {@link SpoolFile}: copied, while still in the CPU cache after the hash, into a few reused
+   * 1 MiB buffers that are written with positional writes on the thread pool.
    */
   private async spool(
     source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -47,33 +49,29 @@ export class LocalBlobStore implements BlobStore {
   ): Promise<{ tmp: string; sha256: string; md5: string; size: number }> {
     await mkdir(join(this.root, "tmp"), { recursive: true });
     const tmp = join(this.root, "tmp", randomBytes(12).toString("hex"));
-    // Corked: the 64 KiB request chunks go to disk as one writev per MiB rather than one
-    // thread-pool write each (the chunks are kept, not copied, until then: sources hand out
-    // fresh buffers).
-    const out = createWriteStream(tmp, { highWaterMark: 1 << 20 });
+    const out = await SpoolFile.create(tmp, maxSize);
     const sha = createHash("sha256");
     const md5 = withMd5 ? createHash("md5") : undefined;
     let size = 0;
-    try {
-      out.cork();
-      for await (const chunk of source) {
-        size += chunk.length;
-        if (size > maxSize) {
-          throw hubError("HEARTH_HUBSERVER_TOO_LARGE", `${what}: received more than the ${maxSize} bytes announced`);
-        }
-        sha.update(chunk);
-        md5?.update(chunk);
-        if (!out.write(chunk)) {
-          out.uncork();
-          await new Promise<void>((r) => out.once("drain", () => r()));
-          out.cork();
-        }
+    const take = (chunk: Uint8Array): Promise<void> | undefined => {
+      size += chunk.length;
+      if (size > maxSize) {
+        throw hubError("HEARTH_HUBSERVER_TOO_LARGE", `${what}: received more than the ${maxSize} bytes announced`);
       }
-      out.uncork();
-      out.end();
-      await finished(out);
+      sha.update(chunk);
+      md5?.update(chunk);
+      return out.add(chunk);
+    };
+    try {
+      if (source instanceof Readable) await eachChunk(source, take);
+      else
+        for await (const chunk of source) {
+          const full = take(chunk);
+          if (full) await full;
+        }
+      await out.close();
     } catch (e) {
-      out.destroy();
+      await out.close().catch(() => {});
       await rm(tmp, { force: true });
       throw e;
     }
@@ -141,4 +139,55 @@ export class LocalBlobStore implements BlobStore {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Feeds each chunk of a node stream to `onChunk` from its 'data' events (one synchronous call
+ * per 64 KiB request chunk, where `for await` costs a promise and a few microtask turns each).
+ * A returned promise pauses the stream until it settles, and the end waits for it too. Rejects
+ * with the stream's error (a closed connection included), or with what `onChunk` threw or
+ * rejected with; the stream is then destroyed.
+ */
+function eachChunk(stream: Readable, onChunk: (chunk: Uint8Array) => Promise<void> | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let stopped = false;
+    let pending: Promise<void> | undefined;
+    const stop = (err?: unknown) => {
+      if (stopped) return;
+      stopped = true;
+      stream.off("data", onData);
+      cleanup();
+      if (err === undefined) return resolve();
+      stream.destroy();
+      reject(err);
+    };
+    const run = (chunk: Uint8Array) => (stopped ? undefined : onChunk(chunk));
+    // The stream stays paused until the last promise handed back has settled.
+    const hold = (wait: Promise<void>) => {
+      stream.pause();
+      const mine: Promise<void> = wait.then(() => {
+        if (pending !== mine) return;
+        pending = undefined;
+        if (!stopped) stream.resume();
+      }, stop);
+      pending = mine;
+    };
+    const onData = (chunk: Uint8Array) => {
+      // Not expected once paused; kept in order all the same.
+      if (pending) return hold(pending.then(() => run(chunk)));
+      let wait: Promise<void> | undefined;
+      try {
+        wait = run(chunk);
+      } catch (err) {
+        return stop(err);
+      }
+      if (wait) hold(wait);
+    };
+    stream.on("data", onData);
+    const cleanup = finished(stream, (err) => {
+      if (err) return stop(err);
+      if (pending) pending.then(() => stop());
+      else stop();
+    });
+  });
 }

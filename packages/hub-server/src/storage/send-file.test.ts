@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
+import { LocalBlobStore } from "./local-blob-store.ts";
 import { sendFileRange } from "./send-file.ts";
+import { SpoolFile } from "./spool-file.ts";
 
 describe("sendFileRange", () => {
   const dir = mkdtempSync(join(tmpdir(), "hearth-send-file-"));
@@ -71,5 +74,90 @@ describe("sendFileRange", () => {
     });
     const res = await fetch(`${url}?start=0&end=99`);
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(0, 100)));
+  });
+});
+
+/** Cuts `data` into pieces of awkward sizes: tiny, 64 KiB-ish, and larger than one 1 MiB buffer. */
+function pieces(data: Buffer): Buffer[] {
+  const sizes = [1, 65536, 3, 1024 * 1024 + 17, 70000, 2 * 1024 * 1024 + 1, 5];
+  const out: Buffer[] = [];
+  for (let at = 0, k = 0; at < data.length; k++) {
+    const n = Math.min(sizes[k % sizes.length] as number, data.length - at);
+    out.push(data.subarray(at, at + n));
+    at += n;
+  }
+  return out;
+}
+
+describe("LFS object spooling (LocalBlobStore.put through SpoolFile)", () => {
+  const root = mkdtempSync(join(tmpdir(), "hearth-spool-"));
+  const store = new LocalBlobStore(root);
+  // More than the pool of four 1 MiB buffers, and not a whole number of them.
+  const data = randomBytes(9 * 1024 * 1024 + 4321);
+  const oid = createHash("sha256").update(data).digest("hex");
+  const tmpFiles = () => readdirSync(join(root, "tmp"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it("stores a node stream of odd-sized pieces byte for byte, and leaves no temp file", async () => {
+    // A paused-and-resumed node stream (the request body's type), read in small pieces.
+    await store.put(oid, data.length, Readable.from(pieces(data), { highWaterMark: 2 }));
+    assert.ok(readFileSync(store.localPath(oid)).equals(data));
+    assert.deepEqual(tmpFiles(), []);
+  });
+
+  it("an async iterable works too; a tiny object gets a right-sized write", async () => {
+    const small = Buffer.from("tiny LFS object");
+    const smallOid = createHash("sha256").update(small).digest("hex");
+    await store.put(
+      smallOid,
+      small.length,
+      (async function* () {
+        yield small.subarray(0, 4);
+        yield small.subarray(4);
+      })(),
+    );
+    assert.ok(readFileSync(store.localPath(smallOid)).equals(small));
+    const empty = createHash("sha256").digest("hex");
+    await store.put(empty, 0, Readable.from([]));
+    assert.equal(readFileSync(store.localPath(empty)).length, 0);
+  });
+
+  it("wrong bytes, too many bytes, or a body that fails mid-way store nothing and leave no temp file", async () => {
+    const other = "0".repeat(64);
+    await assert.rejects(store.put(other, data.length, Readable.from(pieces(data))), {
+      code: "HEARTH_HUBSERVER_LFS_HASH_MISMATCH",
+    });
+    await assert.rejects(store.put(oid.replace(/^./, "f"), 1000, Readable.from(pieces(data))), {
+      code: "HEARTH_HUBSERVER_TOO_LARGE",
+    });
+    const broken = new Readable({
+      read() {
+        this.push(data.subarray(0, 3 * 1024 * 1024));
+        this.destroy(new Error("connection reset"));
+      },
+    });
+    await assert.rejects(store.put(oid.replace(/^./, "e"), data.length, broken), /connection reset/);
+    const ended = Readable.from(pieces(data)).map((x) => x);
+    ended.destroy();
+    await assert.rejects(store.put(oid.replace(/^./, "d"), data.length, ended));
+    assert.deepEqual(tmpFiles(), []);
+    assert.equal(await store.stat(other), undefined);
+  });
+
+  it("a failing disk write rejects at the next add or at close, with the file closed", async () => {
+    // /dev/full takes the open and fails every write with ENOSPC.
+    const out = await SpoolFile.create("/dev/full", 8 * 1024 * 1024);
+    let err: unknown;
+    try {
+      for (const p of pieces(data)) {
+        const wait = out.add(p);
+        if (wait) await wait;
+      }
+      await out.close();
+    } catch (e) {
+      err = e;
+      await out.close().catch(() => {});
+    }
+    assert.equal((err as NodeJS.ErrnoException)?.code, "ENOSPC");
   });
 });

@@ -17,6 +17,14 @@
  * the ring 1.35 and 2.03, inline 1.59 and 1.48, curl without a hash 0.94. Against the Hearth
  * server on the same 2 cores (three busy threads) the two were within noise of each other.
  *
+ * The ring was tried again (session 6: 2 MiB, socket reads landing in it through `onread`, a
+ * blocking wait for room with a 1 MiB hysteresis): its worker did drop the read-back (0.87 vs
+ * 1.02 CPU s/GiB) but the receiving thread rose by more (0.7-1.05 vs 0.55-0.6), and perf put that
+ * in the page-cache write: copy_folio_from_iter_atomic cost 0.44 s/GiB copying out of the shared
+ * ring against 0.07-0.15 out of this private buffer. Total 1.79-2.13 vs 1.56-1.67 CPU s/GiB
+ * (sendfile server, three pairs, load ~7). A synthetic run with the ring filled by a memcpy
+ * instead of a socket read favoured the ring, so measure with a real socket before trying again.
+ *
  * Layout of the shared control block: Int32 [seq, _, state, sleeping] (state 0 running,
  * 1 finishing, 2 aborted), then BigInt64 [written, hashed] (absolute byte counts).
  */

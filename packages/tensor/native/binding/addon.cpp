@@ -14,6 +14,7 @@
 #include "optim-api.h"
 #include "random-api.h"
 #include "scan-api.h"
+#include "stream-read-api.h"
 
 namespace hearth {
 namespace {
@@ -65,6 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("streamRead", Napi::Function::New(env, StreamRead, "streamRead"));
   exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows, "crossEntropyRows"));
   exports.Set("crossEntropyBackwardRows", Napi::Function::New(env, CrossEntropyBackwardRows, "crossEntropyBackwardRows"));
   exports.Set("logSoftmaxRows", Napi::Function::New(env, LogSoftmaxRows, "logSoftmaxRows"));

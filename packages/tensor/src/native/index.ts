@@ -327,6 +327,12 @@ export interface NativeAddon {
   numThreads(): number;
   /** Resizes the thread pool; 0 restores the default (HEARTH_NUM_THREADS or the cores). */
   setNumThreads(n: number): number;
+  /**
+   * Reads the first `bytes` bytes of `buffer` once on the thread pool and returns a checksum:
+   * a memory-bandwidth probe for benchmarks (bytes / time is the read bandwidth a memory-bound
+   * kernel can hope for).
+   */
+  streamRead(buffer: ArrayBufferLike | ArrayBufferView, bytes: number): number;
   /** Log-softmax over each of `rows` contiguous float32 rows of `cols`. */
   logSoftmaxRows(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
   /** `dx = dy − exp(y)·Σ dy` per row, the log-softmax backward from the saved output `y`. */

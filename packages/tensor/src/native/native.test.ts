@@ -106,4 +106,27 @@ describe("native addon", { skip: jsForced }, () => {
     const f = native.cpuFeatures();
     for (const key of ["avx2", "fma", "f16c", "avx512f", "avx512bf16"] as const) assert.equal(typeof f[key], "boolean");
   });
+
+  test("streamRead (the bandwidth probe) reads every byte it is given, on the pool and off it", () => {
+    assert.ok(native);
+    // Its checksum: the wrapping sum of the 64-bit words of every whole 64-byte line of each
+    // 1 MiB run, plus the bytes of the run's tail, kept to 53 bits.
+    const reference = (bytes: Uint8Array, n: number) => {
+      let sum = 0n;
+      const words = new DataView(bytes.buffer, bytes.byteOffset);
+      for (let run = 0; run < n; run += 1 << 20) {
+        const end = Math.min(n, run + (1 << 20));
+        let i = run;
+        for (; i + 64 <= end; i += 64) for (let w = 0; w < 64; w += 8) sum += words.getBigUint64(i + w, true);
+        for (; i < end; i++) sum += BigInt(bytes[i] as number);
+      }
+      return Number(sum & ((1n << 53n) - 1n));
+    };
+    const bytes = new Uint8Array(allocateAligned((3 << 20) + 100));
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+    for (const n of [0, 63, 1000, (1 << 20) + 7, bytes.length]) {
+      assert.equal(native.streamRead(bytes, n), reference(bytes, n), `${n} bytes`);
+    }
+    assert.throws(() => native?.streamRead(bytes, bytes.length + 1), { code: "HEARTH_TENSOR_ARGUMENT" });
+  });
 });

@@ -1,6 +1,8 @@
 // The addon's fused Adam step against the same update written out in JavaScript (float32
 // rounding at the same points): results must be bit-identical, with and without AMSGrad, L2
-// decay and AdamW's decoupled decay, on sizes that take the threaded path.
+// decay and AdamW's decoupled decay, on sizes that take the threaded path, and where √v / √(1−β2ᵗ)
+// lies next to a float32 rounding boundary (the kernel divides by multiplying with the inverse
+// there except near such boundaries).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { native } from "./index.ts";
@@ -34,6 +36,40 @@ function reference(
     p[i] = f((p[i] as number) - f(o.stepSize * f(mi / denom)));
   }
 }
+
+test("adamStep rounds √v / √(1−β2ᵗ) as a division where the quotient is next to a float32 rounding boundary", () => {
+  // β2 = 0 and v = 0 make √v = f32(√f32(g²)) =: x; bc2Sqrt = x / mid puts the quotient within an
+  // ulp (double) of mid, the midpoint of two adjacent float32 values, where a product with the
+  // inverse rounds to the wrong side about half the time.
+  const bits = new Uint32Array(1);
+  const fl = new Float32Array(bits.buffer);
+  let seed = 11;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  let checked = 0;
+  for (let t = 0; t < 400; t++) {
+    const gv = f((0.05 + rand()) * 2 ** Math.floor(rand() * 40 - 20));
+    const x = f(Math.sqrt(f(gv * gv)));
+    fl[0] = f(x / (1.1 + rand()));
+    const lo = fl[0] as number;
+    bits[0] = (bits[0] as number) + 1;
+    const mid = (lo + (fl[0] as number)) / 2;
+    const bc2Sqrt = x / mid;
+    const n = 16 + (t % 3);
+    // p = 0 and step size 1 make the new p = −f32(m / denom), which shows denom's last bit.
+    const o = { stepSize: 1, bc2Sqrt, b1: 0.9, b2: 0, eps: 0, wd: 0, l2: false, keep: 1 };
+    const ref = [new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
+    const ours = [new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
+    const g = new Float32Array(n).fill(gv);
+    reference(ref[0], g, ref[1], ref[2], null, o);
+    addon.adamStep(ours[0], g, ours[1], ours[2], null, 1, bc2Sqrt, 0.9, 0, 0, 0, false, 1);
+    assert.deepEqual(ours[0], ref[0], `trial ${t}: g ${gv}, bc2Sqrt ${bc2Sqrt}`);
+    checked++;
+  }
+  assert.equal(checked, 400);
+});
 
 test("adamStep is bit-identical to the JavaScript update", () => {
   let seed = 5;

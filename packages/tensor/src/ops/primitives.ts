@@ -90,6 +90,17 @@ const div = (a: Tensor, b: Tensor) => p("div", [a, b]);
 const neg = (a: Tensor) => p("neg", [a]);
 const asType = (a: Tensor, dtype: DType) => (a.dtype === dtype ? a : p("cast", [a], { dtype }));
 
+/** matmul's multiply dtype with `roundA`: b's 16-bit dtype, for a float32 `a`. */
+function roundedDType(a: Tensor, b: Tensor, op: () => string): DType {
+  if (a.dtype !== "float32" || (b.dtype !== "bfloat16" && b.dtype !== "float16")) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_DTYPE",
+      `${op()}: attribute 'roundA' needs a float32 'a' and a bfloat16 or float16 'b', got ${a.dtype} and ${b.dtype}`,
+    );
+  }
+  return b.dtype;
+}
+
 function unary(op: string, kind: "float" | "numeric", backward?: Primitive["backward"]): Primitive {
   return {
     inputs: ["x"],
@@ -329,23 +340,30 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
   } satisfies Primitive<{ dim: number; descending?: boolean }>,
 
   matmul: {
-    inputs: ["a", "b", "bias"],
+    inputs: ["a", "b", "bias", "addend"],
     // `outDtype: "float32"` keeps a 16-bit product's float32 accumulation (weight-only low precision).
     // `bias: true`: a third input `[N]` in the output's dtype is added to every row of the
     // product (PyTorch's addmm), in the same pass that writes it.
-    infer(inputs, attrs: { outDtype?: DType; bias?: boolean }) {
+    // `roundA: true`: a float32 `a` times a 16-bit `b` (a weight stored in 16 bits) multiplies in
+    // b's dtype, `a` rounded to it inside the kernel: `matmul(cast(a, b.dtype), b)` in one op
+    // (decoding with bf16 weights runs one such product per layer input, ~50 a token).
+    // `addend: true`: a last input of the output's shape (a residual stream), float32 like the
+    // output, is added to the finished product by the same kernel call, rounded as a separate
+    // add would round it (so the result is add(addend, product) bit for bit, one op fewer).
+    infer(inputs, attrs: { outDtype?: DType; bias?: boolean; roundA?: boolean; addend?: boolean }) {
       const [a, b] = inputs as [Tensor, Tensor];
       const op = () => name("matmul", inputs); // built only to throw
       if (a.ndim < 2 || b.ndim < 2) {
         throw new HearthTensorError("HEARTH_TENSOR_SHAPE", `${op()}: the primitive needs inputs of rank >= 2`);
       }
-      if (inputs.length !== (attrs.bias ? 3 : 2)) {
+      const count = 2 + (attrs.bias ? 1 : 0) + (attrs.addend ? 1 : 0);
+      if (inputs.length !== count) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_ARGUMENT",
-          `${op()}: expected ${attrs.bias ? 3 : 2} inputs (attribute 'bias' is ${!!attrs.bias}), got ${inputs.length}`,
+          `${op()}: expected ${count} inputs (attributes 'bias' ${!!attrs.bias}, 'addend' ${!!attrs.addend}), got ${inputs.length}`,
         );
       }
-      const dtype = sameDType("matmul", [a, b], ["a", "b"]);
+      const dtype = attrs.roundA ? roundedDType(a, b, op) : sameDType("matmul", [a, b], ["a", "b"]);
       const [m, k] = a.shape.slice(-2) as [number, number];
       const [k2, n] = b.shape.slice(-2) as [number, number];
       if (k !== k2) {
@@ -366,18 +384,26 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         );
       }
       const outDtype = attrs.outDtype ?? dtype;
-      const bias = inputs[2];
+      const bias = attrs.bias ? inputs[2] : undefined;
       if (bias && (bias.ndim !== 1 || bias.shape[0] !== n || bias.dtype !== outDtype)) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
           `${op()}: argument 'bias' must be a ${outDtype} vector [${n}], got ${bias.describe()}`,
         );
       }
+      const shape = [...batch, m, n];
+      const addend = attrs.addend ? inputs[inputs.length - 1] : undefined;
+      if (addend && (outDtype !== "float32" || addend.dtype !== "float32" || fmt(addend.shape) !== fmt(shape))) {
+        throw new HearthTensorError(
+          "HEARTH_TENSOR_SHAPE",
+          `${op()}: argument 'addend' must be float32 ${fmt(shape)} (the output's shape, a float32 output), got ${addend.describe()} for a ${outDtype} output`,
+        );
+      }
       const views = [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])];
       return {
-        outputs: [{ shape: [...batch, m, n], dtype: outDtype }],
-        kernelInputs: bias ? [...views, bias.view_()] : views,
-        attrs: { ...attrs, bias: !!bias },
+        outputs: [{ shape, dtype: outDtype }],
+        kernelInputs: [...views, ...(bias ? [bias.view_()] : []), ...(addend ? [addend.view_()] : [])],
+        attrs: { ...attrs, bias: !!bias, addend: !!addend },
       };
     },
     backward({ inputs: [a, b], needs, attrs }, [g]) {
@@ -390,7 +416,10 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       // (g·bᵀ)ᵀ = b·gᵀ and (aᵀ·g)ᵀ = gᵀ·a, so it arrives in the operand's own layout and the
       // weight's gradient is contiguous without a copy. The GEMM absorbs either layout.
       const colMajor = (t: Tensor) => t.strides[t.ndim - 2] === 1 && t.strides[t.ndim - 1] !== 1;
-      const [at, bt] = [a as Tensor, b as Tensor];
+      // with roundA, a as the product saw it: rounded to b's dtype (then this is the backward of
+      // matmul(cast(a), b), the cast's own backward being the identity into float32)
+      const bt = b as Tensor;
+      const at = attrs.roundA ? asType(a as Tensor, bt.dtype) : (a as Tensor);
       const gt = asType(g as Tensor, at.dtype);
       // a 16-bit product accumulated into float32 (autocast) gets float32 gradients the same way
       const o = attrs.outDtype ? { outDtype: attrs.outDtype } : {};
@@ -407,9 +436,10 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         needs[0] ? (colMajor(at) ? mT(p("matmul", [bt, mT(gt)], o)) : p("matmul", [gt, mT(bt)], o)) : null,
         needs[1] ? (colMajor(bt) ? mT(p("matmul", [mT(gb), ab], o)) : p("matmul", [mT(ab), gb], o)) : null,
         ...(attrs.bias ? [needs[2] ? gBias() : null] : []),
+        ...(attrs.addend ? [needs[needs.length - 1] ? g : null] : []),
       ];
     },
-  } satisfies Primitive<{ outDtype?: DType; bias?: boolean }>,
+  } satisfies Primitive<{ outDtype?: DType; bias?: boolean; roundA?: boolean; addend?: boolean }>,
 
   // movement: views (no kernel) and copies
   reshape: {

@@ -1,6 +1,5 @@
 /** What every decoder's language-modelling head does after its base model: logits and loss. */
 import { slice, type Tensor } from "@hearth/tensor";
-import { project } from "./layers.ts";
 import { causalLMLoss } from "./loss.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderOutput } from "./outputs.ts";
 
@@ -20,7 +19,7 @@ export function causalLMOutput(
   lmHead: { forward(x: Tensor): Tensor },
   input: CausalLMInput,
 ): CausalLMOutput {
-  const logits = project(lmHead, lastPositions(out.lastHiddenState, input));
+  const logits = lmHead.forward(lastPositions(out.lastHiddenState, input));
   return {
     logits,
     loss: input.labels ? causalLMLoss(logits, input.labels) : undefined,

@@ -10,7 +10,6 @@ import {
   linear,
   Module,
   randn,
-  reshape,
   type Tensor,
   to,
   zeros,
@@ -39,9 +38,12 @@ export class Conv1D extends Module {
     this.bias = this.registerParameter("bias", zeros([nf], { dtype: opts.dtype ?? "float32" }));
   }
 
-  forward(x: Tensor): Tensor {
-    // Python's torch.addmm(bias, x, weight): the bias is added in the pass that writes the product
-    return addmm(this.bias, x, this.weight);
+  /**
+   * `x·W + b`, plus `residual` (of the output's shape) when given: the bias, and the residual,
+   * are added in the pass that writes the product (Python's torch.addmm(bias, x, weight)).
+   */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    return addmm(this.bias, x, this.weight, { residual });
   }
 }
 
@@ -88,17 +90,4 @@ export class TiedLinear extends Module {
 export function outputHead(embedding: Embedding, tied: boolean): TiedLinear | Linear {
   const [vocab, dim] = embedding.weight.shape as [number, number];
   return tied ? new TiedLinear(embedding) : new Linear(dim, vocab, { bias: false });
-}
-
-/**
- * Applies a projection (`Linear`, `Conv1D`, `TiedLinear`) to the last dim of `x` `[..., in]` with
- * the leading dims folded into one, so the projection is a single `[rows, in] × [in, out]` GEMM
- * rather than a batch of small ones over a broadcast weight (3× slower on the cpu backend for
- * decoding at batch 8).
- */
-export function project(layer: { forward(x: Tensor): Tensor }, x: Tensor): Tensor {
-  if (x.ndim <= 2) return layer.forward(x);
-  const lead = x.shape.slice(0, -1);
-  const y = layer.forward(reshape(x, [-1, x.shape[x.ndim - 1] as number]));
-  return reshape(y, [...lead, y.shape[1] as number]);
 }

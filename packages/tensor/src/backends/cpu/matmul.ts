@@ -6,11 +6,16 @@
  * walked here. float16/bfloat16 accumulate in float32 and are rounded once into the output.
  * With a bias (`[N]`), the GEMM's threads start every output row they compute as the bias and
  * add the product to it: the sum is rounded as a separate add would round it, in the pass that
- * writes the product. Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for the
- * whole call (a layer's weight) may be multiplied from its pre-packed form (`packed-weights.ts`).
+ * writes the product. An `addend` of the output's shape (a residual) is added to the finished product by the
+ * same kernel call, rounded as the separate add it replaces. With `roundA` (a float32 `a`, a
+ * 16-bit `b`), `a` is rounded to b's dtype into a
+ * scratch copy first: what a cast op would make, without the op. Integer and bool matmuls go to
+ * the `js` reference kernel. A B that is one matrix for the whole call (a layer's weight) may be
+ * multiplied from its pre-packed form (`packed-weights.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
+import { contiguousStrides, numel } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 import { packedWeight } from "./packed-weights.ts";
 
@@ -48,6 +53,17 @@ function biasRow(bias: StridedView, N: number): Float32Array {
     : Float32Array.from(readNumbers(bias));
 }
 
+/** `a` (float32) rounded to `dtype`, as a contiguous view of a fresh 16-bit buffer. */
+function rounded(addon: NativeAddon, a: StridedView, dtype: NativeGemmDType): StridedView {
+  const n = numel(a.shape);
+  const strides = contiguousStrides(a.shape);
+  const dense = a.shape.every((size, d) => size === 1 || a.strides[d] === strides[d]);
+  const src = dense ? (a.data as Float32Array).subarray(a.offset, a.offset + n) : Float32Array.from(readNumbers(a));
+  const data = new Uint16Array(n);
+  addon.convert(src, "float32", data, dtype, n);
+  return { dtype, shape: a.shape, strides, offset: 0, data };
+}
+
 function rowMajorStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
@@ -62,15 +78,19 @@ function rowMajorStrides(shape: readonly number[]): number[] {
 export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRecord[] {
   const matmul = (args: KernelArgs): void => {
     const {
-      inputs: [a, b, bias],
+      inputs: [a0, b, ...extra],
       outputs: [out],
     } = args;
-    if (!a || !b || !out) return;
-    const dtype = a.dtype; // of both inputs; the output may be float32 for 16-bit inputs
+    if (!a0 || !b || !out) return;
+    const attrs = args.attrs as { roundA?: boolean; bias?: boolean; addend?: boolean };
+    const bias = attrs.bias ? extra[0] : undefined;
+    const addend = attrs.addend ? extra[extra.length - 1] : undefined;
+    const dtype = b.dtype; // of both inputs (a's once rounded); the output may be float32 for 16-bit inputs
     if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") {
       fallback(args);
       return;
     }
+    const a = attrs.roundA ? rounded(addon, a0, dtype) : a0;
     const nd = out.shape.length;
     const M = out.shape[nd - 2] as number;
     const N = out.shape[nd - 1] as number;
@@ -138,6 +158,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
         idx[d] = 0;
       }
     }
+    // float32 only (the primitive's rule): c is the output's own storage
+    if (addend)
+      addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
     if (scratch) {
       addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
       addon.free(scratch);

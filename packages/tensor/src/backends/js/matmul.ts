@@ -1,14 +1,17 @@
 /**
  * Batched matmul of the `js` reference backend: out[b, i, j] = Σ_k a[b, i, k] · b[b, k, j],
- * accumulated in float64 (plus bias[j] when a bias `[N]` is given: each sum starts from it).
+ * accumulated in float64 (plus bias[j] when a bias `[N]` is given: each sum starts from it), then
+ * plus addend[b, i, j] when an addend of the output's shape is given (rounded as a separate add).
  * Inputs arrive broadcast to [...batch, M, K] and [...batch, K, N]; a matrix shared by several
- * batches (stride 0) is read once.
+ * batches (stride 0) is read once. With `roundA` (float32 a, 16-bit b) a's values are first
+ * rounded to b's dtype.
  */
 import { readNumbers, type StridedView, writeNumbers } from "../../access.ts";
+import { bf16BitsToFloat, f16BitsToFloat, floatToBf16Bits, floatToF16Bits } from "../../dtype.ts";
 import type { KernelArgs, KernelRecord } from "../types.ts";
 
 /** Reads the trailing matrix of `v` at each batch index, reusing reads of the same matrix. */
-function matrixReader(v: StridedView) {
+function matrixReader(v: StridedView, round?: (x: number) => number) {
   const nd = v.shape.length;
   const rows = v.shape[nd - 2] as number;
   const cols = v.shape[nd - 1] as number;
@@ -25,20 +28,29 @@ function matrixReader(v: StridedView) {
     }
     if (last === null || offset !== lastOffset) {
       last = readNumbers({ ...v, shape: [rows, cols], strides: v.strides.slice(nd - 2), offset });
+      if (round) last = last.map(round);
       lastOffset = offset;
     }
     return last;
   };
 }
 
-function matmul({ inputs: [a, b, bias], outputs: [out] }: KernelArgs): void {
+function matmul({ inputs: [a, b, ...extra], outputs: [out], attrs }: KernelArgs): void {
   if (!a || !b || !out) return;
+  const { bias: hasBias, addend: hasAddend } = attrs as { bias?: boolean; addend?: boolean };
+  const bias = hasBias ? extra[0] : undefined;
+  const addend = hasAddend ? extra[extra.length - 1] : undefined;
+  const round = !(attrs as { roundA?: boolean }).roundA
+    ? undefined
+    : b.dtype === "float16"
+      ? (x: number) => f16BitsToFloat(floatToF16Bits(x))
+      : (x: number) => bf16BitsToFloat(floatToBf16Bits(x));
   const nd = out.shape.length;
   const m = out.shape[nd - 2] as number;
   const n = out.shape[nd - 1] as number;
   const k = a.shape[nd - 1] as number;
   const batches = m * n === 0 ? 0 : out.data.length / (m * n);
-  const readA = matrixReader(a);
+  const readA = matrixReader(a, round);
   const readB = matrixReader(b);
   const res = new Float64Array(batches * m * n);
   if (bias) {
@@ -59,6 +71,13 @@ function matmul({ inputs: [a, b, bias], outputs: [out] }: KernelArgs): void {
     }
   }
   writeNumbers(out.data, out.dtype, res);
+  if (addend) {
+    // rounded as a separate add: the product first, then the sum
+    const sum = readNumbers(out);
+    const add = readNumbers(addend);
+    for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (add[i] as number);
+    writeNumbers(out.data, out.dtype, sum);
+  }
 }
 
 export const matmulKernels: KernelRecord[] = [{ op: "matmul", fn: matmul }];

@@ -3,7 +3,9 @@
 // odd sizes (vector tails in the GEMM and the few-row kernels), one to a few rows (decoding) and
 // many (prefill), transposed and sliced operands, batches with a shared weight, a 16-bit weight
 // with a float32 product, biases that are strided or broadcast the other way (not fused), and
-// the gradients of all three inputs against the plain path's and finite differences.
+// the gradients of all three inputs against the plain path's and finite differences; a float32
+// input times a 16-bit weight (rounded in the product) against casting the input first; a
+// residual added in the product's pass against adding it after.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
@@ -14,6 +16,7 @@ import {
   listBackends,
   manualSeed,
   matmul,
+  mul,
   narrow,
   noGrad,
   randn,
@@ -22,6 +25,8 @@ import {
   transpose,
   withBackend,
 } from "../../index.ts";
+import { apply1 } from "../apply.ts";
+import { markAutocastOperand } from "./autocast.ts";
 
 const data = (t: Tensor) => Array.from(t.dataSync() as Float32Array);
 
@@ -102,6 +107,80 @@ for (const backend of listBackends()) {
         assert.equal(got.dtype, "float32");
         close(got, want, 1e-6, `bf16 weight, M ${M}`);
       }
+    });
+
+    test("a float32 input times a 16-bit weight (rounded inside the product) equals casting it first, bit for bit, gradients too", () => {
+      manualSeed(8);
+      for (const dtype of ["bfloat16", "float16"] as const) {
+        const inputs = withBackend("js", () => [
+          { x: randn([1, 40]), w: to(randn([40, 33]), dtype) },
+          { x: randn([2, 3, 40]), w: to(randn([40, 33]), dtype) },
+          { x: randn([9, 40]), w: transpose(to(randn([33, 40]), dtype), 0, 1) },
+          { x: narrow(randn([5, 47]), 1, 4, 40), w: to(randn([40, 33]), dtype) },
+          { x: transpose(randn([40, 6]), 0, 1), w: to(randn([40, 33]), dtype) },
+        ]);
+        for (const { x, w } of inputs) {
+          const what = `${dtype} weight, x ${x.describe()}`;
+          withBackend(backend, () => {
+            const got = noGrad(() => matmul(x, w));
+            // the former path: a cast op (its float32 gradient kept wide), then the 16-bit product
+            // kept in float32
+            const castFirst = (a: Tensor, b: Tensor) =>
+              apply1("matmul", [markAutocastOperand(to(a, dtype)), b], { outDtype: "float32" });
+            const want = noGrad(() => castFirst(x, w));
+            assert.equal(got.dtype, "float32", what);
+            assert.deepEqual(data(got), Array.from(want.dataSync() as Float32Array), what);
+            const leaves = [x.detach().requiresGrad_(), w.detach().requiresGrad_()] as [Tensor, Tensor];
+            matmul(leaves[0], leaves[1]).sum().backward();
+            const direct = leaves.map((t) => data(t.grad as Tensor));
+            for (const t of leaves) t.grad = null;
+            castFirst(leaves[0], leaves[1]).sum().backward();
+            leaves.forEach((t, i) => {
+              assert.deepEqual(data(t.grad as Tensor), direct[i], `${what}: grad ${i}`);
+            });
+          });
+        }
+      }
+    });
+
+    test("a residual of the output's shape is added by the product's op, bit for bit as add(residual, addmm)", () => {
+      manualSeed(9);
+      for (const c of cases) {
+        const { a, b, bias, residual, w16 } = withBackend("js", () => {
+          const made = c.make();
+          const shape = noGrad(() => matmul(made.a, made.b)).shape;
+          return { ...made, residual: randn([...shape]), w16: to(made.b, "bfloat16") };
+        });
+        const want = withBackend("js", () => noGrad(() => add(residual, add(matmul(a, b), bias))));
+        const got = withBackend(backend, () => noGrad(() => addmm(bias, a, b, { residual })));
+        close(got, want, 2e-6, `${c.name} + residual`);
+        const separate = withBackend(backend, () => noGrad(() => add(residual, addmm(bias, a, b))));
+        assert.deepEqual(data(got), data(separate), `${c.name} + residual: bit for bit`);
+        // a strided residual (a transposed copy's transpose) and a 16-bit weight
+        const strided = withBackend("js", () => transpose(transpose(residual, -1, -2).contiguous(), -1, -2));
+        const low = withBackend(backend, () => noGrad(() => addmm(bias, a, w16, { residual: strided })));
+        const lowWant = withBackend(backend, () => noGrad(() => add(residual, addmm(bias, a, w16))));
+        assert.deepEqual(data(low), data(lowWant), `${c.name} + strided residual, bf16 weight`);
+      }
+      // gradients: the residual's is the output's, the others as without it
+      withBackend(backend, () => {
+        const leaves = [randn([2, 3, 5]), randn([5, 4]), randn([4]), randn([2, 3, 4])].map((t) => t.requiresGrad_());
+        const [x, w, bias, r] = leaves as [Tensor, Tensor, Tensor, Tensor];
+        mul(addmm(bias, x, w, { residual: r }), w.sum())
+          .sum()
+          .backward();
+        const fused = leaves.map((t) => data(t.grad as Tensor));
+        for (const t of leaves) t.grad = null;
+        mul(add(r, add(matmul(x, w), bias)), w.sum())
+          .sum()
+          .backward();
+        leaves.forEach((t, i) => {
+          const plain = data(t.grad as Tensor);
+          plain.forEach((v, j) => {
+            assert.ok(Math.abs(v - (fused[i]?.[j] as number)) <= 1e-5 * Math.max(1, Math.abs(v)), `grad ${i}[${j}]`);
+          });
+        });
+      });
     });
 
     test("a bias that is not a vector [N] of the product's dtype is broadcast by add", () => {

@@ -1,6 +1,6 @@
 import type { DType } from "../../dtype.ts";
 import { HearthTensorError } from "../../errors.ts";
-import { fmt } from "../../shape.ts";
+import { broadcastShapes, fmt } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import { apply1 } from "../apply.ts";
 import { add } from "../elementwise/binary.ts";
@@ -27,15 +27,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * pass that writes the product (one op and one pass over the output fewer than `add(matmul(a,
  * b), bias)`, which it equals); any other bias is broadcast with `add`.
  *
+ * `options.residual`, a tensor of the output's shape (a transformer block's residual stream), is
+ * added as well: for a float32 product with a fused bias (or none) by the same op, rounded as the
+ * `add(residual, addmm(bias, a, b))` it equals bit for bit; otherwise by that add.
+ *
  * @example
  * const y = addmm(bias, x, w); // [B, T, C] @ [C, D] + [D] -> [B, T, D]
+ * const h = addmm(bias, x, w, { residual: h0 }); // h0 + x·w + bias
  */
-export function addmm(bias: Tensor, a: Tensor, b: Tensor): Tensor {
+export function addmm(bias: Tensor, a: Tensor, b: Tensor, options: { residual?: Tensor } = {}): Tensor {
   checkTensor("addmm", "bias", bias);
-  return product("addmm", a, b, bias);
+  if (options.residual) checkTensor("addmm", "residual", options.residual);
+  return product("addmm", a, b, bias, options.residual ?? null);
 }
 
-function product(op: string, a: Tensor, b: Tensor, bias: Tensor | null): Tensor {
+function product(op: string, a: Tensor, b: Tensor, bias: Tensor | null, residual: Tensor | null = null): Tensor {
   checkTensor(op, "a", a);
   checkTensor(op, "b", b);
   if (a.ndim === 0 || b.ndim === 0) {
@@ -57,17 +63,18 @@ function product(op: string, a: Tensor, b: Tensor, bias: Tensor | null): Tensor 
     // Under autocast: multiply in the low dtype with float32 accumulation, and keep the float32
     // product (the GEMM writes it directly; rounding it to 16 bits and back would only cost two
     // passes and precision). The backward GEMMs run the same way (see `matmul` in primitives.ts).
-    return matmulExact(castDense(a, low), castDense(b, low), bias, "float32");
+    return matmulExact(castDense(a, low), castDense(b, low), bias, "float32", false, residual);
   }
   const lowOf = (t: Tensor) => t.dtype === "bfloat16" || t.dtype === "float16";
-  if ((a.dtype === "float32" && lowOf(b)) || (lowOf(a) && b.dtype === "float32")) {
+  if (a.dtype === "float32" && lowOf(b)) {
     // Weight-only low precision: float32 activations times a 16-bit weight multiply in the
     // weight's dtype (the activation rounded to it, float32 accumulation), so the weight is
-    // read as stored; the product comes back float32.
-    const dtype = a.dtype === "float32" ? b.dtype : a.dtype;
-    return matmulExact(castDense(a, dtype), castDense(b, dtype), bias, "float32");
+    // read as stored; the product comes back float32. The rounding happens inside the product
+    // (`roundA`), not as a cast op of its own.
+    return matmulExact(a, b, bias, "float32", true, residual);
   }
-  return matmulExact(a, b, bias);
+  if (lowOf(a) && b.dtype === "float32") return matmulExact(a, castDense(b, a.dtype), bias, "float32", false, residual);
+  return matmulExact(a, b, bias, undefined, false, residual);
 }
 
 /**
@@ -87,15 +94,43 @@ function castDense(t: Tensor, dtype: DType): Tensor {
   return markAutocastOperand(cast(t, dtype));
 }
 
-function matmulExact(a: Tensor, b: Tensor, bias: Tensor | null, outDtype?: DType): Tensor {
+function matmulExact(
+  a: Tensor,
+  b: Tensor,
+  bias: Tensor | null,
+  outDtype?: DType,
+  roundA = false,
+  residual: Tensor | null = null,
+): Tensor {
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
   const n = b2.shape[b2.ndim - 1] as number;
+  const dtype = outDtype ?? (roundA ? "float32" : a.dtype);
   // The primitive takes a bias [N] in the product's dtype; anything else is added after.
-  const fused = bias !== null && bias.ndim === 1 && bias.shape[0] === n && bias.dtype === (outDtype ?? a.dtype);
-  const attrs = { ...(outDtype ? { outDtype } : {}), ...(fused ? { bias: true } : {}) };
-  let out = apply1("matmul", fused ? [a2, b2, bias] : [a2, b2], attrs);
+  const fused = bias !== null && bias.ndim === 1 && bias.shape[0] === n && bias.dtype === dtype;
+  // ...and an addend of exactly its output's shape and dtype, after a fused bias or none.
+  const shape = [...broadcastShapes(op(a, b), a2.shape.slice(0, -2), b2.shape.slice(0, -2)), a2.shape[a2.ndim - 2], n];
+  const withAddend =
+    residual !== null &&
+    a.ndim > 1 &&
+    b.ndim > 1 &&
+    (bias === null || fused) &&
+    dtype === "float32" &&
+    residual.dtype === "float32" &&
+    residual.ndim === shape.length &&
+    residual.shape.every((s, i) => s === shape[i]);
+  const attrs = {
+    ...(outDtype ? { outDtype } : {}),
+    ...(fused ? { bias: true } : {}),
+    ...(roundA ? { roundA } : {}),
+    ...(withAddend ? { addend: true } : {}),
+  };
+  const inputs = [a2, b2, ...(fused ? [bias] : []), ...(withAddend ? [residual] : [])];
+  let out = apply1("matmul", inputs, attrs);
   if (a.ndim === 1) out = squeeze(out, -2);
   if (b.ndim === 1) out = squeeze(out, -1);
-  return bias !== null && !fused ? add(out, bias) : out;
+  if (bias !== null && !fused) out = add(out, bias);
+  return residual !== null && !withAddend ? add(residual, out) : out;
 }
+
+const op = (a: Tensor, b: Tensor) => () => `addmm(${a.describe()}, ${b.describe()})`;

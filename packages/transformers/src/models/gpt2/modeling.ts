@@ -25,7 +25,7 @@ import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { Conv1D, outputHead, project, TiedLinear } from "../../modeling/layers.ts";
+import { Conv1D, outputHead, TiedLinear } from "../../modeling/layers.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { GPT2Config } from "./config.ts";
@@ -57,24 +57,25 @@ export class GPT2Attention extends Module {
     this.scale = scale;
   }
 
-  /** `x` `[B, T, E]` → `[B, T, E]` (and the probabilities when asked). */
+  /** `x` `[B, T, E]` → `[B, T, E]` (and the probabilities when asked); plus `residual` when given. */
   forward(
     x: Tensor,
     mask: Tensor,
     cache: KVCache | null,
     outputAttentions = false,
+    residual?: Tensor,
   ): { output: Tensor; probs?: Tensor } {
     const [B, T, E] = x.shape as [number, number, number];
     const H = this.heads;
     const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
-    const [q, k, v] = split(project(this.c_attn, x), E, 2).map(heads) as [Tensor, Tensor, Tensor];
+    const [q, k, v] = split(this.c_attn.forward(x), E, 2).map(heads) as [Tensor, Tensor, Tensor];
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, this.scale, {
       returnProbs: outputAttentions,
       dropout: this.training && this.attn_dropout.p > 0 ? (p) => this.attn_dropout.forward(p) : undefined,
     });
     const merged = reshape(transpose(output, 1, 2), [B, T, E]);
-    return { output: this.resid_dropout.forward(project(this.c_proj, merged)), probs };
+    return { output: projectAdd(this.c_proj, merged, this.resid_dropout, residual), probs };
   }
 }
 
@@ -94,9 +95,20 @@ export class GPT2MLP extends Module {
     this.act = activation(config.activation_function, "GPT2MLP");
   }
 
-  forward(x: Tensor): Tensor {
-    return this.dropout.forward(project(this.c_proj, this.act(project(this.c_fc, x))));
+  /** `x` `[B, T, E]` → `[B, T, E]`; plus `residual` when given. */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    return projectAdd(this.c_proj, this.act(this.c_fc.forward(x)), this.dropout, residual);
   }
+}
+
+/**
+ * `residual + dropout(layer(x))`. A plain Conv1D (not one an adapter wraps) with dropout off adds
+ * the residual in the pass that writes its product (one op instead of two per block half).
+ */
+function projectAdd(layer: Conv1D, x: Tensor, dropout: Dropout, residual: Tensor | undefined): Tensor {
+  if (!residual) return dropout.forward(layer.forward(x));
+  if (layer.constructor === Conv1D && (!dropout.training || dropout.p === 0)) return layer.forward(x, residual);
+  return add(residual, dropout.forward(layer.forward(x)));
 }
 
 /** One pre-norm transformer block. */
@@ -121,9 +133,9 @@ export class GPT2Block extends Module {
     cache: KVCache | null,
     outputAttentions = false,
   ): { output: Tensor; probs?: Tensor } {
-    const a = this.attn.forward(this.ln_1.forward(x), mask, cache, outputAttentions);
-    const h = add(x, a.output);
-    return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), probs: a.probs };
+    const a = this.attn.forward(this.ln_1.forward(x), mask, cache, outputAttentions, x);
+    const h = a.output;
+    return { output: this.mlp.forward(this.ln_2.forward(h), h), probs: a.probs };
   }
 }
 

@@ -23,7 +23,7 @@ import { activation } from "../../modeling/activations.ts";
 import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
-import { outputHead, project, TiedLinear } from "../../modeling/layers.ts";
+import { outputHead, TiedLinear } from "../../modeling/layers.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
 import { applyRotary, RotaryEmbedding } from "../../modeling/rope.ts";
@@ -92,15 +92,15 @@ export class LlamaAttention extends Module {
     const [B, T] = x.shape as [number, number];
     const D = this.headDim;
     const heads = (t: Tensor, n: number) => transpose(reshape(t, [B, T, n, D]), 1, 2);
-    const q = applyRotary(heads(project(this.q_proj, x), this.heads), rope.cos, rope.sin);
-    const k = applyRotary(heads(project(this.k_proj, x), this.kvHeads), rope.cos, rope.sin);
-    const v = heads(project(this.v_proj, x), this.kvHeads);
+    const q = applyRotary(heads(this.q_proj.forward(x), this.heads), rope.cos, rope.sin);
+    const k = applyRotary(heads(this.k_proj.forward(x), this.kvHeads), rope.cos, rope.sin);
+    const v = heads(this.v_proj.forward(x), this.kvHeads);
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, 1 / Math.sqrt(D), {
       returnProbs: outputAttentions,
       dropout: this.training && this.attn_dropout.p > 0 ? (p) => this.attn_dropout.forward(p) : undefined,
     });
-    return { output: project(this.o_proj, reshape(transpose(output, 1, 2), [B, T, this.heads * D])), probs };
+    return { output: this.o_proj.forward(reshape(transpose(output, 1, 2), [B, T, this.heads * D])), probs };
   }
 }
 
@@ -122,7 +122,7 @@ export class LlamaMLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return project(this.down_proj, mul(this.act(project(this.gate_proj, x)), project(this.up_proj, x)));
+    return this.down_proj.forward(mul(this.act(this.gate_proj.forward(x)), this.up_proj.forward(x)));
   }
 }
 

@@ -37,9 +37,27 @@ inline __m512 narrow16(__m512d lo, __m512d hi) {
 // f32(x · c) for 16 floats x and a double c: two 8-lane double products, each rounded once.
 inline __m512 mul_round(__m512 x, __m512d c) { return narrow16(_mm512_mul_pd(low8(x), c), _mm512_mul_pd(high8(x), c)); }
 
-// f32(f32(x / c) + e) for 16 floats x and doubles c, e.
-inline __m512 div_add_round(__m512 x, __m512d c, __m512d e) {
-  const __m512 q = narrow16(_mm512_div_pd(low8(x), c), _mm512_div_pd(high8(x), c));
+// x / c for 8 doubles x (float values) and a double c > 0 whose float32 rounding is that of the
+// correctly rounded quotient, from x · (1/c) (`inv`): that product is within 3 units in the last
+// place (double) of the quotient, so it rounds to the same float32 unless a float32 rounding
+// boundary (a double whose low 29 significand bits are 1 followed by 28 zeros) lies within a few
+// units of it, or the result is below float32's normal range (coarser boundaries); those rare
+// lanes take the division. A double division per 8 lanes was most of the step's time.
+inline __m512d div_for_float(__m512d x, __m512d c, __m512d inv) {
+  const __m512d q = _mm512_mul_pd(x, inv);
+  const __m512i bits = _mm512_castpd_si512(q);
+  const __m512i low = _mm512_and_si512(bits, _mm512_set1_epi64(0x1FFFFFFF));
+  const __m512i off = _mm512_abs_epi64(_mm512_sub_epi64(low, _mm512_set1_epi64(0x10000000)));
+  const __m512i mag = _mm512_and_si512(bits, _mm512_set1_epi64(0x7FFFFFFFFFFFFFFF));
+  // Near a boundary, or |q| below 2^-125 (0x3820000000000000); NaN and Inf are not (exact).
+  const __mmask8 slow = _mm512_cmple_epu64_mask(off, _mm512_set1_epi64(8)) |
+                        _mm512_cmplt_epu64_mask(mag, _mm512_set1_epi64(0x3820000000000000));
+  return slow ? _mm512_mask_div_pd(q, slow, x, c) : q;
+}
+
+// f32(f32(x / c) + e) for 16 floats x and doubles c, e (inv = 1/c).
+inline __m512 div_add_round(__m512 x, __m512d c, __m512d inv, __m512d e) {
+  const __m512 q = narrow16(div_for_float(low8(x), c, inv), div_for_float(high8(x), c, inv));
   return narrow16(_mm512_add_pd(low8(q), e), _mm512_add_pd(high8(q), e));
 }
 
@@ -49,7 +67,8 @@ void adam_step_avx512(float* p, const float* g, float* m, float* v, float* vmax,
                       const AdamParams& a) {
   const __m512d b1 = _mm512_set1_pd(a.beta1), b2 = _mm512_set1_pd(a.beta2);
   const __m512d one_b1 = _mm512_set1_pd(1.0 - a.beta1), one_b2 = _mm512_set1_pd(1.0 - a.beta2);
-  const __m512d bc2 = _mm512_set1_pd(a.bc2_sqrt), eps = _mm512_set1_pd(a.eps);
+  const __m512d bc2 = _mm512_set1_pd(a.bc2_sqrt), inv_bc2 = _mm512_set1_pd(1.0 / a.bc2_sqrt);
+  const __m512d eps = _mm512_set1_pd(a.eps);
   const __m512d step = _mm512_set1_pd(a.step_size), keep = _mm512_set1_pd(a.keep);
   const __m512d wd = _mm512_set1_pd(a.weight_decay);
   const bool decay = a.keep != 1.0, l2 = a.l2 && a.weight_decay != 0.0;
@@ -69,7 +88,7 @@ void adam_step_avx512(float* p, const float* g, float* m, float* v, float* vmax,
       vs = _mm512_max_ps(_mm512_maskz_loadu_ps(k, vmax + i), vi);  // NaN in vmax gives vi, as the scalar ternary
       _mm512_mask_storeu_ps(vmax + i, k, vs);
     }
-    const __m512 denom = div_add_round(_mm512_sqrt_ps(vs), bc2, eps);
+    const __m512 denom = div_add_round(_mm512_sqrt_ps(vs), bc2, inv_bc2, eps);
     pi = _mm512_sub_ps(pi, mul_round(_mm512_div_ps(mi, denom), step));
     _mm512_mask_storeu_ps(p + i, k, pi);
   }
