@@ -506,11 +506,18 @@ async function runOnnx(
   );
   const prompt = random(1, PROMPT);
   const prefill = new Map<number, number[]>(PEER_THREADS.map((t) => [t, []]));
-  // Our prefill runs between the peer's, so both see the same load.
+  // Our prefill runs between the peer's, so both see the same load; the order rotates run by run
+  // and each run starts after a 50 ms pause, so none always follows onnxruntime's pool while its
+  // threads still spin after a run (measured: whoever came next lost 10-20% of its median).
   const ours: number[] = [];
+  const timed: [number[], () => Promise<unknown> | unknown][] = [[ours, oursPrefill]];
+  for (const [t, session] of sessions) timed.push([prefill.get(t) as number[], () => generate(session, prompt, 1)]);
   for (let r = 0; r < RUNS; r++) {
-    ours.push(await time(oursPrefill));
-    for (const [t, session] of sessions) prefill.get(t)?.push(await time(() => generate(session, prompt, 1)));
+    for (let i = 0; i < timed.length; i++) {
+      const [into, run] = timed[(i + r) % timed.length] as (typeof timed)[number];
+      await new Promise((done) => setTimeout(done, 50));
+      into.push(await time(run));
+    }
   }
   for (const [t, f] of byThreads) f.prefill_ms = median(prefill.get(t) as number[]);
   for (const B of [1, 8] as const) {
