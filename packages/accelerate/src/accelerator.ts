@@ -280,7 +280,9 @@ export class Accelerator {
     if (this.numProcesses > 1) {
       for (const t of [...model.parameters(), ...model.namedBuffers().map(([, b]) => b)]) {
         const mine = float32Values(t);
-        if (mine) await this.transport.broadcast(mine, 0);
+        if (!mine) continue;
+        await this.transport.broadcast(mine, 0);
+        t.storage.bumpVersion(); // written in place: data cached from the old values is stale
       }
     }
     // wrap the model's own forward, never an earlier wrapper: preparing again (a second

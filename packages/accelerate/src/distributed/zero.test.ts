@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { matmul, noGrad, tensor } from "@hearth/tensor";
 import { Accelerator } from "../accelerator.ts";
 import { LocalTransport } from "./transport.ts";
-import { partitionBounds } from "./zero.ts";
+import { partitionBounds, ZeroPartition } from "./zero.ts";
 
 test("partitionBounds cuts between parameters, as close to equal shares as they allow", () => {
   assert.deepEqual(partitionBounds([4, 4, 4, 4], 2), [0, 8, 16]);
@@ -25,4 +26,34 @@ test("zeroStage is 0 or 1, and 1 refuses fp16 (its overflow check needs every gr
   });
   // one process: nothing to shard, the optimiser runs whole
   assert.equal(new Accelerator({ zeroStage: 1, transport }).zeroPartition(), null);
+});
+
+test("gathering parameters written in place invalidates what was cached from their old values", async () => {
+  // Rank 0 of a 2-rank world: `broadcast` from root 1 delivers the peer's share, and the
+  // gather writes it straight into the parameter. A product under noGrad made before it (which
+  // pre-packs the weight) must not be reused afterwards. The new values keep the old ones at
+  // the positions the packing cache samples (row s, column s·7919 mod N), so only the storage
+  // version tells the packing is stale.
+  const K = 32;
+  const N = 48;
+  const old = Float32Array.from({ length: K * N }, (_, i) => (i % 7) - 3);
+  const incoming = Float32Array.from(old, (v) => v + 1);
+  for (let s = 0; s < K; s++) incoming[s * N + ((s * 7919) % N)] = old[s * N + ((s * 7919) % N)] as number;
+  const mine = tensor([1, 2]);
+  const theirs = tensor(Array.from(old)).reshape([K, N]);
+  const transport = Object.assign(new LocalTransport(), {
+    worldSize: 2,
+    async broadcast(data: Float32Array, root = 0) {
+      if (root === 1) data.set(incoming);
+    },
+  });
+  const zero = new ZeroPartition([mine, theirs], transport);
+  assert.equal(zero.first, 0);
+  const x = tensor(Array.from({ length: 64 * K }, (_, i) => ((i * 13) % 11) / 10)).reshape([64, K]);
+  const before = noGrad(() => matmul(x, theirs).dataSync());
+  await zero.gatherParameters();
+  const got = noGrad(() => matmul(x, theirs).dataSync());
+  const want = noGrad(() => matmul(x, tensor(Array.from(incoming)).reshape([K, N])).dataSync());
+  assert.deepEqual(got, want);
+  assert.notDeepEqual(got, before);
 });

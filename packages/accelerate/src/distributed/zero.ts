@@ -178,6 +178,7 @@ export class ZeroPartition {
         const off = (this.offsets[i] as number) - at;
         if (this.owns(i) || off < 0 || off >= values.length) return;
         (float32Values(p) as Float32Array).set(values.subarray(off, off + p.size));
+        p.storage.bumpVersion(); // written in place: data cached from the old values is stale
       });
     };
     if (t.allGatherSegments) await t.allGatherSegments(buf, this.bounds, fill);
