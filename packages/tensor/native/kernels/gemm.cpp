@@ -70,15 +70,15 @@ const GemmKernels* pick_fastest(const GemmKernels* const* candidates, int n) {
 }
 
 // float32 products run on AMX tiles by bf16x3 splitting (float32-level accuracy, see
-// arch/x86/gemm-amx-bf16x3.cpp) where the CPU grants AMX, unless HEARTH_FLOAT32_MATMUL=fma asks
-// for plain FMAs. Session 7 measurements: 1.3-1.5× the FMA kernel's speed per core on the
-// training shapes, unchanged with both cores on AMX at once (two pinned processes), and 7-30%
-// less process CPU per 2-thread GPT-2 training step in 7 of 8 alternating rounds (full and LoRA),
-// its wall time shorter in 6 of 8 (one a tie). Session 5 had seen slower 2-thread LoRA steps
-// with it on a noisy host, which those runs did not reproduce (README performance rows).
+// arch/x86/gemm-amx-bf16x3.cpp) only when HEARTH_FLOAT32_MATMUL=bf16x3 asks for it: 1.3-1.5×
+// the FMA kernel per core on transformer shapes, but in whole 2-thread training steps it is
+// sometimes slower. Session 5: LoRA steps ~30% slower. Session 6, a quiet run with the two
+// kernels alternating: full fine-tuning steps 2.88 s on it against 1.89 on FMAs (process CPU
+// 5.7 vs 3.7 s), LoRA 0.88 against 1.05 s; under load the same session had measured it faster.
+// Plain float32 FMAs stay the default until the full-step loss is understood.
 bool bf16x3_wanted() {
   const char* env = std::getenv("HEARTH_FLOAT32_MATMUL");
-  return env == nullptr || (std::strcmp(env, "fma") != 0 && std::strcmp(env, "avx512") != 0);
+  return env != nullptr && std::strcmp(env, "bf16x3") == 0;
 }
 
 Selection automatic() {

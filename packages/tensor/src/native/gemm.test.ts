@@ -356,11 +356,9 @@ describe("native gemm", () => {
     assert.ok(addon.selectGemmKernel(""));
     const f = addon.cpuFeatures();
     const expected = f.avx512f && f.avx512bw && f.avx512vl && f.fma ? "avx512" : f.avx2 && f.fma ? "avx2" : "generic";
-    // float32 on AMX tiles by bf16x3 splitting where the CPU has them, unless
-    // HEARTH_FLOAT32_MATMUL=fma (or avx512) asks for FMAs; float16 inputs always widen on the FMA
-    // kernel.
-    const fma = ["fma", "avx512"].includes(process.env.HEARTH_FLOAT32_MATMUL ?? "");
-    const bf16x3 = expected === "avx512" && f.avx512bf16 && f.amxBf16 && !fma;
+    // float32 on AMX tiles by bf16x3 splitting only where asked for (HEARTH_FLOAT32_MATMUL=bf16x3)
+    // and the CPU has them; float16 inputs always widen on the FMA kernel.
+    const bf16x3 = expected === "avx512" && f.avx512bf16 && f.amxBf16 && process.env.HEARTH_FLOAT32_MATMUL === "bf16x3";
     assert.equal(addon.gemmKernel("float32"), bf16x3 ? "amx-bf16x3" : expected);
     assert.equal(addon.gemmKernel("float16"), expected);
     // With AVX512-BF16 or AMX the fastest of them and widening to float32 is kept (timed once).
