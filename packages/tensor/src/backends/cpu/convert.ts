@@ -42,7 +42,7 @@ const isHalf = (d: DType) => d === "bfloat16" || d === "float16";
 const isFloatDType = (d: DType): d is FloatDType => d === "float32" || isHalf(d);
 
 /** The view's elements as one contiguous run of its dtype (a copy unless already contiguous). */
-function contiguousRun(addon: NativeAddon, v: StridedView, scratch: Scratch): StridedView["data"] {
+export function contiguousRun(addon: NativeAddon, v: StridedView, scratch: Scratch): StridedView["data"] {
   const n = numel(v.shape);
   if (isContiguous(v.shape, v.strides)) return v.data.subarray(v.offset, v.offset + n);
   const tmp = scratch.like(v.data, n);

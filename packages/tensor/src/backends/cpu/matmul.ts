@@ -17,6 +17,7 @@ import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
 import { contiguousStrides, numel } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
+import { contiguousRun, Scratch } from "./convert.ts";
 import { packedWeight } from "./packed-weights.ts";
 
 interface BatchDim {
@@ -53,15 +54,12 @@ function biasRow(bias: StridedView, N: number): Float32Array {
     : Float32Array.from(readNumbers(bias));
 }
 
-/** `a` (float32) rounded to `dtype`, as a contiguous view of a fresh 16-bit buffer. */
-function rounded(addon: NativeAddon, a: StridedView, dtype: NativeGemmDType): StridedView {
+/** `a` (float32) rounded to `b`'s 16-bit dtype, as a contiguous view of a `temps` buffer. */
+function rounded(addon: NativeAddon, a: StridedView, b: StridedView, temps: Scratch): StridedView {
   const n = numel(a.shape);
-  const strides = contiguousStrides(a.shape);
-  const dense = a.shape.every((size, d) => size === 1 || a.strides[d] === strides[d]);
-  const src = dense ? (a.data as Float32Array).subarray(a.offset, a.offset + n) : Float32Array.from(readNumbers(a));
-  const data = new Uint16Array(n);
-  addon.convert(src, "float32", data, dtype, n);
-  return { dtype, shape: a.shape, strides, offset: 0, data };
+  const data = temps.like(b.data, n);
+  addon.convert(contiguousRun(addon, a, temps), "float32", data, b.dtype as NativeGemmDType, n);
+  return { dtype: b.dtype, shape: a.shape, strides: contiguousStrides(a.shape), offset: 0, data };
 }
 
 function rowMajorStrides(shape: readonly number[]): number[] {
@@ -90,17 +88,18 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       fallback(args);
       return;
     }
-    const a = attrs.roundA ? rounded(addon, a0, dtype) : a0;
+    const total = out.data.length;
+    if (total === 0) return;
+    // addon buffers for the call's temporaries, handed back at its end
+    const temps = new Scratch(addon);
+    const a = attrs.roundA ? rounded(addon, a0, b, temps) : a0;
     const nd = out.shape.length;
     const M = out.shape[nd - 2] as number;
     const N = out.shape[nd - 1] as number;
     const K = a.shape[nd - 1] as number;
-    const total = out.data.length;
-    if (total === 0) return;
     const cStrides = rowMajorStrides(out.shape);
-    // 16-bit outputs: float32 product in an addon buffer (handed back below), rounded once.
-    const scratch = out.dtype === "float32" ? null : addon.allocate(4 * total);
-    const c = scratch ? new Float32Array(scratch, 0, total) : (out.data as Float32Array);
+    // 16-bit outputs: float32 product in a temporary, rounded once.
+    const c = out.dtype === "float32" ? (out.data as Float32Array) : temps.f32(total);
     const row = bias ? biasRow(bias, N) : undefined;
     const dims = batchDims(a, b, cStrides, out.shape);
     let inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
@@ -161,10 +160,8 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     // float32 only (the primitive's rule): c is the output's own storage
     if (addend)
       addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
-    if (scratch) {
-      addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
-      addon.free(scratch);
-    }
+    if (c !== out.data) addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
+    temps.release();
   };
   return [{ op: "matmul", fn: matmul }];
 }
