@@ -288,8 +288,12 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   if (apack == nullptr || (bpack == nullptr && packed == nullptr)) return false;
 
   const bool unit_cols = p.ccs == 1;
-  // With a bias, each column block's C rows start as bias + beta·C, and every k slice adds.
-  const float first_beta = p.bias ? 1.0f : p.beta;
+  // With a bias, the first k slice's micro-kernel calls add it as they write C (beta 0, unit
+  // column stride, a family with micro_pf); otherwise each column block's C rows start as
+  // bias + beta·C, and every k slice adds. Either rounds as a separate add of the bias would.
+  const bool fused_bias = p.bias != nullptr && p.beta == 0.0f && unit_cols && ks.micro_pf != nullptr;
+  const bool fill_bias = p.bias != nullptr && !fused_bias;
+  const float first_beta = fill_bias ? 1.0f : p.beta;
   // Small B blocks (a short task, such as the language-model head over 128 tokens, which reads
   // a large B from memory once) have the source of the next k slice's B block prefetched while
   // the micro-kernel runs, spread over its calls, so packing it finds it in L2.
@@ -297,9 +301,13 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
     const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
     const bool pack_a = !reuse_a || jc == t.j0;
-    if (p.bias) {
+    if (fill_bias) {
       for (int64_t i = t.i0; i < t.i1; i++) {
         float* row = cbase + i * p.crs + jc * p.ccs;
+        if (p.beta == 0.0f && unit_cols) {
+          std::memcpy(row, p.bias + jc, sizeof(float) * nc);
+          continue;
+        }
         for (int j = 0; j < nc; j++) {
           float* c = row + j * p.ccs;
           *c = p.beta == 0.0f ? p.bias[jc + j] : p.bias[jc + j] + p.beta * *c;
@@ -310,6 +318,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
       const int kc = static_cast<int>(imin64(kcb, p.K - pc));
       const int kcp = static_cast<int>(round_up(kc, ks.kunit));
       const float beta = pc == 0 ? first_beta : 1.0f;
+      const float* bias_row = fused_bias && pc == 0 ? p.bias + jc : nullptr;
       const char* bblock;
       if (packed) {
         bblock = packed + pi * slice_bytes + jc * kcp * ks.packed_size;
@@ -343,8 +352,8 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
           const char* pf[kMaxPrefetch];
           int npf = 0;
           next_b.collect(per_call, pf, &npf, imin(kMaxPrefetch, kc / 4));
-          if (unit_cols && npf > 0) {
-            ks.micro_pf(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf);
+          if (unit_cols && (npf > 0 || bias_row != nullptr)) {
+            ks.micro_pf(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf, bias_row ? bias_row + jr : nullptr);
           } else if (unit_cols) {
             ks.micro(m, n, kc, ap, bp, c, p.crs, p.alpha, beta);
           } else {

@@ -63,9 +63,19 @@ function check(c: Case): void {
 
 test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "the native addon did not load" }, () => {
   const native = addon as NonNullable<typeof addon>;
-  for (const threads of [1, 2]) {
+  // The default family (AVX-512 adds the bias inside its micro-kernel) and the others (C rows
+  // filled with the bias first) where this CPU runs them.
+  for (const [kernel, threads] of [
+    ["", 1],
+    ["", 2],
+    ["avx2", 2],
+    ["generic", 1],
+  ] as const) {
+    if (!native.selectGemmKernel(kernel)) continue;
     native.setNumThreads(threads);
     check({ M: 37, N: 101, K: 70 });
+    check({ M: 50, N: 70, K: 800 });
+    check({ M: 128, N: 2304, K: 768, packed: true });
     check({ M: 130, N: 300, K: 900, beta: 0.5 });
     check({ M: 40, N: 96, K: 64, packed: true });
     check({ M: 3, N: 50, K: 40 });
@@ -74,6 +84,7 @@ test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "th
     check({ M: 21, N: 45, K: 17, batch: 3 });
     check({ M: 25, N: 40, K: 19, ccs: 25 });
   }
+  native.selectGemmKernel("");
   assert.throws(
     () =>
       native.gemm(

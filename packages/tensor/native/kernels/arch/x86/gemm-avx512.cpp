@@ -36,11 +36,16 @@ constexpr int kNC = 960;
 
 inline __mmask16 mask16(int n) { return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
 
-inline void store_row(float* c, __m512 acc0, __m512 acc1, int n, float alpha, float beta) {
+// C row = alpha·acc + bias (when bias is given; beta is 0 then) + beta·C.
+inline void store_row(float* c, __m512 acc0, __m512 acc1, int n, float alpha, float beta,
+                      const float* bias = nullptr) {
   const __mmask16 m0 = mask16(n), m1 = mask16(n - 16 > 0 ? n - 16 : 0);
   const __m512 va = _mm512_set1_ps(alpha);
   __m512 r0 = _mm512_mul_ps(acc0, va), r1 = _mm512_mul_ps(acc1, va);
-  if (beta != 0.0f) {
+  if (bias != nullptr) {
+    r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, bias));
+    r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, bias + 16));
+  } else if (beta != 0.0f) {
     const __m512 vb = _mm512_set1_ps(beta);
     r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, c), vb, r0);
     r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, c + 16), vb, r1);
@@ -53,7 +58,7 @@ inline void store_row(float* c, __m512 acc0, __m512 acc1, int n, float alpha, fl
 // requested every 4 steps of k, spread over the kernel so they overlap the arithmetic.
 template <int M>
 void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-               const char* const* pf, int npf) {
+               const char* const* pf, int npf, const float* bias) {
   __m512 acc0[M], acc1[M];
 #pragma GCC unroll 14
   for (int i = 0; i < M; i++) {
@@ -82,7 +87,7 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
   }
   for (; k < kc; k++) step(k);
 #pragma GCC unroll 14
-  for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta);
+  for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta, bias);
 }
 
 template <int M>
@@ -134,15 +139,15 @@ void micro_bf16(int n, int kc, const uint16_t* a, const uint16_t* b, float* c, i
   }
 
 void micro_f32_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
-                  float beta, const char* const* pf, int npf) {
+                  float beta, const char* const* pf, int npf, const float* bias) {
   const float* a = static_cast<const float*>(ap);
   const float* b = static_cast<const float*>(bp);
-  HEARTH_MICRO_CASES(micro_f32, (n, kc, a, b, c, ldc, alpha, beta, pf, npf))
+  HEARTH_MICRO_CASES(micro_f32, (n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias))
 }
 
 void micro_f32_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
                    float beta) {
-  micro_f32_pf(m, n, kc, ap, bp, c, ldc, alpha, beta, nullptr, 0);
+  micro_f32_pf(m, n, kc, ap, bp, c, ldc, alpha, beta, nullptr, 0, nullptr);
 }
 
 void micro_bf16_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
