@@ -19,7 +19,13 @@ export * from "./generation/stopping.ts";
 export { type Streamer, TextStreamer, type TokenDecoder } from "./generation/streamer.ts";
 export * from "./image/image.ts";
 export * from "./image/resample.ts";
-export { decoderMask, maskValue, scaledDotProductAttention } from "./modeling/attention.ts";
+export {
+  type DecoderAttentionMask,
+  decoderAttentionMask,
+  decoderMask,
+  maskValue,
+  scaledDotProductAttention,
+} from "./modeling/attention.ts";
 export * from "./modeling/classification-loss.ts";
 export type {
   ClassifierOutput,

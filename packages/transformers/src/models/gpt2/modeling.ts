@@ -22,7 +22,11 @@ import {
 } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../../errors.ts";
 import { activation } from "../../modeling/activations.ts";
-import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
+import {
+  type DecoderAttentionMask,
+  decoderAttentionMask,
+  scaledDotProductAttention,
+} from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
 import { Conv1D, outputHead, TiedLinear } from "../../modeling/layers.ts";
@@ -60,7 +64,7 @@ export class GPT2Attention extends Module {
   /** `x` `[B, T, E]` → `[B, T, E]` (and the probabilities when asked); plus `residual` when given. */
   forward(
     x: Tensor,
-    mask: Tensor,
+    mask: DecoderAttentionMask,
     cache: KVCache | null,
     outputAttentions = false,
     residual?: Tensor,
@@ -129,7 +133,7 @@ export class GPT2Block extends Module {
 
   forward(
     x: Tensor,
-    mask: Tensor,
+    mask: DecoderAttentionMask,
     cache: KVCache | null,
     outputAttentions = false,
   ): { output: Tensor; probs?: Tensor } {
@@ -192,7 +196,7 @@ export class GPT2Model extends PreTrainedModel {
     }
     const positions = input.positionIds ?? defaultPositions(B, T, past);
     let h = this.drop.forward(add(this.wte.forward(input.inputIds), this.wpe.forward(positions)));
-    const mask = decoderMask(input.attentionMask, T, past, h.dtype);
+    const mask = decoderAttentionMask(input.attentionMask, T, past, h.dtype);
     const hiddenStates: Tensor[] = [];
     const attentions: Tensor[] = [];
     for (const block of this.h) {

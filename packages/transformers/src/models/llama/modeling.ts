@@ -20,7 +20,11 @@ import {
   transpose,
 } from "@hearth/tensor";
 import { activation } from "../../modeling/activations.ts";
-import { decoderMask, scaledDotProductAttention } from "../../modeling/attention.ts";
+import {
+  type DecoderAttentionMask,
+  decoderAttentionMask,
+  scaledDotProductAttention,
+} from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
 import { outputHead, TiedLinear } from "../../modeling/layers.ts";
@@ -85,7 +89,7 @@ export class LlamaAttention extends Module {
   forward(
     x: Tensor,
     rope: { cos: Tensor; sin: Tensor },
-    mask: Tensor,
+    mask: DecoderAttentionMask,
     cache: KVCache | null,
     outputAttentions = false,
   ): { output: Tensor; probs?: Tensor } {
@@ -148,7 +152,7 @@ export class LlamaDecoderLayer extends Module {
   forward(
     x: Tensor,
     rope: { cos: Tensor; sin: Tensor },
-    mask: Tensor,
+    mask: DecoderAttentionMask,
     cache: KVCache | null,
     outputAttentions = false,
   ): { output: Tensor; probs?: Tensor } {
@@ -201,7 +205,7 @@ export class LlamaModel extends PreTrainedModel {
     const positions = input.positionIds ?? defaultPositions(B, T, past);
     let h = this.embed_tokens.forward(input.inputIds);
     const rope = this.rotary.cosSin(positions);
-    const mask = decoderMask(input.attentionMask, T, past, h.dtype, this.spec.slidingWindow);
+    const mask = decoderAttentionMask(input.attentionMask, T, past, h.dtype, this.spec.slidingWindow);
     const hiddenStates: Tensor[] = [];
     const attentions: Tensor[] = [];
     for (const layer of this.layers) {
