@@ -65,6 +65,26 @@ int64_t index_at(const IndexView& index, const int64_t* shape, int nd, int64_t p
 
 int64_t gather_strided(int elem_size, const void* x, const int64_t* x_strides, int64_t size, const IndexView& index,
                        void* out, const int64_t* shape, int nd, int dim) {
+  if (nd >= 2 && nd <= 16 && dim != nd - 1 && index.strides[nd - 1] == 0 && x_strides[nd - 1] == 1) {
+    // Whole rows (an index broadcast along a unit-stride last dim, as indexSelect's rows for an
+    // embedding lookup): one index and one copy per row.
+    int64_t rows_shape[16];
+    std::memcpy(rows_shape, shape, sizeof(int64_t) * nd);
+    rows_shape[nd - 1] = 1;
+    const int64_t bad = first_bad(index, rows_shape, nd, size);
+    if (bad >= 0) return bad * shape[nd - 1];
+    const int64_t run = shape[nd - 1];
+    const char* src = static_cast<const char*>(x);
+    char* dst = static_cast<char*>(out);
+    walk(rows_shape, nd, index.strides, [&](int64_t pos, int64_t ioff, const int64_t* coord) {
+      int64_t j = load_index(index, ioff);
+      if (j < 0) j += size;
+      int64_t off = 0;
+      for (int d = 0; d < nd - 1; d++) off += (d == dim ? j : coord[d]) * x_strides[d];
+      std::memcpy(dst + pos * run * elem_size, src + off * elem_size, static_cast<size_t>(run * elem_size));
+    });
+    return -1;
+  }
   const int64_t bad = first_bad(index, shape, nd, size);
   if (bad >= 0) return bad;
   switch (elem_size) {

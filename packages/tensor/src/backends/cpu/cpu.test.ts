@@ -16,6 +16,7 @@ import {
   scatterAdd,
   sum,
   type Tensor,
+  tensor,
   withBackend,
 } from "../../index.ts";
 
@@ -102,6 +103,15 @@ describe("cpu backend on large tensors", { skip: hasCpu ? false : "the native ad
       () => [randn([50, 300]), randint(-50, 50, [700])],
       (w, ids) => indexSelect(w, 0, ids),
     );
+    // rows copied whole (an index broadcast along a unit-stride last dim), other dims, strided x
+    same(
+      () => [randn([6, 20, 9]).to("bfloat16"), randint(-20, 20, [13])],
+      (x, ids) => indexSelect(x, 1, ids),
+    );
+    same(
+      () => [randn([9, 50]), randint(0, 50, [7])],
+      (x, ids) => indexSelect(x.transpose(0, 1), 0, ids),
+    );
     same(
       () => [randn([40, 30]).to("bfloat16"), randint(-30, 30, [40, 12])],
       (x, idx) => gather(x, 1, idx),
@@ -114,6 +124,19 @@ describe("cpu backend on large tensors", { skip: hasCpu ? false : "the native ad
       () => withBackend("cpu", () => indexSelect(randn([4, 2]), 0, randint(4, 5, [3]))),
       (e: Error & { code?: string }) => e instanceof HearthTensorError && e.code === "HEARTH_TENSOR_INDEX",
     );
+    // the row path names the same element as the element-wise walk (first bad position)
+    const bad = tensor([1, 2, -9, 7], { dtype: "int64" });
+    const message = (x: Tensor) => {
+      try {
+        withBackend("cpu", () => indexSelect(x, 0, bad));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    };
+    const w = randn([5, 3]);
+    assert.match(message(w), /-9/);
+    assert.equal(message(w), message(w.transpose(0, 1).contiguous().transpose(0, 1)));
   });
 
   test("contiguous copies of permuted views for every element size", () => {
