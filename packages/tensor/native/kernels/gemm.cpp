@@ -171,14 +171,20 @@ struct LinePrefetch {
   int64_t stride = 0, runs = 0, run_bytes = 0;
   int64_t run = 0, off = 0;
   int64_t lines() const { return runs * ((run_bytes + 127) / 64); }
-  // Appends up to n next lines to out[*count] (capacity cap).
+  // Appends up to n next lines to out[*count] (capacity cap), a run's lines in one tight loop
+  // (called before every micro-kernel call of a prefetching block: the per-line bookkeeping
+  // once took 4% of a 128-row product).
   void collect(int64_t n, const char** out, int* count, int cap) {
-    for (; n > 0 && run < runs && *count < cap; n--) {
+    while (n > 0 && run < runs && *count < cap) {
       const char* start = base + run * stride;
       const char* line = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(start) & ~uintptr_t{63}) + off;
-      out[(*count)++] = line;
-      off += 64;
-      if (line + 64 >= start + run_bytes) {
+      const int64_t left = (start + run_bytes - line + 63) / 64;  // lines of this run not yet given
+      int64_t take = n < left ? n : left;
+      if (take > cap - *count) take = cap - *count;
+      for (int64_t k = 0; k < take; k++) out[(*count)++] = line + 64 * k;
+      n -= take;
+      off += 64 * take;
+      if (take == left) {
         off = 0;
         run++;
       }
