@@ -38,6 +38,24 @@ const { workerData, parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const crypto = require("node:crypto");
 const { sab, path, readSize } = workerData;
+// CPU time of this thread in ms (utime + stime, USER_HZ = 100); NaN where there is no /proc.
+function cpuMs() {
+  try {
+    const s = fs.readFileSync("/proc/thread-self/stat", "latin1");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+// Time this thread was runnable but waiting for a core, in ms (schedstat's 2nd field, ns).
+function queuedMs() {
+  try {
+    return Number(fs.readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[1]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
 const ctl = new Int32Array(sab, 0, 4);
 const pos = new BigInt64Array(sab, 16, 2);
 const hash = crypto.createHash("sha256");
@@ -63,7 +81,7 @@ try {
       continue;
     }
     if (state === 1) {
-      message = { digest: hash.digest("hex") };
+      message = { digest: hash.digest("hex"), cpuMs: cpuMs(), queuedMs: queuedMs() };
       break;
     }
     // Caught up: sleep until more is written (the writer wakes a sleeping worker only; the
@@ -94,6 +112,13 @@ export class HashWorker {
   /** Bytes in the file, the resumed prefix included. */
   private written: number;
   private woken: number;
+  /**
+   * CPU milliseconds the hash thread used, from its start (booting included) to its digest (Linux; NaN elsewhere
+   * or until {@link finish} has returned). A benchmark reads it to tell the parties' CPU apart.
+   */
+  cpuMs = Number.NaN;
+  /** Milliseconds the hash thread was ready to run but waited for a core (Linux schedstat; else NaN). */
+  queuedMs = Number.NaN;
 
   /** Hashes `path` from byte 0; its first `prefixBytes` bytes are already there (a resume). */
   constructor(path: string, prefixBytes: number) {
@@ -105,9 +130,12 @@ export class HashWorker {
       workerData: { sab: this.sab, path, readSize: READ_SIZE },
     });
     this.result = new Promise((resolve, reject) => {
-      this.worker.once("message", (m: { digest?: string; error?: string }) =>
-        m.error ? reject(new Error(`sha256 worker: ${m.error}`)) : resolve(m.digest as string),
-      );
+      this.worker.once("message", (m: { digest?: string; error?: string; cpuMs?: number; queuedMs?: number }) => {
+        if (m.cpuMs !== undefined) this.cpuMs = m.cpuMs;
+        if (m.queuedMs !== undefined) this.queuedMs = m.queuedMs;
+        if (m.error) reject(new Error(`sha256 worker: ${m.error}`));
+        else resolve(m.digest as string);
+      });
       this.worker.once("error", reject);
       this.worker.once("exit", (code) => reject(new Error(`sha256 worker exited (${code}) before finishing`)));
     });
