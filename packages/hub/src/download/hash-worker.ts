@@ -24,6 +24,12 @@
  * ring against 0.07-0.15 out of this private buffer. Total 1.79-2.13 vs 1.56-1.67 CPU s/GiB
  * (sendfile server, three pairs, load ~7). A synthetic run with the ring filled by a memcpy
  * instead of a socket read favoured the ring, so measure with a real socket before trying again.
+ * Session 7 tried the other way round: socket reads into the private buffer as now, each copied
+ * into an 8 MiB (or 2 MiB) shared ring that the worker hashes from (no read-back), the receiving
+ * thread blocking while the ring is full. 1 GiB from the Hearth server, 4 interleaved runs,
+ * load ~1.7: hash thread 0.84-0.90 vs 1.00-1.05 CPU s/GiB, but receiving thread 0.84-1.44 vs
+ * 0.46-0.75 (the ring's cache lines cross between the cores both ways, once per use; the copy
+ * itself is 0.08 s/GiB), wall 1.25-1.60 vs 1.22-1.28 s/GiB. Not kept.
  *
  * Layout of the shared control block: Int32 [seq, _, state, sleeping] (state 0 running,
  * 1 finishing, 2 aborted), then BigInt64 [written, hashed] (absolute byte counts).
