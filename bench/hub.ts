@@ -39,9 +39,17 @@
  * sha256-checked download against curl on this machine: max(sha256 alone, (curl's server +
  * client CPU + sha256) / cores).
  *
- * Tried in session 7 and not kept (1 GiB, Hearth server, interleaved, load ~2, s/GiB medians):
- * perf puts the server's send path at >95% kernel (copy into the socket 47%, page cache to
- * buffer 21%; fastify/JS under 5%), and its reads on the event loop (readSync, 1 MiB or 256 KiB)
+ * Session 7: perf put the server's buffered send path at >95% kernel (copy into the socket 47%,
+ * page cache to buffer 21%; fastify/JS under 5%), so the server now sends LFS bodies with
+ * sendfile(2) (hub-server native/sendfile.c): its CPU per GiB went from ~0.43 to ~0.06, which
+ * frees the second core for our sha256 thread (it no longer waits for a core) and also moves
+ * work to every receiver: on loopback the data no longer arrives cache-warm from the server's
+ * copy, so curl's own CPU rose from ~0.55-0.65 to ~0.77 s/GiB and its wall time with it (the
+ * per-party table shows both). `HEARTH_HUBSERVER_SENDFILE=0 npm run bench -- hub` gives the
+ * buffered server for comparison.
+ *
+ * Tried in session 7 and not kept (1 GiB, buffered server, interleaved, load ~2, s/GiB medians):
+ * the server's reads on the event loop (readSync, 1 MiB or 256 KiB)
  * instead of the thread pool gave ours 0.98 vs 1.02 (4 pairs, within the spread) while blocking
  * the loop on a cold disk; a hash thread kept warm between downloads (saves its 40-65 ms boot)
  * 1.05 vs 1.06, 256 KiB read-backs 1.08 vs 1.05 (5 each). The sha256 thread is the critical path:
