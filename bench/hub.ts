@@ -48,13 +48,18 @@
  * per-party table shows both). `HEARTH_HUBSERVER_SENDFILE=0 npm run bench -- hub` gives the
  * buffered server for comparison.
  *
- * Tried in session 7 and not kept (1 GiB, buffered server, interleaved, load ~2, s/GiB medians):
- * the server's reads on the event loop (readSync, 1 MiB or 256 KiB)
- * instead of the thread pool gave ours 0.98 vs 1.02 (4 pairs, within the spread) while blocking
- * the loop on a cold disk; a hash thread kept warm between downloads (saves its 40-65 ms boot)
- * 1.05 vs 1.06, 256 KiB read-backs 1.08 vs 1.05 (5 each). The sha256 thread is the critical path:
- * its schedstat shows ~0.9 s ran (sha256 ~0.75-0.82 alone + ~0.1 read-back + boot) and ~0.1 s
- * waiting for a core per GiB.
+ * Since then the sha256 thread alone is the critical path: ~0.9-0.98 CPU s/GiB (sha256 itself
+ * 0.75-0.85 + ~0.1 reading the file back + its boot), no wait for a core, and ours ends ~0.05 s
+ * after it; so ours/curl ~ curl / that, 0.75-0.85 in session 7's runs as curl and the sha256
+ * speed of the moment vary.
+ *
+ * Tried in session 7 and not kept (1 GiB, interleaved, load ~2, s/GiB medians): with the
+ * buffered server, its reads on the event loop (readSync, 1 MiB or 256 KiB) instead of the
+ * thread pool gave ours 0.98 vs 1.02 (4 pairs, within the spread) while blocking the loop on a
+ * cold disk, a hash thread kept warm between downloads (saves its 40-65 ms boot) 1.05 vs 1.06,
+ * 256 KiB read-backs 1.08 vs 1.05 (5 each); with sendfile, the warm thread 0.98 vs 0.98, and
+ * the receiving thread held at most 16 or 64 MiB ahead of the hash thread (so it reads back
+ * cache-warm pages) 1.00 vs 1.00.
  *
  * Our rows carry their parts, from the phase timings @hearth/hub publishes on the
  * `hearth:hub:timing` diagnostics channel (src/utils/timing.ts):
