@@ -30,6 +30,37 @@
  * worker and inline: the two cores are then left to the client, as when the hub is another
  * machine, where the Hearth server's ~0.4 CPU s/GiB of sending is not on the client's cores.
  *
+ * Per-party CPU (the table after the download rows): the hub server's main thread and its other
+ * threads (thread pool reads, GC), from /proc/<pid>/task; the client's main thread
+ * (/proc/self/task/<pid>); the sha256 worker thread's own CPU and the time it was ready but
+ * waited for a core (/proc/thread-self/{stat,schedstat}, published by @hearth/hub on the timing
+ * channel); the rest of the client process. Its `bound` = max(busiest thread, all CPU / cores) is
+ * the least wall time that CPU allows, and the `why` line prints the ceiling of any
+ * sha256-checked download against curl on this machine: max(sha256 alone, (curl's server +
+ * client CPU + sha256) / cores).
+ *
+ * Session 7: perf put the server's buffered send path at >95% kernel (copy into the socket 47%,
+ * page cache to buffer 21%; fastify/JS under 5%), so the server now sends LFS bodies with
+ * sendfile(2) (hub-server native/sendfile.c): its CPU per GiB went from ~0.43 to ~0.06, which
+ * frees the second core for our sha256 thread (it no longer waits for a core) and also moves
+ * work to every receiver: on loopback the data no longer arrives cache-warm from the server's
+ * copy, so curl's own CPU rose from ~0.55-0.65 to ~0.77 s/GiB and its wall time with it (the
+ * per-party table shows both). `HEARTH_HUBSERVER_SENDFILE=0 npm run bench -- hub` gives the
+ * buffered server for comparison.
+ *
+ * Since then the sha256 thread alone is the critical path: ~0.9-0.98 CPU s/GiB (sha256 itself
+ * 0.75-0.85 + ~0.1 reading the file back + its boot), no wait for a core, and ours ends ~0.05 s
+ * after it; so ours/curl ~ curl / that, 0.75-0.85 in session 7's runs as curl and the sha256
+ * speed of the moment vary.
+ *
+ * Tried in session 7 and not kept (1 GiB, interleaved, load ~2, s/GiB medians): with the
+ * buffered server, its reads on the event loop (readSync, 1 MiB or 256 KiB) instead of the
+ * thread pool gave ours 0.98 vs 1.02 (4 pairs, within the spread) while blocking the loop on a
+ * cold disk, a hash thread kept warm between downloads (saves its 40-65 ms boot) 1.05 vs 1.06,
+ * 256 KiB read-backs 1.08 vs 1.05 (5 each); with sendfile, the warm thread 0.98 vs 0.98, and
+ * the receiving thread held at most 16 or 64 MiB ahead of the hash thread (so it reads back
+ * cache-warm pages) 1.00 vs 1.00.
+ *
  * Our rows carry their parts, from the phase timings @hearth/hub publishes on the
  * `hearth:hub:timing` diagnostics channel (src/utils/timing.ts):
  * - download: `body` = first request to last byte received and written (the sha256 runs beside
@@ -48,12 +79,61 @@ import { createHash, randomFillSync } from "node:crypto";
 import { subscribe } from "node:diagnostics_channel";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import type { Socket } from "node:net";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fetchToFile } from "../packages/hub/src/download/fetch-to-file.ts";
 import { createRepo, hfHubDownload, uploadFile } from "../packages/hub/src/index.ts";
 import { sha256File } from "../packages/hub/src/utils/hash.ts";
 import { TIMING_CHANNEL, type TimingMessage } from "../packages/hub/src/utils/timing.ts";
+
+/**
+ * Where each download's CPU went, per party, and what that allows: a download cannot end before
+ * its busiest thread (ours: the sha256 thread) has done its work, nor before all the CPU of all
+ * parties (server + client) has run on the machine's cores.
+ */
+function partyTable(curl: Run[], worker: Run[], inline: Run[], hashCpu: number, gib: number): void {
+  const cores = availableParallelism();
+  const med = (xs: number[]) => {
+    const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    if (v.length === 0) return Number.NaN;
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const g = (x: number) => (Number.isFinite(x) ? (x / gib).toFixed(2) : "-");
+  console.log(
+    `\nper-party CPU, s/GiB (medians); bound = max(busiest thread, all CPU / ${cores} cores), the least wall time that CPU allows:\n`,
+  );
+  console.log(
+    "| download | wall | server main thread | server other threads | client main thread | sha256 thread (waited for a core) | client other threads | all | bound |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  const line = (label: string, xs: Run[], client: (x: Run) => { main: number; hash: number; other: number }) => {
+    if (xs.length === 0) return;
+    const all = (x: Run) => x.serverCpu + x.cpu;
+    const busiest = (x: Run) =>
+      Math.max(...[x.serverMain, x.serverCpu - x.serverMain, ...Object.values(client(x))].filter(Number.isFinite));
+    const bound = med(xs.map((x) => Math.max(busiest(x), all(x) / cores)));
+    console.log(
+      `| ${label} | ${g(med(xs.map((x) => x.wall)))} | ${g(med(xs.map((x) => x.serverMain)))} | ${g(med(xs.map((x) => x.serverCpu - x.serverMain)))} | ${g(med(xs.map((x) => client(x).main)))} | ${g(med(xs.map((x) => client(x).hash)))}${xs[0].parts["download-hash-thread-queued"] === undefined ? "" : ` (${g(med(xs.map((x) => x.parts["download-hash-thread-queued"] / 1000)))})`} | ${g(med(xs.map((x) => client(x).other)))} | ${g(med(xs.map(all)))} | ${g(bound)} |`,
+    );
+  };
+  line("curl (one thread)", curl, (x) => ({ main: x.cpu, hash: Number.NaN, other: 0 }));
+  const ours = (x: Run) => {
+    const main = x.clientMain ?? Number.NaN;
+    const hash = x.hashThread ?? 0;
+    return { main, hash, other: x.cpu - main - hash };
+  };
+  line("@hearth/hub, sha256 on a worker", worker, ours);
+  line("@hearth/hub, sha256 inline", inline, ours);
+  // The best any sha256-checked download could do here: the sha256 alone on one core, and
+  // curl's receive path (server + client) plus that sha256 spread over the cores.
+  const curlWall = med(curl.map((x) => x.wall));
+  const curlAll = med(curl.map((x) => x.serverCpu + x.cpu));
+  const ideal = Math.max(hashCpu * gib, (curlAll + hashCpu * gib) / cores);
+  const w = med(worker.map((x) => x.wall));
+  console.log(
+    `\nwhy: a checked download needs the sha256 of every byte, serial on one thread (${hashCpu.toFixed(2)} CPU s/GiB here), on top of curl's receive path (${g(curlAll)} CPU s/GiB, server + curl); so even with nothing else to do and perfect overlap it takes >= max(${hashCpu.toFixed(2)}, (${g(curlAll)} + ${hashCpu.toFixed(2)}) / ${cores}) = ${g(ideal)} s/GiB, a ceiling of curl / that = ${(curlWall / ideal).toFixed(2)} vs curl; ours (worker) reached ${(curlWall / w).toFixed(2)}, its sha256 thread ran ${g(med(worker.map((x) => x.hashThread ?? Number.NaN)))} CPU s/GiB (sha256, reading the file back, starting) and waited ${g(med(worker.map((x) => (x.parts["download-hash-thread-queued"] ?? Number.NaN) / 1000)))} s/GiB for a core taken by the other threads`,
+  );
+}
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -72,16 +152,27 @@ interface Run {
   parts: Record<string, number>;
   /** CPU seconds the hub server process spent during the same step. */
   serverCpu: number;
+  /** Of `serverCpu`: its main (event-loop) thread; the rest is its thread pool and GC threads. */
+  serverMain: number;
+  /** Ours only: CPU seconds of the client's main thread, and of the sha256 worker thread. */
+  clientMain?: number;
+  hashThread?: number;
 }
 
-/** CPU seconds (user + system) the hub server process has used so far, from /proc. */
-function serverCpuNow(): number {
+/** utime + stime of a /proc stat file, in seconds (clock ticks, USER_HZ = 100); NaN if unreadable. */
+function statCpu(path: string): number {
   try {
-    const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    const s = readFileSync(path, "latin1");
+    const fields = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU seconds the hub server process has used so far, in all and on its main thread. */
+function serverCpuNow(): { all: number; main: number } {
+  return { all: statCpu(`/proc/${server.pid}/stat`), main: statCpu(`/proc/${server.pid}/task/${server.pid}/stat`) };
 }
 
 /**
@@ -120,10 +211,12 @@ function child(cmd: string, argv: string[]): Run & { stdout: string } {
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed: ${r.stderr}`);
   const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  const s1 = serverCpuNow();
   return {
     wall,
     cpu: m ? Number(m[1]) + Number(m[2]) : Number.NaN,
-    serverCpu: serverCpuNow() - s0,
+    serverCpu: s1.all - s0.all,
+    serverMain: s1.main - s0.main,
     parts: {},
     stdout: r.stdout,
   };
@@ -137,17 +230,25 @@ subscribe(TIMING_CHANNEL, (m) => phases.push(m as TimingMessage));
 async function ours(fn: () => Promise<unknown>): Promise<Run> {
   settle();
   phases = [];
+  const mainStat = `/proc/self/task/${process.pid}/stat`;
   const s0 = serverCpuNow();
+  const m0 = statCpu(mainStat);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
   const c = process.cpuUsage(c0);
+  const wall = (performance.now() - t0) / 1000;
+  const m1 = statCpu(mainStat);
+  const s1 = serverCpuNow();
   const parts: Record<string, number> = {};
   for (const p of phases) parts[p.phase] = (parts[p.phase] ?? 0) + p.ms;
   return {
-    wall: (performance.now() - t0) / 1000,
+    wall,
     cpu: (c.user + c.system) / 1e6,
-    serverCpu: serverCpuNow() - s0,
+    serverCpu: s1.all - s0.all,
+    serverMain: s1.main - s0.main,
+    clientMain: m1 - m0,
+    hashThread: "download-hash-thread-cpu" in parts ? parts["download-hash-thread-cpu"] / 1000 : undefined,
     parts,
   };
 }
@@ -392,6 +493,7 @@ try {
       wall: x.wall + b[k].wall,
       cpu: x.cpu + b[k].cpu,
       serverCpu: x.serverCpu + b[k].serverCpu,
+      serverMain: x.serverMain + b[k].serverMain,
       parts: {},
     }));
   const part = (xs: Run[], name: string) => perGib(xs.map((x) => (x.parts[name] ?? 0) / 1000));
@@ -420,6 +522,7 @@ try {
     console.log(
       `download vs curl + openssl sha256 (same guarantee): worker ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.ours.map((x) => x.wall))).toFixed(2)}, inline ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.inline.map((x) => x.wall))).toFixed(2)}; worker vs inline, paired: ${median(d.ours.map((x, k) => d.inline[k].wall / x.wall)).toFixed(2)}`,
     );
+    partyTable(d.curl, d.ours, d.inline, hashCpu, gib);
   }
   const u = results.upload;
   if (u.ours.length > 0) {

@@ -21,7 +21,11 @@
  * `--gemm NAME` forces a GEMM family for the whole run (`amx-bf16x3`: float32 products on AMX
  * tiles by bf16x3 splitting, `avx512`: FMAs; see packages/tensor/native/README.md).
  * `--gemm A,B` alternates families inside each round (A, B, then the peer) and prints each one's
- * best round: an A/B of two kernels under the same load.
+ * best round: an A/B of two kernels under the same load. `HEARTH_GEMM_PAIR=A,B` goes further:
+ * every product of the timed steps runs under both families back to back (the step then takes
+ * both families' time; --gemm is overridden), and each mode prints the two families' times per
+ * product shape: on this shared VM, whose speed drifts 2-3× over seconds, the comparison that
+ * held up (packages/tensor/src/backends/cpu/gemm-pair.ts).
  *
  * `--rounds N` times each mode N times, alternating with the peer (ours, torch, ours, torch),
  * prints every round and then each side's best round (a shared machine's load moves both).
@@ -41,6 +45,8 @@ import {
   AdamW,
   autocast,
   copy_,
+  gemmPairReport,
+  gemmPairReset,
   getBackend,
   manualSeed,
   noGrad,
@@ -135,6 +141,7 @@ function time(mode: "full" | "lora", low: "bfloat16" | null, rssSteps: number): 
     if (s === 0) {
       rss0 = residentBytes();
       profileReset();
+      gemmPairReset();
     } else {
       times.push(performance.now() - t0);
       cpuTimes.push((cpu.user + cpu.system) / 1000);
@@ -147,6 +154,11 @@ function time(mode: "full" | "lora", low: "bfloat16" | null, rssSteps: number): 
     );
     console.log(profileReport(STEPS));
     profileReset();
+  }
+  const paired = gemmPairReport();
+  if (paired) {
+    console.log(`${mode}: ${paired}`);
+    gemmPairReset();
   }
   times.sort((a, b) => a - b);
   cpuTimes.sort((a, b) => a - b);

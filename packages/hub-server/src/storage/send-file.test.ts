@@ -1,81 +1,143 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { LocalBlobStore } from "./local-blob-store.ts";
-import { sendFileRange } from "./send-file.ts";
+import { sendFileRange, zeroCopyAvailable } from "./send-file.ts";
 import { SpoolFile } from "./spool-file.ts";
 
-describe("sendFileRange", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-send-file-"));
-  const file = join(dir, "blob");
-  // Not a whole number of the 1 MiB read chunks, and more than the pool of four holds.
-  const data = randomBytes(5 * 1024 * 1024 + 12345);
-  let app: FastifyInstance;
-  let url: string;
+const addonBuilt = existsSync(new URL("../../build/Release/hearth_hub_server_native.node", import.meta.url));
 
-  before(async () => {
-    writeFileSync(file, data);
-    app = Fastify();
-    app.get<{ Querystring: { start?: string; end?: string; path?: string } }>("/f", async (req, reply) => {
-      const start = Number(req.query.start ?? 0);
-      const end = Number(req.query.end ?? data.length - 1);
-      reply.header("X-Set-Before", "yes").header("Content-Length", String(end - start + 1));
-      if (req.query.start) reply.code(206);
-      await sendFileRange(reply, req.query.path ?? file, start, end);
-      return reply;
-    });
-    await app.listen({ port: 0, host: "127.0.0.1" });
-    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/f`;
-  });
-  after(async () => {
-    await app.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+/** How many descriptors of this process point at `file` (0 where there is no /proc). */
+function openOn(file: string): number {
+  if (!existsSync("/proc/self/fd")) return 0;
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(join("/proc/self/fd", fd)) === file;
+    } catch {
+      return false; // closed between the listing and the readlink
+    }
+  }).length;
+}
 
-  it("sends the whole file with the headers and status set before", async () => {
-    const res = await fetch(url);
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get("x-set-before"), "yes");
-    assert.equal(res.headers.get("content-length"), String(data.length));
-    assert.ok(Buffer.from(await res.arrayBuffer()).equals(data));
+/** GETs `url` on `agent` and returns the status and body. */
+function get(url: string, agent: Agent): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (c: Buffer) => parts.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
+      res.on("error", reject);
+    })
+      .on("error", reject)
+      .end();
   });
+}
 
-  it("sends a range across read-chunk boundaries, and an empty range", async () => {
-    const start = 1024 * 1024 - 7;
-    const end = 3 * 1024 * 1024 + 100;
-    const res = await fetch(`${url}?start=${start}&end=${end}`);
-    assert.equal(res.status, 206);
-    assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(start, end + 1)));
-    const empty = await fetch(`${url}?start=5&end=4`);
-    assert.equal((await empty.arrayBuffer()).byteLength, 0);
-  });
+for (const mode of ["sendfile", "buffers"] as const)
+  describe(`sendFileRange (${mode})`, {
+    skip: mode === "sendfile" && !addonBuilt && "the sendfile addon is not built (npm install builds it; Linux only)",
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "hearth-send-file-"));
+    const file = join(dir, "blob");
+    // Not a whole number of the 1 MiB read chunks, and more than the pool of four holds.
+    const data = randomBytes(5 * 1024 * 1024 + 12345);
+    let app: FastifyInstance;
+    let url: string;
 
-  it("a file that cannot be opened is a normal error answer", async () => {
-    const res = await fetch(`${url}?path=${encodeURIComponent(join(dir, "missing"))}`);
-    assert.equal(res.status, 500);
-  });
-
-  it("a client that goes away mid-body leaves the server serving", async () => {
-    await new Promise<void>((resolve, reject) => {
-      const req = request(url, (res) => {
-        res.once("data", () => {
-          req.destroy();
-          resolve();
-        });
+    const saved = process.env.HEARTH_HUBSERVER_SENDFILE;
+    before(async () => {
+      process.env.HEARTH_HUBSERVER_SENDFILE = mode === "sendfile" ? "1" : "0";
+      writeFileSync(file, data);
+      app = Fastify();
+      app.get<{ Querystring: { start?: string; end?: string; path?: string } }>("/f", async (req, reply) => {
+        const start = Number(req.query.start ?? 0);
+        const end = Number(req.query.end ?? data.length - 1);
+        reply.header("X-Set-Before", "yes").header("Content-Length", String(end - start + 1));
+        if (req.query.start) reply.code(206);
+        await sendFileRange(reply, req.query.path ?? file, start, end);
+        return reply;
       });
-      req.on("error", (err) => ((err as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : reject(err)));
-      req.end();
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/f`;
     });
-    const res = await fetch(`${url}?start=0&end=99`);
-    assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(0, 100)));
+    after(async () => {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+      if (saved === undefined) delete process.env.HEARTH_HUBSERVER_SENDFILE;
+      else process.env.HEARTH_HUBSERVER_SENDFILE = saved;
+    });
+
+    it("uses sendfile exactly when asked to and built", () => {
+      assert.equal(zeroCopyAvailable(), mode === "sendfile");
+    });
+
+    it("two answers on one kept-alive connection are framed right", async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await get(`${url}?start=10&end=${2 * 1024 * 1024}`, agent);
+        const second = await get(url, agent);
+        assert.equal(first.status, 206);
+        assert.ok(first.body.equals(data.subarray(10, 2 * 1024 * 1024 + 1)));
+        assert.ok(second.body.equals(data));
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it("a file shorter than the announced range cuts the connection instead of sending a short body", async () => {
+      await assert.rejects(async () => {
+        const res = await fetch(`${url}?start=0&end=${data.length + 5000}`);
+        await res.arrayBuffer();
+      });
+    });
+
+    it("sends the whole file with the headers and status set before", async () => {
+      const res = await fetch(url);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("x-set-before"), "yes");
+      assert.equal(res.headers.get("content-length"), String(data.length));
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(data));
+    });
+
+    it("sends a range across read-chunk boundaries, and an empty range", async () => {
+      const start = 1024 * 1024 - 7;
+      const end = 3 * 1024 * 1024 + 100;
+      const res = await fetch(`${url}?start=${start}&end=${end}`);
+      assert.equal(res.status, 206);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(start, end + 1)));
+      const empty = await fetch(`${url}?start=5&end=4`);
+      assert.equal((await empty.arrayBuffer()).byteLength, 0);
+    });
+
+    it("a file that cannot be opened is a normal error answer", async () => {
+      const res = await fetch(`${url}?path=${encodeURIComponent(join(dir, "missing"))}`);
+      assert.equal(res.status, 500);
+    });
+
+    it("a client that goes away mid-body leaves the server serving", async () => {
+      await new Promise<void>((resolve, reject) => {
+        const req = request(url, (res) => {
+          res.once("data", () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on("error", (err) => ((err as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : reject(err)));
+        req.end();
+      });
+      const res = await fetch(`${url}?start=0&end=99`);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(0, 100)));
+      // The abandoned body's file was closed (the sendfile job is cancelled when the client goes).
+      for (let i = 0; i < 50 && openOn(file) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(openOn(file), 0);
+    });
   });
-});
 
 /** Cuts `data` into pieces of awkward sizes: tiny, 64 KiB-ish, and larger than one 1 MiB buffer. */
 function pieces(data: Buffer): Buffer[] {

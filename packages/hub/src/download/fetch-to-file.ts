@@ -185,6 +185,11 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
     if (timingWanted()) {
       publishTiming({ phase: "download-body", ms: t1 - t0, bytes: have - startBytes, path });
       publishTiming({ phase: "download-hash-tail", ms: performance.now() - t1, bytes: have, path });
+      // CPU of the hash thread itself (wall-clock `ms` is not what this phase measures).
+      if (worker) {
+        publishTiming({ phase: "download-hash-thread-cpu", ms: worker.cpuMs, bytes: have - startBytes, path });
+        publishTiming({ phase: "download-hash-thread-queued", ms: worker.queuedMs, bytes: have - startBytes, path });
+      }
     }
     if (verify && digest !== etag) {
       await unlink(dest).catch(() => {});

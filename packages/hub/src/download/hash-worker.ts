@@ -24,6 +24,12 @@
  * ring against 0.07-0.15 out of this private buffer. Total 1.79-2.13 vs 1.56-1.67 CPU s/GiB
  * (sendfile server, three pairs, load ~7). A synthetic run with the ring filled by a memcpy
  * instead of a socket read favoured the ring, so measure with a real socket before trying again.
+ * Session 7 tried the other way round: socket reads into the private buffer as now, each copied
+ * into an 8 MiB (or 2 MiB) shared ring that the worker hashes from (no read-back), the receiving
+ * thread blocking while the ring is full. 1 GiB from the Hearth server, 4 interleaved runs,
+ * load ~1.7: hash thread 0.84-0.90 vs 1.00-1.05 CPU s/GiB, but receiving thread 0.84-1.44 vs
+ * 0.46-0.75 (the ring's cache lines cross between the cores both ways, once per use; the copy
+ * itself is 0.08 s/GiB), wall 1.25-1.60 vs 1.22-1.28 s/GiB. Not kept.
  *
  * Layout of the shared control block: Int32 [seq, _, state, sleeping] (state 0 running,
  * 1 finishing, 2 aborted), then BigInt64 [written, hashed] (absolute byte counts).
@@ -38,6 +44,24 @@ const { workerData, parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const crypto = require("node:crypto");
 const { sab, path, readSize } = workerData;
+// CPU time of this thread in ms (utime + stime, USER_HZ = 100); NaN where there is no /proc.
+function cpuMs() {
+  try {
+    const s = fs.readFileSync("/proc/thread-self/stat", "latin1");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+// Time this thread was runnable but waiting for a core, in ms (schedstat's 2nd field, ns).
+function queuedMs() {
+  try {
+    return Number(fs.readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[1]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
 const ctl = new Int32Array(sab, 0, 4);
 const pos = new BigInt64Array(sab, 16, 2);
 const hash = crypto.createHash("sha256");
@@ -63,7 +87,7 @@ try {
       continue;
     }
     if (state === 1) {
-      message = { digest: hash.digest("hex") };
+      message = { digest: hash.digest("hex"), cpuMs: cpuMs(), queuedMs: queuedMs() };
       break;
     }
     // Caught up: sleep until more is written (the writer wakes a sleeping worker only; the
@@ -94,6 +118,13 @@ export class HashWorker {
   /** Bytes in the file, the resumed prefix included. */
   private written: number;
   private woken: number;
+  /**
+   * CPU milliseconds the hash thread used, from its start (booting included) to its digest (Linux; NaN elsewhere
+   * or until {@link finish} has returned). A benchmark reads it to tell the parties' CPU apart.
+   */
+  cpuMs = Number.NaN;
+  /** Milliseconds the hash thread was ready to run but waited for a core (Linux schedstat; else NaN). */
+  queuedMs = Number.NaN;
 
   /** Hashes `path` from byte 0; its first `prefixBytes` bytes are already there (a resume). */
   constructor(path: string, prefixBytes: number) {
@@ -105,9 +136,12 @@ export class HashWorker {
       workerData: { sab: this.sab, path, readSize: READ_SIZE },
     });
     this.result = new Promise((resolve, reject) => {
-      this.worker.once("message", (m: { digest?: string; error?: string }) =>
-        m.error ? reject(new Error(`sha256 worker: ${m.error}`)) : resolve(m.digest as string),
-      );
+      this.worker.once("message", (m: { digest?: string; error?: string; cpuMs?: number; queuedMs?: number }) => {
+        if (m.cpuMs !== undefined) this.cpuMs = m.cpuMs;
+        if (m.queuedMs !== undefined) this.queuedMs = m.queuedMs;
+        if (m.error) reject(new Error(`sha256 worker: ${m.error}`));
+        else resolve(m.digest as string);
+      });
       this.worker.once("error", reject);
       this.worker.once("exit", (code) => reject(new Error(`sha256 worker exited (${code}) before finishing`)));
     });

@@ -16,7 +16,10 @@ export const TIMING_CHANNEL = "hearth:hub:timing";
  * One finished phase. Phases: `sha256` (hashing a local file before an upload), `preupload`,
  * `lfs-batch`, `lfs-put` (one object's PUT, or all parts of a multipart one), `lfs-verify`,
  * `commit` (the NDJSON call), `download-body` (first request to last body byte of one file),
- * `download-hash-tail` (from the last body byte until the sha256 is known).
+ * `download-hash-tail` (from the last body byte until the sha256 is known),
+ * `download-hash-thread-cpu` (CPU milliseconds of the sha256 worker thread for one file, not
+ * wall-clock time) and `download-hash-thread-queued` (milliseconds that thread was ready but
+ * waited for a core); these two on Linux only.
  */
 export interface TimingMessage {
   phase: string;

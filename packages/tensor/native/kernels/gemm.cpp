@@ -131,10 +131,12 @@ const GemmKernels* kernels_for(DType t) {
 struct Scratch {
   void* a = nullptr;
   void* b = nullptr;
-  size_t a_bytes = 0, b_bytes = 0;
+  void* shared = nullptr;  // an operand packed once for all tasks of the caller's product
+  size_t a_bytes = 0, b_bytes = 0, shared_bytes = 0;
   ~Scratch() {
     std::free(a);
     std::free(b);
+    std::free(shared);
   }
   static void* grow(void*& p, size_t& have, size_t need) {
     if (have >= need) return p;
@@ -253,7 +255,7 @@ constexpr int64_t kFewPanels = 24;
 // reuse it instead of reading A from memory again. (Software prefetching the next panels in
 // bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
 // own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.)
-bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
+bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared) {
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
   const char* bbase = static_cast<const char*>(p.b.data) + t.batch * p.b.bs * esize;
@@ -283,10 +285,11 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   const int ncb = static_cast<int>(round_up(ceil_div(ncols, ceil_div(ncols, nc_max)), ks.nr));
   const int64_t apanel = static_cast<int64_t>(ks.mr) * ks.kc * ks.packed_size;  // bytes
   const int64_t n_pc = ceil_div(p.K, kcb);
-  const bool reuse_a = ncols > ncb && n_ip * n_pc * apanel <= kMaxABlockBytes;
+  const bool reuse_a = a_shared == nullptr && ncols > ncb && n_ip * n_pc * apanel <= kMaxABlockBytes;
 
   Scratch& s = t_scratch;
-  void* apack = Scratch::grow(s.a, s.a_bytes, static_cast<size_t>((reuse_a ? n_ip * n_pc : 1) * apanel) + 64);
+  void* apack = a_shared ? const_cast<char*>(a_shared)
+                         : Scratch::grow(s.a, s.a_bytes, static_cast<size_t>((reuse_a ? n_ip * n_pc : 1) * apanel) + 64);
   void* bpack = packed ? nullptr
                        : Scratch::grow(s.b, s.b_bytes,
                                        static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb *
@@ -306,7 +309,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
   const bool prefetch_b = ks.micro_pf != nullptr && static_cast<int64_t>(kcb) * ncb * ks.packed_size <= kPrefetchBlockBytes;
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
     const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
-    const bool pack_a = !reuse_a || jc == t.j0;
+    const bool pack_a = a_shared == nullptr && (!reuse_a || jc == t.j0);
     if (fill_bias) {
       for (int64_t i = t.i0; i < t.i1; i++) {
         float* row = cbase + i * p.crs + jc * p.ccs;
@@ -349,7 +352,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t) {
       for (int64_t ii = 0; ii < n_ip; ii++) {
         const int64_t ic = t.i0 + (even_rows ? ii * row_base + imin64(ii, row_extra) : ii * ks.mr);
         const int m = static_cast<int>(even_rows ? row_base + (ii < row_extra) : imin64(ks.mr, t.i1 - ic));
-        char* ap = static_cast<char*>(apack) + (reuse_a ? pi * n_ip + ii : 0) * apanel;
+        char* ap = static_cast<char*>(apack) + (reuse_a || a_shared ? pi * n_ip + ii : 0) * apanel;
         if (pack_a) ks.pack_a(av, ic, m, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += ks.nr) {
           const int n = imin(ks.nr, nc - jr);
@@ -395,6 +398,9 @@ GemmProblem transposed(const GemmProblem& p) {
 }
 
 bool run_gemm(const GemmKernels& ks, const GemmProblem& p);
+int64_t packed_b_bytes(const GemmKernels& ks, int64_t K, int64_t N);
+void pack_b_shared(const GemmKernels& ks, DType dtype, int64_t K, int64_t N, const GemmOperand& b, void* dst,
+                   int threads);
 
 // Below this many flops a product runs on the calling thread: waking a worker costs more.
 constexpr double kParallelFlops = 4.0e6;
@@ -445,35 +451,10 @@ bool gemm_select_kernel(const char* name) {
   return true;
 }
 
-int64_t gemm_packed_b_bytes(DType dtype, int64_t K, int64_t N) {
-  const GemmKernels& ks = *kernels_for(dtype);
-  if (K <= 0 || N <= 0 || 2 * N <= ks.nr) return 0;
-  const int kcb = k_block(ks, K);
-  return kPackedHeaderBytes + ceil_div(K, kcb) * packed_slice_bytes(ks, kcb, N);
-}
+int64_t gemm_packed_b_bytes(DType dtype, int64_t K, int64_t N) { return packed_b_bytes(*kernels_for(dtype), K, N); }
 
 void gemm_pack_b(DType dtype, int64_t K, int64_t N, const GemmOperand& b, void* dst) {
-  const GemmKernels& ks = *kernels_for(dtype);
-  const int kcb = k_block(ks, K);
-  PackedHeader h{kPackedMagic, &ks, K, N, kcb, static_cast<int32_t>(dtype)};
-  std::memset(dst, 0, kPackedHeaderBytes);
-  std::memcpy(dst, &h, sizeof h);
-  char* base = static_cast<char*>(dst) + kPackedHeaderBytes;
-  const int64_t slice_bytes = packed_slice_bytes(ks, kcb, N);
-  const GemmMatrixView bv{b.data, b.rs, b.cs, dtype};
-  // Tasks of 8 micro-panels of one k slice each; the packers write every byte (zero padding
-  // included) of the panels they are given.
-  const int64_t chunk = 8 * static_cast<int64_t>(ks.nr);
-  const int64_t n_chunks = ceil_div(N, chunk);
-  const int64_t n_pc = ceil_div(K, kcb);
-  parallel_for(static_cast<int>(n_pc * n_chunks), num_threads(), [&](int64_t task) {
-    const int64_t pi = task / n_chunks;
-    const int64_t j0 = (task % n_chunks) * chunk;
-    const int64_t pc = pi * kcb;
-    const int kc = static_cast<int>(imin64(kcb, K - pc));
-    const int64_t kcp = round_up(kc, ks.kunit);
-    ks.pack_b(bv, pc, kc, j0, static_cast<int>(imin64(chunk, N - j0)), base + pi * slice_bytes + j0 * kcp * ks.packed_size);
-  });
+  pack_b_shared(*kernels_for(dtype), dtype, K, N, b, dst, num_threads());
 }
 
 bool gemm_packed_b_current(const void* packed, DType dtype, int64_t K, int64_t N) {
@@ -538,6 +519,80 @@ bool gemm(const GemmProblem& p) {
 
 namespace {
 
+// Packs the whole A of a one-item product into `dst` as the tasks of a column split would (every
+// such task spans rows [0, M), so its micro-panels are the same for all of them): panel ii of
+// k slice pi at (pi·n_ip + ii)·apanel. Split among `threads`.
+void pack_a_shared(const GemmKernels& ks, const GemmProblem& p, int threads, char* dst) {
+  const int kcb = k_block(ks, p.K);
+  const int64_t n_ip = ceil_div(p.M, ks.mr), n_pc = ceil_div(p.K, kcb);
+  const int64_t apanel = static_cast<int64_t>(ks.mr) * ks.kc * ks.packed_size;
+  const bool even_rows = ks.kunit < 32;  // as run_block cuts a task's rows
+  const int64_t row_base = p.M / n_ip, row_extra = p.M % n_ip;
+  const GemmMatrixView av{p.a.data, p.a.rs, p.a.cs, p.dtype};
+  parallel_for(static_cast<int>(n_ip * n_pc), threads, [&](int64_t task) {
+    const int64_t pi = task / n_ip, ii = task % n_ip;
+    const int64_t ic = even_rows ? ii * row_base + imin64(ii, row_extra) : ii * ks.mr;
+    const int m = static_cast<int>(even_rows ? row_base + (ii < row_extra) : imin64(ks.mr, p.M - ic));
+    const int64_t pc = pi * kcb;
+    ks.pack_a(av, ic, m, pc, static_cast<int>(imin64(kcb, p.K - pc)), dst + task * apanel);
+  });
+}
+
+// Bytes of B packed for family ks by pack_b_shared (0: too thin to pack).
+int64_t packed_b_bytes(const GemmKernels& ks, int64_t K, int64_t N) {
+  if (K <= 0 || N <= 0 || 2 * N <= ks.nr) return 0;
+  const int kcb = k_block(ks, K);
+  return kPackedHeaderBytes + ceil_div(K, kcb) * packed_slice_bytes(ks, kcb, N);
+}
+
+// B (K×N) packed for family ks with the header gemm_pack_b writes, split among `threads`.
+void pack_b_shared(const GemmKernels& ks, DType dtype, int64_t K, int64_t N, const GemmOperand& b, void* dst,
+                   int threads) {
+  const int kcb = k_block(ks, K);
+  PackedHeader h{kPackedMagic, &ks, K, N, kcb, static_cast<int32_t>(dtype)};
+  std::memset(dst, 0, kPackedHeaderBytes);
+  std::memcpy(dst, &h, sizeof h);
+  char* base = static_cast<char*>(dst) + kPackedHeaderBytes;
+  const int64_t slice_bytes = packed_slice_bytes(ks, kcb, N);
+  const GemmMatrixView bv{b.data, b.rs, b.cs, dtype};
+  // Tasks of 8 micro-panels of one k slice each; the packers write every byte (zero padding
+  // included) of the panels they are given.
+  const int64_t chunk = 8 * static_cast<int64_t>(ks.nr);
+  const int64_t n_chunks = ceil_div(N, chunk);
+  const int64_t n_pc = ceil_div(K, kcb);
+  parallel_for(static_cast<int>(n_pc * n_chunks), threads, [&](int64_t task) {
+    const int64_t pi = task / n_chunks;
+    const int64_t j0 = (task % n_chunks) * chunk;
+    const int64_t pc = pi * kcb;
+    const int kc = static_cast<int>(imin64(kcb, K - pc));
+    const int64_t kcp = round_up(kc, ks.kunit);
+    ks.pack_b(bv, pc, kc, j0, static_cast<int>(imin64(chunk, N - j0)), base + pi * slice_bytes + j0 * kcp * ks.packed_size);
+  });
+}
+
+// Products of at least this many flops on one matrix pair pack their shared operand once and cut
+// the other into up to kFineTasks tasks per thread (see run_gemm), each at least kFineMin rows or
+// columns: every task reads the whole shared packing, so a narrower one spends more on reading it
+// than it gains (products 768 columns wide measured slower cut into 8 tasks of 96).
+constexpr double kFineFlops = 64.0e6;
+constexpr int kFineTasks = 4;
+constexpr int64_t kFineMin = 256;
+
+// Tasks for `extent` rows or columns: a multiple of the thread count (so equal cores finish
+// together), 0 when fewer than 2 per thread fit.
+int64_t fine_chunks(int threads, int64_t extent) {
+  const int64_t n = imin64(static_cast<int64_t>(threads) * kFineTasks, extent / kFineMin) / threads * threads;
+  return n >= 2 * threads ? n : 0;
+}
+// Most bytes of a shared packing (a 512×768 A is 2.4 MB for bf16x3; the 512×50257 A of a
+// language-model head's input gradient, 154 MB, keeps the per-task packing).
+constexpr int64_t kMaxSharedBytes = int64_t{24} << 20;
+
+bool fine_split_enabled() {
+  const char* e = std::getenv("HEARTH_GEMM_FINE");
+  return e == nullptr || e[0] != '0';
+}
+
 bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
   const double flops = 2.0 * static_cast<double>(p.M) * p.N * p.K * p.batch;
   const int threads = flops < kParallelFlops ? 1 : num_threads();
@@ -548,6 +603,8 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
   // into as many equal chunks as there are threads to feed.
   int64_t n_chunks = 1;
   int64_t m_chunks = 1;
+  GemmProblem q = p;
+  const char* a_shared = nullptr;
   if (threads > 1 && p.batch < 2 * threads) {
     const int64_t want = p.batch == 1 ? threads : ceil_div(2 * threads, p.batch);
     const int64_t n_panels = ceil_div(p.N, ks.nr);
@@ -559,6 +616,37 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
       n_chunks = imin64(want * imax64(1, imin64(4, p.N / ks.nc / want)), n_panels);
     } else {
       m_chunks = imin64(want, m_panels);
+    }
+    // A large product of one matrix pair cut into one task per thread waits for the slowest
+    // thread: on a shared or virtual machine a core that loses a few milliseconds to other work
+    // delays the whole product by them. Packing the operand every task would pack anyway once,
+    // into a buffer all tasks read, lets the other operand be cut into kFineTasks tasks per thread
+    // at no packing cost, so a slowed core hands its share to the others.
+    const bool fine = p.batch == 1 && flops >= kFineFlops && fine_split_enabled();
+    const int64_t fine_n = fine_chunks(threads, p.N), fine_m = fine_chunks(threads, p.M);
+    if (fine && split_n && fine_n > n_chunks) {
+      const int kcb = k_block(ks, p.K);
+      const int64_t bytes = ceil_div(p.M, ks.mr) * ceil_div(p.K, kcb) * ks.mr * ks.kc * ks.packed_size;
+      if (bytes <= kMaxSharedBytes) {
+        Scratch& s = t_scratch;
+        char* buf = static_cast<char*>(Scratch::grow(s.shared, s.shared_bytes, static_cast<size_t>(bytes)));
+        if (buf != nullptr) {
+          pack_a_shared(ks, p, threads, buf);
+          a_shared = buf;
+          n_chunks = fine_n;
+        }
+      }
+    } else if (fine && !split_n && fine_m > m_chunks) {
+      const int64_t bytes = p.b_packed ? 0 : packed_b_bytes(ks, p.K, p.N);
+      if (p.b_packed == nullptr && bytes > 0 && bytes <= kMaxSharedBytes) {
+        Scratch& s = t_scratch;
+        void* buf = Scratch::grow(s.shared, s.shared_bytes, static_cast<size_t>(bytes));
+        if (buf != nullptr) {
+          pack_b_shared(ks, p.dtype, p.K, p.N, p.b, buf, threads);
+          q.b_packed = buf;
+        }
+      }
+      if (q.b_packed != nullptr) m_chunks = fine_m;
     }
   }
   const int64_t n_width = round_up(ceil_div(p.N, n_chunks), ks.nr);
@@ -574,7 +662,7 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
     const int64_t r = task % per_batch;
     const int64_t mi = r / n_chunks, ni = r % n_chunks;
     Task t{b, mi * m_height, imin64(p.M, (mi + 1) * m_height), ni * n_width, imin64(p.N, (ni + 1) * n_width)};
-    if (!run_block(ks, p, t)) failed.store(true, std::memory_order_relaxed);
+    if (!run_block(ks, q, t, a_shared)) failed.store(true, std::memory_order_relaxed);
   };
   if (ntasks > (1 << 30)) {
     for (int64_t t = 0; t < ntasks; t++) body(t);

@@ -7,6 +7,7 @@ registerBackend(jsBackend, 0);
 // The native `cpu` backend registers itself (priority 10) when the addon loads.
 import "./cpu/index.ts";
 
+export { gemmPairReport, gemmPairReset, setGemmPair } from "./cpu/gemm-pair.ts";
 export { cpuBackend } from "./cpu/index.ts";
 export { packedWeightBytes, setWeightPacking } from "./cpu/packed-weights.ts";
 export { jsBackend } from "./js/index.ts";

@@ -246,6 +246,48 @@ describe("native gemm", () => {
     }
   });
 
+  // Products of at least 64 MFLOP on 2 threads pack the operand every task shares once and cut
+  // the other into 4 tasks per thread (gemm.cpp run_gemm): the same micro-panels in the same
+  // order, so C is bit-for-bit what the one-task-per-thread split (HEARTH_GEMM_FINE=0) gives.
+  test("large products on 2 threads: the shared-operand split gives the per-task split's bits", () => {
+    const big = (M: number, N: number, K: number, ta: boolean, tb: boolean, beta: number) => {
+      const A = layout(1, M, K, ta, 1, false);
+      const B = layout(1, K, N, tb, 1, false);
+      const c0 = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
+      const run = (fine: string) => {
+        process.env.HEARTH_GEMM_FINE = fine;
+        const c = c0.slice();
+        const a = Float32Array.from(A.values);
+        const b = Float32Array.from(B.values);
+        addon.gemm("float32", M, N, K, 1, a, A.offset, A.strides, b, B.offset, B.strides, c, 0, [0, N, 1], 1, beta);
+        return c;
+      };
+      const split = run("1");
+      const plain = run("0");
+      for (let i = 0; i < split.length; i++)
+        if (!Object.is(split[i], plain[i]))
+          assert.fail(`${M}x${N}x${K} ta ${ta} tb ${tb}: C[${i}] ${split[i]} vs ${plain[i]}`);
+    };
+    try {
+      addon.setNumThreads(2);
+      for (const family of families) {
+        assert.ok(addon.selectGemmKernel(family));
+        big(75, 1400, 400, false, false, 0); // columns split, A packed once
+        big(75, 1400, 400, true, true, 0.5);
+        big(1400, 70, 400, false, false, 0); // rows split, B packed once
+        big(1400, 70, 400, true, true, 1);
+      }
+      // ... and agree with the float64 reference.
+      addon.selectGemmKernel("");
+      runCase({ M: 75, N: 1400, K: 400, ta: true, pad: 1 });
+      runCase({ M: 1400, N: 70, K: 400, tb: true, beta: 1 });
+    } finally {
+      delete process.env.HEARTH_GEMM_FINE;
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   // One of M, N, K small (adapter ranks, short inputs): N <= NR/2 with more rows runs as
   // Cᵀ = Bᵀ·Aᵀ (C then written through its strides), K of a few elements, a few rows over many
   // columns; every family, transposed and padded operands, strided C, batches, 1 and 2 threads.

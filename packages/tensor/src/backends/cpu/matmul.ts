@@ -11,13 +11,15 @@
  * 16-bit `b`), `a` is rounded to b's dtype into a
  * scratch copy first: what a cast op would make, without the op. Integer and bool matmuls go to
  * the `js` reference kernel. A B that is one matrix for the whole call (a layer's weight) may be
- * multiplied from its pre-packed form (`packed-weights.ts`).
+ * multiplied from its pre-packed form (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every
+ * product under several GEMM families on the same call (`gemm-pair.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
 import { contiguousStrides, numel } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 import { contiguousRun, Scratch } from "./convert.ts";
+import { GEMM_PAIR, pairedGemm } from "./gemm-pair.ts";
 import { packedWeight } from "./packed-weights.ts";
 
 interface BatchDim {
@@ -113,9 +115,6 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     }
     const outerCount = dims.reduce((n, d) => n * d.size, 1);
     const idx = new Array<number>(dims.length).fill(0);
-    let ao = a.offset;
-    let bo = b.offset;
-    let co = 0;
     const ac = a.strides[nd - 1] as number;
     const br = b.strides[nd - 2] as number;
     const bc = b.strides[nd - 1] as number;
@@ -123,40 +122,54 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       outerCount === 1 && (inner.size === 1 || inner.b === 0)
         ? packedWeight(addon, b, dtype as NativeGemmDType, rows, K, N, br, bc)
         : undefined;
-    for (let t = 0; t < outerCount; t++) {
-      addon.gemm(
-        dtype as NativeGemmDType,
-        rows,
-        N,
-        K,
-        inner.size,
-        a.data,
-        ao,
-        [inner.a, ar, ac],
-        b.data,
-        bo,
-        [inner.b, br, bc],
-        c,
-        co,
-        [inner.c, N, 1],
-        1,
-        0,
-        bPacked,
-        row,
-      );
-      for (let d = dims.length - 1; d >= 0; d--) {
-        const dim = dims[d] as BatchDim;
-        idx[d] = (idx[d] as number) + 1;
-        ao += dim.a;
-        bo += dim.b;
-        co += dim.c;
-        if ((idx[d] as number) < dim.size) break;
-        ao -= dim.a * dim.size;
-        bo -= dim.b * dim.size;
-        co -= dim.c * dim.size;
-        idx[d] = 0;
+    const products = () => {
+      let ao = a.offset;
+      let bo = b.offset;
+      let co = 0;
+      idx.fill(0);
+      for (let t = 0; t < outerCount; t++) {
+        addon.gemm(
+          dtype as NativeGemmDType,
+          rows,
+          N,
+          K,
+          inner.size,
+          a.data,
+          ao,
+          [inner.a, ar, ac],
+          b.data,
+          bo,
+          [inner.b, br, bc],
+          c,
+          co,
+          [inner.c, N, 1],
+          1,
+          0,
+          bPacked,
+          row,
+        );
+        for (let d = dims.length - 1; d >= 0; d--) {
+          const dim = dims[d] as BatchDim;
+          idx[d] = (idx[d] as number) + 1;
+          ao += dim.a;
+          bo += dim.b;
+          co += dim.c;
+          if ((idx[d] as number) < dim.size) break;
+          ao -= dim.a * dim.size;
+          bo -= dim.b * dim.size;
+          co -= dim.c * dim.size;
+          idx[d] = 0;
+        }
       }
-    }
+    };
+    const batch = outerCount * inner.size;
+    if (GEMM_PAIR)
+      pairedGemm(
+        addon,
+        `${batch > 1 ? `${batch}×` : ""}${rows}x${N}x${K}${ar === 1 ? " A/T" : ""}${br === 1 ? " B/T" : ""}`,
+        products,
+      );
+    else products();
     // float32 only (the primitive's rule): c is the output's own storage
     if (addend)
       addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
