@@ -8,7 +8,9 @@
 //   argument, bPacked, is B as gemmPackB packed it (used when still current, else B is packed
 //   as usual); the caller keeps it in step with b. An optional 18th, bias (a Float32Array of N
 //   values), is added to every row of the product by the threads that write it:
-//   C = alpha·A·B + bias + beta·C.
+//   C = alpha·A·B + bias + beta·C. An optional 19th, aFloat32 (boolean), says that a holds
+//   float32 values (a Float32Array or buffer of them, offsets and strides in floats) for a
+//   16-bit dtype: the kernel rounds them to dtype first, as a cast of A would.
 //
 // gemmPackedBytes(dtype, K, N): bytes gemmPackB needs for a K×N B (0: such a B is never packed).
 // gemmPackB(dtype, K, N, b, bOffset, bStrides [row, column], dst): packs B into dst, an
@@ -77,7 +79,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const int64_t K = GetIndex(info, 3, fn, "K");
   const int64_t batch = GetIndex(info, 4, fn, "batch");
   const int es = dtype_size(dtype);
-  Operand a = GetOperand(info, 5, "a", es, dtype, batch, M, K);
+  const bool a_f32 = info.Length() > 18 && info[18].ToBoolean().Value() && dtype != DType::kFloat32;
+  const int aes = a_f32 ? 4 : es;
+  Operand a = GetOperand(info, 5, "a", aes, a_f32 ? DType::kFloat32 : dtype, batch, M, K);
   Operand b = GetOperand(info, 8, "b", es, dtype, batch, K, N);
   Operand c = GetOperand(info, 11, "c", 4, DType::kFloat32, batch, M, N);
   const double alpha = GetNumber(info, 14, fn, "alpha");
@@ -91,7 +95,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   p.K = K;
   p.batch = batch;
   p.dtype = dtype;
-  p.a = GemmOperand{a.base + a.offset * es, a.strides[0], a.strides[1], a.strides[2]};
+  p.a = GemmOperand{a.base + a.offset * aes, a.strides[0], a.strides[1], a.strides[2]};
+  p.a_f32 = a_f32;
   p.b = GemmOperand{b.base + b.offset * es, b.strides[0], b.strides[1], b.strides[2]};
   p.c = reinterpret_cast<float*>(c.base) + c.offset;
   p.cbs = c.strides[0];

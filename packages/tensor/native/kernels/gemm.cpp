@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "cpu-features.h"
 #include "gemm-arch.h"
@@ -479,8 +480,40 @@ static GemmProblem apply_bias(const GemmProblem& p) {
   return q;
 }
 
+// A (float32, `a_f32`) rounded to p.dtype into `buf`, contiguous [items, M, K] (one item when
+// A is broadcast over the batch); returns the problem on the rounded copy.
+static GemmProblem round_a(const GemmProblem& p, std::vector<uint16_t>& buf) {
+  const int64_t items = p.a.bs == 0 ? 1 : p.batch;
+  const int64_t mk = p.M * p.K;
+  buf.resize(static_cast<size_t>(items * mk));
+  if ((p.a.cs == 1 || p.K == 1) && (p.a.rs == p.K || p.M == 1) && (p.a.bs == mk || items == 1)) {
+    convert(DType::kFloat32, p.a.data, p.dtype, buf.data(), items * mk);  // one run, threaded when long
+  } else {
+    std::vector<float> row(static_cast<size_t>(p.K));
+    for (int64_t b = 0; b < items; b++) {
+      for (int64_t i = 0; i < p.M; i++) {
+        const float* src = static_cast<const float*>(p.a.data) + b * p.a.bs + i * p.a.rs;
+        for (int64_t k = 0; k < p.K; k++) row[k] = src[k * p.a.cs];
+        convert(DType::kFloat32, row.data(), p.dtype, buf.data() + b * mk + i * p.K, p.K);
+      }
+    }
+  }
+  GemmProblem q = p;
+  q.a = GemmOperand{buf.data(), items == 1 ? 0 : mk, p.K, 1};
+  q.a_f32 = false;
+  return q;
+}
+
 bool gemm(const GemmProblem& p) {
   if (p.M <= 0 || p.N <= 0 || p.batch <= 0) return true;
+  if (p.a_f32 && p.dtype != DType::kFloat32) {
+    // One buffer per calling thread, kept between calls (decoding rounds a row per product);
+    // a large one (a long prompt's rows) is given back after its product.
+    thread_local std::vector<uint16_t> buf;
+    const bool ok = gemm(round_a(p, buf));
+    if (buf.capacity() > (size_t{1} << 22)) std::vector<uint16_t>().swap(buf);
+    return ok;
+  }
   if (p.bias != nullptr && (p.K <= 0 || gemv_handles(p))) return gemm(apply_bias(p));
   if (p.K <= 0) {
     scale_c(p);

@@ -32,6 +32,10 @@ struct GemmProblem {
   // the task that computes it, just before its first k slice (C = alpha·A·B + bias + beta·C,
   // rounded as if C had been filled with bias + beta·C beforehand).
   const float* bias = nullptr;
+  // A holds float32 values (a.data is float*, strides in floats) to be rounded to `dtype` (a
+  // 16-bit type) before the product, as a cast of A would round them: the product is the one of
+  // the rounded A, bit for bit. Lets a float32 activation meet a 16-bit weight in one call.
+  bool a_f32 = false;
 };
 
 // Runs the problem on the shared thread pool. Never throws; the caller validated the bounds.

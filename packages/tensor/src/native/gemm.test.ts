@@ -329,6 +329,44 @@ describe("native gemm", () => {
       }
   });
 
+  test("aFloat32: a float32 A is rounded to the 16-bit dtype inside the call, bit for bit as converting it first", () => {
+    // rows 1 and 3 take the matrix-vector kernels, 37 the GEMM; a broadcast batch, a strided A
+    for (const dtype of ["bfloat16", "float16"] as const) {
+      for (const [M, batch, aBatch, transposed] of [
+        [1, 1, 0, false],
+        [3, 2, 0, false],
+        [1, 3, 1, true],
+        [37, 2, 1, false],
+        [37, 1, 0, true],
+      ] as const) {
+        const K = 29;
+        const N = 41;
+        const a = Float32Array.from({ length: 2 * batch * M * K + 7 }, () => rand() * 8 - 4);
+        const bs = aBatch ? 2 * M * K : 0; // padded batch items
+        const aStrides: GemmStrides = transposed ? [bs, 1, M] : [bs, K, 1];
+        const b = makeBuffer(
+          Float64Array.from({ length: K * N }, () => rand() * 2 - 1),
+          dtype,
+        );
+        const got = new Float32Array(batch * M * N);
+        const cStrides: GemmStrides = [M * N, N, 1];
+        addon.gemm(dtype, M, N, K, batch, a, 3, aStrides, b, 0, [0, N, 1], got, 0, cStrides, 1, 0, null, null, true);
+        const rounded = new Uint16Array(a.length);
+        addon.convert(a, "float32", rounded, dtype, a.length);
+        const want = new Float32Array(batch * M * N);
+        addon.gemm(dtype, M, N, K, batch, rounded, 3, aStrides, b, 0, [0, N, 1], want, 0, cStrides, 1, 0);
+        assert.deepEqual(got, want, `${dtype} M ${M} batch ${batch}${transposed ? " transposed" : ""}`);
+      }
+    }
+    // the float32 A's extent is checked in floats
+    const c = new Float32Array(2);
+    const b = new Uint16Array(6);
+    const call = (a: Float32Array) => () =>
+      addon.gemm("bfloat16", 1, 2, 3, 1, a, 0, [0, 3, 1], b, 0, [0, 2, 1], c, 0, [0, 2, 1], 1, 0, null, null, true);
+    assert.doesNotThrow(call(new Float32Array(3)));
+    assert.throws(call(new Float32Array(2)), /gemm: operand 'a' reaches element 2 but its buffer holds 2/);
+  });
+
   test("K = 0 scales C by beta; empty products leave C alone", () => {
     const c = Float32Array.from([1, 2, 3, 4]);
     addon.gemm(

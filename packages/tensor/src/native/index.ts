@@ -58,6 +58,8 @@ export interface NativeAddon {
    * `beta = 0` ignores C's old contents. Throws (never aborts) on bad arguments or a view that
    * would reach outside its buffer. `bPacked`: B as `gemmPackB` packed it. `bias`: N values added
    * to every row of the product by the threads that write it (`C = alpha·A·B + bias + beta·C`).
+   * `aFloat32`: with a 16-bit `dtype`, `a` holds float32 values (offsets and strides in floats),
+   * rounded to `dtype` by the kernel before the product, bit for bit as a cast of A would.
    */
   gemm(
     dtype: NativeGemmDType,
@@ -78,6 +80,7 @@ export interface NativeAddon {
     beta: number,
     bPacked?: ArrayBufferLike | null,
     bias?: Float32Array | null,
+    aFloat32?: boolean,
   ): void;
   /**
    * Bytes `gemmPackB` needs for a `K×N` B of `dtype` (a 64-byte header, then B cut into the

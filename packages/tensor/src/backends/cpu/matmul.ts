@@ -8,17 +8,17 @@
  * add the product to it: the sum is rounded as a separate add would round it, in the pass that
  * writes the product. An `addend` of the output's shape (a residual) is added to the finished product by the
  * same kernel call, rounded as the separate add it replaces. With `roundA` (a float32 `a`, a
- * 16-bit `b`), `a` is rounded to b's dtype into a
- * scratch copy first: what a cast op would make, without the op. Integer and bool matmuls go to
+ * 16-bit `b`), the native GEMM takes `a` as float32 and rounds it to b's dtype itself (into a
+ * buffer of its own, kept between calls): what a cast op would make, without the op or a
+ * per-call temporary (a decoding step has one such product per weight). Integer and bool matmuls go to
  * the `js` reference kernel. A B that is one matrix for the whole call (a layer's weight) may be
  * multiplied from its pre-packed form (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every
  * product under several GEMM families on the same call (`gemm-pair.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
-import { contiguousStrides, numel } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
-import { contiguousRun, Scratch } from "./convert.ts";
+import { Scratch } from "./convert.ts";
 import { GEMM_PAIR, pairedGemm } from "./gemm-pair.ts";
 import { packedWeight } from "./packed-weights.ts";
 
@@ -56,14 +56,6 @@ function biasRow(bias: StridedView, N: number): Float32Array {
     : Float32Array.from(readNumbers(bias));
 }
 
-/** `a` (float32) rounded to `b`'s 16-bit dtype, as a contiguous view of a `temps` buffer. */
-function rounded(addon: NativeAddon, a: StridedView, b: StridedView, temps: Scratch): StridedView {
-  const n = numel(a.shape);
-  const data = temps.like(b.data, n);
-  addon.convert(contiguousRun(addon, a, temps), "float32", data, b.dtype as NativeGemmDType, n);
-  return { dtype: b.dtype, shape: a.shape, strides: contiguousStrides(a.shape), offset: 0, data };
-}
-
 function rowMajorStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
@@ -78,30 +70,31 @@ function rowMajorStrides(shape: readonly number[]): number[] {
 export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRecord[] {
   const matmul = (args: KernelArgs): void => {
     const {
-      inputs: [a0, b, ...extra],
+      inputs: [a, b, ...extra],
       outputs: [out],
     } = args;
-    if (!a0 || !b || !out) return;
+    if (!a || !b || !out) return;
     const attrs = args.attrs as { roundA?: boolean; bias?: boolean; addend?: boolean };
     const bias = attrs.bias ? extra[0] : undefined;
     const addend = attrs.addend ? extra[extra.length - 1] : undefined;
-    const dtype = b.dtype; // of both inputs (a's once rounded); the output may be float32 for 16-bit inputs
+    // of both inputs (a's once rounded: with roundA a is float32, which the GEMM rounds to b's
+    // dtype); the output may be float32 for 16-bit inputs
+    const dtype = b.dtype;
     if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") {
       fallback(args);
       return;
     }
     const total = out.data.length;
     if (total === 0) return;
-    // addon buffers for the call's temporaries, handed back at its end
-    const temps = new Scratch(addon);
-    const a = attrs.roundA ? rounded(addon, a0, b, temps) : a0;
     const nd = out.shape.length;
     const M = out.shape[nd - 2] as number;
     const N = out.shape[nd - 1] as number;
     const K = a.shape[nd - 1] as number;
     const cStrides = rowMajorStrides(out.shape);
-    // 16-bit outputs: float32 product in a temporary, rounded once.
-    const c = out.dtype === "float32" ? (out.data as Float32Array) : temps.f32(total);
+    // 16-bit outputs: float32 product in a temporary (an addon buffer handed back at the end),
+    // rounded once.
+    const temps = out.dtype === "float32" ? null : new Scratch(addon);
+    const c = temps ? temps.f32(total) : (out.data as Float32Array);
     const row = bias ? biasRow(bias, N) : undefined;
     const dims = batchDims(a, b, cStrides, out.shape);
     let inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
@@ -147,6 +140,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
           0,
           bPacked,
           row,
+          attrs.roundA === true,
         );
         for (let d = dims.length - 1; d >= 0; d--) {
           const dim = dims[d] as BatchDim;
@@ -174,7 +168,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     if (addend)
       addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
     if (c !== out.data) addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
-    temps.release();
+    temps?.release();
   };
   return [{ op: "matmul", fn: matmul }];
 }
