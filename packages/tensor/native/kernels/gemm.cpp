@@ -256,6 +256,24 @@ constexpr int64_t kFewPanels = 24;
 // reuse it instead of reading A from memory again. (Software prefetching the next panels in
 // bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
 // own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.)
+// How `rows` rows are cut into A micro-panels. The rows are shared evenly among the panels (128
+// rows: 8 of 13 and 2 of 12, not 9 of 14 and one of 2): an FMA micro-kernel's time follows its
+// rows, except that a short panel still streams the whole B micro-panel from L2 for little
+// arithmetic (the 2-row tail took 14% of the kernel time of a 128-token prefill). AMX families
+// (k unit 32) compute in 16-row tiles, so they keep full panels. run_block and pack_a_shared
+// both cut by it, so a shared packing has the panels each task expects.
+struct RowPanels {
+  RowPanels(const GemmKernels& ks, int64_t rows)
+      : mr(ks.mr), rows(rows), count(ceil_div(rows, ks.mr)), even(ks.kunit < 32), base(rows / count), extra(rows % count) {}
+  const int64_t mr, rows, count;
+  const bool even;
+  const int64_t base, extra;
+  // First row of panel ii, from the first row of the cut.
+  int64_t first(int64_t ii) const { return even ? ii * base + imin64(ii, extra) : ii * mr; }
+  // Rows in panel ii.
+  int height(int64_t ii) const { return static_cast<int>(even ? base + (ii < extra) : imin64(mr, rows - ii * mr)); }
+};
+
 bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared) {
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
@@ -273,14 +291,8 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   // width; half that when few A micro-panels reuse each block (a short task, such as the
   // language-model head over 128 tokens, measured about 10% faster so).
   const int64_t ncols = t.j1 - t.j0;
-  const int64_t n_ip = ceil_div(t.i1 - t.i0, ks.mr);
-  // The task's rows shared evenly among its A micro-panels (128 rows: 8 of 13 and 2 of 12, not
-  // 9 of 14 and one of 2): an FMA micro-kernel's time follows its rows, except that a short
-  // panel still streams the whole B micro-panel from L2 for little arithmetic (the 2-row tail
-  // took 14% of the kernel time of a 128-token prefill). AMX families (k unit 32) compute in
-  // 16-row tiles, so they keep full panels.
-  const bool even_rows = ks.kunit < 32;
-  const int64_t row_base = (t.i1 - t.i0) / n_ip, row_extra = (t.i1 - t.i0) % n_ip;
+  const RowPanels rows(ks, t.i1 - t.i0);
+  const int64_t n_ip = rows.count;
   const int64_t b_elems = static_cast<int64_t>(ks.kc) * ks.nc / (n_ip < kFewPanels ? 2 : 1);
   const int64_t nc_max = imax64(ks.nr, b_elems / round_up(kcb, ks.kunit) / ks.nr * ks.nr);
   const int ncb = static_cast<int>(round_up(ceil_div(ncols, ceil_div(ncols, nc_max)), ks.nr));
@@ -351,8 +363,8 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
       }
       const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
       for (int64_t ii = 0; ii < n_ip; ii++) {
-        const int64_t ic = t.i0 + (even_rows ? ii * row_base + imin64(ii, row_extra) : ii * ks.mr);
-        const int m = static_cast<int>(even_rows ? row_base + (ii < row_extra) : imin64(ks.mr, t.i1 - ic));
+        const int64_t ic = t.i0 + rows.first(ii);
+        const int m = rows.height(ii);
         char* ap = static_cast<char*>(apack) + (reuse_a || a_shared ? pi * n_ip + ii : 0) * apanel;
         if (pack_a) ks.pack_a(av, ic, m, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += ks.nr) {
@@ -557,15 +569,14 @@ namespace {
 // k slice pi at (pi·n_ip + ii)·apanel. Split among `threads`.
 void pack_a_shared(const GemmKernels& ks, const GemmProblem& p, int threads, char* dst) {
   const int kcb = k_block(ks, p.K);
-  const int64_t n_ip = ceil_div(p.M, ks.mr), n_pc = ceil_div(p.K, kcb);
+  const RowPanels rows(ks, p.M);
+  const int64_t n_ip = rows.count, n_pc = ceil_div(p.K, kcb);
   const int64_t apanel = static_cast<int64_t>(ks.mr) * ks.kc * ks.packed_size;
-  const bool even_rows = ks.kunit < 32;  // as run_block cuts a task's rows
-  const int64_t row_base = p.M / n_ip, row_extra = p.M % n_ip;
   const GemmMatrixView av{p.a.data, p.a.rs, p.a.cs, p.dtype};
   parallel_for(static_cast<int>(n_ip * n_pc), threads, [&](int64_t task) {
     const int64_t pi = task / n_ip, ii = task % n_ip;
-    const int64_t ic = even_rows ? ii * row_base + imin64(ii, row_extra) : ii * ks.mr;
-    const int m = static_cast<int>(even_rows ? row_base + (ii < row_extra) : imin64(ks.mr, p.M - ic));
+    const int64_t ic = rows.first(ii);
+    const int m = rows.height(ii);
     const int64_t pc = pi * kcb;
     ks.pack_a(av, ic, m, pc, static_cast<int>(imin64(kcb, p.K - pc)), dst + task * apanel);
   });
@@ -671,7 +682,7 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
       }
     } else if (fine && !split_n && fine_m > m_chunks) {
       const int64_t bytes = p.b_packed ? 0 : packed_b_bytes(ks, p.K, p.N);
-      if (p.b_packed == nullptr && bytes > 0 && bytes <= kMaxSharedBytes) {
+      if (bytes > 0 && bytes <= kMaxSharedBytes) {
         Scratch& s = t_scratch;
         void* buf = Scratch::grow(s.shared, s.shared_bytes, static_cast<size_t>(bytes));
         if (buf != nullptr) {
