@@ -91,7 +91,7 @@ import { TIMING_CHANNEL, type TimingMessage } from "../packages/hub/src/utils/ti
  * its busiest thread (ours: the sha256 thread) has done its work, nor before all the CPU of all
  * parties (server + client) has run on the machine's cores.
  */
-function partyTable(curl: Run[], worker: Run[], inline: Run[], hashCpu: number, gib: number): void {
+function partyTable(curl: Run[], worker: Run[], inline: Run[], js: Run[], hashCpu: number, gib: number): void {
   const cores = availableParallelism();
   const med = (xs: number[]) => {
     const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -122,8 +122,9 @@ function partyTable(curl: Run[], worker: Run[], inline: Run[], hashCpu: number, 
     const hash = x.hashThread ?? 0;
     return { main, hash, other: x.cpu - main - hash };
   };
-  line("@hearth/hub, sha256 on a worker", worker, ours);
+  line("@hearth/hub, sha256 on the native thread", worker, ours);
   line("@hearth/hub, sha256 inline", inline, ours);
+  line("@hearth/hub, sha256 on a node Worker", js, ours);
   // The best any sha256-checked download could do here: the sha256 alone on one core, and
   // curl's receive path (server + client) plus that sha256 spread over the cores.
   const curlWall = med(curl.map((x) => x.wall));
@@ -131,7 +132,7 @@ function partyTable(curl: Run[], worker: Run[], inline: Run[], hashCpu: number, 
   const ideal = Math.max(hashCpu * gib, (curlAll + hashCpu * gib) / cores);
   const w = med(worker.map((x) => x.wall));
   console.log(
-    `\nwhy: a checked download needs the sha256 of every byte, serial on one thread (${hashCpu.toFixed(2)} CPU s/GiB here), on top of curl's receive path (${g(curlAll)} CPU s/GiB, server + curl); so even with nothing else to do and perfect overlap it takes >= max(${hashCpu.toFixed(2)}, (${g(curlAll)} + ${hashCpu.toFixed(2)}) / ${cores}) = ${g(ideal)} s/GiB, a ceiling of curl / that = ${(curlWall / ideal).toFixed(2)} vs curl; ours (worker) reached ${(curlWall / w).toFixed(2)}, its sha256 thread ran ${g(med(worker.map((x) => x.hashThread ?? Number.NaN)))} CPU s/GiB (sha256, reading the file back, starting) and waited ${g(med(worker.map((x) => (x.parts["download-hash-thread-queued"] ?? Number.NaN) / 1000)))} s/GiB for a core taken by the other threads`,
+    `\nwhy: a checked download needs the sha256 of every byte, serial on one thread (${hashCpu.toFixed(2)} CPU s/GiB here), on top of curl's receive path (${g(curlAll)} CPU s/GiB, server + curl); so even with nothing else to do and perfect overlap it takes >= max(${hashCpu.toFixed(2)}, (${g(curlAll)} + ${hashCpu.toFixed(2)}) / ${cores}) = ${g(ideal)} s/GiB, a ceiling of curl / that = ${(curlWall / ideal).toFixed(2)} vs curl; ours (default thread) reached ${(curlWall / w).toFixed(2)}, its sha256 thread ran ${g(med(worker.map((x) => x.hashThread ?? Number.NaN)))} CPU s/GiB (sha256, mapping or reading the file back, starting) and waited ${g(med(worker.map((x) => (x.parts["download-hash-thread-queued"] ?? Number.NaN) / 1000)))} s/GiB for a core taken by the other threads`,
   );
 }
 
@@ -360,7 +361,7 @@ try {
 
   const results = {
     upload: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[] },
-    download: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[], inline: [] as Run[] },
+    download: { ours: [] as Run[], curl: [] as Run[], hash: [] as Run[], inline: [] as Run[], js: [] as Run[] },
     sendfile: { ours: [] as Run[], curl: [] as Run[], inline: [] as Run[] },
   };
 
@@ -424,11 +425,19 @@ try {
     };
     // Ours twice: sha256 on a worker thread reading the file back behind the writer (the
     // default for big files) and inline on the receiving thread (HEARTH_HUB_HASH_THREAD=inline).
-    const oursDownload = async (mode: "inline" | "worker") => {
-      process.env.HEARTH_HUB_HASH_THREAD = mode;
+    // "worker-js": the node Worker that stands in where the native hash thread is not built.
+    const oursDownload = async (mode: "inline" | "worker" | "worker-js") => {
+      process.env.HEARTH_HUB_HASH_THREAD = mode === "inline" ? "inline" : "worker";
+      if (mode === "worker-js") process.env.HEARTH_HUB_NATIVE_HASH = "0";
       const run = await ours(() => hfHubDownload({ ...call, repo: "bench/big", path: "big-0.bin", cacheDir }));
       delete process.env.HEARTH_HUB_HASH_THREAD;
-      (mode === "inline" ? results.download.inline : results.download.ours).push(run);
+      delete process.env.HEARTH_HUB_NATIVE_HASH;
+      (mode === "inline"
+        ? results.download.inline
+        : mode === "worker"
+          ? results.download.ours
+          : results.download.js
+      ).push(run);
       if (statSync(join(cacheDir, "models--bench--big", "blobs", sha)).size !== SIZE)
         throw new Error("download is short");
       rmSync(cacheDir, { recursive: true });
@@ -458,7 +467,12 @@ try {
       rmSync(out);
     };
     // Rotate the order so no one always inherits the others' page-cache and CPU state.
-    const steps = [curlDownload, () => oursDownload("worker"), () => oursDownload("inline")];
+    const steps = [
+      curlDownload,
+      () => oursDownload("worker"),
+      () => oursDownload("inline"),
+      () => oursDownload("worker-js"),
+    ];
     if (sendfileUrl)
       steps.push(
         curlSendfile,
@@ -502,9 +516,24 @@ try {
     row("download: curl", d.curl, undefined, "");
     row("download: openssl sha256 of curl's file", d.hash, undefined, "");
     row("download: curl + openssl sha256", sum(d.curl, d.hash), undefined, "");
-    const dparts = (xs: Run[]) => `body ${part(xs, "download-body")}, hash tail ${part(xs, "download-hash-tail")}`;
-    row("download: @hearth/hub, sha256 on a worker (default)", d.ours, d.curl, dparts(d.ours));
+    // The hash thread's own account (wall s/GiB): start, getting the bytes (mmap natively, pread
+    // on the node Worker), the sha256 updates; and the HEAD + lock before the GET.
+    const dparts = (xs: Run[]) =>
+      `body ${part(xs, "download-body")}, hash tail ${part(xs, "download-hash-tail")}` +
+      (xs[0]?.parts["download-hash-thread-hash"] === undefined
+        ? ""
+        : `; hash thread ${xs[0].parts["download-hash-thread-boot"] < 1 ? "(native)" : "(Worker)"}: start ${part(xs, "download-hash-thread-boot")}, ${xs[0].parts["download-hash-thread-boot"] < 1 ? "mmap" : "pread"} ${part(xs, "download-hash-thread-read")}, sha256 ${part(xs, "download-hash-thread-hash")}`) +
+      (xs[0]?.parts["download-head"] === undefined
+        ? ""
+        : `; HEAD + lock ${((median(xs.map((x) => (x.parts["download-head"] ?? 0) + (x.parts["download-lock"] ?? 0))) / gib) * 1000).toFixed(0)} ms`);
+    row(
+      "download: @hearth/hub, sha256 on another thread (default; native where built)",
+      d.ours,
+      d.curl,
+      dparts(d.ours),
+    );
     row("download: @hearth/hub, sha256 inline", d.inline, d.curl, dparts(d.inline));
+    row("download: @hearth/hub, sha256 on a node Worker (no addon)", d.js, d.curl, dparts(d.js));
     console.log(
       `\ndownload floor: ours cannot end before the sha256 of the file, ${hashCpu.toFixed(2)} CPU s/GiB on one core (${hashFloor.toFixed(2)} s wall at the start of this run), so vs curl <= curl / sha256 = ${(median(d.curl.map((x) => x.wall)) / gib / hashCpu).toFixed(2)} with a core to itself, ${(median(d.curl.map((x) => x.wall)) / gib / hashFloor).toFixed(2)} at the start's load`,
     );
@@ -522,7 +551,7 @@ try {
     console.log(
       `download vs curl + openssl sha256 (same guarantee): worker ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.ours.map((x) => x.wall))).toFixed(2)}, inline ${(median(sum(d.curl, d.hash).map((x) => x.wall)) / median(d.inline.map((x) => x.wall))).toFixed(2)}; worker vs inline, paired: ${median(d.ours.map((x, k) => d.inline[k].wall / x.wall)).toFixed(2)}`,
     );
-    partyTable(d.curl, d.ours, d.inline, hashCpu, gib);
+    partyTable(d.curl, d.ours, d.inline, d.js, hashCpu, gib);
   }
   const u = results.upload;
   if (u.ours.length > 0) {

@@ -74,13 +74,14 @@ export function downloadTimeoutMs(env: Env = process.env): number {
 }
 
 /**
- * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `worker`: a worker thread reads the
- * `.incomplete` file back from the page cache behind the receiving thread and hashes it
- * (download/hash-worker.ts), so a download takes about max(receive + write, read-back + sha256)
+ * `HEARTH_HUB_HASH_THREAD`: where a download's sha256 runs. `worker`: another thread hashes the
+ * `.incomplete` file behind the receiving thread (download/hash-thread.ts: a native thread reading
+ * the page cache through mmap where the addon is built and `HEARTH_HUB_NATIVE_HASH` is not `0`,
+ * else a node Worker reading it back), so a download takes about max(receive + write, sha256)
  * rather than their sum. `inline`: each read is hashed on the receiving thread right after it is
- * written (one thread, a little less CPU in all; for machines where no second core is free).
- * Unset (`auto`): the worker for files of 96 MiB and more (download/fetch-to-file.ts
- * `WORKER_MIN_BYTES`), inline below, where starting the worker costs more than it saves.
+ * written (one thread; for machines where no second core is free). Unset (`auto`): the thread for
+ * files of 16 MiB and more (96 MiB for the Worker; download/fetch-to-file.ts), inline below, where
+ * starting it costs more than it saves.
  */
 export function hashThread(env: Env = process.env): "auto" | "inline" | "worker" {
   const v = env.HEARTH_HUB_HASH_THREAD;

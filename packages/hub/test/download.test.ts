@@ -191,14 +191,19 @@ describe("hfHubDownload against the test hub", () => {
     }
   });
 
-  test("a large file (many 1 MiB socket reads) is verified across a resume, and tampering is caught, hashed inline or on a worker", async () => {
+  test("a large file (many 1 MiB socket reads) is verified across a resume, and tampering is caught, hashed inline, on the native thread or on a node Worker", async () => {
     const big = bytes(17 * 1024 * 1024, 5); // many socket reads; HEARTH_HUB_HASH_THREAD picks the thread whatever the size
     await hub.seed({ repo: "org/big", files: { "big.safetensors": big } });
     const stored = hub.state.lfsPath(sha256(big));
-    for (const mode of ["inline", "worker"]) {
+    // "worker": the native hash thread where built; "worker-js": the node Worker it falls back to.
+    for (const mode of ["inline", "worker", "worker-js"]) {
       const t = tmp();
       try {
-        await withEnv({ HEARTH_HUB_HASH_THREAD: mode }, async () => {
+        const env = {
+          HEARTH_HUB_HASH_THREAD: mode === "inline" ? "inline" : "worker",
+          HEARTH_HUB_NATIVE_HASH: mode === "worker-js" ? "0" : undefined,
+        };
+        await withEnv(env, async () => {
           hub.faults.cutNextDownloadAfter = 5_000_000;
           const p = await hfHubDownload({ ...opts(t.dir), repo: "org/big", path: "big.safetensors" });
           assert.ok(readFileSync(p).equals(big), mode);

@@ -8,10 +8,11 @@
  * Each read is written synchronously (to the page cache) as it lands.
  *
  * Where the sha256 runs (config.ts `hashThread`):
- * - `worker` (by default for files of 96 MiB and more): a worker thread reads the `.incomplete`
- *   file back from the page cache behind the writer and hashes it (hash-worker.ts); the
- *   receive+write thread never waits for the hash. The download then takes about
- *   max(receive + write, read-back + sha256) instead of their sum.
+ * - `worker` (by default for files of 16 MiB and more, 96 MiB without the addon): a thread hashes
+ *   the `.incomplete` file behind the writer (hash-thread.ts): natively, reading the page cache in
+ *   place through mmap (native/hash-thread.c), else a node Worker that reads it back
+ *   (hash-worker.ts); the receive+write thread never waits for the hash. The download then takes
+ *   about max(receive + write, sha256 (+ read-back)) instead of their sum.
  * - `inline`: each read is hashed on the receiving thread right after its write, while it is
  *   still in the CPU cache (one thread, receive + write + sha256 in sequence).
  */
@@ -27,7 +28,7 @@ import { authHeaders, type HubContext, hubFetch } from "../utils/http.ts";
 import { nodeGet } from "../utils/node-http.ts";
 import { type SocketGetResult, socketGet, socketHttpSupports } from "../utils/socket-http.ts";
 import { publishTiming, timingWanted } from "../utils/timing.ts";
-import { HashWorker } from "./hash-worker.ts";
+import { nativeHashAvailable, startHashThread } from "./hash-thread.ts";
 
 export interface FetchToFileOptions {
   ctx: HubContext;
@@ -54,6 +55,12 @@ const SHA256 = /^[0-9a-f]{64}$/;
  * 1.14 vs 1.28 (load ~10).
  */
 const WORKER_MIN_BYTES = 96 * 1024 * 1024;
+/**
+ * The same for the native thread, which starts in microseconds instead of a Worker's 20-140 ms
+ * and reads nothing back: from here the ~0.3-0.5 ms per MiB it saves outweigh a thread start and
+ * a mapping (chosen, not swept: a 1 GiB download is what bench/hub times).
+ */
+const NATIVE_MIN_BYTES = 16 * 1024 * 1024;
 
 export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   const { ctx, url, dest, expectedSize, etag, path } = opts;
@@ -70,13 +77,15 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   // On a worker thread that reads the file back behind the writer (config.ts hashThread); a
   // resumed prefix is just where its count starts.
   const mode = hashThread();
+  const threadFrom = nativeHashAvailable() ? NATIVE_MIN_BYTES : WORKER_MIN_BYTES;
   const worker =
-    verify && (mode === "worker" || (mode === "auto" && expectedSize >= WORKER_MIN_BYTES))
-      ? new HashWorker(dest, have)
+    verify && (mode === "worker" || (mode === "auto" && expectedSize >= threadFrom))
+      ? startHashThread(dest, have)
       : undefined;
   const hash = verify && !worker ? createHash("sha256") : undefined;
   const t0 = timingWanted() ? performance.now() : 0;
   const startBytes = have;
+  let firstByteAt = 0;
   if (hash && have > 0)
     for await (const c of createReadStream(dest, { end: have - 1, highWaterMark: 1 << 20 })) hash.update(c as Buffer);
   let finished = false;
@@ -117,6 +126,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
           // Synchronous writes to the page cache: cheaper than a thread-pool round trip per chunk.
           // Inline, the chunk is hashed right after, while it is still in the CPU cache.
           touch();
+          if (firstByteAt === 0 && t0 !== 0) firstByteAt = performance.now();
           writeSync(fd, chunk);
           hash?.update(chunk);
           have += chunk.byteLength;
@@ -183,12 +193,20 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
       );
     }
     if (timingWanted()) {
+      publishTiming({ phase: "download-first-byte", ms: firstByteAt - t0, path });
       publishTiming({ phase: "download-body", ms: t1 - t0, bytes: have - startBytes, path });
       publishTiming({ phase: "download-hash-tail", ms: performance.now() - t1, bytes: have, path });
       // CPU of the hash thread itself (wall-clock `ms` is not what this phase measures).
       if (worker) {
         publishTiming({ phase: "download-hash-thread-cpu", ms: worker.cpuMs, bytes: have - startBytes, path });
         publishTiming({ phase: "download-hash-thread-queued", ms: worker.queuedMs, bytes: have - startBytes, path });
+        const p = worker.profile;
+        if (p) {
+          publishTiming({ phase: "download-hash-thread-boot", ms: p.boot, path });
+          publishTiming({ phase: "download-hash-thread-read", ms: p.read, path });
+          publishTiming({ phase: "download-hash-thread-hash", ms: p.hash, path });
+          publishTiming({ phase: "download-hash-thread-wait", ms: p.wait, path });
+        }
       }
     }
     if (verify && digest !== etag) {

@@ -35,6 +35,7 @@
  * 1 finishing, 2 aborted), then BigInt64 [written, hashed] (absolute byte counts).
  */
 import { Worker } from "node:worker_threads";
+import type { HashThread, HashThreadProfile } from "./hash-thread.ts";
 
 // Plain CommonJS so the worker needs no TypeScript loader, whatever started the process. The
 // worker always ends by itself (its file closed first), never by terminate(), which could stop
@@ -62,6 +63,10 @@ function queuedMs() {
     return NaN;
   }
 }
+const bootedAt = performance.timeOrigin + performance.now();
+let readMs = 0;
+let hashMs = 0;
+let waitMs = 0;
 const ctl = new Int32Array(sab, 0, 4);
 const pos = new BigInt64Array(sab, 16, 2);
 const hash = crypto.createHash("sha256");
@@ -78,22 +83,28 @@ try {
     const written = Number(Atomics.load(pos, 0));
     if (hashed < written) {
       while (hashed < written && Atomics.load(ctl, 2) !== 2) {
+        const r0 = performance.now();
         const n = fs.readSync(fd, buf, 0, Math.min(buf.length, written - hashed), hashed);
         if (n <= 0) throw new Error("the .incomplete file is shorter than the bytes written to it (changed on disk?)");
+        const r1 = performance.now();
         hash.update(buf.subarray(0, n));
+        readMs += r1 - r0;
+        hashMs += performance.now() - r1;
         hashed += n;
       }
       Atomics.store(pos, 1, BigInt(hashed));
       continue;
     }
     if (state === 1) {
-      message = { digest: hash.digest("hex"), cpuMs: cpuMs(), queuedMs: queuedMs() };
+      message = { digest: hash.digest("hex"), cpuMs: cpuMs(), queuedMs: queuedMs(), bootedAt, readMs, hashMs, waitMs };
       break;
     }
     // Caught up: sleep until more is written (the writer wakes a sleeping worker only; the
     // count is read again after raising the flag, so a write in between is not slept through).
     Atomics.store(ctl, 3, 1);
+    const w0 = performance.now();
     if (Number(Atomics.load(pos, 0)) === hashed) Atomics.wait(ctl, 0, seq);
+    waitMs += performance.now() - w0;
     Atomics.store(ctl, 3, 0);
   }
 } catch (err) {
@@ -108,7 +119,19 @@ const READ_SIZE = 1 << 20;
 /** A sleeping worker is woken once this much more has been written (or at finish). */
 const WAKE_BYTES = 4 << 20;
 
-export class HashWorker {
+interface WorkerMessage {
+  digest?: string;
+  error?: string;
+  cpuMs?: number;
+  queuedMs?: number;
+  bootedAt?: number;
+  readMs?: number;
+  hashMs?: number;
+  waitMs?: number;
+}
+
+export class HashWorker implements HashThread {
+  readonly kind = "worker";
   private readonly sab = new SharedArrayBuffer(32);
   private readonly ctl = new Int32Array(this.sab, 0, 4);
   private readonly pos = new BigInt64Array(this.sab, 16, 2);
@@ -125,6 +148,13 @@ export class HashWorker {
   cpuMs = Number.NaN;
   /** Milliseconds the hash thread was ready to run but waited for a core (Linux schedstat; else NaN). */
   queuedMs = Number.NaN;
+  /**
+   * Where the hash thread's time went (wall-clock ms, known once {@link finish} has returned):
+   * `boot` from the constructor to its first line of code, then the preads of the file (`read`),
+   * the sha256 updates (`hash`) and the sleeps while it had caught up with the writer (`wait`).
+   */
+  profile: HashThreadProfile | undefined;
+  private readonly startedAt = performance.timeOrigin + performance.now();
 
   /** Hashes `path` from byte 0; its first `prefixBytes` bytes are already there (a resume). */
   constructor(path: string, prefixBytes: number) {
@@ -136,9 +166,16 @@ export class HashWorker {
       workerData: { sab: this.sab, path, readSize: READ_SIZE },
     });
     this.result = new Promise((resolve, reject) => {
-      this.worker.once("message", (m: { digest?: string; error?: string; cpuMs?: number; queuedMs?: number }) => {
+      this.worker.once("message", (m: WorkerMessage) => {
         if (m.cpuMs !== undefined) this.cpuMs = m.cpuMs;
         if (m.queuedMs !== undefined) this.queuedMs = m.queuedMs;
+        if (m.bootedAt !== undefined)
+          this.profile = {
+            boot: m.bootedAt - this.startedAt,
+            read: m.readMs ?? Number.NaN,
+            hash: m.hashMs ?? Number.NaN,
+            wait: m.waitMs ?? Number.NaN,
+          };
         if (m.error) reject(new Error(`sha256 worker: ${m.error}`));
         else resolve(m.digest as string);
       });

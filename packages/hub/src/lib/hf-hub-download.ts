@@ -29,6 +29,7 @@ import { acquireLock } from "../utils/file-lock.ts";
 import { hubContext } from "../utils/http.ts";
 import { combineProgress, ProgressBar } from "../utils/progress.ts";
 import { COMMIT_HASH, toRepoId } from "../utils/repo-id.ts";
+import { timed } from "../utils/timing.ts";
 import { type FileMetadata, getHfFileMetadata } from "./get-hf-file-metadata.ts";
 import { hfHubUrl } from "./hf-hub-url.ts";
 import { tryToLoadFromCache } from "./try-to-load-from-cache.ts";
@@ -88,7 +89,9 @@ export async function hfHubDownload(opts: HfHubDownloadOptions): Promise<string>
   const url = hfHubUrl({ repo: id, path, revision, endpoint: ctx.endpoint });
   let meta: FileMetadata;
   try {
-    meta = await getHfFileMetadata({ ...opts, url, endpoint: ctx.endpoint, accessToken: ctx.token ?? false });
+    meta = await timed("download-head", () =>
+      getHfFileMetadata({ ...opts, url, endpoint: ctx.endpoint, accessToken: ctx.token ?? false }),
+    );
   } catch (err) {
     if (isHubError(err, "HEARTH_HUB_ENTRY_NOT_FOUND")) {
       const commit = err.repoCommit;
@@ -115,7 +118,7 @@ export async function hfHubDownload(opts: HfHubDownloadOptions): Promise<string>
 
   ensureCachedirTag(cacheDir);
   mkdirSync(dirname(blob), { recursive: true });
-  const release = await acquireLock(lockPath(cacheDir, id, meta.etag));
+  const release = await timed("download-lock", () => acquireLock(lockPath(cacheDir, id, meta.etag)));
   try {
     // Another process may have finished this blob while we waited for the lock.
     if (opts.forceDownload || !exists(blob)) {
@@ -135,7 +138,7 @@ export async function hfHubDownload(opts: HfHubDownloadOptions): Promise<string>
       } finally {
         bar?.done();
       }
-      await rename(`${blob}.incomplete`, blob);
+      await timed("download-rename", () => rename(`${blob}.incomplete`, blob));
     }
   } finally {
     release();
