@@ -61,6 +61,19 @@
  * the receiving thread held at most 16 or 64 MiB ahead of the hash thread (so it reads back
  * cache-warm pages) 1.00 vs 1.00.
  *
+ * Session 8: a time-line of one download (phases on the timing channel, now including HEAD,
+ * lock, first byte and the hash thread's own account) put the Worker's extras at ~40 ms booting
+ * and ~160-200 ms in pread copying the page cache back, beside ~850-950 ms of sha256; HEAD + lock
+ * + first byte ~15 ms, rename ~0. So the default thread is now native (packages/hub
+ * native/hash-thread.c): a pthread that hashes the page-cache pages in place through mmap
+ * (MAP_POPULATE, 64 MiB windows; ~50-60 ms of mapping per GiB; without populate, or with 4 or
+ * 16 MiB windows, the same within noise). The Worker stays as the fallback and has its own row.
+ * The hub server's LFS PUT hashes on the same native thread behind its writes (hub-server
+ * native/hash-thread.c): paired curl PUTs 2.16-2.47 vs 2.53-3.34 s/GiB inline (load ~4). What is
+ * left there is V8's garbage collection: perf and --trace-gc-nvp put ~30-45 mark-compacts per
+ * GiB received (node's parser copies every body piece into a fresh Buffer), ~1.0-1.5 CPU s/GiB
+ * on V8's worker threads; writing one 1 MiB buffer at a time (no i_rwsem contention) did not help.
+ *
  * Our rows carry their parts, from the phase timings @hearth/hub publishes on the
  * `hearth:hub:timing` diagnostics channel (src/utils/timing.ts):
  * - download: `body` = first request to last byte received and written (the sha256 runs beside
@@ -423,9 +436,9 @@ try {
       results.download.hash.push(opensslSha(out));
       rmSync(out);
     };
-    // Ours twice: sha256 on a worker thread reading the file back behind the writer (the
-    // default for big files) and inline on the receiving thread (HEARTH_HUB_HASH_THREAD=inline).
-    // "worker-js": the node Worker that stands in where the native hash thread is not built.
+    // Ours three times: sha256 on another thread behind the writer (the default for big files:
+    // the native thread where built), inline on the receiving thread (HEARTH_HUB_HASH_THREAD=
+    // inline), and "worker-js": the node Worker that stands in where the native thread is not built.
     const oursDownload = async (mode: "inline" | "worker" | "worker-js") => {
       process.env.HEARTH_HUB_HASH_THREAD = mode === "inline" ? "inline" : "worker";
       if (mode === "worker-js") process.env.HEARTH_HUB_NATIVE_HASH = "0";
@@ -525,7 +538,7 @@ try {
         : `; hash thread ${xs[0].parts["download-hash-thread-boot"] < 1 ? "(native)" : "(Worker)"}: start ${part(xs, "download-hash-thread-boot")}, ${xs[0].parts["download-hash-thread-boot"] < 1 ? "mmap" : "pread"} ${part(xs, "download-hash-thread-read")}, sha256 ${part(xs, "download-hash-thread-hash")}`) +
       (xs[0]?.parts["download-head"] === undefined
         ? ""
-        : `; HEAD + lock ${((median(xs.map((x) => (x.parts["download-head"] ?? 0) + (x.parts["download-lock"] ?? 0))) / gib) * 1000).toFixed(0)} ms`);
+        : `; HEAD + lock ${median(xs.map((x) => (x.parts["download-head"] ?? 0) + (x.parts["download-lock"] ?? 0))).toFixed(0)} ms`);
     row(
       "download: @hearth/hub, sha256 on another thread (default; native where built)",
       d.ours,
