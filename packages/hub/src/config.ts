@@ -80,7 +80,7 @@ export function downloadTimeoutMs(env: Env = process.env): number {
  * else a node Worker reading it back), so a download takes about max(receive + write, sha256)
  * rather than their sum. `inline`: each read is hashed on the receiving thread right after it is
  * written (one thread; for machines where no second core is free). Unset (`auto`): the thread for
- * files of 16 MiB and more (96 MiB for the Worker; download/fetch-to-file.ts), inline below, where
+ * files of 8 MiB and more (96 MiB for the Worker; download/fetch-to-file.ts), inline below, where
  * starting it costs more than it saves.
  */
 export function hashThread(env: Env = process.env): "auto" | "inline" | "worker" {

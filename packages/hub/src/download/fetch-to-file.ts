@@ -8,7 +8,7 @@
  * Each read is written synchronously (to the page cache) as it lands.
  *
  * Where the sha256 runs (config.ts `hashThread`):
- * - `worker` (by default for files of 16 MiB and more, 96 MiB without the addon): a thread hashes
+ * - `worker` (by default for files of 8 MiB and more, 96 MiB without the addon): a thread hashes
  *   the `.incomplete` file behind the writer (hash-thread.ts): natively, reading the page cache in
  *   place through mmap (native/hash-thread.c), else a node Worker that reads it back
  *   (hash-worker.ts); the receive+write thread never waits for the hash. The download then takes
@@ -57,10 +57,10 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const WORKER_MIN_BYTES = 96 * 1024 * 1024;
 /**
  * The same for the native thread, which starts in microseconds instead of a Worker's 20-140 ms
- * and reads nothing back: from here the ~0.3-0.5 ms per MiB it saves outweigh a thread start and
- * a mapping (chosen, not swept: a 1 GiB download is what bench/hub times).
+ * and reads nothing back. hfHubDownload from the Hearth server, medians of 7 interleaved, ms,
+ * native vs inline (load ~4): 8 MiB 27.7 vs 29.9, 16 MiB 35.9 vs 47.7, 32 MiB 52.7 vs 65.5.
  */
-const NATIVE_MIN_BYTES = 16 * 1024 * 1024;
+const NATIVE_MIN_BYTES = 8 * 1024 * 1024;
 
 export async function fetchToFile(opts: FetchToFileOptions): Promise<void> {
   const { ctx, url, dest, expectedSize, etag, path } = opts;
