@@ -28,5 +28,8 @@ if (process.platform === "linux") {
       cwd: join(import.meta.dirname, ".."),
       stdio: "inherit",
     }).status === 0;
-  if (!built) console.warn("@hearth/hub-server: the sendfile addon did not build; file bodies go through buffers.");
+  if (!built)
+    console.warn(
+      "@hearth/hub-server: the native addons did not build; file bodies go through buffers and LFS uploads hash inline.",
+    );
 }
