@@ -68,11 +68,12 @@
  * native/hash-thread.c): a pthread that hashes the page-cache pages in place through mmap
  * (MAP_POPULATE, 64 MiB windows; ~50-60 ms of mapping per GiB; without populate, or with 4 or
  * 16 MiB windows, the same within noise). The Worker stays as the fallback and has its own row.
- * The hub server's LFS PUT hashes on the same native thread behind its writes (hub-server
- * native/hash-thread.c): paired curl PUTs 2.16-2.47 vs 2.53-3.34 s/GiB inline (load ~4). What is
- * left there is V8's garbage collection: perf and --trace-gc-nvp put ~30-45 mark-compacts per
- * GiB received (node's parser copies every body piece into a fresh Buffer), ~1.0-1.5 CPU s/GiB
- * on V8's worker threads; writing one 1 MiB buffer at a time (no i_rwsem contention) did not help.
+ * The hub server's LFS PUT hashing on such a thread behind its writes gave paired curl PUTs of
+ * 2.16-2.47 vs 2.53-3.34 s/GiB inline (load ~4, one earlier run worse); not kept, since the
+ * server stands alone and would need its own copy of the C file. What dominates the server's PUT
+ * is V8's garbage collection: perf and --trace-gc-nvp put ~30-45 mark-compacts per GiB received
+ * (node's parser copies every body piece into a fresh Buffer), ~1.0-1.5 CPU s/GiB on V8's worker
+ * threads; writing one 1 MiB buffer at a time (no i_rwsem contention) did not help.
  *
  * Our rows carry their parts, from the phase timings @hearth/hub publishes on the
  * `hearth:hub:timing` diagnostics channel (src/utils/timing.ts):

@@ -1,9 +1,7 @@
 /*
  * The sha256 of a file on its own native thread, hashing it straight from the page cache through
- * mmap, behind the thread that writes it. Two packages build this same file (kept identical):
- * @hearth/hub hashes a download's `.incomplete` file behind the receiving thread
- * (src/download/hash-thread.ts; src/download/hash-worker.ts is its portable fallback), and
- * @hearth/hub-server an LFS upload's temp file behind its writes (src/storage/hash-thread.ts).
+ * mmap, behind the thread that writes it: a download's `.incomplete` file, behind the receiving
+ * thread (src/download/hash-thread.ts; src/download/hash-worker.ts is its portable fallback).
  *
  * Why native: the client's fallback (a node Worker that preads the file back into a 1 MiB buffer and
  * hashes that) is the critical path of a large download, since sha256 is serial and slower than
@@ -25,8 +23,8 @@
  *
  * Each window is mapped only once fstat shows the file holds it, so a file shorter than announced
  * is an error; only a truncation racing that check (between fstat and the read) could fault
- * (SIGBUS). No one else writes these files: the client's `.incomplete` file is held under the
- * cache's lock file (Hearth and Python alike), the server's temp file has a random name.
+ * (SIGBUS). No one else writes these files: the `.incomplete` file is held under the cache's lock
+ * file (Hearth and Python alike).
  *
  * JS API (the addon's exports):
  *   start(path, prefixBytes) -> handle            opens the file, starts the thread

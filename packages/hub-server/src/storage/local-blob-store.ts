@@ -5,11 +5,7 @@ import { join } from "node:path";
 import { finished, Readable } from "node:stream";
 import { hubError } from "../errors.ts";
 import { type BlobStat, type BlobStore, isSha256 } from "./blob-store.ts";
-import { FileHashThread } from "./hash-thread.ts";
 import { SpoolFile } from "./spool-file.ts";
-
-/** Objects from this size up are hashed on the native thread (below, inline is as cheap). */
-const THREAD_MIN_BYTES = 1 << 20;
 
 /** {@link BlobStore} on the local filesystem: `<root>/objects/ab/cd/<oid>`, temp files in `<root>/tmp`. */
 export class LocalBlobStore implements BlobStore {
@@ -42,10 +38,8 @@ export class LocalBlobStore implements BlobStore {
    * Writes `source` to a fresh temp file, returning its sha256 and length, and its md5 when
    * asked (multipart parts: the md5 is their ETag). Whole objects skip the md5: it cost ~2 CPU
    * s per GiB here, more than twice the sha256, on every LFS PUT. The bytes go to disk through
-   * {@link SpoolFile}: copied into a few reused 1 MiB buffers that are written with positional
-   * writes on the thread pool. Objects of 1 MiB and more are hashed on a native thread that reads
-   * the temp file behind those writes (hash-thread.ts) where the addon is built, so the event loop
-   * only receives and copies; else (and for multipart parts) each chunk is hashed inline first.
+   * {@link SpoolFile}: copied, while still in the CPU cache after the hash, into a few reused
+   * 1 MiB buffers that are written with positional writes on the thread pool.
    */
   private async spool(
     source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -55,12 +49,8 @@ export class LocalBlobStore implements BlobStore {
   ): Promise<{ tmp: string; sha256: string; md5: string; size: number }> {
     await mkdir(join(this.root, "tmp"), { recursive: true });
     const tmp = join(this.root, "tmp", randomBytes(12).toString("hex"));
-    // Hashed behind the writes on a native thread where built (not for multipart parts: their md5
-    // is computed inline anyway, and the sha256 of the whole object is taken at completion).
-    let thread: FileHashThread | undefined;
-    const out = await SpoolFile.create(tmp, maxSize, (n) => thread?.wrote(n));
-    thread = withMd5 || maxSize < THREAD_MIN_BYTES ? undefined : FileHashThread.start(tmp);
-    const sha = thread ? undefined : createHash("sha256");
+    const out = await SpoolFile.create(tmp, maxSize);
+    const sha = createHash("sha256");
     const md5 = withMd5 ? createHash("md5") : undefined;
     let size = 0;
     const take = (chunk: Uint8Array): Promise<void> | undefined => {
@@ -68,7 +58,7 @@ export class LocalBlobStore implements BlobStore {
       if (size > maxSize) {
         throw hubError("HEARTH_HUBSERVER_TOO_LARGE", `${what}: received more than the ${maxSize} bytes announced`);
       }
-      sha?.update(chunk);
+      sha.update(chunk);
       md5?.update(chunk);
       return out.add(chunk);
     };
@@ -80,14 +70,12 @@ export class LocalBlobStore implements BlobStore {
           if (full) await full;
         }
       await out.close();
-      const sha256 = thread ? await thread.finish() : (sha as ReturnType<typeof createHash>).digest("hex");
-      return { tmp, sha256, md5: md5?.digest("hex") ?? "", size };
     } catch (e) {
       await out.close().catch(() => {});
-      await thread?.abort();
       await rm(tmp, { force: true });
       throw e;
     }
+    return { tmp, sha256: sha.digest("hex"), md5: md5?.digest("hex") ?? "", size };
   }
 
   private async commitTemp(tmp: string, oid: string): Promise<void> {

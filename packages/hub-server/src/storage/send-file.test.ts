@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { hashThreadAvailable } from "./hash-thread.ts";
 import { LocalBlobStore } from "./local-blob-store.ts";
 import { sendFileRange, zeroCopyAvailable } from "./send-file.ts";
 import { SpoolFile } from "./spool-file.ts";
@@ -161,105 +151,75 @@ function pieces(data: Buffer): Buffer[] {
   return out;
 }
 
-for (const hashMode of ["native thread", "inline"] as const)
-  describe(`LFS object spooling (LocalBlobStore.put through SpoolFile), sha256 ${hashMode}`, {
-    skip:
-      hashMode === "native thread" &&
-      !hashThreadAvailable() &&
-      "the hash-thread addon is not built (npm install builds it; Linux only)",
-  }, () => {
-    const root = mkdtempSync(join(tmpdir(), "hearth-spool-"));
-    before(() => {
-      process.env.HEARTH_HUBSERVER_HASH_THREAD = hashMode === "inline" ? "0" : "1";
-    });
-    after(() => {
-      delete process.env.HEARTH_HUBSERVER_HASH_THREAD;
-    });
-    const store = new LocalBlobStore(root);
-    // More than the pool of four 1 MiB buffers, and not a whole number of them.
-    const data = randomBytes(9 * 1024 * 1024 + 4321);
-    const oid = createHash("sha256").update(data).digest("hex");
-    const tmpFiles = () => readdirSync(join(root, "tmp"));
-    after(() => rmSync(root, { recursive: true, force: true }));
+describe("LFS object spooling (LocalBlobStore.put through SpoolFile)", () => {
+  const root = mkdtempSync(join(tmpdir(), "hearth-spool-"));
+  const store = new LocalBlobStore(root);
+  // More than the pool of four 1 MiB buffers, and not a whole number of them.
+  const data = randomBytes(9 * 1024 * 1024 + 4321);
+  const oid = createHash("sha256").update(data).digest("hex");
+  const tmpFiles = () => readdirSync(join(root, "tmp"));
+  after(() => rmSync(root, { recursive: true, force: true }));
 
-    it("stores a node stream of odd-sized pieces byte for byte, and leaves no temp file", async () => {
-      // A paused-and-resumed node stream (the request body's type), read in small pieces.
-      await store.put(oid, data.length, Readable.from(pieces(data), { highWaterMark: 2 }));
-      assert.ok(readFileSync(store.localPath(oid)).equals(data));
-      assert.deepEqual(tmpFiles(), []);
-    });
+  it("stores a node stream of odd-sized pieces byte for byte, and leaves no temp file", async () => {
+    // A paused-and-resumed node stream (the request body's type), read in small pieces.
+    await store.put(oid, data.length, Readable.from(pieces(data), { highWaterMark: 2 }));
+    assert.ok(readFileSync(store.localPath(oid)).equals(data));
+    assert.deepEqual(tmpFiles(), []);
+  });
 
-    it("an async iterable works too; a tiny object gets a right-sized write", async () => {
-      const small = Buffer.from("tiny LFS object");
-      const smallOid = createHash("sha256").update(small).digest("hex");
-      await store.put(
-        smallOid,
-        small.length,
-        (async function* () {
-          yield small.subarray(0, 4);
-          yield small.subarray(4);
-        })(),
-      );
-      assert.ok(readFileSync(store.localPath(smallOid)).equals(small));
-      const empty = createHash("sha256").digest("hex");
-      await store.put(empty, 0, Readable.from([]));
-      assert.equal(readFileSync(store.localPath(empty)).length, 0);
-    });
+  it("an async iterable works too; a tiny object gets a right-sized write", async () => {
+    const small = Buffer.from("tiny LFS object");
+    const smallOid = createHash("sha256").update(small).digest("hex");
+    await store.put(
+      smallOid,
+      small.length,
+      (async function* () {
+        yield small.subarray(0, 4);
+        yield small.subarray(4);
+      })(),
+    );
+    assert.ok(readFileSync(store.localPath(smallOid)).equals(small));
+    const empty = createHash("sha256").digest("hex");
+    await store.put(empty, 0, Readable.from([]));
+    assert.equal(readFileSync(store.localPath(empty)).length, 0);
+  });
 
-    it("wrong bytes, too many bytes, or a body that fails mid-way store nothing and leave no temp file", async () => {
-      const other = "0".repeat(64);
-      await assert.rejects(store.put(other, data.length, Readable.from(pieces(data))), {
-        code: "HEARTH_HUBSERVER_LFS_HASH_MISMATCH",
-      });
-      await assert.rejects(store.put(oid.replace(/^./, "f"), 1000, Readable.from(pieces(data))), {
-        code: "HEARTH_HUBSERVER_TOO_LARGE",
-      });
-      const broken = new Readable({
-        read() {
-          this.push(data.subarray(0, 3 * 1024 * 1024));
-          this.destroy(new Error("connection reset"));
-        },
-      });
-      await assert.rejects(store.put(oid.replace(/^./, "e"), data.length, broken), /connection reset/);
-      const ended = Readable.from(pieces(data)).map((x) => x);
-      ended.destroy();
-      await assert.rejects(store.put(oid.replace(/^./, "d"), data.length, ended));
-      assert.deepEqual(tmpFiles(), []);
-      assert.equal(await store.stat(other), undefined);
+  it("wrong bytes, too many bytes, or a body that fails mid-way store nothing and leave no temp file", async () => {
+    const other = "0".repeat(64);
+    await assert.rejects(store.put(other, data.length, Readable.from(pieces(data))), {
+      code: "HEARTH_HUBSERVER_LFS_HASH_MISMATCH",
     });
+    await assert.rejects(store.put(oid.replace(/^./, "f"), 1000, Readable.from(pieces(data))), {
+      code: "HEARTH_HUBSERVER_TOO_LARGE",
+    });
+    const broken = new Readable({
+      read() {
+        this.push(data.subarray(0, 3 * 1024 * 1024));
+        this.destroy(new Error("connection reset"));
+      },
+    });
+    await assert.rejects(store.put(oid.replace(/^./, "e"), data.length, broken), /connection reset/);
+    const ended = Readable.from(pieces(data)).map((x) => x);
+    ended.destroy();
+    await assert.rejects(store.put(oid.replace(/^./, "d"), data.length, ended));
+    assert.deepEqual(tmpFiles(), []);
+    assert.equal(await store.stat(other), undefined);
+  });
 
-    it("tells onWritten how far the file is written from its start, in order, up to its size", async () => {
-      const path = join(root, "spool-progress");
-      let seen = 0;
-      const out = await SpoolFile.create(path, data.length, (n) => {
-        assert.ok(n > 0);
-        seen += n;
-        // Everything announced is in the file already (what a hash thread behind it relies on).
-        assert.ok(statSync(path).size >= seen, `${statSync(path).size} < ${seen}`);
-      });
+  it("a failing disk write rejects at the next add or at close, with the file closed", async () => {
+    // /dev/full takes the open and fails every write with ENOSPC.
+    const out = await SpoolFile.create("/dev/full", 8 * 1024 * 1024);
+    let err: unknown;
+    try {
       for (const p of pieces(data)) {
         const wait = out.add(p);
         if (wait) await wait;
       }
       await out.close();
-      assert.equal(seen, data.length);
-      assert.ok(readFileSync(path).equals(data));
-    });
-
-    it("a failing disk write rejects at the next add or at close, with the file closed", async () => {
-      // /dev/full takes the open and fails every write with ENOSPC.
-      const out = await SpoolFile.create("/dev/full", 8 * 1024 * 1024);
-      let err: unknown;
-      try {
-        for (const p of pieces(data)) {
-          const wait = out.add(p);
-          if (wait) await wait;
-        }
-        await out.close();
-      } catch (e) {
-        err = e;
-        await out.close().catch(() => {});
-      }
-      assert.equal((err as NodeJS.ErrnoException)?.code, "ENOSPC");
-    });
+    } catch (e) {
+      err = e;
+      await out.close().catch(() => {});
+    }
+    assert.equal((err as NodeJS.ErrnoException)?.code, "ENOSPC");
   });
+});

@@ -29,27 +29,17 @@ export class SpoolFile {
   /** Resolved when a buffer comes back to the pool (or a write fails). */
   private waiter: (() => void) | undefined;
   private closed = false;
-  /** Start positions of the writes in flight, in file order, and which of them have ended. */
-  private readonly pending: number[] = [];
-  private readonly ended = new Map<number, number>();
-  /** Bytes [0, durable) are all in the file (every write below it has returned). */
-  private durable = 0;
 
   private constructor(
     private readonly fd: number,
     /** Most bytes the file will take; no buffer is made larger than needed for it. */
     private readonly maxSize: number,
-    private readonly onWritten?: (bytes: number) => void,
   ) {}
 
-  /**
-   * Creates (or truncates) `path` for writing. `onWritten(n)` is told each time the bytes in the
-   * file from its start grow by `n` (the writes run in parallel and may end out of order; it
-   * counts only the unbroken prefix), e.g. for a thread that hashes the file behind the writes.
-   */
-  static create(path: string, maxSize: number, onWritten?: (bytes: number) => void): Promise<SpoolFile> {
+  /** Creates (or truncates) `path` for writing. */
+  static create(path: string, maxSize: number): Promise<SpoolFile> {
     return new Promise((resolve, reject) =>
-      open(path, "w", (err, fd) => (err ? reject(err) : resolve(new SpoolFile(fd, maxSize, onWritten)))),
+      open(path, "w", (err, fd) => (err ? reject(err) : resolve(new SpoolFile(fd, maxSize)))),
     );
   }
 
@@ -108,7 +98,6 @@ export class SpoolFile {
     this.fill = 0;
     this.pos += length;
     this.inFlight++;
-    this.pending.push(position);
     const done = (err: Error | null, written?: number) => {
       if (!err && written !== undefined && written < length) {
         // Short write (rare): the rest, at its position.
@@ -119,25 +108,12 @@ export class SpoolFile {
       }
       this.inFlight--;
       if (err && !this.failed) this.failed = err;
-      if (!err) this.advance(position, length);
       this.free.push(buf);
       const w = this.waiter;
       this.waiter = undefined;
       w?.();
     };
     write(this.fd, buf, 0, length, position, done);
-  }
-
-  /** A write of `length` bytes at `position` has ended: move the unbroken prefix forward. */
-  private advance(position: number, length: number): void {
-    this.ended.set(position, length);
-    const before = this.durable;
-    while (this.pending.length > 0 && this.ended.has(this.pending[0])) {
-      const at = this.pending.shift() as number;
-      this.durable = at + (this.ended.get(at) as number);
-      this.ended.delete(at);
-    }
-    if (this.durable > before && !this.failed) this.onWritten?.(this.durable - before);
   }
 
   private bufferBack(): Promise<void> {
