@@ -6,6 +6,7 @@
 #include "thread-pool.h"
 
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -83,9 +84,11 @@ class Pool {
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
+    const auto t0 = std::chrono::steady_clock::now();
     t_in_job = true;
-    work();
+    const int mine = work();
     t_in_job = false;
+    const auto t1 = std::chrono::steady_clock::now();
     // Close the job: a helper that has not joined by now (asleep, or its core taken by another
     // process) finds it closed and skips it, so the caller never waits for a helper to wake up,
     // only for those still running a task.
@@ -102,7 +105,19 @@ class Pool {
         sched_yield();
       }
     }
+    const auto t2 = std::chrono::steady_clock::now();
+    stats_.jobs++;
+    stats_.helped += mine < ntasks ? 1 : 0;
+    stats_.tasks += static_cast<uint64_t>(ntasks);
+    stats_.helper_tasks += static_cast<uint64_t>(ntasks - mine);
+    stats_.job_ns += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t0).count());
+    stats_.wait_ns += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t1).count());
     job_mu_.unlock();
+  }
+
+  PoolStats stats() {
+    std::lock_guard<std::mutex> job(job_mu_);
+    return stats_;
   }
 
  private:
@@ -113,12 +128,15 @@ class Pool {
     t_in_job = was;
   }
 
-  void work() {
-    for (;;) {
+  // Runs tasks of the current job until none is left; returns how many it ran.
+  int work() {
+    int done = 0;
+    for (;; done++) {
       int t = next_.fetch_add(1, std::memory_order_relaxed);
       if (t >= ntasks_) break;
       fn_(ctx_, t);
     }
+    return done;
   }
 
   void worker(int index, uint64_t seen) {
@@ -189,6 +207,7 @@ class Pool {
   int helpers_ = 0;
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
+  PoolStats stats_{};  // guarded by job_mu_
 };
 
 Pool& pool() {
@@ -219,6 +238,14 @@ void parallel_for(int ntasks, int threads, void (*fn)(void*, int), void* ctx) {
 }
 
 int num_threads() { return pool().size(); }
+
+PoolStats pool_stats() { return pool().stats(); }
+
+uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 void set_num_threads(int n) { pool().resize(n < 1 ? default_num_threads() : n); }
 

@@ -101,6 +101,24 @@ describe("native addon", { skip: jsForced }, () => {
     assert.equal(out.trim(), "3 5 3");
   });
 
+  test("poolStats counts the jobs that reach the workers and the caller's CPU time", () => {
+    // Its own process with a pool of 2, so other tests' kernels do not move the counters.
+    const script = `const n = require(${JSON.stringify(addonPath)});
+const b = n.allocate(64 << 20); const a = n.poolStats(); n.streamRead(b, 64 << 20); const c = n.poolStats();
+console.log(JSON.stringify({ a, c }));`;
+    const out = execFileSync(process.execPath, ["-e", script], {
+      env: { ...process.env, HEARTH_NUM_THREADS: "2" },
+      encoding: "utf8",
+    });
+    const { a, c } = JSON.parse(out) as Record<"a" | "c", Record<string, number>>;
+    const d = (k: string) => (c[k] as number) - (a[k] as number);
+    assert.equal(d("jobs"), 1);
+    assert.ok(d("tasks") >= 2 && d("helperTasks") <= d("tasks") - 1, out);
+    assert.ok(d("helped") === (d("helperTasks") > 0 ? 1 : 0), out);
+    assert.ok(d("waitMs") >= 0 && d("waitMs") <= d("jobMs") && d("jobMs") > 0, out);
+    assert.ok(d("threadCpuMs") > 0, out);
+  });
+
   test("cpuFeatures reports booleans", () => {
     assert.ok(native);
     const f = native.cpuFeatures();
