@@ -4,14 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import {
-  profileDispatch,
-  profileEnd,
-  profileReport,
-  profileReset,
-  profileStart,
-  profileTotals,
-} from "./op-profile.ts";
+import { profileDispatch, profileEnd, profileReport, profileReset, profileStart, profileTotals } from "./op-profile.ts";
 
 test("profileReport lists each op's calls and elements, slowest first", () => {
   profileReset();
