@@ -76,7 +76,7 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): T
   if (!PROFILING) return dispatch(op, inputs, attrs);
   const start = performance.now();
   const outputs = dispatch(op, inputs, attrs);
-  profileDispatch(outputs[0]?.storage === inputs[0]?.storage && outputs.length === 1, start);
+  profileDispatch(op, outputs[0]?.storage === inputs[0]?.storage && outputs.length === 1, start);
   return outputs;
 }
 

@@ -24,8 +24,8 @@ test("profileTotals splits whole op calls into views, kernels and allocation", (
   profileReset();
   profileEnd("add (allocate outputs)", true, profileStart() - 1, 0);
   profileEnd("add", true, profileStart() - 4, 10);
-  profileDispatch(false, performance.now() - 7);
-  profileDispatch(true, performance.now() - 2);
+  profileDispatch("add", false, performance.now() - 7);
+  profileDispatch("reshape", true, performance.now() - 2);
   const t = profileTotals();
   assert.equal(t.calls, 2);
   assert.equal(t.views, 1);
@@ -34,7 +34,9 @@ test("profileTotals splits whole op calls into views, kernels and allocation", (
   assert.ok(t.kernelMs >= 4 && t.kernelMs < 30, String(t.kernelMs));
   assert.ok(t.allocateMs >= 1 && t.allocateMs < 30, String(t.allocateMs));
   assert.deepEqual([...t.kernels.keys()], ["add (bwd)"]);
+  assert.deepEqual([...t.viewOps.keys()], ["reshape"]);
   assert.match(profileReport(2), /of which views \(no kernel\)\s+0\.5\s+\d/);
+  assert.match(profileReport(2), /^ {4}reshape\s+0\.5\s/m);
   profileReset();
   assert.equal(profileTotals().calls, 0);
 });

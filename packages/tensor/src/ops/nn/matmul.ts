@@ -133,13 +133,15 @@ function matmulExact(
     dtype === "float32" &&
     residual.dtype === "float32" &&
     sameShape(residual.shape, shape);
-  const attrs = {
-    ...(outDtype ? { outDtype } : {}),
-    ...(fused ? { bias: true } : {}),
-    ...(roundA ? { roundA } : {}),
-    ...(withAddend ? { addend: true } : {}),
-  };
-  const inputs = [a2, b2, ...(fused ? [bias] : []), ...(withAddend ? [residual] : [])];
+  // Built field by field (object and array spreads cost more than the rest of this function).
+  const attrs: { outDtype?: DType; bias?: boolean; roundA?: boolean; addend?: boolean } = {};
+  if (outDtype) attrs.outDtype = outDtype;
+  if (fused) attrs.bias = true;
+  if (roundA) attrs.roundA = true;
+  if (withAddend) attrs.addend = true;
+  const inputs = [a2, b2];
+  if (fused) inputs.push(bias);
+  if (withAddend) inputs.push(residual);
   let out = apply1("matmul", inputs, attrs);
   if (a.ndim === 1) out = squeeze(out, -2);
   if (b.ndim === 1) out = squeeze(out, -1);
