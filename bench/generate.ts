@@ -306,7 +306,8 @@ function weightPass(model: GPT2LMHeadModel): {
  * little slower than unprofiled; the split is what to read.
  *   products       wall time inside the native GEMM calls (the weight stream), and of it the
  *                  thread pool's view: jobs that ran on the calling thread alone (the worker
- *                  asleep or its core taken) and the caller's wait for the worker's last task
+ *                  asleep or its core taken), the caller's wait for the worker's last task, and
+ *                  the bytes the idle worker read ahead of the next product (HEARTH_PREFETCH_NEXT)
  *   matmul host    the matmul kernel's JavaScript around the GEMM call
  *   other kernels  every other op's kernel (norms, attention, GELU, embeddings, cache copies)
  *   allocation     output buffers of kernel ops
@@ -333,6 +334,7 @@ async function stepBreakdown(model: GPT2LMHeadModel, prompt: Tensor, products: {
       jobs: b.pool.jobs - a.pool.jobs,
       alone: b.pool.jobs - a.pool.jobs - (b.pool.helped - a.pool.helped),
       wait: b.pool.waitMs - a.pool.waitMs,
+      readAhead: (b.pool.prefetchedBytes - a.pool.prefetchedBytes) / 1e6,
       matmulHost: matmul - (b.gemm - a.gemm),
       kernels: t.kernelMs - matmul,
       allocate: t.allocateMs,
@@ -358,7 +360,7 @@ async function stepBreakdown(model: GPT2LMHeadModel, prompt: Tensor, products: {
     ["step (wall)", `${ms("wall")} (the calling thread's CPU ${ms("cpu")})`],
     [
       "products (native GEMM calls)",
-      `${ms("gemm")}: ${m("jobs").toFixed(0)} pool jobs, ${m("alone").toFixed(1)} of them on the calling thread alone, the caller waiting ${ms("wait")} for the worker's last tasks`,
+      `${ms("gemm")}: ${m("jobs").toFixed(0)} pool jobs, ${m("alone").toFixed(1)} of them on the calling thread alone, the caller waiting ${ms("wait")} for the worker's last tasks; ${m("readAhead").toFixed(0)} MB read ahead by the idle worker between products`,
     ],
     ["matmul host code", ms("matmulHost")],
     ["other kernels", ms("kernels")],

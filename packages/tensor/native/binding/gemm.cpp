@@ -193,6 +193,7 @@ Napi::Value PoolStatsValue(const Napi::CallbackInfo& info) {
   out.Set("helperTasks", static_cast<double>(s.helper_tasks));
   out.Set("jobMs", static_cast<double>(s.job_ns) / 1e6);
   out.Set("waitMs", static_cast<double>(s.wait_ns) / 1e6);
+  out.Set("prefetchedBytes", static_cast<double>(s.prefetched_bytes));
   out.Set("threadCpuMs", static_cast<double>(thread_cpu_ns()) / 1e6);
   return out;
 }

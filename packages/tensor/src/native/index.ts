@@ -40,6 +40,8 @@ export interface PoolStats {
   helperTasks: number;
   jobMs: number;
   waitMs: number;
+  /** Bytes idle workers read ahead: the matrix a product expects next (native README, "read-ahead"). */
+  prefetchedBytes: number;
   threadCpuMs: number;
 }
 
@@ -345,8 +347,8 @@ export interface NativeAddon {
    * The thread pool's counters since the process started, for profiles (a span's figures are
    * the difference of two readings): parallel jobs, those a worker joined (`helped`; the rest
    * ran on the calling thread alone), their tasks and the workers' share, the jobs' wall time
-   * and the part the caller spent waiting for workers after its own tasks, and the calling
-   * thread's CPU time.
+   * and the part the caller spent waiting for workers after its own tasks, the bytes idle
+   * workers read ahead of the next product, and the calling thread's CPU time.
    */
   poolStats(): PoolStats;
   /**
