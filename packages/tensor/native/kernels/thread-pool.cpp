@@ -121,6 +121,7 @@ class Pool {
     std::lock_guard<std::mutex> lock(hint_mu_);
     hint_data_ = data;
     hint_bytes_ = bytes;
+    hint_gen_ = generation_.load(std::memory_order_acquire);
     hint_seq_.fetch_add(1, std::memory_order_release);
   }
 
@@ -196,15 +197,18 @@ class Pool {
 
   // One chunk of the current read-ahead range, if any is left for worker `index`; false when
   // there is nothing to read. A chunk is 4 KB of prefetches into L2, so a new job waits at most
-  // one chunk for this worker.
+  // one chunk for this worker. A range holds for the idle gap it was posted in: once a job has
+  // run since, it is stale (that job was the product it announced) and dropped.
   bool prefetch_step(int index) {
     thread_local uint64_t seq = 0;
+    thread_local uint64_t gen = 0;
     thread_local const char* at = nullptr;
     thread_local const char* end = nullptr;
     const uint64_t now = hint_seq_.load(std::memory_order_acquire);
     if (now != seq) {
       std::lock_guard<std::mutex> lock(hint_mu_);
       seq = hint_seq_.load(std::memory_order_relaxed);
+      gen = hint_gen_;
       const int workers = size_ - 1 < 1 ? 1 : size_ - 1;
       const int64_t share = (hint_bytes_ + workers - 1) / workers;
       const int64_t from = std::min<int64_t>(hint_bytes_, share * index);
@@ -212,6 +216,10 @@ class Pool {
       end = hint_data_ == nullptr ? nullptr : hint_data_ + std::min<int64_t>(hint_bytes_, from + share);
     }
     if (at == nullptr || at >= end) return false;
+    if (generation_.load(std::memory_order_acquire) != gen) {
+      at = end = nullptr;
+      return false;
+    }
     const char* stop = std::min(end, at + 4096);
 #if defined(__x86_64__) || defined(__i386__)
     prefetched_.fetch_add(static_cast<uint64_t>(stop - at), std::memory_order_relaxed);
@@ -250,6 +258,7 @@ class Pool {
   std::mutex hint_mu_;
   const char* hint_data_ = nullptr;  // guarded by hint_mu_
   int64_t hint_bytes_ = 0;           // guarded by hint_mu_
+  uint64_t hint_gen_ = 0;            // the job generation the hint was posted after (hint_mu_)
   std::atomic<uint64_t> hint_seq_{0};
   std::atomic<uint64_t> prefetched_{0};  // bytes workers have read ahead
 };
