@@ -32,6 +32,9 @@
  *      [--skip-peers] [--dtype float32|bfloat16]   (bfloat16: our matmul weights stored in bf16, activations
  *      float32 — `fromPretrained(dir, { weightsDtype: "bfloat16" })`; the peer stays float32)
  * The js reference backend is slow on 124M parameters; `--layers 2` gives a quick look.
+ * With HEARTH_PROFILE=1 it also takes a batch-1 decoding step apart (products, pool waits, other
+ * kernels, allocation, dispatch, views, the JavaScript outside ops: see `stepBreakdown`) and
+ * prints the op profile at exit.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
@@ -44,6 +47,9 @@ import {
   getBackend,
   manualSeed,
   noGrad,
+  PROFILING,
+  profileReset,
+  profileTotals,
   randint,
   randn,
   scope,
@@ -144,6 +150,7 @@ async function main(): Promise<void> {
       }
       ours[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
+    if (PROFILING && products) await stepBreakdown(model, ids(1, 16), products);
     products?.restore();
     const step = 1000 / ours.decode_b1_tok_s;
     const inside = products ? median(inProducts) : null;
@@ -290,6 +297,81 @@ function weightPass(model: GPT2LMHeadModel): {
   }
   for (const x of inputs) x.dispose();
   return { kernelsMs, modulesMs, bytes, dtype: weights[0]?.dtype ?? "float32" };
+}
+
+/**
+ * With `HEARTH_PROFILE` set: a batch-1 decoding step taken apart, every millisecond of it
+ * (figures per step: a run of `NEW + 1` tokens minus a run of 1, median of `RUNS`). The op
+ * profiler's own timing calls add to the kernels' and allocations' rows, so the step runs a
+ * little slower than unprofiled; the split is what to read.
+ *   products       wall time inside the native GEMM calls (the weight stream), and of it the
+ *                  thread pool's view: jobs that ran on the calling thread alone (the worker
+ *                  asleep or its core taken), the caller's wait for the worker's last task, and
+ *                  the bytes the idle worker read ahead of the next product (HEARTH_PREFETCH_NEXT)
+ *   matmul host    the matmul kernel's JavaScript around the GEMM call
+ *   other kernels  every other op's kernel (norms, attention, GELU, embeddings, cache copies)
+ *   allocation     output buffers of kernel ops
+ *   dispatch       the rest of each op call: validation, shape inference, Tensor objects
+ *   views          op calls that made a view (reshape, transpose, slice) without a kernel
+ *   outside ops    the model's and generate's JavaScript between op calls (module calls, the KV
+ *                  cache's bookkeeping, reading the logits, choosing the token, next inputs)
+ */
+async function stepBreakdown(model: GPT2LMHeadModel, prompt: Tensor, products: { ms(): number }): Promise<void> {
+  const addon = native;
+  if (!addon) return;
+  const read = () => ({ wall: performance.now(), gemm: products.ms(), pool: addon.poolStats() });
+  const run = async (n: number) => {
+    profileReset();
+    const a = read();
+    await model.generate(prompt, { maxNewTokens: n, minNewTokens: n });
+    const b = read();
+    const t = profileTotals();
+    const matmul = [...t.kernels].filter(([k]) => k.startsWith("matmul")).reduce((s, [, r]) => s + r.ms, 0);
+    return {
+      wall: b.wall - a.wall,
+      cpu: b.pool.threadCpuMs - a.pool.threadCpuMs,
+      gemm: b.gemm - a.gemm,
+      jobs: b.pool.jobs - a.pool.jobs,
+      alone: b.pool.jobs - a.pool.jobs - (b.pool.helped - a.pool.helped),
+      wait: b.pool.waitMs - a.pool.waitMs,
+      readAhead: (b.pool.prefetchedBytes - a.pool.prefetchedBytes) / 1e6,
+      matmulHost: matmul - (b.gemm - a.gemm),
+      kernels: t.kernelMs - matmul,
+      allocate: t.allocateMs,
+      dispatch: t.dispatchMs - t.kernelMs - t.allocateMs - t.viewMs,
+      views: t.viewMs,
+      viewCalls: t.views,
+      calls: t.calls,
+      outside: b.wall - a.wall - t.dispatchMs,
+    };
+  };
+  type Split = Awaited<ReturnType<typeof run>>;
+  const steps: Split[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const one = await run(1);
+    const many = await run(NEW + 1);
+    const d = {} as Split;
+    for (const k of Object.keys(one) as (keyof Split)[]) d[k] = (many[k] - one[k]) / NEW;
+    steps.push(d);
+  }
+  const m = (k: keyof Split) => median(steps.map((s) => s[k]));
+  const ms = (k: keyof Split) => `${m(k).toFixed(2)} ms`;
+  const rows: [string, string][] = [
+    ["step (wall)", `${ms("wall")} (the calling thread's CPU ${ms("cpu")})`],
+    [
+      "products (native GEMM calls)",
+      `${ms("gemm")}: ${m("jobs").toFixed(0)} pool jobs, ${m("alone").toFixed(1)} of them on the calling thread alone, the caller waiting ${ms("wait")} for the worker's last tasks; ${m("readAhead").toFixed(0)} MB read ahead by the idle worker between products`,
+    ],
+    ["matmul host code", ms("matmulHost")],
+    ["other kernels", ms("kernels")],
+    ["allocation", ms("allocate")],
+    ["dispatch", `${ms("dispatch")} over ${m("calls").toFixed(0)} op calls`],
+    ["views", `${ms("views")} (${m("viewCalls").toFixed(0)} of the calls)`],
+    ["outside ops", ms("outside")],
+  ];
+  console.log(`batch-1 decoding step, profiled (HEARTH_PROFILE; median of ${RUNS} runs of ${NEW} tokens):`);
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(30)} ${value}`);
+  console.log(`  everything but the products     ${(m("wall") - m("gemm")).toFixed(2)} ms\n`);
 }
 
 /**

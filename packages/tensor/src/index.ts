@@ -26,7 +26,7 @@ export * from "./nn/index.ts";
 export * from "./ops/index.ts";
 export * as optim from "./optim/index.ts";
 export * from "./optim/index.ts";
-export { PROFILING, profileReport, profileReset } from "./profile/op-profile.ts";
+export { PROFILING, type ProfileTotals, profileReport, profileReset, profileTotals } from "./profile/op-profile.ts";
 export { Generator, manualSeed } from "./random/generator.ts";
 export * as safetensors from "./safetensors/index.ts";
 export {

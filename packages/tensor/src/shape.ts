@@ -32,6 +32,13 @@ export function isContiguous(shape: Shape, strides: Shape): boolean {
   return true;
 }
 
+/** Whether two shapes are the same, dim by dim. */
+export function sameShape(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** `[2,3]` formatted for messages. */
 export function fmt(shape: Shape): string {
   return `[${shape.join(", ")}]`;

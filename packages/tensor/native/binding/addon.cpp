@@ -66,6 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("poolStats", Napi::Function::New(env, PoolStatsValue, "poolStats"));
   exports.Set("streamRead", Napi::Function::New(env, StreamRead, "streamRead"));
   exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows, "crossEntropyRows"));
   exports.Set("crossEntropyBackwardRows", Napi::Function::New(env, CrossEntropyBackwardRows, "crossEntropyBackwardRows"));

@@ -17,4 +17,7 @@ Napi::Value SelectGemmKernel(const Napi::CallbackInfo& info);
 // numThreads(): threads a kernel may use. setNumThreads(n): resizes the pool (0 = default).
 Napi::Value NumThreads(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+// poolStats(): the thread pool's job counters since the process started and the calling
+// thread's CPU time (kernels/thread-pool.h: PoolStats, thread_cpu_ns), for profiles.
+Napi::Value PoolStatsValue(const Napi::CallbackInfo& info);
 }  // namespace hearth

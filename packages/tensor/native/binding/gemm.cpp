@@ -184,4 +184,18 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), num_threads());
 }
 
+Napi::Value PoolStatsValue(const Napi::CallbackInfo& info) {
+  const PoolStats s = pool_stats();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("jobs", static_cast<double>(s.jobs));
+  out.Set("helped", static_cast<double>(s.helped));
+  out.Set("tasks", static_cast<double>(s.tasks));
+  out.Set("helperTasks", static_cast<double>(s.helper_tasks));
+  out.Set("jobMs", static_cast<double>(s.job_ns) / 1e6);
+  out.Set("waitMs", static_cast<double>(s.wait_ns) / 1e6);
+  out.Set("prefetchedBytes", static_cast<double>(s.prefetched_bytes));
+  out.Set("threadCpuMs", static_cast<double>(thread_cpu_ns()) / 1e6);
+  return out;
+}
+
 }  // namespace hearth

@@ -10,7 +10,9 @@
 // Small matrices run on the calling thread: waking a worker costs more than they take.
 #include "gemv.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "cpu-features.h"
@@ -139,6 +141,46 @@ constexpr double kParallelBytes = 256.0 * 1024;
 
 int64_t round_up16(int64_t v) { return (v + 15) / 16 * 16; }
 
+// Read-ahead of the matrix expected next. A decoding step runs the same products in the same
+// order every token, with host work between them (norms, attention, the JavaScript between
+// ops: 70-700 us gaps) while memory sits idle. Each few-row product remembers which matrix
+// followed it last time and, when it ends, hands that matrix's first bytes to the idle pool
+// workers (pool_prefetch_hint), so part of the next product's stream is in cache when it
+// starts. HEARTH_PREFETCH_NEXT=0 turns it off.
+bool read_ahead_enabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("HEARTH_PREFETCH_NEXT");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+  }();
+  return on;
+}
+
+// The most bytes handed over: a gap of a few hundred us reads a few MB on one core.
+constexpr int64_t kReadAheadBytes = 8 << 20;
+
+struct Range {
+  const void* data;
+  int64_t bytes;
+};
+
+// Per calling thread: the matrix of the last product and, per matrix, the one that came next.
+thread_local const void* t_last_matrix = nullptr;
+thread_local std::unordered_map<const void*, Range> t_next_matrix;
+
+// Notes that `f`'s matrix follows the previous product's and returns the range expected after
+// it (data null when none is known).
+Range note_matrix(const Form& f, int64_t K, int es) {
+  const int64_t span = ((K - 1) * f.wk + (f.n - 1) * f.wj + 1) * es;
+  const void* w = f.w;
+  if (t_last_matrix != nullptr && t_last_matrix != w) {
+    if (t_next_matrix.size() > 4096) t_next_matrix.clear();  // temporaries come and go
+    t_next_matrix[t_last_matrix] = Range{w, span};
+  }
+  t_last_matrix = w;
+  const auto it = t_next_matrix.find(w);
+  return it == t_next_matrix.end() ? Range{nullptr, 0} : it->second;
+}
+
 }  // namespace
 
 const GemvKernels* gemv_kernels_generic() { return &kGeneric; }
@@ -232,11 +274,13 @@ void gemv(const GemmProblem& p) {
     for (int r = 0; r < rows; r++)
       for (int j = 0; j < len; j++) store(p, f, r, j0 + j, tile[r * len + j]);
   };
+  const Range next = threads > 1 && p.batch == 1 && read_ahead_enabled() ? note_matrix(f0, K, es) : Range{nullptr, 0};
   if (threads == 1 || ntasks > (1 << 30)) {
     for (int64_t t = 0; t < ntasks; t++) body(t);
   } else {
     parallel_for(static_cast<int>(ntasks), threads, body);
   }
+  if (next.data != nullptr) pool_prefetch_hint(next.data, imin64(next.bytes, kReadAheadBytes));
   if (slabs > 1) {
     for (int r = 0; r < rows; r++)
       for (int64_t j = 0; j < n; j++) {

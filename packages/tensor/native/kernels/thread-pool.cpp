@@ -6,6 +6,7 @@
 #include "thread-pool.h"
 
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -83,9 +84,11 @@ class Pool {
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
+    const auto t0 = std::chrono::steady_clock::now();
     t_in_job = true;
-    work();
+    const int mine = work();
     t_in_job = false;
+    const auto t1 = std::chrono::steady_clock::now();
     // Close the job: a helper that has not joined by now (asleep, or its core taken by another
     // process) finds it closed and skips it, so the caller never waits for a helper to wake up,
     // only for those still running a task.
@@ -102,7 +105,31 @@ class Pool {
         sched_yield();
       }
     }
+    const auto t2 = std::chrono::steady_clock::now();
+    stats_.jobs++;
+    stats_.helped += mine < ntasks ? 1 : 0;
+    stats_.tasks += static_cast<uint64_t>(ntasks);
+    stats_.helper_tasks += static_cast<uint64_t>(ntasks - mine);
+    stats_.job_ns += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t0).count());
+    stats_.wait_ns += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t1).count());
     job_mu_.unlock();
+  }
+
+  // Sets the range idle workers read ahead (see pool_prefetch_hint); each worker takes its
+  // share, so with one worker it reads it all.
+  void hint(const char* data, int64_t bytes) {
+    std::lock_guard<std::mutex> lock(hint_mu_);
+    hint_data_ = data;
+    hint_bytes_ = bytes;
+    hint_gen_ = generation_.load(std::memory_order_acquire);
+    hint_seq_.fetch_add(1, std::memory_order_release);
+  }
+
+  PoolStats stats() {
+    std::lock_guard<std::mutex> job(job_mu_);
+    PoolStats s = stats_;
+    s.prefetched_bytes = prefetched_.load(std::memory_order_relaxed);
+    return s;
   }
 
  private:
@@ -113,12 +140,15 @@ class Pool {
     t_in_job = was;
   }
 
-  void work() {
-    for (;;) {
+  // Runs tasks of the current job until none is left; returns how many it ran.
+  int work() {
+    int done = 0;
+    for (;; done++) {
       int t = next_.fetch_add(1, std::memory_order_relaxed);
       if (t >= ntasks_) break;
       fn_(ctx_, t);
     }
+    return done;
   }
 
   void worker(int index, uint64_t seen) {
@@ -133,7 +163,7 @@ class Pool {
       const auto start = std::chrono::steady_clock::now();
       int spins = 0;
       while (generation_.load(std::memory_order_acquire) == seen && !quit_.load(std::memory_order_acquire)) {
-        cpu_relax();
+        if (!prefetch_step(index)) cpu_relax();
         if (++spins % 64 == 0 && std::chrono::steady_clock::now() - start > window) {
           std::unique_lock<std::mutex> lock(mu_);
           cv_.wait(lock, [&] {
@@ -165,6 +195,41 @@ class Pool {
     }
   }
 
+  // One chunk of the current read-ahead range, if any is left for worker `index`; false when
+  // there is nothing to read. A chunk is 4 KB of prefetches into L2, so a new job waits at most
+  // one chunk for this worker. A range holds for the idle gap it was posted in: once a job has
+  // run since, it is stale (that job was the product it announced) and dropped.
+  bool prefetch_step(int index) {
+    thread_local uint64_t seq = 0;
+    thread_local uint64_t gen = 0;
+    thread_local const char* at = nullptr;
+    thread_local const char* end = nullptr;
+    const uint64_t now = hint_seq_.load(std::memory_order_acquire);
+    if (now != seq) {
+      std::lock_guard<std::mutex> lock(hint_mu_);
+      seq = hint_seq_.load(std::memory_order_relaxed);
+      gen = hint_gen_;
+      const int workers = size_ - 1 < 1 ? 1 : size_ - 1;
+      const int64_t share = (hint_bytes_ + workers - 1) / workers;
+      const int64_t from = std::min<int64_t>(hint_bytes_, share * index);
+      at = hint_data_ == nullptr ? nullptr : hint_data_ + from;
+      end = hint_data_ == nullptr ? nullptr : hint_data_ + std::min<int64_t>(hint_bytes_, from + share);
+    }
+    if (at == nullptr || at >= end) return false;
+    if (generation_.load(std::memory_order_acquire) != gen) {
+      at = end = nullptr;
+      return false;
+    }
+    const char* stop = std::min(end, at + 4096);
+#if defined(__x86_64__) || defined(__i386__)
+    prefetched_.fetch_add(static_cast<uint64_t>(stop - at), std::memory_order_relaxed);
+    for (; at < stop; at += 64) __builtin_prefetch(at, 0, 2);
+#else
+    at = stop;
+#endif
+    return true;
+  }
+
   void stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -189,6 +254,13 @@ class Pool {
   int helpers_ = 0;
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
+  PoolStats stats_{};  // guarded by job_mu_
+  std::mutex hint_mu_;
+  const char* hint_data_ = nullptr;  // guarded by hint_mu_
+  int64_t hint_bytes_ = 0;           // guarded by hint_mu_
+  uint64_t hint_gen_ = 0;            // the job generation the hint was posted after (hint_mu_)
+  std::atomic<uint64_t> hint_seq_{0};
+  std::atomic<uint64_t> prefetched_{0};  // bytes workers have read ahead
 };
 
 Pool& pool() {
@@ -219,6 +291,18 @@ void parallel_for(int ntasks, int threads, void (*fn)(void*, int), void* ctx) {
 }
 
 int num_threads() { return pool().size(); }
+
+PoolStats pool_stats() { return pool().stats(); }
+
+void pool_prefetch_hint(const void* data, int64_t bytes) {
+  if (pool().size() > 1) pool().hint(static_cast<const char*>(data), data == nullptr ? 0 : bytes);
+}
+
+uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 void set_num_threads(int n) { pool().resize(n < 1 ? default_num_threads() : n); }
 

@@ -32,6 +32,19 @@ export type NativeGemmDType = "float32" | "bfloat16" | "float16";
 export type GemmStrides = [number, number, number];
 
 /** The functions the addon exports. Kernels register more as they land. */
+/** See {@link NativeAddon.poolStats}. */
+export interface PoolStats {
+  jobs: number;
+  helped: number;
+  tasks: number;
+  helperTasks: number;
+  jobMs: number;
+  waitMs: number;
+  /** Bytes idle workers read ahead: the matrix a product expects next (native README, "read-ahead"). */
+  prefetchedBytes: number;
+  threadCpuMs: number;
+}
+
 export interface NativeAddon {
   /**
    * A 64-byte-aligned buffer, zero-filled unless `zero` is false (then a recycled block keeps
@@ -330,6 +343,14 @@ export interface NativeAddon {
   numThreads(): number;
   /** Resizes the thread pool; 0 restores the default (HEARTH_NUM_THREADS or the cores). */
   setNumThreads(n: number): number;
+  /**
+   * The thread pool's counters since the process started, for profiles (a span's figures are
+   * the difference of two readings): parallel jobs, those a worker joined (`helped`; the rest
+   * ran on the calling thread alone), their tasks and the workers' share, the jobs' wall time
+   * and the part the caller spent waiting for workers after its own tasks, the bytes idle
+   * workers read ahead of the next product, and the calling thread's CPU time.
+   */
+  poolStats(): PoolStats;
   /**
    * Reads the first `bytes` bytes of `buffer` once on the thread pool and returns a checksum:
    * a memory-bandwidth probe for benchmarks (bytes / time is the read bandwidth a memory-bound

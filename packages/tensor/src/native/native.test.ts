@@ -101,6 +101,53 @@ describe("native addon", { skip: jsForced }, () => {
     assert.equal(out.trim(), "3 5 3");
   });
 
+  test("poolStats counts the jobs that reach the workers and the caller's CPU time", () => {
+    // Its own process with a pool of 2, so other tests' kernels do not move the counters.
+    const script = `const n = require(${JSON.stringify(addonPath)});
+const b = n.allocate(64 << 20); const a = n.poolStats(); n.streamRead(b, 64 << 20); const c = n.poolStats();
+console.log(JSON.stringify({ a, c }));`;
+    const out = execFileSync(process.execPath, ["-e", script], {
+      env: { ...process.env, HEARTH_NUM_THREADS: "2" },
+      encoding: "utf8",
+    });
+    const { a, c } = JSON.parse(out) as Record<"a" | "c", Record<string, number>>;
+    const d = (k: string) => (c[k] as number) - (a[k] as number);
+    assert.equal(d("jobs"), 1);
+    assert.ok(d("tasks") >= 2 && d("helperTasks") <= d("tasks") - 1, out);
+    assert.ok(d("helped") === (d("helperTasks") > 0 ? 1 : 0), out);
+    assert.ok(d("waitMs") >= 0 && d("waitMs") <= d("jobMs") && d("jobMs") > 0, out);
+    assert.ok(d("threadCpuMs") > 0, out);
+    assert.equal(typeof c.prefetchedBytes, "number");
+  });
+
+  test("few-row products hand the matrix that followed them last time to the idle workers to read ahead", () => {
+    // A then B, then A again: after A the idle worker reads B ahead while the caller spins here.
+    const script = `const n = require(${JSON.stringify(addonPath)});
+const K = 512, N = 512;
+const x = new Float32Array(K).fill(1), y = new Float32Array(N);
+const A = new Float32Array(K * N), B = new Float32Array(K * N);
+const gemv = (w) => n.gemm("float32", 1, N, K, 1, x, 0, [0, K, 1], w, 0, [0, N, 1], y, 0, [0, N, 1], 1, 0);
+let read = 0;
+for (let tries = 0; tries < 50 && read === 0; tries++) {
+  gemv(A); gemv(B);
+  const before = n.poolStats().prefetchedBytes;
+  gemv(A);
+  const t0 = Date.now(); while (Date.now() - t0 < 2) {}
+  read = n.poolStats().prefetchedBytes - before;
+}
+console.log(read);`;
+    const run = (flag: string) =>
+      Number(
+        execFileSync(process.execPath, ["-e", script], {
+          env: { ...process.env, HEARTH_NUM_THREADS: "2", HEARTH_PREFETCH_NEXT: flag },
+          encoding: "utf8",
+        }).trim(),
+      );
+    const read = run("1");
+    assert.ok(read > 0 && read <= 512 * 512 * 4, String(read));
+    assert.equal(run("0"), 0);
+  });
+
   test("cpuFeatures reports booleans", () => {
     assert.ok(native);
     const f = native.cpuFeatures();

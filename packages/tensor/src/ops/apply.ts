@@ -9,7 +9,14 @@ import { getBackend, getKernel } from "../backends/registry.ts";
 import type { DType } from "../dtype.ts";
 import { isFloating } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
-import { PROFILING, PROFILING_SHAPES, profileEnd, profileStart, shapesKey } from "../profile/op-profile.ts";
+import {
+  PROFILING,
+  PROFILING_SHAPES,
+  profileDispatch,
+  profileEnd,
+  profileStart,
+  shapesKey,
+} from "../profile/op-profile.ts";
 import { numel, type Shape } from "../shape.ts";
 import { Storage } from "../storage.ts";
 import { type TapeNode, Tensor } from "../tensor.ts";
@@ -66,6 +73,15 @@ function makeContiguous(v: StridedView, temps: Tensor[]): StridedView {
  */
 // biome-ignore lint/suspicious/noExplicitAny: attribute types vary per primitive
 export function apply(op: string, inputs: readonly Tensor[], attrs: any = {}): Tensor[] {
+  if (!PROFILING) return dispatch(op, inputs, attrs);
+  const start = performance.now();
+  const outputs = dispatch(op, inputs, attrs);
+  profileDispatch(op, outputs[0]?.storage === inputs[0]?.storage && outputs.length === 1, start);
+  return outputs;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: attribute types vary per primitive
+function dispatch(op: string, inputs: readonly Tensor[], attrs: any): Tensor[] {
   const def = PRIMITIVES[op];
   if (!def) throw new HearthTensorError("HEARTH_TENSOR_ARGUMENT", `apply: unknown primitive '${op}'`);
   const device = inputs[0]?.device;

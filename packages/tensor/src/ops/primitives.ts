@@ -18,7 +18,7 @@
 import { type StridedView, writeNumbers } from "../access.ts";
 import { type DType, isFloating, isIntegral } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
-import { broadcastShapes, fmt, normalizeDim, normalizeDims, numel } from "../shape.ts";
+import { broadcastShapes, fmt, normalizeDim, normalizeDims, numel, sameShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { allocate, apply1 } from "./apply.ts";
 import { FUSED_PRIMITIVES } from "./fused-primitives.ts";
@@ -352,7 +352,8 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
     // add would round it (so the result is add(addend, product) bit for bit, one op fewer).
     infer(inputs, attrs: { outDtype?: DType; bias?: boolean; roundA?: boolean; addend?: boolean }) {
       const [a, b] = inputs as [Tensor, Tensor];
-      const op = () => name("matmul", inputs); // built only to throw
+      // built only to throw (bound, not an arrow: tsx names each arrow it creates, a defineProperty)
+      const op = name.bind(null, "matmul", inputs);
       if (a.ndim < 2 || b.ndim < 2) {
         throw new HearthTensorError("HEARTH_TENSOR_SHAPE", `${op()}: the primitive needs inputs of rank >= 2`);
       }
@@ -393,7 +394,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       }
       const shape = [...batch, m, n];
       const addend = attrs.addend ? inputs[inputs.length - 1] : undefined;
-      if (addend && (outDtype !== "float32" || addend.dtype !== "float32" || fmt(addend.shape) !== fmt(shape))) {
+      if (addend && (outDtype !== "float32" || addend.dtype !== "float32" || !sameShape(addend.shape, shape))) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
           `${op()}: argument 'addend' must be float32 ${fmt(shape)} (the output's shape, a float32 output), got ${addend.describe()} for a ${outDtype} output`,

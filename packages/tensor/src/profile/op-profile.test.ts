@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { profileEnd, profileReport, profileReset, profileStart } from "./op-profile.ts";
+import { profileDispatch, profileEnd, profileReport, profileReset, profileStart, profileTotals } from "./op-profile.ts";
 
 test("profileReport lists each op's calls and elements, slowest first", () => {
   profileReset();
@@ -14,9 +14,31 @@ test("profileReport lists each op's calls and elements, slowest first", () => {
   const lines = profileReport().split("\n");
   assert.match(lines[1] as string, /^matmul \(bwd\)\s+2\s+1[89]\.\d/);
   assert.match(lines[2] as string, /^matmul\s+1\s/);
-  assert.match(lines.at(-1) as string, /^total in kernels/);
+  assert.match(lines.at(-3) as string, /^total in kernels/);
+  assert.match(lines.at(-2) as string, /^all op calls \(whole dispatch\)\s+0\s/);
   profileReset();
-  assert.equal(profileReport().split("\n").length, 2);
+  assert.equal(profileReport().split("\n").length, 4);
+});
+
+test("profileTotals splits whole op calls into views, kernels and allocation", () => {
+  profileReset();
+  profileEnd("add (allocate outputs)", true, profileStart() - 1, 0);
+  profileEnd("add", true, profileStart() - 4, 10);
+  profileDispatch("add", false, performance.now() - 7);
+  profileDispatch("reshape", true, performance.now() - 2);
+  const t = profileTotals();
+  assert.equal(t.calls, 2);
+  assert.equal(t.views, 1);
+  assert.ok(t.dispatchMs >= 9 && t.dispatchMs < 60, String(t.dispatchMs));
+  assert.ok(t.viewMs >= 2 && t.viewMs < 30, String(t.viewMs));
+  assert.ok(t.kernelMs >= 4 && t.kernelMs < 30, String(t.kernelMs));
+  assert.ok(t.allocateMs >= 1 && t.allocateMs < 30, String(t.allocateMs));
+  assert.deepEqual([...t.kernels.keys()], ["add (bwd)"]);
+  assert.deepEqual([...t.viewOps.keys()], ["reshape"]);
+  assert.match(profileReport(2), /of which views \(no kernel\)\s+0\.5\s+\d/);
+  assert.match(profileReport(2), /^ {4}reshape\s+0\.5\s/m);
+  profileReset();
+  assert.equal(profileTotals().calls, 0);
 });
 
 test("HEARTH_PROFILE=1 prints the table at exit, marking backward rows", () => {

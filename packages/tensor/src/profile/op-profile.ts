@@ -39,6 +39,10 @@ interface Row {
 }
 
 const rows = new Map<string, Row>();
+/** Whole dispatches (`apply` from entry to return), views and kernel ops apart. */
+const dispatch = { calls: 0, ms: 0, views: 0, viewMs: 0 };
+/** Views per op name (calls and wall ms), e.g. `reshape`, `permute`, `slice`. */
+const views = new Map<string, { calls: number; ms: number }>();
 let fellBack = false;
 let cpuStart = { user: 0, system: 0 };
 
@@ -69,9 +73,78 @@ export function profileEnd(op: string, backward: boolean, start: number, element
   row.elements += elements;
 }
 
+/**
+ * Ends timing one whole dispatch (validation, shape inference, allocation, the kernel and the
+ * tape), started with `performance.now()`; `view` when it made a view without a kernel.
+ */
+export function profileDispatch(op: string, view: boolean, start: number): void {
+  const ms = performance.now() - start;
+  dispatch.calls++;
+  dispatch.ms += ms;
+  if (view) {
+    dispatch.views++;
+    dispatch.viewMs += ms;
+    let row = views.get(op);
+    if (!row) {
+      row = { calls: 0, ms: 0 };
+      views.set(op, row);
+    }
+    row.calls++;
+    row.ms += ms;
+  }
+}
+
 /** Forgets everything measured so far. */
 export function profileReset(): void {
   rows.clear();
+  views.clear();
+  dispatch.calls = 0;
+  dispatch.ms = 0;
+  dispatch.views = 0;
+  dispatch.viewMs = 0;
+}
+
+/** Totals of what was measured since the last reset (all in ms of wall time). */
+export interface ProfileTotals {
+  /** Op calls (`apply`), and of those the views (no kernel). */
+  calls: number;
+  views: number;
+  /** Wall time inside `apply`, all of it. */
+  dispatchMs: number;
+  /** Of which: views (made without a kernel). */
+  viewMs: number;
+  /** Of which: kernel calls, and allocating their outputs. */
+  kernelMs: number;
+  allocateMs: number;
+  /** Kernel time per op name (the rows' keys, without the allocation rows). */
+  kernels: Map<string, { calls: number; ms: number }>;
+  /** Views per op name. */
+  viewOps: Map<string, { calls: number; ms: number }>;
+}
+
+/** The measured totals (see {@link ProfileTotals}); a step's figures divide them by its count. */
+export function profileTotals(): ProfileTotals {
+  let kernelMs = 0;
+  let allocateMs = 0;
+  const kernels = new Map<string, { calls: number; ms: number }>();
+  for (const [key, r] of rows) {
+    if (key.includes("(allocate outputs)")) {
+      allocateMs += r.ms;
+    } else {
+      kernelMs += r.ms;
+      kernels.set(key, { calls: r.calls, ms: r.ms });
+    }
+  }
+  return {
+    calls: dispatch.calls,
+    views: dispatch.views,
+    dispatchMs: dispatch.ms,
+    viewMs: dispatch.viewMs,
+    kernelMs,
+    allocateMs,
+    kernels,
+    viewOps: new Map([...views].map(([op, r]) => [op, { ...r }])),
+  };
 }
 
 /**
@@ -100,6 +173,18 @@ export function profileReport(per = 1): string {
   lines.push(
     `${"total in kernels".padEnd(width)} ${"".padStart(7)} ${total.toFixed(1).padStart(10)} ${"".padStart(6)} ${totalCpu.toFixed(1).padStart(10)}`,
   );
+  const viewCalls = (dispatch.views / per).toFixed(Number.isInteger(dispatch.views / per) ? 0 : 1);
+  const calls = (dispatch.calls / per).toFixed(Number.isInteger(dispatch.calls / per) ? 0 : 1);
+  lines.push(
+    `${"all op calls (whole dispatch)".padEnd(width)} ${calls.padStart(7)} ${(dispatch.ms / per).toFixed(1).padStart(10)}`,
+    `${"  of which views (no kernel)".padEnd(width)} ${viewCalls.padStart(7)} ${(dispatch.viewMs / per).toFixed(1).padStart(10)}`,
+  );
+  for (const [op, r] of [...views].sort((a, b) => b[1].calls - a[1].calls)) {
+    const n = r.calls / per;
+    lines.push(
+      `${`    ${op}`.padEnd(width)} ${(Number.isInteger(n) ? String(n) : n.toFixed(1)).padStart(7)} ${(r.ms / per).toFixed(1).padStart(10)}`,
+    );
+  }
   return lines.join("\n");
 }
 

@@ -7,7 +7,7 @@
  * Positions follow Python: `cumsum(attentionMask) - 1`, with 1 at padding, so a left-padded
  * row sees the same positions as the unpadded prompt would.
  */
-import { multinomial, noGrad, scope, slice, type Tensor, tensor } from "@hearth/tensor";
+import { argmax as argmaxOp, multinomial, noGrad, scope, slice, type Tensor, tensor } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
 import { KVCache as Cache, type KVCache } from "../modeling/kv-cache.ts";
 import type { CausalLMInput, CausalLMOutput } from "../modeling/outputs.ts";
@@ -277,7 +277,7 @@ async function decode(ctx: Loop, prompts: number[][], promptMasks: number[][]): 
         pt.dispose();
         picked.dispose();
       } else {
-        next = stepScores.map(argmax);
+        next = argmaxRows(stepScores);
       }
       next = next.map((tok, b) => (done[b] ? pad : tok));
       next.forEach((tok, b) => {
@@ -296,17 +296,28 @@ async function decode(ctx: Loop, prompts: number[][], promptMasks: number[][]): 
   return finish(ctx, rows.seqs, allScores);
 }
 
-function argmax(scores: Float32Array): number {
-  let best = 0;
-  let bestScore = scores[0] as number;
-  for (let i = 1; i < scores.length; i++) {
-    const s = scores[i] as number;
-    if (s > bestScore) {
-      bestScore = s;
-      best = i;
-    }
+/**
+ * Each row's highest-scoring token, the first on ties and a NaN's where a row holds one (as
+ * Python's `torch.argmax`), on the engine's argmax kernel: one native pass over the rows instead
+ * of a JavaScript loop (about 200 µs for GPT-2's 50257 scores on this host, 1% of a step).
+ */
+function argmaxRows(rows: Float32Array[]): number[] {
+  const first = rows[0] as Float32Array;
+  const V = first.length;
+  // step()'s rows are consecutive views of one array: pass it whole (tensor() copies it once).
+  const consecutive = rows.every((r, b) => r.buffer === first.buffer && r.byteOffset === first.byteOffset + b * V * 4);
+  let flat: Float32Array;
+  if (consecutive) {
+    flat = new Float32Array(first.buffer, first.byteOffset, rows.length * V);
+  } else {
+    flat = new Float32Array(rows.length * V);
+    rows.forEach((r, b) => {
+      flat.set(r, b * V);
+    });
   }
-  return best;
+  return scope(() =>
+    noGrad(() => Array.from(argmaxOp(tensor(flat, { shape: [rows.length, V] }), 1).dataSync(), Number)),
+  );
 }
 
 /**

@@ -105,6 +105,16 @@ function allOnes(attentionMask: Tensor | null | undefined, S: number): boolean {
 }
 
 /**
+ * `[B, T, n·D]` → `[B, n, T, D]`, the heads of a projection (a view). A module-level function
+ * rather than a closure made in each forward: tsx (esbuild's keepNames) names every function
+ * object it creates, a defineProperty per closure on a decoding step's path.
+ */
+export function toHeads(t: Tensor, n: number): Tensor {
+  const [B, T, C] = t.shape as [number, number, number];
+  return transpose(reshape(t, [B, T, n, C / n]), 1, 2);
+}
+
+/**
  * softmax(q·kᵀ·scale + mask)·v for q `[B, H, T, D]` and k, v `[B, H_kv, S, D]`. Query heads
  * are grouped over the key/value heads (head h reads kv head ⌊h / (H / H_kv)⌋), so keys and
  * values are never repeated in memory.

@@ -66,6 +66,73 @@ function rowMajorStrides(shape: readonly number[]): number[] {
   return s;
 }
 
+/** One matmul call's GEMMs: the outer batch dims walked here, the rest in each GEMM call. */
+interface Products {
+  addon: NativeAddon;
+  dtype: NativeGemmDType;
+  rows: number;
+  N: number;
+  K: number;
+  inner: BatchDim;
+  dims: BatchDim[];
+  outerCount: number;
+  a: StridedView;
+  b: StridedView;
+  c: Float32Array;
+  ar: number;
+  ac: number;
+  br: number;
+  bc: number;
+  bPacked: ArrayBuffer | undefined;
+  row: Float32Array | undefined;
+  roundA: boolean;
+}
+
+// A module-level function, not a closure made per call: tsx (esbuild's keepNames) names every
+// function object it creates, a defineProperty per closure, and a decoding step has ~50 products.
+function runProducts(p: Products): void {
+  const { addon, dims, inner, a, b, c } = p;
+  const idx = new Array<number>(dims.length).fill(0);
+  let ao = a.offset;
+  let bo = b.offset;
+  let co = 0;
+  for (let t = 0; t < p.outerCount; t++) {
+    addon.gemm(
+      p.dtype,
+      p.rows,
+      p.N,
+      p.K,
+      inner.size,
+      a.data,
+      ao,
+      [inner.a, p.ar, p.ac],
+      b.data,
+      bo,
+      [inner.b, p.br, p.bc],
+      c,
+      co,
+      [inner.c, p.N, 1],
+      1,
+      0,
+      p.bPacked,
+      p.row,
+      p.roundA,
+    );
+    for (let d = dims.length - 1; d >= 0; d--) {
+      const dim = dims[d] as BatchDim;
+      idx[d] = (idx[d] as number) + 1;
+      ao += dim.a;
+      bo += dim.b;
+      co += dim.c;
+      if ((idx[d] as number) < dim.size) break;
+      ao -= dim.a * dim.size;
+      bo -= dim.b * dim.size;
+      co -= dim.c * dim.size;
+      idx[d] = 0;
+    }
+  }
+}
+
 /** The `matmul` kernel record for the `cpu` backend. */
 export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRecord[] {
   const matmul = (args: KernelArgs): void => {
@@ -106,8 +173,8 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       rows = M * inner.size;
       inner = { size: 1, a: 0, b: 0, c: 0 };
     }
-    const outerCount = dims.reduce((n, d) => n * d.size, 1);
-    const idx = new Array<number>(dims.length).fill(0);
+    let outerCount = 1;
+    for (const d of dims) outerCount *= d.size;
     const ac = a.strides[nd - 1] as number;
     const br = b.strides[nd - 2] as number;
     const bc = b.strides[nd - 1] as number;
@@ -115,55 +182,34 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       outerCount === 1 && (inner.size === 1 || inner.b === 0)
         ? packedWeight(addon, b, dtype as NativeGemmDType, rows, K, N, br, bc)
         : undefined;
-    const products = () => {
-      let ao = a.offset;
-      let bo = b.offset;
-      let co = 0;
-      idx.fill(0);
-      for (let t = 0; t < outerCount; t++) {
-        addon.gemm(
-          dtype as NativeGemmDType,
-          rows,
-          N,
-          K,
-          inner.size,
-          a.data,
-          ao,
-          [inner.a, ar, ac],
-          b.data,
-          bo,
-          [inner.b, br, bc],
-          c,
-          co,
-          [inner.c, N, 1],
-          1,
-          0,
-          bPacked,
-          row,
-          attrs.roundA === true,
-        );
-        for (let d = dims.length - 1; d >= 0; d--) {
-          const dim = dims[d] as BatchDim;
-          idx[d] = (idx[d] as number) + 1;
-          ao += dim.a;
-          bo += dim.b;
-          co += dim.c;
-          if ((idx[d] as number) < dim.size) break;
-          ao -= dim.a * dim.size;
-          bo -= dim.b * dim.size;
-          co -= dim.c * dim.size;
-          idx[d] = 0;
-        }
-      }
+    const job: Products = {
+      addon,
+      dtype: dtype as NativeGemmDType,
+      rows,
+      N,
+      K,
+      inner,
+      dims,
+      outerCount,
+      a,
+      b,
+      c,
+      ar,
+      ac,
+      br,
+      bc,
+      bPacked,
+      row,
+      roundA: attrs.roundA === true,
     };
     const batch = outerCount * inner.size;
     if (GEMM_PAIR)
       pairedGemm(
         addon,
         `${batch > 1 ? `${batch}×` : ""}${rows}x${N}x${K}${ar === 1 ? " A/T" : ""}${br === 1 ? " B/T" : ""}`,
-        products,
+        () => runProducts(job),
       );
-    else products();
+    else runProducts(job);
     // float32 only (the primitive's rule): c is the output's own storage
     if (addend)
       addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);

@@ -93,6 +93,11 @@ export function tensor(data: TensorData | ArrayBufferView, opts?: CreateOptions 
 function fill(t: Tensor, flat: ArrayLike<number | bigint | boolean>): void {
   if (t.device === "meta") return; // under onMetaDevice: shape only
   const d = t.view_().data;
+  if (t.dtype !== "bool" && ArrayBuffer.isView(flat) && flat.constructor === d.constructor) {
+    // The dtype's own array kind (a Float32Array for float32, …): the values as they are.
+    d.set(flat as never);
+    return;
+  }
   if (t.dtype === "int64") {
     const out = d as BigInt64Array;
     for (let i = 0; i < flat.length; i++) {

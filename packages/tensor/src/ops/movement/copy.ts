@@ -15,11 +15,12 @@ export function copy_(dst: Tensor, src: Tensor): Tensor {
   if (shape.length !== dst.ndim || shape.some((s, i) => s !== dst.shape[i])) {
     throw new HearthTensorError("HEARTH_TENSOR_SHAPE", `copy_: cannot copy ${src.describe()} into ${fmt(dst.shape)}`);
   }
-  noGrad(() => {
-    const s = cast(src, dst.dtype);
-    getKernel("contiguous").fn({ inputs: [broadcastView(s, dst.shape)], outputs: [dst.view_()], attrs: {} });
-    dst.storage.bumpVersion();
-    if (s !== src) s.dispose();
-  });
+  // Only a cast is an op (kept off the tape); a closure for noGrad is made only then, since tsx
+  // (esbuild's keepNames) names every function object it creates and a decoding step copies
+  // into its KV cache twice per layer.
+  const s = src.dtype === dst.dtype ? src : noGrad(() => cast(src, dst.dtype));
+  getKernel("contiguous").fn({ inputs: [broadcastView(s, dst.shape)], outputs: [dst.view_()], attrs: {} });
+  dst.storage.bumpVersion();
+  if (s !== src) s.dispose();
   return dst;
 }

@@ -21,10 +21,14 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
   const d = normalizeDim("slice", dim, x.ndim);
   const size = x.shape[d] as number;
-  const norm = (v: number) => Math.min(size, Math.max(0, v < 0 ? v + size : v));
-  const s = norm(start);
-  const e = Math.max(s, norm(end ?? size));
+  const s = clampIndex(start, size);
+  const e = Math.max(s, clampIndex(end ?? size, size));
   return apply1("slice", [x], { dim: d, start: s, end: e });
+}
+
+/** A Python-style index into `size` elements (negatives from the end), clamped to 0..size. */
+function clampIndex(v: number, size: number): number {
+  return Math.min(size, Math.max(0, v < 0 ? v + size : v));
 }
 
 /** Splits into pieces of `sizeOrSections` elements (last may be smaller) or of the given sizes. */

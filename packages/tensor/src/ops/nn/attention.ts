@@ -29,11 +29,17 @@ function asFused(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null | undefine
   if (mask && mask.dtype !== "bool" && mask.dtype !== q.dtype) return null; // the composite promotes
   if (nd === 4 && (k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0])) return null;
   if (nd === 3 && (k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0])) return null;
-  const up = (t: Tensor) =>
-    nd === 4 ? t : reshape(t, [nd === 3 ? (t.shape[0] as number) : 1, 1, ...t.shape.slice(-2)]);
   let m = mask ?? undefined;
   if (m && nd === 3 && m.ndim === 3) m = reshape(m, [m.shape[0] as number, 1, ...m.shape.slice(-2)]);
-  return { q: up(q), k: up(k), v: up(v), mask: m };
+  return { q: up4(q), k: up4(k), v: up4(v), mask: m };
+}
+
+// Module-level rather than a closure per call: tsx (esbuild's keepNames) names every function
+// object it creates, a defineProperty per closure on the decoding path's hottest calls.
+/** A rank-2 or rank-3 operand as the primitive's [B, 1, T, D] (rank 4 as it is). */
+function up4(t: Tensor): Tensor {
+  const nd = t.ndim;
+  return nd === 4 ? t : reshape(t, [nd === 3 ? (t.shape[0] as number) : 1, 1, ...t.shape.slice(-2)]);
 }
 
 /**

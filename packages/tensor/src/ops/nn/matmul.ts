@@ -1,6 +1,6 @@
 import type { DType } from "../../dtype.ts";
 import { HearthTensorError } from "../../errors.ts";
-import { broadcastShapes, fmt } from "../../shape.ts";
+import { broadcastShapes, fmt, sameShape } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import { apply1 } from "../apply.ts";
 import { add } from "../elementwise/binary.ts";
@@ -65,7 +65,6 @@ function product(op: string, a: Tensor, b: Tensor, bias: Tensor | null, residual
     // passes and precision). The backward GEMMs run the same way (see `matmul` in primitives.ts).
     return matmulExact(castDense(a, low), castDense(b, low), bias, "float32", false, residual);
   }
-  const lowOf = (t: Tensor) => t.dtype === "bfloat16" || t.dtype === "float16";
   if (a.dtype === "float32" && lowOf(b)) {
     // Weight-only low precision: float32 activations times a 16-bit weight multiply in the
     // weight's dtype (the activation rounded to it, float32 accumulation), so the weight is
@@ -94,6 +93,22 @@ function castDense(t: Tensor, dtype: DType): Tensor {
   return markAutocastOperand(cast(t, dtype));
 }
 
+// Helpers live at module level, not as closures made per call: tsx (esbuild's keepNames) names
+// every function object it creates, a defineProperty per closure, and a decoding step makes
+// ~50 products.
+function lowOf(t: Tensor): boolean {
+  return t.dtype === "bfloat16" || t.dtype === "float16";
+}
+
+/** The broadcast batch dims of a and b (no work when one has none: a layer's weight). */
+function batchShape(a: Tensor, b: Tensor, a2: Tensor, b2: Tensor): number[] {
+  const ba = a2.shape.slice(0, -2);
+  const bb = b2.shape.slice(0, -2);
+  if (bb.length === 0) return ba;
+  if (ba.length === 0) return bb;
+  return broadcastShapes(op(a, b), ba, bb);
+}
+
 function matmulExact(
   a: Tensor,
   b: Tensor,
@@ -109,7 +124,7 @@ function matmulExact(
   // The primitive takes a bias [N] in the product's dtype; anything else is added after.
   const fused = bias !== null && bias.ndim === 1 && bias.shape[0] === n && bias.dtype === dtype;
   // ...and an addend of exactly its output's shape and dtype, after a fused bias or none.
-  const shape = [...broadcastShapes(op(a, b), a2.shape.slice(0, -2), b2.shape.slice(0, -2)), a2.shape[a2.ndim - 2], n];
+  const shape = [...batchShape(a, b, a2, b2), a2.shape[a2.ndim - 2] as number, n];
   const withAddend =
     residual !== null &&
     a.ndim > 1 &&
@@ -117,15 +132,16 @@ function matmulExact(
     (bias === null || fused) &&
     dtype === "float32" &&
     residual.dtype === "float32" &&
-    residual.ndim === shape.length &&
-    residual.shape.every((s, i) => s === shape[i]);
-  const attrs = {
-    ...(outDtype ? { outDtype } : {}),
-    ...(fused ? { bias: true } : {}),
-    ...(roundA ? { roundA } : {}),
-    ...(withAddend ? { addend: true } : {}),
-  };
-  const inputs = [a2, b2, ...(fused ? [bias] : []), ...(withAddend ? [residual] : [])];
+    sameShape(residual.shape, shape);
+  // Built field by field (object and array spreads cost more than the rest of this function).
+  const attrs: { outDtype?: DType; bias?: boolean; roundA?: boolean; addend?: boolean } = {};
+  if (outDtype) attrs.outDtype = outDtype;
+  if (fused) attrs.bias = true;
+  if (roundA) attrs.roundA = true;
+  if (withAddend) attrs.addend = true;
+  const inputs = [a2, b2];
+  if (fused) inputs.push(bias);
+  if (withAddend) inputs.push(residual);
   let out = apply1("matmul", inputs, attrs);
   if (a.ndim === 1) out = squeeze(out, -2);
   if (b.ndim === 1) out = squeeze(out, -1);

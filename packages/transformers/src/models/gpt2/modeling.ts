@@ -26,6 +26,7 @@ import {
   type DecoderAttentionMask,
   decoderAttentionMask,
   scaledDotProductAttention,
+  toHeads,
 } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
@@ -71,8 +72,8 @@ export class GPT2Attention extends Module {
   ): { output: Tensor; probs?: Tensor } {
     const [B, T, E] = x.shape as [number, number, number];
     const H = this.heads;
-    const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, E / H]), 1, 2);
-    const [q, k, v] = split(this.c_attn.forward(x), E, 2).map(heads) as [Tensor, Tensor, Tensor];
+    const [qx, kx, vx] = split(this.c_attn.forward(x), E, 2) as [Tensor, Tensor, Tensor];
+    const [q, k, v] = [toHeads(qx, H), toHeads(kx, H), toHeads(vx, H)];
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, this.scale, {
       returnProbs: outputAttentions,

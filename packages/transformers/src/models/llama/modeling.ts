@@ -24,6 +24,7 @@ import {
   type DecoderAttentionMask,
   decoderAttentionMask,
   scaledDotProductAttention,
+  toHeads,
 } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
 import type { KVCache } from "../../modeling/kv-cache.ts";
@@ -95,10 +96,9 @@ export class LlamaAttention extends Module {
   ): { output: Tensor; probs?: Tensor } {
     const [B, T] = x.shape as [number, number];
     const D = this.headDim;
-    const heads = (t: Tensor, n: number) => transpose(reshape(t, [B, T, n, D]), 1, 2);
-    const q = applyRotary(heads(this.q_proj.forward(x), this.heads), rope.cos, rope.sin);
-    const k = applyRotary(heads(this.k_proj.forward(x), this.kvHeads), rope.cos, rope.sin);
-    const v = heads(this.v_proj.forward(x), this.kvHeads);
+    const q = applyRotary(toHeads(this.q_proj.forward(x), this.heads), rope.cos, rope.sin);
+    const k = applyRotary(toHeads(this.k_proj.forward(x), this.kvHeads), rope.cos, rope.sin);
+    const v = toHeads(this.v_proj.forward(x), this.kvHeads);
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, 1 / Math.sqrt(D), {
       returnProbs: outputAttentions,
