@@ -7,7 +7,8 @@
  * With a bias (`[N]`), the GEMM's threads start every output row they compute as the bias and
  * add the product to it: the sum is rounded as a separate add would round it, in the pass that
  * writes the product. An `addend` of the output's shape (a residual) is added to the finished product by the
- * same kernel call, rounded as the separate add it replaces. With `roundA` (a float32 `a`, a
+ * same kernel call, rounded as the separate add it replaces: by the GEMM's threads, tile by tile
+ * while each C tile is in cache, when the addend is row-major (else in a pass after it). With `roundA` (a float32 `a`, a
  * 16-bit `b`), the native GEMM takes `a` as float32 and rounds it to b's dtype itself (into a
  * buffer of its own, kept between calls): what a cast op would make, without the op or a
  * per-call temporary (a decoding step has one such product per weight). Integer and bool matmuls go to
@@ -17,6 +18,7 @@
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
+import { isContiguous } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 import { Scratch } from "./convert.ts";
 import { GEMM_PAIR, pairedGemm } from "./gemm-pair.ts";
@@ -115,6 +117,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       outerCount === 1 && (inner.size === 1 || inner.b === 0)
         ? packedWeight(addon, b, dtype as NativeGemmDType, rows, K, N, br, bc)
         : undefined;
+    // A row-major addend lies like C: the GEMM adds it tile by tile (one pass over C fewer).
+    const fusedAddend =
+      addend && isContiguous(addend.shape, addend.strides) ? (addend.data as Float32Array) : undefined;
     const products = () => {
       let ao = a.offset;
       let bo = b.offset;
@@ -141,6 +146,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
           bPacked,
           row,
           attrs.roundA === true,
+          fusedAddend,
+          fusedAddend ? (addend as StridedView).offset + co : 0,
+          [inner.c, N, 1],
         );
         for (let d = dims.length - 1; d >= 0; d--) {
           const dim = dims[d] as BatchDim;
@@ -165,7 +173,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       );
     else products();
     // float32 only (the primitive's rule): c is the output's own storage
-    if (addend)
+    if (addend && !fusedAddend)
       addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
     if (c !== out.data) addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
     temps?.release();
