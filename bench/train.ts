@@ -25,7 +25,9 @@
  * every product of the timed steps runs under both families back to back (the step then takes
  * both families' time; --gemm is overridden), and each mode prints the two families' times per
  * product shape: on this shared VM, whose speed drifts 2-3× over seconds, the comparison that
- * held up (packages/tensor/src/backends/cpu/gemm-pair.ts).
+ * held up (packages/tensor/src/backends/cpu/gemm-pair.ts). An entry may carry the GEMM's
+ * environment switches for its own runs (`HEARTH_GEMM_PAIR='avx512;avx512:HEARTH_GEMM_FINE=0'`),
+ * pairing two ways of cutting the same family's products.
  *
  * `--rounds N` times each mode N times, alternating with the peer (ours, torch, ours, torch),
  * prints every round and then each side's best round (a shared machine's load moves both).

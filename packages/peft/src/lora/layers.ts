@@ -213,8 +213,10 @@ export class LoraLinear extends LoraLayer {
       const mag = this.lora_magnitude_vector.param(name);
       const h = drop.forward(x);
       if (!mag) {
-        // Scaled at rank r ([.., r] instead of [.., out]): B is linear, so B(s·Ax) = s·B(Ax).
-        result = add(result, B.forward(mul(A.forward(h), scaling)));
+        // Scaled at rank r ([.., r] instead of [.., out]): B is linear, so B(s·Ax) = s·B(Ax). The
+        // base output is the product's residual: added by the same op as each output tile is
+        // written (bit for bit add(result, B(s·Ax))), no separate pass or [.., out] temporary.
+        result = matmul(mul(A.forward(h), scaling), transpose(B.weight, 0, 1), { residual: result });
         continue;
       }
       // DoRA: (m/‖W+ΔW‖ − 1)·(x Wᵀ) + m/‖W+ΔW‖ · scaling · B(A(x)), the norm detached (paper §4.3)

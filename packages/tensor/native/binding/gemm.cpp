@@ -10,7 +10,10 @@
 //   values), is added to every row of the product by the threads that write it:
 //   C = alpha·A·B + bias + beta·C. An optional 19th, aFloat32 (boolean), says that a holds
 //   float32 values (a Float32Array or buffer of them, offsets and strides in floats) for a
-//   16-bit dtype: the kernel rounds them to dtype first, as a cast of A would.
+//   16-bit dtype: the kernel rounds them to dtype first, as a cast of A would. Optional 20th-22nd,
+//   addend, addendOffset, addendStrides ([batch, row, column], a float32 M×N view that must not
+//   overlap c): added to the finished product, C = (alpha·A·B + bias + beta·C) + addend, each
+//   element rounded as a separate add would round it.
 //
 // gemmPackedBytes(dtype, K, N): bytes gemmPackB needs for a K×N B (0: such a B is never packed).
 // gemmPackB(dtype, K, N, b, bOffset, bStrides [row, column], dst): packs B into dst, an
@@ -116,6 +119,13 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   }
   if (info.Length() > 17 && !info[17].IsUndefined() && !info[17].IsNull()) {
     p.bias = GetFloat32(info, 17, fn, "bias", static_cast<double>(N));
+  }
+  if (info.Length() > 19 && !info[19].IsUndefined() && !info[19].IsNull()) {
+    Operand ad = GetOperand(info, 19, "addend", 4, DType::kFloat32, batch, M, N);
+    p.addend = reinterpret_cast<const float*>(ad.base) + ad.offset;
+    p.adbs = ad.strides[0];
+    p.adrs = ad.strides[1];
+    p.adcs = ad.strides[2];
   }
   if (!gemm(p)) throw Napi::Error::New(env, "gemm: out of memory allocating packing buffers");
   return env.Undefined();

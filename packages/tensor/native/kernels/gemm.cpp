@@ -167,6 +167,26 @@ void micro_strided(const GemmKernels& ks, int m, int n, int kc, const void* a, c
     }
 }
 
+// C tile (rows [i0, i0+m) × columns [j0, j0+n)) += the addend's tile, in float32 (a separate add).
+void add_addend(const GemmProblem& p, int64_t batch, int64_t i0, int m, int64_t j0, int n) {
+  const float* ad = p.addend + batch * p.adbs;
+  float* c = p.c + batch * p.cbs;
+  for (int i = 0; i < m; i++) {
+    float* crow = c + (i0 + i) * p.crs + j0 * p.ccs;
+    const float* arow = ad + (i0 + i) * p.adrs + j0 * p.adcs;
+    if (p.ccs == 1 && p.adcs == 1) {
+      for (int j = 0; j < n; j++) crow[j] += arow[j];
+    } else {
+      for (int j = 0; j < n; j++) crow[j * p.ccs] += arow[j * p.adcs];
+    }
+  }
+}
+
+// The whole addend added after the product, for the paths that do not add it tile by tile.
+void add_addend_all(const GemmProblem& p) {
+  for (int64_t b = 0; b < p.batch; b++) add_addend(p, b, 0, static_cast<int>(p.M), 0, static_cast<int>(p.N));
+}
+
 // Walks the cache lines of `runs` byte runs (run r at base + r*stride, run_bytes long), a few
 // at a time, asking for each to be brought into L2.
 struct LinePrefetch {
@@ -340,6 +360,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
       const int kc = static_cast<int>(imin64(kcb, p.K - pc));
       const int kcp = static_cast<int>(round_up(kc, ks.kunit));
       const float beta = pc == 0 ? first_beta : 1.0f;
+      const bool last_slice = p.addend != nullptr && pc + kcb >= p.K;
       const float* bias_row = fused_bias && pc == 0 ? p.bias + jc : nullptr;
       const char* bblock;
       if (packed) {
@@ -381,6 +402,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
           } else {
             micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
           }
+          if (last_slice) add_addend(p, t.batch, ic, m, jc + jr, n);
         }
       }
     }
@@ -406,6 +428,8 @@ GemmProblem transposed(const GemmProblem& p) {
   q.b = GemmOperand{p.a.data, p.a.bs, p.a.cs, p.a.rs};
   q.crs = p.ccs;
   q.ccs = p.crs;
+  q.adrs = p.adcs;
+  q.adcs = p.adrs;
   q.b_packed = nullptr;
   return q;
 }
@@ -525,6 +549,14 @@ bool gemm(const GemmProblem& p) {
     const bool ok = gemm(round_a(p, buf));
     if (buf.capacity() > (size_t{1} << 22)) std::vector<uint16_t>().swap(buf);
     return ok;
+  }
+  if (p.addend != nullptr && (p.K <= 0 || gemv_handles(p))) {
+    // The matrix-vector and empty products add it afterwards.
+    GemmProblem q = p;
+    q.addend = nullptr;
+    if (!gemm(q)) return false;
+    add_addend_all(p);
+    return true;
   }
   if (p.bias != nullptr && (p.K <= 0 || gemv_handles(p))) return gemm(apply_bias(p));
   if (p.K <= 0) {

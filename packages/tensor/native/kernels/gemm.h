@@ -36,6 +36,12 @@ struct GemmProblem {
   // 16-bit type) before the product, as a cast of A would round them: the product is the one of
   // the rounded A, bit for bit. Lets a float32 activation meet a 16-bit weight in one call.
   bool a_f32 = false;
+  // Optional: a float32 array of C's shape added to the finished product (C = (alpha·A·B + bias
+  // + beta·C) + addend, rounded as a separate add after the product would round it), element
+  // (b, i, j) at addend[b*adbs + i*adrs + j*adcs]; each task adds it to a C tile right after the
+  // tile's last k slice, while the tile is in cache (a residual stream: one pass over C fewer).
+  const float* addend = nullptr;
+  int64_t adbs = 0, adrs = 0, adcs = 0;
 };
 
 // Runs the problem on the shared thread pool. Never throws; the caller validated the bounds.

@@ -1,13 +1,17 @@
 // The GEMM's bias argument (C = alpha·A·B + bias + beta·C, the bias written by the threads that
-// compute each block) against filling C with bias + beta·C first and multiplying with beta 1:
-// bit for bit, on every path a product can take (blocked GEMM, pre-packed B, matrix-vector,
-// transposed thin product, K = 0, batches, strided C).
+// compute each block) against filling C with bias + beta·C first and multiplying with beta 1,
+// and its addend argument against a separate add after the product: bit for bit, on every path
+// a product can take (blocked GEMM, pre-packed B, matrix-vector, transposed thin product, K = 0,
+// batches, strided C).
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { type GemmStrides, native } from "./index.ts";
 
 const addon = native;
-after(() => addon?.setNumThreads(0));
+after(() => {
+  addon?.selectGemmKernel("");
+  addon?.setNumThreads(0);
+});
 
 let seed = 7;
 function rand(): number {
@@ -15,6 +19,36 @@ function rand(): number {
   return seed / 2 ** 32 - 0.5;
 }
 const randoms = (n: number) => Float32Array.from({ length: n }, rand);
+
+/** A 2×8 product (K 2) with the given bias and addend, for the argument checks. */
+function tiny(native: NonNullable<typeof addon>, bias: Float32Array | null, addend?: Float32Array): void {
+  const c = new Float32Array(16);
+  const [a, b] = [randoms(4), randoms(16)];
+  native.gemm(
+    "float32",
+    2,
+    8,
+    2,
+    1,
+    a,
+    0,
+    [0, 2, 1],
+    b,
+    0,
+    [0, 8, 1],
+    c,
+    0,
+    [0, 8, 1],
+    1,
+    0,
+    null,
+    bias,
+    false,
+    addend,
+    0,
+    [0, 8, 1],
+  );
+}
 
 interface Case {
   M: number;
@@ -27,22 +61,24 @@ interface Case {
   packed?: boolean;
 }
 
-function check(c: Case): void {
+/** A case's operands: A, B (packed too when asked), C's strides and starting values. */
+function operands(c: Case, colMajor: boolean) {
   const native = addon as NonNullable<typeof addon>;
   const { M, N, K } = c;
   const batch = c.batch ?? 1;
-  const beta = c.beta ?? 0;
-  const ccs = c.ccs ?? 1;
   const a = randoms(batch * M * K);
   const b = randoms(K * N);
-  const bias = randoms(N);
-  const cStrides: GemmStrides = ccs === 1 ? [M * N, N, 1] : [M * N, 1, M];
+  const cStrides: GemmStrides = colMajor ? [M * N, 1, M] : [M * N, N, 1];
   const start = randoms(batch * M * N);
-  const packed =
-    c.packed && native.gemmPackedBytes("float32", K, N) > 0
-      ? native.allocate(native.gemmPackedBytes("float32", K, N), false)
-      : undefined;
+  const bytes = native.gemmPackedBytes("float32", K, N);
+  const packed = c.packed && bytes > 0 ? native.allocate(bytes, false) : null;
   if (packed) native.gemmPackB("float32", K, N, b, 0, [N, 1], packed);
+  return { native, M, N, K, batch, beta: c.beta ?? 0, a, b, cStrides, start, packed };
+}
+
+function check(c: Case): void {
+  const { native, M, N, K, batch, beta, a, b, cStrides, start, packed } = operands(c, (c.ccs ?? 1) !== 1);
+  const bias = randoms(N);
   const want = Float32Array.from(start);
   for (let bi = 0; bi < batch; bi++)
     for (let i = 0; i < M; i++)
@@ -85,28 +121,87 @@ test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "th
     check({ M: 25, N: 40, K: 19, ccs: 25 });
   }
   native.selectGemmKernel("");
-  assert.throws(
-    () =>
-      native.gemm(
-        "float32",
-        2,
-        8,
-        2,
-        1,
-        randoms(4),
-        0,
-        [0, 2, 1],
-        randoms(16),
-        0,
-        [0, 8, 1],
-        new Float32Array(16),
-        0,
-        [0, 8, 1],
-        1,
-        0,
-        null,
-        new Float32Array(4),
-      ),
-    { code: "HEARTH_TENSOR_ARGUMENT" },
+  // a bias shorter than N
+  assert.throws(() => tiny(native, new Float32Array(4)), { code: "HEARTH_TENSOR_ARGUMENT" });
+});
+
+interface AddendCase extends Case {
+  bias?: boolean;
+  /** C's and the addend's column stride (1: row-major, else column-major). */
+  colMajor?: boolean;
+}
+
+// The addend argument (C = (alpha·A·B + bias + beta·C) + addend, added by the threads that write
+// each C tile after its last k slice) against the product followed by a separate float32 add:
+// bit for bit, on the same paths, on each family, on the shared-operand split of large products.
+function checkAddend(c: AddendCase): void {
+  const { native, M, N, K, batch, beta, a, b, cStrides: strides, start, packed } = operands(c, !!c.colMajor);
+  const bias = c.bias ? randoms(N) : null;
+  // The addend lies after 3 spare floats, so its offset is exercised too.
+  const addend = randoms(3 + batch * M * N);
+  const want = Float32Array.from(start);
+  native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, [0, N, 1], want, 0, strides, 1, beta, null, bias);
+  for (let i = 0; i < want.length; i++) want[i] = Math.fround((want[i] as number) + (addend[3 + i] as number));
+  const got = Float32Array.from(start);
+  native.gemm(
+    "float32",
+    M,
+    N,
+    K,
+    batch,
+    a,
+    0,
+    [M * K, K, 1],
+    b,
+    0,
+    [0, N, 1],
+    got,
+    0,
+    strides,
+    1,
+    beta,
+    packed,
+    bias,
+    false,
+    addend,
+    3,
+    strides,
   );
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) assert.fail(`${JSON.stringify(c)}: C[${i}] ${got[i]} vs ${want[i]}`);
+  }
+}
+
+test("gemm's addend matches the product plus a separate add, on every path", {
+  skip: !addon && "the native addon did not load",
+}, () => {
+  const native = addon as NonNullable<typeof addon>;
+  for (const [kernel, threads] of [
+    ["", 1],
+    ["", 2],
+    ["amx-bf16x3", 2],
+    ["avx2", 2],
+    ["generic", 1],
+  ] as const) {
+    if (!native.selectGemmKernel(kernel)) continue;
+    native.setNumThreads(threads);
+    checkAddend({ M: 37, N: 101, K: 70 });
+    checkAddend({ M: 50, N: 70, K: 800, bias: true }); // several k slices
+    checkAddend({ M: 130, N: 300, K: 900, beta: 0.5, bias: true });
+    checkAddend({ M: 128, N: 2304, K: 768, packed: true, bias: true });
+    checkAddend({ M: 40, N: 96, K: 64, packed: true });
+    checkAddend({ M: 3, N: 50, K: 40 });
+    checkAddend({ M: 1, N: 77, K: 40, bias: true }); // matrix-vector
+    checkAddend({ M: 60, N: 5, K: 33, bias: true }); // thin: run as Cᵀ = Bᵀ·Aᵀ
+    checkAddend({ M: 20, N: 30, K: 0, beta: 2, bias: true });
+    checkAddend({ M: 21, N: 45, K: 17, batch: 3 });
+    checkAddend({ M: 25, N: 40, K: 19, colMajor: true, bias: true });
+  }
+  // Products large enough for the shared-operand split (64 MFLOP) on 2 threads.
+  native.selectGemmKernel("");
+  native.setNumThreads(2);
+  checkAddend({ M: 300, N: 768, K: 200, bias: true });
+  checkAddend({ M: 1400, N: 70, K: 400 });
+  // an addend that reaches past its buffer
+  assert.throws(() => tiny(native, null, new Float32Array(15)), { code: "HEARTH_TENSOR_BUFFER" });
 });

@@ -73,6 +73,9 @@ export interface NativeAddon {
    * to every row of the product by the threads that write it (`C = alpha·A·B + bias + beta·C`).
    * `aFloat32`: with a 16-bit `dtype`, `a` holds float32 values (offsets and strides in floats),
    * rounded to `dtype` by the kernel before the product, bit for bit as a cast of A would.
+   * `addend` (float32, M×N at `addendOffset` with `addendStrides`, not overlapping `c`): added to
+   * the finished product, `C = (alpha·A·B + bias + beta·C) + addend`, rounded as a separate add
+   * (a residual stream), by the threads that write each C tile while it is in cache.
    */
   gemm(
     dtype: NativeGemmDType,
@@ -94,6 +97,9 @@ export interface NativeAddon {
     bPacked?: ArrayBufferLike | null,
     bias?: Float32Array | null,
     aFloat32?: boolean,
+    addend?: Float32Array | null,
+    addendOffset?: number,
+    addendStrides?: GemmStrides,
   ): void;
   /**
    * Bytes `gemmPackB` needs for a `K×N` B of `dtype` (a 64-byte header, then B cut into the

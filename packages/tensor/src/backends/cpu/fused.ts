@@ -161,8 +161,15 @@ export function fusedKernels(addon: NativeAddon, js: (op: string) => KernelFn): 
   };
   return Object.entries(kernels).map(([op, native]) => {
     const fallback = js(op);
+    // The norms' parameter gradients are sums both kernels accumulate into: they start at zero
+    // here, so the op's outputs may come from recycled memory (`writesAll`, cpu/index.ts) without
+    // zero-filling the [rows, cols] dx that every row overwrites.
+    const sums = op === "layerNormBackward" || op === "rmsNormBackward";
     // biome-ignore lint/suspicious/noExplicitAny: each kernel has its own attribute type
-    const fn = (args: KernelArgs<any>) => (allF32(args) ? native(args) : fallback(args));
+    const fn = (args: KernelArgs<any>) => {
+      if (sums) for (const o of args.outputs.slice(1)) (o.data as Float32Array).fill(0);
+      return allF32(args) ? native(args) : fallback(args);
+    };
     return { op, fn, contiguousInputs: true };
   });
 }

@@ -46,4 +46,23 @@ describe("paired GEMM timing", { skip: native ? false : "the native addon did no
     matmul(a, transpose(w, 0, 1));
     assert.equal(gemmPairReport(), "");
   });
+
+  test("an entry may set the GEMM's environment switches for its runs only", () => {
+    manualSeed(4);
+    const a = randn([96, 700]);
+    const b = randn([700, 400]); // 54 MFLOP, 2 threads: HEARTH_GEMM_FINE decides the split
+    const want = withBackend("js", () => matmul(a, b)).dataSync();
+    delete process.env.HEARTH_GEMM_FINE;
+    setGemmPair(["generic", "generic:HEARTH_GEMM_FINE=0"]);
+    try {
+      const got = matmul(a, b).dataSync();
+      for (let j = 0; j < want.length; j += 97) assert.ok(Math.abs((got[j] as number) - (want[j] as number)) < 1e-3);
+      const report = gemmPairReport();
+      assert.match(report, /96x400x700 .*generic [0-9.]+ \/ [0-9]+ \(1\.00\) {2}generic:HEARTH_GEMM_FINE=0 /);
+    } finally {
+      setGemmPair(null);
+    }
+    // set while its entry runs, cleared for the others and when pairing ends
+    assert.equal(process.env.HEARTH_GEMM_FINE, undefined);
+  });
 });

@@ -1,6 +1,9 @@
 /**
  * Paired GEMM timing: with `HEARTH_GEMM_PAIR=A,B[,...]` (GEMM family names as
- * `selectGemmKernel` takes them, e.g. `amx-bf16x3,avx512`) every native matmul runs once under
+ * `selectGemmKernel` takes them, e.g. `amx-bf16x3,avx512`, each optionally followed by
+ * `:VAR=value,...`, settings of the GEMM's environment switches made for that entry's runs only,
+ * e.g. `avx512,avx512:HEARTH_GEMM_FINE=0`; a `:` entry needs `;` between entries:
+ * `avx512;avx512:HEARTH_GEMM_FINE=0,HEARTH_GEMM_X=1`) every native matmul runs once under
  * each family, back to back, in an order that rotates from call to call, and the time of each
  * run is kept per product shape. On a machine whose speed drifts by 2-3× over seconds (a shared
  * virtual machine), two families timed in separate runs or steps compare the machine's moods as
@@ -17,7 +20,7 @@ import { type NativeAddon, native } from "../../native/index.ts";
 
 /** The families paired now (initially from `HEARTH_GEMM_PAIR`); null when pairing is off. */
 export let GEMM_PAIR: readonly string[] | null = process.env.HEARTH_GEMM_PAIR
-  ? process.env.HEARTH_GEMM_PAIR.split(",").filter((f) => f !== "")
+  ? process.env.HEARTH_GEMM_PAIR.split(process.env.HEARTH_GEMM_PAIR.includes(";") ? ";" : ",").filter((f) => f !== "")
   : null;
 
 /**
@@ -33,6 +36,7 @@ export function setGemmPair(families: readonly string[] | null): readonly string
   const was = GEMM_PAIR;
   GEMM_PAIR = families && families.length > 0 ? [...families] : null;
   runs.clear();
+  clearPairedVars();
   if (!GEMM_PAIR && was) native?.selectGemmKernel("");
   return was;
 }
@@ -59,11 +63,35 @@ export function pairedGemm(addon: NativeAddon, key: string, product: () => void)
   }
   for (let i = 0; i < families.length; i++) {
     const f = (turn + i) % families.length;
-    addon.selectGemmKernel(families[f] as string);
+    select(addon, families[f] as string);
     const t0 = performance.now();
     product();
     (times[f] as number[]).push(performance.now() - t0);
   }
+}
+
+/** Environment variables some paired entry sets (`family:VAR=value,...`), cleared for the others. */
+let pairedVars: string[] = [];
+
+function clearPairedVars(): void {
+  for (const v of pairedVars) delete process.env[v];
+  pairedVars = [];
+}
+
+/**
+ * Selects a paired entry: a family name, optionally followed by `:VAR=value,...` settings of the
+ * native GEMM's environment switches (read on every call, e.g. `avx512:HEARTH_GEMM_FINE=0`), so
+ * two ways of cutting the same family's products can be paired too.
+ */
+function select(addon: NativeAddon, entry: string): void {
+  const [family, settings] = entry.split(":") as [string, string | undefined];
+  clearPairedVars();
+  for (const kv of (settings ?? "").split(",").filter((x) => x !== "")) {
+    const [k, v] = kv.split("=") as [string, string | undefined];
+    process.env[k] = v ?? "";
+    pairedVars.push(k);
+  }
+  addon.selectGemmKernel(family);
 }
 
 function median(xs: number[]): number {

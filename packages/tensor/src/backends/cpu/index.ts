@@ -40,8 +40,8 @@ const HALF_OPS = new Set([
 /**
  * Ops whose kernels (native and their js fallbacks) write every output element, so their
  * outputs skip the zero-fill of recycled memory. Not here: ops that accumulate into their
- * outputs (scatterAdd, the norm backwards' parameter gradients) or write
- * only a window of them (pad, cat).
+ * outputs (scatterAdd) or write only a window of them (pad, cat). The norm backwards sum their
+ * parameter gradients into outputs that their kernel record zeroes first (fused.ts).
  */
 const WRITES_ALL = new Set([
   "matmul",
@@ -49,7 +49,7 @@ const WRITES_ALL = new Set([
   ...["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "contiguous", "cast", "gather"],
   ...["crossEntropy", "crossEntropyBackward", "gelu", "geluBackward", "silu", "siluBackward"],
   ...["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "layerNorm", "rmsNorm"],
-  "attentionBackward",
+  ...["layerNormBackward", "rmsNormBackward", "attention", "attentionBackward"],
 ]);
 
 /** Buffers of at least this many bytes are allocated by the addon. */

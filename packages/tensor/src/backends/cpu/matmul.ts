@@ -7,7 +7,8 @@
  * With a bias (`[N]`), the GEMM's threads start every output row they compute as the bias and
  * add the product to it: the sum is rounded as a separate add would round it, in the pass that
  * writes the product. An `addend` of the output's shape (a residual) is added to the finished product by the
- * same kernel call, rounded as the separate add it replaces. With `roundA` (a float32 `a`, a
+ * same kernel call, rounded as the separate add it replaces: by the GEMM's threads, tile by tile
+ * while each C tile is in cache, when the addend is row-major (else in a pass after it). With `roundA` (a float32 `a`, a
  * 16-bit `b`), the native GEMM takes `a` as float32 and rounds it to b's dtype itself (into a
  * buffer of its own, kept between calls): what a cast op would make, without the op or a
  * per-call temporary (a decoding step has one such product per weight). Integer and bool matmuls go to
@@ -17,6 +18,7 @@
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
+import { isContiguous } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 import { Scratch } from "./convert.ts";
 import { GEMM_PAIR, pairedGemm } from "./gemm-pair.ts";
@@ -86,6 +88,9 @@ interface Products {
   bPacked: ArrayBuffer | undefined;
   row: Float32Array | undefined;
   roundA: boolean;
+  /** A row-major addend of C's layout, added by the GEMM to each C tile (undefined: none). */
+  addend: Float32Array | undefined;
+  addendOffset: number;
 }
 
 // A module-level function, not a closure made per call: tsx (esbuild's keepNames) names every
@@ -117,6 +122,9 @@ function runProducts(p: Products): void {
       p.bPacked,
       p.row,
       p.roundA,
+      p.addend,
+      p.addend ? p.addendOffset + co : 0,
+      [inner.c, p.N, 1],
     );
     for (let d = dims.length - 1; d >= 0; d--) {
       const dim = dims[d] as BatchDim;
@@ -182,6 +190,9 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       outerCount === 1 && (inner.size === 1 || inner.b === 0)
         ? packedWeight(addon, b, dtype as NativeGemmDType, rows, K, N, br, bc)
         : undefined;
+    // A row-major addend lies like C: the GEMM adds it tile by tile (one pass over C fewer).
+    const fusedAddend =
+      addend && isContiguous(addend.shape, addend.strides) ? (addend.data as Float32Array) : undefined;
     const job: Products = {
       addon,
       dtype: dtype as NativeGemmDType,
@@ -201,6 +212,8 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       bPacked,
       row,
       roundA: attrs.roundA === true,
+      addend: fusedAddend,
+      addendOffset: fusedAddend ? (addend as StridedView).offset : 0,
     };
     const batch = outerCount * inner.size;
     if (GEMM_PAIR)
@@ -211,7 +224,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       );
     else runProducts(job);
     // float32 only (the primitive's rule): c is the output's own storage
-    if (addend)
+    if (addend && !fusedAddend)
       addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
     if (c !== out.data) addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
     temps?.release();

@@ -35,6 +35,8 @@ function poison(bytes: number): void {
   const blocks = Array.from({ length: 3 }, () => addon.allocate(bytes, false));
   for (const b of blocks) new Uint8Array(b).fill(0xff); // NaN in every float32 lane
   for (const b of blocks) addon.free(b);
+  // Buffers under 1 MB come from the backend's pool of small buffers handed back by dispose().
+  if (bytes < 1 << 20) for (let i = 0; i < 3; i++) mul(randn([bytes / 4]), Number.NaN).dispose();
 }
 
 test("writesAll kernels overwrite every element of recycled memory", { skip }, () => {
@@ -48,6 +50,7 @@ test("writesAll kernels overwrite every element of recycled memory", { skip }, (
   // Causal attention where queries 0-3 see no key at all (their dq rows are zeros) and random keys are hidden.
   const [q, k, v] = [0, 1, 2].map(() => randn([2, 4, 520, 64])) as [Tensor, Tensor, Tensor];
   const dout = randn([2, 520, 4, 64]); // like out, [B, T, H, E]
+  const [wn, bn, dy] = [randn([600]), randn([600]), randn([520, 600])];
   const mask = gt(randn([1, 1, 520, 520]), -2)
     .mul(gt(arange(0, 520).reshape([1, 1, 520, 1]), 3.5))
     .to("bool");
@@ -69,6 +72,23 @@ test("writesAll kernels overwrite every element of recycled memory", { skip }, (
         return apply("crossEntropyBackward", [logits, target, lse, g], {})[0] as Tensor;
       },
     ],
+    ...([0, 1] as const).map((i): [string, () => Tensor] => [
+      `attention ${["out", "lse"][i]}`,
+      () => apply("attention", [q, k, v], { scale: 0.125, causal: true })[i] as Tensor, // every query sees a key
+    ]),
+    ...([0, 1, 2] as const).map((i): [string, () => Tensor] => [
+      `layerNormBackward ${["dx", "dweight", "dbias"][i]}`,
+      () => {
+        const [, mean, rstd] = apply("layerNorm", [x, wn, bn], {
+          normalizedDims: 1,
+          eps: 1e-5,
+          weight: true,
+          bias: true,
+        });
+        const attrs = { normalizedDims: 1, weight: true, needWeight: true, needBias: true };
+        return apply("layerNormBackward", [x, wn, mean as Tensor, rstd as Tensor, dy], attrs)[i] as Tensor;
+      },
+    ]),
     ...([0, 1, 2] as const).map((i): [string, () => Tensor] => [
       `attentionBackward d${"qkv"[i]}`,
       () => {

@@ -161,6 +161,10 @@ for (const backend of listBackends()) {
         const low = withBackend(backend, () => noGrad(() => addmm(bias, a, w16, { residual: strided })));
         const lowWant = withBackend(backend, () => noGrad(() => add(residual, addmm(bias, a, w16))));
         assert.deepEqual(data(low), data(lowWant), `${c.name} + strided residual, bf16 weight`);
+        // matmul's residual, without a bias
+        const plain = withBackend(backend, () => noGrad(() => matmul(a, b, { residual })));
+        const plainWant = withBackend(backend, () => noGrad(() => add(residual, matmul(a, b))));
+        assert.deepEqual(data(plain), data(plainWant), `${c.name}: matmul + residual, bit for bit`);
       }
       // gradients: the residual's is the output's, the others as without it
       withBackend(backend, () => {

@@ -14,11 +14,17 @@ import { autocastDtype, markAutocastOperand } from "./autocast.ts";
  * dim removed; batch dims broadcast. A float32 operand times a bfloat16/float16 one (a weight
  * stored in 16 bits) multiplies in the 16-bit dtype and returns float32.
  *
+ * `options.residual`, a tensor of the output's shape, is added as well (for a float32 product by
+ * the same op, which adds it to each output tile while the tile is in cache, rounded as the
+ * `add(residual, matmul(a, b))` it equals bit for bit; otherwise by that add).
+ *
  * @example
  * const y = matmul(x, w); // [B, T, C] @ [C, D] -> [B, T, D]
+ * const z = matmul(h, u, { residual: y }); // y + h·u, one op
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  return product("matmul", a, b, null);
+export function matmul(a: Tensor, b: Tensor, options: { residual?: Tensor } = {}): Tensor {
+  if (options.residual) checkTensor("matmul", "residual", options.residual);
+  return product("matmul", a, b, null, options.residual ?? null);
 }
 
 /**
