@@ -275,7 +275,9 @@ constexpr int64_t kFewPanels = 24;
 // task's whole packed A fits kMaxABlockBytes, the first column block packs it and the others
 // reuse it instead of reading A from memory again. (Software prefetching the next panels in
 // bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
-// own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.)
+// own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.) With a
+// pre-packed B, the last block of a task fetches the first block of `next` (the task this
+// thread probably runs next; null when none), which would otherwise start cold from memory.
 // How `rows` rows are cut into A micro-panels. The rows are shared evenly among the panels (128
 // rows: 8 of 13 and 2 of 12, not 9 of 14 and one of 2): an FMA micro-kernel's time follows its
 // rows, except that a short panel still streams the whole B micro-panel from L2 for little
@@ -294,7 +296,7 @@ struct RowPanels {
   int height(int64_t ii) const { return static_cast<int>(even ? base + (ii < extra) : imin64(mr, rows - ii * mr)); }
 };
 
-bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared) {
+bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared, const Task* next) {
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
   const char* bbase = static_cast<const char*>(p.b.data) + t.batch * p.b.bs * esize;
@@ -380,6 +382,12 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
           next_b = LinePrefetch{at, 0, 1, round_up(imin64(ncb, t.j1 - njc), ks.nr) * nkcp * ks.packed_size};
         } else if (njc < t.j1) {
           next_b = region(bv, npc, imin64(kcb, p.K - npc), njc, imin64(ncb, t.j1 - njc));
+        } else if (next != nullptr && packed && next->batch == t.batch) {
+          // The last block of this task: fetch the first block of the task this thread most
+          // likely runs next (of its first k slice), which would otherwise start cold from memory.
+          const int64_t nkcp = round_up(imin64(kcb, p.K), ks.kunit);
+          const char* at = packed + next->j0 * nkcp * ks.packed_size;
+          next_b = LinePrefetch{at, 0, 1, round_up(imin64(ncb, next->j1 - next->j0), ks.nr) * nkcp * ks.packed_size};
         }
       }
       const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
@@ -733,12 +741,17 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
   std::atomic<bool> failed{false};
   const int64_t ntasks = per_batch * p.batch;
 
+  auto task_at = [&](int64_t task) {
+    const int64_t r = task % per_batch, mi = r / n_chunks, ni = r % n_chunks;
+    return Task{task / per_batch, mi * m_height, imin64(p.M, (mi + 1) * m_height), ni * n_width,
+                imin64(p.N, (ni + 1) * n_width)};
+  };
   auto body = [&](int64_t task) {
-    const int64_t b = task / per_batch;
-    const int64_t r = task % per_batch;
-    const int64_t mi = r / n_chunks, ni = r % n_chunks;
-    Task t{b, mi * m_height, imin64(p.M, (mi + 1) * m_height), ni * n_width, imin64(p.N, (ni + 1) * n_width)};
-    if (!run_block(ks, q, t, a_shared)) failed.store(true, std::memory_order_relaxed);
+    // The pool hands tasks out in order, so this thread's next task is most likely `threads`
+    // further on: run_block fetches its first B block while finishing this one.
+    const bool has_next = task + threads < ntasks;
+    const Task t = task_at(task), next = task_at(has_next ? task + threads : task);
+    if (!run_block(ks, q, t, a_shared, has_next ? &next : nullptr)) failed.store(true, std::memory_order_relaxed);
   };
   if (ntasks > (1 << 30)) {
     for (int64_t t = 0; t < ntasks; t++) body(t);

@@ -112,6 +112,8 @@ test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "th
     check({ M: 37, N: 101, K: 70 });
     check({ M: 50, N: 70, K: 800 });
     check({ M: 128, N: 2304, K: 768, packed: true });
+    check({ M: 128, N: 3072, K: 768, packed: true }); // 8 column tasks: each fetches the next one's first B block
+    check({ M: 600, N: 200, K: 300, packed: true }); // rows split over a shared packed B
     check({ M: 130, N: 300, K: 900, beta: 0.5 });
     check({ M: 40, N: 96, K: 64, packed: true });
     check({ M: 3, N: 50, K: 40 });
