@@ -267,17 +267,6 @@ constexpr int64_t kMaxABlockBytes = int64_t{8} << 20;
 // Tasks with fewer A micro-panels than this use half-size B blocks (see run_block).
 constexpr int64_t kFewPanels = 24;
 
-// Returns false (computing nothing) when the packing buffers cannot be allocated.
-//
-// Loop order per task: for each column block, for each k slice: pack B (it stays in L2), then
-// for each A micro-panel: pack it (it stays in L1) and run it against every B micro-panel.
-// Column blocks outermost keep the C block they update in cache across the k slices. When the
-// task's whole packed A fits kMaxABlockBytes, the first column block packs it and the others
-// reuse it instead of reading A from memory again. (Software prefetching the next panels in
-// bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
-// own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.) With a
-// pre-packed B, the last block of a task fetches the first block of `next` (the task this
-// thread probably runs next; null when none), which would otherwise start cold from memory.
 // How `rows` rows are cut into A micro-panels. The rows are shared evenly among the panels (128
 // rows: 8 of 13 and 2 of 12, not 9 of 14 and one of 2): an FMA micro-kernel's time follows its
 // rows, except that a short panel still streams the whole B micro-panel from L2 for little
@@ -296,6 +285,19 @@ struct RowPanels {
   int height(int64_t ii) const { return static_cast<int>(even ? base + (ii < extra) : imin64(mr, rows - ii * mr)); }
 };
 
+// Returns false (computing nothing) when the packing buffers cannot be allocated.
+//
+// Loop order per task: for each column block, for each k slice: pack B (it stays in L2), then
+// for each A micro-panel: pack it (it stays in L1) and run it against every B micro-panel.
+// Column blocks outermost keep the C block they update in cache across the k slices. When the
+// task's whole packed A fits kMaxABlockBytes, the first column block packs it and the others
+// reuse it instead of reading A from memory again. (Software prefetching the next panels in
+// bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
+// own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.) With a
+// pre-packed B, the last block of a task fetches the first block of `next` (the task this
+// thread probably runs next; null when none), which would otherwise start cold from memory.
+// `a_shared`, when not null, is the whole A packed once for all tasks (pack_a_shared): the task
+// reads its panels from there instead of packing them.
 bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared, const Task* next) {
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;

@@ -11,7 +11,7 @@ import { allocate, apply1 } from "../ops/apply.ts";
 import { isAutocastOperand } from "../ops/nn/autocast.ts";
 import { viewStrides } from "../ops/primitive-helpers.ts";
 import { PRIMITIVES } from "../ops/primitives.ts";
-import { fmt, type Shape } from "../shape.ts";
+import { fmt, type Shape, sameShape } from "../shape.ts";
 import type { Storage } from "../storage.ts";
 import { type BackwardOptions, setBackwardImpl, type TapeNode, Tensor } from "../tensor.ts";
 import { duringBackward } from "./grad-mode.ts";
@@ -21,7 +21,7 @@ const released = new WeakSet<TapeNode>();
 
 /** Sums `g` over broadcast dims so that it has `shape`. */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (g.shape.length === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
+  if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
   const dims: number[] = [];
   for (let d = 0; d < g.ndim; d++) {

@@ -13,6 +13,20 @@ after(() => {
   addon?.setNumThreads(0);
 });
 
+/**
+ * Runs `body` under each `[family, threads]` this CPU runs ("": the default choice; a family it
+ * lacks is skipped), then selects the default family again.
+ */
+function onFamilies(families: readonly (readonly [string, number])[], body: () => void): void {
+  const n = addon as NonNullable<typeof addon>;
+  for (const [kernel, threads] of families) {
+    if (!n.selectGemmKernel(kernel)) continue;
+    n.setNumThreads(threads);
+    body();
+  }
+  n.selectGemmKernel("");
+}
+
 let seed = 7;
 function rand(): number {
   seed = (seed * 1103515245 + 12345) >>> 0;
@@ -101,14 +115,13 @@ test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "th
   const native = addon as NonNullable<typeof addon>;
   // The default family (AVX-512 adds the bias inside its micro-kernel) and the others (C rows
   // filled with the bias first) where this CPU runs them.
-  for (const [kernel, threads] of [
+  const families = [
     ["", 1],
     ["", 2],
     ["avx2", 2],
     ["generic", 1],
-  ] as const) {
-    if (!native.selectGemmKernel(kernel)) continue;
-    native.setNumThreads(threads);
+  ] as const;
+  onFamilies(families, () => {
     check({ M: 37, N: 101, K: 70 });
     check({ M: 50, N: 70, K: 800 });
     check({ M: 128, N: 2304, K: 768, packed: true });
@@ -121,8 +134,7 @@ test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "th
     check({ M: 20, N: 30, K: 0, beta: 2 });
     check({ M: 21, N: 45, K: 17, batch: 3 });
     check({ M: 25, N: 40, K: 19, ccs: 25 });
-  }
-  native.selectGemmKernel("");
+  });
   // a bias shorter than N
   assert.throws(() => tiny(native, new Float32Array(4)), { code: "HEARTH_TENSOR_ARGUMENT" });
 });
@@ -178,15 +190,14 @@ test("gemm's addend matches the product plus a separate add, on every path", {
   skip: !addon && "the native addon did not load",
 }, () => {
   const native = addon as NonNullable<typeof addon>;
-  for (const [kernel, threads] of [
+  const families = [
     ["", 1],
     ["", 2],
     ["amx-bf16x3", 2],
     ["avx2", 2],
     ["generic", 1],
-  ] as const) {
-    if (!native.selectGemmKernel(kernel)) continue;
-    native.setNumThreads(threads);
+  ] as const;
+  onFamilies(families, () => {
     checkAddend({ M: 37, N: 101, K: 70 });
     checkAddend({ M: 50, N: 70, K: 800, bias: true }); // several k slices
     checkAddend({ M: 130, N: 300, K: 900, beta: 0.5, bias: true });
@@ -198,9 +209,8 @@ test("gemm's addend matches the product plus a separate add, on every path", {
     checkAddend({ M: 20, N: 30, K: 0, beta: 2, bias: true });
     checkAddend({ M: 21, N: 45, K: 17, batch: 3 });
     checkAddend({ M: 25, N: 40, K: 19, colMajor: true, bias: true });
-  }
+  });
   // Products large enough for the shared-operand split (64 MFLOP) on 2 threads.
-  native.selectGemmKernel("");
   native.setNumThreads(2);
   checkAddend({ M: 300, N: 768, K: 200, bias: true });
   checkAddend({ M: 1400, N: 70, K: 400 });

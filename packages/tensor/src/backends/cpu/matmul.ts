@@ -6,15 +6,16 @@
  * walked here. float16/bfloat16 accumulate in float32 and are rounded once into the output.
  * With a bias (`[N]`), the GEMM's threads start every output row they compute as the bias and
  * add the product to it: the sum is rounded as a separate add would round it, in the pass that
- * writes the product. An `addend` of the output's shape (a residual) is added to the finished product by the
- * same kernel call, rounded as the separate add it replaces: by the GEMM's threads, tile by tile
- * while each C tile is in cache, when the addend is row-major (else in a pass after it). With `roundA` (a float32 `a`, a
- * 16-bit `b`), the native GEMM takes `a` as float32 and rounds it to b's dtype itself (into a
- * buffer of its own, kept between calls): what a cast op would make, without the op or a
- * per-call temporary (a decoding step has one such product per weight). Integer and bool matmuls go to
- * the `js` reference kernel. A B that is one matrix for the whole call (a layer's weight) may be
- * multiplied from its pre-packed form (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every
- * product under several GEMM families on the same call (`gemm-pair.ts`).
+ * writes the product. An `addend` of the output's shape (a residual) is added to the finished
+ * product, rounded as the separate add it replaces: by the GEMM's threads, tile by tile while
+ * each C tile is in cache, when the addend is row-major; else by one add pass after the GEMM.
+ * With `roundA` (a float32 `a`, a 16-bit `b`), the native GEMM takes `a` as float32 and rounds
+ * it to b's dtype itself (into a buffer of its own, kept between calls): what a cast op would
+ * make, without the op or a per-call temporary (a decoding step has one such product per
+ * weight). Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for
+ * the whole call (a layer's weight) may be multiplied from its pre-packed form
+ * (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every product under several GEMM families
+ * on the same call (`gemm-pair.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";

@@ -26,7 +26,7 @@
 import type { StridedView } from "../../access.ts";
 import { isFloating } from "../../dtype.ts";
 import { HearthTensorError } from "../../errors.ts";
-import { broadcastShapes, fmt } from "../../shape.ts";
+import { broadcastShapes, fmt, sameShape } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import { apply } from "../apply.ts";
 import { broadcastView } from "../primitive-helpers.ts";
@@ -161,8 +161,12 @@ const attentionBackward: Primitive<AttentionAttrs> = {
     const [q, k, v, out, lse, dout, mask] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor?];
     const { dims, mask: m } = check("attentionBackward", q, k, v, mask);
     const { B, H, G, T, D, E } = dims;
-    const same = (t: Tensor, shape: number[]) => t.ndim === shape.length && t.shape.every((s, i) => s === shape[i]);
-    if (!same(out, [B, T, H, E]) || !same(dout, [B, T, H, E]) || !same(lse, [B, H, T]) || lse.dtype !== "float32") {
+    if (
+      !sameShape(out.shape, [B, T, H, E]) ||
+      !sameShape(dout.shape, [B, T, H, E]) ||
+      !sameShape(lse.shape, [B, H, T]) ||
+      lse.dtype !== "float32"
+    ) {
       throw bad("attentionBackward", `out and dout must be ${fmt([B, T, H, E])} and lse float32 ${fmt([B, H, T])}`);
     }
     const packed = attrs.packed ?? false;
