@@ -13,7 +13,9 @@
 //   16-bit dtype: the kernel rounds them to dtype first, as a cast of A would. Optional 20th-22nd,
 //   addend, addendOffset, addendStrides ([batch, row, column], a float32 M×N view that must not
 //   overlap c): added to the finished product, C = (alpha·A·B + bias + beta·C) + addend, each
-//   element rounded as a separate add would round it.
+//   element rounded as a separate add would round it. An optional 23rd, activation ("gelu",
+//   "geluTanh" or "silu"; null for none), is applied to the finished C (after bias and addend),
+//   tile by tile by the threads that write it, with the activation op's own kernel.
 //
 // gemmPackedBytes(dtype, K, N): bytes gemmPackB needs for a K×N B (0: such a B is never packed).
 // gemmPackB(dtype, K, N, b, bOffset, bStrides [row, column], dst): packs B into dst, an
@@ -126,6 +128,14 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     p.adbs = ad.strides[0];
     p.adrs = ad.strides[1];
     p.adcs = ad.strides[2];
+  }
+  if (info.Length() > 22 && !info[22].IsUndefined() && !info[22].IsNull()) {
+    HEARTH_CHECK_STRING(info, 22, fn, "activation");
+    const std::string op = info[22].As<Napi::String>().Utf8Value();
+    HEARTH_CHECK(env, op == "gelu" || op == "geluTanh" || op == "silu", fn,
+                 "argument 'activation' must be 'gelu', 'geluTanh' or 'silu', got '" + op + "'");
+    p.activate = true;
+    p.activation = op == "gelu" ? Activation::kGelu : op == "geluTanh" ? Activation::kGeluTanh : Activation::kSilu;
   }
   if (!gemm(p)) throw Napi::Error::New(env, "gemm: out of memory allocating packing buffers");
   return env.Undefined();

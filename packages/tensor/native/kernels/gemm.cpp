@@ -187,6 +187,28 @@ void add_addend_all(const GemmProblem& p) {
   for (int64_t b = 0; b < p.batch; b++) add_addend(p, b, 0, static_cast<int>(p.M), 0, static_cast<int>(p.N));
 }
 
+// p.activation applied to the C tile (rows [i0, i0+m) × columns [j0, j0+n)) in place, a row at a
+// time through the row kernels' activation (the separate op's code, so the same bits); columns
+// that are not contiguous go through a row copy.
+void activate_tile(const GemmProblem& p, int64_t batch, int64_t i0, int64_t m, int64_t j0, int64_t n) {
+  const RowKernels* rk = row_kernels();
+  float* c = p.c + batch * p.cbs;
+  float row[256];
+  for (int64_t i = 0; i < m; i++) {
+    float* crow = c + (i0 + i) * p.crs + j0 * p.ccs;
+    if (p.ccs == 1) {
+      rk->activation(p.activation, crow, crow, n);
+      continue;
+    }
+    for (int64_t j0r = 0; j0r < n; j0r += 256) {
+      const int64_t w = imin64(256, n - j0r);
+      for (int64_t j = 0; j < w; j++) row[j] = crow[(j0r + j) * p.ccs];
+      rk->activation(p.activation, row, row, w);
+      for (int64_t j = 0; j < w; j++) crow[(j0r + j) * p.ccs] = row[j];
+    }
+  }
+}
+
 // Walks the cache lines of `runs` byte runs (run r at base + r*stride, run_bytes long), a few
 // at a time, asking for each to be brought into L2.
 struct LinePrefetch {
@@ -364,7 +386,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
       const int kc = static_cast<int>(imin64(kcb, p.K - pc));
       const int kcp = static_cast<int>(round_up(kc, ks.kunit));
       const float beta = pc == 0 ? first_beta : 1.0f;
-      const bool last_slice = p.addend != nullptr && pc + kcb >= p.K;
+      const bool last_slice = pc + kcb >= p.K;
       const float* bias_row = fused_bias && pc == 0 ? p.bias + jc : nullptr;
       const char* bblock;
       if (packed) {
@@ -412,7 +434,8 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
           } else {
             micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
           }
-          if (last_slice) add_addend(p, t.batch, ic, m, jc + jr, n);
+          if (last_slice && p.addend != nullptr) add_addend(p, t.batch, ic, m, jc + jr, n);
+          if (last_slice && p.activate) activate_tile(p, t.batch, ic, m, jc + jr, n);
         }
       }
     }
@@ -559,6 +582,14 @@ bool gemm(const GemmProblem& p) {
     const bool ok = gemm(round_a(p, buf));
     if (buf.capacity() > (size_t{1} << 22)) std::vector<uint16_t>().swap(buf);
     return ok;
+  }
+  if (p.activate && (p.K <= 0 || gemv_handles(p))) {
+    // The matrix-vector and empty products apply it afterwards, after the addend.
+    GemmProblem q = p;
+    q.activate = false;
+    if (!gemm(q)) return false;
+    for (int64_t b = 0; b < p.batch; b++) activate_tile(p, b, 0, p.M, 0, p.N);
+    return true;
   }
   if (p.addend != nullptr && (p.K <= 0 || gemv_handles(p))) {
     // The matrix-vector and empty products add it afterwards.

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "dtype.h"
+#include "fused-rows.h"
 
 namespace hearth {
 
@@ -42,6 +43,12 @@ struct GemmProblem {
   // tile's last k slice, while the tile is in cache (a residual stream: one pass over C fewer).
   const float* addend = nullptr;
   int64_t adbs = 0, adrs = 0, adcs = 0;
+  // Optional: an activation applied to the finished C (after bias and addend), by each task to
+  // a C tile right after the tile's last k slice, with the fused row kernels' activation (so bit
+  // for bit the separate activation op on the product; one pass over C fewer, an MLP's first
+  // layer). `activate` false: none.
+  bool activate = false;
+  Activation activation = Activation::kGelu;
 };
 
 // Runs the problem on the shared thread pool. Never throws; the caller validated the bounds.

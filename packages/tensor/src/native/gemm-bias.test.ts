@@ -2,7 +2,7 @@
 // compute each block) against filling C with bias + beta·C first and multiplying with beta 1,
 // and its addend argument against a separate add after the product: bit for bit, on every path
 // a product can take (blocked GEMM, pre-packed B, matrix-vector, transposed thin product, K = 0,
-// batches, strided C).
+// batches, strided C); and its activation argument against the activation kernel after the product.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { type GemmStrides, native } from "./index.ts";
@@ -90,6 +90,43 @@ function operands(c: Case, colMajor: boolean) {
   return { native, M, N, K, batch, beta: c.beta ?? 0, a, b, cStrides, start, packed };
 }
 
+/** The case's product into `out` with the given bias, addend (C's strides, from addendOffset) and activation. */
+function gemmWith(
+  o: ReturnType<typeof operands>,
+  out: Float32Array,
+  bias: Float32Array | null,
+  addend: Float32Array | null,
+  addendOffset: number,
+  activation: "gelu" | "geluTanh" | "silu" | null,
+): void {
+  const { native, M, N, K, batch, beta, a, b, cStrides, packed } = o;
+  native.gemm(
+    "float32",
+    M,
+    N,
+    K,
+    batch,
+    a,
+    0,
+    [M * K, K, 1],
+    b,
+    0,
+    [0, N, 1],
+    out,
+    0,
+    cStrides,
+    1,
+    beta,
+    packed,
+    bias,
+    false,
+    addend,
+    addendOffset,
+    cStrides,
+    activation,
+  );
+}
+
 function check(c: Case): void {
   const { native, M, N, K, batch, beta, a, b, cStrides, start, packed } = operands(c, (c.ccs ?? 1) !== 1);
   const bias = randoms(N);
@@ -149,7 +186,8 @@ interface AddendCase extends Case {
 // each C tile after its last k slice) against the product followed by a separate float32 add:
 // bit for bit, on the same paths, on each family, on the shared-operand split of large products.
 function checkAddend(c: AddendCase): void {
-  const { native, M, N, K, batch, beta, a, b, cStrides: strides, start, packed } = operands(c, !!c.colMajor);
+  const o = operands(c, !!c.colMajor);
+  const { native, M, N, K, batch, beta, a, b, cStrides: strides, start } = o;
   const bias = c.bias ? randoms(N) : null;
   // The addend lies after 3 spare floats, so its offset is exercised too.
   const addend = randoms(3 + batch * M * N);
@@ -157,30 +195,7 @@ function checkAddend(c: AddendCase): void {
   native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, [0, N, 1], want, 0, strides, 1, beta, null, bias);
   for (let i = 0; i < want.length; i++) want[i] = Math.fround((want[i] as number) + (addend[3 + i] as number));
   const got = Float32Array.from(start);
-  native.gemm(
-    "float32",
-    M,
-    N,
-    K,
-    batch,
-    a,
-    0,
-    [M * K, K, 1],
-    b,
-    0,
-    [0, N, 1],
-    got,
-    0,
-    strides,
-    1,
-    beta,
-    packed,
-    bias,
-    false,
-    addend,
-    3,
-    strides,
-  );
+  gemmWith(o, got, bias, addend, 3, null);
   for (let i = 0; i < want.length; i++) {
     if (!Object.is(got[i], want[i])) assert.fail(`${JSON.stringify(c)}: C[${i}] ${got[i]} vs ${want[i]}`);
   }
@@ -216,4 +231,90 @@ test("gemm's addend matches the product plus a separate add, on every path", {
   checkAddend({ M: 1400, N: 70, K: 400 });
   // an addend that reaches past its buffer
   assert.throws(() => tiny(native, null, new Float32Array(15)), { code: "HEARTH_TENSOR_BUFFER" });
+});
+
+interface ActivationCase extends AddendCase {
+  activation: "gelu" | "geluTanh" | "silu";
+  addend?: boolean;
+}
+
+// The activation argument (applied to the finished C by the threads that write each tile, after
+// bias and addend) against the same product without it followed by the activation kernel over C:
+// bit for bit, on the same paths and families.
+function checkActivation(c: ActivationCase): void {
+  const o = operands(c, !!c.colMajor);
+  const { native, M, N, batch, start } = o;
+  const bias = c.bias ? randoms(N) : null;
+  const addend = c.addend ? randoms(batch * M * N) : null;
+  const run = (out: Float32Array, activation: ActivationCase["activation"] | null) =>
+    gemmWith(o, out, bias, addend, 0, activation);
+  const want = Float32Array.from(start);
+  run(want, null);
+  native.activation(c.activation, want, want, want.length);
+  const got = Float32Array.from(start);
+  run(got, c.activation);
+  let changed = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) assert.fail(`${JSON.stringify(c)}: C[${i}] ${got[i]} vs ${want[i]}`);
+    if (got[i] !== start[i]) changed++;
+  }
+  assert.ok(changed > want.length / 2, `${JSON.stringify(c)}: the product wrote C`);
+}
+
+test("gemm's activation matches the product then the activation kernel, on every path", {
+  skip: !addon && "the native addon did not load",
+}, () => {
+  const native = addon as NonNullable<typeof addon>;
+  const families = [
+    ["", 1],
+    ["", 2],
+    ["amx-bf16x3", 2],
+    ["avx2", 2],
+    ["generic", 1],
+  ] as const;
+  onFamilies(families, () => {
+    checkActivation({ M: 37, N: 101, K: 70, activation: "geluTanh" });
+    checkActivation({ M: 50, N: 70, K: 800, bias: true, activation: "gelu" }); // several k slices
+    checkActivation({ M: 130, N: 300, K: 900, beta: 0.5, bias: true, addend: true, activation: "silu" });
+    checkActivation({ M: 128, N: 3072, K: 768, packed: true, bias: true, activation: "geluTanh" }); // GPT-2's c_fc
+    checkActivation({ M: 3, N: 50, K: 40, addend: true, activation: "gelu" });
+    checkActivation({ M: 1, N: 77, K: 40, bias: true, addend: true, activation: "geluTanh" }); // matrix-vector
+    checkActivation({ M: 60, N: 5, K: 33, bias: true, activation: "silu" }); // thin: run as Cᵀ = Bᵀ·Aᵀ
+    checkActivation({ M: 20, N: 30, K: 0, beta: 2, bias: true, activation: "gelu" });
+    checkActivation({ M: 21, N: 45, K: 17, batch: 3, addend: true, activation: "geluTanh" });
+    checkActivation({ M: 25, N: 40, K: 19, colMajor: true, bias: true, activation: "silu" });
+  });
+  native.setNumThreads(2);
+  checkActivation({ M: 300, N: 768, K: 200, bias: true, activation: "geluTanh" }); // shared-operand split
+  checkActivation({ M: 1400, N: 70, K: 400, addend: true, activation: "gelu" });
+  const c = new Float32Array(16);
+  assert.throws(
+    () =>
+      native.gemm(
+        "float32",
+        2,
+        8,
+        2,
+        1,
+        randoms(4),
+        0,
+        [0, 2, 1],
+        randoms(16),
+        0,
+        [0, 8, 1],
+        c,
+        0,
+        [0, 8, 1],
+        1,
+        0,
+        null,
+        null,
+        false,
+        null,
+        0,
+        [0, 8, 1],
+        "relu" as "gelu",
+      ),
+    { code: "HEARTH_TENSOR_ARGUMENT" },
+  );
 });

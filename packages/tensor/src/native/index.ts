@@ -100,6 +100,7 @@ export interface NativeAddon {
     addend?: Float32Array | null,
     addendOffset?: number,
     addendStrides?: GemmStrides,
+    activation?: "gelu" | "geluTanh" | "silu" | null,
   ): void;
   /**
    * Bytes `gemmPackB` needs for a `K×N` B of `dtype` (a 64-byte header, then B cut into the

@@ -90,6 +90,28 @@ const div = (a: Tensor, b: Tensor) => p("div", [a, b]);
 const neg = (a: Tensor) => p("neg", [a]);
 const asType = (a: Tensor, dtype: DType) => (a.dtype === dtype ? a : p("cast", [a], { dtype }));
 
+/** An activation a matmul applies to its result (see the `matmul` primitive). */
+export type ProductActivation = "gelu" | "geluTanh" | "silu";
+const ACTIVATIONS: ReadonlySet<string> = new Set(["gelu", "geluTanh", "silu"]);
+
+/** Attributes of the `matmul` primitive (see its table entry). */
+export interface MatmulAttrs {
+  outDtype?: DType;
+  bias?: boolean;
+  roundA?: boolean;
+  addend?: boolean;
+  activation?: ProductActivation;
+}
+
+/** The gradient at a matmul's result before its activation: the product recomputed without it. */
+function activationGrad(inputs: Tensor[], attrs: MatmulAttrs, g: Tensor): Tensor {
+  const { activation, ...plain } = attrs;
+  const z = p("matmul", inputs, plain);
+  return activation === "silu"
+    ? p("siluBackward", [z, g])
+    : p("geluBackward", [z, g], { approximate: activation === "geluTanh" ? "tanh" : "none" });
+}
+
 /** matmul's multiply dtype with `roundA`: b's 16-bit dtype, for a float32 `a`. */
 function roundedDType(a: Tensor, b: Tensor, op: () => string): DType {
   if (a.dtype !== "float32" || (b.dtype !== "bfloat16" && b.dtype !== "float16")) {
@@ -350,7 +372,10 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
     // `addend: true`: a last input of the output's shape (a residual stream), float32 like the
     // output, is added to the finished product by the same kernel call, rounded as a separate
     // add would round it (so the result is add(addend, product) bit for bit, one op fewer).
-    infer(inputs, attrs: { outDtype?: DType; bias?: boolean; roundA?: boolean; addend?: boolean }) {
+    // `activation` ("gelu", "geluTanh", "silu"; float32 output): applied to that result by the
+    // same kernel call, as the activation op after it would (an MLP's first layer, one op and one
+    // pass over its output fewer); the backward recomputes the product before the activation.
+    infer(inputs, attrs: MatmulAttrs) {
       const [a, b] = inputs as [Tensor, Tensor];
       // built only to throw (bound, not an arrow: tsx names each arrow it creates, a defineProperty)
       const op = name.bind(null, "matmul", inputs);
@@ -400,6 +425,12 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
           `${op()}: argument 'addend' must be float32 ${fmt(shape)} (the output's shape, a float32 output), got ${addend.describe()} for a ${outDtype} output`,
         );
       }
+      if (attrs.activation !== undefined && (outDtype !== "float32" || !ACTIVATIONS.has(attrs.activation))) {
+        throw new HearthTensorError(
+          "HEARTH_TENSOR_ARGUMENT",
+          `${op()}: attribute 'activation' must be "gelu", "geluTanh" or "silu" on a float32 output, got ${JSON.stringify(attrs.activation)} for a ${outDtype} output`,
+        );
+      }
       const views = [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])];
       return {
         outputs: [{ shape, dtype: outDtype }],
@@ -407,7 +438,10 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         attrs: { ...attrs, bias: !!bias, addend: !!addend },
       };
     },
-    backward({ inputs: [a, b], needs, attrs }, [g]) {
+    backward({ inputs, needs, attrs }, [gOut]) {
+      const [a, b] = inputs;
+      // with an activation: its backward at the product before it (recomputed, not saved)
+      const g = attrs.activation && gOut ? activationGrad(inputs as Tensor[], attrs, gOut) : gOut;
       const mT = (t: Tensor) => {
         const dims = t.shape.map((_, i) => i);
         dims.push(dims.splice(-2, 1)[0] as number);
@@ -440,7 +474,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
         ...(attrs.addend ? [needs[needs.length - 1] ? g : null] : []),
       ];
     },
-  } satisfies Primitive<{ outDtype?: DType; bias?: boolean; roundA?: boolean; addend?: boolean }>,
+  } satisfies Primitive<MatmulAttrs>,
 
   // movement: views (no kernel) and copies
   reshape: {

@@ -1,5 +1,5 @@
 /** Python's `ACT2FN`: activation functions by their config name (`hidden_act`, `activation_function`). */
-import { gelu, mul, relu, sigmoid, silu, type Tensor, tanh } from "@hearth/tensor";
+import { gelu, mul, type ProductActivation, relu, sigmoid, silu, type Tensor, tanh } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
 
 const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
@@ -24,4 +24,22 @@ export function activation(name: string, where: string): (x: Tensor) => Tensor {
     );
   }
   return fn;
+}
+
+/** The config activations a matmul can apply to its own result (`addmm`'s `activation`). */
+const PRODUCT_ACTIVATIONS: Record<string, ProductActivation> = {
+  gelu: "gelu",
+  gelu_new: "geluTanh",
+  gelu_pytorch_tanh: "geluTanh",
+  gelu_fast: "geluTanh",
+  silu: "silu",
+  swish: "silu",
+};
+
+/**
+ * The activation named `name` as `addmm`/`matmul` apply it to their result (the same values as
+ * {@link activation}'s function after the product), or undefined when they have no such form.
+ */
+export function productActivation(name: string): ProductActivation | undefined {
+  return PRODUCT_ACTIVATIONS[name];
 }

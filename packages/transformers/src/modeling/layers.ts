@@ -9,6 +9,7 @@ import {
   Linear,
   linear,
   Module,
+  type ProductActivation,
   randn,
   type Tensor,
   to,
@@ -40,10 +41,11 @@ export class Conv1D extends Module {
 
   /**
    * `x·W + b`, plus `residual` (of the output's shape) when given: the bias, and the residual,
-   * are added in the pass that writes the product (Python's torch.addmm(bias, x, weight)).
+   * are added in the pass that writes the product (Python's torch.addmm(bias, x, weight)); then
+   * `activation` when given, by the same op (see `addmm`).
    */
-  forward(x: Tensor, residual?: Tensor): Tensor {
-    return addmm(this.bias, x, this.weight, { residual });
+  forward(x: Tensor, residual?: Tensor, activation?: ProductActivation): Tensor {
+    return addmm(this.bias, x, this.weight, { residual, activation });
   }
 }
 

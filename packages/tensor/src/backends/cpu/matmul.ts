@@ -12,13 +12,16 @@
  * With `roundA` (a float32 `a`, a 16-bit `b`), the native GEMM takes `a` as float32 and rounds
  * it to b's dtype itself (into a buffer of its own, kept between calls): what a cast op would
  * make, without the op or a per-call temporary (a decoding step has one such product per
- * weight). Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for
+ * weight). An `activation` (float32 output) is applied last, by the GEMM's threads to each
+ * finished C tile with the activation op's own native kernel (the same bits as that op after the
+ * product), or after the add pass of a non-row-major addend. Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for
  * the whole call (a layer's weight) may be multiplied from its pre-packed form
  * (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every product under several GEMM families
  * on the same call (`gemm-pair.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";
+import type { ProductActivation } from "../../ops/primitives.ts";
 import { isContiguous } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 import { Scratch } from "./convert.ts";
@@ -92,6 +95,8 @@ interface Products {
   /** A row-major addend of C's layout, added by the GEMM to each C tile (undefined: none). */
   addend: Float32Array | undefined;
   addendOffset: number;
+  /** Applied by the GEMM to each finished C tile (undefined: none). */
+  activation: ProductActivation | undefined;
 }
 
 // A module-level function, not a closure made per call: tsx (esbuild's keepNames) names every
@@ -126,6 +131,7 @@ function runProducts(p: Products): void {
       p.addend,
       p.addend ? p.addendOffset + co : 0,
       [inner.c, p.N, 1],
+      p.activation,
     );
     for (let d = dims.length - 1; d >= 0; d--) {
       const dim = dims[d] as BatchDim;
@@ -150,7 +156,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       outputs: [out],
     } = args;
     if (!a || !b || !out) return;
-    const attrs = args.attrs as { roundA?: boolean; bias?: boolean; addend?: boolean };
+    const attrs = args.attrs as { roundA?: boolean; bias?: boolean; addend?: boolean; activation?: ProductActivation };
     const bias = attrs.bias ? extra[0] : undefined;
     const addend = attrs.addend ? extra[extra.length - 1] : undefined;
     // of both inputs (a's once rounded: with roundA a is float32, which the GEMM rounds to b's
@@ -215,6 +221,8 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       roundA: attrs.roundA === true,
       addend: fusedAddend,
       addendOffset: fusedAddend ? (addend as StridedView).offset : 0,
+      // after the add pass when the addend is not added by the GEMM
+      activation: addend && !fusedAddend ? undefined : attrs.activation,
     };
     const batch = outerCount * inner.size;
     if (GEMM_PAIR)
@@ -225,8 +233,10 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       );
     else runProducts(job);
     // float32 only (the primitive's rule): c is the output's own storage
-    if (addend && !fusedAddend)
+    if (addend && !fusedAddend) {
       addon.binary("add", c, 0, cStrides, addend.data as Float32Array, addend.offset, addend.strides, c, out.shape);
+      if (attrs.activation) addon.activation(attrs.activation, c, c, total);
+    }
     if (c !== out.data) addon.convert(c, "float32", out.data, out.dtype as NativeGemmDType, total);
     temps?.release();
   };

@@ -218,6 +218,11 @@ const ACTIVATIONS: Record<string, [(v: number) => number, (v: number) => number]
   silu: [(v) => v * sigmoid(v), (v) => sigmoid(v) * (1 + v * (1 - sigmoid(v)))],
 };
 
+/** y(x) of the activation named as the kernels name it ("gelu", "geluTanh", "silu"). */
+export function activationFn(name: string): (v: number) => number {
+  return (ACTIVATIONS[name] as [(v: number) => number, unknown])[0];
+}
+
 function activation(which: (attrs: object) => string) {
   return {
     forward({ inputs, outputs, attrs }: KernelArgs<object>): void {

@@ -1,7 +1,8 @@
 /**
  * Batched matmul of the `js` reference backend: out[b, i, j] = Σ_k a[b, i, k] · b[b, k, j],
  * accumulated in float64 (plus bias[j] when a bias `[N]` is given: each sum starts from it), then
- * plus addend[b, i, j] when an addend of the output's shape is given (rounded as a separate add).
+ * plus addend[b, i, j] when an addend of the output's shape is given (rounded as a separate add),
+ * then the `activation` when one is named (as the activation op on that result).
  * Inputs arrive broadcast to [...batch, M, K] and [...batch, K, N]; a matrix shared by several
  * batches (stride 0) is read once. With `roundA` (float32 a, 16-bit b) a's values are first
  * rounded to b's dtype.
@@ -9,6 +10,7 @@
 import { readNumbers, type StridedView, writeNumbers } from "../../access.ts";
 import { bf16BitsToFloat, f16BitsToFloat, floatToBf16Bits, floatToF16Bits } from "../../dtype.ts";
 import type { KernelArgs, KernelRecord } from "../types.ts";
+import { activationFn } from "./fused.ts";
 
 /** Reads the trailing matrix of `v` at each batch index, reusing reads of the same matrix. */
 function matrixReader(v: StridedView, round?: (x: number) => number) {
@@ -78,6 +80,9 @@ function matmul({ inputs: [a, b, ...extra], outputs: [out], attrs }: KernelArgs)
     for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (add[i] as number);
     writeNumbers(out.data, out.dtype, sum);
   }
+  const act = (attrs as { activation?: string }).activation;
+  // as the activation op after it: of the rounded result
+  if (act) writeNumbers(out.data, out.dtype, readNumbers(out).map(activationFn(act)));
 }
 
 export const matmulKernels: KernelRecord[] = [{ op: "matmul", fn: matmul }];
