@@ -228,6 +228,7 @@ test("gemm's addend matches the product plus a separate add, on every path", {
   // Products large enough for the shared-operand split (64 MFLOP) on 2 threads.
   native.setNumThreads(2);
   checkAddend({ M: 300, N: 768, K: 200, bias: true });
+  checkAddend({ M: 128, N: 768, K: 1536, packed: true, bias: true }); // short: 6 column tasks of 128
   checkAddend({ M: 1400, N: 70, K: 400 });
   // an addend that reaches past its buffer
   assert.throws(() => tiny(native, null, new Float32Array(15)), { code: "HEARTH_TENSOR_BUFFER" });
