@@ -33,6 +33,18 @@
  * prints every round and then each side's best round (a shared machine's load moves both).
  * The step's process CPU time (both threads) is printed beside its wall time.
  *
+ * Where a LoRA step's time goes (session 10, 12 layers, `perf record -e cpu-clock` over timed
+ * steps, load ~1.7): the GEMM micro-kernel 71% of the process CPU, GEMM packing 7%, idle pool
+ * workers spinning or yielding ~6%, attention ~4.6%, cross-entropy 1.7%, GELU 1.2%, the rest
+ * under 1% each; JavaScript and dispatch ~8 ms a step (a 12-layer step at n_embd 64). Minor
+ * page faults ~300-1,900 a step (the allocator recycles blocks), system time 35-80 ms. Every
+ * product run twice back to back inside steps (HEARTH_GEMM_PAIR with one family twice) was only
+ * 3% faster the second time, hot: the in-step product rates (215-280 GF/s quiet) are what the
+ * products get alone (bimodal here, ~245 or ~300 GF/s, with the host's state), not a penalty
+ * of the step. Measured and not kept: the tied 50257×768 head packed once across steps (slower
+ * in 8 of 8 steps alternating in one process), a shared packed A for the 2-task 768-wide
+ * products (no gain, paired), bf16x3 AMX (876 ms to 2.1 s a LoRA step from round to round).
+ *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
  *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a

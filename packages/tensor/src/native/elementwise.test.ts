@@ -7,7 +7,10 @@ import { native } from "./index.ts";
 
 if (!native) throw new Error("elementwise.test: the native addon did not load");
 const addon: NonNullable<typeof native> = native;
-after(() => addon.selectGemmKernel(""));
+after(() => {
+  addon.selectGemmKernel("");
+  addon.setNumThreads(0);
+});
 
 let seed = 99;
 const rand = () => {
@@ -57,6 +60,40 @@ describe("native elementwise kernels", () => {
       addon.unary("exp", x, 0, [1, 4], y, [4, 3]);
       for (let i = 0; i < 4; i++)
         for (let j = 0; j < 3; j++) near(y[i * 3 + j] as number, Math.exp(x[j * 4 + i] as number), 3, "exp strided");
+    });
+  }
+
+  for (const family of families) {
+    test(`${family}: a column sum (a bias gradient) matches float64 sums, the same on 1 and 2 threads`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      // [A, R, N] summed over A and R into [N]: rows in blocks (more than one), columns not a
+      // multiple of the vector width; also a view whose reduced dims are permuted.
+      for (const [A, R, N] of [
+        [1, 5, 37],
+        [3, 43, 67],
+        [4, 128, 300],
+        [2, 2100, 17],
+      ] as const) {
+        const x = Float32Array.from({ length: A * R * N }, () => Math.fround((rand() - 0.5) * 8));
+        const want = new Float64Array(N);
+        for (let a = 0; a < A; a++)
+          for (let r = 0; r < R; r++) for (let j = 0; j < N; j++) want[j] += x[(a * R + r) * N + j] as number;
+        const got: Float32Array[] = [];
+        for (const threads of [1, 2]) {
+          addon.setNumThreads(threads);
+          const out = new Float32Array(N).fill(Number.NaN);
+          addon.reduce("sum", x, 0, [R * N, N, 1], [A, R, N], [0, 1], out);
+          const swapped = new Float32Array(N).fill(Number.NaN);
+          addon.reduce("sum", x, 0, [N, R * N, 1], [R, A, N], [0, 1], swapped);
+          for (let j = 0; j < N; j++) {
+            near(out[j] as number, want[j] as number, 1, `[${A},${R},${N}] column ${j}, ${threads} threads`);
+            near(swapped[j] as number, want[j] as number, 1, `permuted [${A},${R},${N}] column ${j}`);
+          }
+          got.push(out);
+        }
+        assert.deepEqual(got[1], got[0], `[${A},${R},${N}]: 2 threads differ from 1`);
+      }
+      addon.setNumThreads(0);
     });
   }
 

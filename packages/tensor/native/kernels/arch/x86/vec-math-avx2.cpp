@@ -39,7 +39,14 @@ void sigmoid_avx2(const float* x, float* y, int64_t n) {
   for (; i < n; i++) y[i] = 1.0f / (1.0f + exp_scalar(-x[i]));
 }
 
-const VecMath kAvx2 = {"avx2", exp_avx2, sigmoid_avx2};
+void accumulate_f64_avx2(const float* x, double* acc, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    _mm256_storeu_pd(acc + i, _mm256_add_pd(_mm256_loadu_pd(acc + i), _mm256_cvtps_pd(_mm_loadu_ps(x + i))));
+  for (; i < n; i++) acc[i] += x[i];
+}
+
+const VecMath kAvx2 = {"avx2", exp_avx2, sigmoid_avx2, accumulate_f64_avx2};
 
 }  // namespace
 

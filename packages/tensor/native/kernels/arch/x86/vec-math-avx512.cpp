@@ -44,7 +44,18 @@ void sigmoid_avx512(const float* x, float* y, int64_t n) {
   }
 }
 
-const VecMath kAvx512 = {"avx512", exp_avx512, sigmoid_avx512};
+void accumulate_f64_avx512(const float* x, double* acc, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    _mm512_storeu_pd(acc + i, _mm512_add_pd(_mm512_loadu_pd(acc + i), _mm512_cvtps_pd(_mm512_castps512_ps256(v))));
+    _mm512_storeu_pd(acc + i + 8, _mm512_add_pd(_mm512_loadu_pd(acc + i + 8),
+                                                _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))));
+  }
+  for (; i < n; i++) acc[i] += x[i];
+}
+
+const VecMath kAvx512 = {"avx512", exp_avx512, sigmoid_avx512, accumulate_f64_avx512};
 
 }  // namespace
 
