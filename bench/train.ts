@@ -33,7 +33,7 @@
  * prints every round and then each side's best round (a shared machine's load moves both).
  * The step's process CPU time (both threads) is printed beside its wall time.
  *
- * Where a LoRA step's time goes (session 10, 12 layers, `perf record -e cpu-clock` over timed
+ * Where a LoRA step's time goes (session 9, 12 layers, `perf record -e cpu-clock` over timed
  * steps, load ~1.7): the GEMM micro-kernel 71% of the process CPU, GEMM packing 7%, idle pool
  * workers spinning or yielding ~6%, attention ~4.6%, cross-entropy 1.7%, GELU 1.2%, the rest
  * under 1% each; JavaScript and dispatch ~8 ms a step (a 12-layer step at n_embd 64). Minor
