@@ -22,7 +22,13 @@ export { permute, transpose } from "./movement/permute.ts";
 export { flatten, reshape, squeeze, unsqueeze, view } from "./movement/reshape.ts";
 export { chunk, narrow, slice, split } from "./movement/slice.ts";
 export { tril, triu } from "./movement/tril.ts";
-export { type AttentionOptions, compositeAttention, scaledDotProductAttention } from "./nn/attention.ts";
+export {
+  type AttentionOptions,
+  type CachedAttentionOptions,
+  cachedAttention,
+  compositeAttention,
+  scaledDotProductAttention,
+} from "./nn/attention.ts";
 export { autocast, autocastDtype } from "./nn/autocast.ts";
 export { type ConvOptions, conv1d, conv2d } from "./nn/conv.ts";
 export { type CrossEntropyOptions, crossEntropy } from "./nn/cross-entropy.ts";

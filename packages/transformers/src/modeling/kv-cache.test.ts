@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cat, noGrad, tensor } from "@hearth/tensor";
+import { cat, manualSeed, noGrad, randn, tensor, transpose } from "@hearth/tensor";
 import { HF_TINY } from "../../test/golden.ts";
 import { LlamaForCausalLM } from "../models/llama/index.ts";
+import { decoderAttentionMask, scaledDotProductAttention } from "./attention.ts";
 import { KVCache } from "./kv-cache.ts";
 
 test("KVCache: feeding a prompt in pieces gives the logits of one full pass, growing past its capacity", async () => {
@@ -48,4 +49,29 @@ test("KVCache: reorder picks batch rows (beam search)", () => {
   cache.reorder([2, 2, 0]);
   const { keys } = cache.update(0, k, k);
   assert.deepEqual(keys.tolistSync(), [[[[3], [1]]], [[[3], [2]]], [[[1], [3]]]]);
+});
+
+test("KVCache.attend: one op gives what update and attention give, through growth and a padding mask", () => {
+  manualSeed(5);
+  noGrad(() => {
+    const [ours, theirs] = [new KVCache({ capacity: 3 }), new KVCache({ capacity: 3 })];
+    // batch row 1 left-padded by two positions
+    const pad = [1, 1, 0, 0, 1, 1, 1, 1];
+    let past = 0;
+    for (const T of [4, 1, 1, 2]) {
+      const [q, k, v] = [randn([2, 4, T, 8]), randn([2, 2, T, 8]), randn([2, 2, T, 8])];
+      const rows = [Array(past + T).fill(1), pad.slice(0, past + T)];
+      const mask = decoderAttentionMask(tensor(rows, { dtype: "int64" }), T, past, "float32");
+      const got = ours.attend(0, q, k, v, mask, 0.3).dataSync() as Float32Array;
+      const kv = theirs.update(0, k, v);
+      const want = transpose(scaledDotProductAttention(q, kv.keys, kv.values, mask, 0.3).output, 1, 2);
+      const w = want.contiguous().dataSync() as Float32Array;
+      assert.equal(got.length, w.length);
+      for (let i = 0; i < w.length; i++)
+        assert.ok(Math.abs((got[i] as number) - (w[i] as number)) < 1e-5, `T ${T}, ${i}`);
+      past += T;
+      assert.equal(ours.getSeqLength(), past);
+    }
+    assert.ok(ours.capacity >= 8);
+  });
 });

@@ -5,8 +5,19 @@
  * attention reads the view `[:, :, :length]`. Growth past the capacity doubles the buffer, so
  * appending one token never reallocates.
  */
-import { copy_, indexSelect, keep, narrow, type Tensor, tensor, zeros } from "@hearth/tensor";
+import {
+  cachedAttention,
+  copy_,
+  indexSelect,
+  isGradEnabled,
+  keep,
+  narrow,
+  type Tensor,
+  tensor,
+  zeros,
+} from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
+import type { DecoderAttentionMask } from "./attention.ts";
 
 interface LayerCache {
   keys: Tensor;
@@ -44,18 +55,57 @@ export class KVCache {
    * stored for that layer, `[B, H_kv, length, D]`.
    */
   update(layer: number, keys: Tensor, values: Tensor): { keys: Tensor; values: Tensor } {
+    const entry = this.#reserve(layer, keys, values);
+    const T = keys.shape[2] as number;
+    copy_(narrow(entry.keys, 2, entry.length, T), keys);
+    copy_(narrow(entry.values, 2, entry.length, T), values);
+    entry.length += T;
+    return { keys: narrow(entry.keys, 2, 0, entry.length), values: narrow(entry.values, 2, 0, entry.length) };
+  }
+
+  /**
+   * A decoding step's self-attention for layer `layer` in one op (the engine's
+   * `cachedAttention`): appends `keys`/`values` `[B, H_kv, T, D]` as {@link update} does and
+   * attends `queries` `[B, H, T, D]` over everything stored, with `mask` as
+   * `decoderAttentionMask` gives it. Returns `[B, T, H, D]` (heads merge into `[B, T, H·D]` by a
+   * reshape). Inference only: see {@link attendsInOneOp}.
+   */
+  attend(
+    layer: number,
+    queries: Tensor,
+    keys: Tensor,
+    values: Tensor,
+    mask: DecoderAttentionMask,
+    scale: number,
+  ): Tensor {
+    const entry = this.#reserve(layer, keys, values);
+    const opts =
+      mask === "causal" ? { isCausal: true, scale, past: entry.length } : { mask, scale, past: entry.length };
+    const out = cachedAttention(queries, keys, values, entry.keys, entry.values, opts);
+    entry.length += keys.shape[2] as number;
+    return out;
+  }
+
+  /** Layer `layer`'s buffers with room for `keys`' T more positions: allocated on first use, doubled when full. */
+  #reserve(layer: number, keys: Tensor, values: Tensor): LayerCache {
     let entry = this.#layers[layer];
     const [B, H, T, D] = keys.shape as [number, number, number, number];
+    const E = values.shape[3] as number;
     const needed = (entry?.length ?? 0) + T;
     if (!entry) {
       const cap = Math.max(needed, this.#capacity);
       entry = {
         keys: keep(zeros([B, H, cap, D], { dtype: keys.dtype })),
-        values: keep(zeros([B, H, cap, D], { dtype: values.dtype })),
+        values: keep(zeros([B, H, cap, E], { dtype: values.dtype })),
         length: 0,
       };
       this.#layers[layer] = entry;
-    } else if (entry.keys.shape[0] !== B || entry.keys.shape[1] !== H || entry.keys.shape[3] !== D) {
+    } else if (
+      entry.keys.shape[0] !== B ||
+      entry.keys.shape[1] !== H ||
+      entry.keys.shape[3] !== D ||
+      entry.values.shape[3] !== E
+    ) {
       throw fail(
         ErrorCodes.MODEL_BAD_INPUT,
         `KVCache.update: layer ${layer} holds [${entry.keys.shape.join(", ")}] but got keys [${keys.shape.join(", ")}] (batch, heads and head size must match)`,
@@ -65,10 +115,7 @@ export class KVCache {
       entry.keys = this.#grow(entry.keys, cap, entry.length);
       entry.values = this.#grow(entry.values, cap, entry.length);
     }
-    copy_(narrow(entry.keys, 2, entry.length, T), keys);
-    copy_(narrow(entry.values, 2, entry.length, T), values);
-    entry.length = needed;
-    return { keys: narrow(entry.keys, 2, 0, needed), values: narrow(entry.values, 2, 0, needed) };
+    return entry;
   }
 
   #grow(buffer: Tensor, capacity: number, length: number): Tensor {
@@ -107,4 +154,14 @@ export class KVCache {
     }
     this.#layers.length = 0;
   }
+}
+
+/**
+ * Whether a decoder layer with a `KVCache` (not another object with its `update`, such as PEFT's
+ * prefix cache) can attend through {@link KVCache.attend}: neither the
+ * probabilities (`outputAttentions`), attention dropout nor a gradient through `x` (the
+ * projection output the queries, keys and values come from) is wanted.
+ */
+export function attendsInOneOp(x: Tensor, outputAttentions: boolean, dropout: boolean): boolean {
+  return !outputAttentions && !dropout && !(x.requiresGrad && isGradEnabled());
 }

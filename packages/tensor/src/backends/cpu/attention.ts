@@ -8,8 +8,9 @@
 import { readNumbers, type StridedView } from "../../access.ts";
 import { floatToBf16Bits, floatToF16Bits } from "../../dtype.ts";
 import type { NativeAddon } from "../../native/index.ts";
-import type { AttentionAttrs } from "../../ops/nn/attention-primitive.ts";
+import type { AttentionAttrs, CachedAttentionAttrs } from "../../ops/nn/attention-primitive.ts";
 import { contiguousStrides } from "../../shape.ts";
+import { cachedAttentionSteps } from "../cached-attention.ts";
 import type { KernelArgs, KernelRecord } from "../types.ts";
 
 interface F32View {
@@ -100,23 +101,25 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
       ] as const,
     };
   };
-  const forward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {
-    const [out, lse] = outputs as [StridedView, StridedView];
+  // q, k, v (and the mask at index 3) → out [B, T, H, E] and, when given, lse.
+  const run = (inputs: readonly StridedView[], out: StridedView, lse: Float32Array | null, attrs: AttentionAttrs) => {
     const { shape, args } = views(inputs, 3);
     const o = outBuffer(out);
     // out is [B, T, H, E] contiguous: strides over [b, h, t] are [T·H·E, E, H·E]
     const [, T, H, E] = out.shape as [number, number, number, number];
-    addon.attention(
-      ...args,
-      o.data,
-      0,
-      [T * H * E, E, H * E],
-      lse.data as Float32Array,
-      shape,
-      attrs.scale,
-      attrs.causal,
-    );
+    addon.attention(...args, o.data, 0, [T * H * E, E, H * E], lse, shape, attrs.scale, attrs.causal);
     o.finish();
+  };
+  const forward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {
+    const [out, lse] = outputs as [StridedView, StridedView];
+    run(inputs, out, lse.data as Float32Array, attrs);
+  };
+  // The new keys and values go into the caches with the addon's strided copy; attention then
+  // reads the caches' first past + T positions in place.
+  const cached = ({ inputs, outputs, attrs }: KernelArgs<CachedAttentionAttrs>): void => {
+    const { copies, attend } = cachedAttentionSteps(inputs, attrs.past);
+    for (const [x, c] of copies) addon.copy(x.data, x.offset, x.strides, c.data, c.offset, c.strides, x.shape);
+    run(attend, outputs[0] as StridedView, null, attrs);
   };
   const backward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {
     const [q, k, , out, lse, dout] = inputs as StridedView[];
@@ -167,5 +170,6 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
   return [
     { op: "attention", fn: forward },
     { op: "attentionBackward", fn: backward },
+    { op: "cachedAttention", fn: cached },
   ];
 }

@@ -49,7 +49,7 @@ const WRITES_ALL = new Set([
   ...["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "contiguous", "cast", "gather"],
   ...["crossEntropy", "crossEntropyBackward", "gelu", "geluBackward", "silu", "siluBackward"],
   ...["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "layerNorm", "rmsNorm"],
-  ...["layerNormBackward", "rmsNormBackward", "attention", "attentionBackward"],
+  ...["layerNormBackward", "rmsNormBackward", "attention", "attentionBackward", "cachedAttention"],
 ]);
 
 /** Buffers of at least this many bytes are allocated by the addon. */

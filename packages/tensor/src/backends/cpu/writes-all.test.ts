@@ -25,6 +25,7 @@ import {
   transpose,
   where,
   withBackend,
+  zeros,
 } from "../../index.ts";
 import { native } from "../../native/index.ts";
 
@@ -76,6 +77,18 @@ test("writesAll kernels overwrite every element of recycled memory", { skip }, (
       `attention ${["out", "lse"][i]}`,
       () => apply("attention", [q, k, v], { scale: 0.125, causal: true })[i] as Tensor, // every query sees a key
     ]),
+    [
+      "cachedAttention",
+      () => {
+        const one = (t: Tensor) => t.slice(2, 0, 1);
+        const caches = [zeros([2, 4, 8, 64]), zeros([2, 4, 8, 64])];
+        return apply("cachedAttention", [one(q), one(k), one(v), ...caches], {
+          scale: 0.125,
+          causal: true,
+          past: 5,
+        })[0] as Tensor;
+      },
+    ],
     ...([0, 1, 2] as const).map((i): [string, () => Tensor] => [
       `layerNormBackward ${["dx", "dweight", "dbias"][i]}`,
       () => {

@@ -5,10 +5,12 @@
  * [B, T, H + 2G, D] output. The backward recomputes each row's probabilities from the saved
  * log-sum-exp instead of keeping the [T, S] matrix.
  */
-import { readNumbers, type StridedView, writeNumbers } from "../../access.ts";
+import { readNumbers, type StridedView, stridedOffsets, writeNumbers } from "../../access.ts";
 import { bf16BitsToFloat, f16BitsToFloat } from "../../dtype.ts";
-import type { AttentionAttrs, AttentionDims } from "../../ops/nn/attention-primitive.ts";
+import type { AttentionAttrs, AttentionDims, CachedAttentionAttrs } from "../../ops/nn/attention-primitive.ts";
+import { cachedAttentionSteps } from "../cached-attention.ts";
 import type { KernelArgs, KernelRecord } from "../types.ts";
+import { rawCopy } from "./util.ts";
 
 /** Reads element [b, h, t, s] of the mask view broadcast to [B, H, T, S] (a keep flag is 0/1). */
 function maskReader(m: StridedView | undefined): ((b: number, h: number, t: number, s: number) => number) | null {
@@ -197,8 +199,24 @@ function backward({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void 
   writeNumbers(dqV.data, dqV.dtype, all);
 }
 
-/** The `js` records for `attention` and `attentionBackward`. */
+/** `cachedAttention`: k, v copied into the caches, then `forward` over their first past + T positions. */
+function cached({ inputs, outputs, attrs }: KernelArgs<CachedAttentionAttrs>): void {
+  const { copies, attend } = cachedAttentionSteps(inputs, attrs.past);
+  for (const [x, c] of copies) rawCopy(x, c.data, stridedOffsets(x.shape, c.strides, c.offset));
+  const [B, H, T] = (inputs[0] as StridedView).shape as [number, number, number];
+  const lse = {
+    dtype: "float32",
+    shape: [B, H, T],
+    strides: [H * T, T, 1],
+    offset: 0,
+    data: new Float32Array(B * H * T),
+  } as const;
+  forward({ inputs: attend, outputs: [outputs[0] as StridedView, lse], attrs });
+}
+
+/** The `js` records for `attention`, `attentionBackward` and `cachedAttention`. */
 export const attentionKernels: KernelRecord[] = [
   { op: "attention", fn: forward },
   { op: "attentionBackward", fn: backward },
+  { op: "cachedAttention", fn: cached },
 ];

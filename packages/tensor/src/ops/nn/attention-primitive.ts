@@ -85,22 +85,22 @@ function check(
       `expected q [B, H, T, D], k [B, G, S, D], v [B, G, S, E] with H a multiple of G, got q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`,
     );
   }
-  let maskView: StridedView | null = null;
-  if (mask) {
-    if (mask.dtype !== "bool" && mask.dtype !== q.dtype) {
-      throw new HearthTensorError(
-        "HEARTH_TENSOR_DTYPE",
-        `${op}: argument 'mask' must be bool or ${q.dtype} like q, got ${mask.dtype}`,
-      );
-    }
-    const full = [B, H, T, S];
-    const shape = broadcastShapes(op, mask.shape, full);
-    if (shape.length !== 4 || shape.some((s, i) => s !== full[i])) {
-      throw bad(op, `argument 'mask' ${fmt(mask.shape)} must broadcast to [B, H, T, S] = ${fmt(full)}`);
-    }
-    maskView = broadcastView(mask, full);
+  return { dims: { B, H, G, T, S, D, E }, mask: mask ? maskView(op, mask, q.dtype, [B, H, T, S]) : null };
+}
+
+/** The mask (bool or q's dtype) broadcast to `full` = [B, H, T, S]. */
+function maskView(op: string, mask: Tensor, dtype: string, full: number[]): StridedView {
+  if (mask.dtype !== "bool" && mask.dtype !== dtype) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_DTYPE",
+      `${op}: argument 'mask' must be bool or ${dtype} like q, got ${mask.dtype}`,
+    );
   }
-  return { dims: { B, H, G, T, S, D, E }, mask: maskView };
+  const shape = broadcastShapes(op, mask.shape, full);
+  if (shape.length !== 4 || shape.some((s, i) => s !== full[i])) {
+    throw bad(op, `argument 'mask' ${fmt(mask.shape)} must broadcast to [B, H, T, S] = ${fmt(full)}`);
+  }
+  return broadcastView(mask, full);
 }
 
 function attrsOf(op: string, attrs: Partial<AttentionAttrs>): AttentionAttrs {
@@ -183,5 +183,55 @@ const attentionBackward: Primitive<AttentionAttrs> = {
   },
 };
 
+/** Attributes of `cachedAttention`: those of `attention` and the positions the caches already hold. */
+export interface CachedAttentionAttrs extends AttentionAttrs {
+  past: number;
+}
+
+/**
+ * `cachedAttention(q, k, v, keyCache, valueCache, mask?)`: a decoding step's self-attention in
+ * one op. Writes the new keys and values k, v [B, G, T, D|E] into the caches [B, G, C, D|E] at
+ * positions [past, past + T) (in place: the caches are inputs the kernel writes), then attends
+ * q over the caches' first S = past + T positions as `attention` does (mask broadcastable to
+ * [B, H, T, S]) → out [B, T, H, E]. No log-sum-exp and no backward: inference only.
+ */
+const cachedAttention: Primitive<CachedAttentionAttrs> = {
+  inputs: ["q", "k", "v", "keyCache", "valueCache", "mask"],
+  infer(inputs, attrs): Inferred<CachedAttentionAttrs> {
+    const [q, k, v, kc, vc, mask] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor | undefined];
+    const op = "cachedAttention";
+    const { dims } = check(op, q, k, v, undefined);
+    const { B, H, G, T, D, E } = dims;
+    const past = attrs.past;
+    if (!Number.isInteger(past) || past < 0) {
+      throw new HearthTensorError(
+        "HEARTH_TENSOR_ARGUMENT",
+        `${op}: attribute 'past' must be an integer >= 0, got ${past}`,
+      );
+    }
+    for (const [t, n, e] of [
+      [kc, "keyCache", D],
+      [vc, "valueCache", E],
+    ] as const) {
+      if (t.dtype !== q.dtype) {
+        throw new HearthTensorError("HEARTH_TENSOR_DTYPE", `${op}: '${n}' must be ${q.dtype} like q, got ${t.dtype}`);
+      }
+      const [b, g, c, d] = t.shape as [number, number, number, number];
+      if (t.ndim !== 4 || b !== B || g !== G || d !== e || c < past + T || t.strides[3] !== 1) {
+        throw bad(
+          op,
+          `'${n}' must be [${B}, ${G}, capacity >= ${past + T} (past ${past} + new ${T}), ${e}] with its last dim contiguous, got ${t.describe()}`,
+        );
+      }
+    }
+    const m = mask ? maskView(op, mask, q.dtype, [B, H, T, past + T]) : null;
+    return {
+      outputs: [{ shape: [B, T, H, E], dtype: q.dtype }],
+      attrs: { ...attrsOf(op, attrs), past },
+      kernelInputs: [q.view_(), k.view_(), v.view_(), kc.view_(), vc.view_(), ...(m ? [m] : [])],
+    };
+  },
+};
+
 /** The table entries, spread into `PRIMITIVES`. */
-export const ATTENTION_PRIMITIVES = { attention, attentionBackward };
+export const ATTENTION_PRIMITIVES = { attention, attentionBackward, cachedAttention };

@@ -60,6 +60,8 @@ const CASES: Case[] = [
   [1, 4, 4, 9, 9, 64, 64, true, "add"],
   [3, 2, 2, 4, 11, 5, 67, false, "add"],
   [2, 2, 1, 140, 140, 16, 8, false, "min"],
+  // a decoding step long enough for the one-row path to split its heads over the threads
+  [2, 8, 2, 1, 150, 24, 24, true, "pad"],
 ];
 
 /** The inputs of one case: k, v read through a KV-cache-like [:, :, :S] view, q split by a transpose. */

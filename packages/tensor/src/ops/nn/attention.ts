@@ -75,6 +75,49 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   return compositeAttention(q, k, v, { ...opts, scale });
 }
 
+/** Options of {@link cachedAttention}. */
+export interface CachedAttentionOptions extends AttentionOptions {
+  /** Positions the caches already hold: the new keys and values go to [past, past + T). */
+  past: number;
+}
+
+/**
+ * One decoding step's self-attention against a key/value cache, in one op: writes the new keys
+ * `k` [B, G, T, D] and values `v` [B, G, T, E] into `keyCache` [B, G, C, D] and `valueCache`
+ * [B, G, C, E] (pre-allocated, capacity C ≥ past + T; written in place) at positions
+ * [past, past + T), then attends q [B, H, T, D] over their first past + T positions as
+ * {@link scaledDotProductAttention} does (grouped-query heads, `isCausal`, an additive or boolean
+ * `mask` broadcastable to [B, H, T, past + T]). q, k and v may be strided views (the heads of a
+ * fused qkv projection's output need no copy).
+ *
+ * Returns the output as [B, T, H, E] — positions before heads, so merging the heads into
+ * [B, T, H·E] is a reshape without a copy. Inference only: refuses inputs that need a gradient.
+ *
+ * @example
+ * const out = cachedAttention(q, k, v, keys, values, { past: 17, isCausal: true }); // [B, T, H, E]
+ */
+export function cachedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  keyCache: Tensor,
+  valueCache: Tensor,
+  opts: CachedAttentionOptions,
+): Tensor {
+  if (isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad || opts.mask?.requiresGrad)) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_ARGUMENT",
+      "cachedAttention: inputs need a gradient, but the op is inference only (run it under noGrad, or use scaledDotProductAttention)",
+    );
+  }
+  const scale = opts.scale ?? 1 / Math.sqrt(q.shape[q.ndim - 1] as number);
+  const inputs = opts.mask ? [q, k, v, keyCache, valueCache, opts.mask] : [q, k, v, keyCache, valueCache];
+  const out = apply("cachedAttention", inputs, { scale, causal: opts.isCausal ?? false, past: opts.past })[0] as Tensor;
+  keyCache.storage.bumpVersion();
+  valueCache.storage.bumpVersion();
+  return out;
+}
+
 /**
  * The composite form of {@link scaledDotProductAttention} (materialises the score matrix): the
  * oracle the fused primitive is tested against, and the path for masks that need a gradient.

@@ -26,11 +26,12 @@ import { activation, productActivation } from "../../modeling/activations.ts";
 import {
   type DecoderAttentionMask,
   decoderAttentionMask,
+  qkvHeads,
   scaledDotProductAttention,
   toHeads,
 } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
-import type { KVCache } from "../../modeling/kv-cache.ts";
+import { attendsInOneOp, KVCache } from "../../modeling/kv-cache.ts";
 import { Conv1D, outputHead, TiedLinear } from "../../modeling/layers.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
@@ -73,7 +74,14 @@ export class GPT2Attention extends Module {
   ): { output: Tensor; probs?: Tensor } {
     const [B, T, E] = x.shape as [number, number, number];
     const H = this.heads;
-    const [qx, kx, vx] = split(this.c_attn.forward(x), E, 2) as [Tensor, Tensor, Tensor];
+    const qkv = this.c_attn.forward(x);
+    if (cache instanceof KVCache && attendsInOneOp(qkv, outputAttentions, this.training && this.attn_dropout.p > 0)) {
+      // a decoding step: the cache write and attention in one op, reading the heads in place
+      const [q, k, v] = qkvHeads(qkv, H, H);
+      const merged = reshape(cache.attend(this.layerIdx, q, k, v, mask, this.scale), [B, T, E]);
+      return { output: projectAdd(this.c_proj, merged, this.resid_dropout, residual) };
+    }
+    const [qx, kx, vx] = split(qkv, E, 2) as [Tensor, Tensor, Tensor];
     const [q, k, v] = [toHeads(qx, H), toHeads(kx, H), toHeads(vx, H)];
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, this.scale, {

@@ -27,7 +27,7 @@ import {
   toHeads,
 } from "../../modeling/attention.ts";
 import { causalLMOutput } from "../../modeling/causal-lm-head.ts";
-import type { KVCache } from "../../modeling/kv-cache.ts";
+import { attendsInOneOp, KVCache } from "../../modeling/kv-cache.ts";
 import { outputHead, TiedLinear } from "../../modeling/layers.ts";
 import type { CausalLMInput, CausalLMOutput, DecoderInput, DecoderOutput } from "../../modeling/outputs.ts";
 import { PreTrainedModel, PreTrainedModelForCausalLM } from "../../modeling/pretrained-model.ts";
@@ -99,6 +99,11 @@ export class LlamaAttention extends Module {
     const q = applyRotary(toHeads(this.q_proj.forward(x), this.heads), rope.cos, rope.sin);
     const k = applyRotary(toHeads(this.k_proj.forward(x), this.kvHeads), rope.cos, rope.sin);
     const v = toHeads(this.v_proj.forward(x), this.kvHeads);
+    if (cache instanceof KVCache && attendsInOneOp(q, outputAttentions, this.training && this.attn_dropout.p > 0)) {
+      // a decoding step: the cache write and attention in one op
+      const out = cache.attend(this.layerIdx, q, k, v, mask, 1 / Math.sqrt(D));
+      return { output: this.o_proj.forward(reshape(out, [B, T, this.heads * D])) };
+    }
     const kv = cache ? cache.update(this.layerIdx, k, v) : { keys: k, values: v };
     const { output, probs } = scaledDotProductAttention(q, kv.keys, kv.values, mask, 1 / Math.sqrt(D), {
       returnProbs: outputAttentions,
