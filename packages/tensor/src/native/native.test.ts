@@ -144,7 +144,9 @@ console.log(read);`;
         }).trim(),
       );
     const read = run("1");
-    assert.ok(read > 0 && read <= 512 * 512 * 4, String(read));
+    // At most both matrices: a worker descheduled under load can still be reading A (announced
+    // after B's product, before \`before\` was taken) when the hint for B arrives.
+    assert.ok(read > 0 && read <= 2 * 512 * 512 * 4, String(read));
     assert.equal(run("0"), 0);
   });
 
