@@ -44,6 +44,9 @@
  * of the step. Measured and not kept: the tied 50257×768 head packed once across steps (slower
  * in 8 of 8 steps alternating in one process), a shared packed A for the 2-task 768-wide
  * products (no gain, paired), bf16x3 AMX (876 ms to 2.1 s a LoRA step from round to round).
+ * Not the AMX tile state either (session 10, load 2.4-4): with the tiles kept configured for
+ * the thread's life, bf16x3 LoRA steps took 935 ms-2.7 s, with them released after every GEMM
+ * task 891 ms-1.9 s, FMAs 1.0-1.5 s; system time 0-270 ms a step in all three, FMAs included.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
  *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]

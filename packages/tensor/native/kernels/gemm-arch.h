@@ -38,6 +38,10 @@ struct GemmKernels {
   // bias would round it); nullptr where the family has none.
   void (*micro_pf)(int m, int n, int kc, const void* a, const void* b, float* c, int64_t ldc, float alpha,
                    float beta, const char* const* pf, int npf, const float* bias) = nullptr;
+  // Ends a run of micro calls on this thread (the driver calls it after each task and after
+  // timing the kernel): the AMX families release their tiles, which their next micro call
+  // configures again; nullptr where there is nothing to release.
+  void (*release)() = nullptr;
 };
 
 const GemmKernels* gemm_kernels_generic();

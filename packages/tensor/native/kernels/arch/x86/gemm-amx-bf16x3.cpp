@@ -286,7 +286,8 @@ void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, voi
 }
 
 // packed_size 6: three bf16 parts per element.
-const GemmKernels kAmxBf16x3 = {"amx-bf16x3", kMR, kNR, kKC, kNC, 32, 6, micro, pack_a, pack_b};
+const GemmKernels kAmxBf16x3 = {"amx-bf16x3", kMR, kNR, kKC, kNC, 32, 6, micro, pack_a, pack_b, nullptr,
+                                 release_tiles};
 
 }  // namespace
 

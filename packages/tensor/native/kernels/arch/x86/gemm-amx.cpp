@@ -92,7 +92,7 @@ void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, voi
   pack_b_bf16_avx512(b, k0, kc, (kc + 31) & ~31, j0, nc, static_cast<uint16_t*>(dstv));
 }
 
-const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b};
+const GemmKernels kAmx = {"amx-bf16", kMR, kNR, kKC, kNC, 32, 2, micro, pack_a, pack_b, nullptr, release_tiles};
 
 }  // namespace
 
