@@ -1,6 +1,7 @@
 // What the AMX GEMM kernels share: the tile configuration (eight 16×64-byte tiles, loaded by
-// the first micro-kernel call of a run and released at its end, see release_tiles) and the write of a 32×32 float32 accumulator block into C with alpha and beta. Include
-// it after <immintrin.h> and after the including file's AMX/AVX-512 HEARTH_TARGET_BEGIN
+// the first micro-kernel call of a run and released at its end, see release_tiles) and the
+// write of a 32×32 float32 accumulator block into C with alpha and beta. Include it after
+// <immintrin.h> and after the including file's AMX/AVX-512 HEARTH_TARGET_BEGIN
 // (target.h), so nothing here is compiled for the baseline.
 #pragma once
 
