@@ -27,6 +27,15 @@ function onFamilies(families: readonly (readonly [string, number])[], body: () =
   n.selectGemmKernel("");
 }
 
+// The families the addend and activation tests walk: the bias test's, plus float32 on AMX.
+const epilogueFamilies = [
+  ["", 1],
+  ["", 2],
+  ["amx-bf16x3", 2],
+  ["avx2", 2],
+  ["generic", 1],
+] as const;
+
 let seed = 7;
 function rand(): number {
   seed = (seed * 1103515245 + 12345) >>> 0;
@@ -205,14 +214,7 @@ test("gemm's addend matches the product plus a separate add, on every path", {
   skip: !addon && "the native addon did not load",
 }, () => {
   const native = addon as NonNullable<typeof addon>;
-  const families = [
-    ["", 1],
-    ["", 2],
-    ["amx-bf16x3", 2],
-    ["avx2", 2],
-    ["generic", 1],
-  ] as const;
-  onFamilies(families, () => {
+  onFamilies(epilogueFamilies, () => {
     checkAddend({ M: 37, N: 101, K: 70 });
     checkAddend({ M: 50, N: 70, K: 800, bias: true }); // several k slices
     checkAddend({ M: 130, N: 300, K: 900, beta: 0.5, bias: true });
@@ -266,14 +268,7 @@ test("gemm's activation matches the product then the activation kernel, on every
   skip: !addon && "the native addon did not load",
 }, () => {
   const native = addon as NonNullable<typeof addon>;
-  const families = [
-    ["", 1],
-    ["", 2],
-    ["amx-bf16x3", 2],
-    ["avx2", 2],
-    ["generic", 1],
-  ] as const;
-  onFamilies(families, () => {
+  onFamilies(epilogueFamilies, () => {
     checkActivation({ M: 37, N: 101, K: 70, activation: "geluTanh" });
     checkActivation({ M: 50, N: 70, K: 800, bias: true, activation: "gelu" }); // several k slices
     checkActivation({ M: 130, N: 300, K: 900, beta: 0.5, bias: true, addend: true, activation: "silu" });
