@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -148,6 +148,26 @@ console.log(read);`;
     // after B's product, before \`before\` was taken) when the hint for B arrives.
     assert.ok(read > 0 && read <= 2 * 512 * 512 * 4, String(read));
     assert.equal(run("0"), 0);
+  });
+
+  test("a worker terminated while its native calls throw ends cleanly, not by std::terminate", () => {
+    // Each worker throws argument errors from the addon in a loop until it is terminated: an
+    // error raised as its environment shuts down cannot reach JavaScript and must be dropped.
+    const script = `const { Worker } = require("node:worker_threads");
+const code = 'const n = require(' + ${JSON.stringify(JSON.stringify(addonPath))} + '); require("node:worker_threads").parentPort.postMessage(0); for (;;) { try { n.gemm("float32"); } catch {} }';
+(async () => {
+  for (let i = 0; i < 30; i++) {
+    const w = new Worker(code, { eval: true });
+    await new Promise((r) => w.once("message", r));
+    await new Promise((r) => setTimeout(r, i % 3));
+    await w.terminate();
+  }
+  console.log("done");
+})();`;
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "done");
   });
 
   test("cpuFeatures reports booleans", () => {
