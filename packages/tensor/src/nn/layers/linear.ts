@@ -1,5 +1,6 @@
 import type { DType } from "../../dtype.ts";
 import { linear } from "../../ops/nn/linear.ts";
+import type { ProductOptions } from "../../ops/nn/matmul.ts";
 import { cast } from "../../ops/util.ts";
 import type { Tensor } from "../../tensor.ts";
 import { fanInUniform } from "../init.ts";
@@ -28,7 +29,8 @@ export class Linear extends Module {
       opts.bias === false ? null : cast(fanInUniform([outFeatures], inFeatures), d),
     );
   }
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  /** `options`: a residual added and an activation applied by the product itself (see `matmul`). */
+  forward(x: Tensor, options?: ProductOptions): Tensor {
+    return linear(x, this.weight, this.bias, options);
   }
 }

@@ -14,12 +14,13 @@ import {
   Module,
   ModuleList,
   mul,
+  type ProductActivation,
   RMSNorm,
   reshape,
   type Tensor,
   transpose,
 } from "@hearth/tensor";
-import { activation } from "../../modeling/activations.ts";
+import { activation, productActivation } from "../../modeling/activations.ts";
 import {
   type DecoderAttentionMask,
   decoderAttentionMask,
@@ -119,6 +120,8 @@ export class LlamaMLP extends Module {
   readonly up_proj: Linear;
   readonly down_proj: Linear;
   readonly act: (x: Tensor) => Tensor;
+  /** The activation as gate_proj's product applies it itself (undefined: none has that form). */
+  readonly #fusedAct: ProductActivation | undefined;
 
   constructor(config: LlamaConfig, spec: DecoderSpec) {
     super();
@@ -128,10 +131,17 @@ export class LlamaMLP extends Module {
     this.up_proj = this.registerModule("up_proj", new Linear(E, I, { bias: spec.mlpBias }));
     this.down_proj = this.registerModule("down_proj", new Linear(I, E, { bias: spec.mlpBias }));
     this.act = activation(config.hidden_act, "LlamaMLP");
+    this.#fusedAct = productActivation(config.hidden_act);
   }
 
   forward(x: Tensor): Tensor {
-    return this.down_proj.forward(mul(this.act(this.gate_proj.forward(x)), this.up_proj.forward(x)));
+    // A plain gate_proj (not one an adapter wraps) applies the activation in the pass that
+    // writes its product (one op and one pass over the [B, T, I] activations fewer; the same values).
+    const gate =
+      this.#fusedAct && this.gate_proj.constructor === Linear
+        ? this.gate_proj.forward(x, { activation: this.#fusedAct })
+        : this.act(this.gate_proj.forward(x));
+    return this.down_proj.forward(mul(gate, this.up_proj.forward(x)));
   }
 }
 
