@@ -9,7 +9,7 @@ import {
   Linear,
   linear,
   Module,
-  type ProductActivation,
+  type ProductOptions,
   randn,
   type Tensor,
   to,
@@ -40,12 +40,12 @@ export class Conv1D extends Module {
   }
 
   /**
-   * `x·W + b`, plus `residual` (of the output's shape) when given: the bias, and the residual,
-   * are added in the pass that writes the product (Python's torch.addmm(bias, x, weight)); then
-   * `activation` when given, by the same op (see `addmm`).
+   * `x·W + b` (Python's torch.addmm(bias, x, weight)): the bias is added in the pass that writes
+   * the product, and so are `options.residual` (of the output's shape) and `options.activation`
+   * when given (see `addmm`), as for `Linear.forward`.
    */
-  forward(x: Tensor, residual?: Tensor, activation?: ProductActivation): Tensor {
-    return addmm(this.bias, x, this.weight, { residual, activation });
+  forward(x: Tensor, options?: ProductOptions): Tensor {
+    return addmm(this.bias, x, this.weight, options);
   }
 }
 

@@ -14,10 +14,10 @@
  * make, without the op or a per-call temporary (a decoding step has one such product per
  * weight). An `activation` (float32 output) is applied last, by the GEMM's threads to each
  * finished C tile with the activation op's own native kernel (the same bits as that op after the
- * product), or after the add pass of a non-row-major addend. Integer and bool matmuls go to the `js` reference kernel. A B that is one matrix for
- * the whole call (a layer's weight) may be multiplied from its pre-packed form
- * (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every product under several GEMM families
- * on the same call (`gemm-pair.ts`).
+ * product), or after the add pass of a non-row-major addend. Integer and bool matmuls go to the
+ * `js` reference kernel. A B that is one matrix for the whole call (a layer's weight) may be
+ * multiplied from its pre-packed form (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every
+ * product under several GEMM families on the same call (`gemm-pair.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
 import type { NativeAddon, NativeGemmDType } from "../../native/index.ts";

@@ -118,7 +118,7 @@ export class GPT2MLP extends Module {
     // product (one op and one pass over the [B, T, 4E] activations fewer; the same values).
     const h =
       this.#fusedAct && this.c_fc.constructor === Conv1D
-        ? this.c_fc.forward(x, undefined, this.#fusedAct)
+        ? this.c_fc.forward(x, { activation: this.#fusedAct })
         : this.act(this.c_fc.forward(x));
     return projectAdd(this.c_proj, h, this.dropout, residual);
   }
@@ -130,7 +130,7 @@ export class GPT2MLP extends Module {
  */
 function projectAdd(layer: Conv1D, x: Tensor, dropout: Dropout, residual: Tensor | undefined): Tensor {
   if (!residual) return dropout.forward(layer.forward(x));
-  if (layer.constructor === Conv1D && (!dropout.training || dropout.p === 0)) return layer.forward(x, residual);
+  if (layer.constructor === Conv1D && (!dropout.training || dropout.p === 0)) return layer.forward(x, { residual });
   return add(residual, dropout.forward(layer.forward(x)));
 }
 
