@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "cpu-features.h"
@@ -134,11 +135,13 @@ struct Scratch {
   void* a = nullptr;
   void* b = nullptr;
   void* shared = nullptr;  // an operand packed once for all tasks of the caller's product
-  size_t a_bytes = 0, b_bytes = 0, shared_bytes = 0;
+  void* partials = nullptr;  // the caller's k-split partial products (run_split_k)
+  size_t a_bytes = 0, b_bytes = 0, shared_bytes = 0, partials_bytes = 0;
   ~Scratch() {
     std::free(a);
     std::free(b);
     std::free(shared);
+    std::free(partials);
   }
   static void* grow(void*& p, size_t& have, size_t need) {
     if (have >= need) return p;
@@ -717,7 +720,133 @@ bool fine_split_enabled() {
   return e == nullptr || e[0] != '0';
 }
 
+// A product whose depth dwarfs its output, such as a language-model head's input gradient
+// (512×50257 · 50257×768 -> 512×768), is cut along k: cut by columns, each of the two tasks packed
+// the whole 103 MB A (all of its rows, every k) and the product waited for the slower core (on
+// this shared VM one core runs 30% slower for seconds at a time). Here each of up to
+// kSplitKChunks chunks of the depth is a one-thread product into a partial of its own (every
+// element of A and B packed once), handed out dynamically, and the partials are summed in chunk
+// order: the same bits on any number of threads. The chunks depend on the shape alone.
+constexpr int64_t kSplitKMinDepth = 8192;
+constexpr int64_t kSplitKChunks = 8;
+constexpr int64_t kSplitKMaxPartialBytes = int64_t{24} << 20;
+
+bool split_k_wanted(const GemmProblem& p) {
+  if (p.batch != 1 || p.K < kSplitKMinDepth || p.ccs != 1 || p.b_packed != nullptr || p.bias != nullptr ||
+      p.addend != nullptr || p.activate || p.K < 4 * imax64(p.M, p.N) ||
+      kSplitKChunks * p.M * p.N * static_cast<int64_t>(sizeof(float)) > kSplitKMaxPartialBytes) {
+    return false;
+  }
+  const char* e = std::getenv("HEARTH_GEMM_SPLIT_K");
+  return e == nullptr || e[0] != '0';
+}
+
+bool run_split_k(const GemmKernels& ks, const GemmProblem& p) {
+  const int64_t depth = round_up(ceil_div(p.K, kSplitKChunks), ks.kc);
+  const int64_t chunks = ceil_div(p.K, depth);
+  const int64_t mn = p.M * p.N;
+  Scratch& s = t_scratch;
+  float* partials = static_cast<float*>(
+      Scratch::grow(s.partials, s.partials_bytes, static_cast<size_t>(chunks * mn) * sizeof(float)));
+  if (partials == nullptr) return false;
+  const int esize = dtype_size(p.dtype);
+  const int threads = num_threads();
+  std::atomic<bool> failed{false};
+  parallel_for(static_cast<int>(chunks), threads, [&](int64_t c) {
+    const int64_t k0 = c * depth;
+    GemmProblem q = p;
+    q.K = imin64(depth, p.K - k0);
+    q.a.data = static_cast<const char*>(p.a.data) + k0 * p.a.cs * esize;
+    q.b.data = static_cast<const char*>(p.b.data) + k0 * p.b.rs * esize;
+    q.c = partials + c * mn;
+    q.cbs = mn;
+    q.crs = p.N;
+    q.ccs = 1;
+    q.alpha = 1.0f;
+    q.beta = 0.0f;
+    if (!run_block(ks, q, Task{0, 0, p.M, 0, p.N}, nullptr, nullptr)) failed.store(true, std::memory_order_relaxed);
+    if (ks.release != nullptr) ks.release();
+  });
+  if (failed.load()) return false;
+  // C = alpha·(P0 + P1 + ...) + beta·C, row by row.
+  parallel_for(static_cast<int>(ceil_div(p.M, 16)), threads, [&](int64_t task) {
+    for (int64_t i = task * 16; i < imin64(p.M, task * 16 + 16); i++) {
+      float* crow = p.c + i * p.crs;
+      float* sum = partials + i * p.N;  // chunk 0's row gathers the others, in chunk order
+      for (int64_t c = 1; c < chunks; c++) {
+        const float* row = sum + c * mn;
+        for (int64_t j = 0; j < p.N; j++) sum[j] += row[j];
+      }
+      if (p.beta == 0.0f) {
+        for (int64_t j = 0; j < p.N; j++) crow[j] = p.alpha * sum[j];
+      } else {
+        for (int64_t j = 0; j < p.N; j++) crow[j] = p.alpha * sum[j] + p.beta * crow[j];
+      }
+    }
+  });
+  return true;
+}
+
+// A product cut into one task per thread for two threads (too narrow to cut finely: the
+// 512×768 outputs of a GPT-2-small training step's output projections and input gradients)
+// waits for the slower core, and on this shared VM one core often runs 20-30% slower than the
+// other for seconds at a time: in a LoRA step such products spent 15-20% of their time with one
+// core idle. So the cut is not even: the calling thread's share follows the two threads' speeds
+// on the previous such product (each side timed from the job's start, a late worker included),
+// and each thread takes the part sized for it. Any cut gives the same bits (every element is
+// summed over k in the same order whichever task computes it). HEARTH_GEMM_BALANCE=0 cuts in
+// half as before; a fraction (0.2-0.8) fixes the calling thread's share (tests, comparisons).
+std::atomic<float> g_caller_share{0.5f};
+constexpr float kMinShare = 0.2f;
+constexpr float kMaxShare = 0.8f;
+
+// The fixed share HEARTH_GEMM_BALANCE asks for: 0 (off: run_gemm's even cut), a fraction, or -1
+// when unset (the adaptive share).
+float balance_setting() {
+  const char* e = std::getenv("HEARTH_GEMM_BALANCE");
+  if (e == nullptr || e[0] == '\0') return -1.0f;
+  const float f = std::strtof(e, nullptr);
+  return f <= 0.0f ? 0.0f : f < kMinShare ? kMinShare : f > kMaxShare ? kMaxShare : f;
+}
+
+bool run_pair(const GemmKernels& ks, const GemmProblem& p, bool by_columns, float fixed) {
+  const int64_t unit = by_columns ? ks.nr : ks.mr;
+  const int64_t extent = by_columns ? p.N : p.M;
+  const int64_t units = ceil_div(extent, unit);
+  const float share = fixed > 0.0f ? fixed : g_caller_share.load(std::memory_order_relaxed);
+  const int64_t mine = imin64(units - 1, imax64(1, static_cast<int64_t>(share * static_cast<float>(units) + 0.5f)));
+  const int64_t cut = mine * unit;
+  const Task parts[2] = {by_columns ? Task{0, 0, p.M, 0, cut} : Task{0, 0, cut, 0, p.N},
+                         by_columns ? Task{0, 0, p.M, cut, p.N} : Task{0, cut, p.M, 0, p.N}};
+  const auto caller = std::this_thread::get_id();
+  std::atomic<bool> taken[2] = {{false}, {false}};
+  double done_s[2] = {0.0, 0.0};  // seconds from the job's start to the part's end
+  bool by_caller[2] = {false, false};
+  std::atomic<bool> failed{false};
+  const auto t0 = std::chrono::steady_clock::now();
+  parallel_for(2, 2, [&](int64_t) {
+    const bool is_caller = std::this_thread::get_id() == caller;
+    int part = is_caller ? 0 : 1;
+    if (taken[part].exchange(true)) part = 1 - part;  // the other thread took it: two calls, two parts
+    taken[part].store(true);
+    if (!run_block(ks, p, parts[part], nullptr, nullptr)) failed.store(true, std::memory_order_relaxed);
+    if (ks.release != nullptr) ks.release();
+    done_s[part] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    by_caller[part] = is_caller;
+  });
+  if (fixed < 0.0f && by_caller[0] != by_caller[1] && done_s[0] > 0.0 && done_s[1] > 0.0) {
+    const int c = by_caller[0] ? 0 : 1;
+    const double caller_units = static_cast<double>(c == 0 ? mine : units - mine);
+    const double caller_speed = caller_units / done_s[c];
+    const double worker_speed = (static_cast<double>(units) - caller_units) / done_s[1 - c];
+    const float next = 0.5f * share + 0.5f * static_cast<float>(caller_speed / (caller_speed + worker_speed));
+    g_caller_share.store(next < kMinShare ? kMinShare : next > kMaxShare ? kMaxShare : next, std::memory_order_relaxed);
+  }
+  return !failed.load();
+}
+
 bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
+  if (split_k_wanted(p)) return run_split_k(ks, p);
   const double flops = 2.0 * static_cast<double>(p.M) * p.N * p.K * p.batch;
   const int threads = flops < kParallelFlops ? 1 : num_threads();
 
@@ -781,6 +910,10 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
   const int64_t per_batch = n_chunks * m_chunks;
   std::atomic<bool> failed{false};
   const int64_t ntasks = per_batch * p.batch;
+  if (threads == 2 && ntasks == 2 && p.batch == 1 && a_shared == nullptr) {
+    const float balance = balance_setting();
+    if (balance != 0.0f) return run_pair(ks, q, n_chunks == 2, balance);
+  }
 
   auto task_at = [&](int64_t task) {
     const int64_t r = task % per_batch, mi = r / n_chunks, ni = r % n_chunks;

@@ -288,6 +288,93 @@ describe("native gemm", () => {
     }
   });
 
+  // A product at least 8192 deep and 4 times deeper than it is wide or tall (a language-model
+  // head's input gradient) is cut along k into partial products summed in chunk order
+  // (gemm.cpp run_split_k): right against the float64 reference on every family (transposed and
+  // padded operands, alpha, beta, padded C rows), the same bits on 1, 2 and 3 threads, and not
+  // the bits of the uncut product (HEARTH_GEMM_SPLIT_K=0), so the cut path is the one tested.
+  test("deep products cut along k: right, the same bits on any number of threads", () => {
+    const M = 24;
+    const N = 40;
+    const K = 9001;
+    const a = Float32Array.from({ length: M * K }, () => rand() - 0.5);
+    const b = Float32Array.from({ length: K * N }, () => rand() - 0.5);
+    const run = (threads: number) => {
+      addon.setNumThreads(threads);
+      const c = new Float32Array(M * N);
+      addon.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], c, 0, [0, N, 1], 1, 0);
+      return c;
+    };
+    try {
+      for (const family of families) {
+        assert.ok(addon.selectGemmKernel(family));
+        for (const threads of [1, 2]) {
+          addon.setNumThreads(threads);
+          runCase({ M, N, K });
+          runCase({ M: 17, N: 33, K: 8200, ta: true, tb: true, pad: 3, alpha: 0.5, beta: 2 });
+          runCase({ M: 30, N: 20, K: 8192, tb: true, pad: 1, beta: 1 });
+        }
+      }
+      addon.selectGemmKernel("");
+      const one = run(1);
+      for (const t of [2, 3]) assert.deepEqual(run(t), one);
+      process.env.HEARTH_GEMM_SPLIT_K = "0";
+      const uncut = run(2);
+      assert.ok(
+        one.some((v, i) => !Object.is(v, uncut[i])),
+        "the k-split product should sum in another order than the uncut one",
+      );
+    } finally {
+      delete process.env.HEARTH_GEMM_SPLIT_K;
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
+  // A product cut into one task per thread for 2 threads is cut unevenly, the calling thread's
+  // share following the two threads' speeds (gemm.cpp run_pair); HEARTH_GEMM_BALANCE pins the
+  // share. Every cut, by columns and by rows, gives the 1-thread product's bits and the float64
+  // reference's values.
+  test("2-thread products cut unevenly: the same bits at every share", () => {
+    const cases: Array<[number, number, number, boolean, boolean]> = [
+      [200, 300, 150, false, false], // columns cut
+      [200, 300, 150, true, true],
+      [300, 70, 200, false, true], // rows cut
+    ];
+    try {
+      for (const family of families) {
+        assert.ok(addon.selectGemmKernel(family));
+        for (const [M, N, K, ta, tb] of cases) {
+          const A = layout(1, M, K, ta, 1, false);
+          const B = layout(1, K, N, tb, 1, false);
+          const a = Float32Array.from(A.values);
+          const b = Float32Array.from(B.values);
+          const run = (threads: number) => {
+            addon.setNumThreads(threads);
+            const c = new Float32Array(M * N);
+            addon.gemm("float32", M, N, K, 1, a, A.offset, A.strides, b, B.offset, B.strides, c, 0, [0, N, 1], 1, 0);
+            return c;
+          };
+          const one = run(1);
+          for (const share of ["0.2", "0.35", "0.5", "0.65", "0.8", "0", ""]) {
+            process.env.HEARTH_GEMM_BALANCE = share;
+            const c = run(2);
+            for (let i = 0; i < c.length; i++)
+              if (!Object.is(c[i], one[i]))
+                assert.fail(`${family} ${M}x${N}x${K} share ${share}: C[${i}] ${c[i]} vs ${one[i]} on 1 thread`);
+          }
+          process.env.HEARTH_GEMM_BALANCE = "0.3";
+          addon.setNumThreads(2);
+          runCase({ M, N, K, ta, tb, beta: 0.5, pad: 2 });
+        }
+      }
+    } finally {
+      delete process.env.HEARTH_GEMM_BALANCE;
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   // One of M, N, K small (adapter ranks, short inputs): N <= NR/2 with more rows runs as
   // Cᵀ = Bᵀ·Aᵀ (C then written through its strides), K of a few elements, a few rows over many
   // columns; every family, transposed and padded operands, strided C, batches, 1 and 2 threads.
