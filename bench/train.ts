@@ -48,6 +48,32 @@
  * the thread's life, bf16x3 LoRA steps took 935 ms-2.7 s, with them released after every GEMM
  * task 891 ms-1.9 s, FMAs 1.0-1.5 s; system time 0-270 ms a step in all three, FMAs included.
  *
+ * The two-thread gap (session 10, load 1.3-2.5): the pool's counters over LoRA steps put 54-84
+ * ms a step outside pooled jobs, and the caller waiting for the worker 62-245 ms a step inside
+ * them, nearly all in the products cut into one task per thread (512×768 outputs: the output
+ * projections, c_fc's and c_attn's input gradients, the head's input gradient), which spent
+ * 15-20% of their time with one core idle; the worker finished late about 2.5× as often as
+ * early. The cause is the host: one product back to back on 2 threads, alone, takes 8 ms with
+ * the halves even, then 10-11 ms for seconds at a time with the worker's half 30% slower; two
+ * one-thread copies of a product run at once took 17.5 and 26 ms on the two cores. Cutting those
+ * products finer did not pay: paired inside steps, 128-column tasks over a shared packed A took
+ * 1.01-1.05× the time, 64- or 128-row tasks over a shared packed B 1.06-1.20×; alternating
+ * alone, fine cuts win while the cores differ and lose 5-14% while they do not. Kept instead
+ * (packages/tensor/native/kernels/gemm.cpp): such products are cut unevenly, the caller's share
+ * following the two threads' speeds on the previous one (run_pair); products at least 8192 deep
+ * are cut along k into 8 chunks handed out dynamically (run_split_k: the head's input gradient
+ * packs its 103 MB A once, not in both tasks). Paired inside steps against the old cuts
+ * (HEARTH_GEMM_PAIR='avx512;avx512:HEARTH_GEMM_SPLIT_K=0,HEARTH_GEMM_BALANCE=0', 4 steps, load
+ * 2.0-2.2): all products 1.027× the time under the old cuts in full fine-tuning (the head's input
+ * gradient 1.12×), 1.007× in LoRA (a stretch with both cores even, 2-task products at ~290
+ * GF/s); the head's input gradient alone, alternating: mean 205 against 230 ms. Whole steps
+ * alternated in one process stay within their ±15% noise. Also k-cut products 3072 deep: 5-10%
+ * slower (the partials' traffic), not kept. Attention runs at ~41 GF/s on one thread (softmax
+ * and bookkeeping ~38% of it) and is ~5% of a LoRA step: left as it is.
+ * The peer's settings, checked the same session (LoRA, 3 steps, load 2-3): OMP_WAIT_POLICY
+ * PASSIVE 2.5-2.8 s a step, unset 4.6 s, ACTIVE 13.3 s; 1 thread as fast as 2 (OpenBLAS's own
+ * threads use both cores either way). PASSIVE with 2 threads, as run here, is its best.
+ *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
  *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a
