@@ -284,8 +284,10 @@ void gemv(const GemmProblem& p) {
     col_chunks = (n + wide - 1) / wide;
     chunk = imin64(n, round_up16((n + col_chunks - 1) / col_chunks));
     col_chunks = (n + chunk - 1) / chunk;
-    if (guide && col_chunks < 2 * threads && K >= 2 * kLeastSlab * rows) {
-      guided(K, threads, kLeastSlab * rows, K, 4, seg);
+    // (the floor gives way to at least 2·threads slabs when K is short)
+    const int64_t least = imin64(kLeastSlab * rows, (K / (2 * threads) + 3) / 4 * 4);
+    if (guide && col_chunks < 2 * threads && K >= 2 * least && least >= 4) {
+      guided(K, threads, least, K, 4, seg);
     } else {
       seg.assign({0, K});
     }
