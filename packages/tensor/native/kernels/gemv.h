@@ -29,10 +29,13 @@ const GemvKernels* gemv_kernels_generic();
 #if defined(__x86_64__)
 const GemvKernels* gemv_kernels_avx2();
 const GemvKernels* gemv_kernels_avx512();
+// avx512 with bfloat16 dot-form products on vdpbf16ps (needs AVX512_BF16).
+const GemvKernels* gemv_kernels_avx512_bf16();
 #endif
 
-// Forces a family by name ("avx512", "avx2", "generic"); empty restores the automatic choice.
-// Returns false when the CPU lacks it.
+// Forces a family by name ("avx512-bf16", "avx512", "avx2", "generic"; the GEMM's "amx-bf16"
+// names pick "avx512-bf16"); empty restores the automatic choice. Returns false when the CPU
+// lacks it.
 bool gemv_select_kernel(const char* name);
 
 // True when gemv() runs this problem.

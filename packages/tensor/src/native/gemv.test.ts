@@ -2,7 +2,9 @@
 // the gemv kernels, against a float64 reference: every row count 1..8, both matrix layouts
 // (rows along k: dot form; along n: axpy form, where threads split k), the small side on
 // either operand, odd sizes with vector tails, strided rows, batches, alpha/beta, float32 and
-// 16-bit weights, 1 and 2 threads, every kernel family this CPU has.
+// 16-bit weights, 1 and 2 threads, every kernel family this CPU has. Then bfloat16 weights with
+// full mantissas (and float32 x rounded by the product itself) against float64 sums of the same
+// products, guided splits on 2 threads included.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { type NativeGemmDType, native } from "./index.ts";
@@ -137,7 +139,7 @@ function run(c: Case): void {
   for (let i = outLd - 1; i < out.length; i += outLd) assert.ok(Object.is(out[i], init[i]), `out[${i}] was written`);
 }
 
-const families = ["generic", "avx2", "avx512"].filter((f) => addon.selectGemmKernel(f));
+const families = ["generic", "avx2", "avx512", "avx512-bf16"].filter((f) => addon.selectGemmKernel(f));
 addon.selectGemmKernel("");
 
 describe("native gemv (few-row products)", () => {
@@ -177,4 +179,118 @@ describe("native gemv (few-row products)", () => {
     }
     addon.setNumThreads(0);
   });
+});
+
+/** float32 values rounded to bfloat16 (nearest even), as bits. */
+function bf16Bits(values: Float32Array): Uint16Array {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  return Uint16Array.from(u, (b) => (b + 0x7fff + ((b >>> 16) & 1)) >>> 16);
+}
+
+function widen(bits: Uint16Array): Float32Array {
+  return new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer);
+}
+
+/**
+ * out = x·W with bfloat16 W (random full-mantissa values) and x rows of `rows`×K, on the selected
+ * family and thread count, against float64 sums of the products of x and the widened W (x
+ * rounded to bfloat16 first when `roundA` hands the kernel float32 x): every product is exact,
+ * so the kernels differ from it only by float32 rounding of the sums, |got − want| ≤ 1e-5·Σ|x·w|.
+ * The reference is computed here, not by another native path that could share a bug.
+ */
+interface Bf16Case {
+  xf: Float32Array;
+  xb: Uint16Array;
+  w: Uint16Array;
+  want: Float64Array;
+  mag: Float64Array;
+}
+const bf16Cases = new Map<string, Bf16Case>();
+
+function bf16Case(rows: number, n: number, K: number): Bf16Case {
+  const key = `${rows} ${n} ${K}`;
+  const known = bf16Cases.get(key);
+  if (known) return known;
+  const xf = Float32Array.from({ length: rows * K }, () => value() * 1.37 + 0.011);
+  const w = bf16Bits(Float32Array.from({ length: n * K }, () => value() * 0.731 - 0.003));
+  const xb = bf16Bits(xf);
+  const x32 = widen(xb);
+  const w32 = widen(w);
+  const want = new Float64Array(rows * n);
+  const mag = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < K; k++) {
+      const xv = x32[r * K + k] as number;
+      for (let j = 0; j < n; j++) {
+        const p = xv * (w32[k * n + j] as number); // W stored [K, n] here; the dot form reads its transpose
+        want[r * n + j] = (want[r * n + j] as number) + p;
+        mag[r * n + j] = (mag[r * n + j] as number) + Math.abs(p);
+      }
+    }
+  const c = { xf, xb, w, want, mag };
+  bf16Cases.set(key, c);
+  return c;
+}
+
+function checkBf16(family: string, rows: number, n: number, K: number, rowsAlongK: boolean, roundA: boolean): void {
+  const { xf, xb, w, want, mag } = bf16Case(rows, n, K);
+  // W(k, j) at k·n + j; the dot form gets the same matrix stored transposed (rows along k)
+  let wm = w;
+  if (rowsAlongK) {
+    wm = new Uint16Array(n * K);
+    for (let k = 0; k < K; k++) for (let j = 0; j < n; j++) wm[j * K + k] = w[k * n + j] as number;
+  }
+  const out = new Float32Array(rows * n).fill(Number.NaN);
+  const x = roundA ? xf : xb;
+  const wStrides: [number, number, number] = rowsAlongK ? [0, 1, K] : [0, n, 1];
+  addon.gemm(
+    "bfloat16",
+    rows,
+    n,
+    K,
+    1,
+    x,
+    0,
+    [0, K, 1],
+    wm,
+    0,
+    wStrides,
+    out,
+    0,
+    [0, n, 1],
+    1,
+    0,
+    undefined,
+    undefined,
+    roundA,
+  );
+  for (let i = 0; i < out.length; i++) {
+    const g = out[i] as number;
+    const e = want[i] as number;
+    if (!(Math.abs(g - e) <= 1e-5 * (mag[i] as number) + 1e-30)) {
+      assert.fail(
+        `${family}, ${addon.numThreads()} threads, rows ${rows}, n ${n}, K ${K}, ${rowsAlongK ? "dot" : "axpy"} form${roundA ? ", roundA" : ""}: out[${Math.floor(i / n)}, ${i % n}] = ${g}, want ${e}`,
+      );
+    }
+  }
+}
+
+describe("native gemv, bfloat16 weights against float64 sums of the widened weights' products", () => {
+  for (const family of families) {
+    test(`${family}: rows 1..8, K and n with vector tails, 1 and 2 threads (guided splits)`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        for (const rowsAlongK of [true, false]) {
+          for (let rows = 1; rows <= 8; rows++)
+            for (const K of [1, 31, 33, 64]) checkBf16(family, rows, 17, K, rowsAlongK, K === 33);
+          // 1500 × 769 bf16 is 2.3 MB: split among the threads, K not a multiple of 4 or 32
+          for (const rows of [1, 3]) checkBf16(family, rows, 1500, 769, rowsAlongK, rows === 3);
+          checkBf16(family, 1, 4099, 65, rowsAlongK, true);
+        }
+      }
+      addon.setNumThreads(0);
+    });
+  }
+  after(() => addon.selectGemmKernel(""));
 });

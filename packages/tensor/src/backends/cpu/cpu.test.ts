@@ -14,6 +14,7 @@ import {
   randint,
   randn,
   scatterAdd,
+  slice,
   sum,
   type Tensor,
   tensor,
@@ -162,6 +163,15 @@ describe("cpu backend on large tensors", { skip: hasCpu ? false : "the native ad
       () => [randn([2, 3, 50, 64]), randn([33, 64])],
       (a, b) => matmul(a, b.transpose(0, 1)),
     );
+    // One row per batch item at a stride (the last position of each sequence, as a batched
+    // prompt's logits take it) times a shared weight: one product of 6 rows at that stride.
+    for (const dtype of ["float32", "bfloat16"] as const) {
+      same(
+        () => [randn([2, 3, 7, 64]), randn([300, 64]).to(dtype)],
+        (a, b) => matmul(slice(a, 2, 6, 7), b.transpose(0, 1)),
+        dtype === "float32" ? 1e-5 : 8e-3,
+      );
+    }
     // float32 activations times a bfloat16 weight: multiplied in bf16, returned float32.
     same(
       () => [randn([2, 5, 64]), randn([64, 300]).to("bfloat16")],

@@ -180,11 +180,15 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     const row = bias ? biasRow(bias, N) : undefined;
     const dims = batchDims(a, b, cStrides, out.shape);
     let inner = dims.pop() ?? { size: 1, a: 0, b: 0, c: 0 };
-    const ar = a.strides[nd - 2] as number;
+    let ar = a.strides[nd - 2] as number;
     let rows = M;
-    if (inner.size > 1 && inner.b === 0 && inner.a === M * ar && inner.c === M * N) {
+    if (inner.size > 1 && inner.b === 0 && inner.c === M * N && (inner.a === M * ar || M === 1)) {
       // x[..., M, K] · W[K, N] with W shared by every batch: one [batch·M, K] · [K, N] product
-      // (W packed once, one thread split over all rows) instead of a batch of small ones.
+      // (W packed once, one thread split over all rows) instead of a batch of small ones. Rows
+      // of one each may lie anywhere along one stride (the last position of every sequence, a
+      // batched prompt's logits): that stride is then the row stride, and the weight (a 77 MB
+      // bf16 GPT-2 head) is streamed once for all of them, not once per sequence.
+      if (M === 1) ar = inner.a;
       rows = M * inner.size;
       inner = { size: 1, a: 0, b: 0, c: 0 };
     }
