@@ -4,7 +4,8 @@
  *
  *   prefill   latency of one forward pass over a 128-token prompt (last position's logits)
  *   decode    tokens/s of greedy decoding with the KV cache, batch 1 and batch 8
- *             (= batch · new tokens / (time of prompt + N tokens − time of prompt + 1 token))
+ *             (= batch · new tokens / (time of prompt + N tokens − time of prompt + 1 token)),
+ *             after an untimed warm-up that every engine gets alike (below)
  *   weights   one batch-1 pass over every matrix a step multiplies with and nothing else, in the
  *             native kernels alone (the memory-bound floor of a step: its GB/s) and through the
  *             layers' ops (matmul and bias add), printed beside the step time so the rest
@@ -28,7 +29,16 @@
  *     this peer's prefill runs and printed (not in the table: onnxruntime's idle pool threads
  *     spin beside ours then, measured to double our process's CPU time).
  *
- * Run: npm run bench -- generate [--prompt 128] [--new 16] [--runs 3] [--layers 12] [--threads 1,2]
+ * Warm-up, the same for every engine: one untimed prefill pass before the prefill runs (onnxruntime
+ * packs its weights when its session loads; ours packs the products that follow on it), and before
+ * the decode runs of each batch size one untimed greedy generation of --warmup new tokens (default
+ * 128) from that batch's prompts, per engine and, for the peers, per thread count. A JIT engine
+ * reaches its steady speed only after its code has run a while: measured on one process, our
+ * batch-1 step took ~35 ms for the first ~30 tokens and ~26 ms after ~100 (V8 compiling the op
+ * code, the first 100 tokens of a tiny 12-layer model 9.9 ms/token against 1.9 warm), so 3 timed
+ * runs of 17 tokens straight after the prefill measured mostly that. `--warmup 0` times from cold.
+ *
+ * Run: npm run bench -- generate [--prompt 128] [--new 16] [--runs 3] [--layers 12] [--threads 1,2] [--warmup 128]
  *      [--skip-peers] [--dtype float32|bfloat16]   (bfloat16: our matmul weights stored in bf16, activations
  *      float32 — `fromPretrained(dir, { weightsDtype: "bfloat16" })`; the peer stays float32)
  * The js reference backend is slow on 124M parameters; `--layers 2` gives a quick look.
@@ -68,6 +78,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     layers: { type: "string", default: "12" },
     threads: { type: "string" },
+    warmup: { type: "string", default: "128" },
     dtype: { type: "string", default: "float32" },
     "skip-peers": { type: "boolean", default: false },
   },
@@ -76,6 +87,8 @@ const PROMPT = Number(values.prompt);
 const NEW = Number(values.new);
 const RUNS = Number(values.runs);
 const LAYERS = Number(values.layers);
+/** New tokens of the untimed greedy generation each engine runs before its decode runs, per batch size. */
+const WARMUP = Number(values.warmup);
 /** The peers' intra-op thread counts: --threads (one count or a list), else 1, 2, 4, … and the cores. */
 const PEER_THREADS = values.threads
   ? values.threads.split(",").map(Number)
@@ -137,6 +150,7 @@ async function main(): Promise<void> {
     const inProducts: number[] = []; // batch 1, ms per token inside the matrix products
     for (const B of [1, 8]) {
       const p = ids(B, 16);
+      if (WARMUP > 0) await model.generate(p, { maxNewTokens: WARMUP, minNewTokens: WARMUP });
       const one = [];
       const many = [];
       for (let r = 0; r < RUNS; r++) {
@@ -470,7 +484,7 @@ function runTorch(dir: string): Figures | null {
     return null;
   }
   const script = join(import.meta.dirname, "peers", "gpt2_torch.py");
-  const args = [script, dir, String(PROMPT), String(NEW), String(RUNS), PEER_THREADS.join(",")];
+  const args = [script, dir, String(PROMPT), String(NEW), String(RUNS), PEER_THREADS.join(","), String(WARMUP)];
   const run = spawnSync(python, args, {
     encoding: "utf8",
     env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
@@ -606,6 +620,7 @@ async function runOnnx(
   for (const [t, f] of byThreads) f.prefill_ms = median(prefill.get(t) as number[]);
   for (const B of [1, 8] as const) {
     const p = random(B, 16);
+    if (WARMUP > 0) for (const session of sessions.values()) await generate(session, p, WARMUP);
     const one = new Map<number, number[]>(PEER_THREADS.map((t) => [t, []]));
     const many = new Map<number, number[]>(PEER_THREADS.map((t) => [t, []]));
     for (let r = 0; r < RUNS; r++) {

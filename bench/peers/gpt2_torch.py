@@ -4,7 +4,10 @@ of THREADS (comma-separated, e.g. "1,2"; the counts alternate run by run, so loa
 hits them alike), and prints one JSON line
 {"by_threads": {"1": {prefill_ms, decode_b1_tok_s, decode_b8_tok_s}, ...}, "check": [...]}.
 
-usage: python3 gpt2_torch.py MODEL_DIR PROMPT NEW RUNS THREADS
+Before the decode runs of each batch size, one untimed greedy generation of WARMUP new tokens
+per thread count (the warm-up bench/generate.ts gives every engine).
+
+usage: python3 gpt2_torch.py MODEL_DIR PROMPT NEW RUNS THREADS [WARMUP]
 """
 import json
 import sys
@@ -15,6 +18,7 @@ from gpt2_plain import GPT2, load
 
 model_dir, PROMPT, NEW, RUNS = sys.argv[1], *map(int, sys.argv[2:5])
 THREADS = [int(t) for t in sys.argv[5].split(",")]
+WARMUP = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 cfg, weights = load(model_dir)
 model = GPT2(cfg, weights).eval()
 
@@ -48,6 +52,10 @@ with torch.inference_mode():
     checked = generate(check, 4)[0].tolist()
     for B in (1, 8):
         p = torch.randint(0, cfg["vocab_size"], (B, 16))
+        for t in THREADS:
+            if WARMUP > 0:
+                torch.set_num_threads(t)
+                generate(p, WARMUP)
         one = {t: [] for t in THREADS}
         many = {t: [] for t in THREADS}
         for _ in range(RUNS):

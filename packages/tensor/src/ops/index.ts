@@ -25,7 +25,9 @@ export { tril, triu } from "./movement/tril.ts";
 export {
   type AttentionOptions,
   type CachedAttentionOptions,
+  type CachedAttentionQkvOptions,
   cachedAttention,
+  cachedAttentionQkv,
   compositeAttention,
   scaledDotProductAttention,
 } from "./nn/attention.ts";

@@ -7,7 +7,9 @@
  */
 import {
   cachedAttention,
+  cachedAttentionQkv,
   copy_,
+  type DType,
   indexSelect,
   isGradEnabled,
   keep,
@@ -55,8 +57,8 @@ export class KVCache {
    * stored for that layer, `[B, H_kv, length, D]`.
    */
   update(layer: number, keys: Tensor, values: Tensor): { keys: Tensor; values: Tensor } {
-    const entry = this.#reserve(layer, keys, values);
-    const T = keys.shape[2] as number;
+    const [B, H, T, D] = keys.shape as [number, number, number, number];
+    const entry = this.#reserve(layer, B, H, T, D, values.shape[3] as number, keys.dtype);
     copy_(narrow(entry.keys, 2, entry.length, T), keys);
     copy_(narrow(entry.values, 2, entry.length, T), values);
     entry.length += T;
@@ -78,25 +80,52 @@ export class KVCache {
     mask: DecoderAttentionMask,
     scale: number,
   ): Tensor {
-    const entry = this.#reserve(layer, keys, values);
+    const [B, H, T, D] = keys.shape as [number, number, number, number];
+    const entry = this.#reserve(layer, B, H, T, D, values.shape[3] as number, keys.dtype);
     const opts =
       mask === "causal" ? { isCausal: true, scale, past: entry.length } : { mask, scale, past: entry.length };
     const out = cachedAttention(queries, keys, values, entry.keys, entry.values, opts);
-    entry.length += keys.shape[2] as number;
+    entry.length += T;
     return out;
   }
 
-  /** Layer `layer`'s buffers with room for `keys`' T more positions: allocated on first use, doubled when full. */
-  #reserve(layer: number, keys: Tensor, values: Tensor): LayerCache {
+  /**
+   * {@link attend} on one fused projection `qkv` [B, T, (heads + 2·kvHeads)·D] (the query heads,
+   * then the key heads, then the value heads, per position; GPT-2's `c_attn` output), returning
+   * [B, T, heads·D]: the engine's `cachedAttentionQkv`, one op where splitting the heads with views
+   * and merging them back took seven. Inference only: see {@link attendsInOneOp}.
+   */
+  attendQkv(
+    layer: number,
+    qkv: Tensor,
+    heads: number,
+    kvHeads: number,
+    mask: DecoderAttentionMask,
+    scale: number,
+  ): Tensor {
+    const [B, T, C] = qkv.shape as [number, number, number];
+    const D = C / (heads + 2 * kvHeads);
+    const entry = this.#reserve(layer, B, kvHeads, T, D, D, qkv.dtype);
+    const past = entry.length;
+    const opts =
+      mask === "causal" ? { isCausal: true, scale, past, heads, kvHeads } : { mask, scale, past, heads, kvHeads };
+    const out = cachedAttentionQkv(qkv, entry.keys, entry.values, opts);
+    entry.length += T;
+    return out;
+  }
+
+  /**
+   * Layer `layer`'s buffers with room for T more positions of B rows, H key/value heads, key size
+   * D and value size E: allocated on first use, doubled when full.
+   */
+  #reserve(layer: number, B: number, H: number, T: number, D: number, E: number, dtype: DType): LayerCache {
     let entry = this.#layers[layer];
-    const [B, H, T, D] = keys.shape as [number, number, number, number];
-    const E = values.shape[3] as number;
     const needed = (entry?.length ?? 0) + T;
     if (!entry) {
       const cap = Math.max(needed, this.#capacity);
       entry = {
-        keys: keep(zeros([B, H, cap, D], { dtype: keys.dtype })),
-        values: keep(zeros([B, H, cap, E], { dtype: values.dtype })),
+        keys: keep(zeros([B, H, cap, D], { dtype })),
+        values: keep(zeros([B, H, cap, E], { dtype })),
         length: 0,
       };
       this.#layers[layer] = entry;
@@ -108,7 +137,7 @@ export class KVCache {
     ) {
       throw fail(
         ErrorCodes.MODEL_BAD_INPUT,
-        `KVCache.update: layer ${layer} holds [${entry.keys.shape.join(", ")}] but got keys [${keys.shape.join(", ")}] (batch, heads and head size must match)`,
+        `KVCache.update: layer ${layer} holds [${entry.keys.shape.join(", ")}] but got keys [${[B, H, T, D].join(", ")}] (batch, heads and head size must match)`,
       );
     } else if (needed > (entry.keys.shape[2] as number)) {
       const cap = Math.max(needed, 2 * (entry.keys.shape[2] as number));

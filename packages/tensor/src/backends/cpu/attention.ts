@@ -105,8 +105,10 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
   const run = (inputs: readonly StridedView[], out: StridedView, lse: Float32Array | null, attrs: AttentionAttrs) => {
     const { shape, args } = views(inputs, 3);
     const o = outBuffer(out);
-    // out is [B, T, H, E] contiguous: strides over [b, h, t] are [T·H·E, E, H·E]
-    const [, T, H, E] = out.shape as [number, number, number, number];
+    // out is [B, T, H, E] contiguous (or [B, T, H·E], the same layout): strides over [b, h, t]
+    // are [T·H·E, E, H·E]
+    const [, H, T] = (inputs[0] as StridedView).shape as [number, number, number];
+    const E = (inputs[2] as StridedView).shape[3] as number;
     addon.attention(...args, o.data, 0, [T * H * E, E, H * E], lse, shape, attrs.scale, attrs.causal);
     o.finish();
   };

@@ -186,6 +186,59 @@ const attentionBackward: Primitive<AttentionAttrs> = {
 /** Attributes of `cachedAttention`: those of `attention` and the positions the caches already hold. */
 export interface CachedAttentionAttrs extends AttentionAttrs {
   past: number;
+  /**
+   * `[H, G]`: the inputs are `(qkv, keyCache, valueCache, mask?)`, with q, k and v the column
+   * blocks of one fused projection qkv [B, T, (H + 2G)·D] (q's H heads, then k's G, then v's G,
+   * D each), and the output is [B, T, H·D]: the heads split and merged inside the op, not by five
+   * view ops around it.
+   */
+  qkvHeads?: [number, number];
+}
+
+/**
+ * q [B, H, T, D], k and v [B, G, T, D] as strided views of a fused projection qkv [B, T, (H + 2G)·D]
+ * (the layout `cachedAttention`'s `qkvHeads` form reads).
+ */
+function qkvViews(
+  op: string,
+  qkv: Tensor,
+  heads: readonly number[] | undefined,
+): [StridedView, StridedView, StridedView] {
+  const [H, G] = (heads ?? []) as [number, number];
+  const C = qkv.shape[2] as number;
+  if (
+    !Number.isInteger(H) ||
+    !Number.isInteger(G) ||
+    H < 1 ||
+    G < 1 ||
+    H % G !== 0 ||
+    qkv.ndim !== 3 ||
+    C % (H + 2 * G) !== 0 ||
+    C === 0
+  ) {
+    throw bad(
+      op,
+      `with 'qkvHeads' [H, G] (H a multiple of G) argument 'qkv' must be [batch, length, (H + 2G)·D], got qkvHeads ${JSON.stringify(heads)} and ${qkv.describe()}`,
+    );
+  }
+  if (!isFloating(qkv.dtype)) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_DTYPE",
+      `${op}: argument 'qkv' must be a float tensor, got ${qkv.dtype}`,
+    );
+  }
+  const [B, T] = qkv.shape as [number, number];
+  const D = C / (H + 2 * G);
+  const x = qkv.view_();
+  const [sb, st, sc] = x.strides as [number, number, number];
+  const heads4 = (n: number, first: number): StridedView => ({
+    dtype: x.dtype,
+    data: x.data,
+    shape: [B, n, T, D],
+    strides: [sb, D * sc, st, sc],
+    offset: x.offset + first * D * sc,
+  });
+  return [heads4(H, 0), heads4(G, H), heads4(G, H + G)];
 }
 
 /**
@@ -193,15 +246,33 @@ export interface CachedAttentionAttrs extends AttentionAttrs {
  * one op. Writes the new keys and values k, v [B, G, T, D|E] into the caches [B, G, C, D|E] at
  * positions [past, past + T) (in place: the caches are inputs the kernel writes), then attends
  * q over the caches' first S = past + T positions as `attention` does (mask broadcastable to
- * [B, H, T, S]) → out [B, T, H, E]. No log-sum-exp and no backward: inference only.
+ * [B, H, T, S]) → out [B, T, H, E]. No log-sum-exp and no backward: inference only. With the
+ * `qkvHeads` attribute the op takes `(qkv, keyCache, valueCache, mask?)` instead and returns
+ * [B, T, H·E] (see {@link CachedAttentionAttrs.qkvHeads}); the kernels see the same six inputs.
  */
 const cachedAttention: Primitive<CachedAttentionAttrs> = {
   inputs: ["q", "k", "v", "keyCache", "valueCache", "mask"],
   infer(inputs, attrs): Inferred<CachedAttentionAttrs> {
-    const [q, k, v, kc, vc, mask] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor | undefined];
     const op = "cachedAttention";
-    const { dims } = check(op, q, k, v, undefined);
-    const { B, H, G, T, D, E } = dims;
+    const packed = attrs.qkvHeads !== undefined;
+    let q: StridedView;
+    let k: StridedView;
+    let v: StridedView;
+    let kc: Tensor;
+    let vc: Tensor;
+    let mask: Tensor | undefined;
+    if (packed) {
+      [kc, vc, mask] = inputs.slice(1) as [Tensor, Tensor, Tensor | undefined];
+      [q, k, v] = qkvViews(op, inputs[0] as Tensor, attrs.qkvHeads);
+    } else {
+      const [qt, kt, vt] = inputs as [Tensor, Tensor, Tensor];
+      [kc, vc, mask] = inputs.slice(3) as [Tensor, Tensor, Tensor | undefined];
+      check(op, qt, kt, vt, undefined);
+      [q, k, v] = [qt.view_(), kt.view_(), vt.view_()];
+    }
+    const [B, H, T, D] = q.shape as [number, number, number, number];
+    const G = k.shape[1] as number;
+    const E = v.shape[3] as number;
     const past = attrs.past;
     if (!Number.isInteger(past) || past < 0) {
       throw new HearthTensorError(
@@ -226,9 +297,9 @@ const cachedAttention: Primitive<CachedAttentionAttrs> = {
     }
     const m = mask ? maskView(op, mask, q.dtype, [B, H, T, past + T]) : null;
     return {
-      outputs: [{ shape: [B, T, H, E], dtype: q.dtype }],
+      outputs: [{ shape: packed ? [B, T, H * E] : [B, T, H, E], dtype: q.dtype }],
       attrs: { ...attrsOf(op, attrs), past },
-      kernelInputs: [q.view_(), k.view_(), v.view_(), kc.view_(), vc.view_(), ...(m ? [m] : [])],
+      kernelInputs: [q, k, v, kc.view_(), vc.view_(), ...(m ? [m] : [])],
     };
   },
 };

@@ -118,6 +118,50 @@ export function cachedAttention(
   return out;
 }
 
+/** Options of {@link cachedAttentionQkv}: those of {@link cachedAttention} and the head counts. */
+export interface CachedAttentionQkvOptions extends CachedAttentionOptions {
+  /** Query heads H. */
+  heads: number;
+  /** Key/value heads G (H a multiple of G; H for plain multi-head attention). */
+  kvHeads: number;
+}
+
+/**
+ * {@link cachedAttention} on one fused projection: `qkv` [B, T, (H + 2G)·D] holds per position
+ * the H query heads, then the G key heads, then the G value heads (GPT-2's `c_attn` output), and
+ * the result is [B, T, H·D], the heads merged. The same values as splitting `qkv` into heads
+ * with views, calling `cachedAttention` and reshaping its output, in one op call instead of
+ * seven (a decoding step runs one per layer). Inference only.
+ *
+ * @example
+ * const out = cachedAttentionQkv(qkv, keys, values, { heads: 12, kvHeads: 12, past: 17, isCausal: true }); // [B, T, 768]
+ */
+export function cachedAttentionQkv(
+  qkv: Tensor,
+  keyCache: Tensor,
+  valueCache: Tensor,
+  opts: CachedAttentionQkvOptions,
+): Tensor {
+  if (isGradEnabled() && (qkv.requiresGrad || opts.mask?.requiresGrad)) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_ARGUMENT",
+      "cachedAttentionQkv: inputs need a gradient, but the op is inference only (run it under noGrad, or use scaledDotProductAttention)",
+    );
+  }
+  const D = (qkv.shape[qkv.ndim - 1] as number) / (opts.heads + 2 * opts.kvHeads);
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  const inputs = opts.mask ? [qkv, keyCache, valueCache, opts.mask] : [qkv, keyCache, valueCache];
+  const out = apply("cachedAttention", inputs, {
+    scale,
+    causal: opts.isCausal ?? false,
+    past: opts.past,
+    qkvHeads: [opts.heads, opts.kvHeads],
+  })[0] as Tensor;
+  keyCache.storage.bumpVersion();
+  valueCache.storage.bumpVersion();
+  return out;
+}
+
 /**
  * The composite form of {@link scaledDotProductAttention} (materialises the score matrix): the
  * oracle the fused primitive is tested against, and the path for masks that need a gradient.

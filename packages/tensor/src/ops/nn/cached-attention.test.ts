@@ -3,10 +3,13 @@
 // their filled part: grouped-query heads, a prompt then single tokens, strided q/k/v (the heads
 // of a fused qkv output), causal and additive/boolean masks, bfloat16; the caches hold exactly
 // the written positions; inputs that need a gradient and a too-small cache are refused.
+// `cachedAttentionQkv` (the same op reading the heads of the fused projection itself) gives the
+// same bits as the head views, `cachedAttention` and the merge reshape it replaces.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   cachedAttention,
+  cachedAttentionQkv,
   copy_,
   listBackends,
   manualSeed,
@@ -90,6 +93,69 @@ for (const backend of listBackends()) {
     });
   }
 }
+
+for (const backend of listBackends()) {
+  for (const dtype of ["float32", "bfloat16"] as const) {
+    test(`cachedAttentionQkv on ${backend} (${dtype}) gives the bits of head views + cachedAttention + reshape`, () => {
+      withBackend(backend, () =>
+        noGrad(() => {
+          manualSeed(5);
+          const [B, H, G, D, C] = [2, 6, 2, 16, 12];
+          const ours = [zeros([B, G, C, D], { dtype }), zeros([B, G, C, D], { dtype })] as const;
+          const theirs = [zeros([B, G, C, D], { dtype }), zeros([B, G, C, D], { dtype })] as const;
+          let past = 0;
+          for (const [T, mask] of [
+            [4, "causal"],
+            [1, "causal"],
+            [1, "add"],
+            [2, "none"],
+          ] as const) {
+            const qkv = to(randn([B, T, (H + 2 * G) * D]), dtype);
+            const all = transpose(reshape(qkv, [B, T, H + 2 * G, D]), 1, 2);
+            const [q, k, v] = [narrow(all, 1, 0, H), narrow(all, 1, H, G), narrow(all, 1, H + G, G)];
+            const S = past + T;
+            const m =
+              mask === "add"
+                ? to(
+                    tensor(
+                      Float32Array.from({ length: B * S }, (_, i) => (i % 3 === 1 ? -1e9 : 0.5)),
+                      { shape: [B, 1, 1, S] },
+                    ),
+                    dtype,
+                  )
+                : undefined;
+            const opts = { isCausal: mask === "causal", mask: m, scale: 0.25, past };
+            const got = cachedAttentionQkv(qkv, ours[0], ours[1], { ...opts, heads: H, kvHeads: G });
+            assert.deepEqual(got.shape, [B, T, H * D]);
+            const want = reshape(cachedAttention(q, k, v, theirs[0], theirs[1], opts), [B, T, H * D]);
+            assert.deepEqual(data(got), data(want), `T ${T} past ${past} ${mask}`);
+            past = S;
+          }
+          assert.deepEqual(data(ours[0]), data(theirs[0]), "keys");
+          assert.deepEqual(data(ours[1]), data(theirs[1]), "values");
+        }),
+      );
+    });
+  }
+}
+
+test("cachedAttentionQkv refuses a projection that does not split into the heads, and inputs that need a gradient", () => {
+  const cache = () => zeros([1, 2, 4, 8]);
+  // 3 heads of 8 (+ 2·2 kv heads) is 56 columns, not 64
+  assert.throws(
+    () => noGrad(() => cachedAttentionQkv(randn([1, 1, 64]), cache(), cache(), { heads: 3, kvHeads: 2, past: 0 })),
+    { code: "HEARTH_TENSOR_SHAPE", message: /qkvHeads/ },
+  );
+  assert.throws(
+    () => noGrad(() => cachedAttentionQkv(randn([1, 1, 48]), cache(), cache(), { heads: 2, kvHeads: 2, past: 4 })),
+    { code: "HEARTH_TENSOR_SHAPE", message: /keyCache' must be \[1, 2, capacity >= 5/ },
+  );
+  const qkv = randn([1, 1, 48], { requiresGrad: true });
+  assert.throws(() => cachedAttentionQkv(qkv, cache(), cache(), { heads: 2, kvHeads: 2, past: 0 }), {
+    code: "HEARTH_TENSOR_ARGUMENT",
+    message: /inference only/,
+  });
+});
 
 test("cachedAttention refuses a cache without room and inputs that need a gradient", () => {
   const [q, k, v] = heads(1, 2, 2, 3, 8, "float32");

@@ -26,7 +26,6 @@ import { activation, productActivation } from "../../modeling/activations.ts";
 import {
   type DecoderAttentionMask,
   decoderAttentionMask,
-  qkvHeads,
   scaledDotProductAttention,
   toHeads,
 } from "../../modeling/attention.ts";
@@ -76,9 +75,9 @@ export class GPT2Attention extends Module {
     const H = this.heads;
     const qkv = this.c_attn.forward(x);
     if (cache instanceof KVCache && attendsInOneOp(qkv, outputAttentions, this.training && this.attn_dropout.p > 0)) {
-      // a decoding step: the cache write and attention in one op, reading the heads in place
-      const [q, k, v] = qkvHeads(qkv, H, H);
-      const merged = reshape(cache.attend(this.layerIdx, q, k, v, mask, this.scale), [B, T, E]);
+      // a decoding step: the head split, the cache write, attention and the head merge in one
+      // op, reading the heads of the fused projection in place
+      const merged = cache.attendQkv(this.layerIdx, qkv, H, H, mask, this.scale);
       return { output: projectAdd(this.c_proj, merged, this.resid_dropout, residual) };
     }
     const [qx, kx, vx] = split(qkv, E, 2) as [Tensor, Tensor, Tensor];
