@@ -11,7 +11,6 @@ import {
   scaledDotProductAttention as fusedAttention,
   matmul,
   mul,
-  narrow,
   reshape,
   softmax,
   type Tensor,
@@ -113,17 +112,6 @@ function allOnes(attentionMask: Tensor | null | undefined, S: number): boolean {
 export function toHeads(t: Tensor, n: number): Tensor {
   const [B, T, C] = t.shape as [number, number, number];
   return transpose(reshape(t, [B, T, n, C / n]), 1, 2);
-}
-
-/**
- * The query, key and value heads of a fused projection `[B, T, (H + 2·H_kv)·D]` (queries,
- * then keys, then values, as GPT-2's `c_attn` writes them): `[B, H, T, D]`, `[B, H_kv, T, D]`,
- * `[B, H_kv, T, D]`, views (five view ops instead of a split and three head splits).
- */
-export function qkvHeads(qkv: Tensor, H: number, Hkv: number): [Tensor, Tensor, Tensor] {
-  const [B, T, C] = qkv.shape as [number, number, number];
-  const all = transpose(reshape(qkv, [B, T, H + 2 * Hkv, C / (H + 2 * Hkv)]), 1, 2);
-  return [narrow(all, 1, 0, H), narrow(all, 1, H, Hkv), narrow(all, 1, H + Hkv, Hkv)];
 }
 
 /**
