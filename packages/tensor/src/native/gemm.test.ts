@@ -299,12 +299,7 @@ describe("native gemm", () => {
     const K = 9001;
     const a = Float32Array.from({ length: M * K }, () => rand() - 0.5);
     const b = Float32Array.from({ length: K * N }, () => rand() - 0.5);
-    const run = (threads: number) => {
-      addon.setNumThreads(threads);
-      const c = new Float32Array(M * N);
-      addon.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], c, 0, [0, N, 1], 1, 0);
-      return c;
-    };
+    const run = (threads: number) => productOnThreads(threads, a, b, M, N, K);
     try {
       for (const family of families) {
         assert.ok(addon.selectGemmKernel(family));
@@ -502,12 +497,7 @@ describe("native gemm", () => {
     const K = 150;
     const a = Float32Array.from({ length: M * K }, () => rand() - 0.5);
     const b = Float32Array.from({ length: K * N }, () => rand() - 0.5);
-    const run = (threads: number) => {
-      addon.setNumThreads(threads);
-      const c = new Float32Array(M * N);
-      addon.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], c, 0, [0, N, 1], 1, 0);
-      return c;
-    };
+    const run = (threads: number) => productOnThreads(threads, a, b, M, N, K);
     const one = run(1);
     for (const t of [2, 3]) {
       const c = run(t);
@@ -574,6 +564,21 @@ describe("native gemm", () => {
     assert.throws(call({ aOffset: 1 }), { code: "HEARTH_TENSOR_BUFFER" });
   });
 });
+
+/** C = A·B for row-major float32 A [M, K] and B [K, N] on `threads` threads (the selected family). */
+function productOnThreads(
+  threads: number,
+  a: Float32Array,
+  b: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+): Float32Array {
+  addon.setNumThreads(threads);
+  const c = new Float32Array(M * N);
+  addon.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], c, 0, [0, N, 1], 1, 0);
+  return c;
+}
 
 /** C = A·B for row-major float32 A [M, K] and B [K, N] on the given kernel family. */
 function product(family: string, a: Float32Array, b: Float32Array, M: number, N: number, K: number): Float32Array {
