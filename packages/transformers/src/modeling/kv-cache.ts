@@ -6,6 +6,7 @@
  * appending one token never reallocates.
  */
 import {
+  type CachedAttentionOptions,
   cachedAttention,
   cachedAttentionQkv,
   copy_,
@@ -82,8 +83,7 @@ export class KVCache {
   ): Tensor {
     const [B, H, T, D] = keys.shape as [number, number, number, number];
     const entry = this.#reserve(layer, B, H, T, D, values.shape[3] as number, keys.dtype);
-    const opts =
-      mask === "causal" ? { isCausal: true, scale, past: entry.length } : { mask, scale, past: entry.length };
+    const opts = stepOptions(mask, scale, entry.length);
     const out = cachedAttention(queries, keys, values, entry.keys, entry.values, opts);
     entry.length += T;
     return out;
@@ -106,9 +106,7 @@ export class KVCache {
     const [B, T, C] = qkv.shape as [number, number, number];
     const D = C / (heads + 2 * kvHeads);
     const entry = this.#reserve(layer, B, kvHeads, T, D, D, qkv.dtype);
-    const past = entry.length;
-    const opts =
-      mask === "causal" ? { isCausal: true, scale, past, heads, kvHeads } : { mask, scale, past, heads, kvHeads };
+    const opts = { ...stepOptions(mask, scale, entry.length), heads, kvHeads };
     const out = cachedAttentionQkv(qkv, entry.keys, entry.values, opts);
     entry.length += T;
     return out;
@@ -183,6 +181,11 @@ export class KVCache {
     }
     this.#layers.length = 0;
   }
+}
+
+/** `cachedAttention`'s options for a decoding step over `past` cached positions with `mask` as `decoderAttentionMask` gives it. */
+function stepOptions(mask: DecoderAttentionMask, scale: number, past: number): CachedAttentionOptions {
+  return mask === "causal" ? { isCausal: true, scale, past } : { mask, scale, past };
 }
 
 /**

@@ -104,18 +104,8 @@ export function cachedAttention(
   valueCache: Tensor,
   opts: CachedAttentionOptions,
 ): Tensor {
-  if (isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad || opts.mask?.requiresGrad)) {
-    throw new HearthTensorError(
-      "HEARTH_TENSOR_ARGUMENT",
-      "cachedAttention: inputs need a gradient, but the op is inference only (run it under noGrad, or use scaledDotProductAttention)",
-    );
-  }
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[q.ndim - 1] as number);
-  const inputs = opts.mask ? [q, k, v, keyCache, valueCache, opts.mask] : [q, k, v, keyCache, valueCache];
-  const out = apply("cachedAttention", inputs, { scale, causal: opts.isCausal ?? false, past: opts.past })[0] as Tensor;
-  keyCache.storage.bumpVersion();
-  valueCache.storage.bumpVersion();
-  return out;
+  return applyCachedAttention("cachedAttention", [q, k, v], keyCache, valueCache, opts, { scale });
 }
 
 /** Options of {@link cachedAttentionQkv}: those of {@link cachedAttention} and the head counts. */
@@ -142,20 +132,36 @@ export function cachedAttentionQkv(
   valueCache: Tensor,
   opts: CachedAttentionQkvOptions,
 ): Tensor {
-  if (isGradEnabled() && (qkv.requiresGrad || opts.mask?.requiresGrad)) {
-    throw new HearthTensorError(
-      "HEARTH_TENSOR_ARGUMENT",
-      "cachedAttentionQkv: inputs need a gradient, but the op is inference only (run it under noGrad, or use scaledDotProductAttention)",
-    );
-  }
   const D = (qkv.shape[qkv.ndim - 1] as number) / (opts.heads + 2 * opts.kvHeads);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  const inputs = opts.mask ? [qkv, keyCache, valueCache, opts.mask] : [qkv, keyCache, valueCache];
+  const qkvHeads: [number, number] = [opts.heads, opts.kvHeads];
+  return applyCachedAttention("cachedAttentionQkv", [qkv], keyCache, valueCache, opts, { scale, qkvHeads });
+}
+
+/**
+ * The `cachedAttention` primitive on `leading` (q, k, v, or the fused qkv with `qkvHeads`), the
+ * caches and `opts.mask`: refuses inputs that need a gradient (the op is inference only, named
+ * `fn` in the error), and marks the caches written.
+ */
+function applyCachedAttention(
+  fn: string,
+  leading: Tensor[],
+  keyCache: Tensor,
+  valueCache: Tensor,
+  opts: CachedAttentionOptions,
+  attrs: { scale: number; qkvHeads?: [number, number] },
+): Tensor {
+  if (isGradEnabled() && [...leading, opts.mask].some((t) => t?.requiresGrad)) {
+    throw new HearthTensorError(
+      "HEARTH_TENSOR_ARGUMENT",
+      `${fn}: inputs need a gradient, but the op is inference only (run it under noGrad, or use scaledDotProductAttention)`,
+    );
+  }
+  const inputs = [...leading, keyCache, valueCache, ...(opts.mask ? [opts.mask] : [])];
   const out = apply("cachedAttention", inputs, {
-    scale,
+    ...attrs,
     causal: opts.isCausal ?? false,
     past: opts.past,
-    qkvHeads: [opts.heads, opts.kvHeads],
   })[0] as Tensor;
   keyCache.storage.bumpVersion();
   valueCache.storage.bumpVersion();

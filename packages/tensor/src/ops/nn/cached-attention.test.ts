@@ -35,11 +35,21 @@ function close(got: number[], want: number[], tol: number, what: string): void {
   }
 }
 
-/** q [B, H, T, D], k and v [B, G, T, D] as strided head views of one [B, T, (H + 2G)·D] projection output. */
+/** q [B, H, T, D], k and v [B, G, T, D] as strided head views of a [B, T, (H + 2G)·D] projection output. */
+function headViews(qkv: Tensor, H: number, G: number): [Tensor, Tensor, Tensor] {
+  const [B, T, C] = qkv.shape as [number, number, number];
+  const all = transpose(reshape(qkv, [B, T, H + 2 * G, C / (H + 2 * G)]), 1, 2);
+  return [narrow(all, 1, 0, H), narrow(all, 1, H, G), narrow(all, 1, H + G, G)];
+}
+
+/** A random [B, T, (H + 2G)·D] projection output's head views (see `headViews`). */
 function heads(B: number, H: number, G: number, T: number, D: number, dtype: "float32" | "bfloat16") {
-  const qkv = to(randn([B, T, (H + 2 * G) * D]), dtype);
-  const all = transpose(reshape(qkv, [B, T, H + 2 * G, D]), 1, 2);
-  return [narrow(all, 1, 0, H), narrow(all, 1, H, G), narrow(all, 1, H + G, G)] as [Tensor, Tensor, Tensor];
+  return headViews(to(randn([B, T, (H + 2 * G) * D]), dtype), H, G);
+}
+
+/** Zeroed key and value caches [B, G, C, D]. */
+function caches(B: number, G: number, C: number, D: number, dtype: "float32" | "bfloat16") {
+  return [zeros([B, G, C, D], { dtype }), zeros([B, G, C, D], { dtype })] as const;
 }
 
 for (const backend of listBackends()) {
@@ -52,8 +62,8 @@ for (const backend of listBackends()) {
         noGrad(() => {
           manualSeed(3);
           const [B, H, G, D, C] = [2, 4, 2, 24, 12];
-          const ours = [zeros([B, G, C, D], { dtype }), zeros([B, G, C, D], { dtype })] as const;
-          const theirs = [zeros([B, G, C, D], { dtype }), zeros([B, G, C, D], { dtype })] as const;
+          const ours = caches(B, G, C, D, dtype);
+          const theirs = caches(B, G, C, D, dtype);
           let past = 0;
           // a 5-token prompt, then single tokens; the last step with an additive padding mask, one with a bool mask
           for (const [T, mask] of [
@@ -101,8 +111,8 @@ for (const backend of listBackends()) {
         noGrad(() => {
           manualSeed(5);
           const [B, H, G, D, C] = [2, 6, 2, 16, 12];
-          const ours = [zeros([B, G, C, D], { dtype }), zeros([B, G, C, D], { dtype })] as const;
-          const theirs = [zeros([B, G, C, D], { dtype }), zeros([B, G, C, D], { dtype })] as const;
+          const ours = caches(B, G, C, D, dtype);
+          const theirs = caches(B, G, C, D, dtype);
           let past = 0;
           for (const [T, mask] of [
             [4, "causal"],
@@ -111,8 +121,7 @@ for (const backend of listBackends()) {
             [2, "none"],
           ] as const) {
             const qkv = to(randn([B, T, (H + 2 * G) * D]), dtype);
-            const all = transpose(reshape(qkv, [B, T, H + 2 * G, D]), 1, 2);
-            const [q, k, v] = [narrow(all, 1, 0, H), narrow(all, 1, H, G), narrow(all, 1, H + G, G)];
+            const [q, k, v] = headViews(qkv, H, G);
             const S = past + T;
             const m =
               mask === "add"
