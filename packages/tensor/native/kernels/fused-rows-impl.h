@@ -242,7 +242,7 @@ struct RowImpl {
 };
 
 template <class V>
-RowKernels make_row_kernels(const char* name) {
+constexpr RowKernels make_row_kernels(const char* name) {
   using R = RowImpl<V>;
   return RowKernels{name,
                     R::softmax,

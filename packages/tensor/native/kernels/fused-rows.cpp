@@ -46,7 +46,7 @@ struct VScalar {
 namespace hearth {
 namespace {
 
-const RowKernels kGeneric = make_row_kernels<VScalar>("generic");
+constexpr const RowKernels kGeneric = make_row_kernels<VScalar>("generic");
 
 const RowKernels* select_row_kernels() {
 #if defined(__x86_64__)

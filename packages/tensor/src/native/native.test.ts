@@ -170,6 +170,46 @@ const code = 'const n = require(' + ${JSON.stringify(JSON.stringify(addonPath))}
     assert.equal(r.stdout.trim(), "done");
   });
 
+  test("loading runs no AVX code: what runs before the kernel choice stays on the x86-64 baseline", (t) => {
+    // The kernel families are compiled with their own target pragmas. A table in one of them built
+    // by a function call instead of as a constant runs at load time, so a CPU without that ISA dies
+    // of an illegal instruction before any feature check (seen on an AVX2-only AMD EPYC). The
+    // addon's static initialisers, and everything they call inside it, must use no VEX or EVEX
+    // instruction.
+    if (process.arch !== "x64") return t.skip("checks x86-64 code");
+    const dump = spawnSync("objdump", ["-d", "--no-show-raw-insn", addonPath], {
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+    });
+    if (dump.error || dump.status !== 0) return t.skip("objdump (binutils) is not installed");
+    const bodies = new Map<string, string[]>();
+    let body: string[] = [];
+    for (const line of dump.stdout.split("\n")) {
+      const start = /^[0-9a-f]+ <(.+)>:$/.exec(line);
+      if (start) {
+        body = [];
+        bodies.set(start[1] as string, body);
+      } else if (line.includes(":\t")) body.push(line);
+    }
+    const roots = [...bodies.keys()].filter((name) => name.startsWith("_GLOBAL__sub_I_"));
+    assert.ok(roots.length > 0, "the addon has static initialisers");
+    const seen = new Set(roots);
+    const queue = [...roots];
+    const vector: string[] = [];
+    for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+      for (const line of bodies.get(name) ?? []) {
+        const insn = line.split("\t")[1]?.trim() ?? "";
+        if (/^v[a-z]/.test(insn) || /%[yz]mm|%k[0-7]/.test(insn)) vector.push(`${name}: ${insn}`);
+        const callee = /^(?:call|jmp)\s+[0-9a-f]+ <([^>+@]+)>/.exec(insn)?.[1];
+        if (callee && bodies.has(callee) && !seen.has(callee)) {
+          seen.add(callee);
+          queue.push(callee);
+        }
+      }
+    }
+    assert.deepEqual(vector, [], `vector instructions reached from ${roots.length} static initialisers`);
+  });
+
   test("cpuFeatures reports booleans", () => {
     assert.ok(native);
     const f = native.cpuFeatures();

@@ -19,7 +19,7 @@ HEARTH_TARGET_BEGIN("avx2,fma")
 
 namespace hearth {
 namespace {
-const RowKernels kRows = make_row_kernels<V256>("avx2");
+constexpr const RowKernels kRows = make_row_kernels<V256>("avx2");
 }  // namespace
 
 const RowKernels* row_kernels_avx2() { return &kRows; }

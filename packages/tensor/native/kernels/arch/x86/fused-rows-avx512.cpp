@@ -19,7 +19,7 @@ HEARTH_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx2,fma")
 
 namespace hearth {
 namespace {
-const RowKernels kRows = make_row_kernels<V512>("avx512");
+constexpr const RowKernels kRows = make_row_kernels<V512>("avx512");
 }  // namespace
 
 const RowKernels* row_kernels_avx512() { return &kRows; }
