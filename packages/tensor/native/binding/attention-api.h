@@ -8,6 +8,6 @@ Napi::Value Attention(const Napi::CallbackInfo& info);
 // attentionBackward(q, …, k, …, v, …, mask, …, out, …, lse, dout, …, dq, …, dk, …, dv, …, shape,
 // scale, causal): dq, dk, dv are strided views too (buffer, offset, strides).
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info);
-// selectAttentionKernel("avx512" | "generic" | ""): forces a variant; false when unavailable.
+// selectAttentionKernel("avx512" | "avx2" | "generic" | ""): forces a variant; false when unavailable.
 Napi::Value SelectAttentionKernel(const Napi::CallbackInfo& info);
 }  // namespace hearth

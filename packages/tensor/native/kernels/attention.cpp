@@ -31,10 +31,6 @@ void accumulate_generic(const float* p, int64_t n, const float* rows, int64_t st
   }
 }
 
-void axpy_generic(float a, const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
-}
-
 void tile_scores_generic(const float* const* q, const float* kt, int64_t d, float* s) {
   for (int r = 0; r < 4; r++) {
     float* sr = s + r * 64;
@@ -114,7 +110,6 @@ void tile_grads_generic(float* p, float* ds, int64_t nr, const bool* ok, const f
 const AttentionOps kGeneric = {"generic",
                                dots_generic,
                                accumulate_generic,
-                               axpy_generic,
                                tile_scores_generic,
                                tile_accumulate_generic,
                                tile_accumulate_t_generic,
@@ -126,6 +121,7 @@ const AttentionOps* select_ops() {
 #if defined(__x86_64__)
   const CpuFeatures& f = cpu_features();
   if (f.avx512f && f.avx512bw && f.avx512vl && f.fma) return attention_ops_avx512();
+  if (f.avx2 && f.fma) return attention_ops_avx2();
 #endif
   return &kGeneric;
 }
@@ -240,6 +236,10 @@ bool attention_select(const char* name) {
   const CpuFeatures& f = cpu_features();
   if (std::strcmp(name, "avx512") == 0 && f.avx512f && f.avx512bw && f.avx512vl && f.fma) {
     g_ops = attention_ops_avx512();
+    return true;
+  }
+  if (std::strcmp(name, "avx2") == 0 && f.avx2 && f.fma) {
+    g_ops = attention_ops_avx2();
     return true;
   }
 #endif

@@ -47,8 +47,6 @@ struct AttentionOps {
   void (*dots)(const float* x, const float* rows, int64_t stride, int64_t n, int64_t d, float* out);
   // acc[e] += Σ_j p[j] · rows[j][e] for n rows of length e at `stride` apart.
   void (*accumulate)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* acc);
-  // y += a · x over n elements.
-  void (*axpy)(float a, const float* x, float* y, int64_t n);
   // Query tile: s[r][j] = q[r] · k_j for 4 query rows against the 64 keys of a block packed
   // transposed, kt[d·64 + j] (keys past the block's end zero).
   void (*tile_scores)(const float* const* q, const float* kt, int64_t d, float* s);
@@ -77,10 +75,11 @@ struct AttentionOps {
 
 #if defined(__x86_64__)
 const AttentionOps* attention_ops_avx512();
+const AttentionOps* attention_ops_avx2();
 #endif
 // The variant in use.
 const AttentionOps* attention_ops();
-// Forces "avx512" or "generic"; "" restores the automatic choice. False when the CPU lacks it.
+// Forces "avx512", "avx2" or "generic"; "" restores the automatic choice. False when the CPU lacks it.
 bool attention_select(const char* name);
 
 // Writes out [B, H, T, E] and, when non-null, lse [B, H, T] (the row log-sum-exp of the

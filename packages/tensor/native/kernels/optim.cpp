@@ -31,9 +31,10 @@ void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_
     }
   };
 #if defined(__x86_64__)
-  static const bool avx512 = cpu_features().avx512f;
+  static const bool avx512 = cpu_features().avx512f, avx2 = cpu_features().avx2;
   auto chunk = [&](int64_t i0, int64_t i1) {
     if (avx512) return adam_step_avx512(p, g, m, v, vmax, i0, i1, a);
+    if (avx2) return adam_step_avx2(p, g, m, v, vmax, i0, i1, a);
     run(i0, i1);
   };
 #else

@@ -25,6 +25,9 @@ void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_
 // Elements [i0, i1) with AVX-512 (arch/x86/optim-avx512.cpp); same results as the scalar loop.
 void adam_step_avx512(float* p, const float* g, float* m, float* v, float* vmax, int64_t i0, int64_t i1,
                       const AdamParams& a);
+// The same with AVX2 (arch/x86/optim-avx2.cpp).
+void adam_step_avx2(float* p, const float* g, float* m, float* v, float* vmax, int64_t i0, int64_t i1,
+                    const AdamParams& a);
 #endif
 
 }  // namespace hearth

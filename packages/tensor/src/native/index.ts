@@ -330,7 +330,7 @@ export interface NativeAddon {
     scale: number,
     causal: boolean,
   ): void;
-  /** Forces the attention kernel's vector variant ("avx512" or "generic"; "" = automatic); false when unavailable. */
+  /** Forces the attention kernel's vector variant ("avx512", "avx2" or "generic"; "" = automatic); false when unavailable. */
   selectAttentionKernel(name: string): boolean;
   /** float32 `sum`/`amax`/`amin` of a view over `dims` into the row-major kept dims of `out`. */
   reduce(

@@ -81,6 +81,7 @@ test("adamStep is bit-identical to the JavaScript update", () => {
     [1000, false, false, f(1 - 1e-3 * 0.01)],
     [100003, true, true, 1],
     [7, false, true, 1],
+    [1005, true, false, f(1 - 1e-5)],
   ] as const) {
     const p = Float32Array.from({ length: n }, rand);
     const state = [p.slice(), new Float32Array(n), new Float32Array(n), amsgrad ? new Float32Array(n) : null] as const;

@@ -86,14 +86,6 @@ void accumulate_avx512(const float* p, int64_t n, const float* rows, int64_t str
   for (int64_t c = 0; c < e; c += 64) accumulate_strip(p, n, rows + c, stride, e - c < 64 ? e - c : 64, acc + c);
 }
 
-void axpy_avx512(float a, const float* x, float* y, int64_t n) {
-  const __m512 av = _mm512_set1_ps(a);
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = mask16(n - i);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
-  }
-}
-
 // 4 query rows × 64 keys: 16 accumulators, per d four loads of the packed keys and four
 // broadcasts feed 16 FMAs (a GEMM micro-tile).
 void tile_scores_avx512(const float* const* q, const float* kt, int64_t d, float* s) {
@@ -242,7 +234,6 @@ void tile_grads_avx512(float* p, float* ds, int64_t nr, const bool* ok, const fl
 const AttentionOps kAvx512 = {"avx512",
                               dots_avx512,
                               accumulate_avx512,
-                              axpy_avx512,
                               tile_scores_avx512,
                               tile_accumulate_avx512,
                               tile_accumulate_t_avx512,
