@@ -9,10 +9,29 @@ import { spawnSync } from "node:child_process";
 import { native } from "../../packages/tensor/src/native/index.ts";
 
 export function torchPython(): string | undefined {
-  return [process.env.PYTHON, "/usr/bin/python3", "python3"].find(
+  const python = [process.env.PYTHON, "/usr/bin/python3", "python3"].find(
     (p) => p && spawnSync(p, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0,
   );
+  if (python && !blasChecked) {
+    blasChecked = true;
+    const maps = spawnSync(python, ["-c", TORCH_BLAS], { encoding: "utf8" }).stdout.trim();
+    if (maps === "reference") {
+      console.log(
+        "warning: this torch runs on the reference BLAS (Debian's python3-torch uses whatever libblas.so.3 " +
+          "points to; its matmuls run ~20x slower than on OpenBLAS): `apt-get install -y libopenblas0-pthread` " +
+          "for a fair peer",
+      );
+    }
+  }
+  return python;
 }
+
+let blasChecked = false;
+// Prints "reference" when torch mapped the reference BLAS (Debian's /usr/lib/<arch>/blas/) at
+// import, which then serves its sgemm calls, else "openblas" or "unknown" (Linux only).
+const TORCH_BLAS = `import torch
+libs = [l.split()[-1] for l in open("/proc/self/maps") if "blas" in l]
+print("reference" if any("/blas/libblas" in l for l in libs) else "openblas" if libs else "unknown")`;
 
 /**
  * The best OpenBLAS kernel name for this CPU's features, to name in OPENBLAS_CORETYPE where
