@@ -42,6 +42,10 @@ struct GemmKernels {
   // timing the kernel): the AMX families release their tiles, which their next micro call
   // configures again; nullptr where there is nothing to release.
   void (*release)() = nullptr;
+  // B blocks up to this many bytes have the next block's source lines prefetched into L2 while
+  // they are in use (with micro_pf): two of them and the C block must still fit the L2 the
+  // family is meant for (768 KB suits a 2 MB L2).
+  int64_t prefetch_block_bytes = int64_t{768} << 10;
 };
 
 const GemmKernels* gemm_kernels_generic();
