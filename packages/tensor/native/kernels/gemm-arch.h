@@ -32,10 +32,10 @@ struct GemmKernels {
   void (*pack_a)(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dst);
   // Packs rows [k0, k0+kc) × columns [j0, j0+nc) of B into NR-wide micro-panels.
   void (*pack_b)(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dst);
-  // micro, also asking for the cache lines pf[0:npf) to be brought into L2 while it runs,
-  // spread over its k loop (at most one per 4 steps of k), and, when bias is not null (beta is
-  // then 0), writing C = alpha·A·B + bias[0:n] on every row (rounded as a separate add of the
-  // bias would round it); nullptr where the family has none.
+  // micro, also asking for the cache lines pf[0:npf) to be brought into L2 while it runs
+  // (spread over its k loop, at most one per 4 steps of k, or issued before it), and, when bias
+  // is not null (beta is then 0), writing C = alpha·A·B + bias[0:n] on every row (rounded as a
+  // separate add of the bias would round it); nullptr where the family has none.
   void (*micro_pf)(int m, int n, int kc, const void* a, const void* b, float* c, int64_t ldc, float alpha,
                    float beta, const char* const* pf, int npf, const float* bias) = nullptr;
   // Ends a run of micro calls on this thread (the driver calls it after each task and after

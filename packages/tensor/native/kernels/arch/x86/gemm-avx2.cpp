@@ -43,8 +43,8 @@ inline void store_row16(float* c, __m256 acc0, __m256 acc1, float alpha, float b
   _mm256_storeu_ps(c + 8, r1);
 }
 
-// pf[0:npf) are lines the driver wants in L2 soon (the next B block's source): one is requested
-// every 4 steps of k, so they overlap the arithmetic. A tile narrower than 16 columns goes
+// pf[0:npf) are lines the driver wants in L2 soon (the next B block's source; about a dozen a
+// call), requested before the k loop. A tile narrower than 16 columns goes
 // through a stack tile and a scalar copy of its n columns (masked stores are slow on AMD),
 // rounded as the full-width path rounds.
 template <int M>
@@ -68,15 +68,12 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
       acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
     }
   };
-  int k = 0;
-  for (int q = 0; k + 4 <= kc; k += 4) {
-    if (q < npf) _mm_prefetch(pf[q++], _MM_HINT_T1);
-    step(k);
-    step(k + 1);
-    step(k + 2);
-    step(k + 3);
-  }
-  for (; k < kc; k++) step(k);
+  // The prefetches go before the k loop: issued inside it (one per 4 steps), GCC 12 spilled two
+  // accumulators to the stack in the hot loop (16 ymm registers hold the 12 accumulators, two B
+  // vectors and a broadcast, nothing more).
+  for (int q = 0; q < npf; q++) _mm_prefetch(pf[q], _MM_HINT_T1);
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; k++) step(k);
   if (n == kNR) {
 #pragma GCC unroll 6
     for (int i = 0; i < M; i++) store_row16(c + i * ldc, acc0[i], acc1[i], alpha, beta, bias);
