@@ -32,16 +32,20 @@ struct GemmKernels {
   void (*pack_a)(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dst);
   // Packs rows [k0, k0+kc) × columns [j0, j0+nc) of B into NR-wide micro-panels.
   void (*pack_b)(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dst);
-  // micro, also asking for the cache lines pf[0:npf) to be brought into L2 while it runs,
-  // spread over its k loop (at most one per 4 steps of k), and, when bias is not null (beta is
-  // then 0), writing C = alpha·A·B + bias[0:n] on every row (rounded as a separate add of the
-  // bias would round it); nullptr where the family has none.
+  // micro, also asking for the cache lines pf[0:npf) to be brought into L2 while it runs
+  // (spread over its k loop, at most one per 4 steps of k, or issued before it), and, when bias
+  // is not null (beta is then 0), writing C = alpha·A·B + bias[0:n] on every row (rounded as a
+  // separate add of the bias would round it); nullptr where the family has none.
   void (*micro_pf)(int m, int n, int kc, const void* a, const void* b, float* c, int64_t ldc, float alpha,
                    float beta, const char* const* pf, int npf, const float* bias) = nullptr;
   // Ends a run of micro calls on this thread (the driver calls it after each task and after
   // timing the kernel): the AMX families release their tiles, which their next micro call
   // configures again; nullptr where there is nothing to release.
   void (*release)() = nullptr;
+  // B blocks up to this many bytes have the next block's source lines prefetched into L2 while
+  // they are in use (with micro_pf): two of them and the C block must still fit the L2 the
+  // family is meant for (768 KB suits a 2 MB L2).
+  int64_t prefetch_block_bytes = int64_t{768} << 10;
 };
 
 const GemmKernels* gemm_kernels_generic();

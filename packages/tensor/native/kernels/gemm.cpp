@@ -257,9 +257,6 @@ LinePrefetch region(const GemmMatrixView& v, int64_t r0, int64_t nr, int64_t c0,
 
 // Most lines one micro-kernel call is asked to prefetch (one per 4 steps of k, kc <= 512).
 constexpr int kMaxPrefetch = 128;
-// B blocks up to this size have the next one's source lines prefetched into L2 while they are
-// in use (two of them and the C block still fit the 2 MB L2 of the CPUs this was tuned on).
-constexpr int64_t kPrefetchBlockBytes = int64_t{768} << 10;
 
 struct Task {
   int64_t batch, i0, i1, j0, j1;
@@ -369,7 +366,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   // Small B blocks (a short task, such as the language-model head over 128 tokens, which reads
   // a large B from memory once) have the source of the next k slice's B block prefetched while
   // the micro-kernel runs, spread over its calls, so packing it finds it in L2.
-  const bool prefetch_b = ks.micro_pf != nullptr && static_cast<int64_t>(kcb) * ncb * ks.packed_size <= kPrefetchBlockBytes;
+  const bool prefetch_b = ks.micro_pf != nullptr && static_cast<int64_t>(kcb) * ncb * ks.packed_size <= ks.prefetch_block_bytes;
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
     const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
     const bool pack_a = a_shared == nullptr && (!reuse_a || jc == t.j0);

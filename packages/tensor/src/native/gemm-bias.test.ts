@@ -159,8 +159,9 @@ function check(c: Case): void {
 
 test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "the native addon did not load" }, () => {
   const native = addon as NonNullable<typeof addon>;
-  // The default family (AVX-512 adds the bias inside its micro-kernel) and the others (C rows
-  // filled with the bias first) where this CPU runs them.
+  // The default family (AVX-512 and AVX2 add the bias inside their micro-kernels, tiles narrower
+  // than 16 columns through a stack tile) and the generic one (C rows filled with the bias first)
+  // where this CPU runs them.
   const families = [
     ["", 1],
     ["", 2],

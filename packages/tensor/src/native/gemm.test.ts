@@ -192,6 +192,8 @@ describe("native gemm", () => {
           [20, 40, 77],
           [33, 65, 400],
           [37, 70, 1031],
+          // k slices of 136 and 127 (tails of 7 in the 8-deep transposes), widths under a tile
+          [7, 17, 263],
         ] as const) {
           runCase({ M, N, K, dtype });
           runCase({ M, N, K, dtype, ta: true, tb: true, pad: 1, beta: 1 });

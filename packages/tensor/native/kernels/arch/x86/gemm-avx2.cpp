@@ -1,10 +1,14 @@
 // AVX2+FMA GEMM kernel: 6×16 register tile (12 ymm accumulators), A broadcast from a row-major
-// packed micro-panel, B streamed from a k-major packed panel. Packing uses the portable
-// routines. Layouts: ../../gemm-arch.h. Compiled for AVX2 through a pragma placed after every
-// include; the driver calls in only when CPUID says it may.
+// packed micro-panel, B streamed from a k-major packed panel. The packers widen bfloat16 and
+// float16 in vector registers and transpose 8×8 blocks of a transposed operand (a Linear
+// layer's weight, a layer input in the weight gradient) in registers. Layouts:
+// ../../gemm-arch.h. Compiled for AVX2 through a pragma placed after every include; the driver
+// calls in only when CPUID says it may.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "gemm-arch.h"
 #include "gemm-pack.h"
@@ -19,34 +23,42 @@ constexpr int kMR = 6;
 constexpr int kNR = 16;
 constexpr int kKC = 256;
 constexpr int kNC = 384;
+// Only the half-size B blocks of short tasks (192 KB) have the next one prefetched: a full
+// 384 KB block and the next one's source do not fit a 512 KB L2 together (Zen 3).
+constexpr int64_t kPrefetchBlockBytes = int64_t{256} << 10;
 
-inline __m256i mask8(int n) {
-  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
-}
-
-inline void store8(float* c, __m256 acc, int n, float alpha, float beta) {
-  __m256 r = _mm256_mul_ps(acc, _mm256_set1_ps(alpha));
-  if (n >= 8) {
-    if (beta != 0.0f) r = _mm256_fmadd_ps(_mm256_loadu_ps(c), _mm256_set1_ps(beta), r);
-    _mm256_storeu_ps(c, r);
-  } else if (n > 0) {
-    const __m256i m = mask8(n);
-    if (beta != 0.0f) r = _mm256_fmadd_ps(_mm256_maskload_ps(c, m), _mm256_set1_ps(beta), r);
-    _mm256_maskstore_ps(c, m, r);
+// C row (16 columns) = alpha·acc + bias (when given; beta is 0 then) + beta·C.
+inline void store_row16(float* c, __m256 acc0, __m256 acc1, float alpha, float beta, const float* bias) {
+  const __m256 va = _mm256_set1_ps(alpha);
+  __m256 r0 = _mm256_mul_ps(acc0, va), r1 = _mm256_mul_ps(acc1, va);
+  if (bias != nullptr) {
+    r0 = _mm256_add_ps(r0, _mm256_loadu_ps(bias));
+    r1 = _mm256_add_ps(r1, _mm256_loadu_ps(bias + 8));
+  } else if (beta != 0.0f) {
+    const __m256 vb = _mm256_set1_ps(beta);
+    r0 = _mm256_fmadd_ps(_mm256_loadu_ps(c), vb, r0);
+    r1 = _mm256_fmadd_ps(_mm256_loadu_ps(c + 8), vb, r1);
   }
+  _mm256_storeu_ps(c, r0);
+  _mm256_storeu_ps(c + 8, r1);
 }
 
+// pf[0:npf) are lines the driver wants in L2 soon (the next B block's source; about a dozen a
+// call), requested before the k loop. A tile narrower than 16 columns goes
+// through a stack tile and a scalar copy of its n columns (masked stores are slow on AMD),
+// rounded as the full-width path rounds.
 template <int M>
-void micro(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+               const char* const* pf, int npf, const float* bias) {
   __m256 acc0[M], acc1[M];
 #pragma GCC unroll 6
   for (int i = 0; i < M; i++) {
     acc0[i] = _mm256_setzero_ps();
     acc1[i] = _mm256_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
   }
-#pragma GCC unroll 4
-  for (int k = 0; k < kc; k++) {
+  auto step = [&](int k) __attribute__((always_inline)) {
     const __m256 b0 = _mm256_load_ps(b + k * kNR);
     const __m256 b1 = _mm256_load_ps(b + k * kNR + 8);
 #pragma GCC unroll 6
@@ -55,36 +67,174 @@ void micro(int n, int kc, const float* a, const float* b, float* c, int64_t ldc,
       acc0[i] = _mm256_fmadd_ps(ai, b0, acc0[i]);
       acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
     }
+  };
+  // The prefetches go before the k loop: issued inside it (one per 4 steps), GCC 12 spilled two
+  // accumulators to the stack in the hot loop (16 ymm registers hold the 12 accumulators, two B
+  // vectors and a broadcast, nothing more).
+  for (int q = 0; q < npf; q++) _mm_prefetch(pf[q], _MM_HINT_T1);
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; k++) step(k);
+  if (n == kNR) {
+#pragma GCC unroll 6
+    for (int i = 0; i < M; i++) store_row16(c + i * ldc, acc0[i], acc1[i], alpha, beta, bias);
+    return;
   }
+  alignas(32) float tile[M * kNR];
+  const __m256 va = _mm256_set1_ps(alpha);
 #pragma GCC unroll 6
   for (int i = 0; i < M; i++) {
-    store8(c + i * ldc, acc0[i], n, alpha, beta);
-    store8(c + i * ldc + 8, acc1[i], n - 8, alpha, beta);
+    _mm256_store_ps(tile + i * kNR, _mm256_mul_ps(acc0[i], va));
+    _mm256_store_ps(tile + i * kNR + 8, _mm256_mul_ps(acc1[i], va));
+  }
+  for (int i = 0; i < M; i++) {
+    float* row = c + i * ldc;
+    const float* t = tile + i * kNR;
+    if (bias != nullptr) {
+      for (int j = 0; j < n; j++) row[j] = t[j] + bias[j];
+    } else if (beta != 0.0f) {
+      for (int j = 0; j < n; j++) row[j] = std::fma(row[j], beta, t[j]);
+    } else {
+      for (int j = 0; j < n; j++) row[j] = t[j];
+    }
+  }
+}
+
+void micro_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta,
+              const char* const* pf, int npf, const float* bias) {
+  const float* a = static_cast<const float*>(ap);
+  const float* b = static_cast<const float*>(bp);
+  switch (m) {
+    case 1: return micro_f32<1>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
+    case 2: return micro_f32<2>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
+    case 3: return micro_f32<3>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
+    case 4: return micro_f32<4>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
+    case 5: return micro_f32<5>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
+    default: return micro_f32<6>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
   }
 }
 
 void micro_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta) {
-  const float* a = static_cast<const float*>(ap);
-  const float* b = static_cast<const float*>(bp);
-  switch (m) {
-    case 1: return micro<1>(n, kc, a, b, c, ldc, alpha, beta);
-    case 2: return micro<2>(n, kc, a, b, c, ldc, alpha, beta);
-    case 3: return micro<3>(n, kc, a, b, c, ldc, alpha, beta);
-    case 4: return micro<4>(n, kc, a, b, c, ldc, alpha, beta);
-    case 5: return micro<5>(n, kc, a, b, c, ldc, alpha, beta);
-    default: return micro<6>(n, kc, a, b, c, ldc, alpha, beta);
+  micro_pf(m, n, kc, ap, bp, c, ldc, alpha, beta, nullptr, 0, nullptr);
+}
+
+// 8 float32 values from any source dtype at base[index...]: the first `count` (1..8) read, the
+// others zero (a float32 tail through a masked load, a 16-bit one through a zeroed copy).
+inline __m256 load8(const void* base, int64_t index, DType t, int count) {
+  if (t == DType::kFloat32) {
+    const float* p = static_cast<const float*>(base) + index;
+    if (count >= 8) return _mm256_loadu_ps(p);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+  }
+  const uint16_t* p = static_cast<const uint16_t*>(base) + index;
+  __m128i h;
+  if (count >= 8) {
+    h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  } else {
+    alignas(16) uint16_t part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::memcpy(part, p, sizeof(uint16_t) * count);
+    h = _mm_load_si128(reinterpret_cast<const __m128i*>(part));
+  }
+  if (t == DType::kBFloat16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  return _mm256_cvtph_ps(h);
+}
+
+// r[q] (8 lanes) becomes column q of the 8×8 block the rows r[0..8) form.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 2; g++) {
+    u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xee);
+    u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xee);
+  }
+  for (int e = 0; e < 4; e++) {
+    r[e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x20);
+    r[4 + e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x31);
   }
 }
 
-void pack_a(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dst) {
-  pack_a_f32_generic(a, i0, m, k0, kc, static_cast<float*>(dst), kKC);
+void pack_a(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {
+  float* dst = static_cast<float*>(dstv);
+  if (a.cs == 1 && a.dtype != DType::kFloat32) {
+    // Rows of 16-bit values (a float32 input rounded to the weights' dtype) widened 8 at a time.
+    for (int i = 0; i < m; i++) {
+      const int64_t base = (i0 + i) * a.rs + k0;
+      for (int k = 0; k < kc; k += 8) _mm256_storeu_ps(dst + i * kKC + k, load8(a.data, base + k, a.dtype, kc - k));
+    }
+    return;
+  }
+  if (a.rs == 1 && a.cs != 1) {
+    // Column-major A (a transposed view): 8 k of the m contiguous rows, transposed in registers.
+    for (int k = 0; k < kc; k += 8) {
+      const int kk = imin(8, kc - k);
+      __m256 r[8];
+      for (int q = 0; q < 8; q++) r[q] = q < kk ? load8(a.data, i0 + (k0 + k + q) * a.cs, a.dtype, m) : _mm256_setzero_ps();
+      transpose8(r);
+      // Rows are kKC apart, so writing all 8 lanes of a short last group stays inside the panel.
+      for (int i = 0; i < m; i++) _mm256_storeu_ps(dst + i * kKC + k, r[i]);
+    }
+    return;
+  }
+  pack_a_f32_generic(a, i0, m, k0, kc, dst, kKC);
 }
 
-void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dst) {
-  pack_b_f32_generic(b, k0, kc, j0, nc, static_cast<float*>(dst), kNR);
+void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, void* dstv) {
+  float* dst = static_cast<float*>(dstv);
+  const int es = dtype_size(b.dtype);
+  if (b.cs == 1) {
+    // Row by row, each source row one contiguous run, fetching the row 4 ahead meanwhile (the
+    // rows of a wide B lie in different pages, where the hardware prefetcher starts cold).
+    for (int k = 0; k < kc; k++) {
+      const int64_t base = (k0 + k) * b.rs + j0;
+      if (k + 4 < kc) {
+        const char* ahead = static_cast<const char*>(b.data) + (base + 4 * b.rs) * es;
+        for (int j = 0; j < nc * es; j += 64) _mm_prefetch(ahead + j, _MM_HINT_T0);
+      }
+      for (int p = 0; p < nc; p += kNR) {
+        const int w = imin(kNR, nc - p);
+        float* out = dst + static_cast<int64_t>(p) * kc + k * kNR;
+        _mm256_store_ps(out, load8(b.data, base + p, b.dtype, w));
+        _mm256_store_ps(out + 8, w > 8 ? load8(b.data, base + p + 8, b.dtype, w - 8) : _mm256_setzero_ps());
+      }
+    }
+    return;
+  }
+  if (b.rs == 1) {
+    // Row-major Bᵀ (a Linear layer's weight): 8 columns × 8 k at a time, transposed; each
+    // column's run is fetched 64 k ahead.
+    for (int p = 0; p < nc; p += kNR) {
+      const int w = imin(kNR, nc - p);
+      float* panel = dst + static_cast<int64_t>(p) * kc;
+      for (int k = 0; k < kc; k += 8) {
+        const int kk = imin(8, kc - k);
+        for (int h = 0; h < 2; h++) {
+          __m256 r[8];
+          for (int q = 0; q < 8; q++) {
+            const int j = h * 8 + q;
+            if (j >= w) {
+              r[q] = _mm256_setzero_ps();
+              continue;
+            }
+            const int64_t at = k0 + k + (j0 + p + j) * b.cs;
+            if ((k & 8) == 0 && k + 64 < kc) _mm_prefetch(static_cast<const char*>(b.data) + (at + 64) * es, _MM_HINT_T0);
+            r[q] = load8(b.data, at, b.dtype, kk);
+          }
+          transpose8(r);
+          for (int q = 0; q < kk; q++) _mm256_store_ps(panel + (k + q) * kNR + h * 8, r[q]);
+        }
+      }
+    }
+    return;
+  }
+  pack_b_f32_generic(b, k0, kc, j0, nc, dst, kNR);
 }
 
-const GemmKernels kAvx2 = {"avx2", kMR, kNR, kKC, kNC, 1, 4, micro_any, pack_a, pack_b};
+const GemmKernels kAvx2 = {"avx2", kMR, kNR, kKC, kNC, 1, 4, micro_any, pack_a, pack_b, micro_pf, nullptr,
+                          kPrefetchBlockBytes};
 
 }  // namespace
 
