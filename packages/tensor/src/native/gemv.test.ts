@@ -162,6 +162,24 @@ describe("native gemv (few-row products)", () => {
             run({ rows, n: 33, K: 19, rowsAlongK, dtype, batch: 3, smallIsB: rows === 3 });
           }
     });
+
+    test(`${family}: every row count and weight dtype on blocks with ragged edges, 1 and 2 threads`, () => {
+      assert.ok(addon.selectGemmKernel(family));
+      // n 525: two full 256-column passes of the axpy form's row groups and a tail pass of 13 (a
+      // vector and 5 scalar columns), and a dot form whose 4- and 2-row blocks of W leave 1; K 91
+      // and 94: dot steps of 16, an 8-wide one and 3 or 6 scalar k; axpy rows of W by 4 or 3 with
+      // 1 to 3 left. 525 × 94 float32 is about 200 KB: one thread; n 2101 goes to the pool.
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        for (const dtype of ["float32", "bfloat16", "float16"] as const)
+          for (const rowsAlongK of [true, false])
+            for (let rows = 1; rows <= 8; rows++) {
+              run({ rows, n: 525, K: rows % 2 === 0 ? 91 : 94, rowsAlongK, dtype, pad: rows % 3 });
+              if (rows === 7) run({ rows, n: 2101, K: 91, rowsAlongK, dtype, pad: 1, beta: 1 });
+            }
+      }
+      addon.setNumThreads(0);
+    });
   }
 
   test("matrices big enough for the thread pool give the same results on 1 and 2 threads", () => {

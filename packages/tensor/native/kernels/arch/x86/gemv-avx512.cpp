@@ -10,11 +10,11 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "dtype.h"
+#include "gemv-x86.h"
 #include "gemv.h"
 #include "target.h"
 
@@ -52,19 +52,6 @@ inline float hsum(__m512 v) {
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
-
-template <DType T>
-using Elem = std::conditional_t<T == DType::kFloat32, float, uint16_t>;
-
-constexpr int kLine = 64;
-
-// Loops over the register-blocked accumulators must be unrolled completely for them to stay
-// in registers; GCC's own limits stop short of 8×3 blocks.
-#if defined(__clang__)
-#define UNROLL _Pragma("unroll")
-#else
-#define UNROLL _Pragma("GCC unroll 32")
-#endif
 
 // R rows of x against JR rows of W at a time: JR weight vectors and R x vectors per 16 k make
 // R·JR FMAs. While these JR rows are summed, the next JR rows (the following stretch of W when
@@ -233,8 +220,6 @@ void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t 
   }
   if (j0 < n) axpy_cols<T, R>(w, ldw, x, ldx, K, j0, n, out, ldo);
 }
-
-using RowsFn = void (*)(const void*, int64_t, const float*, int64_t, int64_t, int, float*, int64_t);
 
 // The instances for rows 1..kGemvMaxRows: dot forms first, then axpy forms.
 template <DType T, int... I>
