@@ -139,26 +139,6 @@ void tile_accumulate_t_avx2(const float* p, int64_t n, const float* rows, int64_
   columns<4, 3>([p](int r, int64_t j) { return p[j * 64 + r]; }, n, rows, stride, e, o, o_stride);
 }
 
-// In-register transpose of an 8×8 float32 block: r[i] lane j becomes r[j] lane i.
-inline void transpose8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int i = 0; i < 4; i++) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int h = 0; h < 2; h++) {
-    const __m256 *a = t + 4 * h, *b = t + 4 * h + 2;
-    u[4 * h + 0] = _mm256_shuffle_ps(a[0], b[0], 0x44);
-    u[4 * h + 1] = _mm256_shuffle_ps(a[0], b[0], 0xEE);
-    u[4 * h + 2] = _mm256_shuffle_ps(a[1], b[1], 0x44);
-    u[4 * h + 3] = _mm256_shuffle_ps(a[1], b[1], 0xEE);
-  }
-  for (int c = 0; c < 4; c++) {
-    r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
-    r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
-  }
-}
-
 // Columns in groups of 8 through register transposes, the last d % 8 one by one.
 void pack_transposed_avx2(const float* rows, int64_t stride, int64_t j0, int64_t n, int64_t d, float* kt) {
   const int64_t d8 = d / 8 * 8;

@@ -16,6 +16,8 @@
 
 HEARTH_TARGET_BEGIN("avx2,fma,f16c")
 
+#include "simd-avx2.h"
+
 namespace hearth {
 namespace {
 
@@ -136,25 +138,6 @@ inline __m256 load8(const void* base, int64_t index, DType t, int count) {
   }
   if (t == DType::kBFloat16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
   return _mm256_cvtph_ps(h);
-}
-
-// r[q] (8 lanes) becomes column q of the 8×8 block the rows r[0..8) form.
-inline void transpose8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int i = 0; i < 4; i++) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int g = 0; g < 2; g++) {
-    u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-    u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xee);
-    u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-    u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xee);
-  }
-  for (int e = 0; e < 4; e++) {
-    r[e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x20);
-    r[4 + e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x31);
-  }
 }
 
 void pack_a(const GemmMatrixView& a, int64_t i0, int m, int64_t k0, int kc, void* dstv) {

@@ -1,7 +1,7 @@
-// AVX2+FMA vector traits shared by the x86 kernels: 8 float32 lanes, masked tails, and a
+// AVX2+FMA vector traits shared by the x86 kernels: 8 float32 lanes, masked tails, a
 // vectorised exp (Cephes expf as in simd-avx512.h, 2^n built in the exponent field; exp(-inf)
-// = 0, exp(+inf) = inf, NaN stays NaN). Include it after <immintrin.h> and after the including
-// file's HEARTH_TARGET_BEGIN("avx2,fma") (target.h).
+// = 0, exp(+inf) = inf, NaN stays NaN), and an 8×8 register transpose. Include it after
+// <immintrin.h> and after the including file's HEARTH_TARGET_BEGIN("avx2,fma") (target.h).
 #pragma once
 
 namespace hearth {
@@ -90,6 +90,26 @@ struct V256 {
     return _mm256_andnot_ps(under, res);
   }
 };
+
+// In-register transpose of an 8×8 float32 block: r[i] lane j becomes r[j] lane i.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; h++) {
+    const __m256 *a = t + 4 * h, *b = t + 4 * h + 2;
+    u[4 * h + 0] = _mm256_shuffle_ps(a[0], b[0], 0x44);
+    u[4 * h + 1] = _mm256_shuffle_ps(a[0], b[0], 0xEE);
+    u[4 * h + 2] = _mm256_shuffle_ps(a[1], b[1], 0x44);
+    u[4 * h + 3] = _mm256_shuffle_ps(a[1], b[1], 0xEE);
+  }
+  for (int c = 0; c < 4; c++) {
+    r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+    r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+  }
+}
 
 }  // namespace
 }  // namespace hearth
