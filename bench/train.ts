@@ -81,8 +81,8 @@
  * step on both threads (one core's FMA peak, measured with a register-only loop, is 99 GF/s),
  * so the step's floor at that rate is ~1.83 s, against 1.9-2.1 s a quiet step: the rest is
  * attention ~80 ms, GELU ~28, cross-entropy ~25, layer norms ~11, gradient adds ~7, dispatch
- * ~40 and the adapters' skinny products ~22 ms (after the update became the base product's
- * residual, packages/peft/src/lora/layers.ts). `perf record -e cpu-clock` over timed steps: the
+ * ~40 (under the profiler) and the adapters' skinny products ~22 ms (after the update became
+ * the base product's residual, packages/peft/src/lora/layers.ts: 11-14 -> 5-8 ms a step). `perf record -e cpu-clock` over timed steps: the
  * GEMM micro-kernel 76% of the process CPU, B packing 3.6%, A packing (memmove) 2.7%, idle
  * workers ~3%. 0.6× torch's 2.78-2.88 s (1.67-1.73 s) is below that floor: it needs faster
  * products, not less work. Measured and not kept: the frozen base weights kept pre-packed
