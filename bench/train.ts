@@ -74,6 +74,22 @@
  * PASSIVE 2.5-2.8 s a step, unset 4.6 s, ACTIVE 13.3 s; 1 thread as fast as 2 (OpenBLAS's own
  * threads use both cores either way). PASSIVE with 2 threads, as run here, is its best.
  *
+ * The LoRA step on the AVX2-only AMD EPYC host (session 12, load 1.7-3.6): 253 GFLOP, all of
+ * it products that cannot be left out (forward 126.5: 12 × 7.25 in the layers and 39.5 for the
+ * tied head; backward the input gradients only, the same less layer 0's c_attn, whose input
+ * needs none; no weight gradient but the adapters'). The products run at 116-143 GF/s in the
+ * step on both threads (one core's FMA peak, measured with a register-only loop, is 99 GF/s),
+ * so the step's floor at that rate is ~1.83 s, against 1.9-2.1 s a quiet step: the rest is
+ * attention ~80 ms, GELU ~28, cross-entropy ~25, layer norms ~11, gradient adds ~7, dispatch
+ * ~40 (under the profiler) and the adapters' skinny products ~22 ms (after the update became
+ * the base product's residual, packages/peft/src/lora/layers.ts: 11-14 -> 5-8 ms a step). `perf record -e cpu-clock` over timed steps: the
+ * GEMM micro-kernel 76% of the process CPU, B packing 3.6%, A packing (memmove) 2.7%, idle
+ * workers ~3%. 0.6× torch's 2.78-2.88 s (1.67-1.73 s) is below that floor: it needs faster
+ * products, not less work. Measured and not kept: the frozen base weights kept pre-packed
+ * across steps (packed-weights.ts's packing, forward and input-gradient layouts): each product
+ * run both ways back to back inside 4 steps (load ~1.8), the layers' products 0.94-1.01× the
+ * time (0.979× summed), the head's forward 1.14×, all 1.002×, for +920 MiB resident.
+ *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
  *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]
  * On the js reference backend a 124M step takes many minutes; `--layers 1 --seq 32` gives a

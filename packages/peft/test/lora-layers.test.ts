@@ -4,8 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { manualSeed, tensor } from "@hearth/tensor";
-import { AutoModelForCausalLM, type PreTrainedModelForCausalLM } from "@hearth/transformers";
+import { Linear, manualSeed, matmul, mul, randn, sum, type Tensor, tensor, transpose } from "@hearth/tensor";
+import { AutoModelForCausalLM, Conv1D, type PreTrainedModelForCausalLM } from "@hearth/transformers";
 import { ErrorCodes, getPeftModel, LoraConfig, LoraEmbedding, LoraLinear, PeftModel } from "../src/index.ts";
 import { HF_TINY, maxDiff, trainOnSequence } from "./helpers.ts";
 
@@ -157,4 +157,54 @@ test("targets that match nothing, or a module LoRA cannot wrap, are coded errors
     code: ErrorCodes.TARGET_NOT_FOUND,
   });
   assert.throws(() => new LoraConfig({ r: 0 }), { code: ErrorCodes.CONFIG_INVALID });
+});
+
+test("LoraLinear's forward and gradients equal the update product taking the base output as its residual", () => {
+  // The first plain adapter's update is now the base product's residual; this is the form it
+  // replaced: base(x) as the residual of each adapter's update product, in turn.
+  manualSeed(11);
+  const spec = { r: 3, alpha: 6, dropout: 0, useRslora: false, useDora: false, init: false as const };
+  for (const base of [new Linear(37, 29), new Conv1D(29, 37)]) {
+    const layer = new LoraLinear(base);
+    layer.updateLayer("one", spec);
+    layer.updateLayer("two", { ...spec, r: 5, alpha: 7 });
+    for (const active of [["one"], ["one", "two"]]) {
+      layer.activeAdapters = active;
+      const x = randn([2, 9, 37], { requiresGrad: true });
+      const g = randn([2, 9, 29]);
+      const run = (forward: () => Tensor) => {
+        const params = [x, ...layer.parameters().filter((p) => p.requiresGrad)];
+        for (const p of params) p.grad = null;
+        const out = forward();
+        sum(mul(out, g)).backward();
+        // an inactive adapter's weights get no gradient
+        return [out, ...params.map((p) => p.grad)].map((t) =>
+          t ? Array.from(t.contiguous().dataSync() as Float32Array) : null,
+        );
+      };
+      const fused = run(() => layer.forward(x));
+      const separate = run(() => {
+        let out = layer.base_layer.forward(x);
+        for (const name of active) {
+          const A = layer.lora_A.module(name) as Linear;
+          const B = layer.lora_B.module(name) as Linear;
+          const u = mul(A.forward(x), layer.scaling.get(name) as number);
+          out = matmul(u, transpose(B.weight, 0, 1), { residual: out });
+        }
+        return out;
+      });
+      const what = `${base.constructor.name} with ${active.join(", ")}`;
+      if (active.length === 1) assert.deepEqual(fused, separate, what);
+      else {
+        // x's gradient sums three contributions, now in another order: equal up to rounding
+        assert.deepEqual(fused[0], separate[0], `${what}: output`);
+        assert.deepEqual(fused.slice(2), separate.slice(2), `${what}: weight gradients`);
+        const [a, b] = [fused[1], separate[1]] as number[][];
+        assert.ok(
+          a.every((v, i) => Math.abs(v - (b[i] as number)) <= 1e-6 * Math.max(1, Math.abs(v))),
+          `${what}: dx`,
+        );
+      }
+    }
+  }
 });

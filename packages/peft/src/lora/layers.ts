@@ -204,21 +204,27 @@ export class LoraLinear extends LoraLayer {
   }
 
   forward(x: Tensor): Tensor {
-    let result: Tensor = this.base_layer.forward(x);
-    for (const name of this.active()) {
+    const active = this.active();
+    // The first adapter's update, when a plain LoRA one, is the base product's residual: the base
+    // GEMM adds it to each output tile while the tile is in cache, bit for bit add(base(x),
+    // update) as before (when the update product took the base output as its residual), without
+    // the update product reading the [.., out] base output back and writing it again.
+    const first = active[0] !== undefined && !this.lora_magnitude_vector.param(active[0]) ? active[0] : undefined;
+    let result: Tensor =
+      first === undefined
+        ? this.base_layer.forward(x)
+        : (this.base_layer as Linear | Conv1D).forward(x, { residual: this.update(first, x) });
+    for (const name of first === undefined ? active : active.slice(1)) {
+      const mag = this.lora_magnitude_vector.param(name);
+      if (!mag) {
+        result = this.update(name, x, result);
+        continue;
+      }
       const A = this.lora_A.module(name) as Linear;
       const B = this.lora_B.module(name) as Linear;
       const drop = this.lora_dropout.module(name) as Dropout;
       const scaling = this.scaling.get(name) ?? 1;
-      const mag = this.lora_magnitude_vector.param(name);
       const h = drop.forward(x);
-      if (!mag) {
-        // Scaled at rank r ([.., r] instead of [.., out]): B is linear, so B(s·Ax) = s·B(Ax). The
-        // base output is the product's residual: added by the same op as each output tile is
-        // written (bit for bit add(result, B(s·Ax))), no separate pass or [.., out] temporary.
-        result = matmul(mul(A.forward(h), scaling), transpose(B.weight, 0, 1), { residual: result });
-        continue;
-      }
       // DoRA: (m/‖W+ΔW‖ − 1)·(x Wᵀ) + m/‖W+ΔW‖ · scaling · B(A(x)), the norm detached (paper §4.3)
       const w = this.baseWeight;
       const norm = noGrad(() => this.weightNorm(w, matmul(B.weight, A.weight), scaling)).detach();
@@ -227,6 +233,16 @@ export class LoraLinear extends LoraLayer {
       result = add(result, add(mul(sub(scale, 1), baseOut), mul(mul(B.forward(A.forward(h)), scaling), scale)));
     }
     return result;
+  }
+
+  /** scaling · B(A(dropout(x))), plus `residual` (added by the product's own pass) when given. */
+  private update(name: string, x: Tensor, residual?: Tensor): Tensor {
+    const A = this.lora_A.module(name) as Linear;
+    const B = this.lora_B.module(name) as Linear;
+    const drop = this.lora_dropout.module(name) as Dropout;
+    // Scaled at rank r ([.., r] instead of [.., out]): B is linear, so B(s·Ax) = s·B(Ax).
+    const u = mul(A.forward(drop.forward(x)), this.scaling.get(name) ?? 1);
+    return matmul(u, transpose(B.weight, 0, 1), residual ? { residual } : {});
   }
 }
 
