@@ -257,6 +257,10 @@ describe("matmul with packed weights", { skip: !listBackends().includes("cpu") &
         check(to(randn([1, 67]), dtype), w);
       }
     }
+    // wider than one transposing panel (256 columns), with a tail panel
+    const wideBefore = packedWeightBytes();
+    check(randn([3, 19]), randn([19, 300]));
+    assert.ok(packedWeightBytes() > wideBefore);
     // a weight already laid with its rows along K (a Linear's weight.T) needs no copy
     const before = packedWeightBytes();
     check(randn([6, 40]), randn([30, 40]).transpose(0, 1));

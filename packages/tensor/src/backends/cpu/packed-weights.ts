@@ -132,6 +132,9 @@ export function packedWeight(
  */
 export const MAX_TRANSPOSED_ROWS = 8;
 
+/** Columns of B per strided copy while transposing it. */
+const TRANSPOSE_PANEL = 256;
+
 /**
  * For a product of 2 to {@link MAX_TRANSPOSED_ROWS} rows against a `K×N` B whose rows run along
  * N (a `Conv1D` weight `[in, out]`, GPT-2's layout): a copy of B transposed, `N×K` row-major in
@@ -161,8 +164,13 @@ export function transposedWeight(
   const size = dtype === "float32" ? 4 : 2;
   return derivedCopy(addon, view, `transposed:${dtype}`, K, N, rs, cs, K * N * size, (buffer) => {
     const dst = size === 4 ? new Float32Array(buffer, 0, K * N) : new Uint16Array(buffer, 0, K * N);
-    // read along B's rows (contiguous), write down the copy's columns
-    addon.copy(view.data, view.offset, [rs, cs], dst, 0, [1, K], [K, N]);
+    // Read along B's rows, write down the copy's columns, in panels of B's columns: the rows of
+    // the copy a panel writes stay in cache from one k to the next (a 768×3072 float32 weight:
+    // 4.1 ms in panels of 256 columns, 6.5 of 64, 8.7 in one copy).
+    for (let j = 0; j < N; j += TRANSPOSE_PANEL) {
+      const w = Math.min(TRANSPOSE_PANEL, N - j);
+      addon.copy(view.data, view.offset + j * cs, [rs, cs], dst, j * K, [1, K], [K, w]);
+    }
   });
 }
 
