@@ -115,7 +115,9 @@ template <DType T, int JR, int... Gs>
 void dot_rows_g(const void* wv, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
   const auto* w = static_cast<const Elem<T>*>(wv);
   const int64_t block_bytes = JR * ldw * static_cast<int64_t>(sizeof(Elem<T>));
-  const int64_t ahead = block_bytes >= kDotAheadBytes ? 1 : (kDotAheadBytes + block_bytes - 1) / block_bytes;
+  // (a W of one row repeated, ldw 0, prefetches itself)
+  const int64_t ahead =
+      block_bytes >= kDotAheadBytes || block_bytes <= 0 ? 1 : (kDotAheadBytes + block_bytes - 1) / block_bytes;
   int j = 0;
   for (; j + JR <= n; j += JR) {
     const Elem<T>* next = j + (ahead + 1) * JR <= n ? w + (j + ahead * JR) * ldw : nullptr;
