@@ -182,6 +182,46 @@ describe("native gemv (few-row products)", () => {
     });
   }
 
+  test("a weight whose rows are one row repeated (row stride 0) in the dot form", () => {
+    // W(k, j) = w[k] for every j: the dot form's blocks of W all start at the same element.
+    const K = 45;
+    const n = 70;
+    for (const family of families) {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const dtype of ["float32", "bfloat16"] as const)
+        for (let rows = 1; rows <= 8; rows++) {
+          const x = Float64Array.from({ length: rows * K }, value);
+          const w = Float64Array.from({ length: K }, value);
+          const out = new Float32Array(rows * n);
+          addon.gemm(
+            dtype,
+            rows,
+            n,
+            K,
+            1,
+            store(x, dtype),
+            0,
+            [0, K, 1],
+            store(w, dtype),
+            0,
+            [0, 1, 0],
+            out,
+            0,
+            [0, n, 1],
+            1,
+            0,
+          );
+          for (let r = 0; r < rows; r++) {
+            let want = 0;
+            for (let k = 0; k < K; k++) want += (x[r * K + k] as number) * (w[k] as number);
+            for (let j = 0; j < n; j++)
+              assert.equal(out[r * n + j], Math.fround(want), `${family} ${dtype} rows ${rows}`);
+          }
+        }
+    }
+    addon.selectGemmKernel("");
+  });
+
   test("matrices big enough for the thread pool give the same results on 1 and 2 threads", () => {
     for (const threads of [1, 2]) {
       addon.setNumThreads(threads);

@@ -16,7 +16,8 @@
  * finished C tile with the activation op's own native kernel (the same bits as that op after the
  * product), or after the add pass of a non-row-major addend. Integer and bool matmuls go to the
  * `js` reference kernel. A B that is one matrix for the whole call (a layer's weight) may be
- * multiplied from its pre-packed form (`packed-weights.ts`). `HEARTH_GEMM_PAIR` times every
+ * multiplied from its pre-packed form, or by a few rows from its transposed copy (both in
+ * `packed-weights.ts`). `HEARTH_GEMM_PAIR` times every
  * product under several GEMM families on the same call (`gemm-pair.ts`).
  */
 import { readNumbers, type StridedView } from "../../access.ts";
@@ -26,7 +27,7 @@ import { isContiguous } from "../../shape.ts";
 import type { KernelArgs, KernelFn, KernelRecord } from "../types.ts";
 import { Scratch } from "./convert.ts";
 import { GEMM_PAIR, pairedGemm } from "./gemm-pair.ts";
-import { packedWeight } from "./packed-weights.ts";
+import { packedWeight, transposedWeight } from "./packed-weights.ts";
 
 interface BatchDim {
   size: number;
@@ -195,12 +196,24 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
     let outerCount = 1;
     for (const d of dims) outerCount *= d.size;
     const ac = a.strides[nd - 1] as number;
-    const br = b.strides[nd - 2] as number;
-    const bc = b.strides[nd - 1] as number;
+    let br = b.strides[nd - 2] as number;
+    let bc = b.strides[nd - 1] as number;
     const bPacked =
       outerCount === 1 && (inner.size === 1 || inner.b === 0)
         ? packedWeight(addon, b, dtype as NativeGemmDType, rows, K, N, br, bc)
         : undefined;
+    // a few rows against a weight whose rows run along N: from its transposed copy, if one is kept
+    const bT =
+      !bPacked && outerCount === 1 && inner.size === 1
+        ? transposedWeight(addon, b, dtype as NativeGemmDType, rows, K, N, br, bc)
+        : undefined;
+    let bView = b;
+    if (bT) {
+      const data = dtype === "float32" ? new Float32Array(bT, 0, K * N) : new Uint16Array(bT, 0, K * N);
+      bView = { dtype: b.dtype, shape: [K, N], strides: [1, K], offset: 0, data };
+      br = 1;
+      bc = K;
+    }
     // A row-major addend lies like C: the GEMM adds it tile by tile (one pass over C fewer).
     const fusedAddend =
       addend && isContiguous(addend.shape, addend.strides) ? (addend.data as Float32Array) : undefined;
@@ -214,7 +227,7 @@ export function matmulKernels(addon: NativeAddon, fallback: KernelFn): KernelRec
       dims,
       outerCount,
       a,
-      b,
+      b: bView,
       c,
       ar,
       ac,

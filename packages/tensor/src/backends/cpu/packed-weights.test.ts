@@ -231,10 +231,39 @@ describe("matmul with packed weights", { skip: !listBackends().includes("cpu") &
     const before = packedWeightBytes();
     const y = enableGrad(() => sum(matmul(x, w)));
     y.backward();
-    noGrad(() => matmul(randn([4, 64]), w));
+    noGrad(() => matmul(randn([1, 64]), w));
     const was = setWeightPacking(false);
     noGrad(() => matmul(x, w));
     setWeightPacking(was);
+    assert.equal(packedWeightBytes(), before);
+  });
+
+  test("a few rows multiply a [K, N] weight from its transposed copy, made once and kept current", () => {
+    manualSeed(7);
+    for (const dtype of ["float32", "bfloat16", "float16"] as const) {
+      // odd sizes; a slice of a wider matrix (row stride above N) beside a plain one
+      const wide = to(randn([67, 61]), dtype);
+      for (const w of [to(randn([67, 45]), dtype), wide.slice(1, 3, 48)]) {
+        const before = packedWeightBytes();
+        for (let rows = 2; rows <= 8; rows++) check(to(randn([rows, 67]), dtype), w);
+        const made = packedWeightBytes();
+        assert.ok(made > before, `${dtype}: a copy was made`);
+        // batched rows of one token each (a decoding step's [B, 1, K] input)
+        check(to(randn([5, 1, 67]), dtype), w);
+        assert.equal(packedWeightBytes(), made, `${dtype}: the copy was reused`);
+        copy_(w, to(randn([67, 45]), dtype));
+        check(to(randn([3, 67]), dtype), w);
+        // one row reads the weight as it lies
+        check(to(randn([1, 67]), dtype), w);
+      }
+    }
+    // wider than one transposing panel (256 columns), with a tail panel
+    const wideBefore = packedWeightBytes();
+    check(randn([3, 19]), randn([19, 300]));
+    assert.ok(packedWeightBytes() > wideBefore);
+    // a weight already laid with its rows along K (a Linear's weight.T) needs no copy
+    const before = packedWeightBytes();
+    check(randn([6, 40]), randn([30, 40]).transpose(0, 1));
     assert.equal(packedWeightBytes(), before);
   });
 

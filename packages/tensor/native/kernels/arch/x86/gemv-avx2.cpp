@@ -2,7 +2,7 @@
 // accumulators live in registers, with scalar tails. float16 weights are widened with F16C and
 // bfloat16 by a shift as they are loaded; FMAs in float32.
 // dot: a block of W's rows (4, or 2 from three rows of x up) against groups of up to 4 rows of
-// x, the next block prefetched while it is summed.
+// x, a block ~12 KB ahead prefetched while it is summed.
 // axpy: 4 or 3 rows of W at a time added into L1-resident output rows, the multipliers of a
 // group of up to 4 rows of x in registers, the next rows of W prefetched.
 // Sized for Zen 3: 16 ymm registers, two FMA pipes, 32 KB L1d. The software prefetches paid on
@@ -50,9 +50,9 @@ inline float hsum(__m256 v) {
 }
 
 // G rows of x against JR rows of W (row q at w + q*ldw): G·JR accumulators. `next`, when not
-// null, is the stretch of W read after this block, JR·K elements from there when W's rows are
-// packed (ldw == K; otherwise some prefetches are wasted, none is wrong), prefetched at the rate
-// this block is read: one block ahead, 3-12 KB on GPT-2's 768-deep head.
+// null, is a stretch of W read after this block (kDotAheadBytes on), JR·K elements from there
+// when W's rows are packed (ldw == K; otherwise some prefetches are wasted, none is wrong),
+// prefetched at the rate this block is read.
 template <DType T, int G, int JR>
 inline void dot_block(const Elem<T>* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, const Elem<T>* next,
                       float* out, int64_t ldo) {
@@ -64,7 +64,10 @@ inline void dot_block(const Elem<T>* w, int64_t ldw, const float* x, int64_t ldx
     __m256 wv[JR];
     UNROLL for (int q = 0; q < JR; q++) wv[q] = load8<T>(w + q * ldw + k);
     UNROLL for (int r = 0; r < G; r++) {
-      const __m256 xv = _mm256_loadu_ps(x + r * ldx + k);
+      __m256 xv = _mm256_loadu_ps(x + r * ldx + k);
+      // One load of x per JR products: left alone, GCC folds the load into every FMA (JR loads),
+      // which made the 8-row form load-bound (GPT-2's head at 8 rows: 46 -> 72 GFLOP/s in cache).
+      if constexpr (JR > 1) __asm__("" : "+x"(xv));
       UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm256_fmadd_ps(wv[q], xv, acc[r][q]);
     }
   };
@@ -101,12 +104,23 @@ inline void dot_groups(const Elem<T>* w, int64_t ldw, const float* x, int64_t ld
   }
 }
 
+// How far ahead of the block being summed the dot form prefetches: the first block starting at
+// least this many bytes on. One block ahead (6 KB: two float32 rows of GPT-2's 768-deep head) was
+// too close at eight rows of x, whose blocks take 8x longer: one-thread streams over 64 MB read
+// 12-13 GB/s at ~12 KB ahead against 9.7-10 at one block (float32 K=768, alternating builds);
+// one row of x (4-row blocks, 12 KB) read the same at 1 to 8 blocks ahead.
+constexpr int64_t kDotAheadBytes = 12 << 10;
+
 template <DType T, int JR, int... Gs>
 void dot_rows_g(const void* wv, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
   const auto* w = static_cast<const Elem<T>*>(wv);
+  const int64_t block_bytes = JR * ldw * static_cast<int64_t>(sizeof(Elem<T>));
+  // (a W of one row repeated, ldw 0, prefetches itself)
+  const int64_t ahead =
+      block_bytes >= kDotAheadBytes || block_bytes <= 0 ? 1 : (kDotAheadBytes + block_bytes - 1) / block_bytes;
   int j = 0;
   for (; j + JR <= n; j += JR) {
-    const Elem<T>* next = j + 2 * JR <= n ? w + (j + JR) * ldw : nullptr;
+    const Elem<T>* next = j + (ahead + 1) * JR <= n ? w + (j + ahead * JR) * ldw : nullptr;
     dot_groups<T, JR, Gs...>(w + j * ldw, ldw, x, ldx, K, next, out + j, ldo);
   }
   for (; j < n; j++) dot_groups<T, 1, Gs...>(w + j * ldw, ldw, x, ldx, K, nullptr, out + j, ldo);
