@@ -425,9 +425,12 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
                    float* scratch) {
   constexpr int64_t Q = kQueryBlock, K = kKeyBlock;
   const int64_t group = a.H / a.G;
-  float* kt = scratch;
-  float* vt = kt + a.D * K;
-  float* P = vt + a.E * K;
+  // Every key block is packed once for the task (k and v transposed, block after block) and
+  // read by all its query blocks and heads, instead of again for each query block.
+  const int64_t s_pad = (a.S + K - 1) / K * K;
+  float* kts = scratch;
+  float* vts = kts + a.D * s_pad;
+  float* P = vts + a.E * s_pad;
   float* dS = P + Q * K;
   float* delta = dS + Q * K;
   float* dqacc = delta + Q;
@@ -447,6 +450,11 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
   float shift[Q], lsum[Q];
   const float* kb = a.k + b * a.k_b + kvh * a.k_g;
   const float* vb = a.v + b * a.v_b + kvh * a.v_g;
+  for (int64_t j0 = 0; j0 < a.S; j0 += K) {
+    const int64_t n = a.S - j0 < K ? a.S - j0 : K;
+    ops->pack_transposed(kb, a.k_s, j0, n, a.D, kts + j0 * a.D);
+    ops->pack_transposed(vb, a.v_s, j0, n, a.E, vts + j0 * a.E);
+  }
   for (int64_t hh = 0; hh < group; hh++) {
     const int64_t h = kvh * group + hh;
     const float* qb = a.q + b * a.q_b + h * a.q_h;
@@ -479,8 +487,8 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
       for (int64_t j0 = 0; j0 < last; j0 += K) {
         const int64_t n = last - j0 < K ? last - j0 : K;
         if (all_seen && block_hidden(a, b, h, i0, i0 + nr, j0, n)) continue;
-        ops->pack_transposed(kb, a.k_s, j0, n, a.D, kt);
-        ops->pack_transposed(vb, a.v_s, j0, n, a.E, vt);
+        const float* kt = kts + j0 * a.D;
+        const float* vt = vts + j0 * a.E;
         for (int64_t r0 = 0; r0 < nr; r0 += 4) {
           const int64_t nt = nr - r0 < 4 ? nr - r0 : 4;
           // A short tile repeats its first row; its extra rows are zeroed below.
@@ -527,7 +535,8 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
 void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOut& dq,
                         const AttentionOut& dk, const AttentionOut& dv) {
   const AttentionOps* ops = g_ops;
-  const size_t need = static_cast<size_t>((a.D + a.E) * kKeyBlock + 2 * kQueryBlock * kKeyBlock + kQueryBlock +
+  const size_t need = static_cast<size_t>((a.D + a.E) * ((a.S + kKeyBlock - 1) / kKeyBlock * kKeyBlock) +
+                                          2 * kQueryBlock * kKeyBlock + kQueryBlock +
                                           (kQueryBlock + 4) * a.D + (a.S + 4) * (a.D + a.E));
   auto body = [&](int64_t task) {
     thread_local std::vector<float> scratch;

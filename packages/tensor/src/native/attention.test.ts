@@ -171,6 +171,7 @@ test("each vector variant's forward (tiles and decoding rows) and backward agree
     [1, 2, 2, 5, 200, 8, 72, false, "add"],
     [1, 1, 1, 4, 3, 1, 1, false, "none"],
     [1, 2, 1, 9, 9, 7, 33, true, "none"],
+    [1, 4, 2, 70, 135, 24, 40, true, "add"],
   ];
   for (const [B, H, G, T, S, D, E, causal, kind] of cases) {
     const q = rand(B * H * T * D);

@@ -60,6 +60,9 @@ const CASES: Case[] = [
   [1, 4, 4, 9, 9, 64, 64, true, "add"],
   [3, 2, 2, 4, 11, 5, 67, false, "add"],
   [2, 2, 1, 140, 140, 16, 8, false, "min"],
+  // the backward's keys packed once per (batch, kv head): several query and key blocks, the
+  // last key block short, causal with more keys than queries, two heads per kv head
+  [1, 4, 2, 70, 135, 12, 20, true, "none"],
   // a decoding step long enough for the one-row path to split its heads over the threads
   [2, 8, 2, 1, 150, 24, 24, true, "pad"],
 ];

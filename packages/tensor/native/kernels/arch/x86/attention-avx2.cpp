@@ -75,8 +75,8 @@ void dots_avx2(const float* x, const float* rows, int64_t stride, int64_t n, int
 
 // o[r][0, w) += Σ_j p(r, j)·rows[j][0, w) for R rows (o[r] = o + r·o_stride) and a strip of
 // 8·(NV − 1) < w <= 8·NV columns held in R·NV registers while the n rows stream by; kFull:
-// w = 8·NV, else the last vector is masked.
-template <int R, int NV, bool kFull, typename P>
+// w = 8·NV, else the last vector is masked; kSet: o = the sum, its old values not read.
+template <int R, int NV, bool kFull, typename P, bool kSet = false>
 inline void strip(const P& p, int64_t n, const float* rows, int64_t stride, int64_t w, float* o, int64_t o_stride) {
   const int64_t last = w - 8 * (NV - 1);
   const __m256i mk = V256::mask(last);
@@ -85,7 +85,7 @@ inline void strip(const P& p, int64_t n, const float* rows, int64_t stride, int6
   };
   __m256 acc[R][NV];
   for (int r = 0; r < R; r++)
-    for (int x = 0; x < NV; x++) acc[r][x] = load(o + r * o_stride, x);
+    for (int x = 0; x < NV; x++) acc[r][x] = kSet ? _mm256_setzero_ps() : load(o + r * o_stride, x);
   for (int64_t j = 0; j < n; j++) {
     const float* v = rows + j * stride;
     __m256 vv[NV];
@@ -102,30 +102,31 @@ inline void strip(const P& p, int64_t n, const float* rows, int64_t stride, int6
 }
 
 // The last strip, 0 < w <= 8·NV columns, with as few vectors as it needs.
-template <int R, int NV, typename P>
+template <int R, int NV, typename P, bool kSet = false>
 void strip_last(const P& p, int64_t n, const float* rows, int64_t stride, int64_t w, float* o, int64_t o_stride) {
   if constexpr (NV > 1) {
-    if (w <= 8 * (NV - 1)) return strip_last<R, NV - 1>(p, n, rows, stride, w, o, o_stride);
+    if (w <= 8 * (NV - 1)) return strip_last<R, NV - 1, P, kSet>(p, n, rows, stride, w, o, o_stride);
   }
-  if (w == 8 * NV) return strip<R, NV, true>(p, n, rows, stride, w, o, o_stride);
-  strip<R, NV, false>(p, n, rows, stride, w, o, o_stride);
+  if (w == 8 * NV) return strip<R, NV, true, P, kSet>(p, n, rows, stride, w, o, o_stride);
+  strip<R, NV, false, P, kSet>(p, n, rows, stride, w, o, o_stride);
 }
 
 // The strips of e columns, 8·NV wide.
-template <int R, int NV, typename P>
+template <int R, int NV, typename P, bool kSet = false>
 void columns(const P& p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o, int64_t o_stride) {
   int64_t c = 0;
-  for (; e - c > 8 * NV; c += 8 * NV) strip<R, NV, true>(p, n, rows + c, stride, 8 * NV, o + c, o_stride);
-  if (c < e) strip_last<R, NV>(p, n, rows + c, stride, e - c, o + c, o_stride);
+  for (; e - c > 8 * NV; c += 8 * NV) strip<R, NV, true, P, kSet>(p, n, rows + c, stride, 8 * NV, o + c, o_stride);
+  if (c < e) strip_last<R, NV, P, kSet>(p, n, rows + c, stride, e - c, o + c, o_stride);
 }
 
 void accumulate_avx2(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* acc) {
   columns<1, 8>([p](int, int64_t j) { return p[j]; }, n, rows, stride, e, acc, 0);
 }
 
+// The tile's sums start from zero registers: no clearing and reloading of s.
 void tile_scores_avx2(const float* const* q, const float* kt, int64_t d, float* s) {
-  std::memset(s, 0, sizeof(float) * 4 * 64);
-  columns<4, 3>([q](int r, int64_t i) { return q[r][i]; }, d, kt, 64, 64, s, 64);
+  auto qv = [q](int r, int64_t i) { return q[r][i]; };
+  columns<4, 3, decltype(qv), true>(qv, d, kt, 64, 64, s, 64);
 }
 
 void tile_accumulate_avx2(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
