@@ -65,6 +65,12 @@ test("a model 3x the memory cap generates correctly with disk offload, holding a
     // the measure can tell: loading everything grows by about the model, offloading by about the cap
     assert.ok(full.growth > 0.8 * total, `all-in-memory grew only ${mb(full.growth)}`);
     assert.ok(off.growth < cap + total / 6, `offloaded run grew ${mb(off.growth)} for a cap of ${mb(cap)}`);
+    // batched forwards may pack the resident weights, but copies of the offloaded ones would
+    // take more than all their bytes
+    assert.ok(
+      off.batchGrowth < off.residentBytes + off.offloadedBytes / 2,
+      `batched forwards grew ${mb(off.batchGrowth)} with ${mb(off.residentBytes)} resident`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@
  *   for the call and drops them afterwards (file-backed pages the kernel can evict; nothing
  *   is copied into the process's own memory).
  */
-import { clone, type Module, noGrad, onMetaDevice, openCheckpoint, type Tensor } from "@hearth/tensor";
+import { clone, type Module, noGrad, onMetaDevice, openCheckpoint, setWeightPacking, type Tensor } from "@hearth/tensor";
 import type { TensorSource } from "@hearth/tensor/safetensors";
 import { AccelerateError } from "../errors.ts";
 import {
@@ -155,15 +155,22 @@ export async function loadCheckpointAndDispatch(
   return { deviceMap, residentBytes, offloadedBytes };
 }
 
-/** Hooks `m.forward` to swap in views of the mapped file for the call, and meta tensors after. */
+/**
+ * Hooks `m.forward` to swap in views of the mapped file for the call, and meta tensors after.
+ * The call runs without the cpu backend's weight packings and transposed copies: made of a view
+ * that lives for one call, each would be an anonymous copy of an offloaded weight, made again on
+ * every call and held until collected (a model 3x its cap grew by 5x its offloaded bytes).
+ */
 function pageInOnForward(m: Module, list: [string, Tensor][], slots: Map<Tensor, Slot[]>, source: TensorSource): void {
   const forward = m.forward.bind(m);
   // biome-ignore lint/suspicious/noExplicitAny: forwards keep their own signatures
   m.forward = (...args: any[]) => {
     for (const [name, t] of list) fill(slots.get(t) ?? [], source.tensor(name, { dtype: t.dtype }));
+    const packing = setWeightPacking(false);
     try {
       return forward(...args);
     } finally {
+      setWeightPacking(packing);
       for (const [, t] of list) fill(slots.get(t) ?? [], t);
     }
   };

@@ -1,7 +1,8 @@
 /**
  * Child process of the disk-offload test: builds the model on the meta device, dispatches the
  * checkpoint under a memory cap, generates, and reports the tokens, the logits of one forward
- * and how much anonymous (process-private) memory grew: `offload-worker.ts <ckpt> <cap> <config>`.
+ * and how much anonymous (process-private) memory grew, then grew again over batched forwards:
+ * `offload-worker.ts <ckpt> <cap> <config>`.
  */
 import { readFileSync } from "node:fs";
 import { noGrad, tensor } from "@hearth/tensor";
@@ -32,11 +33,21 @@ sample();
 const tokens = greedy(model, [1, 2, 3, 4], 6, sample);
 const logits = noGrad(() => model.forward(tensor(Int32Array.from([5, 6, 7, 8, 9]), { shape: [1, 5] }).to("int64")));
 sample();
+const growth = peak - before;
+// A batch of 4 (20 rows a product): the cpu backend packs resident weights for reuse, but must
+// make no such copy of the offloaded views, which are paged in again on every call.
+const beforeBatches = rssAnon();
+peak = beforeBatches;
+for (let i = 0; i < 3; i++) {
+  noGrad(() => model.forward(tensor(Int32Array.from({ length: 20 }, (_, j) => j % 7), { shape: [4, 5] }).to("int64")));
+  sample();
+}
 console.log(
   JSON.stringify({
     tokens,
     logits: [...logits.dataSync()],
-    growth: peak - before,
+    growth,
+    batchGrowth: peak - beforeBatches,
     metaGrowth,
     deviceMap: result.deviceMap,
     residentBytes: result.residentBytes,
