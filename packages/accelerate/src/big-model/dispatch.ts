@@ -8,7 +8,15 @@
  *   for the call and drops them afterwards (file-backed pages the kernel can evict; nothing
  *   is copied into the process's own memory).
  */
-import { clone, type Module, noGrad, onMetaDevice, openCheckpoint, setWeightPacking, type Tensor } from "@hearth/tensor";
+import {
+  clone,
+  type Module,
+  noGrad,
+  onMetaDevice,
+  openCheckpoint,
+  setWeightPacking,
+  type Tensor,
+} from "@hearth/tensor";
 import type { TensorSource } from "@hearth/tensor/safetensors";
 import { AccelerateError } from "../errors.ts";
 import {

@@ -38,8 +38,12 @@ const growth = peak - before;
 // make no such copy of the offloaded views, which are paged in again on every call.
 const beforeBatches = rssAnon();
 peak = beforeBatches;
+const batch = tensor(
+  Int32Array.from({ length: 20 }, (_, j) => j % 7),
+  { shape: [4, 5] },
+).to("int64");
 for (let i = 0; i < 3; i++) {
-  noGrad(() => model.forward(tensor(Int32Array.from({ length: 20 }, (_, j) => j % 7), { shape: [4, 5] }).to("int64")));
+  noGrad(() => model.forward(batch));
   sample();
 }
 console.log(
