@@ -11,7 +11,10 @@
  * is the python that has torch, with OpenBLAS on the CPU's newest kernel), skipped with a
  * message when torch is absent.
  * `--rss-steps N` then runs N more steps per mode (no timing) and prints the resident memory
- * at their start and end and its peak (the "memory must not grow" check); `--modes full` or
+ * at their start and end and its peak (the "memory must not grow" check), and as they run, a
+ * row every 50 steps: the resident set, the JavaScript heap in use, V8's external memory,
+ * `liveStorages()`, `packedWeightBytes()` and the native allocator's live and cached blocks
+ * (`allocatorStats()`), so that a plateau can be told from a leak; `--modes full` or
  * `--modes lora` runs one mode; `--no-peer` skips PyTorch. `--bf16` also times each mode under
  * bf16 autocast (matmuls in bfloat16 with float32 accumulation, float32 master weights) and
  * prints its row beside the float32 one with the speed-up.
@@ -107,9 +110,11 @@ import {
   gemmPairReport,
   gemmPairReset,
   getBackend,
+  liveStorages,
   manualSeed,
   noGrad,
   PROFILING,
+  packedWeightBytes,
   profileReport,
   profileReset,
   randint,
@@ -117,7 +122,7 @@ import {
   scope,
   type Tensor,
 } from "../packages/tensor/src/index.ts";
-import { native, residentBytes } from "../packages/tensor/src/native/index.ts";
+import { allocatorStats, native, residentBytes } from "../packages/tensor/src/native/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
 import { bestCoreType, torchPython } from "./peers/python.ts";
 
@@ -229,16 +234,41 @@ function time(mode: "full" | "lora", low: "bfloat16" | null, rssSteps: number): 
     loss,
   };
   if (rssSteps > 0) {
+    console.log(`${mode}: memory every ${RSS_EVERY} of ${rssSteps} more steps (MiB but storages)`);
+    console.log(MEMORY_HEADER);
     const start = residentBytes();
     let peak = start;
-    for (let s = 0; s < rssSteps; s++) {
+    console.log(memoryRow(0));
+    for (let s = 1; s <= rssSteps; s++) {
       loss = step();
       peak = Math.max(peak, residentBytes());
+      if (s % RSS_EVERY === 0 || s === rssSteps) console.log(memoryRow(s));
     }
     result.rss = { start: start / MiB, end: residentBytes() / MiB, peak: peak / MiB };
     result.loss = loss;
   }
   return result;
+}
+
+/** Steps between the rows of the `--rss-steps` series. */
+const RSS_EVERY = 50;
+const MEMORY_HEADER = "        step      rss  js heap  external  storages   packed  alloc live   cached";
+/**
+ * One row of the `--rss-steps` series: the resident set beside what holds it, so that a plateau
+ * can be told from a leak and a leak placed: the JavaScript heap in use and V8's external
+ * memory (the allocator's reported capacity), live tensor storages, pre-packed weights, and the
+ * native allocator's blocks held by tensors and kept in its reuse cache. The resident set minus
+ * those is the rest of the process (code, V8's reserved heap, malloc's free lists).
+ */
+function memoryRow(step: number): string {
+  const m = process.memoryUsage();
+  const a = allocatorStats();
+  const mib = (bytes: number, w: number) => (bytes / MiB).toFixed(1).padStart(w);
+  return (
+    `${String(step).padStart(12)} ${mib(residentBytes(), 8)} ${mib(m.heapUsed, 8)} ${mib(m.external, 9)}` +
+    ` ${String(liveStorages()).padStart(9)} ${mib(packedWeightBytes(), 8)}` +
+    (a ? ` ${mib(a.liveBytes, 11)} ${mib(a.cachedBytes, 8)}` : "")
+  );
 }
 
 const load = () =>

@@ -42,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFdRange", Napi::Function::New(env, MapFdRange, "mapFdRange"));
   exports.Set("mapShared", Napi::Function::New(env, MapShared, "mapShared"));
   exports.Set("residentBytes", Napi::Function::New(env, ResidentBytes, "residentBytes"));
+  exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats, "allocatorStats"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesValue, "cpuFeatures"));
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("gemmPackedBytes", Napi::Function::New(env, GemmPackedBytes, "gemmPackedBytes"));

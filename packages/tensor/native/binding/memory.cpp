@@ -389,4 +389,22 @@ Napi::Value ResidentBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(resident) * sysconf(_SC_PAGESIZE));
 }
 
+Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t live, cached, peak, blocks;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    live = g_live_bytes;
+    cached = g_cached_bytes;
+    peak = g_peak_live_bytes;
+    blocks = g_cache.size();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("liveBytes", static_cast<double>(live));
+  out.Set("cachedBytes", static_cast<double>(cached));
+  out.Set("peakLiveBytes", static_cast<double>(peak));
+  out.Set("cachedBlocks", static_cast<double>(blocks));
+  return out;
+}
+
 }  // namespace hearth

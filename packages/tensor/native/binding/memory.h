@@ -22,4 +22,8 @@ Napi::Value MapFdRange(const Napi::CallbackInfo& info);
 Napi::Value MapShared(const Napi::CallbackInfo& info);
 // residentBytes(): this process's resident set size from /proc/self/statm (0 where unknown).
 Napi::Value ResidentBytes(const Napi::CallbackInfo& info);
+// allocatorStats(): the capacity (bytes rounded up to the cache's granule) of allocate()'s blocks
+// held by JavaScript now, of those kept in the reuse cache, the most ever held at once, and
+// the number of cached blocks: what the allocator itself accounts for in the resident set.
+Napi::Value AllocatorStats(const Napi::CallbackInfo& info);
 }  // namespace hearth

@@ -45,6 +45,17 @@ export interface PoolStats {
   threadCpuMs: number;
 }
 
+/** See {@link allocatorStats}. Capacities are the blocks' sizes rounded up to 64 KiB. */
+export interface AllocatorStats {
+  /** Bytes of `allocate`'s blocks held by JavaScript now. */
+  liveBytes: number;
+  /** Bytes of released blocks kept for reuse (up to max(1 GiB, peakLiveBytes)). */
+  cachedBytes: number;
+  /** The most bytes ever held by JavaScript at once. */
+  peakLiveBytes: number;
+  cachedBlocks: number;
+}
+
 export interface NativeAddon {
   /**
    * A 64-byte-aligned buffer, zero-filled unless `zero` is false (then a recycled block keeps
@@ -63,6 +74,7 @@ export interface NativeAddon {
    */
   mapShared(path: string, nbytes: number): ArrayBuffer;
   residentBytes(): number;
+  allocatorStats(): AllocatorStats;
   cpuFeatures(): CpuFeatures;
   /**
    * Batched `C[b] = alpha·A[b]·B[b] + beta·C[b]` with A `M×K`, B `K×N`, C `M×N` (float32).
@@ -479,6 +491,15 @@ export function mapFile(path: string): ArrayBuffer {
  */
 export function mapShared(path: string, nbytes: number): ArrayBuffer | null {
   return native ? native.mapShared(path, nbytes) : null;
+}
+
+/**
+ * The native allocator's own accounting (null without the addon): with {@link residentBytes},
+ * tells memory the engine holds (live tensors, the reuse cache) from what the process holds
+ * around it (the JavaScript heap, malloc's free lists).
+ */
+export function allocatorStats(): AllocatorStats | null {
+  return native ? native.allocatorStats() : null;
 }
 
 /** Resident set size of this process in bytes (from /proc; falls back to `process.memoryUsage`). */
