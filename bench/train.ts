@@ -13,8 +13,9 @@
  * `--rss-steps N` then runs N more steps per mode (no timing) and prints the resident memory
  * at their start and end and its peak (the "memory must not grow" check), and as they run, a
  * row every 50 steps: the resident set, the JavaScript heap in use, V8's external memory,
- * `liveStorages()`, `packedWeightBytes()` and the native allocator's live and cached blocks
- * (`allocatorStats()`), so that a plateau can be told from a leak; `--modes full` or
+ * `liveStorages()`, `packedWeightBytes()`, the native allocator's live and cached blocks
+ * (`allocatorStats()`) and the C heap's used and free bytes (`mallocStats()`), so that a plateau
+ * can be told from a leak and a leak placed; `--modes full` or
  * `--modes lora` runs one mode; `--no-peer` skips PyTorch. `--bf16` also times each mode under
  * bf16 autocast (matmuls in bfloat16 with float32 accumulation, float32 master weights) and
  * prints its row beside the float32 one with the speed-up.
@@ -122,7 +123,7 @@ import {
   scope,
   type Tensor,
 } from "../packages/tensor/src/index.ts";
-import { allocatorStats, native, residentBytes } from "../packages/tensor/src/native/index.ts";
+import { allocatorStats, mallocStats, native, residentBytes } from "../packages/tensor/src/native/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
 import { bestCoreType, torchPython } from "./peers/python.ts";
 
@@ -160,9 +161,11 @@ selectGemm(GEMMS[0] as string);
 function build(): GPT2LMHeadModel {
   manualSeed(0);
   const m = new GPT2LMHeadModel(new GPT2Config({ n_layer: L, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }));
-  noGrad(() => {
-    for (const [, p] of m.namedParameters()) if (p.ndim === 2) copy_(p, randn([...p.shape], { std: 0.02 }));
-  });
+  noGrad(() =>
+    scope(() => {
+      for (const [, p] of m.namedParameters()) if (p.ndim === 2) copy_(p, randn([...p.shape], { std: 0.02 }));
+    }),
+  );
   return m.train();
 }
 
@@ -252,22 +255,29 @@ function time(mode: "full" | "lora", low: "bfloat16" | null, rssSteps: number): 
 
 /** Steps between the rows of the `--rss-steps` series. */
 const RSS_EVERY = 50;
-const MEMORY_HEADER = "        step      rss  js heap  external  storages   packed  alloc live   cached";
+const MEMORY_HEADER =
+  "        step      rss  js heap  external  storages   packed  alloc live   cached  malloc used   free";
 /**
  * One row of the `--rss-steps` series: the resident set beside what holds it, so that a plateau
  * can be told from a leak and a leak placed: the JavaScript heap in use and V8's external
  * memory (the allocator's reported capacity), live tensor storages, pre-packed weights, and the
- * native allocator's blocks held by tensors and kept in its reuse cache. The resident set minus
- * those is the rest of the process (code, V8's reserved heap, malloc's free lists).
+ * native allocator's blocks held by tensors and kept in its reuse cache, and the C heap (glibc's
+ * bytes in use, the allocator's blocks under 2 MiB among them, and free inside its arenas:
+ * fragmentation). The resident set minus those is the rest of the process (code, V8's heap).
+ * Under `NODE_OPTIONS=--expose-gc` each row is taken after a full collection: the js heap is
+ * then what the process retains, not what it has not collected yet.
  */
 function memoryRow(step: number): string {
+  (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   const a = allocatorStats();
+  const c = mallocStats();
   const mib = (bytes: number, w: number) => (bytes / MiB).toFixed(1).padStart(w);
   return (
     `${String(step).padStart(12)} ${mib(residentBytes(), 8)} ${mib(m.heapUsed, 8)} ${mib(m.external, 9)}` +
     ` ${String(liveStorages()).padStart(9)} ${mib(packedWeightBytes(), 8)}` +
-    (a ? ` ${mib(a.liveBytes, 11)} ${mib(a.cachedBytes, 8)}` : "")
+    (a ? ` ${mib(a.liveBytes, 11)} ${mib(a.cachedBytes, 8)}` : "") +
+    (c ? ` ${mib(c.inUseBytes + c.mappedBytes, 12)} ${mib(c.freeBytes, 6)}` : "")
   );
 }
 

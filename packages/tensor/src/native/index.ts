@@ -56,6 +56,17 @@ export interface AllocatorStats {
   cachedBlocks: number;
 }
 
+/** glibc's view of the C heap, all arenas together (see {@link mallocStats}). */
+export interface MallocStats {
+  /** Bytes the arenas hold (sbrk and per-thread heaps), in use or free. */
+  arenaBytes: number;
+  inUseBytes: number;
+  /** Free chunks inside the arenas: resident until trimmed (fragmentation shows here). */
+  freeBytes: number;
+  /** Bytes of malloc's own mmapped chunks (large requests). */
+  mappedBytes: number;
+}
+
 export interface NativeAddon {
   /**
    * A 64-byte-aligned buffer, zero-filled unless `zero` is false (then a recycled block keeps
@@ -75,6 +86,8 @@ export interface NativeAddon {
   mapShared(path: string, nbytes: number): ArrayBuffer;
   residentBytes(): number;
   allocatorStats(): AllocatorStats;
+  mallocStats(): MallocStats | null;
+  mallocTrim(): boolean;
   cpuFeatures(): CpuFeatures;
   /**
    * Batched `C[b] = alpha·A[b]·B[b] + beta·C[b]` with A `M×K`, B `K×N`, C `M×N` (float32).
@@ -500,6 +513,15 @@ export function mapShared(path: string, nbytes: number): ArrayBuffer | null {
  */
 export function allocatorStats(): AllocatorStats | null {
   return native ? native.allocatorStats() : null;
+}
+
+/**
+ * The C heap as glibc sees it (null without the addon or on another C library): the memory of
+ * native code's own small allocations (kernels' scratch, blocks under 2 MiB), in use or held
+ * free by malloc's arenas.
+ */
+export function mallocStats(): MallocStats | null {
+  return native ? native.mallocStats() : null;
 }
 
 /** Resident set size of this process in bytes (from /proc; falls back to `process.memoryUsage`). */
