@@ -12,7 +12,7 @@
  * message when torch is absent.
  * `--rss-steps N` then runs N more steps per mode (no timing) and prints the resident memory
  * at their start and end and its peak (the "memory must not grow" check), and as they run, a
- * row every 50 steps: the resident set, the JavaScript heap in use, V8's external memory,
+ * row every 50 steps: the resident set, the JavaScript heap in use and committed,
  * `liveStorages()`, `packedWeightBytes()`, the native allocator's live and cached blocks
  * (`allocatorStats()`) and the C heap's used and free bytes (`mallocStats()`), so that a plateau
  * can be told from a leak and a leak placed; `--modes full` or
@@ -256,14 +256,15 @@ function time(mode: "full" | "lora", low: "bfloat16" | null, rssSteps: number): 
 /** Steps between the rows of the `--rss-steps` series. */
 const RSS_EVERY = 50;
 const MEMORY_HEADER =
-  "        step      rss  js heap  external  storages   packed  alloc live   cached  malloc used   free";
+  "        step      rss  js heap  js total  storages   packed  alloc live   cached  malloc used   free";
 /**
  * One row of the `--rss-steps` series: the resident set beside what holds it, so that a plateau
- * can be told from a leak and a leak placed: the JavaScript heap in use and V8's external
- * memory (the allocator's reported capacity), live tensor storages, pre-packed weights, and the
- * native allocator's blocks held by tensors and kept in its reuse cache, and the C heap (glibc's
- * bytes in use, the allocator's blocks under 2 MiB among them, and free inside its arenas:
- * fragmentation). The resident set minus those is the rest of the process (code, V8's heap).
+ * can be told from a leak and a leak placed: the JavaScript heap in use and as committed by V8
+ * (the used part swings by tens of MiB between collections), live tensor storages, pre-packed
+ * weights, the native allocator's blocks held by tensors and kept in its reuse cache, and the C
+ * heap (glibc's bytes in use, the allocator's blocks under 2 MiB among them, and free inside its
+ * arenas: fragmentation). The resident set minus those is the rest of the process (code, V8's
+ * other spaces).
  * Under `NODE_OPTIONS=--expose-gc` each row is taken after a full collection: the js heap is
  * then what the process retains, not what it has not collected yet.
  */
@@ -274,7 +275,7 @@ function memoryRow(step: number): string {
   const c = mallocStats();
   const mib = (bytes: number, w: number) => (bytes / MiB).toFixed(1).padStart(w);
   return (
-    `${String(step).padStart(12)} ${mib(residentBytes(), 8)} ${mib(m.heapUsed, 8)} ${mib(m.external, 9)}` +
+    `${String(step).padStart(12)} ${mib(residentBytes(), 8)} ${mib(m.heapUsed, 8)} ${mib(m.heapTotal, 9)}` +
     ` ${String(liveStorages()).padStart(9)} ${mib(packedWeightBytes(), 8)}` +
     (a ? ` ${mib(a.liveBytes, 11)} ${mib(a.cachedBytes, 8)}` : "") +
     (c ? ` ${mib(c.inUseBytes + c.mappedBytes, 12)} ${mib(c.freeBytes, 6)}` : "")

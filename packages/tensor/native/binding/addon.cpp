@@ -45,7 +45,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("residentBytes", Napi::Function::New(env, ResidentBytes, "residentBytes"));
   exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats, "allocatorStats"));
   exports.Set("mallocStats", Napi::Function::New(env, MallocStats, "mallocStats"));
-  exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim, "mallocTrim"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesValue, "cpuFeatures"));
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("gemmPackedBytes", Napi::Function::New(env, GemmPackedBytes, "gemmPackedBytes"));

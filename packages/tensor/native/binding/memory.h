@@ -32,7 +32,4 @@ Napi::Value AllocatorStats(const Napi::CallbackInfo& info);
 // hold (arenaBytes, from sbrk/heaps), of them in use and free (free chunks are resident until
 // trimmed: fragmentation), and bytes in malloc's own mmapped chunks; null on other C libraries.
 Napi::Value MallocStats(const Napi::CallbackInfo& info);
-// mallocTrim(): glibc's malloc_trim(0), which hands the arenas' free pages back to the system;
-// true when some memory was released (always false on other C libraries).
-Napi::Value MallocTrim(const Napi::CallbackInfo& info);
 }  // namespace hearth

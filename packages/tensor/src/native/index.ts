@@ -87,7 +87,6 @@ export interface NativeAddon {
   residentBytes(): number;
   allocatorStats(): AllocatorStats;
   mallocStats(): MallocStats | null;
-  mallocTrim(): boolean;
   cpuFeatures(): CpuFeatures;
   /**
    * Batched `C[b] = alpha·A[b]·B[b] + beta·C[b]` with A `M×K`, B `K×N`, C `M×N` (float32).
