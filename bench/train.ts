@@ -11,7 +11,11 @@
  * is the python that has torch, with OpenBLAS on the CPU's newest kernel), skipped with a
  * message when torch is absent.
  * `--rss-steps N` then runs N more steps per mode (no timing) and prints the resident memory
- * at their start and end and its peak (the "memory must not grow" check); `--modes full` or
+ * at their start and end and its peak (the "memory must not grow" check), and as they run, a
+ * row every 50 steps: the resident set, the JavaScript heap in use and committed,
+ * `liveStorages()`, `packedWeightBytes()`, the native allocator's live and cached blocks
+ * (`allocatorStats()`) and the C heap's used and free bytes (`mallocStats()`), so that a plateau
+ * can be told from a leak and a leak placed; `--modes full` or
  * `--modes lora` runs one mode; `--no-peer` skips PyTorch. `--bf16` also times each mode under
  * bf16 autocast (matmuls in bfloat16 with float32 accumulation, float32 master weights) and
  * prints its row beside the float32 one with the speed-up.
@@ -107,9 +111,11 @@ import {
   gemmPairReport,
   gemmPairReset,
   getBackend,
+  liveStorages,
   manualSeed,
   noGrad,
   PROFILING,
+  packedWeightBytes,
   profileReport,
   profileReset,
   randint,
@@ -117,7 +123,7 @@ import {
   scope,
   type Tensor,
 } from "../packages/tensor/src/index.ts";
-import { native, residentBytes } from "../packages/tensor/src/native/index.ts";
+import { allocatorStats, mallocStats, native, residentBytes } from "../packages/tensor/src/native/index.ts";
 import { GPT2Config, GPT2LMHeadModel } from "../packages/transformers/src/index.ts";
 import { bestCoreType, torchPython } from "./peers/python.ts";
 
@@ -155,9 +161,11 @@ selectGemm(GEMMS[0] as string);
 function build(): GPT2LMHeadModel {
   manualSeed(0);
   const m = new GPT2LMHeadModel(new GPT2Config({ n_layer: L, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }));
-  noGrad(() => {
-    for (const [, p] of m.namedParameters()) if (p.ndim === 2) copy_(p, randn([...p.shape], { std: 0.02 }));
-  });
+  noGrad(() =>
+    scope(() => {
+      for (const [, p] of m.namedParameters()) if (p.ndim === 2) copy_(p, randn([...p.shape], { std: 0.02 }));
+    }),
+  );
   return m.train();
 }
 
@@ -229,16 +237,49 @@ function time(mode: "full" | "lora", low: "bfloat16" | null, rssSteps: number): 
     loss,
   };
   if (rssSteps > 0) {
+    console.log(`${mode}: memory every ${RSS_EVERY} of ${rssSteps} more steps (MiB but storages)`);
+    console.log(MEMORY_HEADER);
     const start = residentBytes();
     let peak = start;
-    for (let s = 0; s < rssSteps; s++) {
+    console.log(memoryRow(0));
+    for (let s = 1; s <= rssSteps; s++) {
       loss = step();
       peak = Math.max(peak, residentBytes());
+      if (s % RSS_EVERY === 0 || s === rssSteps) console.log(memoryRow(s));
     }
     result.rss = { start: start / MiB, end: residentBytes() / MiB, peak: peak / MiB };
     result.loss = loss;
   }
   return result;
+}
+
+/** Steps between the rows of the `--rss-steps` series. */
+const RSS_EVERY = 50;
+const MEMORY_HEADER =
+  "        step      rss  js heap  js total  storages   packed  alloc live   cached  malloc used   free";
+/**
+ * One row of the `--rss-steps` series: the resident set beside what holds it, so that a plateau
+ * can be told from a leak and a leak placed: the JavaScript heap in use and as committed by V8
+ * (the used part swings by tens of MiB between collections), live tensor storages, pre-packed
+ * weights, the native allocator's blocks held by tensors and kept in its reuse cache, and the C
+ * heap (glibc's bytes in use, the allocator's blocks under 2 MiB among them, and free inside its
+ * arenas: fragmentation). The resident set minus those is the rest of the process (code, V8's
+ * other spaces).
+ * Under `NODE_OPTIONS=--expose-gc` each row is taken after a full collection: the js heap is
+ * then what the process retains, not what it has not collected yet.
+ */
+function memoryRow(step: number): string {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  const a = allocatorStats();
+  const c = mallocStats();
+  const mib = (bytes: number, w: number) => (bytes / MiB).toFixed(1).padStart(w);
+  return (
+    `${String(step).padStart(12)} ${mib(residentBytes(), 8)} ${mib(m.heapUsed, 8)} ${mib(m.heapTotal, 9)}` +
+    ` ${String(liveStorages()).padStart(9)} ${mib(packedWeightBytes(), 8)}` +
+    (a ? ` ${mib(a.liveBytes, 11)} ${mib(a.cachedBytes, 8)}` : "") +
+    (c ? ` ${mib(c.inUseBytes + c.mappedBytes, 12)} ${mib(c.freeBytes, 6)}` : "")
+  );
 }
 
 const load = () =>

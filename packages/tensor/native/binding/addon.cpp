@@ -36,12 +36,15 @@ Napi::Value CpuFeaturesValue(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitMemory(env);
   exports.Set("allocate", Napi::Function::New(env, Allocate, "allocate"));
   exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("mapFdRange", Napi::Function::New(env, MapFdRange, "mapFdRange"));
   exports.Set("mapShared", Napi::Function::New(env, MapShared, "mapShared"));
   exports.Set("residentBytes", Napi::Function::New(env, ResidentBytes, "residentBytes"));
+  exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats, "allocatorStats"));
+  exports.Set("mallocStats", Napi::Function::New(env, MallocStats, "mallocStats"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesValue, "cpuFeatures"));
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("gemmPackedBytes", Napi::Function::New(env, GemmPackedBytes, "gemmPackedBytes"));

@@ -2,6 +2,8 @@
 #include <napi.h>
 
 namespace hearth {
+// Registers the environment's teardown, which frees the blocks its buffers still hold.
+void InitMemory(Napi::Env env);
 // allocate(nbytes): a zero-filled, 64-byte-aligned external ArrayBuffer whose size is reported
 // to V8 so the garbage collector feels native memory pressure.
 Napi::Value Allocate(const Napi::CallbackInfo& info);
@@ -22,4 +24,12 @@ Napi::Value MapFdRange(const Napi::CallbackInfo& info);
 Napi::Value MapShared(const Napi::CallbackInfo& info);
 // residentBytes(): this process's resident set size from /proc/self/statm (0 where unknown).
 Napi::Value ResidentBytes(const Napi::CallbackInfo& info);
+// allocatorStats(): the capacity (bytes rounded up to the cache's granule) of allocate()'s blocks
+// held by JavaScript now, of those kept in the reuse cache, the most ever held at once, and
+// the number of cached blocks: what the allocator itself accounts for in the resident set.
+Napi::Value AllocatorStats(const Napi::CallbackInfo& info);
+// mallocStats(): the C heap as glibc's mallinfo2 sees it, all arenas together: bytes the arenas
+// hold (arenaBytes, from sbrk/heaps), of them in use and free (free chunks are resident until
+// trimmed: fragmentation), and bytes in malloc's own mmapped chunks; null on other C libraries.
+Napi::Value MallocStats(const Napi::CallbackInfo& info);
 }  // namespace hearth

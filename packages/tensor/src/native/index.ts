@@ -45,6 +45,28 @@ export interface PoolStats {
   threadCpuMs: number;
 }
 
+/** See {@link allocatorStats}. Capacities are the blocks' sizes rounded up to 64 KiB. */
+export interface AllocatorStats {
+  /** Bytes of `allocate`'s blocks held by JavaScript now. */
+  liveBytes: number;
+  /** Bytes of released blocks kept for reuse (up to max(1 GiB, peakLiveBytes)). */
+  cachedBytes: number;
+  /** The most bytes ever held by JavaScript at once. */
+  peakLiveBytes: number;
+  cachedBlocks: number;
+}
+
+/** glibc's view of the C heap, all arenas together (see {@link mallocStats}). */
+export interface MallocStats {
+  /** Bytes the arenas hold (sbrk and per-thread heaps), in use or free. */
+  arenaBytes: number;
+  inUseBytes: number;
+  /** Free chunks inside the arenas: resident until trimmed (fragmentation shows here). */
+  freeBytes: number;
+  /** Bytes of malloc's own mmapped chunks (large requests). */
+  mappedBytes: number;
+}
+
 export interface NativeAddon {
   /**
    * A 64-byte-aligned buffer, zero-filled unless `zero` is false (then a recycled block keeps
@@ -63,6 +85,8 @@ export interface NativeAddon {
    */
   mapShared(path: string, nbytes: number): ArrayBuffer;
   residentBytes(): number;
+  allocatorStats(): AllocatorStats;
+  mallocStats(): MallocStats | null;
   cpuFeatures(): CpuFeatures;
   /**
    * Batched `C[b] = alpha·A[b]·B[b] + beta·C[b]` with A `M×K`, B `K×N`, C `M×N` (float32).
@@ -479,6 +503,24 @@ export function mapFile(path: string): ArrayBuffer {
  */
 export function mapShared(path: string, nbytes: number): ArrayBuffer | null {
   return native ? native.mapShared(path, nbytes) : null;
+}
+
+/**
+ * The native allocator's own accounting (null without the addon): with {@link residentBytes},
+ * tells memory the engine holds (live tensors, the reuse cache) from what the process holds
+ * around it (the JavaScript heap, malloc's free lists).
+ */
+export function allocatorStats(): AllocatorStats | null {
+  return native ? native.allocatorStats() : null;
+}
+
+/**
+ * The C heap as glibc sees it (null without the addon or on another C library): the memory of
+ * native code's own small allocations (kernels' scratch, blocks under 2 MiB), in use or held
+ * free by malloc's arenas.
+ */
+export function mallocStats(): MallocStats | null {
+  return native ? native.mallocStats() : null;
 }
 
 /** Resident set size of this process in bytes (from /proc; falls back to `process.memoryUsage`). */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { allocateAligned, mapFile, mapShared, native, nativeLoadError } from "./index.ts";
+import { type AllocatorStats, allocateAligned, mapFile, mapShared, native, nativeLoadError } from "./index.ts";
 
 const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "hearth-native-"));
@@ -54,6 +54,48 @@ describe("native addon", { skip: jsForced }, () => {
     // A reused block comes back zero-filled.
     const again = new Float32Array(addon.allocate(1 << 20));
     assert.ok(again.every((v) => v === 0));
+  });
+
+  test("a loop that never yields keeps nothing per buffer: freed and collected ones are back at once", () => {
+    // Its own process, so that other tests' buffers do not move the counters. A training loop
+    // never gives the event loop a turn; Node runs N-API finalizers only there, so with them
+    // every buffer left a record (~175 bytes of malloc) until the loop ended.
+    const script = `const n = require(${JSON.stringify(addonPath)});
+const used = () => { const m = n.mallocStats(); return m ? m.inUseBytes + m.mappedBytes : 0; };
+for (let i = 0; i < 1000; i++) n.free(n.allocate(65536));
+const before = used();
+for (let i = 0; i < 50000; i++) n.free(n.allocate(65536));
+const freedGrowth = used() - before;
+const live = n.allocatorStats().liveBytes;
+let kept = Array.from({ length: 2000 }, () => n.allocate(65536));
+const held = n.allocatorStats().liveBytes - live;
+kept = null;
+gc();
+console.log(JSON.stringify({ freedGrowth, held, collected: live - n.allocatorStats().liveBytes + held, stats: n.allocatorStats() }));`;
+    const out = execFileSync(process.execPath, ["--expose-gc", "-e", script], { encoding: "utf8" });
+    const r = JSON.parse(out) as { freedGrowth: number; held: number; collected: number; stats: AllocatorStats };
+    assert.ok(r.freedGrowth < 1 << 20, `50,000 allocate/free pairs grew malloc's heap by ${r.freedGrowth} bytes`);
+    assert.equal(r.held, 2000 * 65536);
+    assert.equal(r.collected, r.held, "a collection hands unreferenced buffers back before the loop goes on");
+    assert.ok(r.stats.cachedBytes >= r.held && r.stats.cachedBlocks >= 2000, out);
+    assert.ok(r.stats.peakLiveBytes >= r.stats.liveBytes + r.held, out);
+  });
+
+  test("a worker's buffers are freed when it ends", () => {
+    // Its own process (the counters are the process's, shared by its threads).
+    const script = `const { Worker } = require("node:worker_threads");
+const n = require(${JSON.stringify(addonPath)});
+const code = 'const n = require(' + ${JSON.stringify(JSON.stringify(addonPath))} + '); globalThis.kept = [n.allocate(8 << 20), n.allocate(1 << 20)]; require("node:worker_threads").parentPort.postMessage(0);';
+(async () => {
+  const before = n.allocatorStats().liveBytes;
+  const w = new Worker(code, { eval: true });
+  await new Promise((r) => w.once("message", r));
+  const running = n.allocatorStats().liveBytes - before;
+  await w.terminate();
+  console.log(JSON.stringify({ running, after: n.allocatorStats().liveBytes - before }));
+})();`;
+    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(out), { running: 9 << 20, after: 0 });
   });
 
   test("mapFile maps read-only files copy-on-write: writes never reach the file", () => {

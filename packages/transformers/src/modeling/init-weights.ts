@@ -62,14 +62,23 @@ export function initModuleTree(root: Module, config: PretrainedConfig): void {
   });
 }
 
+/**
+ * Copies `source` into `t` and releases it now: left to the collector, a model's worth of
+ * temporaries (as large as its weights) stays allocated until a collection comes.
+ */
+function assign(t: Tensor, source: Tensor): void {
+  copy_(t, source);
+  source.dispose();
+}
+
 /** `t` ← N(0, std²) in place. */
 export function normal_(t: Tensor, std: number): void {
-  copy_(t, randn([...t.shape], { std, dtype: t.dtype }));
+  assign(t, randn([...t.shape], { std, dtype: t.dtype }));
 }
 
 /** `t` ← `value` everywhere, in place. */
 export function fill_(t: Tensor, value: 0 | 1): void {
-  copy_(t, value === 0 ? zeros([...t.shape], { dtype: t.dtype }) : ones([...t.shape], { dtype: t.dtype }));
+  assign(t, value === 0 ? zeros([...t.shape], { dtype: t.dtype }) : ones([...t.shape], { dtype: t.dtype }));
 }
 
 /**
