@@ -25,6 +25,8 @@ for (const name of readdirSync(packagesDir).sort()) {
 }
 const args = ["--import", "tsx", "--test", "--test-concurrency=2", ...process.argv.slice(2), ...files];
 const child = spawn(process.execPath, args, { stdio: ["inherit", "pipe", "inherit"] });
+// Listened for from the start: the runner may close while the last lines are still being read.
+const exitCode = new Promise((resolve) => child.on("close", (status) => resolve(status ?? 1)));
 
 /** The failures' TAP blocks: a `not ok` line and its YAML diagnostics, stack left out. */
 const failures = [];
@@ -49,7 +51,7 @@ for await (const line of createInterface({ input: child.stdout, crlfDelay: Infin
     if (!inStack) block.lines.push(`  ${text}`);
   }
 }
-const code = await new Promise((resolve) => child.on("close", (status) => resolve(status ?? 1)));
+const code = await exitCode;
 if (failures.length > 0) {
   console.log(`\nnpm test: ${failures.length} failed:`);
   for (const lines of failures) console.log(lines.join("\n"));
