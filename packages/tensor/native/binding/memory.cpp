@@ -35,10 +35,10 @@ constexpr size_t kAlignment = 64;
 // buffer's record (and N-API's) until it ended, ~175 bytes of malloc per allocation, explicitly
 // freed ones included (a 12-layer GPT-2 step: tens of KiB a step, without bound).
 struct Allocation {
-  size_t bytes;     // what JavaScript sees
+  size_t bytes;     // the buffer's length as JavaScript sees it
   size_t capacity;  // usable bytes from `data` (bytes rounded up to a size class)
   void* base;       // what calloc returned (data is base rounded up to kAlignment), or the mapping
-  void* data;       // what JavaScript sees
+  void* data;       // the buffer's first byte as JavaScript sees it
   bool mapped;      // base is a huge-page mapping of `capacity` bytes (see map_huge), not calloc's
   v8::Isolate* isolate;
   v8::Global<v8::ArrayBuffer> buffer;  // weak: a collected buffer comes back through OnCollected

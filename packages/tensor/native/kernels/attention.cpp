@@ -419,6 +419,9 @@ void row_max_logsum(const AttentionArgs& a, const AttentionOps* ops, int64_t b, 
   logsum = static_cast<float>(std::log(l));
 }
 
+// The keys rounded up to whole key blocks: the length of the backward's packed kᵀ and vᵀ.
+int64_t padded_keys(const AttentionArgs& a) { return (a.S + kKeyBlock - 1) / kKeyBlock * kKeyBlock; }
+
 // One (batch, kv head) task of the backward (see attention.h); scratch sized by the caller.
 void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOps* ops, int64_t b,
                    int64_t kvh, const AttentionOut& dq, const AttentionOut& dk, const AttentionOut& dv,
@@ -427,7 +430,7 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
   const int64_t group = a.H / a.G;
   // Every key block is packed once for the task (k and v transposed, block after block) and
   // read by all its query blocks and heads, instead of again for each query block.
-  const int64_t s_pad = (a.S + K - 1) / K * K;
+  const int64_t s_pad = padded_keys(a);
   float* kts = scratch;
   float* vts = kts + a.D * s_pad;
   float* P = vts + a.E * s_pad;
@@ -535,8 +538,7 @@ void backward_task(const AttentionArgs& a, const AttentionGradArgs& g, const Att
 void attention_backward(const AttentionArgs& a, const AttentionGradArgs& g, const AttentionOut& dq,
                         const AttentionOut& dk, const AttentionOut& dv) {
   const AttentionOps* ops = g_ops;
-  const size_t need = static_cast<size_t>((a.D + a.E) * ((a.S + kKeyBlock - 1) / kKeyBlock * kKeyBlock) +
-                                          2 * kQueryBlock * kKeyBlock + kQueryBlock +
+  const size_t need = static_cast<size_t>((a.D + a.E) * padded_keys(a) + 2 * kQueryBlock * kKeyBlock + kQueryBlock +
                                           (kQueryBlock + 4) * a.D + (a.S + 4) * (a.D + a.E));
   auto body = [&](int64_t task) {
     thread_local std::vector<float> scratch;
