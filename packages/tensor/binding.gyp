@@ -18,6 +18,7 @@
         "native/kernels/thread-pool.cpp",
         "native/kernels/gemm.cpp",
         "native/kernels/gemm-generic.cpp",
+        "native/kernels/gemm-stats.cpp",
         "native/kernels/fused.cpp",
         "native/kernels/fused-rows.cpp",
         "native/kernels/convert.cpp",

@@ -17,6 +17,7 @@
 
 #include "cpu-features.h"
 #include "gemm-arch.h"
+#include "gemm-stats.h"
 #include "convert.h"
 #include "fused-rows.h"
 #include "gemv.h"
@@ -322,6 +323,7 @@ struct RowPanels {
 // `a_shared`, when not null, is the whole A packed once for all tasks (pack_a_shared): the task
 // reads its panels from there instead of packing them.
 bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared, const Task* next) {
+  const GemmStatTimer busy(GemmStat::kTask);
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
   const char* bbase = static_cast<const char*>(p.b.data) + t.batch * p.b.bs * esize;
@@ -393,6 +395,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
       if (packed) {
         bblock = packed + pi * slice_bytes + jc * kcp * ks.packed_size;
       } else {
+        const GemmStatTimer packing(GemmStat::kPackB);
         ks.pack_b(bv, pc, kc, jc, nc, bpack);
         bblock = static_cast<const char*>(bpack);
       }
@@ -420,7 +423,10 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         const int64_t ic = t.i0 + rows.first(ii);
         const int m = rows.height(ii);
         char* ap = static_cast<char*>(apack) + (reuse_a || a_shared ? pi * n_ip + ii : 0) * apanel;
-        if (pack_a) ks.pack_a(av, ic, m, pc, kc, ap);
+        if (pack_a) {
+          const GemmStatTimer packing(GemmStat::kPackA);
+          ks.pack_a(av, ic, m, pc, kc, ap);
+        }
         for (int jr = 0; jr < nc; jr += ks.nr) {
           const int n = imin(ks.nr, nc - jr);
           const char* bp = bblock + static_cast<int64_t>(jr) * kcp * ks.packed_size;
@@ -574,13 +580,14 @@ static GemmProblem round_a(const GemmProblem& p, std::vector<uint16_t>& buf) {
   return q;
 }
 
-bool gemm(const GemmProblem& p) {
+// gemm's work, apart from its statistics (gemm-stats.h).
+static bool gemm_run(const GemmProblem& p) {
   if (p.M <= 0 || p.N <= 0 || p.batch <= 0) return true;
   if (p.a_f32 && p.dtype != DType::kFloat32) {
     // One buffer per calling thread, kept between calls (decoding rounds a row per product);
     // a large one (a long prompt's rows) is given back after its product.
     thread_local std::vector<uint16_t> buf;
-    const bool ok = gemm(round_a(p, buf));
+    const bool ok = gemm_run(round_a(p, buf));
     if (buf.capacity() > (size_t{1} << 22)) std::vector<uint16_t>().swap(buf);
     return ok;
   }
@@ -588,7 +595,7 @@ bool gemm(const GemmProblem& p) {
     // The matrix-vector and empty products apply it afterwards, after the addend.
     GemmProblem q = p;
     q.activate = false;
-    if (!gemm(q)) return false;
+    if (!gemm_run(q)) return false;
     for (int64_t b = 0; b < p.batch; b++) activate_tile(p, b, 0, p.M, 0, p.N);
     return true;
   }
@@ -596,11 +603,11 @@ bool gemm(const GemmProblem& p) {
     // The matrix-vector and empty products add it afterwards.
     GemmProblem q = p;
     q.addend = nullptr;
-    if (!gemm(q)) return false;
+    if (!gemm_run(q)) return false;
     add_addend_all(p);
     return true;
   }
-  if (p.bias != nullptr && (p.K <= 0 || gemv_handles(p))) return gemm(apply_bias(p));
+  if (p.bias != nullptr && (p.K <= 0 || gemv_handles(p))) return gemm_run(apply_bias(p));
   if (p.K <= 0) {
     scale_c(p);
     return true;
@@ -625,7 +632,7 @@ bool gemm(const GemmProblem& p) {
         h.dtype != static_cast<int32_t>(p.dtype) || (p.batch > 1 && p.b.bs != 0)) {
       GemmProblem q = p;
       q.b_packed = nullptr;
-      return gemm(q);
+      return gemm_run(q);
     }
   }
   // A product at most half a micro-panel wide (N <= NR/2, e.g. a rank-16 adapter's x·Aᵀ) leaves most
@@ -635,6 +642,8 @@ bool gemm(const GemmProblem& p) {
   if (2 * p.N <= ks.nr && p.N < p.M) return run_gemm(ks, transposed(p.bias ? apply_bias(p) : p));
   return run_gemm(ks, p);
 }
+
+bool gemm(const GemmProblem& p) { return gemm_stats_level() > 0 ? gemm_with_stats(p, gemm_run) : gemm_run(p); }
 
 namespace {
 
@@ -652,6 +661,7 @@ void pack_a_shared(const GemmKernels& ks, const GemmProblem& p, int threads, cha
     const int64_t ic = rows.first(ii);
     const int m = rows.height(ii);
     const int64_t pc = pi * kcb;
+    const GemmStatTimer busy(GemmStat::kTask), packing(GemmStat::kPackA);
     ks.pack_a(av, ic, m, pc, static_cast<int>(imin64(kcb, p.K - pc)), dst + task * apanel);
   });
 }
@@ -684,6 +694,7 @@ void pack_b_shared(const GemmKernels& ks, DType dtype, int64_t K, int64_t N, con
     const int64_t pc = pi * kcb;
     const int kc = static_cast<int>(imin64(kcb, K - pc));
     const int64_t kcp = round_up(kc, ks.kunit);
+    const GemmStatTimer busy(GemmStat::kTask), packing(GemmStat::kPackB);
     ks.pack_b(bv, pc, kc, j0, static_cast<int>(imin64(chunk, N - j0)), base + pi * slice_bytes + j0 * kcp * ks.packed_size);
   });
 }
@@ -767,6 +778,7 @@ bool run_split_k(const GemmKernels& ks, const GemmProblem& p) {
   if (failed.load()) return false;
   // C = alpha·(P0 + P1 + ...) + beta·C, row by row.
   parallel_for(static_cast<int>(ceil_div(p.M, 16)), threads, [&](int64_t task) {
+    const GemmStatTimer busy(GemmStat::kTask);
     for (int64_t i = task * 16; i < imin64(p.M, task * 16 + 16); i++) {
       float* crow = p.c + i * p.crs;
       float* sum = partials + i * p.N;  // chunk 0's row gathers the others, in chunk order

@@ -2,7 +2,9 @@
 // has, float32/bfloat16/float16 inputs, transposed and strided operands, batches, alpha/beta,
 // the matrix-vector paths, thread counts, and argument errors.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { type GemmStrides, type NativeGemmDType, native } from "./index.ts";
 
 if (!native) throw new Error("gemm.test: the native addon did not load");
@@ -646,5 +648,41 @@ describe("float32 products on AMX by bf16x3 splitting", {
         else assert.ok(!Number.isFinite(got), `C[${i},${j}] ${got} must be non-finite like ${want}`);
       }
     assert.ok(Math.abs((c[1] as number) - 3.4e38 * 0.25) <= 1e-6 * 3.4e38);
+  });
+});
+
+describe("HEARTH_GEMM_STATS", () => {
+  // Its own process: the switch is read once at load. Level 2 runs every product that overwrites
+  // C a second time; C must come out as without the statistics (the same family, so the same bits).
+  test("prints per-shape statistics at exit and leaves every product's C as it was", () => {
+    const addonPath = fileURLToPath(new URL("../../build/Release/hearth_native.node", import.meta.url));
+    const script = `const n = require(${JSON.stringify(addonPath)});
+const S = 512, f = (len, s) => Float32Array.from({ length: len }, (_, i) => ((i * s) % 17) / 16 - 0.5);
+const a = f(S * S, 7), b = f(S * S, 5), bias = f(S, 3), add = f(S * S, 11), st = [0, S, 1];
+const fused = new Float32Array(S * S), acc = f(S * S, 13);
+for (let r = 0; r < 4; r++) n.gemm("float32", S, S, S, 1, a, 0, st, b, 0, st, fused, 0, st, 1, 0, null, bias, false, add, 0, st, "gelu");
+n.gemm("float32", S, S, S, 1, a, 0, st, b, 0, st, acc, 0, st, 0.5, 2);
+const bits = (x) => Array.from(new Uint32Array(x.buffer)); // JSON would turn -0 into 0
+console.log(JSON.stringify([bits(fused), bits(acc)]));`;
+    const r = spawnSync(process.execPath, ["-e", script], {
+      env: { ...process.env, HEARTH_GEMM_STATS: "2" },
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /GEMM statistics \(HEARTH_GEMM_STATS\)/);
+    assert.match(r.stderr, /^512x512x512 +5 /m); // 4 fused products and the accumulating one
+    assert.match(r.stderr, /^512x512x512 2nd +4 /m); // beta 2 accumulates into C: not run again
+    const [fused, acc] = JSON.parse(r.stdout) as [number[], number[]];
+    const S = 512;
+    const f = (len: number, s: number) => Float32Array.from({ length: len }, (_, i) => ((i * s) % 17) / 16 - 0.5);
+    const [a, b, bias, add, st] = [f(S * S, 7), f(S * S, 5), f(S, 3), f(S * S, 11), [0, S, 1] as GemmStrides];
+    addon.selectGemmKernel(""); // the child's automatic family
+    const want = new Float32Array(S * S);
+    addon.gemm("float32", S, S, S, 1, a, 0, st, b, 0, st, want, 0, st, 1, 0, null, bias, false, add, 0, st, "gelu");
+    const wantAcc = f(S * S, 13);
+    addon.gemm("float32", S, S, S, 1, a, 0, st, b, 0, st, wantAcc, 0, st, 0.5, 2);
+    assert.deepEqual(Uint32Array.from(fused), new Uint32Array(want.buffer));
+    assert.deepEqual(Uint32Array.from(acc), new Uint32Array(wantAcc.buffer));
   });
 });
