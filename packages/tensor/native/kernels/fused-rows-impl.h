@@ -26,14 +26,18 @@ struct RowImpl {
   static void each(int64_t n, const F& f) {
     for (int64_t i = 0; i < n; i += W) f(i, n - i < W ? n - i : W);
   }
-  // f(i, m, kc) over a row of n in blocks of kc = kBlock whole vectors (at i, i + W, ...) while
-  // they last, then one vector at a time (kc = 1; m < W only for the tail); kc is a
-  // std::integral_constant, so a block's K vectors are arrays the compiler keeps in registers.
-  static constexpr int kBlock = 4;
+  // f(i, m, kc) over a row of n in blocks of kc = 4 whole vectors (at i, i + W, ...) while they
+  // last, then one of 2 if there is one (a GEMM tile's row, 2 vectors wide on AVX2, takes the
+  // activation this way), then one vector at a time (kc = 1; m < W only for the tail); kc is a
+  // std::integral_constant, so a block's vectors are arrays the compiler keeps in registers.
   template <class F>
   static void blocks(int64_t n, const F& f) {
     int64_t i = 0;
-    for (; i + kBlock * W <= n; i += kBlock * W) f(i, W, std::integral_constant<int, kBlock>{});
+    for (; i + 4 * W <= n; i += 4 * W) f(i, W, std::integral_constant<int, 4>{});
+    if (i + 2 * W <= n) {
+      f(i, W, std::integral_constant<int, 2>{});
+      i += 2 * W;
+    }
     for (; i < n; i += W) f(i, n - i < W ? n - i : W, std::integral_constant<int, 1>{});
   }
   // exp of K vectors in place: by the traits' interleaved `exps` where they have one (AVX2),

@@ -92,7 +92,7 @@ test("native gelu, gelu tanh and silu match the js kernels, forward and backward
   // Lengths around the kernels' blocks of 4 vectors (32 floats on AVX2, 64 on AVX-512) and
   // their one-vector tails; values over a wide range, with ±inf, NaN, ±0 and exp's clamps.
   const special = [0, -0, 1e-30, -1e-30, 20, -20, 88.8, -88.8, 1e4, -1e4, Infinity, -Infinity, NaN];
-  for (const n of [1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 1027]) {
+  for (const n of [1, 7, 8, 9, 16, 24, 31, 32, 33, 63, 64, 65, 100, 1027]) {
     const raw = Array.from(randn([n]).mul(4).dataSync() as Float32Array);
     special.forEach((v, i) => {
       if (i * 5 < n) raw[i * 5] = v;
