@@ -26,6 +26,35 @@ struct RowImpl {
   static void each(int64_t n, const F& f) {
     for (int64_t i = 0; i < n; i += W) f(i, n - i < W ? n - i : W);
   }
+  // f(i, m, kc) over a row of n in blocks of kc = 4 whole vectors (at i, i + W, ...) while they
+  // last, then one of 2 if there is one (a GEMM tile's row, 2 vectors wide on AVX2, takes the
+  // activation this way), then one vector at a time (kc = 1; m < W only for the tail); kc is a
+  // std::integral_constant, so a block's vectors are arrays the compiler keeps in registers.
+  template <class F>
+  static void blocks(int64_t n, const F& f) {
+    int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) f(i, W, std::integral_constant<int, 4>{});
+    if (i + 2 * W <= n) {
+      f(i, W, std::integral_constant<int, 2>{});
+      i += 2 * W;
+    }
+    for (; i < n; i += W) f(i, n - i < W ? n - i : W, std::integral_constant<int, 1>{});
+  }
+  // exp of K vectors in place: by the traits' interleaved `exps` where they have one (AVX2),
+  // else one by one; lane for lane the same values either way.
+  template <class U, class = void>
+  struct HasExps : std::false_type {};
+  template <class U>
+  struct HasExps<U, std::void_t<decltype(U::template exps<1>(std::declval<typename U::T (&)[1]>()))>>
+      : std::true_type {};
+  template <int K>
+  static void exps(T (&v)[K]) {
+    if constexpr (HasExps<V>::value) {
+      V::template exps<K>(v);
+    } else {
+      for (int k = 0; k < K; k++) v[k] = V::exp(v[k]);
+    }
+  }
 
   static float row_max(const float* x, int64_t n) {
     T acc = V::set1(-INFINITY);
@@ -48,14 +77,30 @@ struct RowImpl {
     const float m0 = row_max(x, n);
     const T mx = V::set1(m0);
     typename V::D acc = V::dzero();
-    each(n, [&](int64_t i, int64_t m) { acc = V::dadd(acc, V::exp(V::sub(ld(x + i, m, -INFINITY), mx))); });
+    // A block's exponentials (each <= 1) are summed in float lanes, then widened into the
+    // double sums once: the widening and double adds cost as much as an exp.
+    blocks(n, [&](int64_t i, int64_t m, auto kc) {
+      constexpr int K = decltype(kc)::value;
+      T e[K];
+      for (int k = 0; k < K; k++) e[k] = V::sub(ld(x + i + k * W, m, -INFINITY), mx);
+      exps(e);
+      T s = e[0];
+      for (int k = 1; k < K; k++) s = V::add(s, e[k]);
+      acc = V::dadd(acc, s);
+    });
     return static_cast<double>(m0) + std::log(V::dsum(acc));
   }
 
   // Cross-entropy's gradient row before the target's share: dx = exp(x − lse)·g − off.
   static void softmax_grad(const float* x, int64_t n, float lse, float g, float off, float* dx) {
     const T vl = V::set1(lse), vg = V::set1(g), vo = V::set1(off);
-    each(n, [&](int64_t i, int64_t m) { st(dx + i, V::sub(V::mul(V::exp(V::sub(ld(x + i, m, 0.0f), vl)), vg), vo), m); });
+    blocks(n, [&](int64_t i, int64_t m, auto kc) {
+      constexpr int K = decltype(kc)::value;
+      T e[K];
+      for (int k = 0; k < K; k++) e[k] = V::sub(ld(x + i + k * W, m, 0.0f), vl);
+      exps(e);
+      for (int k = 0; k < K; k++) st(dx + i + k * W, V::sub(V::mul(e[k], vg), vo), m);
+    });
   }
 
   static void softmax(const float* x, float* y, int64_t n) {
@@ -172,8 +217,13 @@ struct RowImpl {
   }
 
   // Φ(x) = ½ erfc(-x/√2), with erfc(z) for z >= 0 from Numerical Recipes' Chebyshev fit
-  // (relative error < 1.2e-7 for every z), and erfc(-z) = 2 - erfc(z).
-  static T phi(T x) {
+  // (relative error < 1.2e-7 for every z), and erfc(-z) = 2 - erfc(z). In two halves around
+  // its exp (so that a block's exps run together): phi_parts gives t and the exp's argument,
+  // phi_from(x, t, exp(argument)) is Φ(x).
+  struct PhiParts {
+    T t, arg;
+  };
+  static PhiParts phi_parts(T x) {
     const T z = V::mul(V::abs(x), V::set1(0.70710678118654752f));
     const T t = V::div(V::set1(1.0f), V::fmadd(V::set1(0.5f), z, V::set1(1.0f)));
     T p = V::set1(0.17087277f);
@@ -186,14 +236,18 @@ struct RowImpl {
     p = V::fmadd(p, t, V::set1(0.37409196f));
     p = V::fmadd(p, t, V::set1(1.00002368f));
     p = V::fmadd(p, t, V::set1(-1.26551223f));
-    const T erfc = V::mul(t, V::exp(V::sub(p, V::mul(z, z))));
+    return {t, V::sub(p, V::mul(z, z))};
+  }
+  static T phi_from(T x, T t, T e) {
+    const T erfc = V::mul(t, e);
     // Φ = ½erfc(|x|/√2) for x < 0, 1 - ½erfc(|x|/√2) otherwise: ½ + copysign(½ - ½erfc, x)
     const T half = V::set1(0.5f);
     return V::add(half, V::copysign(V::sub(half, V::mul(half, erfc)), x));
   }
-  static T sigmoid(T x) {
+  // σ(a) = 1 / (1 + e), e = exp(-a).
+  static T sigmoid_from(T e) {
     const T one = V::set1(1.0f);
-    return V::div(one, V::add(one, V::exp(V::sub(V::set1(0.0f), x))));
+    return V::div(one, V::add(one, e));
   }
   // 2u for gelu tanh, and its derivative 2u'
   static T gelu_tanh_2u(T x) {
@@ -202,41 +256,64 @@ struct RowImpl {
   }
 
   static void activation(Activation op, const float* x, float* y, int64_t n) {
-    each(n, [&](int64_t i, int64_t m) {
-      const T v = ld(x + i, m, 0.0f);
-      T out;
+    blocks(n, [&](int64_t i, int64_t m, auto kc) {
+      constexpr int K = decltype(kc)::value;
+      T v[K], e[K], t[K];
+      for (int k = 0; k < K; k++) v[k] = ld(x + i + k * W, m, 0.0f);
       if (op == Activation::kGelu) {
-        out = V::mul(v, phi(v));
-      } else if (op == Activation::kGeluTanh) {
-        out = V::mul(v, sigmoid(gelu_tanh_2u(v)));
-      } else {
-        out = V::mul(v, sigmoid(v));
+        for (int k = 0; k < K; k++) {
+          const PhiParts q = phi_parts(v[k]);
+          t[k] = q.t, e[k] = q.arg;
+        }
+        exps(e);
+        for (int k = 0; k < K; k++) st(y + i + k * W, V::mul(v[k], phi_from(v[k], t[k], e[k])), m);
+        return;
       }
-      st(y + i, out, m);
+      // gelu tanh x·σ(2u), silu x·σ(x)
+      for (int k = 0; k < K; k++) e[k] = V::sub(V::set1(0.0f), op == Activation::kGeluTanh ? gelu_tanh_2u(v[k]) : v[k]);
+      exps(e);
+      for (int k = 0; k < K; k++) st(y + i + k * W, V::mul(v[k], sigmoid_from(e[k])), m);
     });
   }
 
   static void activation_backward(Activation op, const float* x, const float* dy, float* dx, int64_t n) {
     const T one = V::set1(1.0f);
-    each(n, [&](int64_t i, int64_t m) {
-      const T v = ld(x + i, m, 0.0f);
-      T d;
+    blocks(n, [&](int64_t i, int64_t m, auto kc) {
+      constexpr int K = decltype(kc)::value;
+      T v[K], e[K], d[K];
+      for (int k = 0; k < K; k++) v[k] = ld(x + i + k * W, m, 0.0f);
       if (op == Activation::kGelu) {
         // Φ(x) + x φ(x), φ(x) = exp(-x²/2)/√(2π)
-        const T pdf = V::mul(V::exp(V::mul(V::mul(v, v), V::set1(-0.5f))), V::set1(0.3989422804014327f));
-        d = V::fmadd(v, pdf, phi(v));
+        T t[K], a[K];
+        for (int k = 0; k < K; k++) {
+          const PhiParts q = phi_parts(v[k]);
+          t[k] = q.t, e[k] = q.arg;
+          a[k] = V::mul(V::mul(v[k], v[k]), V::set1(-0.5f));
+        }
+        exps(e);
+        exps(a);
+        for (int k = 0; k < K; k++)
+          d[k] = V::fmadd(v[k], V::mul(a[k], V::set1(0.3989422804014327f)), phi_from(v[k], t[k], e[k]));
       } else if (op == Activation::kGeluTanh) {
         // s + x·s(1 - s)·2u', s = σ(2u), 2u' = 2√(2/π)(1 + 3·0.044715 x²)
-        const T s = sigmoid(gelu_tanh_2u(v));
-        const T du = V::mul(V::set1(2.0f * 0.7978845608028654f),
-                            V::fmadd(V::mul(v, v), V::set1(3.0f * 0.044715f), one));
-        d = V::fmadd(V::mul(v, V::mul(s, V::sub(one, s))), du, s);
+        for (int k = 0; k < K; k++) e[k] = V::sub(V::set1(0.0f), gelu_tanh_2u(v[k]));
+        exps(e);
+        for (int k = 0; k < K; k++) {
+          const T s = sigmoid_from(e[k]);
+          const T du = V::mul(V::set1(2.0f * 0.7978845608028654f),
+                              V::fmadd(V::mul(v[k], v[k]), V::set1(3.0f * 0.044715f), one));
+          d[k] = V::fmadd(V::mul(v[k], V::mul(s, V::sub(one, s))), du, s);
+        }
       } else {
         // σ(x)(1 + x(1 - σ(x)))
-        const T s = sigmoid(v);
-        d = V::mul(s, V::fmadd(v, V::sub(one, s), one));
+        for (int k = 0; k < K; k++) e[k] = V::sub(V::set1(0.0f), v[k]);
+        exps(e);
+        for (int k = 0; k < K; k++) {
+          const T s = sigmoid_from(e[k]);
+          d[k] = V::mul(s, V::fmadd(v[k], V::sub(one, s), one));
+        }
       }
-      st(dx + i, V::mul(ld(dy + i, m, 0.0f), d), m);
+      for (int k = 0; k < K; k++) st(dx + i + k * W, V::mul(ld(dy + i + k * W, m, 0.0f), d[k]), m);
     });
   }
 };

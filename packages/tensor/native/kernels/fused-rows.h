@@ -36,7 +36,7 @@ struct RowKernels {
   void (*rms_norm_backward)(const float* x, const float* w, float rstd, const float* dy, float* dx, float* dw,
                             int64_t n);
   // Cross-entropy rows (see cross-entropy.h): max + log Σ exp(x − max) with the sum in
-  // double, and dx = exp(x − lse)·g − off.
+  // double (each block of 4 vectors' terms added in float first), and dx = exp(x − lse)·g − off.
   double (*logsumexp)(const float* x, int64_t n);
   void (*softmax_grad)(const float* x, int64_t n, float lse, float g, float off, float* dx);
   void (*activation)(Activation op, const float* x, float* y, int64_t n);

@@ -4,9 +4,10 @@
 // the same strip over the packed keys. Dot products take 8 rows at a time (8 accumulators
 // hide the FMA latency; one transposing horizontal sum gives the 8 results), key blocks are
 // packed through 8×8 register transposes, and the softmax steps of a tile keep the row max,
-// the exp and the double sums in vector lanes. Tails load through masks; the 4×64 score tiles
-// are written whole (their spare lanes get 0), and a strip's last partial vector is stored
-// through a stack bounce, since masked stores are slow on AMD cores.
+// the exp (4 vectors at a time, interleaved: V256::exps) and the double sums in vector lanes.
+// Tails load through masks; the 4×64 score tiles are written whole (their spare lanes get 0),
+// and a strip's last partial vector is stored through a stack bounce, since masked stores are
+// slow on AMD cores.
 #include <immintrin.h>
 
 #include <cmath>
@@ -184,10 +185,14 @@ void tile_softmax_avx2(float* p, int64_t n, int64_t nr, float* m, double* l, flo
     }
     const __m256 mv = _mm256_set1_ps(m[r]);
     V256::D sum = V256::dzero();
-    for (int x = 0; x < 8; x++) {
-      const __m256 e = V256::exp(_mm256_sub_ps(v[x], mv));
-      _mm256_storeu_ps(pr + 8 * x, e);
-      sum = V256::dadd(sum, e);
+    for (int h = 0; h < 8; h += 4) {
+      __m256 e[4];
+      for (int x = 0; x < 4; x++) e[x] = _mm256_sub_ps(v[h + x], mv);
+      V256::exps(e);
+      for (int x = 0; x < 4; x++) {
+        _mm256_storeu_ps(pr + 8 * (h + x), e[x]);
+        sum = V256::dadd(sum, e[x]);
+      }
     }
     l[r] += V256::dsum(sum);
   }
@@ -207,11 +212,15 @@ void tile_grads_avx2(float* p, float* ds, int64_t nr, const bool* ok, const floa
       continue;
     }
     const __m256 sh = _mm256_set1_ps(shift[r]), ls = _mm256_set1_ps(lsum[r]), d = _mm256_set1_ps(delta[r]);
-    for (int x = 0; x < 8; x++) {
-      const __m256 e = V256::exp(_mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(pr + 8 * x), sh), ls));
-      _mm256_storeu_ps(pr + 8 * x, e);
-      const __m256 g = _mm256_mul_ps(_mm256_mul_ps(e, _mm256_sub_ps(_mm256_loadu_ps(dr + 8 * x), d)), sc);
-      _mm256_storeu_ps(dr + 8 * x, g);
+    for (int h = 0; h < 64; h += 32) {
+      __m256 e[4];
+      for (int x = 0; x < 4; x++) e[x] = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(pr + h + 8 * x), sh), ls);
+      V256::exps(e);
+      for (int x = 0; x < 4; x++) {
+        _mm256_storeu_ps(pr + h + 8 * x, e[x]);
+        const __m256 g = _mm256_mul_ps(_mm256_mul_ps(e[x], _mm256_sub_ps(_mm256_loadu_ps(dr + h + 8 * x), d)), sc);
+        _mm256_storeu_ps(dr + h + 8 * x, g);
+      }
     }
   }
 }

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "fused-rows.h"
 #include "target.h"
