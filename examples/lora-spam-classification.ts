@@ -5,12 +5,14 @@
  * `score` head learn the classes. Reports held-out accuracy, and saves the adapter in PEFT's
  * format.
  *
- *   node --import tsx examples/lora-spam-classification.ts [--pretrain-steps 60] [--epochs 4] [--out /tmp/hearth-spam-lora]
+ *   node --import tsx examples/lora-spam-classification.ts [--pretrain-steps 200] [--epochs 4] [--tokens 64]
+ *     [--embd 64] [--layers 2] [--seed 7] [--out /tmp/hearth-spam-lora]
  *
- * Mails come from fixtures/data/datasets/classification/spam-assassin-sample-600.jsonl.gz
- * (300 spam + 300 ham drawn from ../shared's spam-2 and easy-ham-2).
+ * Mails come from ../shared/data/datasets/classification/spam-assassin/{spam-2,easy-ham-2}
+ * (2,796 raw mails) when present, else from fixtures/data/datasets/classification/
+ * spam-assassin-sample-600.jsonl.gz (300 spam + 300 ham drawn from those folders).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { getPeftModel, LoraConfig } from "@hearth/peft";
@@ -25,13 +27,16 @@ import {
   Trainer,
   TrainingArguments,
 } from "@hearth/transformers";
-import { FIXTURES, flag } from "./lib/paths.ts";
+import { FIXTURES, flag, SHARED } from "./lib/paths.ts";
 import { TrimmedVocab } from "./lib/vocab.ts";
 
-const pretrainSteps = flag("pretrain-steps", 60);
+const pretrainSteps = flag("pretrain-steps", 200);
 const epochs = flag("epochs", 4);
 const out = flag("out", "/tmp/hearth-spam-lora");
-const maxTokens = 32;
+const maxTokens = flag("tokens", 64);
+const nEmbd = flag("embd", 64);
+const nLayer = flag("layers", 2);
+const seed = flag("seed", 7);
 
 /** Subject and body of a raw RFC-822 mail, tags and extra whitespace removed. */
 function mailText(raw: string): string {
@@ -47,18 +52,35 @@ function mailText(raw: string): string {
   return `Subject: ${subject}\n${clean}`.slice(0, 600);
 }
 
-const lines = gunzipSync(
-  readFileSync(join(FIXTURES, "data/datasets/classification/spam-assassin-sample-600.jsonl.gz")),
-).toString("utf8");
-const mails = lines
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as { text: string; label: number; file: string });
+/** Every mail of ../shared's two SpamAssassin folders, else the repository's 600-mail sample. */
+function loadMails(): { text: string; label: number }[] {
+  const dir = join(SHARED, "data/datasets/classification/spam-assassin");
+  if (existsSync(dir)) {
+    return [
+      ["spam-2", 1],
+      ["easy-ham-2", 0],
+    ].flatMap(([folder, label]) =>
+      readdirSync(join(dir, folder as string))
+        .sort()
+        .map((f) => ({ text: readFileSync(join(dir, folder as string, f), "latin1"), label: label as number })),
+    );
+  }
+  const lines = gunzipSync(
+    readFileSync(join(FIXTURES, "data/datasets/classification/spam-assassin-sample-600.jsonl.gz")),
+  ).toString("utf8");
+  return lines
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { text: string; label: number });
+}
+const mails = loadMails();
 const tok = await AutoTokenizer.fromPretrained(join(FIXTURES, "data/tokenizers/gpt2"), {
   fileNames: { "vocab.json": "encoder.json.gz", "merges.txt": "vocab.bpe.gz" },
 });
 // deterministic shuffle, then 80 % train / 20 % held out
-const order = mails.map((_, i) => i).sort((a, b) => ((a * 7919) % 601) - ((b * 7919) % 601));
+const order = mails
+  .map((_, i) => i)
+  .sort((a, b) => ((a * 7919) % (mails.length + 1)) - ((b * 7919) % (mails.length + 1)));
 const encoded = order.map((i) => ({
   ids: tok.encode(mailText((mails[i] as { text: string }).text)).slice(0, maxTokens),
   label: (mails[i] as { label: number }).label,
@@ -78,13 +100,13 @@ console.log(
 // a padding id of its own (id 0 is the trimmed vocabulary's "other" token, a real token): the
 // classifier pools each mail at its last token that is not pad_token_id, as Python does
 const PAD = vocab.size;
-manualSeed(7);
+manualSeed(seed);
 const config = new GPT2Config({
   vocab_size: vocab.size + 1,
   n_positions: maxTokens,
-  n_embd: 64,
-  n_layer: 2,
-  n_head: 4,
+  n_embd: nEmbd,
+  n_layer: nLayer,
+  n_head: nEmbd / 16,
   resid_pdrop: 0,
   embd_pdrop: 0,
   attn_pdrop: 0,
@@ -105,7 +127,7 @@ if (pretrainSteps > 0) {
       warmupSteps: 4,
       loggingSteps: 10,
       saveStrategy: "no",
-      seed: 7,
+      seed,
     }),
     trainDataset: train.map((r) => ({ input_ids: r.input_ids })),
     dataCollator: dataCollatorForLanguageModeling({ padTokenId: PAD }),
@@ -146,7 +168,7 @@ const trainer = new Trainer({
     loggingSteps: 10,
     evalStrategy: "epoch",
     saveStrategy: "no",
-    seed: 7,
+    seed,
   }),
   trainDataset: train,
   evalDataset: test,
