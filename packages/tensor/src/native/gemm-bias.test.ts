@@ -156,7 +156,26 @@ function check(c: Case): void {
       }
   native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, bStrides, want, 0, cStrides, alpha, 1);
   const got = Float32Array.from(start);
-  native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, bStrides, got, 0, cStrides, alpha, beta, packed, bias);
+  native.gemm(
+    "float32",
+    M,
+    N,
+    K,
+    batch,
+    a,
+    0,
+    [M * K, K, 1],
+    b,
+    0,
+    bStrides,
+    got,
+    0,
+    cStrides,
+    alpha,
+    beta,
+    packed,
+    bias,
+  );
   for (let i = 0; i < want.length; i++) {
     if (!Object.is(got[i], want[i])) assert.fail(`${JSON.stringify(c)}: C[${i}] ${got[i]} vs ${want[i]}`);
   }
