@@ -607,7 +607,8 @@ static bool gemm_run(const GemmProblem& p) {
     add_addend_all(p);
     return true;
   }
-  if (p.bias != nullptr && (p.K <= 0 || gemv_handles(p))) return gemm_run(apply_bias(p));
+  // (the matrix-vector products add the bias as they store, gemv.cpp)
+  if (p.bias != nullptr && p.K <= 0) return gemm_run(apply_bias(p));
   if (p.K <= 0) {
     scale_c(p);
     return true;

@@ -79,6 +79,10 @@ struct Form {
   int64_t wk, wj;
   float* c;
   int64_t cr, cj;
+  // The problem's bias (null: none), out(r, j)'s at bias[r*br + j*bj]: it runs along the
+  // problem's N, which is j here when A holds the rows of x, r when B does.
+  const float* bias;
+  int64_t br, bj;
 };
 
 // The most rows a bfloat16 product runs here when the GEMM has native bf16 tiles.
@@ -110,10 +114,10 @@ Form form_of(const GemmProblem& p, Side side, int64_t b) {
   Form f{};
   if (side == Side::kA) {
     // out[i, j] = sum_k A[i, k] B[k, j]
-    f = Form{false, static_cast<int>(p.M), p.N, a, p.a.rs, p.a.cs, bm, p.b.rs, p.b.cs, c, p.crs, p.ccs};
+    f = Form{false, static_cast<int>(p.M), p.N, a, p.a.rs, p.a.cs, bm, p.b.rs, p.b.cs, c, p.crs, p.ccs, p.bias, 0, 1};
   } else {
     // The transpose: out[j, i] = sum_k B[k, j] A[i, k]
-    f = Form{false, static_cast<int>(p.N), p.M, bm, p.b.cs, p.b.rs, a, p.a.cs, p.a.rs, c, p.ccs, p.crs};
+    f = Form{false, static_cast<int>(p.N), p.M, bm, p.b.cs, p.b.rs, a, p.a.cs, p.a.rs, c, p.ccs, p.crs, p.bias, 1, 0};
   }
   f.dot = f.wk == 1 && (f.wj != 1 || f.n == 1);
   return f;
@@ -133,9 +137,47 @@ const float* rows_f32(const Form& f, DType t, int64_t K, std::vector<float>& buf
   return buf.data();
 }
 
-inline void store(const GemmProblem& p, const Form& f, int r, int64_t j, float v) {
-  float* y = f.c + r * f.cr + j * f.cj;
-  *y = p.beta == 0.0f ? p.alpha * v : p.alpha * v + p.beta * *y;
+// True when out's rows are contiguous and take the sums as they are (alpha 1, beta 0): the
+// kernels then write into out itself, and a bias is added there after them.
+bool writes_out(const GemmProblem& p, const Form& f) { return f.cj == 1 && p.alpha == 1.0f && p.beta == 0.0f; }
+
+// out(r, j0 + j) = alpha·v[j] + (bias + beta·out), for j < len: rounded as C filled with
+// bias + beta·C first and the product then stored with beta 1 (gemm.h), or as alpha·v + beta·C
+// without a bias. One branch per row, so the contiguous cases vectorise.
+void store_row(const GemmProblem& p, const Form& f, int r, int64_t j0, const float* v, int64_t len) {
+  float* y = f.c + r * f.cr + j0 * f.cj;
+  const float a = p.alpha, beta = p.beta;
+  if (f.bias == nullptr) {
+    if (f.cj == 1 && beta == 0.0f) {
+      for (int64_t j = 0; j < len; j++) y[j] = a * v[j];
+    } else if (beta == 0.0f) {
+      for (int64_t j = 0; j < len; j++) y[j * f.cj] = a * v[j];
+    } else {
+      for (int64_t j = 0; j < len; j++) y[j * f.cj] = a * v[j] + beta * y[j * f.cj];
+    }
+    return;
+  }
+  const float* b = f.bias + r * f.br + j0 * f.bj;
+  if (f.cj == 1 && f.bj == 1 && beta == 0.0f) {
+    for (int64_t j = 0; j < len; j++) y[j] = a * v[j] + b[j];
+  } else if (beta == 0.0f) {
+    for (int64_t j = 0; j < len; j++) y[j * f.cj] = a * v[j] + b[j * f.bj];
+  } else {
+    for (int64_t j = 0; j < len; j++) y[j * f.cj] = a * v[j] + (b[j * f.bj] + beta * y[j * f.cj]);
+  }
+}
+
+// Adds the bias to out(r, j0 .. j0 + len), which holds the sums (writes_out): the value
+// store_row would have written, since alpha is 1.
+void add_bias_row(const Form& f, int r, int64_t j0, int64_t len) {
+  if (f.bias == nullptr) return;
+  float* y = f.c + r * f.cr + j0;
+  const float* b = f.bias + r * f.br + j0 * f.bj;
+  if (f.bj == 1) {
+    for (int64_t j = 0; j < len; j++) y[j] += b[j];
+  } else {
+    for (int64_t j = 0; j < len; j++) y[j] += b[j * f.bj];
+  }
 }
 
 // The largest output tile a task holds: rows × columns floats (32 KiB, L1-resident).
@@ -318,23 +360,31 @@ void gemv(const GemmProblem& p) {
     alignas(64) float tile[kTile];
     int64_t j0;
     int len;
+    // The sums go to out itself where it takes them as they are, else to the tile first.
+    const bool direct = writes_out(p, f);
     if (f.dot) {
       j0 = sg[t];
       len = static_cast<int>(sg[t + 1] - j0);
-      ks.dot(p.dtype, f.w + j0 * f.wj * es, f.wj, x, ldx, rows, K, len, tile, len);
+      float* out = direct ? f.c + j0 : tile;
+      ks.dot(p.dtype, f.w + j0 * f.wj * es, f.wj, x, ldx, rows, K, len, out, direct ? f.cr : len);
     } else {
       const int64_t s = t / col_chunks;
       j0 = (t % col_chunks) * chunk;
       len = static_cast<int>(imin64(chunk, n - j0));
       const int64_t k0 = sg[s], kn = sg[s + 1] - k0;
-      float* out = slabs > 1 ? part + s * rows * n + j0 : tile;
-      const int64_t ldo = slabs > 1 ? n : len;
+      float* out = slabs > 1 ? part + s * rows * n + j0 : direct ? f.c + j0 : tile;
+      const int64_t ldo = slabs > 1 ? n : direct ? f.cr : len;
       for (int r = 0; r < rows; r++) std::memset(out + r * ldo, 0, sizeof(float) * len);
       if (kn > 0) ks.axpy(p.dtype, f.w + (k0 * f.wk + j0) * es, f.wk, x + k0, ldx, rows, kn, len, out, ldo);
       if (slabs > 1) return;
     }
-    for (int r = 0; r < rows; r++)
-      for (int j = 0; j < len; j++) store(p, f, r, j0 + j, tile[r * len + j]);
+    for (int r = 0; r < rows; r++) {
+      if (direct) {
+        add_bias_row(f, r, j0, len);
+      } else {
+        store_row(p, f, r, j0, tile + r * len, len);
+      }
+    }
   };
   const Range next = threads > 1 && p.batch == 1 && read_ahead_enabled() ? note_matrix(f0, K, es) : Range{nullptr, 0};
   if (threads == 1 || ntasks > (1 << 30)) {
@@ -344,14 +394,24 @@ void gemv(const GemmProblem& p) {
   }
   if (next.data != nullptr) pool_prefetch_hint(next.data, imin64(next.bytes, kReadAheadBytes));
   if (slabs > 1) {
-    // Slab by slab into the first (a vector loop), then out.
+    // The partials added in slab order (so the bits do not depend on which thread ran which
+    // slab), a block of columns at a time in a stack buffer, and stored from there: one pass
+    // over them, where adding slab by slab into the first and then storing took slabs + 1.
     const int64_t rn = rows * n;
-    for (int64_t s = 1; s < slabs; s++) {
-      const float* src = part + s * rn;
-      for (int64_t i = 0; i < rn; i++) part[i] += src[i];
+    constexpr int64_t kSumBlock = 512;
+    alignas(64) float sum[kSumBlock];
+    for (int r = 0; r < rows; r++) {
+      for (int64_t j0 = 0; j0 < n; j0 += kSumBlock) {
+        const int64_t len = imin64(kSumBlock, n - j0);
+        const float* first = part + r * n + j0;
+        for (int64_t j = 0; j < len; j++) sum[j] = first[j];
+        for (int64_t s = 1; s < slabs; s++) {
+          const float* src = first + s * rn;
+          for (int64_t j = 0; j < len; j++) sum[j] += src[j];
+        }
+        store_row(p, f0, r, j0, sum, len);
+      }
     }
-    for (int r = 0; r < rows; r++)
-      for (int64_t j = 0; j < n; j++) store(p, f0, r, j, part[r * n + j]);
   }
 }
 

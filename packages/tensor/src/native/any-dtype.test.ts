@@ -218,6 +218,32 @@ describe("native argmax and argmin match the js kernels", { skip }, () => {
       }
       const big = withBackend("js", () => randn([601, 257]).mul(3).to("int32").transpose(0, 1));
       for (const dim of [0, 1]) sameOnBoth(`argmax 257x601 dim ${dim}`, "argmax", [big], { dim, keepdim: false });
+      // Contiguous float32 rows (the lane-wise pass): ties of the extreme, ±0, NaNs after it,
+      // ±inf, extremes in the tail past the last whole block of lanes, and rows of 31 and 32.
+      for (const cols of [31, 32, 1003]) {
+        const rows = withBackend(
+          "js",
+          () => randn([7, cols]).mul(5).to("int32").to("float32").dataSync() as Float32Array,
+        );
+        const at = (r: number, c: number, v: number) => {
+          rows[r * cols + (c < 0 ? cols + c : c)] = v;
+        };
+        at(1, 20, Number.NaN);
+        at(1, -2, Number.NaN);
+        at(2, 3, 50);
+        at(2, -1, 50);
+        at(2, 5, -50);
+        at(2, -3, -50);
+        for (let c = 0; c < cols; c++) at(3, c, c % 3 === 0 ? -0 : 0);
+        at(4, -1, Infinity);
+        at(4, 0, -Infinity);
+        for (let c = 0; c < cols; c++) at(5, c, -Infinity);
+        at(6, -1, 100);
+        at(6, -2, -100);
+        const x = tensor(rows, { shape: [7, cols] });
+        for (const op of ["argmax", "argmin"])
+          sameOnBoth(`${op} float32 7x${cols}`, op, [x], { dim: 1, keepdim: false });
+      }
     });
   }
 });

@@ -82,6 +82,9 @@ interface Case {
   /** C's column stride (1: row-major). */
   ccs?: number;
   packed?: boolean;
+  /** B laid column-major (a Linear weight's transpose), not row-major. */
+  bT?: boolean;
+  alpha?: number;
 }
 
 /** A case's operands: A, B (packed too when asked), C's strides and starting values. */
@@ -139,6 +142,8 @@ function gemmWith(
 function check(c: Case): void {
   const { native, M, N, K, batch, beta, a, b, cStrides, start, packed } = operands(c, (c.ccs ?? 1) !== 1);
   const bias = randoms(N);
+  const alpha = c.alpha ?? 1;
+  const bStrides: GemmStrides = c.bT ? [0, 1, K] : [0, N, 1];
   const want = Float32Array.from(start);
   for (let bi = 0; bi < batch; bi++)
     for (let i = 0; i < M; i++)
@@ -149,9 +154,28 @@ function check(c: Case): void {
             ? (bias[j] as number)
             : Math.fround((bias[j] as number) + Math.fround(beta * (want[at] as number)));
       }
-  native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, [0, N, 1], want, 0, cStrides, 1, 1);
+  native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, bStrides, want, 0, cStrides, alpha, 1);
   const got = Float32Array.from(start);
-  native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, [0, N, 1], got, 0, cStrides, 1, beta, packed, bias);
+  native.gemm(
+    "float32",
+    M,
+    N,
+    K,
+    batch,
+    a,
+    0,
+    [M * K, K, 1],
+    b,
+    0,
+    bStrides,
+    got,
+    0,
+    cStrides,
+    alpha,
+    beta,
+    packed,
+    bias,
+  );
   for (let i = 0; i < want.length; i++) {
     if (!Object.is(got[i], want[i])) assert.fail(`${JSON.stringify(c)}: C[${i}] ${got[i]} vs ${want[i]}`);
   }
@@ -181,6 +205,17 @@ test("gemm's bias matches a bias-filled C, on every path", { skip: !addon && "th
     check({ M: 20, N: 30, K: 0, beta: 2 });
     check({ M: 21, N: 45, K: 17, batch: 3 });
     check({ M: 25, N: 40, K: 19, ccs: 25 });
+    // matrix-vector products (the bias added as they store): one row of x against a [K, N]
+    // weight (k slabs over the threads) and a [N, K] one, the rows of x on B's side, alpha and
+    // beta, a column-major C
+    check({ M: 1, N: 3072, K: 768 });
+    check({ M: 1, N: 2305, K: 771, beta: 0.5 });
+    check({ M: 1, N: 1003, K: 769, bT: true });
+    check({ M: 2, N: 300, K: 77, alpha: 0.75 });
+    check({ M: 1, N: 517, K: 1200, bT: true, alpha: -2, beta: 0.25 });
+    check({ M: 2000, N: 3, K: 300 });
+    check({ M: 5, N: 900, K: 400, ccs: 5 });
+    check({ M: 1, N: 400, K: 333, batch: 3 });
   });
   // a bias shorter than N
   assert.throws(() => tiny(native, new Float32Array(4)), { code: "HEARTH_TENSOR_ARGUMENT" });

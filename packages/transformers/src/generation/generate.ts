@@ -7,7 +7,7 @@
  * Positions follow Python: `cumsum(attentionMask) - 1`, with 1 at padding, so a left-padded
  * row sees the same positions as the unpadded prompt would.
  */
-import { argmax as argmaxOp, multinomial, noGrad, scope, slice, type Tensor, tensor } from "@hearth/tensor";
+import { argmax as argmaxOp, fromBuffer, multinomial, noGrad, scope, slice, type Tensor, tensor } from "@hearth/tensor";
 import { ErrorCodes, fail } from "../errors.ts";
 import { KVCache as Cache, type KVCache } from "../modeling/kv-cache.ts";
 import type { CausalLMInput, CausalLMOutput } from "../modeling/outputs.ts";
@@ -304,7 +304,7 @@ async function decode(ctx: Loop, prompts: number[][], promptMasks: number[][]): 
 function argmaxRows(rows: Float32Array[]): number[] {
   const first = rows[0] as Float32Array;
   const V = first.length;
-  // step()'s rows are consecutive views of one array: pass it whole (tensor() copies it once).
+  // step()'s rows are consecutive views of one array: the op reads it in place (fromBuffer).
   const consecutive = rows.every((r, b) => r.buffer === first.buffer && r.byteOffset === first.byteOffset + b * V * 4);
   let flat: Float32Array;
   if (consecutive) {
@@ -316,7 +316,7 @@ function argmaxRows(rows: Float32Array[]): number[] {
     });
   }
   return scope(() =>
-    noGrad(() => Array.from(argmaxOp(tensor(flat, { shape: [rows.length, V] }), 1).dataSync(), Number)),
+    noGrad(() => Array.from(argmaxOp(fromBuffer(flat, "float32", [rows.length, V]), 1).dataSync(), Number)),
   );
 }
 
