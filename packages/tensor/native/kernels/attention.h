@@ -71,6 +71,10 @@ struct AttentionOps {
   // the other rows get p = ds = 0.
   void (*tile_grads)(float* p, float* ds, int64_t nr, const bool* ok, const float* shift, const float* lsum,
                      const float* delta, float scale);
+  // tile_scores for the first w keys only (w a multiple of 8, at most 64; lanes from w on keep
+  // what s held): a causal tile's keys past its last row's limit, which masking sets to -inf
+  // anyway. Null where a family has none (the driver then scores all 64).
+  void (*tile_scores_w)(const float* const* q, const float* kt, int64_t d, int64_t w, float* s);
 };
 
 #if defined(__x86_64__)

@@ -263,6 +263,24 @@ struct Task {
   int64_t batch, i0, i1, j0, j1;
 };
 
+// A product's tasks, handed out in order from one counter: each thread loops claiming the next
+// (run_gemm). With a pre-packed B, a thread claims its next task while its current one runs its
+// last B block, so it can fetch that task's first block meanwhile (run_block). Tasks are
+// batch-major, then row chunks, then column chunks: chunk ni spans columns [ni·n_width, ...), or
+// [cuts[ni], cuts[ni + 1]) when `cuts` is given.
+struct TaskFeed {
+  int64_t M = 0, N = 0, m_height = 0, n_width = 0, m_chunks = 1, n_chunks = 1, count = 0;
+  const int64_t* cuts = nullptr;
+  std::atomic<int64_t> next{0};
+  int64_t claim() { return next.fetch_add(1, std::memory_order_relaxed); }
+  Task at(int64_t task) const {
+    const int64_t per_batch = m_chunks * n_chunks;
+    const int64_t r = task % per_batch, mi = r / n_chunks, ni = r % n_chunks;
+    const int64_t j0 = cuts ? cuts[ni] : ni * n_width, j1 = cuts ? cuts[ni + 1] : imin64(N, (ni + 1) * n_width);
+    return Task{task / per_batch, mi * m_height, imin64(M, (mi + 1) * m_height), j0, j1};
+  }
+};
+
 // Depth of the k slices a K-deep product is cut into on family ks: the same for every task, and
 // for gemm_pack_b, whose packed slices run_block reads in place of packing its own.
 int k_block(const GemmKernels& ks, int64_t K) {
@@ -318,11 +336,12 @@ struct RowPanels {
 // reuse it instead of reading A from memory again. (Software prefetching the next panels in
 // bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
 // own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.) With a
-// pre-packed B, the last block of a task fetches the first block of `next` (the task this
-// thread probably runs next; null when none), which would otherwise start cold from memory.
-// `a_shared`, when not null, is the whole A packed once for all tasks (pack_a_shared): the task
-// reads its panels from there instead of packing them.
-bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared, const Task* next) {
+// pre-packed B and a `feed`, the last block of a task claims this thread's next task from it
+// (into *claimed) and fetches that task's first block, which would otherwise start cold from
+// memory. `a_shared`, when not null, is the whole A packed once for all tasks (pack_a_shared):
+// the task reads its panels from there instead of packing them.
+bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const char* a_shared,
+               TaskFeed* feed = nullptr, int64_t* claimed = nullptr) {
   const GemmStatTimer busy(GemmStat::kTask);
   const int esize = dtype_size(p.dtype);
   const char* abase = static_cast<const char*>(p.a.data) + t.batch * p.a.bs * esize;
@@ -410,12 +429,16 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
           next_b = LinePrefetch{at, 0, 1, round_up(imin64(ncb, t.j1 - njc), ks.nr) * nkcp * ks.packed_size};
         } else if (njc < t.j1) {
           next_b = region(bv, npc, imin64(kcb, p.K - npc), njc, imin64(ncb, t.j1 - njc));
-        } else if (next != nullptr && packed && next->batch == t.batch) {
-          // The last block of this task: fetch the first block of the task this thread most
-          // likely runs next (of its first k slice), which would otherwise start cold from memory.
-          const int64_t nkcp = round_up(imin64(kcb, p.K), ks.kunit);
-          const char* at = packed + next->j0 * nkcp * ks.packed_size;
-          next_b = LinePrefetch{at, 0, 1, round_up(imin64(ncb, next->j1 - next->j0), ks.nr) * nkcp * ks.packed_size};
+        } else if (feed != nullptr && packed) {
+          // The last block of this task: claim the next one and fetch its first block (of its
+          // first k slice).
+          *claimed = feed->claim();
+          const Task next = *claimed < feed->count ? feed->at(*claimed) : Task{-1, 0, 0, 0, 0};
+          if (next.batch == t.batch) {
+            const int64_t nkcp = round_up(imin64(kcb, p.K), ks.kunit);
+            const char* at = packed + next.j0 * nkcp * ks.packed_size;
+            next_b = LinePrefetch{at, 0, 1, round_up(imin64(ncb, next.j1 - next.j0), ks.nr) * nkcp * ks.packed_size};
+          }
         }
       }
       const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
@@ -704,11 +727,12 @@ void pack_b_shared(const GemmKernels& ks, DType dtype, int64_t K, int64_t N, con
 // the other into up to kFineTasks tasks per thread (see run_gemm), each at least kFineMin rows or
 // columns: every task reads the whole shared packing, so a narrower one spends more on reading it
 // than it gains (products 768 columns wide measured slower cut into 8 tasks of 96, at 512 rows).
-// A column split of a short product (fewer rows than kFewPanels A micro-panels, a 128-token
-// prefill) goes down to kFineMinShort columns: its shared packed A stays in L2, and its 768-wide
-// products (attention and MLP output projections) then run as 6 tasks instead of one per thread
-// (12-layer prefill, 2 threads, alternating per pass: 50.7 -> 42.8 ms for the 128×3072·3072×768
-// products, 14.1 -> 11.6 for 128×768·768×768).
+// A short product (fewer rows than kFewPanels A micro-panels, a 128-token prefill) at least
+// 2·threads·kFineMinShort columns wide always takes the column split over a shared packed A, in
+// shrinking tasks (shrinking_cuts): its shared A stays in L2/L3. (Equal 128-column tasks for its
+// 768-wide products, attention and MLP output projections, instead of one per thread: 12-layer
+// prefill, 2 threads, alternating per pass: 50.7 -> 42.8 ms for the 128×3072·3072×768 products,
+// 14.1 -> 11.6 for 128×768·768×768.)
 constexpr double kFineFlops = 64.0e6;
 constexpr int kFineTasks = 4;
 constexpr int64_t kFineMin = 256;
@@ -720,6 +744,25 @@ int64_t fine_chunks(int threads, int64_t extent, int64_t min_width) {
   const int64_t n = imin64(static_cast<int64_t>(threads) * kFineTasks, extent / min_width) / threads * threads;
   return n >= 2 * threads ? n : 0;
 }
+// The column cuts of a short product's fine split (fewer than kFewPanels A micro-panels of rows,
+// so its shared packed A is small): each task takes 1/(2·threads) of the NR panels still left,
+// at least kShrinkMinFlops' worth, so the first tasks are wide and the last narrow. Whichever
+// thread ends a task first takes the next, so the threads end within a narrow task of each
+// other: with equal 128-column tasks, a 128-token prefill's products (1-5 ms each, on a 2-core
+// VM shared with other work) left one thread idle for 0.3-0.6 ms at the end of each; shrinking
+// tasks took 0.89-0.95x the prefill time (minimum 4, 8, 16 or 32 MFLOP alike; 1/(3·threads)
+// no better). Any cut gives the same bits.
+constexpr double kShrinkMinFlops = 8.0e6;
+void shrinking_cuts(int64_t N, int nr, int threads, int64_t K, int64_t M, std::vector<int64_t>& cuts) {
+  const int64_t panels = ceil_div(N, nr);
+  const int64_t min_panels = imax64(1, static_cast<int64_t>(kShrinkMinFlops / (2.0 * M * K * nr)));
+  cuts.assign(1, 0);
+  for (int64_t done = 0; done < panels;) {
+    done += imin64(panels - done, imax64(min_panels, ceil_div(panels - done, 2 * threads)));
+    cuts.push_back(imin64(N, done * nr));
+  }
+}
+
 // Most bytes of a shared packing (a 512×768 A is 2.4 MB for bf16x3; the 512×50257 A of a
 // language-model head's input gradient, 154 MB, keeps the per-task packing).
 constexpr int64_t kMaxSharedBytes = int64_t{24} << 20;
@@ -773,7 +816,7 @@ bool run_split_k(const GemmKernels& ks, const GemmProblem& p) {
     q.ccs = 1;
     q.alpha = 1.0f;
     q.beta = 0.0f;
-    if (!run_block(ks, q, Task{0, 0, p.M, 0, p.N}, nullptr, nullptr)) failed.store(true, std::memory_order_relaxed);
+    if (!run_block(ks, q, Task{0, 0, p.M, 0, p.N}, nullptr)) failed.store(true, std::memory_order_relaxed);
     if (ks.release != nullptr) ks.release();
   });
   if (failed.load()) return false;
@@ -839,7 +882,7 @@ bool run_pair(const GemmKernels& ks, const GemmProblem& p, bool by_columns, floa
     int part = is_caller ? 0 : 1;
     if (taken[part].exchange(true)) part = 1 - part;  // the other thread took it: two calls, two parts
     taken[part].store(true);
-    if (!run_block(ks, p, parts[part], nullptr, nullptr)) failed.store(true, std::memory_order_relaxed);
+    if (!run_block(ks, p, parts[part], nullptr)) failed.store(true, std::memory_order_relaxed);
     if (ks.release != nullptr) ks.release();
     done_s[part] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     by_caller[part] = is_caller;
@@ -866,6 +909,7 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
   // into as many equal chunks as there are threads to feed.
   int64_t n_chunks = 1;
   int64_t m_chunks = 1;
+  std::vector<int64_t> cuts;  // shrinking column cuts (shrinking_cuts), when not empty
   GemmProblem q = p;
   const char* a_shared = nullptr;
   if (threads > 1 && p.batch < 2 * threads) {
@@ -886,9 +930,10 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
     // into a buffer all tasks read, lets the other operand be cut into kFineTasks tasks per thread
     // at no packing cost, so a slowed core hands its share to the others.
     const bool fine = p.batch == 1 && flops >= kFineFlops && fine_split_enabled();
-    const int64_t fine_n = fine_chunks(threads, p.N, p.M < kFewPanels * ks.mr ? kFineMinShort : kFineMin);
+    const bool short_rows = p.M < kFewPanels * ks.mr;
+    const int64_t fine_n = fine_chunks(threads, p.N, short_rows ? kFineMinShort : kFineMin);
     const int64_t fine_m = fine_chunks(threads, p.M, kFineMin);
-    if (fine && split_n && fine_n > n_chunks) {
+    if (fine && split_n && (fine_n > n_chunks || (short_rows && fine_n > 0))) {
       const int kcb = k_block(ks, p.K);
       const int64_t bytes = ceil_div(p.M, ks.mr) * ceil_div(p.K, kcb) * ks.mr * ks.kc * ks.packed_size;
       if (bytes <= kMaxSharedBytes) {
@@ -898,6 +943,7 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
           pack_a_shared(ks, p, threads, buf);
           a_shared = buf;
           n_chunks = fine_n;
+          if (short_rows) shrinking_cuts(p.N, ks.nr, threads, p.K, p.M, cuts);
         }
       }
     } else if (fine && !split_n && fine_m > m_chunks) {
@@ -913,40 +959,36 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
       if (q.b_packed != nullptr) m_chunks = fine_m;
     }
   }
-  const int64_t n_width = round_up(ceil_div(p.N, n_chunks), ks.nr);
-  n_chunks = ceil_div(p.N, n_width);
-  const int64_t m_height = round_up(ceil_div(p.M, m_chunks), ks.mr);
-  m_chunks = ceil_div(p.M, m_height);
-  const int64_t per_batch = n_chunks * m_chunks;
+  TaskFeed feed;
+  feed.M = p.M;
+  feed.N = p.N;
+  feed.n_width = round_up(ceil_div(p.N, n_chunks), ks.nr);
+  feed.n_chunks = ceil_div(p.N, feed.n_width);
+  feed.m_height = round_up(ceil_div(p.M, m_chunks), ks.mr);
+  feed.m_chunks = ceil_div(p.M, feed.m_height);
+  if (!cuts.empty()) {
+    feed.cuts = cuts.data();
+    feed.n_chunks = static_cast<int64_t>(cuts.size()) - 1;
+  }
+  feed.count = feed.m_chunks * feed.n_chunks * p.batch;
   std::atomic<bool> failed{false};
-  const int64_t ntasks = per_batch * p.batch;
   // Only the FMA families: with an AMX family (bfloat16 weights) the bench's bf16 decode ran
   // slower in each of 4 alternations against builds that cut evenly (cause not found).
-  if (threads == 2 && ntasks == 2 && p.batch == 1 && a_shared == nullptr && ks.release == nullptr) {
+  if (threads == 2 && feed.count == 2 && p.batch == 1 && a_shared == nullptr && ks.release == nullptr) {
     const float balance = balance_setting();
-    if (balance != 0.0f) return run_pair(ks, q, n_chunks == 2, balance);
+    if (balance != 0.0f) return run_pair(ks, q, feed.n_chunks == 2, balance);
   }
-
-  auto task_at = [&](int64_t task) {
-    const int64_t r = task % per_batch, mi = r / n_chunks, ni = r % n_chunks;
-    return Task{task / per_batch, mi * m_height, imin64(p.M, (mi + 1) * m_height), ni * n_width,
-                imin64(p.N, (ni + 1) * n_width)};
-  };
-  auto body = [&](int64_t task) {
-    // The pool hands tasks out in order, so this thread's next task is most likely `threads`
-    // further on: run_block fetches its first B block while finishing this one.
-    const bool has_next = task + threads < ntasks;
-    const Task t = task_at(task), next = task_at(has_next ? task + threads : task);
-    if (!run_block(ks, q, t, a_shared, has_next ? &next : nullptr)) failed.store(true, std::memory_order_relaxed);
-    // Per task, not per product: the pool has no per-thread end of a job, and a task's
-    // micro calls take far longer than the ~120 ns loadconfig + release pair.
-    if (ks.release != nullptr) ks.release();
-  };
-  if (ntasks > (1 << 30)) {
-    for (int64_t t = 0; t < ntasks; t++) body(t);
-  } else {
-    parallel_for(static_cast<int>(ntasks), threads, body);
-  }
+  // One loop per thread over the feed's tasks.
+  parallel_for(threads, threads, [&](int64_t) {
+    for (int64_t task = feed.claim(); task < feed.count;) {
+      int64_t claimed = -1;
+      if (!run_block(ks, q, feed.at(task), a_shared, &feed, &claimed)) failed.store(true, std::memory_order_relaxed);
+      // Per task, not per product: the pool has no per-thread end of a job, and a task's
+      // micro calls take far longer than the ~120 ns loadconfig + release pair.
+      if (ks.release != nullptr) ks.release();
+      task = claimed >= 0 ? claimed : feed.claim();
+    }
+  });
   return !failed.load();
 }
 

@@ -82,6 +82,59 @@ test("avx512, avx2 and generic variants agree with the composite (strided k/v, b
   assert.equal(addon.selectAttentionKernel("no-such-variant"), false);
 });
 
+// A causal tile scores only the keys up to its last row's limit (the rest are masked anyway) and
+// leaves them out of its softmax: prefill-shaped heads (64 wide, key blocks on and off the
+// diagonal, a cache offset S > T) against the composite, with and without an additive mask.
+test("causal tiles that score only their visible keys agree with the composite", () => {
+  manualSeed(5);
+  const cpu = addon.cpuFeatures();
+  for (const [T, S, D, withMask] of [
+    [130, 130, 64, false],
+    [70, 135, 64, true],
+    [37, 37, 20, false],
+  ] as const) {
+    const [B, H] = [1, 2];
+    const scale = 0.125;
+    const { q, k, v, mask, want } = withBackend("js", () => {
+      const q = randn([B, H, T, D]);
+      const k = randn([B, H, S, D]);
+      const v = randn([B, H, S, D]);
+      const mask = randn([B, 1, T, S]);
+      const want = compositeAttention(q, k, v, { mask: withMask ? mask : undefined, scale, isCausal: true });
+      return { q, k, v, mask, want };
+    });
+    const w = f32(want);
+    for (const variant of ["generic", "avx2", "avx512"]) {
+      if (variant === "avx512" && !cpu.avx512f) continue;
+      if (variant === "avx2" && !(cpu.avx2 && cpu.fma)) continue;
+      assert.ok(addon.selectAttentionKernel(variant));
+      const out = new Float32Array(B * H * T * D);
+      addon.attention(
+        ...([f32(q), 0, [H * T * D, T * D, D]] as const),
+        ...([f32(k), 0, [H * S * D, S * D, D]] as const),
+        ...([f32(v), 0, [H * S * D, S * D, D]] as const),
+        withMask ? f32(mask) : null,
+        0,
+        withMask ? [T * S, 0, S, 1] : [0, 0, 0, 0],
+        out,
+        0,
+        [H * T * D, T * D, D],
+        null,
+        [B, H, H, T, S, D, D],
+        scale,
+        true,
+      );
+      addon.selectAttentionKernel("");
+      for (let i = 0; i < w.length; i++) {
+        assert.ok(
+          Math.abs((out[i] as number) - (w[i] as number)) <= 2e-5 * (1 + Math.abs(w[i] as number)),
+          `${variant} T ${T} S ${S} [${i}]: ${out[i]} vs ${w[i]}`,
+        );
+      }
+    }
+  }
+});
+
 test("no visible key gives NaN and lse -inf; bad arguments throw", () => {
   const out = new Float32Array(3);
   const lse = new Float32Array(3);

@@ -292,6 +292,71 @@ describe("native gemm", () => {
     }
   });
 
+  // A short product (fewer rows than 24 A micro-panels: a 128-token prefill) takes the column
+  // split over a shared packed A in shrinking tasks whatever its task count would have been, and
+  // with a pre-packed B each thread claims its next task during its current one's last B block
+  // (gemm.cpp shrinking_cuts, TaskFeed): the bits of the one-task-per-thread split on 2 and 3
+  // threads, and right against the float64 reference.
+  test("short products: shrinking column tasks over a pre-packed B give the per-task split's bits", () => {
+    const short = (M: number, N: number, K: number, tb: boolean, packedB: boolean) => {
+      const A = layout(1, M, K, false, 1, false);
+      const B = layout(1, K, N, tb, 1, false);
+      const a = Float32Array.from(A.values);
+      const b = Float32Array.from(B.values);
+      const bytes = addon.gemmPackedBytes("float32", K, N);
+      const packed = packedB ? addon.allocate(bytes, false) : null;
+      if (packed) addon.gemmPackB("float32", K, N, b, B.offset, [B.strides[1], B.strides[2]], packed);
+      const run = (fine: string) => {
+        process.env.HEARTH_GEMM_FINE = fine;
+        const c = new Float32Array(M * N);
+        addon.gemm(
+          "float32",
+          M,
+          N,
+          K,
+          1,
+          a,
+          A.offset,
+          A.strides,
+          b,
+          B.offset,
+          B.strides,
+          c,
+          0,
+          [0, N, 1],
+          1,
+          0,
+          packed,
+        );
+        return c;
+      };
+      const split = run("1");
+      const plain = run("0");
+      for (let i = 0; i < split.length; i++)
+        if (!Object.is(split[i], plain[i]))
+          assert.fail(`${M}x${N}x${K} tb ${tb} packed ${packedB}: C[${i}] ${split[i]} vs ${plain[i]}`);
+      if (packed) addon.free(packed);
+    };
+    try {
+      for (const threads of [2, 3]) {
+        addon.setNumThreads(threads);
+        for (const family of families) {
+          assert.ok(addon.selectGemmKernel(family));
+          short(128, 1543, 300, true, true); // a ragged last column panel
+          short(101, 777, 1100, false, true); // deep: tasks down to one micro-panel wide
+          short(128, 3100, 170, false, false); // 8 equal tasks before, shrinking ones now
+        }
+      }
+      addon.setNumThreads(2);
+      addon.selectGemmKernel("");
+      runCase({ M: 70, N: 1200, K: 500, tb: true, pad: 2 });
+    } finally {
+      delete process.env.HEARTH_GEMM_FINE;
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   // A product at least 8192 deep and 4 times deeper than it is wide or tall (a language-model
   // head's input gradient) is cut along k into partial products summed in chunk order
   // (gemm.cpp run_split_k): right against the float64 reference on every family (transposed and

@@ -125,10 +125,12 @@ void accumulate_avx2(const float* p, int64_t n, const float* rows, int64_t strid
 }
 
 // The tile's sums start from zero registers: no clearing and reloading of s.
-void tile_scores_avx2(const float* const* q, const float* kt, int64_t d, float* s) {
+void tile_scores_w_avx2(const float* const* q, const float* kt, int64_t d, int64_t w, float* s) {
   auto qv = [q](int r, int64_t i) { return q[r][i]; };
-  columns<4, 3, decltype(qv), true>(qv, d, kt, 64, 64, s, 64);
+  columns<4, 3, decltype(qv), true>(qv, d, kt, 64, w, s, 64);
 }
+
+void tile_scores_avx2(const float* const* q, const float* kt, int64_t d, float* s) { tile_scores_w_avx2(q, kt, d, 64, s); }
 
 void tile_accumulate_avx2(const float* p, int64_t n, const float* rows, int64_t stride, int64_t e, float* o,
                           int64_t o_stride) {
@@ -186,6 +188,10 @@ void tile_softmax_avx2(float* p, int64_t n, int64_t nr, float* m, double* l, flo
     const __m256 mv = _mm256_set1_ps(m[r]);
     V256::D sum = V256::dzero();
     for (int h = 0; h < 8; h += 4) {
+      if (n <= 8 * h) {  // four vectors of -inf (a causal tile's hidden keys): exps of 0
+        for (int x = 0; x < 4; x++) _mm256_storeu_ps(pr + 8 * (h + x), _mm256_setzero_ps());
+        continue;
+      }
       __m256 e[4];
       for (int x = 0; x < 4; x++) e[x] = _mm256_sub_ps(v[h + x], mv);
       V256::exps(e);
@@ -233,7 +239,8 @@ constexpr AttentionOps kAvx2 = {"avx2",
                                 tile_accumulate_t_avx2,
                                 pack_transposed_avx2,
                                 tile_softmax_avx2,
-                                tile_grads_avx2};
+                                tile_grads_avx2,
+                                tile_scores_w_avx2};
 
 }  // namespace
 

@@ -239,7 +239,8 @@ const AttentionOps kAvx512 = {"avx512",
                               tile_accumulate_t_avx512,
                               pack_transposed_avx512,
                               tile_softmax_avx512,
-                              tile_grads_avx512};
+                              tile_grads_avx512,
+                              nullptr};
 
 }  // namespace
 
