@@ -11,6 +11,19 @@ import { native } from "./index.ts";
 if (!native) throw new Error("attention.test: the native addon did not load");
 const addon: NonNullable<typeof native> = native;
 const f32 = (t: Tensor) => Float32Array.from(t.dataSync() as Float32Array);
+const cpu = addon.cpuFeatures();
+/** The vector variants this CPU runs. */
+const VECTOR_VARIANTS = [...(cpu.avx2 && cpu.fma ? ["avx2"] : []), ...(cpu.avx512f ? ["avx512"] : [])];
+
+/** Every element of `got` within 2e-5 (relative, plus absolute) of the composite's `want`. */
+function assertNearComposite(got: ArrayLike<number>, want: Float32Array, label: string): void {
+  for (let i = 0; i < want.length; i++) {
+    assert.ok(
+      Math.abs((got[i] as number) - (want[i] as number)) <= 2e-5 * (1 + Math.abs(want[i] as number)),
+      `${label} [${i}]: ${got[i]} vs ${want[i]}`,
+    );
+  }
+}
 
 test("avx512, avx2 and generic variants agree with the composite (strided k/v, broadcast masks, GQA)", () => {
   manualSeed(21);
@@ -61,23 +74,9 @@ test("avx512, avx2 and generic variants agree with the composite (strided k/v, b
     addon.selectAttentionKernel("");
     return Array.from(out);
   };
-  const cpu = addon.cpuFeatures();
-  for (const variant of ["generic", "avx2", "avx512"]) {
-    if (variant === "avx512" && !cpu.avx512f) continue;
-    if (variant === "avx2" && !(cpu.avx2 && cpu.fma)) continue;
-    const got = run(variant, mask, [T * S, 0, S, 1], true);
-    const gotKeep = run(variant, keep, [0, S, 0, 1], false);
-    for (const [g, w] of [
-      [got, f32(want)],
-      [gotKeep, f32(wantKeep)],
-    ] as const) {
-      for (let i = 0; i < w.length; i++) {
-        assert.ok(
-          Math.abs((g[i] as number) - (w[i] as number)) <= 2e-5 * (1 + Math.abs(w[i] as number)),
-          `${variant} [${i}]: ${g[i]} vs ${w[i]}`,
-        );
-      }
-    }
+  for (const variant of ["generic", ...VECTOR_VARIANTS]) {
+    assertNearComposite(run(variant, mask, [T * S, 0, S, 1], true), f32(want), variant);
+    assertNearComposite(run(variant, keep, [0, S, 0, 1], false), f32(wantKeep), variant);
   }
   assert.equal(addon.selectAttentionKernel("no-such-variant"), false);
 });
@@ -87,7 +86,6 @@ test("avx512, avx2 and generic variants agree with the composite (strided k/v, b
 // diagonal, a cache offset S > T) against the composite, with and without an additive mask.
 test("causal tiles that score only their visible keys agree with the composite", () => {
   manualSeed(5);
-  const cpu = addon.cpuFeatures();
   for (const [T, S, D, withMask] of [
     [130, 130, 64, false],
     [70, 135, 64, true],
@@ -104,9 +102,7 @@ test("causal tiles that score only their visible keys agree with the composite",
       return { q, k, v, mask, want };
     });
     const w = f32(want);
-    for (const variant of ["generic", "avx2", "avx512"]) {
-      if (variant === "avx512" && !cpu.avx512f) continue;
-      if (variant === "avx2" && !(cpu.avx2 && cpu.fma)) continue;
+    for (const variant of ["generic", ...VECTOR_VARIANTS]) {
       assert.ok(addon.selectAttentionKernel(variant));
       const out = new Float32Array(B * H * T * D);
       addon.attention(
@@ -125,12 +121,7 @@ test("causal tiles that score only their visible keys agree with the composite",
         true,
       );
       addon.selectAttentionKernel("");
-      for (let i = 0; i < w.length; i++) {
-        assert.ok(
-          Math.abs((out[i] as number) - (w[i] as number)) <= 2e-5 * (1 + Math.abs(w[i] as number)),
-          `${variant} T ${T} S ${S} [${i}]: ${out[i]} vs ${w[i]}`,
-        );
-      }
+      assertNearComposite(out, w, `${variant} T ${T} S ${S}`);
     }
   }
 });
@@ -206,8 +197,6 @@ test("no visible key gives NaN and lse -inf; bad arguments throw", () => {
 });
 
 test("each vector variant's forward (tiles and decoding rows) and backward agree with generic on odd shapes", () => {
-  const cpu = addon.cpuFeatures();
-  const variants = [...(cpu.avx2 && cpu.fma ? ["avx2"] : []), ...(cpu.avx512f ? ["avx512"] : [])];
   let seed = 3;
   const rand = (n: number) =>
     Float32Array.from({ length: n }, () => {
@@ -268,7 +257,7 @@ test("each vector variant's forward (tiles and decoding rows) and backward agree
       }
     };
     const want = run("generic");
-    for (const variant of variants) {
+    for (const variant of VECTOR_VARIANTS) {
       const got = run(variant);
       for (const name of ["out", "lse", "dq", "dk", "dv"] as const) {
         const [g, w] = [got[name], want[name]];

@@ -68,6 +68,19 @@ function at(op: Operand, b: number, i: number, j: number): number {
   return op.values[op.offset + b * op.strides[0] + i * op.strides[1] + j * op.strides[2]] ?? Number.NaN;
 }
 
+/**
+ * Runs `product` with the fine task split on (HEARTH_GEMM_FINE=1) and off (=0, one task per
+ * thread) and fails unless both give C bit for bit. The caller restores the switch.
+ */
+function assertFineSplitBits(label: string, product: () => Float32Array): void {
+  process.env.HEARTH_GEMM_FINE = "1";
+  const split = product();
+  process.env.HEARTH_GEMM_FINE = "0";
+  const plain = product();
+  for (let i = 0; i < split.length; i++)
+    if (!Object.is(split[i], plain[i])) assert.fail(`${label}: C[${i}] ${split[i]} vs ${plain[i]}`);
+}
+
 interface Case {
   M: number;
   N: number;
@@ -258,19 +271,13 @@ describe("native gemm", () => {
       const A = layout(1, M, K, ta, 1, false);
       const B = layout(1, K, N, tb, 1, false);
       const c0 = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
-      const run = (fine: string) => {
-        process.env.HEARTH_GEMM_FINE = fine;
+      assertFineSplitBits(`${M}x${N}x${K} ta ${ta} tb ${tb}`, () => {
         const c = c0.slice();
         const a = Float32Array.from(A.values);
         const b = Float32Array.from(B.values);
         addon.gemm("float32", M, N, K, 1, a, A.offset, A.strides, b, B.offset, B.strides, c, 0, [0, N, 1], 1, beta);
         return c;
-      };
-      const split = run("1");
-      const plain = run("0");
-      for (let i = 0; i < split.length; i++)
-        if (!Object.is(split[i], plain[i]))
-          assert.fail(`${M}x${N}x${K} ta ${ta} tb ${tb}: C[${i}] ${split[i]} vs ${plain[i]}`);
+      });
     };
     try {
       addon.setNumThreads(2);
@@ -306,8 +313,7 @@ describe("native gemm", () => {
       const bytes = addon.gemmPackedBytes("float32", K, N);
       const packed = packedB ? addon.allocate(bytes, false) : null;
       if (packed) addon.gemmPackB("float32", K, N, b, B.offset, [B.strides[1], B.strides[2]], packed);
-      const run = (fine: string) => {
-        process.env.HEARTH_GEMM_FINE = fine;
+      assertFineSplitBits(`${M}x${N}x${K} tb ${tb} packed ${packedB}`, () => {
         const c = new Float32Array(M * N);
         addon.gemm(
           "float32",
@@ -329,12 +335,7 @@ describe("native gemm", () => {
           packed,
         );
         return c;
-      };
-      const split = run("1");
-      const plain = run("0");
-      for (let i = 0; i < split.length; i++)
-        if (!Object.is(split[i], plain[i]))
-          assert.fail(`${M}x${N}x${K} tb ${tb} packed ${packedB}: C[${i}] ${split[i]} vs ${plain[i]}`);
+      });
       if (packed) addon.free(packed);
     };
     try {
