@@ -56,13 +56,14 @@ function mailText(raw: string): string {
 function loadMails(): { text: string; label: number }[] {
   const dir = join(SHARED, "data/datasets/classification/spam-assassin");
   if (existsSync(dir)) {
-    return [
+    const folders = [
       ["spam-2", 1],
       ["easy-ham-2", 0],
-    ].flatMap(([folder, label]) =>
-      readdirSync(join(dir, folder as string))
+    ] as const;
+    return folders.flatMap(([folder, label]) =>
+      readdirSync(join(dir, folder))
         .sort()
-        .map((f) => ({ text: readFileSync(join(dir, folder as string, f), "latin1"), label: label as number })),
+        .map((f) => ({ text: readFileSync(join(dir, folder, f), "latin1"), label })),
     );
   }
   const lines = gunzipSync(

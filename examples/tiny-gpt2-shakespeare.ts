@@ -106,10 +106,10 @@ console.log(
 
 model.eval();
 for (const prompt of ["First Citizen:\n", "The king", "O, "]) {
-  const ids = vocab.encode(tok.encode(prompt));
-  const input = tensor([ids], { dtype: "int64" });
+  const promptIds = vocab.encode(tok.encode(prompt));
+  const input = tensor([promptIds], { dtype: "int64" });
   // learned positions end at the block size
-  const maxNewTokens = Math.min(40, block - ids.length);
+  const maxNewTokens = Math.min(40, block - promptIds.length);
   const gen = await model.generate(input, { maxNewTokens, doSample: true, topK: 40, temperature: 0.8 });
   const sample = tok.decode(vocab.decode((gen.tolistSync() as number[][])[0] as number[]));
   console.log(`\n--- sample (${JSON.stringify(prompt)}) ---\n${sample}`);
