@@ -103,6 +103,23 @@ export interface MatmulAttrs {
   activation?: ProductActivation;
 }
 
+/** `matmul(float32[...], ...)`, for messages. */
+function matmulName(inputs: readonly Tensor[]): string {
+  return name("matmul", inputs);
+}
+
+/** `t` viewed at `[...batch, rows, cols]`: its own view when it has that rank, else broadcast. */
+function batchedView(t: Tensor, batch: readonly number[], rows: number, cols: number): StridedView {
+  if (t.ndim === batch.length + 2) {
+    let same = true;
+    for (let d = 0; d < batch.length; d++) same &&= t.shape[d] === batch[d];
+    if (same) return t.view_();
+  }
+  const shape = batch.slice();
+  shape.push(rows, cols);
+  return broadcastView(t, shape);
+}
+
 /** The gradient at a matmul's result before its activation: the product recomputed without it. */
 function activationGrad(inputs: Tensor[], attrs: MatmulAttrs, g: Tensor): Tensor {
   const { activation, ...plain } = attrs;
@@ -375,30 +392,42 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
     // `activation` ("gelu", "geluTanh", "silu"; float32 output): applied to that result by the
     // same kernel call, as the activation op after it would (an MLP's first layer, one op and one
     // pass over its output fewer); the backward recomputes the product before the activation.
+    // (Runs ~50 times a decoding step, most with a weight `b` of rank 2: no spread, slice or
+    // closure there beyond what the checks and the output need.)
     infer(inputs, attrs: MatmulAttrs) {
-      const [a, b] = inputs as [Tensor, Tensor];
-      // built only to throw (bound, not an arrow: tsx names each arrow it creates, a defineProperty)
-      const op = name.bind(null, "matmul", inputs);
+      const a = inputs[0] as Tensor;
+      const b = inputs[1] as Tensor;
       if (a.ndim < 2 || b.ndim < 2) {
-        throw new HearthTensorError("HEARTH_TENSOR_SHAPE", `${op()}: the primitive needs inputs of rank >= 2`);
+        throw new HearthTensorError(
+          "HEARTH_TENSOR_SHAPE",
+          `${matmulName(inputs)}: the primitive needs inputs of rank >= 2`,
+        );
       }
       const count = 2 + (attrs.bias ? 1 : 0) + (attrs.addend ? 1 : 0);
       if (inputs.length !== count) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_ARGUMENT",
-          `${op()}: expected ${count} inputs (attributes 'bias' ${!!attrs.bias}, 'addend' ${!!attrs.addend}), got ${inputs.length}`,
+          `${matmulName(inputs)}: expected ${count} inputs (attributes 'bias' ${!!attrs.bias}, 'addend' ${!!attrs.addend}), got ${inputs.length}`,
         );
       }
-      const dtype = attrs.roundA ? roundedDType(a, b, op) : sameDType("matmul", [a, b], ["a", "b"]);
-      const [m, k] = a.shape.slice(-2) as [number, number];
-      const [k2, n] = b.shape.slice(-2) as [number, number];
+      const dtype = attrs.roundA
+        ? roundedDType(a, b, name.bind(null, "matmul", inputs))
+        : sameDType("matmul", [a, b], ["a", "b"]);
+      const m = a.shape[a.ndim - 2] as number;
+      const k = a.shape[a.ndim - 1] as number;
+      const k2 = b.shape[b.ndim - 2] as number;
+      const n = b.shape[b.ndim - 1] as number;
       if (k !== k2) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${op()}: argument 'b' must have shape [..., ${k}, N] to match a's last dim ${k}, got ${fmt(b.shape)}`,
+          `${matmulName(inputs)}: argument 'b' must have shape [..., ${k}, N] to match a's last dim ${k}, got ${fmt(b.shape)}`,
         );
       }
-      const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
+      // a's batch dims as they are when b has none (a layer's weight), else both broadcast
+      const batch =
+        b.ndim === 2
+          ? a.shape.slice(0, -2)
+          : broadcastShapes(name.bind(null, "matmul", inputs), a.shape.slice(0, -2), b.shape.slice(0, -2));
       if (
         attrs.outDtype !== undefined &&
         attrs.outDtype !== dtype &&
@@ -406,7 +435,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       ) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_DTYPE",
-          `${op()}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
+          `${matmulName(inputs)}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
         );
       }
       const outDtype = attrs.outDtype ?? dtype;
@@ -414,28 +443,34 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       if (bias && (bias.ndim !== 1 || bias.shape[0] !== n || bias.dtype !== outDtype)) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${op()}: argument 'bias' must be a ${outDtype} vector [${n}], got ${bias.describe()}`,
+          `${matmulName(inputs)}: argument 'bias' must be a ${outDtype} vector [${n}], got ${bias.describe()}`,
         );
       }
-      const shape = [...batch, m, n];
+      const shape = batch.slice();
+      shape.push(m, n);
       const addend = attrs.addend ? inputs[inputs.length - 1] : undefined;
       if (addend && (outDtype !== "float32" || addend.dtype !== "float32" || !sameShape(addend.shape, shape))) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${op()}: argument 'addend' must be float32 ${fmt(shape)} (the output's shape, a float32 output), got ${addend.describe()} for a ${outDtype} output`,
+          `${matmulName(inputs)}: argument 'addend' must be float32 ${fmt(shape)} (the output's shape, a float32 output), got ${addend.describe()} for a ${outDtype} output`,
         );
       }
       if (attrs.activation !== undefined && (outDtype !== "float32" || !ACTIVATIONS.has(attrs.activation))) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_ARGUMENT",
-          `${op()}: attribute 'activation' must be "gelu", "geluTanh" or "silu" on a float32 output, got ${JSON.stringify(attrs.activation)} for a ${outDtype} output`,
+          `${matmulName(inputs)}: attribute 'activation' must be "gelu", "geluTanh" or "silu" on a float32 output, got ${JSON.stringify(attrs.activation)} for a ${outDtype} output`,
         );
       }
-      const views = [broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n])];
+      // each operand viewed at [...batch, rows, cols]; one already of that rank keeps its view
+      const kernelInputs = [batchedView(a, batch, m, k), batchedView(b, batch, k, n)];
+      if (bias) kernelInputs.push(bias.view_());
+      if (addend) kernelInputs.push(addend.view_());
+      // the attributes as booleans (the kernels and the backward read them so)
+      const normal = attrs.bias === !!bias && attrs.addend === !!addend;
       return {
         outputs: [{ shape, dtype: outDtype }],
-        kernelInputs: [...views, ...(bias ? [bias.view_()] : []), ...(addend ? [addend.view_()] : [])],
-        attrs: { ...attrs, bias: !!bias, addend: !!addend },
+        kernelInputs,
+        attrs: normal ? attrs : { ...attrs, bias: !!bias, addend: !!addend },
       };
     },
     backward({ inputs, needs, attrs }, [gOut]) {

@@ -158,13 +158,13 @@ function lowOf(t: Tensor): boolean {
   return t.dtype === "bfloat16" || t.dtype === "float16";
 }
 
-/** The broadcast batch dims of a and b (no work when one has none: a layer's weight). */
-function batchShape(a: Tensor, b: Tensor, a2: Tensor, b2: Tensor): number[] {
+/** The product's shape: the broadcast batch dims of a and b (a's when b has none: a layer's weight), M, N. */
+function productShape(a: Tensor, b: Tensor, a2: Tensor, b2: Tensor, n: number): number[] {
   const ba = a2.shape.slice(0, -2);
-  const bb = b2.shape.slice(0, -2);
-  if (bb.length === 0) return ba;
-  if (ba.length === 0) return bb;
-  return broadcastShapes(op(a, b), ba, bb);
+  const shape =
+    b2.ndim === 2 ? ba : a2.ndim === 2 ? b2.shape.slice(0, -2) : broadcastShapes(op(a, b), ba, b2.shape.slice(0, -2));
+  shape.push(a2.shape[a2.ndim - 2] as number, n);
+  return shape;
 }
 
 function matmulExact(
@@ -183,7 +183,6 @@ function matmulExact(
   // The primitive takes a bias [N] in the product's dtype; anything else is added after.
   const fused = bias !== null && bias.ndim === 1 && bias.shape[0] === n && bias.dtype === dtype;
   // ...and an addend of exactly its output's shape and dtype, after a fused bias or none.
-  const shape = [...batchShape(a, b, a2, b2), a2.shape[a2.ndim - 2] as number, n];
   const withAddend =
     residual !== null &&
     a.ndim > 1 &&
@@ -191,7 +190,7 @@ function matmulExact(
     (bias === null || fused) &&
     dtype === "float32" &&
     residual.dtype === "float32" &&
-    sameShape(residual.shape, shape);
+    sameShape(residual.shape, productShape(a, b, a2, b2, n));
   // ...and the activation after all of that, unless the result records a gradient (see matmul).
   const withActivation =
     activation !== undefined &&
@@ -200,11 +199,10 @@ function matmulExact(
     (residual === null || withAddend) &&
     !(isGradEnabled() && (a.requiresGrad || b.requiresGrad || bias?.requiresGrad || residual?.requiresGrad));
   // Built field by field (object and array spreads cost more than the rest of this function).
-  const attrs: MatmulAttrs = {};
+  // (bias and addend always present, as booleans: the primitive then keeps this very object)
+  const attrs: MatmulAttrs = { bias: fused, addend: withAddend };
   if (outDtype) attrs.outDtype = outDtype;
-  if (fused) attrs.bias = true;
   if (roundA) attrs.roundA = true;
-  if (withAddend) attrs.addend = true;
   if (withActivation) attrs.activation = activation;
   const inputs = [a2, b2];
   if (fused) inputs.push(bias);
