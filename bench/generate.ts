@@ -2,7 +2,11 @@
  * Generation speed on a GPT-2-small-shaped checkpoint (124M parameters, random weights written
  * to a temp folder as model.safetensors, so every engine reads the same file):
  *
- *   prefill   latency of one forward pass over a 128-token prompt (last position's logits)
+ *   prefill   latency of one forward pass over a 128-token prompt, the work generate() does
+ *             before its first token: the last position's logits only (`logitsToKeep: 1`, not a
+ *             128×50257 head) and the prompt's keys and values written into a KV cache. The
+ *             peers do the same work: their plain GPT-2 (bench/peers/gpt2_plain.py) returns the
+ *             last position's logits and the present keys and values
  *   decode    tokens/s of greedy decoding with the KV cache, batch 1 and batch 8
  *             (= batch · new tokens / (time of prompt + N tokens − time of prompt + 1 token)),
  *             after an untimed warm-up that every engine gets alike (below)
@@ -68,7 +72,7 @@ import {
   to,
 } from "../packages/tensor/src/index.ts";
 import { native } from "../packages/tensor/src/native/index.ts";
-import { Conv1D, GPT2Config, GPT2LMHeadModel, TiedLinear } from "../packages/transformers/src/index.ts";
+import { Conv1D, GPT2Config, GPT2LMHeadModel, KVCache, TiedLinear } from "../packages/transformers/src/index.ts";
 import { torchPython } from "./peers/python.ts";
 
 const { values } = parseArgs({
@@ -138,9 +142,15 @@ async function main(): Promise<void> {
     const prompt = ids(1, PROMPT);
     const prefill = [];
     // One scope per pass, as generate() steps do: the pass's buffers go back to the allocator's
-    // cache for the next one instead of waiting for the garbage collector.
-    const prefillPass = () =>
-      noGrad(() => scope(() => model.forward({ inputIds: prompt, logitsToKeep: 1 }).logits.dataSync()));
+    // cache for the next one instead of waiting for the garbage collector. A fresh KV cache per
+    // pass, sized as generate() sizes it for one new token.
+    const prefillPass = () => {
+      const cache = new KVCache({ capacity: PROMPT + 1 });
+      noGrad(() =>
+        scope(() => model.forward({ inputIds: prompt, pastKeyValues: cache, logitsToKeep: 1 }).logits.dataSync()),
+      );
+      cache.dispose();
+    };
     // One untimed pass first, as every peer gets (onnxruntime pre-packs its weights when its
     // session loads): ours packs the weights of the products that follow on it.
     prefillPass();

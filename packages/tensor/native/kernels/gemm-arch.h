@@ -46,6 +46,11 @@ struct GemmKernels {
   // they are in use (with micro_pf): two of them and the C block must still fit the L2 the
   // family is meant for (768 KB suits a 2 MB L2).
   int64_t prefetch_block_bytes = int64_t{768} << 10;
+  // A short task (fewer than 24 A micro-panels, all of a k slice packed at once) runs each B
+  // micro-panel against every A panel before the next (the micro-panel held in L1, the A panels
+  // streamed from L2) instead of each A panel against the whole B block. Suits a family whose B
+  // micro-panel at full kc and one A panel fit L1 together (AVX2: 16 KB + 6 KB of Zen 3's 32 KB).
+  bool b_panel_outer = false;
 };
 
 const GemmKernels* gemm_kernels_generic();

@@ -333,7 +333,8 @@ struct RowPanels {
 // for each A micro-panel: pack it (it stays in L1) and run it against every B micro-panel.
 // Column blocks outermost keep the C block they update in cache across the k slices. When the
 // task's whole packed A fits kMaxABlockBytes, the first column block packs it and the others
-// reuse it instead of reading A from memory again. (Software prefetching the next panels in
+// reuse it instead of reading A from memory again. A short task on a family with b_panel_outer
+// swaps the two inner loops (each B micro-panel against every A panel). (Software prefetching the next panels in
 // bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
 // own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.) With a
 // pre-packed B and a `feed`, the last block of a task claims this thread's next task from it
@@ -367,6 +368,9 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   const int64_t apanel = static_cast<int64_t>(ks.mr) * ks.kc * ks.packed_size;  // bytes
   const int64_t n_pc = ceil_div(p.K, kcb);
   const bool reuse_a = a_shared == nullptr && ncols > ncb && n_ip * n_pc * apanel <= kMaxABlockBytes;
+  // A short task whose whole A slice is packed at once (shared, or kept for reuse) may run the
+  // B micro-panels outermost (GemmKernels::b_panel_outer): see the k-slice loop below.
+  const bool b_outer = ks.b_panel_outer && n_ip < kFewPanels && (a_shared != nullptr || reuse_a);
 
   Scratch& s = t_scratch;
   void* apack = a_shared ? const_cast<char*>(a_shared)
@@ -442,31 +446,48 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         }
       }
       const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
-      for (int64_t ii = 0; ii < n_ip; ii++) {
+      // The micro-kernel on A panel ii (packed at ap) and the B micro-panel at column jr of the block.
+      auto tile = [&](int64_t ii, const char* ap, int jr) {
         const int64_t ic = t.i0 + rows.first(ii);
         const int m = rows.height(ii);
+        const int n = imin(ks.nr, nc - jr);
+        const char* bp = bblock + static_cast<int64_t>(jr) * kcp * ks.packed_size;
+        float* c = cbase + ic * p.crs + (jc + jr) * p.ccs;
+        const char* pf[kMaxPrefetch];
+        int npf = 0;
+        next_b.collect(per_call, pf, &npf, imin(kMaxPrefetch, kc / 4));
+        if (unit_cols && (npf > 0 || bias_row != nullptr)) {
+          ks.micro_pf(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf, bias_row ? bias_row + jr : nullptr);
+        } else if (unit_cols) {
+          ks.micro(m, n, kc, ap, bp, c, p.crs, p.alpha, beta);
+        } else {
+          micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
+        }
+        if (last_slice && p.addend != nullptr) add_addend(p, t.batch, ic, m, jc + jr, n);
+        if (last_slice && p.activate) activate_tile(p, t.batch, ic, m, jc + jr, n);
+      };
+      const auto panel = [&](int64_t ii) {
         char* ap = static_cast<char*>(apack) + (reuse_a || a_shared ? pi * n_ip + ii : 0) * apanel;
         if (pack_a) {
           const GemmStatTimer packing(GemmStat::kPackA);
-          ks.pack_a(av, ic, m, pc, kc, ap);
+          ks.pack_a(av, t.i0 + rows.first(ii), rows.height(ii), pc, kc, ap);
         }
-        for (int jr = 0; jr < nc; jr += ks.nr) {
-          const int n = imin(ks.nr, nc - jr);
-          const char* bp = bblock + static_cast<int64_t>(jr) * kcp * ks.packed_size;
-          float* c = cbase + ic * p.crs + (jc + jr) * p.ccs;
-          const char* pf[kMaxPrefetch];
-          int npf = 0;
-          next_b.collect(per_call, pf, &npf, imin(kMaxPrefetch, kc / 4));
-          if (unit_cols && (npf > 0 || bias_row != nullptr)) {
-            ks.micro_pf(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf, bias_row ? bias_row + jr : nullptr);
-          } else if (unit_cols) {
-            ks.micro(m, n, kc, ap, bp, c, p.crs, p.alpha, beta);
-          } else {
-            micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
-          }
-          if (last_slice && p.addend != nullptr) add_addend(p, t.batch, ic, m, jc + jr, n);
-          if (last_slice && p.activate) activate_tile(p, t.batch, ic, m, jc + jr, n);
-        }
+        return ap;
+      };
+      if (b_outer) {
+        // Each B micro-panel stays in L1 while every A panel of the slice (a short task's few,
+        // in L2) passes by it, instead of each A panel in L1 streaming the whole B block from
+        // L2: less L2 traffic per flop. Same micro-kernel calls, so the same bits.
+        if (pack_a)
+          for (int64_t ii = 0; ii < n_ip; ii++) panel(ii);
+        const char* a_slice = static_cast<const char*>(apack) + pi * n_ip * apanel;
+        for (int jr = 0; jr < nc; jr += ks.nr)
+          for (int64_t ii = 0; ii < n_ip; ii++) tile(ii, a_slice + ii * apanel, jr);
+        continue;
+      }
+      for (int64_t ii = 0; ii < n_ip; ii++) {
+        const char* ap = panel(ii);
+        for (int jr = 0; jr < nc; jr += ks.nr) tile(ii, ap, jr);
       }
     }
   }

@@ -68,6 +68,58 @@ function at(op: Operand, b: number, i: number, j: number): number {
   return op.values[op.offset + b * op.strides[0] + i * op.strides[1] + j * op.strides[2]] ?? Number.NaN;
 }
 
+/** Epilogues `product` fuses into the GEMM call. */
+interface Fused {
+  bias: Float32Array;
+  addend: Float32Array;
+  activation: "geluTanh";
+}
+
+/**
+ * C = A·B (M×N, row-major, beta 0) for a one-item A and B in float32 (`a`, `b` their values),
+ * with B pre-packed when `packed` is given, and optionally the `fused` bias, addend (M×N) and
+ * activation.
+ */
+function rowMajorProduct(
+  M: number,
+  N: number,
+  K: number,
+  A: Operand,
+  a: Float32Array,
+  B: Operand,
+  b: Float32Array,
+  packed: ArrayBuffer | null,
+  fused?: Fused,
+): Float32Array {
+  const c = new Float32Array(M * N);
+  addon.gemm(
+    "float32",
+    M,
+    N,
+    K,
+    1,
+    a,
+    A.offset,
+    A.strides,
+    b,
+    B.offset,
+    B.strides,
+    c,
+    0,
+    [0, N, 1],
+    1,
+    0,
+    packed,
+    fused?.bias ?? null,
+    false,
+    fused?.addend ?? null,
+    0,
+    [0, N, 1],
+    fused?.activation ?? null,
+  );
+  return c;
+}
+
 /**
  * Runs `product` with the fine task split on (HEARTH_GEMM_FINE=1) and off (=0, one task per
  * thread) and fails unless both give C bit for bit. The caller restores the switch.
@@ -304,6 +356,62 @@ describe("native gemm", () => {
   // with a pre-packed B each thread claims its next task during its current one's last B block
   // (gemm.cpp shrinking_cuts, TaskFeed): the bits of the one-task-per-thread split on 2 and 3
   // threads, and right against the float64 reference.
+  // A short task (fewer than 24 A micro-panels) on a family with b_panel_outer (avx2) runs each B
+  // micro-panel against all its A panels before the next (gemm.cpp run_block), a tall one each A
+  // panel against the whole B block: the same micro-kernel calls in another order, so a short
+  // product's rows are bit for bit the same rows of a tall product over the same B, on the
+  // shared-A split (2 threads), the per-task packing (1 thread), with a pre-packed B or not, and
+  // with a bias, a tanh GELU and an addend fused; and right against the float64 reference.
+  test("short products: B-panel-outer order gives a tall product's bits", () => {
+    const [K, N, tall, rows] = [600, 1000, 200, 77];
+    const A = layout(1, tall, K, false, 0, false);
+    const B = layout(1, K, N, false, 0, false);
+    const a = Float32Array.from(A.values);
+    const b = Float32Array.from(B.values);
+    const bias = Float32Array.from({ length: N }, () => rand());
+    const addend = Float32Array.from({ length: tall * N }, () => rand());
+    const packed = addon.allocate(addon.gemmPackedBytes("float32", K, N), false);
+    addon.gemmPackB("float32", K, N, b, B.offset, [B.strides[1], B.strides[2]], packed);
+    const fusions: Fused = { bias, addend, activation: "geluTanh" };
+    const run = (M: number, withPacked: boolean, fused: boolean) =>
+      rowMajorProduct(M, N, K, A, a, B, b, withPacked ? packed : null, fused ? fusions : undefined);
+    try {
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        for (const family of families) {
+          assert.ok(addon.selectGemmKernel(family));
+          for (const withPacked of [false, true])
+            for (const fused of [false, true]) {
+              const short = run(rows, withPacked, fused);
+              const whole = run(tall, withPacked, fused);
+              for (let i = 0; i < short.length; i++)
+                if (!Object.is(short[i], whole[i]))
+                  assert.fail(
+                    `${family} ${threads}t packed ${withPacked} fused ${fused}: C[${i}] ${short[i]} vs ${whole[i]}`,
+                  );
+            }
+        }
+      }
+      addon.selectGemmKernel("");
+      const plain = run(rows, false, false);
+      for (let i = 0; i < rows; i += 19)
+        for (let j = 0; j < N; j += 37) {
+          let sum = 0;
+          let mag = 0;
+          for (let k = 0; k < K; k++) {
+            const p = at(A, 0, i, k) * at(B, 0, k, j);
+            sum += p;
+            mag += Math.abs(p);
+          }
+          assert.ok(Math.abs((plain[i * N + j] ?? Number.NaN) - sum) <= 1e-5 * mag, `C[${i}, ${j}]`);
+        }
+    } finally {
+      addon.free(packed);
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   test("short products: shrinking column tasks over a pre-packed B give the per-task split's bits", () => {
     const short = (M: number, N: number, K: number, tb: boolean, packedB: boolean) => {
       const A = layout(1, M, K, false, 1, false);
@@ -313,29 +421,9 @@ describe("native gemm", () => {
       const bytes = addon.gemmPackedBytes("float32", K, N);
       const packed = packedB ? addon.allocate(bytes, false) : null;
       if (packed) addon.gemmPackB("float32", K, N, b, B.offset, [B.strides[1], B.strides[2]], packed);
-      assertFineSplitBits(`${M}x${N}x${K} tb ${tb} packed ${packedB}`, () => {
-        const c = new Float32Array(M * N);
-        addon.gemm(
-          "float32",
-          M,
-          N,
-          K,
-          1,
-          a,
-          A.offset,
-          A.strides,
-          b,
-          B.offset,
-          B.strides,
-          c,
-          0,
-          [0, N, 1],
-          1,
-          0,
-          packed,
-        );
-        return c;
-      });
+      assertFineSplitBits(`${M}x${N}x${K} tb ${tb} packed ${packedB}`, () =>
+        rowMajorProduct(M, N, K, A, a, B, b, packed),
+      );
       if (packed) addon.free(packed);
     };
     try {

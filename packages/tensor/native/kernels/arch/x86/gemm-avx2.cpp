@@ -217,7 +217,7 @@ void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, voi
 }
 
 const GemmKernels kAvx2 = {"avx2", kMR, kNR, kKC, kNC, 1, 4, micro_any, pack_a, pack_b, micro_pf, nullptr,
-                          kPrefetchBlockBytes};
+                          kPrefetchBlockBytes, true};
 
 }  // namespace
 
