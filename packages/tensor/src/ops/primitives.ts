@@ -103,11 +103,6 @@ export interface MatmulAttrs {
   activation?: ProductActivation;
 }
 
-/** `matmul(float32[...], ...)`, for messages. */
-function matmulName(inputs: readonly Tensor[]): string {
-  return name("matmul", inputs);
-}
-
 /** `t` viewed at `[...batch, rows, cols]`: its own view when it has that rank, else broadcast. */
 function batchedView(t: Tensor, batch: readonly number[], rows: number, cols: number): StridedView {
   if (t.ndim === batch.length + 2) {
@@ -400,14 +395,14 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       if (a.ndim < 2 || b.ndim < 2) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${matmulName(inputs)}: the primitive needs inputs of rank >= 2`,
+          `${name("matmul", inputs)}: the primitive needs inputs of rank >= 2`,
         );
       }
       const count = 2 + (attrs.bias ? 1 : 0) + (attrs.addend ? 1 : 0);
       if (inputs.length !== count) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_ARGUMENT",
-          `${matmulName(inputs)}: expected ${count} inputs (attributes 'bias' ${!!attrs.bias}, 'addend' ${!!attrs.addend}), got ${inputs.length}`,
+          `${name("matmul", inputs)}: expected ${count} inputs (attributes 'bias' ${!!attrs.bias}, 'addend' ${!!attrs.addend}), got ${inputs.length}`,
         );
       }
       const dtype = attrs.roundA
@@ -420,7 +415,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       if (k !== k2) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${matmulName(inputs)}: argument 'b' must have shape [..., ${k}, N] to match a's last dim ${k}, got ${fmt(b.shape)}`,
+          `${name("matmul", inputs)}: argument 'b' must have shape [..., ${k}, N] to match a's last dim ${k}, got ${fmt(b.shape)}`,
         );
       }
       // a's batch dims as they are when b has none (a layer's weight), else both broadcast
@@ -435,7 +430,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       ) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_DTYPE",
-          `${matmulName(inputs)}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
+          `${name("matmul", inputs)}: attribute 'outDtype' must be the inputs' dtype or float32 for float inputs, got ${attrs.outDtype}`,
         );
       }
       const outDtype = attrs.outDtype ?? dtype;
@@ -443,7 +438,7 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       if (bias && (bias.ndim !== 1 || bias.shape[0] !== n || bias.dtype !== outDtype)) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${matmulName(inputs)}: argument 'bias' must be a ${outDtype} vector [${n}], got ${bias.describe()}`,
+          `${name("matmul", inputs)}: argument 'bias' must be a ${outDtype} vector [${n}], got ${bias.describe()}`,
         );
       }
       const shape = batch.slice();
@@ -452,13 +447,13 @@ export const PRIMITIVES: Record<string, Primitive<any>> = {
       if (addend && (outDtype !== "float32" || addend.dtype !== "float32" || !sameShape(addend.shape, shape))) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_SHAPE",
-          `${matmulName(inputs)}: argument 'addend' must be float32 ${fmt(shape)} (the output's shape, a float32 output), got ${addend.describe()} for a ${outDtype} output`,
+          `${name("matmul", inputs)}: argument 'addend' must be float32 ${fmt(shape)} (the output's shape, a float32 output), got ${addend.describe()} for a ${outDtype} output`,
         );
       }
       if (attrs.activation !== undefined && (outDtype !== "float32" || !ACTIVATIONS.has(attrs.activation))) {
         throw new HearthTensorError(
           "HEARTH_TENSOR_ARGUMENT",
-          `${matmulName(inputs)}: attribute 'activation' must be "gelu", "geluTanh" or "silu" on a float32 output, got ${JSON.stringify(attrs.activation)} for a ${outDtype} output`,
+          `${name("matmul", inputs)}: attribute 'activation' must be "gelu", "geluTanh" or "silu" on a float32 output, got ${JSON.stringify(attrs.activation)} for a ${outDtype} output`,
         );
       }
       // each operand viewed at [...batch, rows, cols]; one already of that rank keeps its view
