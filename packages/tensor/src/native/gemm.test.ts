@@ -408,6 +408,78 @@ describe("native gemm", () => {
     }
   });
 
+  // A taller task on a family with b_panel_outer (avx2) runs the same B-panel-outer order band by
+  // band of 16 A panels (gemm.cpp kTallBandPanels; HEARTH_GEMM_BAND=0 runs each A panel against
+  // the whole B block instead): the same micro-kernel calls in another order, so the same bits,
+  // with A packed per band (one column block) or kept for all column blocks, rows cut into tasks
+  // over a pre-packed B, a last band short or of one panel, and the fusions; and right against the
+  // float64 reference.
+  test("tall products: banded B-panel-outer order gives the A-panel-outer bits", () => {
+    const K = 600;
+    const product = (M: number, N: number, tb: boolean, withPacked: boolean, fused: boolean) => {
+      const A = layout(1, M, K, false, 0, false);
+      const B = layout(1, K, N, tb, 0, false);
+      const a = Float32Array.from(A.values);
+      const b = Float32Array.from(B.values);
+      const fusions: Fused | undefined = fused
+        ? {
+            bias: Float32Array.from({ length: N }, () => rand()),
+            addend: Float32Array.from({ length: M * N }, () => rand()),
+            activation: "geluTanh",
+          }
+        : undefined;
+      const packed = withPacked ? addon.allocate(addon.gemmPackedBytes("float32", K, N), false) : null;
+      if (packed) addon.gemmPackB("float32", K, N, b, B.offset, [B.strides[1], B.strides[2]], packed);
+      const run = (band: string) => {
+        process.env.HEARTH_GEMM_BAND = band;
+        return rowMajorProduct(M, N, K, A, a, B, b, packed, fusions);
+      };
+      try {
+        return { A, B, banded: run("1"), plain: run("0") };
+      } finally {
+        if (packed) addon.free(packed);
+      }
+    };
+    try {
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        for (const family of families.filter((f) => f === "generic" || f === "avx2")) {
+          assert.ok(addon.selectGemmKernel(family));
+          // 197 rows: 33 panels, bands of 16, 16 and 1; 300 columns: one column block (A per band);
+          // 1000 columns: several (A kept); 610 rows over 200 columns: row tasks (packed B).
+          for (const [M, N, tb, withPacked, fused] of [
+            [197, 300, false, false, false],
+            [197, 1000, true, false, true],
+            [130, 300, true, true, true],
+            [610, 200, false, true, false],
+          ] as const) {
+            const { banded, plain } = product(M, N, tb, withPacked, fused);
+            for (let i = 0; i < banded.length; i++)
+              if (!Object.is(banded[i], plain[i]))
+                assert.fail(`${family} ${threads}t ${M}x${N} tb ${tb}: C[${i}] ${banded[i]} vs ${plain[i]}`);
+          }
+        }
+      }
+      addon.selectGemmKernel("");
+      const { A, B, banded } = product(197, 300, true, false, false);
+      for (let i = 0; i < 197; i += 13)
+        for (let j = 0; j < 300; j += 17) {
+          let sum = 0;
+          let mag = 0;
+          for (let k = 0; k < K; k++) {
+            const p = at(A, 0, i, k) * at(B, 0, k, j);
+            sum += p;
+            mag += Math.abs(p);
+          }
+          assert.ok(Math.abs((banded[i * 300 + j] ?? Number.NaN) - sum) <= 1e-5 * mag, `C[${i}, ${j}]`);
+        }
+    } finally {
+      delete process.env.HEARTH_GEMM_BAND;
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   // A short product (fewer rows than 24 A micro-panels: a 128-token prefill) takes the column
   // split over a shared packed A in shrinking tasks whatever its task count would have been, and
   // with a pre-packed B each thread claims its next task during its current one's last B block
