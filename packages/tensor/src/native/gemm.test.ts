@@ -68,6 +68,18 @@ function at(op: Operand, b: number, i: number, j: number): number {
   return op.values[op.offset + b * op.strides[0] + i * op.strides[1] + j * op.strides[2]] ?? Number.NaN;
 }
 
+/** Row i of A times column j of B (batch item 0) in float64, with the sum of the terms' magnitudes. */
+function dot64(A: Operand, B: Operand, K: number, i: number, j: number): { sum: number; mag: number } {
+  let sum = 0;
+  let mag = 0;
+  for (let k = 0; k < K; k++) {
+    const p = at(A, 0, i, k) * at(B, 0, k, j);
+    sum += p;
+    mag += Math.abs(p);
+  }
+  return { sum, mag };
+}
+
 /** Epilogues `product` fuses into the GEMM call. */
 interface Fused {
   bias: Float32Array;
@@ -392,13 +404,7 @@ describe("native gemm", () => {
       const plain = run(rows, false, false);
       for (let i = 0; i < rows; i += 19)
         for (let j = 0; j < N; j += 37) {
-          let sum = 0;
-          let mag = 0;
-          for (let k = 0; k < K; k++) {
-            const p = at(A, 0, i, k) * at(B, 0, k, j);
-            sum += p;
-            mag += Math.abs(p);
-          }
+          const { sum, mag } = dot64(A, B, K, i, j);
           assert.ok(Math.abs((plain[i * N + j] ?? Number.NaN) - sum) <= 1e-5 * mag, `C[${i}, ${j}]`);
         }
     } finally {
@@ -464,13 +470,7 @@ describe("native gemm", () => {
       const { A, B, banded } = product(197, 300, true, false, false);
       for (let i = 0; i < 197; i += 13)
         for (let j = 0; j < 300; j += 17) {
-          let sum = 0;
-          let mag = 0;
-          for (let k = 0; k < K; k++) {
-            const p = at(A, 0, i, k) * at(B, 0, k, j);
-            sum += p;
-            mag += Math.abs(p);
-          }
+          const { sum, mag } = dot64(A, B, K, i, j);
           assert.ok(Math.abs((banded[i * 300 + j] ?? Number.NaN) - sum) <= 1e-5 * mag, `C[${i}, ${j}]`);
         }
     } finally {
