@@ -332,10 +332,13 @@ struct RowPanels {
 // packed together (96 KB for avx2, beside a 384 KB B block in Zen 3's 512 KB L2), then each B
 // micro-panel against every panel of the band, the micro-panel held in L1: per micro-kernel call
 // the L1 takes one 6 KB A panel from L2 instead of a 16 KB B micro-panel. Same micro-kernel calls,
-// so the same bits. Not for tasks reading a shared packed A (the fine column split): 2-4% slower
-// so. HEARTH_GEMM_BAND=0 turns it off (comparisons). Paired inside LoRA steps (HEARTH_GEMM_PAIR,
-// 2×5 steps, load 1.7-2.0): all products 0.965× the time; 512x768x3072 B/T 0.88×, 512x3072x768
-// 0.93-0.94×.
+// so the same bits. Not for tasks reading a shared packed A or a pre-packed B (the fine splits):
+// paired, 512x2304x768 over a shared A took 1.02-1.04× the time banded, and the tied head's
+// weight gradient (50257x768x512, row tasks over a shared packed B) 1.07-1.14×. HEARTH_GEMM_BAND=0
+// turns it off (comparisons). Paired inside 12-layer steps (HEARTH_GEMM_PAIR, load 1.7-2.3): LoRA
+// (4 runs of 5 steps) all products 0.965, 0.965, 0.989, 0.978× the time, 512x768x3072 B/T
+// 0.88-0.94×; full fine-tuning (2 runs of 3 steps) 0.994 and 0.971×, the layers' forward and
+// input-gradient products 0.91-0.97×.
 constexpr int64_t kTallBandPanels = 16;
 
 bool tall_bands_enabled() {
@@ -388,8 +391,8 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   // B micro-panels outermost (GemmKernels::b_panel_outer): see the k-slice loop below.
   const bool b_outer = ks.b_panel_outer && n_ip < kFewPanels && (a_shared != nullptr || reuse_a);
   // A tall task on such a family runs that order over bands of A panels (kTallBandPanels).
-  const bool banded = ks.b_panel_outer && !b_outer && a_shared == nullptr && n_ip > kTallBandPanels &&
-                      tall_bands_enabled();
+  const bool banded = ks.b_panel_outer && !b_outer && a_shared == nullptr && packed == nullptr &&
+                      n_ip > kTallBandPanels && tall_bands_enabled();
   const int64_t a_slots = reuse_a ? n_ip * n_pc : banded ? kTallBandPanels : 1;
 
   Scratch& s = t_scratch;

@@ -417,9 +417,9 @@ describe("native gemm", () => {
   // A taller task on a family with b_panel_outer (avx2) runs the same B-panel-outer order band by
   // band of 16 A panels (gemm.cpp kTallBandPanels; HEARTH_GEMM_BAND=0 runs each A panel against
   // the whole B block instead): the same micro-kernel calls in another order, so the same bits,
-  // with A packed per band (one column block) or kept for all column blocks, rows cut into tasks
-  // over a pre-packed B, a last band short or of one panel, and the fusions; and right against the
-  // float64 reference.
+  // with A packed per band (one column block) or kept for all column blocks, rows cut into tasks,
+  // a last band short or of one panel, and the fusions (a pre-packed B, not banded, beside them);
+  // and right against the float64 reference.
   test("tall products: banded B-panel-outer order gives the A-panel-outer bits", () => {
     const K = 600;
     const product = (M: number, N: number, tb: boolean, withPacked: boolean, fused: boolean) => {
@@ -452,12 +452,13 @@ describe("native gemm", () => {
         for (const family of families.filter((f) => f === "generic" || f === "avx2")) {
           assert.ok(addon.selectGemmKernel(family));
           // 197 rows: 33 panels, bands of 16, 16 and 1; 300 columns: one column block (A per band);
-          // 1000 columns: several (A kept); 610 rows over 200 columns: row tasks (packed B).
+          // 1000 columns: several (A kept); 610 rows over 200 columns: row tasks on 2 threads.
           for (const [M, N, tb, withPacked, fused] of [
             [197, 300, false, false, false],
             [197, 1000, true, false, true],
+            [130, 300, true, false, true],
+            [610, 200, false, false, false],
             [130, 300, true, true, true],
-            [610, 200, false, true, false],
           ] as const) {
             const { banded, plain } = product(M, N, tb, withPacked, fused);
             for (let i = 0; i < banded.length; i++)
