@@ -93,6 +93,12 @@
  * across steps (packed-weights.ts's packing, forward and input-gradient layouts): each product
  * run both ways back to back inside 4 steps (load ~1.8), the layers' products 0.94-1.01× the
  * time (0.979× summed), the head's forward 1.14×, all 1.002×, for +920 MiB resident.
+ * Session 17 (load 1.7-3.6): every product shape of a LoRA step ran at 105-137 GF/s on 2
+ * threads, none far below the others, and alone at 0.96-0.98× OpenBLAS's time (bench gemm);
+ * the head's and cross-entropy's 103 MB logits traffic is ~1% of the step (cross-entropy 21 ms
+ * forward and backward, attention 70, GELU 24). Kept: tall tasks take the B-panel-outer order in
+ * bands of 16 A panels (gemm.cpp kTallBandPanels), paired in steps 0.965-0.989× the products'
+ * time in LoRA, 0.971-0.994× in full fine-tuning.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
  *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]

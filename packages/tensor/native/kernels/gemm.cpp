@@ -327,6 +327,25 @@ struct RowPanels {
   int height(int64_t ii) const { return static_cast<int>(even ? base + (ii < extra) : imin64(mr, rows - ii * mr)); }
 };
 
+// A task of more than kTallBandPanels A micro-panels that does not take the B-panel-outer order
+// (run_block) on a family with b_panel_outer takes it band by band: kTallBandPanels A panels
+// packed together (96 KB for avx2, beside a 384 KB B block in Zen 3's 512 KB L2), then each B
+// micro-panel against every panel of the band, the micro-panel held in L1: per micro-kernel call
+// the L1 takes one 6 KB A panel from L2 instead of a 16 KB B micro-panel. Same micro-kernel calls,
+// so the same bits. Not for tasks reading a shared packed A or a pre-packed B (the fine splits):
+// paired, 512x2304x768 over a shared A took 1.02-1.04× the time banded, and the tied head's
+// weight gradient (50257x768x512, row tasks over a shared packed B) 1.07-1.14×. HEARTH_GEMM_BAND=0
+// turns it off (comparisons). Paired inside 12-layer steps (HEARTH_GEMM_PAIR, load 1.7-2.3): LoRA
+// (4 runs of 5 steps) all products 0.965, 0.965, 0.989, 0.978× the time, 512x768x3072 B/T
+// 0.88-0.94×; full fine-tuning (2 runs of 3 steps) 0.994 and 0.971×, the layers' forward and
+// input-gradient products 0.91-0.97×.
+constexpr int64_t kTallBandPanels = 16;
+
+bool tall_bands_enabled() {
+  const char* e = std::getenv("HEARTH_GEMM_BAND");
+  return e == nullptr || e[0] != '0';
+}
+
 // Returns false (computing nothing) when the packing buffers cannot be allocated.
 //
 // Loop order per task: for each column block, for each k slice: pack B (it stays in L2), then
@@ -371,10 +390,14 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   // A short task whose whole A slice is packed at once (shared, or kept for reuse) may run the
   // B micro-panels outermost (GemmKernels::b_panel_outer): see the k-slice loop below.
   const bool b_outer = ks.b_panel_outer && n_ip < kFewPanels && (a_shared != nullptr || reuse_a);
+  // A tall task on such a family runs that order over bands of A panels (kTallBandPanels).
+  const bool banded = ks.b_panel_outer && !b_outer && a_shared == nullptr && packed == nullptr &&
+                      n_ip > kTallBandPanels && tall_bands_enabled();
+  const int64_t a_slots = reuse_a ? n_ip * n_pc : banded ? kTallBandPanels : 1;
 
   Scratch& s = t_scratch;
   void* apack = a_shared ? const_cast<char*>(a_shared)
-                         : Scratch::grow(s.a, s.a_bytes, static_cast<size_t>((reuse_a ? n_ip * n_pc : 1) * apanel) + 64);
+                         : Scratch::grow(s.a, s.a_bytes, static_cast<size_t>(a_slots * apanel) + 64);
   void* bpack = packed ? nullptr
                        : Scratch::grow(s.b, s.b_bytes,
                                        static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb *
@@ -467,7 +490,8 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         if (last_slice && p.activate) activate_tile(p, t.batch, ic, m, jc + jr, n);
       };
       const auto panel = [&](int64_t ii) {
-        char* ap = static_cast<char*>(apack) + (reuse_a || a_shared ? pi * n_ip + ii : 0) * apanel;
+        const int64_t slot = reuse_a || a_shared ? pi * n_ip + ii : banded ? ii % kTallBandPanels : 0;
+        char* ap = static_cast<char*>(apack) + slot * apanel;
         if (pack_a) {
           const GemmStatTimer packing(GemmStat::kPackA);
           ks.pack_a(av, t.i0 + rows.first(ii), rows.height(ii), pc, kc, ap);
@@ -483,6 +507,16 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         const char* a_slice = static_cast<const char*>(apack) + pi * n_ip * apanel;
         for (int jr = 0; jr < nc; jr += ks.nr)
           for (int64_t ii = 0; ii < n_ip; ii++) tile(ii, a_slice + ii * apanel, jr);
+        continue;
+      }
+      if (banded) {
+        for (int64_t i0 = 0; i0 < n_ip; i0 += kTallBandPanels) {
+          const int64_t i1 = imin64(n_ip, i0 + kTallBandPanels);
+          const char* aps[kTallBandPanels];
+          for (int64_t ii = i0; ii < i1; ii++) aps[ii - i0] = panel(ii);
+          for (int jr = 0; jr < nc; jr += ks.nr)
+            for (int64_t ii = i0; ii < i1; ii++) tile(ii, aps[ii - i0], jr);
+        }
         continue;
       }
       for (int64_t ii = 0; ii < n_ip; ii++) {

@@ -68,6 +68,18 @@ function at(op: Operand, b: number, i: number, j: number): number {
   return op.values[op.offset + b * op.strides[0] + i * op.strides[1] + j * op.strides[2]] ?? Number.NaN;
 }
 
+/** Row i of A times column j of B (batch item 0) in float64, with the sum of the terms' magnitudes. */
+function dot64(A: Operand, B: Operand, K: number, i: number, j: number): { sum: number; mag: number } {
+  let sum = 0;
+  let mag = 0;
+  for (let k = 0; k < K; k++) {
+    const p = at(A, 0, i, k) * at(B, 0, k, j);
+    sum += p;
+    mag += Math.abs(p);
+  }
+  return { sum, mag };
+}
+
 /** Epilogues `product` fuses into the GEMM call. */
 interface Fused {
   bias: Float32Array;
@@ -392,17 +404,78 @@ describe("native gemm", () => {
       const plain = run(rows, false, false);
       for (let i = 0; i < rows; i += 19)
         for (let j = 0; j < N; j += 37) {
-          let sum = 0;
-          let mag = 0;
-          for (let k = 0; k < K; k++) {
-            const p = at(A, 0, i, k) * at(B, 0, k, j);
-            sum += p;
-            mag += Math.abs(p);
-          }
+          const { sum, mag } = dot64(A, B, K, i, j);
           assert.ok(Math.abs((plain[i * N + j] ?? Number.NaN) - sum) <= 1e-5 * mag, `C[${i}, ${j}]`);
         }
     } finally {
       addon.free(packed);
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
+  // A taller task on a family with b_panel_outer (avx2) runs the same B-panel-outer order band by
+  // band of 16 A panels (gemm.cpp kTallBandPanels; HEARTH_GEMM_BAND=0 runs each A panel against
+  // the whole B block instead): the same micro-kernel calls in another order, so the same bits,
+  // with A packed per band (one column block) or kept for all column blocks, rows cut into tasks,
+  // a last band short or of one panel, and the fusions (a pre-packed B, not banded, beside them);
+  // and right against the float64 reference.
+  test("tall products: banded B-panel-outer order gives the A-panel-outer bits", () => {
+    const K = 600;
+    const product = (M: number, N: number, tb: boolean, withPacked: boolean, fused: boolean) => {
+      const A = layout(1, M, K, false, 0, false);
+      const B = layout(1, K, N, tb, 0, false);
+      const a = Float32Array.from(A.values);
+      const b = Float32Array.from(B.values);
+      const fusions: Fused | undefined = fused
+        ? {
+            bias: Float32Array.from({ length: N }, () => rand()),
+            addend: Float32Array.from({ length: M * N }, () => rand()),
+            activation: "geluTanh",
+          }
+        : undefined;
+      const packed = withPacked ? addon.allocate(addon.gemmPackedBytes("float32", K, N), false) : null;
+      if (packed) addon.gemmPackB("float32", K, N, b, B.offset, [B.strides[1], B.strides[2]], packed);
+      const run = (band: string) => {
+        process.env.HEARTH_GEMM_BAND = band;
+        return rowMajorProduct(M, N, K, A, a, B, b, packed, fusions);
+      };
+      try {
+        return { A, B, banded: run("1"), plain: run("0") };
+      } finally {
+        if (packed) addon.free(packed);
+      }
+    };
+    try {
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        for (const family of families.filter((f) => f === "generic" || f === "avx2")) {
+          assert.ok(addon.selectGemmKernel(family));
+          // 197 rows: 33 panels, bands of 16, 16 and 1; 300 columns: one column block (A per band);
+          // 1000 columns: several (A kept); 610 rows over 200 columns: row tasks on 2 threads.
+          for (const [M, N, tb, withPacked, fused] of [
+            [197, 300, false, false, false],
+            [197, 1000, true, false, true],
+            [130, 300, true, false, true],
+            [610, 200, false, false, false],
+            [130, 300, true, true, true],
+          ] as const) {
+            const { banded, plain } = product(M, N, tb, withPacked, fused);
+            for (let i = 0; i < banded.length; i++)
+              if (!Object.is(banded[i], plain[i]))
+                assert.fail(`${family} ${threads}t ${M}x${N} tb ${tb}: C[${i}] ${banded[i]} vs ${plain[i]}`);
+          }
+        }
+      }
+      addon.selectGemmKernel("");
+      const { A, B, banded } = product(197, 300, true, false, false);
+      for (let i = 0; i < 197; i += 13)
+        for (let j = 0; j < 300; j += 17) {
+          const { sum, mag } = dot64(A, B, K, i, j);
+          assert.ok(Math.abs((banded[i * 300 + j] ?? Number.NaN) - sum) <= 1e-5 * mag, `C[${i}, ${j}]`);
+        }
+    } finally {
+      delete process.env.HEARTH_GEMM_BAND;
       addon.selectGemmKernel("");
       addon.setNumThreads(0);
     }
