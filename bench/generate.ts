@@ -31,16 +31,25 @@
  *     what ONNXRUNTIME_NODE_INSTALL=skip is for: the CPU binaries ship in the npm package).
  *     Skipped with a message when torch is absent. Our prefill is also timed alternating with
  *     this peer's prefill runs and printed (not in the table: onnxruntime's idle pool threads
- *     spin beside ours then, measured to double our process's CPU time).
+ *     spin beside ours then). Session 17's first run printed 187 ms there against 216 alone, when
+ *     the alternating runs came after the decode runs and the table's straight after the first
+ *     prefill: ~8 ms of that was our JavaScript and page faults warming up (see warm-up), the
+ *     rest this host's noise (the same comparison in one process: 0.9-1.1x either way).
  *
- * Warm-up, the same for every engine: one untimed prefill pass before the prefill runs (onnxruntime
- * packs its weights when its session loads; ours packs the products that follow on it), and before
- * the decode runs of each batch size one untimed greedy generation of --warmup new tokens (default
- * 128) from that batch's prompts, per engine and, for the peers, per thread count. A JIT engine
- * reaches its steady speed only after its code has run a while: measured on one process, our
- * batch-1 step took ~35 ms for the first ~30 tokens and ~26 ms after ~100 (V8 compiling the op
- * code, the first 100 tokens of a tiny 12-layer model 9.9 ms/token against 1.9 warm), so 3 timed
- * runs of 17 tokens straight after the prefill measured mostly that. `--warmup 0` times from cold.
+ * Warm-up, the same for every engine: one untimed prefill pass first (onnxruntime packs its
+ * weights when its session loads; ours packs the products that follow on it), and before the
+ * decode runs of each batch size one untimed greedy generation of --warmup new tokens (default
+ * 128) from that batch's prompts, per engine and, for the peers, per thread count. Every engine
+ * times its prefill runs after its decode runs, so on that warm-up too. A JIT engine reaches its
+ * steady speed only after its code has run a while: measured on one process, our batch-1 step
+ * took ~35 ms for the first ~30 tokens and ~26 ms after ~100 (V8 compiling the op code, the first
+ * 100 tokens of a tiny 12-layer model 9.9 ms/token against 1.9 warm), so 3 timed runs of 17
+ * tokens straight after the prefill measured mostly that; and a prefill timed straight after the
+ * first one spent ~19 ms of its calling thread in JavaScript and V8 (the pool's worker idle
+ * meanwhile) and ~3 ms in the kernel (page faults of memory the process had not yet reused),
+ * against ~12.5 and ~1 ms after the decode runs (perf samples by phase, 12 layers, session 17),
+ * while 30 more prefill passes alone brought the JavaScript only to ~16 ms: ops called 12 times
+ * a pass tier up slowly. `--warmup 0` times from cold.
  *
  * Run: npm run bench -- generate [--prompt 128] [--new 16] [--runs 3] [--layers 12] [--threads 1,2] [--warmup 128]
  *      [--skip-peers] [--dtype float32|bfloat16]   (bfloat16: our matmul weights stored in bf16, activations
@@ -140,7 +149,6 @@ async function main(): Promise<void> {
     const probe = bandwidthProbe(pass.bytes);
     const ids = (b: number, n: number) => randint(0, config.vocab_size, [b, n], { dtype: "int64" });
     const prompt = ids(1, PROMPT);
-    const prefill = [];
     // One scope per pass, as generate() steps do: the pass's buffers go back to the allocator's
     // cache for the next one instead of waiting for the garbage collector. A fresh KV cache per
     // pass, sized as generate() sizes it for one new token.
@@ -154,8 +162,7 @@ async function main(): Promise<void> {
     // One untimed pass first, as every peer gets (onnxruntime pre-packs its weights when its
     // session loads): ours packs the weights of the products that follow on it.
     prefillPass();
-    for (let r = 0; r < RUNS; r++) prefill.push(await time(prefillPass));
-    const ours: Figures = { prefill_ms: median(prefill), decode_b1_tok_s: 0, decode_b8_tok_s: 0 };
+    const ours: Figures = { prefill_ms: 0, decode_b1_tok_s: 0, decode_b8_tok_s: 0 };
     const products = timeProducts();
     const inProducts: number[] = []; // batch 1, ms per token inside the matrix products
     for (const B of [1, 8]) {
@@ -176,6 +183,10 @@ async function main(): Promise<void> {
     }
     if (PROFILING && products) await stepBreakdown(model, ids(1, 16), products);
     products?.restore();
+    // The prefill runs after the decode runs, warm as the peers' (see the header's warm-up).
+    const prefill = [];
+    for (let r = 0; r < RUNS; r++) prefill.push(await time(prefillPass));
+    ours.prefill_ms = median(prefill);
     const step = 1000 / ours.decode_b1_tok_s;
     const inside = products ? median(inProducts) : null;
     console.log(
@@ -216,8 +227,9 @@ async function main(): Promise<void> {
     }
     const onnx = values["skip-peers"] ? null : await runOnnx(dir, config, ourCheck ?? [], prefillPass);
     if (onnx?.oursPrefill !== undefined) {
-      // Not the table's figure: while onnxruntime's sessions are loaded, their pools' threads keep
-      // spinning between runs and take a core from ours (our process's CPU time doubled).
+      // Not the table's figure: while onnxruntime's sessions are loaded, their pools' threads
+      // spin after each of its runs (straight after one, our process's CPU time per prefill rose
+      // from ~390 to ~550 ms and ours took 1.4x as long; after the 50 ms pause, ~400-440 ms).
       console.log(
         `prefill measured alone (the table's figure): ${ours.prefill_ms.toFixed(1)} ms; alternating with onnxruntime's runs, its idle pool threads spinning beside ours: ${onnx.oursPrefill.toFixed(1)} ms\n`,
       );
@@ -612,22 +624,6 @@ async function runOnnx(
   const byThreads = new Map<number, Figures>(
     PEER_THREADS.map((t) => [t, { prefill_ms: 0, decode_b1_tok_s: 0, decode_b8_tok_s: 0 }]),
   );
-  const prompt = random(1, PROMPT);
-  const prefill = new Map<number, number[]>(PEER_THREADS.map((t) => [t, []]));
-  // Our prefill runs between the peer's, so both see the same load; the order rotates run by run
-  // and each run starts after a 50 ms pause, so none always follows onnxruntime's pool while its
-  // threads still spin after a run (measured: whoever came next lost 10-20% of its median).
-  const ours: number[] = [];
-  const timed: [number[], () => Promise<unknown> | unknown][] = [[ours, oursPrefill]];
-  for (const [t, session] of sessions) timed.push([prefill.get(t) as number[], () => generate(session, prompt, 1)]);
-  for (let r = 0; r < RUNS; r++) {
-    for (let i = 0; i < timed.length; i++) {
-      const [into, run] = timed[(i + r) % timed.length] as (typeof timed)[number];
-      await new Promise((done) => setTimeout(done, 50));
-      into.push(await time(run));
-    }
-  }
-  for (const [t, f] of byThreads) f.prefill_ms = median(prefill.get(t) as number[]);
   for (const B of [1, 8] as const) {
     const p = random(B, 16);
     if (WARMUP > 0) for (const session of sessions.values()) await generate(session, p, WARMUP);
@@ -644,6 +640,23 @@ async function runOnnx(
       f[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / (ms / 1000);
     }
   }
+  const prompt = random(1, PROMPT);
+  const prefill = new Map<number, number[]>(PEER_THREADS.map((t) => [t, []]));
+  // The prefill runs after the decode runs, as every engine's (see the header's warm-up). Our
+  // prefill runs between the peer's, so both see the same load; the order rotates run by run
+  // and each run starts after a 50 ms pause, so none always follows onnxruntime's pool while its
+  // threads still spin after a run (measured: whoever came next lost 10-20% of its median).
+  const ours: number[] = [];
+  const timed: [number[], () => Promise<unknown> | unknown][] = [[ours, oursPrefill]];
+  for (const [t, session] of sessions) timed.push([prefill.get(t) as number[], () => generate(session, prompt, 1)]);
+  for (let r = 0; r < RUNS; r++) {
+    for (let i = 0; i < timed.length; i++) {
+      const [into, run] = timed[(i + r) % timed.length] as (typeof timed)[number];
+      await new Promise((done) => setTimeout(done, 50));
+      into.push(await time(run));
+    }
+  }
+  for (const [t, f] of byThreads) f.prefill_ms = median(prefill.get(t) as number[]);
   return { ...bestOfThreads(byThreads), oursPrefill: median(ours) };
 }
 

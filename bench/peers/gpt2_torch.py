@@ -5,7 +5,8 @@ hits them alike), and prints one JSON line
 {"by_threads": {"1": {prefill_ms, decode_b1_tok_s, decode_b8_tok_s}, ...}, "check": [...]}.
 
 Before the decode runs of each batch size, one untimed greedy generation of WARMUP new tokens
-per thread count (the warm-up bench/generate.ts gives every engine).
+per thread count (the warm-up bench/generate.ts gives every engine); the prefill runs come after
+the decode runs.
 
 usage: python3 gpt2_torch.py MODEL_DIR PROMPT NEW RUNS THREADS [WARMUP]
 """
@@ -39,14 +40,7 @@ def median(xs):
 
 with torch.inference_mode():
     prompt = torch.randint(0, cfg["vocab_size"], (1, PROMPT))
-    pre = {t: [] for t in THREADS}
-    for _ in range(RUNS):
-        for t in THREADS:
-            torch.set_num_threads(t)
-            start = time.perf_counter()
-            model(prompt, *model.empty_past(1))
-            pre[t].append((time.perf_counter() - start) * 1000)
-    out = {t: {"prefill_ms": median(pre[t])} for t in THREADS}
+    out = {t: {} for t in THREADS}
     # The same greedy continuation as bench/generate.ts computes, to check both run the same model.
     check = torch.tensor([[(7 * i) % cfg["vocab_size"] for i in range(16)]])
     checked = generate(check, 4)[0].tolist()
@@ -69,4 +63,14 @@ with torch.inference_mode():
                 many[t].append(time.perf_counter() - start)
         for t in THREADS:
             out[t][f"decode_b{B}_tok_s"] = B * NEW / (median(many[t]) - median(one[t]))
+    # The prefill runs after the decode runs, as bench/generate.ts times every engine's.
+    pre = {t: [] for t in THREADS}
+    for _ in range(RUNS):
+        for t in THREADS:
+            torch.set_num_threads(t)
+            start = time.perf_counter()
+            model(prompt, *model.empty_past(1))
+            pre[t].append((time.perf_counter() - start) * 1000)
+    for t in THREADS:
+        out[t]["prefill_ms"] = median(pre[t])
 print(json.dumps({"by_threads": {str(t): f for t, f in out.items()}, "check": checked}))
