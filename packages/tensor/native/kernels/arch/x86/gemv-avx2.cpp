@@ -2,12 +2,12 @@
 // accumulators live in registers, with scalar tails. float16 weights are widened with F16C and
 // bfloat16 by a shift as they are loaded; FMAs in float32.
 // dot: a block of W's rows (4, or 2 from three rows of x up) against groups of up to 4 rows of
-// x, a block ~12 KB ahead prefetched while it is summed.
-// axpy: 4 or 3 rows of W at a time added into L1-resident output rows, the multipliers of a
-// group of up to 4 rows of x in registers, the next rows of W prefetched.
-// Sized for Zen 3: 16 ymm registers, two FMA pipes, 32 KB L1d. The software prefetches paid on
-// the 2-core EPYC VM: batch-1 GPT-2 weight passes read 5-10% faster with them (alternating
-// pairs, load ~3).
+// x. axpy: 4 or 3 rows of W at a time added into L1-resident output rows, the multipliers of a
+// group of up to 4 rows of x in registers.
+// Up to kStreamRows rows of x (memory-bound) a block's rows come from parts of W far apart,
+// several sequential streams for the hardware prefetchers, with no software prefetch; above it
+// (FMA-bound) a block's rows are consecutive and the rows ahead are prefetched.
+// Sized for Zen 3: 16 ymm registers, two FMA pipes, 32 KB L1d.
 // (Tried for bfloat16 at one or two rows of x: 16 weights per 32-byte load, the even ones
 // widened by a shift and the odd ones by a mask of the high halves, against x permuted to
 // match. In L2, one thread, it summed 20% faster than the widening load (768x128); streaming
@@ -54,20 +54,19 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// G rows of x against JR rows of W (row q at w + q*ldw): G·JR accumulators. `next`, when not
-// null, is a stretch of W read after this block (kDotAheadBytes on), JR·K elements from there
-// when W's rows are packed (ldw == K; otherwise some prefetches are wasted, none is wrong),
-// prefetched at the rate this block is read.
+// G rows of x against JR rows of W (row q at w + q*qs): G·JR accumulators, sums to
+// out[r*ldo + q*qo]. With `ahead` > 0 each row's stream is prefetched that many elements on.
 template <DType T, int G, int JR>
-inline void dot_block(const Elem<T>* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, const Elem<T>* next,
-                      float* out, int64_t ldo) {
+inline void dot_block(const Elem<T>* w, int64_t qs, const float* x, int64_t ldx, int64_t K, int64_t ahead,
+                      float* out, int64_t ldo, int64_t qo) {
   constexpr int64_t es = sizeof(Elem<T>);
   __m256 acc[G][JR];
   UNROLL for (int r = 0; r < G; r++)
     UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm256_setzero_ps();
-  const auto step = [&](int64_t k) {
+  // (always_inline: at 8 rows of x GCC otherwise calls it, the accumulators in memory)
+  const auto step = [&](int64_t k) __attribute__((always_inline)) {
     __m256 wv[JR];
-    UNROLL for (int q = 0; q < JR; q++) wv[q] = load8<T>(w + q * ldw + k);
+    UNROLL for (int q = 0; q < JR; q++) wv[q] = load8<T>(w + q * qs + k);
     UNROLL for (int r = 0; r < G; r++) {
       __m256 xv = _mm256_loadu_ps(x + r * ldx + k);
       // One load of x per JR products: left alone, GCC folds the load into every FMA (JR loads),
@@ -77,11 +76,11 @@ inline void dot_block(const Elem<T>* w, int64_t ldw, const float* x, int64_t ldx
     }
   };
   int64_t k = 0;
-  // 16 k per step: JR·16 elements of the next block, at least one line.
   for (; k + 16 <= K; k += 16) {
-    if (next != nullptr) {
-      const char* at = reinterpret_cast<const char*>(next + JR * k);
-      UNROLL for (int64_t b = 0; b < JR * 16 * es; b += kLine) _mm_prefetch(at + b, _MM_HINT_T0);
+    if (ahead > 0 && (k * es) % kLine == 0) {
+      UNROLL for (int q = 0; q < JR; q++) {
+        _mm_prefetch(reinterpret_cast<const char*>(w + q * qs + k + ahead), _MM_HINT_T0);
+      }
     }
     step(k);
     step(k + 8);
@@ -93,71 +92,90 @@ inline void dot_block(const Elem<T>* w, int64_t ldw, const float* x, int64_t ldx
   UNROLL for (int r = 0; r < G; r++)
     UNROLL for (int q = 0; q < JR; q++) {
       float s = hsum(acc[r][q]);
-      for (int64_t t = k; t < K; t++) s += load1<T>(w + q * ldw + t) * x[r * ldx + t];
-      out[r * ldo + q] = s;
+      for (int64_t t = k; t < K; t++) s += load1<T>(w + q * qs + t) * x[r * ldx + t];
+      out[r * ldo + q * qo] = s;
     }
 }
 
 // Rows of x in groups of at most 4 against JR rows of W at a time (the block stays in L1 while
 // the groups after the first read it): JR = 4 for one or two rows, 2 above (8 accumulators).
 template <DType T, int JR, int G, int... Rest>
-inline void dot_groups(const Elem<T>* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, const Elem<T>* next,
-                       float* out, int64_t ldo) {
-  dot_block<T, G, JR>(w, ldw, x, ldx, K, next, out, ldo);
+inline void dot_groups(const Elem<T>* w, int64_t qs, const float* x, int64_t ldx, int64_t K, int64_t ahead,
+                       float* out, int64_t ldo, int64_t qo) {
+  dot_block<T, G, JR>(w, qs, x, ldx, K, ahead, out, ldo, qo);
   if constexpr (sizeof...(Rest) > 0) {
-    dot_groups<T, JR, Rest...>(w, ldw, x + G * ldx, ldx, K, nullptr, out + G * ldo, ldo);
+    dot_groups<T, JR, Rest...>(w, qs, x + G * ldx, ldx, K, 0, out + G * ldo, ldo, qo);
   }
 }
 
-// How far ahead of the block being summed the dot form prefetches: the first block starting at
-// least this many bytes on. One block ahead (6 KB: two float32 rows of GPT-2's 768-deep head) was
-// too close at eight rows of x, whose blocks take 8x longer: one-thread streams over 64 MB read
-// 12-13 GB/s at ~12 KB ahead against 9.7-10 at one block (float32 K=768, alternating builds);
-// one row of x (4-row blocks, 12 KB) read the same at 1 to 8 blocks ahead.
+// Up to this many rows of x a product is bound by memory bandwidth, and the kernels walk W
+// as a few streams far apart (see dot_rows_g); above it, by the FMAs, and they walk W in
+// storage order with software prefetches (one stream: the separate streams measured 0-5% slower
+// at 8 rows in GPT-2 weight passes).
+constexpr int kStreamRows = 4;
+
+// How far ahead the dot form prefetches when it walks W in storage order: one block ahead (6 KB:
+// two float32 rows of GPT-2's 768-deep head) was too close at eight rows of x: one-thread
+// streams over 64 MB read 12-13 GB/s at ~12 KB ahead against 9.7-10 at one block.
 constexpr int64_t kDotAheadBytes = 12 << 10;
 
-template <DType T, int JR, int... Gs>
+// Blocks of JR rows of W. With `Streams` (memory-bound row counts), the n rows are cut into JR
+// parts of equal length and a block takes one row from each: JR sequential streams far apart,
+// which the hardware prefetchers follow at once, so more lines are in flight than one stream
+// keeps (one thread read ~1.5x faster over 4 such streams than over one; 2 threads, GPT-2's
+// head at batch 1: 27 -> 43 GB/s, weight pass 18.5 -> 13.9 ms per token, alternating builds,
+// 12 of 12 rounds; software prefetches on top made it slower). Otherwise a block is JR
+// consecutive rows, prefetched kDotAheadBytes ahead. The rows left over go singly; every
+// output's sum is the same whichever block it is in.
+template <DType T, bool Streams, int JR, int... Gs>
 void dot_rows_g(const void* wv, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
   const auto* w = static_cast<const Elem<T>*>(wv);
-  const int64_t block_bytes = JR * ldw * static_cast<int64_t>(sizeof(Elem<T>));
-  // (a W of one row repeated, ldw 0, prefetches itself)
-  const int64_t ahead =
-      block_bytes >= kDotAheadBytes || block_bytes <= 0 ? 1 : (kDotAheadBytes + block_bytes - 1) / block_bytes;
-  int j = 0;
-  for (; j + JR <= n; j += JR) {
-    const Elem<T>* next = j + (ahead + 1) * JR <= n ? w + (j + ahead * JR) * ldw : nullptr;
-    dot_groups<T, JR, Gs...>(w + j * ldw, ldw, x, ldx, K, next, out + j, ldo);
+  const int m = n / JR;
+  // block j: rows base + q*qs, outputs at out + j*os + q*qo
+  const int64_t bs = Streams ? ldw : JR * ldw, qs = Streams ? m * ldw : ldw;
+  const int os = Streams ? 1 : JR, qo = Streams ? m : 1;
+  // (in storage order: the first block starting at least kDotAheadBytes on; none when W is
+  // one row repeated, ldw 0)
+  const int64_t block_bytes = bs * static_cast<int64_t>(sizeof(Elem<T>));
+  const int64_t blocks = Streams || block_bytes <= 0 ? 0 : (kDotAheadBytes + block_bytes - 1) / block_bytes;
+  for (int j = 0; j < m; j++) {
+    const int64_t ahead = blocks > 0 && j + blocks < m ? blocks * bs : 0;
+    dot_groups<T, JR, Gs...>(w + j * bs, qs, x, ldx, K, ahead, out + j * os, ldo, qo);
   }
-  for (; j < n; j++) dot_groups<T, 1, Gs...>(w + j * ldw, ldw, x, ldx, K, nullptr, out + j, ldo);
+  for (int j = JR * m; j < n; j++) dot_groups<T, 1, Gs...>(w + j * ldw, 0, x, ldx, K, 0, out + j, ldo, 0);
 }
 
 template <DType T, int R>
 void dot_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
   if constexpr (R <= 2) {
-    dot_rows_g<T, 4, R>(w, ldw, x, ldx, K, n, out, ldo);
-  } else if constexpr (R <= 4) {
-    dot_rows_g<T, 2, R>(w, ldw, x, ldx, K, n, out, ldo);
+    dot_rows_g<T, true, 4, R>(w, ldw, x, ldx, K, n, out, ldo);
+  } else if constexpr (R <= kStreamRows) {
+    dot_rows_g<T, true, 2, R>(w, ldw, x, ldx, K, n, out, ldo);
   } else {
-    dot_rows_g<T, 2, 4, R - 4>(w, ldw, x, ldx, K, n, out, ldo);
+    dot_rows_g<T, false, 2, 4, R - 4>(w, ldw, x, ldx, K, n, out, ldo);
   }
 }
 
-// G rows of out (L1-resident, row r at out + r*ldo) += U rows of W (row u at w + u*ldw) over
-// columns [j0, j1): the G·U multipliers stay in registers, each weight vector is used by the G
-// rows. With `prefetch`, the U rows after these are prefetched, one line per row at a time.
+// G rows of out (L1-resident, row r at out + r*ldo) += U rows of W (row u at w + u*us, its
+// multiplier x[r*ldx + u*xs]) over columns [j0, j1): the G·U multipliers stay in registers,
+// each weight vector is used by the G rows. With `ahead` > 0, each row's elements that many on
+// are prefetched, one line per row at a time.
 template <DType T, int G, int U>
-inline void axpy_block(const Elem<T>* w, int64_t ldw, const float* x, int64_t ldx, int j0, int j1, bool prefetch,
-                       float* out, int64_t ldo) {
+inline void axpy_block(const Elem<T>* w, int64_t us, const float* x, int64_t xs, int64_t ldx, int j0, int j1,
+                       int64_t ahead, float* out, int64_t ldo) {
   constexpr int per_line = kLine / sizeof(Elem<T>);
   __m256 xb[G][U];
   UNROLL for (int r = 0; r < G; r++)
-    UNROLL for (int u = 0; u < U; u++) xb[r][u] = _mm256_set1_ps(x[r * ldx + u]);
+    UNROLL for (int u = 0; u < U; u++) xb[r][u] = _mm256_set1_ps(x[r * ldx + u * xs]);
   int j = j0;
   for (; j + 8 <= j1; j += 8) {
-    if (prefetch && j % per_line == 0)
-      UNROLL for (int u = U; u < 2 * U; u++) _mm_prefetch(reinterpret_cast<const char*>(w + u * ldw + j), _MM_HINT_T0);
+    if (ahead > 0 && j % per_line == 0) {
+      UNROLL for (int u = 0; u < U; u++) {
+        _mm_prefetch(reinterpret_cast<const char*>(w + u * us + ahead + j), _MM_HINT_T0);
+      }
+    }
     __m256 wv[U];
-    UNROLL for (int u = 0; u < U; u++) wv[u] = load8<T>(w + u * ldw + j);
+    UNROLL for (int u = 0; u < U; u++) wv[u] = load8<T>(w + u * us + j);
     UNROLL for (int r = 0; r < G; r++) {
       float* o = out + r * ldo + j;
       __m256 acc = _mm256_loadu_ps(o);
@@ -168,7 +186,7 @@ inline void axpy_block(const Elem<T>* w, int64_t ldw, const float* x, int64_t ld
   for (; j < j1; j++)
     UNROLL for (int r = 0; r < G; r++) {
       float s = out[r * ldo + j];
-      UNROLL for (int u = 0; u < U; u++) s += x[r * ldx + u] * load1<T>(w + u * ldw + j);
+      UNROLL for (int u = 0; u < U; u++) s += x[r * ldx + u * xs] * load1<T>(w + u * us + j);
       out[r * ldo + j] = s;
     }
 }
@@ -179,42 +197,49 @@ constexpr int kAxpyCols = 256;
 
 // Rows of x in groups (G1, then G2 when R > 4) against U rows of W at a time: 4 for one or two
 // rows, else 3 (at most 4·3 multipliers, 3 weight vectors and an accumulator in the 16 registers).
+// With `Streams`, the K rows of W are cut into U parts of equal length and a step takes one row
+// from each, U sequential streams far apart as in the dot form (2 threads, GPT-2's Conv1D weights
+// at batch 1: 24-29 -> 29-35 GB/s); otherwise U consecutive rows, the next U prefetched. The
+// rows left over go singly.
 // (One k row at a time, as before, loaded and stored out once per FMA: at eight rows of x the
 // GPT-2 weight pass ran 2.5× slower; four rows of W with the multipliers broadcast from memory
 // in the loop, 44 loads and 8 stores per 32 FMAs, did no better in noisy alternating runs.)
-template <DType T, int U, int G1, int G2>
+template <DType T, bool Streams, int U, int G1, int G2>
 void axpy_groups(const void* wv, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out,
                  int64_t ldo) {
   const auto* w = static_cast<const Elem<T>*>(wv);
-  int64_t k = 0;
-  for (; k + U <= K; k += U) {
-    const Elem<T>* row = w + k * ldw;
-    const bool prefetch = k + 2 * U <= K;
+  const int64_t m = K / U;
+  // step i: rows base + u*us with multipliers x[i*xb + u*xs]
+  const int64_t bs = Streams ? ldw : U * ldw, us = Streams ? m * ldw : ldw;
+  const int64_t xb = Streams ? 1 : U, xs = Streams ? m : 1;
+  for (int64_t i = 0; i < m; i++) {
+    const Elem<T>* row = w + i * bs;
+    const int64_t ahead = !Streams && i + 1 < m ? bs : 0;
     if constexpr (G2 == 0) {
-      axpy_block<T, G1, U>(row, ldw, x + k, ldx, 0, n, prefetch, out, ldo);
+      axpy_block<T, G1, U>(row, us, x + i * xb, xs, ldx, 0, n, ahead, out, ldo);
     } else {
       for (int j = 0; j < n; j += kAxpyCols) {
         const int j1 = j + kAxpyCols < n ? j + kAxpyCols : n;
-        axpy_block<T, G1, U>(row, ldw, x + k, ldx, j, j1, prefetch, out, ldo);
-        axpy_block<T, G2, U>(row, ldw, x + G1 * ldx + k, ldx, j, j1, false, out + G1 * ldo, ldo);
+        axpy_block<T, G1, U>(row, us, x + i * xb, xs, ldx, j, j1, ahead, out, ldo);
+        axpy_block<T, G2, U>(row, us, x + G1 * ldx + i * xb, xs, ldx, j, j1, 0, out + G1 * ldo, ldo);
       }
     }
   }
-  for (; k < K; k++) {
+  for (int64_t k = U * m; k < K; k++) {
     const Elem<T>* row = w + k * ldw;
-    axpy_block<T, G1, 1>(row, ldw, x + k, ldx, 0, n, false, out, ldo);
-    if constexpr (G2 > 0) axpy_block<T, G2, 1>(row, ldw, x + G1 * ldx + k, ldx, 0, n, false, out + G1 * ldo, ldo);
+    axpy_block<T, G1, 1>(row, 0, x + k, 0, ldx, 0, n, 0, out, ldo);
+    if constexpr (G2 > 0) axpy_block<T, G2, 1>(row, 0, x + G1 * ldx + k, 0, ldx, 0, n, 0, out + G1 * ldo, ldo);
   }
 }
 
 template <DType T, int R>
 void axpy_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
   if constexpr (R <= 2) {
-    axpy_groups<T, 4, R, 0>(w, ldw, x, ldx, K, n, out, ldo);
-  } else if constexpr (R <= 4) {
-    axpy_groups<T, 3, R, 0>(w, ldw, x, ldx, K, n, out, ldo);
+    axpy_groups<T, true, 4, R, 0>(w, ldw, x, ldx, K, n, out, ldo);
+  } else if constexpr (R <= kStreamRows) {
+    axpy_groups<T, true, 3, R, 0>(w, ldw, x, ldx, K, n, out, ldo);
   } else {
-    axpy_groups<T, 3, (R + 1) / 2, R / 2>(w, ldw, x, ldx, K, n, out, ldo);
+    axpy_groups<T, false, 3, (R + 1) / 2, R / 2>(w, ldw, x, ldx, K, n, out, ldo);
   }
 }
 
