@@ -80,6 +80,13 @@ const GemmKernels* pick_fastest(const GemmKernels* const* candidates, int n) {
 // kernels alternating: full fine-tuning steps 2.88 s on it against 1.89 on FMAs (process CPU
 // 5.7 vs 3.7 s), LoRA 0.88 against 1.05 s; under load the same session had measured it faster.
 // Plain float32 FMAs stay the default until the full-step loss is understood.
+// An on/off environment switch for comparisons and tests: on unless set to a value starting
+// with '0'. Read on every call, so a test can flip it between products.
+bool switched_on(const char* name) {
+  const char* e = std::getenv(name);
+  return e == nullptr || e[0] != '0';
+}
+
 bool bf16x3_wanted() {
   const char* env = std::getenv("HEARTH_FLOAT32_MATMUL");
   return env != nullptr && std::strcmp(env, "bf16x3") == 0;
@@ -340,11 +347,7 @@ struct RowPanels {
 // 0.88-0.94×; full fine-tuning (2 runs of 3 steps) 0.994 and 0.971×, the layers' forward and
 // input-gradient products 0.91-0.97×.
 constexpr int64_t kTallBandPanels = 16;
-
-bool tall_bands_enabled() {
-  const char* e = std::getenv("HEARTH_GEMM_BAND");
-  return e == nullptr || e[0] != '0';
-}
+static_assert(kTallBandPanels <= kFewPanels, "run_block holds a band's panel pointers in kFewPanels slots");
 
 // Returns false (computing nothing) when the packing buffers cannot be allocated.
 //
@@ -352,10 +355,11 @@ bool tall_bands_enabled() {
 // for each A micro-panel: pack it (it stays in L1) and run it against every B micro-panel.
 // Column blocks outermost keep the C block they update in cache across the k slices. When the
 // task's whole packed A fits kMaxABlockBytes, the first column block packs it and the others
-// reuse it instead of reading A from memory again. A short task on a family with b_panel_outer
-// swaps the two inner loops (each B micro-panel against every A panel). (Software prefetching the next panels in
-// bursts between micro-kernel calls was measured slower: it competes with the micro-kernel's
-// own loads. Spread one per 4 steps of k inside the kernel, it pays for small B blocks.) With a
+// reuse it instead of reading A from memory again. On a family with b_panel_outer, a short task
+// swaps the two inner loops (each B micro-panel against every A panel) and a tall one does so
+// band by band of A panels. (Software prefetching the next panels in bursts between
+// micro-kernel calls was measured slower: it competes with the micro-kernel's own loads. Spread
+// one per 4 steps of k inside the kernel, it pays for small B blocks.) With a
 // pre-packed B and a `feed`, the last block of a task claims this thread's next task from it
 // (into *claimed) and fetches that task's first block, which would otherwise start cold from
 // memory. `a_shared`, when not null, is the whole A packed once for all tasks (pack_a_shared):
@@ -392,8 +396,9 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   const bool b_outer = ks.b_panel_outer && n_ip < kFewPanels && (a_shared != nullptr || reuse_a);
   // A tall task on such a family runs that order over bands of A panels (kTallBandPanels).
   const bool banded = ks.b_panel_outer && !b_outer && a_shared == nullptr && packed == nullptr &&
-                      n_ip > kTallBandPanels && tall_bands_enabled();
+                      n_ip > kTallBandPanels && switched_on("HEARTH_GEMM_BAND");
   const int64_t a_slots = reuse_a ? n_ip * n_pc : banded ? kTallBandPanels : 1;
+  const int64_t band = b_outer ? n_ip : banded ? kTallBandPanels : 1;
 
   Scratch& s = t_scratch;
   void* apack = a_shared ? const_cast<char*>(a_shared)
@@ -498,30 +503,17 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         }
         return ap;
       };
-      if (b_outer) {
-        // Each B micro-panel stays in L1 while every A panel of the slice (a short task's few,
-        // in L2) passes by it, instead of each A panel in L1 streaming the whole B block from
-        // L2: less L2 traffic per flop. Same micro-kernel calls, so the same bits.
-        if (pack_a)
-          for (int64_t ii = 0; ii < n_ip; ii++) panel(ii);
-        const char* a_slice = static_cast<const char*>(apack) + pi * n_ip * apanel;
+      // A band of A panels at a time, each packed (or found) first, then each B micro-panel of the
+      // block against every panel of the band. One panel a band is the plain order (each A panel
+      // in L1 against the whole B block from L2); a short task's whole slice (b_outer) or a tall
+      // task's kTallBandPanels (banded) holds each B micro-panel in L1 while the band's panels
+      // pass it: less L2 traffic per flop. The same micro-kernel calls, so the same bits.
+      for (int64_t i0 = 0; i0 < n_ip; i0 += band) {
+        const int64_t i1 = imin64(n_ip, i0 + band);
+        const char* aps[kFewPanels];
+        for (int64_t ii = i0; ii < i1; ii++) aps[ii - i0] = panel(ii);
         for (int jr = 0; jr < nc; jr += ks.nr)
-          for (int64_t ii = 0; ii < n_ip; ii++) tile(ii, a_slice + ii * apanel, jr);
-        continue;
-      }
-      if (banded) {
-        for (int64_t i0 = 0; i0 < n_ip; i0 += kTallBandPanels) {
-          const int64_t i1 = imin64(n_ip, i0 + kTallBandPanels);
-          const char* aps[kTallBandPanels];
-          for (int64_t ii = i0; ii < i1; ii++) aps[ii - i0] = panel(ii);
-          for (int jr = 0; jr < nc; jr += ks.nr)
-            for (int64_t ii = i0; ii < i1; ii++) tile(ii, aps[ii - i0], jr);
-        }
-        continue;
-      }
-      for (int64_t ii = 0; ii < n_ip; ii++) {
-        const char* ap = panel(ii);
-        for (int jr = 0; jr < nc; jr += ks.nr) tile(ii, ap, jr);
+          for (int64_t ii = i0; ii < i1; ii++) tile(ii, aps[ii - i0], jr);
       }
     }
   }
@@ -822,11 +814,6 @@ void shrinking_cuts(int64_t N, int nr, int threads, int64_t K, int64_t M, std::v
 // language-model head's input gradient, 154 MB, keeps the per-task packing).
 constexpr int64_t kMaxSharedBytes = int64_t{24} << 20;
 
-bool fine_split_enabled() {
-  const char* e = std::getenv("HEARTH_GEMM_FINE");
-  return e == nullptr || e[0] != '0';
-}
-
 // A product whose depth dwarfs its output, such as a language-model head's input gradient
 // (512×50257 · 50257×768 -> 512×768), is cut along k: cut by columns, each of the two tasks packed
 // the whole 103 MB A (all of its rows, every k) and the product waited for the slower core (on
@@ -844,8 +831,7 @@ bool split_k_wanted(const GemmProblem& p) {
       kSplitKChunks * p.M * p.N * static_cast<int64_t>(sizeof(float)) > kSplitKMaxPartialBytes) {
     return false;
   }
-  const char* e = std::getenv("HEARTH_GEMM_SPLIT_K");
-  return e == nullptr || e[0] != '0';
+  return switched_on("HEARTH_GEMM_SPLIT_K");
 }
 
 bool run_split_k(const GemmKernels& ks, const GemmProblem& p) {
@@ -984,7 +970,7 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
     // delays the whole product by them. Packing the operand every task would pack anyway once,
     // into a buffer all tasks read, lets the other operand be cut into kFineTasks tasks per thread
     // at no packing cost, so a slowed core hands its share to the others.
-    const bool fine = p.batch == 1 && flops >= kFineFlops && fine_split_enabled();
+    const bool fine = p.batch == 1 && flops >= kFineFlops && switched_on("HEARTH_GEMM_FINE");
     const bool short_rows = p.M < kFewPanels * ks.mr;
     const int64_t fine_n = fine_chunks(threads, p.N, short_rows ? kFineMinShort : kFineMin);
     const int64_t fine_m = fine_chunks(threads, p.M, kFineMin);
