@@ -99,6 +99,14 @@
  * forward and backward, attention 70, GELU 24). Kept: tall tasks take the B-panel-outer order in
  * bands of 16 A panels (gemm.cpp kTallBandPanels), paired in steps 0.965-0.989× the products'
  * time in LoRA, 0.971-0.994× in full fine-tuning.
+ * Session 18, full fine-tuning by phase (load 1.5-2): forward ~0.95-1.1 s, backward ~1.9-2.1 s,
+ * opt.step() ~250 ms (AdamW over 124M parameters, bound by its kernel's dependent chains, not by
+ * memory: 1.6 ns an element in cache, 2.0 streaming); kept: the AVX2 update in three passes per
+ * block, ~175 ms. In the step the layers' forward products run at 103-115 GF/s (2 threads) and
+ * the same shapes alone, cold operands and outputs or warm, at ~150; the backward products
+ * reach 135-150 in the step (cause not found: not page faults, huge-page faults or steal time).
+ * Measured and not kept: prefetching a column-major A's source lines 32 k ahead while packing
+ * (the weight gradients' packing share unchanged, 7-13%).
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
  *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]

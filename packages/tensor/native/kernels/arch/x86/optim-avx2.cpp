@@ -80,26 +80,47 @@ void adam_step_avx2(float* p, const float* g, float* m, float* v, float* vmax, i
   const __m256d step = _mm256_set1_pd(a.step_size), keep = _mm256_set1_pd(a.keep);
   const __m256d wd = _mm256_set1_pd(a.weight_decay);
   const bool decay = a.keep != 1.0, l2 = a.l2 && a.weight_decay != 0.0;
-  // 8 elements at p, g, m, v, vm (null without AMSGrad).
-  auto eight = [&](float* pp, const float* gp, float* mp, float* vp, float* vm) {
-    __m256 pi = _mm256_loadu_ps(pp);
-    __m256 gi = _mm256_loadu_ps(gp);
-    if (decay) pi = mul_round(pi, keep);
-    if (l2) gi = _mm256_add_ps(gi, mul_round(pi, wd));
-    const __m256 mi = _mm256_add_ps(mul_round(_mm256_loadu_ps(mp), b1), mul_round(gi, one_b1));
-    const __m256 vi = _mm256_add_ps(mul_round(_mm256_loadu_ps(vp), b2), _mm256_mul_ps(mul_round(gi, one_b2), gi));
-    _mm256_storeu_ps(mp, mi);
-    _mm256_storeu_ps(vp, vi);
-    __m256 vs = vi;
-    if (vm != nullptr) {
-      vs = _mm256_max_ps(_mm256_loadu_ps(vm), vi);  // NaN in vmax gives vi, as the scalar ternary
-      _mm256_storeu_ps(vm, vs);
+  // Three passes over blocks of up to kBlock elements (n, a multiple of 8): m, v (and vmax), the
+  // decayed p and √v; then the denominators; then the step. In one pass, each 8 elements' chain
+  // of dependent conversions, square root and divisions (about 110 cycles) let too few groups
+  // overlap in the core's window (Zen 3, one thread, 16K elements in L2: 3.5 ns an element in
+  // one pass, 2.4 in three, the same bits).
+  constexpr int kBlock = 256;
+  alignas(32) float root[kBlock];  // √v, then the denominators
+  auto block = [&](float* pp, const float* gp, float* mp, float* vp, float* vm, int64_t n) {
+    for (int64_t j = 0; j < n; j += 8) {
+      __m256 pi = _mm256_loadu_ps(pp + j);
+      __m256 gi = _mm256_loadu_ps(gp + j);
+      if (decay) {
+        pi = mul_round(pi, keep);
+        _mm256_storeu_ps(pp + j, pi);
+      }
+      if (l2) gi = _mm256_add_ps(gi, mul_round(pi, wd));
+      const __m256 mi = _mm256_add_ps(mul_round(_mm256_loadu_ps(mp + j), b1), mul_round(gi, one_b1));
+      const __m256 vi =
+          _mm256_add_ps(mul_round(_mm256_loadu_ps(vp + j), b2), _mm256_mul_ps(mul_round(gi, one_b2), gi));
+      _mm256_storeu_ps(mp + j, mi);
+      _mm256_storeu_ps(vp + j, vi);
+      __m256 vs = vi;
+      if (vm != nullptr) {
+        vs = _mm256_max_ps(_mm256_loadu_ps(vm + j), vi);  // NaN in vmax gives vi, as the scalar ternary
+        _mm256_storeu_ps(vm + j, vs);
+      }
+      _mm256_store_ps(root + j, _mm256_sqrt_ps(vs));
     }
-    const __m256 denom = div_add_round(_mm256_sqrt_ps(vs), bc2, inv_bc2, eps);
-    _mm256_storeu_ps(pp, _mm256_sub_ps(pi, mul_round(_mm256_div_ps(mi, denom), step)));
+    for (int64_t j = 0; j < n; j += 8)
+      _mm256_store_ps(root + j, div_add_round(_mm256_load_ps(root + j), bc2, inv_bc2, eps));
+    for (int64_t j = 0; j < n; j += 8) {
+      const __m256 update = mul_round(_mm256_div_ps(_mm256_loadu_ps(mp + j), _mm256_load_ps(root + j)), step);
+      _mm256_storeu_ps(pp + j, _mm256_sub_ps(_mm256_loadu_ps(pp + j), update));
+    }
   };
   int64_t i = i0;
-  for (; i + 8 <= i1; i += 8) eight(p + i, g + i, m + i, v + i, vmax != nullptr ? vmax + i : nullptr);
+  for (; i + 8 <= i1;) {
+    const int64_t n = (i1 - i) / 8 * 8 < kBlock ? (i1 - i) / 8 * 8 : kBlock;
+    block(p + i, g + i, m + i, v + i, vmax != nullptr ? vmax + i : nullptr, n);
+    i += n;
+  }
   if (i == i1) return;
   const size_t k = sizeof(float) * static_cast<size_t>(i1 - i);
   float tp[8] = {}, tg[8] = {}, tm[8] = {}, tv[8] = {}, tx[8] = {};
@@ -108,7 +129,7 @@ void adam_step_avx2(float* p, const float* g, float* m, float* v, float* vmax, i
   std::memcpy(tm, m + i, k);
   std::memcpy(tv, v + i, k);
   if (vmax != nullptr) std::memcpy(tx, vmax + i, k);
-  eight(tp, tg, tm, tv, vmax != nullptr ? tx : nullptr);
+  block(tp, tg, tm, tv, vmax != nullptr ? tx : nullptr, 8);
   std::memcpy(p + i, tp, k);
   std::memcpy(m + i, tm, k);
   std::memcpy(v + i, tv, k);
