@@ -52,7 +52,7 @@ void axpy_generic(DType t, const void* w, int64_t ldw, const float* x, int64_t l
   }
 }
 
-const GemvKernels kGeneric = {"generic", dot_generic, axpy_generic};
+const GemvKernels kGeneric = {"generic", dot_generic, axpy_generic, nullptr};
 
 const GemvKernels* select() {
 #if defined(__x86_64__)
@@ -135,6 +135,22 @@ const float* rows_f32(const Form& f, DType t, int64_t K, std::vector<float>& buf
     for (int64_t k = 0; k < K; k++) buf[r * K + k] = load_as_f32(f.x, r * f.xr + k * f.xk, t);
   *ldx = K;
   return buf.data();
+}
+
+// The deepest product dot_lanes takes: its packed x (K·kGemvLanes floats, 24 KB) stays in a
+// 32 KB L1 beside the rows of W. (GPT-2's 8-row float32 products on the Zen 3 host, 2 threads,
+// both forms alternating in one process, three runs: 0.78-0.90x the dot form's time at K 768,
+// the 50257-row head 0.73-0.80x; 1.4-1.55x at K 3072, its packed x 96 KB, from L2.)
+constexpr int64_t kLanesMaxK = 768;
+
+// The rows of x lane-wise for GemvKernels::dot_lanes, in `buf`: xt[k*kGemvLanes + r] = x[r, k],
+// the lanes from `rows` on zero.
+const float* pack_lanes(const float* x, int64_t ldx, int rows, int64_t K, std::vector<float>& buf) {
+  if (static_cast<int64_t>(buf.size()) < K * kGemvLanes) buf.resize(K * kGemvLanes);
+  float* xt = buf.data();
+  for (int64_t k = 0; k < K; k++)
+    for (int r = 0; r < kGemvLanes; r++) xt[k * kGemvLanes + r] = r < rows ? x[r * ldx + k] : 0.0f;
+  return xt;
 }
 
 // True when out's rows are contiguous and take the sums as they are (alpha 1, beta 0): the
@@ -339,10 +355,14 @@ void gemv(const GemmProblem& p) {
   const int64_t per_b = f0.dot ? nseg : slabs * col_chunks;
   const int64_t ntasks = p.batch * per_b;
 
-  // Rows of x shared by every task when there is one batch element.
-  thread_local std::vector<float> shared_buf;
+  // Rows of x shared by every task when there is one batch element (packed lane-wise once for
+  // the family's dot_lanes, float32 weights only, when the packing stays in L1).
+  const bool lanes =
+      f0.dot && rows >= kGemvLanesFrom && K <= kLanesMaxK && p.dtype == DType::kFloat32 && ks.dot_lanes != nullptr;
+  thread_local std::vector<float> shared_buf, shared_lanes;
   int64_t shared_ld = 0;
   const float* shared_x = p.batch == 1 ? rows_f32(f0, p.dtype, K, shared_buf, &shared_ld) : nullptr;
+  if (shared_x != nullptr && lanes) shared_x = pack_lanes(shared_x, shared_ld, rows, K, shared_lanes);
   // The axpy form's per-slab partial sums, [slabs][rows][n], added up after the tasks.
   thread_local std::vector<float> partial;
   if (slabs > 1 && static_cast<int64_t>(partial.size()) < slabs * rows * n) partial.resize(slabs * rows * n);
@@ -355,8 +375,11 @@ void gemv(const GemmProblem& p) {
     const Form f = b == 0 ? f0 : form_of(p, side, b);
     int64_t ldx = shared_ld;
     const float* x = shared_x;
-    thread_local std::vector<float> own;
-    if (x == nullptr) x = rows_f32(f, p.dtype, K, own, &ldx);
+    thread_local std::vector<float> own, own_lanes;
+    if (x == nullptr) {
+      x = rows_f32(f, p.dtype, K, own, &ldx);
+      if (lanes) x = pack_lanes(x, ldx, rows, K, own_lanes);
+    }
     alignas(64) float tile[kTile];
     int64_t j0;
     int len;
@@ -366,7 +389,11 @@ void gemv(const GemmProblem& p) {
       j0 = sg[t];
       len = static_cast<int>(sg[t + 1] - j0);
       float* out = direct ? f.c + j0 : tile;
-      ks.dot(p.dtype, f.w + j0 * f.wj * es, f.wj, x, ldx, rows, K, len, out, direct ? f.cr : len);
+      if (lanes) {
+        ks.dot_lanes(reinterpret_cast<const float*>(f.w) + j0 * f.wj, f.wj, x, rows, K, len, out, direct ? f.cr : len);
+      } else {
+        ks.dot(p.dtype, f.w + j0 * f.wj * es, f.wj, x, ldx, rows, K, len, out, direct ? f.cr : len);
+      }
     } else {
       const int64_t s = t / col_chunks;
       j0 = (t % col_chunks) * chunk;

@@ -23,7 +23,17 @@ struct GemvKernels {
   // out[r*ldo + j] += sum_k x[r, k] * W[k, j] for r < rows, j < n; row k of W starts at element k*ldw.
   void (*axpy)(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int rows, int64_t K, int n,
                float* out, int64_t ldo);
+  // Optional (null: the family has none): the dot form for float32 weights and kGemvLanesFrom or
+  // more rows of x, taken lane-wise: xt[k*kGemvLanes + r] = x[r, k], lanes from `rows` on zero
+  // (the driver packs it once per product). The product `dot` writes, out[r*ldo + j] =
+  // W[j, 0:K] · x[r, 0:K], each sum taken in k order.
+  void (*dot_lanes)(const float* w, int64_t ldw, const float* xt, int rows, int64_t K, int n, float* out,
+                    int64_t ldo);
 };
+
+// The lanes of dot_lanes' packed x (kGemvMaxRows), and the fewest rows that take it.
+constexpr int kGemvLanes = 8;
+constexpr int kGemvLanesFrom = 5;
 
 const GemvKernels* gemv_kernels_generic();
 #if defined(__x86_64__)

@@ -182,6 +182,24 @@ describe("native gemv (few-row products)", () => {
     });
   }
 
+  test("float32 dot form from 5 rows (the avx2 lane-wise kernel): every remainder of its 12-row blocks, K at and past its limit", () => {
+    // 12 rows of W a block, 3 from each of 4 parts of the task's rows, then blocks of 4 and single
+    // rows: n from 1 to 29 leaves every remainder; K 768 is the deepest it takes, 769 the dot form.
+    for (const family of families) {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        for (let rows = 5; rows <= 8; rows++) {
+          for (let n = 1; n <= 29; n += rows - 3) run({ rows, n, K: n % 5, rowsAlongK: true, pad: n % 3 });
+          for (const K of [767, 768, 769]) run({ rows, n: 53, K, rowsAlongK: true, pad: 1, beta: rows === 6 ? 1 : 0 });
+          run({ rows, n: 1000, K: 300, rowsAlongK: true, batch: 2 });
+        }
+      }
+    }
+    addon.setNumThreads(0);
+    addon.selectGemmKernel("");
+  });
+
   test("a weight whose rows are one row repeated (row stride 0) in the dot form", () => {
     // W(k, j) = w[k] for every j: the dot form's blocks of W all start at the same element.
     const K = 45;

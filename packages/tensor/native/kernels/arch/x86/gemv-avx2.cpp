@@ -156,6 +156,47 @@ void dot_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K
   }
 }
 
+// The lane-wise dot form (dot_lanes: float32 weights, more than kStreamRows rows of x): x packed
+// as [K][8], row r in lane r, and each weight broadcast across the lanes, so one FMA takes a
+// weight into all the rows' sums; 12 rows of W a block with 12 accumulators: one vector load of x
+// per 12 FMAs and no horizontal sums (the dot form above loads x once per 2 FMAs and sums each
+// output across its lanes). A block's rows come from 4 parts of W far apart (as the
+// memory-bound forms'), 3 consecutive rows from each, with no software prefetch (with 12
+// consecutive rows a block, prefetching each row 0.25-8 KB ahead made GPT-2's 8-row weight pass
+// 15-50% slower, and the next block's rows into L1 or L2 no faster). (bfloat16 weights, widened
+// two at a time from a 32-bit broadcast of a (k, k+1) pair by a shift and a mask, 8 rows a
+// block: 1.1-1.2x the dot form's time, not kept.)
+
+// MR rows of W against the packed x, G consecutive rows from each part: row q at
+// w + (q / G)*ps + (q % G)*ldw, its sums to out[r*ldo + (q / G)*po + q % G] for r < rows.
+template <int MR, int G>
+inline void lanes_block(const float* w, int64_t ldw, int64_t ps, const float* xt, int rows, int64_t K, float* out,
+                        int64_t ldo, int64_t po) {
+  __m256 acc[MR];
+  UNROLL for (int q = 0; q < MR; q++) acc[q] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; k++) {
+    const __m256 xv = _mm256_loadu_ps(xt + k * kGemvLanes);
+    UNROLL for (int q = 0; q < MR; q++) {
+      acc[q] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (q / G) * ps + (q % G) * ldw + k), xv, acc[q]);
+    }
+  }
+  alignas(32) float sums[MR][kGemvLanes];
+  UNROLL for (int q = 0; q < MR; q++) _mm256_store_ps(sums[q], acc[q]);
+  for (int r = 0; r < rows; r++)
+    for (int q = 0; q < MR; q++) out[r * ldo + (q / G) * po + q % G] = sums[q][r];
+}
+
+// Blocks of 12 rows in 4 parts, then blocks of 4 and single rows for those left over.
+void dot_lanes(const float* w, int64_t ldw, const float* xt, int rows, int64_t K, int n, float* out, int64_t ldo) {
+  constexpr int MR = 12, G = MR / 4;
+  const int m = n / MR;  // blocks; part p holds rows [p*m*G, (p+1)*m*G)
+  const int64_t part = static_cast<int64_t>(m) * G;
+  for (int b = 0; b < m; b++) lanes_block<MR, G>(w + b * G * ldw, ldw, part * ldw, xt, rows, K, out + b * G, ldo, part);
+  int j = m * MR;
+  for (; j + 4 <= n; j += 4) lanes_block<4, 4>(w + j * ldw, ldw, 0, xt, rows, K, out + j, ldo, 0);
+  for (; j < n; j++) lanes_block<1, 1>(w + j * ldw, ldw, 0, xt, rows, K, out + j, ldo, 0);
+}
+
 // G rows of out (L1-resident, row r at out + r*ldo) += U rows of W (row u at w + u*us, its
 // multiplier x[r*ldx + u*xs]) over columns [j0, j1): the G·U multipliers stay in registers,
 // each weight vector is used by the G rows. With `ahead` > 0, each row's elements that many on
@@ -272,7 +313,7 @@ void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int 
   rows_fn(t, false, rows)(w, ldw, x, ldx, K, n, out, ldo);
 }
 
-const GemvKernels kAvx2 = {"avx2", dot, axpy};
+const GemvKernels kAvx2 = {"avx2", dot, axpy, dot_lanes};
 
 }  // namespace
 

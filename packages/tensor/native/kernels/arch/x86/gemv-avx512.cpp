@@ -246,7 +246,7 @@ void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int 
   rows_fn(t, false, rows)(w, ldw, x, ldx, K, n, out, ldo);
 }
 
-const GemvKernels kAvx512 = {"avx512", dot, axpy};
+const GemvKernels kAvx512 = {"avx512", dot, axpy, nullptr};
 
 }  // namespace
 
@@ -339,7 +339,7 @@ void dot_bf16(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, 
   bf16_dot_table(std::make_integer_sequence<int, kGemvMaxRows>{})[rows - 1](w, ldw, x, ldx, K, n, out, ldo);
 }
 
-const GemvKernels kAvx512Bf16 = {"avx512-bf16", dot_bf16, axpy};
+const GemvKernels kAvx512Bf16 = {"avx512-bf16", dot_bf16, axpy, nullptr};
 
 }  // namespace
 
