@@ -190,7 +190,7 @@ describe("native gemv (few-row products)", () => {
       for (const threads of [1, 2]) {
         addon.setNumThreads(threads);
         for (let rows = 5; rows <= 8; rows++) {
-          for (let n = 1; n <= 29; n += rows - 3) run({ rows, n, K: n % 5, rowsAlongK: true, pad: n % 3 });
+          for (let n = 1; n <= 29; n++) run({ rows, n, K: n % 5, rowsAlongK: true, pad: n % 3 });
           for (const K of [767, 768, 769]) run({ rows, n: 53, K, rowsAlongK: true, pad: 1, beta: rows === 6 ? 1 : 0 });
           run({ rows, n: 1000, K: 300, rowsAlongK: true, batch: 2 });
         }

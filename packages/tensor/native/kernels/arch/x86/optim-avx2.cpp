@@ -6,6 +6,7 @@
 // AMD cores).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -117,7 +118,7 @@ void adam_step_avx2(float* p, const float* g, float* m, float* v, float* vmax, i
   };
   int64_t i = i0;
   for (; i + 8 <= i1;) {
-    const int64_t n = (i1 - i) / 8 * 8 < kBlock ? (i1 - i) / 8 * 8 : kBlock;
+    const int64_t n = std::min<int64_t>(kBlock, (i1 - i) / 8 * 8);
     block(p + i, g + i, m + i, v + i, vmax != nullptr ? vmax + i : nullptr, n);
     i += n;
   }
