@@ -62,8 +62,10 @@ test("a model 3x the memory cap generates correctly with disk offload, holding a
     assert.ok(off.residentBytes <= cap);
     assert.ok(off.offloadedBytes >= total / 2);
     assert.ok(Object.values(off.deviceMap).includes("disk"));
-    // the measure can tell: loading everything grows by about the model, offloading by about the cap
-    assert.ok(full.growth > 0.8 * total, `all-in-memory grew only ${mb(full.growth)}`);
+    // the measure can tell: loading everything grows by about the model, offloading by about the
+    // cap. The loads first reuse heap that start-up freed, which RssAnon already counted: loading
+    // all 24.2 MiB in memory has shown growths of 19.3 to 26.1 MiB.
+    assert.ok(full.growth > 0.6 * total, `all-in-memory grew only ${mb(full.growth)}`);
     assert.ok(off.growth < cap + total / 6, `offloaded run grew ${mb(off.growth)} for a cap of ${mb(cap)}`);
     // batched forwards may pack the resident weights, but copies of the offloaded ones would
     // take more than all their bytes
