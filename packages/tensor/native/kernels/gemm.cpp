@@ -73,13 +73,6 @@ const GemmKernels* pick_fastest(const GemmKernels* const* candidates, int n) {
   return candidates[pick];
 }
 
-// float32 products run on AMX tiles by bf16x3 splitting (float32-level accuracy, see
-// arch/x86/gemm-amx-bf16x3.cpp) only when HEARTH_FLOAT32_MATMUL=bf16x3 asks for it: 1.3-1.5×
-// the FMA kernel per core on transformer shapes, but in whole 2-thread training steps it is
-// sometimes slower. Session 5: LoRA steps ~30% slower. Session 6, a quiet run with the two
-// kernels alternating: full fine-tuning steps 2.88 s on it against 1.89 on FMAs (process CPU
-// 5.7 vs 3.7 s), LoRA 0.88 against 1.05 s; under load the same session had measured it faster.
-// Plain float32 FMAs stay the default until the full-step loss is understood.
 // An on/off environment switch for comparisons and tests: on unless set to a value starting
 // with '0'. Read on every call, so a test can flip it between products.
 bool switched_on(const char* name) {
@@ -87,6 +80,13 @@ bool switched_on(const char* name) {
   return e == nullptr || e[0] != '0';
 }
 
+// float32 products run on AMX tiles by bf16x3 splitting (float32-level accuracy, see
+// arch/x86/gemm-amx-bf16x3.cpp) only when HEARTH_FLOAT32_MATMUL=bf16x3 asks for it: 1.3-1.5×
+// the FMA kernel per core on transformer shapes, but in whole 2-thread training steps it is
+// sometimes slower. Session 5: LoRA steps ~30% slower. Session 6, a quiet run with the two
+// kernels alternating: full fine-tuning steps 2.88 s on it against 1.89 on FMAs (process CPU
+// 5.7 vs 3.7 s), LoRA 0.88 against 1.05 s; under load the same session had measured it faster.
+// Plain float32 FMAs stay the default until the full-step loss is understood.
 bool bf16x3_wanted() {
   const char* env = std::getenv("HEARTH_FLOAT32_MATMUL");
   return env != nullptr && std::strcmp(env, "bf16x3") == 0;
