@@ -19,20 +19,33 @@ export function cachedAttentionSteps(
     StridedView?,
   ];
   const S = past + (k.shape[2] as number);
-  const at = (x: StridedView, c: StridedView): StridedView => ({
-    ...c,
-    shape: x.shape,
-    offset: c.offset + past * (c.strides[2] as number),
-  });
-  const window = (c: StridedView): StridedView => ({
-    ...c,
-    shape: [c.shape[0], c.shape[1], S, c.shape[3]] as number[],
-  });
   return {
     copies: [
-      [k, at(k, kc)],
-      [v, at(v, vc)],
+      [k, cacheView(kc, k.shape, past)],
+      [v, cacheView(vc, v.shape, past)],
     ],
-    attend: mask ? [q, window(kc), window(vc), mask] : [q, window(kc), window(vc)],
+    attend: mask
+      ? [q, cacheView(kc, windowShape(kc, S), 0), cacheView(vc, windowShape(vc, S), 0), mask]
+      : [q, cacheView(kc, windowShape(kc, S), 0), cacheView(vc, windowShape(vc, S), 0)],
   };
+}
+
+// At module level, not closures made per call: tsx (esbuild's keepNames) names every function
+// object it creates, a defineProperty each, and a decoding step runs this once per layer.
+
+/** Cache `c` [B, G, C, D] seen as `shape` from position `from` on. */
+function cacheView(c: StridedView, shape: StridedView["shape"], from: number): StridedView {
+  return {
+    dtype: c.dtype,
+    data: c.data,
+    shape,
+    strides: c.strides,
+    offset: c.offset + from * (c.strides[2] as number),
+    storage: c.storage,
+  };
+}
+
+/** `c`'s shape with its first S positions. */
+function windowShape(c: StridedView, S: number): number[] {
+  return [c.shape[0] as number, c.shape[1] as number, S, c.shape[3] as number];
 }

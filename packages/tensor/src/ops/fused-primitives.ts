@@ -9,6 +9,7 @@
  * output the per-row statistics their backward needs (float32, shape of the leading dims).
  * The backward primitives have no backward themselves (no double backward, as the engine).
  */
+import { isGradEnabled } from "../autograd/grad-mode.ts";
 import type { DType } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
 import { fmt, normalizeDim } from "../shape.ts";
@@ -21,12 +22,18 @@ import type { Primitive } from "./primitives.ts";
 export interface SoftmaxAttrs {
   dim: number;
 }
-/** Attributes of layerNorm (`weight`/`bias`: whether those inputs follow x). */
+/**
+ * Attributes of layerNorm (`weight`/`bias`: whether those inputs follow x). `stats: false` asks
+ * for y alone, without the per-row mean and rstd outputs that only the backward reads (two
+ * allocations fewer per call when inference runs one per block half); they come anyway when
+ * the call records a backward.
+ */
 export interface LayerNormAttrs {
   normalizedDims: number;
   eps: number;
   weight: boolean;
   bias: boolean;
+  stats?: boolean;
 }
 /** Attributes of layerNormBackward: which parameter gradients to output after dx. */
 export interface LayerNormBackwardAttrs {
@@ -39,6 +46,8 @@ export interface LayerNormBackwardAttrs {
 export interface RmsNormAttrs {
   eps: number;
   weight: boolean;
+  /** false: y alone, without the rstd output (as layerNorm's `stats`). */
+  stats?: boolean;
 }
 /** Attributes of rmsNormBackward. */
 export interface RmsNormBackwardAttrs {
@@ -103,6 +112,10 @@ function elementwiseBackward(op: string): Primitive<object> {
   };
 }
 
+function requiresGrad(t: Tensor): boolean {
+  return t.requiresGrad;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: entries have different attribute types
 export const FUSED_PRIMITIVES: Record<string, Primitive<any>> = {
   softmax: rowwise("softmax", "softmaxBackward"),
@@ -130,10 +143,13 @@ export const FUSED_PRIMITIVES: Record<string, Primitive<any>> = {
       for (const [i, p] of params.entries()) {
         checkParam("layerNorm", x, p, i === 0 && attrs.weight ? "weight" : "bias", k);
       }
+      const stats = attrs.stats !== false || (isGradEnabled() && inputs.some(requiresGrad));
+      const attrsOut = { normalizedDims: k, eps: attrs.eps, weight: attrs.weight, bias: attrs.bias, stats };
+      if (!stats) return { outputs: [same(x)], attrs: attrsOut };
       const lead = x.shape.slice(0, x.ndim - k);
       return {
         outputs: [same(x), { shape: lead, dtype: "float32" }, { shape: [...lead], dtype: "float32" }],
-        attrs: { normalizedDims: k, eps: attrs.eps, weight: attrs.weight, bias: attrs.bias },
+        attrs: attrsOut,
       };
     },
     backward({ inputs, outputs: [, mean, rstd], attrs, needs }, [g]) {
@@ -192,9 +208,10 @@ export const FUSED_PRIMITIVES: Record<string, Primitive<any>> = {
         sameDType("rmsNorm", inputs, ["x", "weight"]);
         checkParam("rmsNorm", x, inputs[1] as Tensor, "weight", 1);
       }
+      const stats = attrs.stats !== false || (isGradEnabled() && inputs.some(requiresGrad));
       return {
-        outputs: [same(x), { shape: x.shape.slice(0, -1), dtype: "float32" }],
-        attrs: { eps: attrs.eps, weight: attrs.weight },
+        outputs: stats ? [same(x), { shape: x.shape.slice(0, -1), dtype: "float32" }] : [same(x)],
+        attrs: { eps: attrs.eps, weight: attrs.weight, stats },
       };
     },
     backward({ inputs, outputs: [, rstd], attrs, needs }, [g]) {

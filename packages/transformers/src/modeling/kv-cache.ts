@@ -106,8 +106,16 @@ export class KVCache {
     const [B, T, C] = qkv.shape as [number, number, number];
     const D = C / (heads + 2 * kvHeads);
     const entry = this.#reserve(layer, B, kvHeads, T, D, D, qkv.dtype);
-    const opts = { ...stepOptions(mask, scale, entry.length), heads, kvHeads };
-    const out = cachedAttentionQkv(qkv, entry.keys, entry.values, opts);
+    // one literal of one shape: spreading stepOptions' two shapes took V8's slow paths
+    const causal = mask === "causal";
+    const out = cachedAttentionQkv(qkv, entry.keys, entry.values, {
+      isCausal: causal,
+      mask: causal ? undefined : mask,
+      scale,
+      past: entry.length,
+      heads,
+      kvHeads,
+    });
     entry.length += T;
     return out;
   }

@@ -102,14 +102,39 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
     };
   };
   // q, k, v (and the mask at index 3) → out [B, T, H, E] and, when given, lse.
+  // The arguments are spelled out, not spread from `views` as the backward's: a spread call takes
+  // V8's slow path into the addon, and a decoding step runs this once per layer.
   const run = (inputs: readonly StridedView[], out: StridedView, lse: Float32Array | null, attrs: AttentionAttrs) => {
-    const { shape, args } = views(inputs, 3);
+    const [q, k, v] = inputs as [StridedView, StridedView, StridedView];
+    const m = maskArg(inputs[3]);
+    const [B, H, T, D] = q.shape as [number, number, number, number];
+    const E = v.shape[3] as number;
+    const shape = [B, H, k.shape[1] as number, T, k.shape[2] as number, D, E];
+    const [Q, K, V] = [qkv(q), qkv(k), qkv(v)];
     const o = outBuffer(out);
     // out is [B, T, H, E] contiguous (or [B, T, H·E], the same layout): strides over [b, h, t]
     // are [T·H·E, E, H·E]
-    const [, H, T] = (inputs[0] as StridedView).shape as [number, number, number];
-    const E = (inputs[2] as StridedView).shape[3] as number;
-    addon.attention(...args, o.data, 0, [T * H * E, E, H * E], lse, shape, attrs.scale, attrs.causal);
+    addon.attention(
+      Q.data,
+      Q.offset,
+      Q.strides,
+      K.data,
+      K.offset,
+      K.strides,
+      V.data,
+      V.offset,
+      V.strides,
+      m.data,
+      m.offset,
+      m.strides,
+      o.data,
+      0,
+      [T * H * E, E, H * E],
+      lse,
+      shape,
+      attrs.scale,
+      attrs.causal,
+    );
     o.finish();
   };
   const forward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {

@@ -89,7 +89,8 @@ export function fusedKernels(addon: NativeAddon, js: (op: string) => KernelFn): 
       const [rows, cols] = rowsOf(x, attrs.normalizedDims);
       const w = attrs.weight ? f32(inputs[1]) : null;
       const b = attrs.bias ? f32(inputs[inputs.length - 1]) : null;
-      const [y, mean, rstd] = outputs.map(f32) as [Float32Array, Float32Array, Float32Array];
+      // (mean and rstd are absent with `stats: false`: the addon then skips them)
+      const [y, mean, rstd] = [f32(outputs[0]) as Float32Array, f32(outputs[1]), f32(outputs[2])];
       addon.layerNormRows(x.data as Float32Array, w, b, attrs.eps, y, mean, rstd, rows, cols);
     },
     layerNormBackward: ({ inputs, outputs, attrs }: KernelArgs<LayerNormBackwardAttrs>) => {
@@ -115,7 +116,7 @@ export function fusedKernels(addon: NativeAddon, js: (op: string) => KernelFn): 
     rmsNorm: ({ inputs, outputs, attrs }: KernelArgs<RmsNormAttrs>) => {
       const x = inputs[0] as StridedView;
       const [rows, cols] = rowsOf(x, 1);
-      const [y, rstd] = outputs.map(f32) as [Float32Array, Float32Array];
+      const [y, rstd] = [f32(outputs[0]) as Float32Array, f32(outputs[1])]; // (no rstd with `stats: false`)
       addon.rmsNormRows(x.data as Float32Array, attrs.weight ? f32(inputs[1]) : null, attrs.eps, y, rstd, rows, cols);
     },
     rmsNormBackward: ({ inputs, outputs, attrs }: KernelArgs<RmsNormBackwardAttrs>) => {

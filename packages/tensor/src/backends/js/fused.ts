@@ -119,10 +119,11 @@ function layerNormKernel({ inputs, outputs, attrs }: KernelArgs<LayerNormAttrs>)
       y[o + i] = ((x[o + i] as number) - mu) * rs * (w ? (w[i] as number) : 1) + (b ? (b[i] as number) : 0);
     }
   }
-  const [oy, om, or] = outputs as [StridedView, StridedView, StridedView];
+  const [oy, om, or] = outputs as [StridedView, StridedView?, StridedView?];
   writeNumbers(oy.data, oy.dtype, y);
-  writeNumbers(om.data, om.dtype, mean);
-  writeNumbers(or.data, or.dtype, rstd);
+  // (mean and rstd are absent with `stats: false`)
+  if (om) writeNumbers(om.data, om.dtype, mean);
+  if (or) writeNumbers(or.data, or.dtype, rstd);
 }
 
 function layerNormBackwardKernel({ inputs, outputs, attrs }: KernelArgs<LayerNormBackwardAttrs>): void {
@@ -172,9 +173,9 @@ function rmsNormKernel({ inputs, outputs, attrs }: KernelArgs<RmsNormAttrs>): vo
     rstd[r] = rs;
     for (let i = 0; i < cols; i++) y[o + i] = (x[o + i] as number) * rs * (w ? (w[i] as number) : 1);
   }
-  const [oy, or] = outputs as [StridedView, StridedView];
+  const [oy, or] = outputs as [StridedView, StridedView?];
   writeNumbers(oy.data, oy.dtype, y);
-  writeNumbers(or.data, or.dtype, rstd);
+  if (or) writeNumbers(or.data, or.dtype, rstd); // (absent with `stats: false`)
 }
 
 function rmsNormBackwardKernel({ inputs, outputs, attrs }: KernelArgs<RmsNormBackwardAttrs>): void {

@@ -227,18 +227,25 @@ function qkvViews(
       `${op}: argument 'qkv' must be a float tensor, got ${qkv.dtype}`,
     );
   }
-  const [B, T] = qkv.shape as [number, number];
   const D = C / (H + 2 * G);
   const x = qkv.view_();
+  return [headsOf(x, D, H, 0), headsOf(x, D, G, H), headsOf(x, D, G, H + G)];
+}
+
+/**
+ * Heads [first, first + n) of D columns each of `x` [B, T, C] as a [B, n, T, D] view. At module
+ * level, not a closure made per call: tsx (esbuild's keepNames) names every function object it
+ * creates, a defineProperty each.
+ */
+function headsOf(x: StridedView, D: number, n: number, first: number): StridedView {
   const [sb, st, sc] = x.strides as [number, number, number];
-  const heads4 = (n: number, first: number): StridedView => ({
+  return {
     dtype: x.dtype,
     data: x.data,
-    shape: [B, n, T, D],
+    shape: [x.shape[0] as number, n, x.shape[1] as number, D],
     strides: [sb, D * sc, st, sc],
     offset: x.offset + first * D * sc,
-  });
-  return [heads4(H, 0), heads4(G, H), heads4(G, H + G)];
+  };
 }
 
 /**
@@ -298,7 +305,7 @@ const cachedAttention: Primitive<CachedAttentionAttrs> = {
     const m = mask ? maskView(op, mask, q.dtype, [B, H, T, past + T]) : null;
     return {
       outputs: [{ shape: packed ? [B, T, H * E] : [B, T, H, E], dtype: q.dtype }],
-      attrs: { ...attrsOf(op, attrs), past },
+      attrs: { scale: attrsOf(op, attrs).scale, causal: attrs.causal ?? false, past },
       kernelInputs: [q, k, v, kc.view_(), vc.view_(), ...(m ? [m] : [])],
     };
   },

@@ -151,7 +151,7 @@ function applyCachedAttention(
   opts: CachedAttentionOptions,
   attrs: { scale: number; qkvHeads?: [number, number] },
 ): Tensor {
-  if (isGradEnabled() && [...leading, opts.mask].some((t) => t?.requiresGrad)) {
+  if (isGradEnabled() && (leading.some(needsGrad) || opts.mask?.requiresGrad)) {
     throw new HearthTensorError(
       "HEARTH_TENSOR_ARGUMENT",
       `${fn}: inputs need a gradient, but the op is inference only (run it under noGrad, or use scaledDotProductAttention)`,
@@ -159,13 +159,18 @@ function applyCachedAttention(
   }
   const inputs = [...leading, keyCache, valueCache, ...(opts.mask ? [opts.mask] : [])];
   const out = apply("cachedAttention", inputs, {
-    ...attrs,
+    scale: attrs.scale,
+    qkvHeads: attrs.qkvHeads,
     causal: opts.isCausal ?? false,
     past: opts.past,
   })[0] as Tensor;
   keyCache.storage.bumpVersion();
   valueCache.storage.bumpVersion();
   return out;
+}
+
+function needsGrad(t: Tensor): boolean {
+  return t.requiresGrad;
 }
 
 /**

@@ -33,5 +33,7 @@ export function layerNorm(
     eps,
     weight: weight != null,
     bias: bias != null,
+    // mean and rstd only when the call records a backward (the primitive then adds them itself)
+    stats: false,
   })[0] as Tensor;
 }

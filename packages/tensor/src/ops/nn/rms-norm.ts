@@ -10,5 +10,6 @@ import { normInputs } from "./norm-inputs.ts";
  * const y = rmsNorm(hidden, weight, 1e-6);
  */
 export function rmsNorm(x: Tensor, weight?: Tensor | null, eps = 1e-6): Tensor {
-  return apply("rmsNorm", normInputs(x, [weight]), { eps, weight: weight != null })[0] as Tensor;
+  // rstd only when the call records a backward (the primitive then adds it itself)
+  return apply("rmsNorm", normInputs(x, [weight]), { eps, weight: weight != null, stats: false })[0] as Tensor;
 }
