@@ -3,7 +3,9 @@
 
 namespace hearth {
 // attention(q, qOffset, qStrides, k, …, v, …, mask, maskOffset, maskStrides, out, outOffset,
-// outStrides, lse, shape, scale, causal): fused forward over strided float32 views.
+// outStrides, lse, shape, scale, causal[, newK, newKOffset, newKStrides, newV, newVOffset,
+// newVStrides]): fused forward over strided float32 views; with newK/newV, appended to k/v (a KV
+// cache's first S positions) at [S - T, S) first.
 Napi::Value Attention(const Napi::CallbackInfo& info);
 // attentionBackward(q, …, k, …, v, …, mask, …, out, …, lse, dout, …, dq, …, dk, …, dv, …, shape,
 // scale, causal): dq, dk, dv are strided views too (buffer, offset, strides).

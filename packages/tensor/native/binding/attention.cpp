@@ -1,7 +1,7 @@
 // Bindings of the fused attention (kernels/attention.h).
 //   attention(q, qOffset, qStrides, k, kOffset, kStrides, v, vOffset, vStrides,
 //             mask | null, maskOffset, maskStrides, out, outOffset, outStrides, lse | null,
-//             shape, scale, causal)
+//             shape, scale, causal[, newK, newKOffset, newKStrides, newV, newVOffset, newVStrides])
 //   attentionBackward(q, qOffset, qStrides, k, …, v, …, mask | null, maskOffset, maskStrides,
 //                     out, outOffset, outStrides, lse, dout, doutOffset, doutStrides,
 //                     dq, dqOffset, dqStrides, dk, …, dv, …, shape, scale, causal)
@@ -10,8 +10,13 @@
 // key) with strides [b, h, t, s] over [B, H, T, S]; shape is [B, H, G, T, S, D, E]. Every view
 // is bounds-checked against its buffer. out, dout, dq, dk and dv are views like q (strides
 // over [b, h, t]); lse is contiguous.
+// With newK/newV (views like k and v, [B, G, T, D|E]), attention first appends them: k and v are
+// then a KV cache's first S positions, and the new keys and values are copied into positions
+// [S - T, S) before attending (a decoding step's cache write and attention in one call, where two
+// strided copies and the attention took three).
 #include "attention-api.h"
 
+#include <cstring>
 #include <string>
 
 #include "args.h"
@@ -85,6 +90,17 @@ AttentionOut GetOut(const Napi::CallbackInfo& info, size_t at, const char* fn, c
   return AttentionOut{data, st[0], st[1], st[2]};
 }
 
+// Copies src [B, G, T, n] (strides sb, sg, st; rows contiguous) into dst's positions
+// [past, past + T) (strides db, dg, ds).
+void append_rows(const float* src, const int64_t s[3], float* dst, int64_t db, int64_t dg, int64_t ds, int64_t B,
+                 int64_t G, int64_t T, int64_t past, int64_t n) {
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t g = 0; g < G; g++)
+      for (int64_t t = 0; t < T; t++)
+        std::memcpy(dst + b * db + g * dg + (past + t) * ds, src + b * s[0] + g * s[1] + t * s[2],
+                    sizeof(float) * static_cast<size_t>(n));
+}
+
 }  // namespace
 
 Napi::Value Attention(const Napi::CallbackInfo& info) {
@@ -97,6 +113,17 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   const int64_t sizes[4] = {a.B, a.H, a.T, a.E};
   const AttentionOut out = GetOut(info, 12, fn, "out", sizes);
   float* lse = info[15].IsNull() || info[15].IsUndefined() ? nullptr : GetFloat32(info, 15, fn, "lse", rows);
+  if (info.Length() > 19 && !info[19].IsNull() && !info[19].IsUndefined()) {
+    HEARTH_CHECK_ARGC(info, 25, fn);
+    HEARTH_CHECK(env, a.T <= a.S, fn, "with newK/newV the keys must hold at least the T new positions");
+    const int64_t ks[4] = {a.B, a.G, a.T, a.D}, vs[4] = {a.B, a.G, a.T, a.E};
+    int64_t nk[3], nv[3];
+    const float* k_new = GetView(info, 19, fn, "newK", ks, nk);
+    const float* v_new = GetView(info, 22, fn, "newV", vs, nv);
+    // k and v are the caches' own (writable) buffers, read as const by the kernel
+    append_rows(k_new, nk, const_cast<float*>(a.k), a.k_b, a.k_g, a.k_s, a.B, a.G, a.T, a.S - a.T, a.D);
+    append_rows(v_new, nv, const_cast<float*>(a.v), a.v_b, a.v_g, a.v_s, a.B, a.G, a.T, a.S - a.T, a.E);
+  }
   if (rows > 0 && a.E > 0) attention_forward(a, out, lse);
   return env.Undefined();
 }

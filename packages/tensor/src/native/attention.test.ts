@@ -274,3 +274,81 @@ test("each vector variant's forward (tiles and decoding rows) and backward agree
     }
   }
 });
+
+// With newK/newV the call first writes the new keys and values (strided views, here the heads of
+// a fused [B, T, (H + 2G)·D] projection) into the caches at [S - T, S): the caches afterwards
+// hold exactly the old rows plus the new ones (bit for bit, other positions untouched), and the
+// output equals a plain call on caches filled beforehand. A window shorter than T throws.
+test("attention with newK/newV appends them to the caches first (odd shapes, GQA, strided sources)", () => {
+  manualSeed(23);
+  const [B, H, G, T, past, D, cap] = [2, 6, 3, 3, 11, 13, 17];
+  const S = past + T;
+  const C = (H + 2 * G) * D;
+  const qkv = f32(randn([B, T, C]));
+  const kc = f32(randn([B, G, cap, D]));
+  const vc = f32(randn([B, G, cap, D]));
+  // heads `first..` of qkv as [B, n, T, D]: strides [T·C, D, C]
+  const heads = [T * C, D, C];
+  const view = (first: number) => [qkv, first * D, heads] as const;
+  const cacheStrides = [G * cap * D, cap * D, D];
+  const call = (k: Float32Array, v: Float32Array, append: boolean) => {
+    const out = new Float32Array(B * T * H * D);
+    addon.attention(
+      ...view(0),
+      ...([k, 0, cacheStrides] as const),
+      ...([v, 0, cacheStrides] as const),
+      null,
+      0,
+      [0, 0, 0, 0],
+      out,
+      0,
+      [T * H * D, D, H * D],
+      null,
+      [B, H, G, T, S, D, D],
+      0.3,
+      true,
+      ...(append ? [...view(H), ...view(H + G)] : []),
+    );
+    return out;
+  };
+  // the reference: the new rows copied in by hand, then a plain call
+  const [kRef, vRef] = [Float32Array.from(kc), Float32Array.from(vc)];
+  for (const [dst, first] of [
+    [kRef, H],
+    [vRef, H + G],
+  ] as const)
+    for (let b = 0; b < B; b++)
+      for (let g = 0; g < G; g++)
+        for (let t = 0; t < T; t++)
+          for (let d = 0; d < D; d++)
+            dst[b * G * cap * D + g * cap * D + (past + t) * D + d] = qkv[
+              b * T * C + t * C + (first + g) * D + d
+            ] as number;
+  const want = call(kRef, vRef, false);
+  const [k, v] = [Float32Array.from(kc), Float32Array.from(vc)];
+  const got = call(k, v, true);
+  assert.deepEqual(Array.from(k), Array.from(kRef));
+  assert.deepEqual(Array.from(v), Array.from(vRef));
+  assert.deepEqual(Array.from(got), Array.from(want));
+  assert.throws(
+    () =>
+      addon.attention(
+        ...view(0),
+        ...([k, 0, cacheStrides] as const),
+        ...([v, 0, cacheStrides] as const),
+        null,
+        0,
+        [0, 0, 0, 0],
+        new Float32Array(B * T * H * D),
+        0,
+        [T * H * D, D, H * D],
+        null,
+        [B, H, G, T, T - 1, D, D],
+        0.3,
+        false,
+        ...view(H),
+        ...view(H + G),
+      ),
+    /at least the T new positions/,
+  );
+});

@@ -313,6 +313,17 @@ export interface NativeAddon {
     shape: readonly number[],
     scale: number,
     causal: boolean,
+    /**
+     * With new keys and values ([B, G, T, D|E] views like k and v), k and v are a KV cache's
+     * first S positions, and these are copied into positions [S - T, S) before attending: a
+     * decoding step's cache write and attention in one call.
+     */
+    newK?: Float32Array | null,
+    newKOffset?: number,
+    newKStrides?: readonly number[],
+    newV?: Float32Array | null,
+    newVOffset?: number,
+    newVStrides?: readonly number[],
   ): void;
   /**
    * Backward of {@link NativeAddon.attention} from its saved `out` and `lse` and the output

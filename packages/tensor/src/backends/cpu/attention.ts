@@ -19,6 +19,8 @@ interface F32View {
   strides: number[];
 }
 
+const NO_STRIDES: readonly number[] = [];
+
 /** q/k/v (and out/dout) as float32 with a unit last stride: the view itself when it already is one. */
 function qkv(v: StridedView): F32View {
   const last = v.shape.length - 1;
@@ -103,8 +105,15 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
   };
   // q, k, v (and the mask at index 3) → out [B, T, H, E] and, when given, lse.
   // The arguments are spelled out, not spread from `views` as the backward's: a spread call takes
-  // V8's slow path into the addon, and a decoding step runs this once per layer.
-  const run = (inputs: readonly StridedView[], out: StridedView, lse: Float32Array | null, attrs: AttentionAttrs) => {
+  // V8's slow path into the addon, and a decoding step runs this once per layer. With `fresh`
+  // (float32 new keys and values), k and v are the caches' windows and the addon appends them.
+  const run = (
+    inputs: readonly StridedView[],
+    out: StridedView,
+    lse: Float32Array | null,
+    attrs: AttentionAttrs,
+    fresh?: readonly [F32View, F32View],
+  ) => {
     const [q, k, v] = inputs as [StridedView, StridedView, StridedView];
     const m = maskArg(inputs[3]);
     const [B, H, T, D] = q.shape as [number, number, number, number];
@@ -134,6 +143,12 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
       shape,
       attrs.scale,
       attrs.causal,
+      fresh ? fresh[0].data : null,
+      fresh ? fresh[0].offset : 0,
+      fresh ? fresh[0].strides : NO_STRIDES,
+      fresh ? fresh[1].data : null,
+      fresh ? fresh[1].offset : 0,
+      fresh ? fresh[1].strides : NO_STRIDES,
     );
     o.finish();
   };
@@ -141,10 +156,16 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
     const [out, lse] = outputs as [StridedView, StridedView];
     run(inputs, out, lse.data as Float32Array, attrs);
   };
-  // The new keys and values go into the caches with the addon's strided copy; attention then
-  // reads the caches' first past + T positions in place.
+  // float32: the addon writes the new keys and values into the caches and attends over their
+  // first past + T positions in one call; other dtypes: the new rows go in with the addon's
+  // strided copy, then attention reads the caches' windows (widened to float32).
   const cached = ({ inputs, outputs, attrs }: KernelArgs<CachedAttentionAttrs>): void => {
     const { copies, attend } = cachedAttentionSteps(inputs, attrs.past);
+    const [k, v] = inputs.slice(1, 3) as [StridedView, StridedView];
+    if (k.dtype === "float32") {
+      run(attend, outputs[0] as StridedView, null, attrs, [qkv(k), qkv(v)]);
+      return;
+    }
     for (const [x, c] of copies) addon.copy(x.data, x.offset, x.strides, c.data, c.offset, c.strides, x.shape);
     run(attend, outputs[0] as StridedView, null, attrs);
   };
