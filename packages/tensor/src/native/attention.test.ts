@@ -307,7 +307,12 @@ test("attention with newK/newV appends them to the caches first (odd shapes, GQA
       [B, H, G, T, S, D, D],
       0.3,
       true,
-      ...(append ? [...view(H), ...view(H + G)] : []),
+      append ? qkv : null,
+      H * D,
+      heads,
+      append ? qkv : null,
+      (H + G) * D,
+      heads,
     );
     return out;
   };
