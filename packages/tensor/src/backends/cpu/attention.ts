@@ -79,33 +79,16 @@ function dense(v: StridedView): Float32Array {
 
 /** The `attention` and `attentionBackward` records of the `cpu` backend. */
 export function attentionKernels(addon: NativeAddon): KernelRecord[] {
+  // q, k, v and the mask (at `maskAt`) as the addon takes them, and the shape [B, H, G, T, S, D, E]
   const views = (inputs: readonly StridedView[], maskAt: number) => {
     const [q, k, v] = inputs as [StridedView, StridedView, StridedView];
-    const m = maskArg(inputs[maskAt]);
     const [B, H, T, D] = q.shape as [number, number, number, number];
     const shape = [B, H, k.shape[1] as number, T, k.shape[2] as number, D, v.shape[3] as number];
-    const [Q, K, V] = [qkv(q), qkv(k), qkv(v)];
-    return {
-      shape,
-      args: [
-        Q.data,
-        Q.offset,
-        Q.strides,
-        K.data,
-        K.offset,
-        K.strides,
-        V.data,
-        V.offset,
-        V.strides,
-        m.data,
-        m.offset,
-        m.strides,
-      ] as const,
-    };
+    return { shape, Q: qkv(q), K: qkv(k), V: qkv(v), m: maskArg(inputs[maskAt]) };
   };
   // q, k, v (and the mask at index 3) → out [B, T, H, E] and, when given, lse.
-  // The arguments are spelled out, not spread from `views` as the backward's: a spread call takes
-  // V8's slow path into the addon, and a decoding step runs this once per layer. With `fresh`
+  // The arguments are spelled out, not spread as the backward's: a spread call takes V8's slow
+  // path into the addon, and a decoding step runs this once per layer. With `fresh`
   // (float32 new keys and values), k and v are the caches' windows and the addon appends them.
   const run = (
     inputs: readonly StridedView[],
@@ -114,12 +97,8 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
     attrs: AttentionAttrs,
     fresh?: readonly [F32View, F32View],
   ) => {
-    const [q, k, v] = inputs as [StridedView, StridedView, StridedView];
-    const m = maskArg(inputs[3]);
-    const [B, H, T, D] = q.shape as [number, number, number, number];
-    const E = v.shape[3] as number;
-    const shape = [B, H, k.shape[1] as number, T, k.shape[2] as number, D, E];
-    const [Q, K, V] = [qkv(q), qkv(k), qkv(v)];
+    const { shape, Q, K, V, m } = views(inputs, 3);
+    const [, H, , T, , , E] = shape as [number, number, number, number, number, number, number];
     const o = outBuffer(out);
     // out is [B, T, H, E] contiguous (or [B, T, H·E], the same layout): strides over [b, h, t]
     // are [T·H·E, E, H·E]
@@ -172,7 +151,7 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
   const backward = ({ inputs, outputs, attrs }: KernelArgs<AttentionAttrs>): void => {
     const [q, k, , out, lse, dout] = inputs as StridedView[];
     const bufs = (outputs as StridedView[]).map(outBuffer);
-    const { shape, args } = views(inputs, 6);
+    const { shape, Q, K, V, m } = views(inputs, 6);
     // out and dout go as strided views (dout is usually a view of a [B, T, H·E] gradient):
     // copying them cost more than the kernel once did.
     const [O, G] = [qkv(headsFirst(out as StridedView)), qkv(headsFirst(dout as StridedView))];
@@ -198,7 +177,8 @@ export function attentionKernels(addon: NativeAddon): KernelRecord[] {
       ];
     }
     addon.attentionBackward(
-      ...args,
+      ...([Q.data, Q.offset, Q.strides, K.data, K.offset, K.strides, V.data, V.offset, V.strides] as const),
+      ...([m.data, m.offset, m.strides] as const),
       O.data,
       O.offset,
       O.strides,
