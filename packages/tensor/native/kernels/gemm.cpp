@@ -474,6 +474,9 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         }
       }
       const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
+      // The addend goes in with the last slice's stores where the family can add it in registers.
+      const float* addend = last_slice && p.addend != nullptr ? p.addend + t.batch * p.adbs : nullptr;
+      const bool fused_addend = addend != nullptr && unit_cols && p.adcs == 1 && ks.micro_add != nullptr;
       // The micro-kernel on A panel ii (packed at ap) and the B micro-panel at column jr of the block.
       auto tile = [&](int64_t ii, const char* ap, int jr) {
         const int64_t ic = t.i0 + rows.first(ii);
@@ -484,15 +487,17 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         const char* pf[kMaxPrefetch];
         int npf = 0;
         next_b.collect(per_call, pf, &npf, imin(kMaxPrefetch, kc / 4));
-        if (unit_cols && (npf > 0 || bias_row != nullptr)) {
+        if (fused_addend) {
+          ks.micro_add(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf, bias_row ? bias_row + jr : nullptr,
+                       addend + ic * p.adrs + jc + jr, p.adrs);
+        } else if (unit_cols && (npf > 0 || bias_row != nullptr)) {
           ks.micro_pf(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf, bias_row ? bias_row + jr : nullptr);
         } else if (unit_cols) {
           ks.micro(m, n, kc, ap, bp, c, p.crs, p.alpha, beta);
         } else {
           micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
         }
-        if (last_slice && p.addend != nullptr) add_addend(p, t.batch, ic, m, jc + jr, n);
-        if (last_slice && p.activate) activate_tile(p, t.batch, ic, m, jc + jr, n);
+        if (addend != nullptr && !fused_addend) add_addend(p, t.batch, ic, m, jc + jr, n);
       };
       const auto panel = [&](int64_t ii) {
         const int64_t slot = reuse_a || a_shared ? pi * n_ip + ii : banded ? ii % kTallBandPanels : 0;
@@ -514,6 +519,12 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         for (int64_t ii = i0; ii < i1; ii++) aps[ii - i0] = panel(ii);
         for (int jr = 0; jr < nc; jr += ks.nr)
           for (int64_t ii = i0; ii < i1; ii++) tile(ii, aps[ii - i0], jr);
+        // The activation over the band's finished rows of the block, each row nc long (per tile,
+        // 16-column rows left the row kernel no room to interleave its exps).
+        if (last_slice && p.activate) {
+          const int64_t r0 = rows.first(i0), r1 = imin64(rows.rows, rows.first(i1));
+          activate_tile(p, t.batch, t.i0 + r0, r1 - r0, jc, nc);
+        }
       }
     }
   }

@@ -102,7 +102,10 @@ function operands(c: Case, colMajor: boolean) {
   return { native, M, N, K, batch, beta: c.beta ?? 0, a, b, cStrides, start, packed };
 }
 
-/** The case's product into `out` with the given bias, addend (C's strides, from addendOffset) and activation. */
+/**
+ * The case's product into `out` with the given bias, addend (from addendOffset, with C's strides
+ * unless given) and activation.
+ */
 function gemmWith(
   o: ReturnType<typeof operands>,
   out: Float32Array,
@@ -110,6 +113,7 @@ function gemmWith(
   addend: Float32Array | null,
   addendOffset: number,
   activation: "gelu" | "geluTanh" | "silu" | null,
+  addendStrides?: GemmStrides,
 ): void {
   const { native, M, N, K, batch, beta, a, b, cStrides, packed } = o;
   native.gemm(
@@ -134,7 +138,7 @@ function gemmWith(
     false,
     addend,
     addendOffset,
-    cStrides,
+    addendStrides ?? cStrides,
     activation,
   );
 }
@@ -225,6 +229,8 @@ interface AddendCase extends Case {
   bias?: boolean;
   /** C's and the addend's column stride (1: row-major, else column-major). */
   colMajor?: boolean;
+  /** Row-major only: the addend's rows this many floats longer than C's (a strided view). */
+  addendPad?: number;
 }
 
 // The addend argument (C = (alpha·A·B + bias + beta·C) + addend, added by the threads that write
@@ -234,13 +240,18 @@ function checkAddend(c: AddendCase): void {
   const o = operands(c, !!c.colMajor);
   const { native, M, N, K, batch, beta, a, b, cStrides: strides, start } = o;
   const bias = c.bias ? randoms(N) : null;
-  // The addend lies after 3 spare floats, so its offset is exercised too.
-  const addend = randoms(3 + batch * M * N);
+  // The addend lies after 3 spare floats, so its offset is exercised too; with addendPad its rows
+  // are N + pad floats apart.
+  const pad = c.addendPad ?? 0;
+  const addend = randoms(3 + batch * M * (N + pad));
   const want = Float32Array.from(start);
   native.gemm("float32", M, N, K, batch, a, 0, [M * K, K, 1], b, 0, [0, N, 1], want, 0, strides, 1, beta, null, bias);
-  for (let i = 0; i < want.length; i++) want[i] = Math.fround((want[i] as number) + (addend[3 + i] as number));
+  for (let i = 0; i < want.length; i++) {
+    const at = pad === 0 ? i : Math.floor(i / N) * (N + pad) + (i % N); // row-major C when padded
+    want[i] = Math.fround((want[i] as number) + (addend[3 + at] as number));
+  }
   const got = Float32Array.from(start);
-  gemmWith(o, got, bias, addend, 3, null);
+  gemmWith(o, got, bias, addend, 3, null, pad === 0 ? undefined : [M * (N + pad), N + pad, 1]);
   for (let i = 0; i < want.length; i++) {
     if (!Object.is(got[i], want[i])) assert.fail(`${JSON.stringify(c)}: C[${i}] ${got[i]} vs ${want[i]}`);
   }
@@ -262,6 +273,8 @@ test("gemm's addend matches the product plus a separate add, on every path", {
     checkAddend({ M: 20, N: 30, K: 0, beta: 2, bias: true });
     checkAddend({ M: 21, N: 45, K: 17, batch: 3 });
     checkAddend({ M: 25, N: 40, K: 19, colMajor: true, bias: true });
+    checkAddend({ M: 29, N: 53, K: 300, bias: true, addendPad: 7 }); // addend rows apart from C's
+    checkAddend({ M: 128, N: 787, K: 768, packed: true, bias: true, addendPad: 5, batch: 2 });
   });
   // Products large enough for the shared-operand split (64 MFLOP) on 2 threads.
   native.setNumThreads(2);

@@ -29,8 +29,10 @@ constexpr int kNC = 384;
 // 384 KB block and the next one's source do not fit a 512 KB L2 together (Zen 3).
 constexpr int64_t kPrefetchBlockBytes = int64_t{256} << 10;
 
-// C row (16 columns) = alpha·acc + bias (when given; beta is 0 then) + beta·C.
-inline void store_row16(float* c, __m256 acc0, __m256 acc1, float alpha, float beta, const float* bias) {
+// C row (16 columns) = alpha·acc + bias (when given; beta is 0 then) + beta·C, then + addend (when
+// given) as a separate add.
+inline void store_row16(float* c, __m256 acc0, __m256 acc1, float alpha, float beta, const float* bias,
+                        const float* addend) {
   const __m256 va = _mm256_set1_ps(alpha);
   __m256 r0 = _mm256_mul_ps(acc0, va), r1 = _mm256_mul_ps(acc1, va);
   if (bias != nullptr) {
@@ -41,6 +43,10 @@ inline void store_row16(float* c, __m256 acc0, __m256 acc1, float alpha, float b
     r0 = _mm256_fmadd_ps(_mm256_loadu_ps(c), vb, r0);
     r1 = _mm256_fmadd_ps(_mm256_loadu_ps(c + 8), vb, r1);
   }
+  if (addend != nullptr) {
+    r0 = _mm256_add_ps(r0, _mm256_loadu_ps(addend));
+    r1 = _mm256_add_ps(r1, _mm256_loadu_ps(addend + 8));
+  }
   _mm256_storeu_ps(c, r0);
   _mm256_storeu_ps(c + 8, r1);
 }
@@ -48,10 +54,11 @@ inline void store_row16(float* c, __m256 acc0, __m256 acc1, float alpha, float b
 // pf[0:npf) are lines the driver wants in L2 soon (the next B block's source; about a dozen a
 // call), requested before the k loop. A tile narrower than 16 columns goes
 // through a stack tile and a scalar copy of its n columns (masked stores are slow on AMD),
-// rounded as the full-width path rounds.
+// rounded as the full-width path rounds. addend (rows lda apart) is added last, when given: the
+// driver's residual, in registers instead of a pass over the stored tile.
 template <int M>
 void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-               const char* const* pf, int npf, const float* bias) {
+               const char* const* pf, int npf, const float* bias, const float* addend, int64_t lda) {
   __m256 acc0[M], acc1[M];
 #pragma GCC unroll 6
   for (int i = 0; i < M; i++) {
@@ -78,7 +85,8 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
   for (int k = 0; k < kc; k++) step(k);
   if (n == kNR) {
 #pragma GCC unroll 6
-    for (int i = 0; i < M; i++) store_row16(c + i * ldc, acc0[i], acc1[i], alpha, beta, bias);
+    for (int i = 0; i < M; i++)
+      store_row16(c + i * ldc, acc0[i], acc1[i], alpha, beta, bias, addend ? addend + i * lda : nullptr);
     return;
   }
   alignas(32) float tile[M * kNR];
@@ -98,21 +106,30 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
     } else {
       for (int j = 0; j < n; j++) row[j] = t[j];
     }
+    if (addend != nullptr) {
+      const float* ad = addend + i * lda;
+      for (int j = 0; j < n; j++) row[j] += ad[j];
+    }
+  }
+}
+
+void micro_add(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta,
+               const char* const* pf, int npf, const float* bias, const float* addend, int64_t lda) {
+  const float* a = static_cast<const float*>(ap);
+  const float* b = static_cast<const float*>(bp);
+  switch (m) {
+    case 1: return micro_f32<1>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
+    case 2: return micro_f32<2>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
+    case 3: return micro_f32<3>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
+    case 4: return micro_f32<4>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
+    case 5: return micro_f32<5>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
+    default: return micro_f32<6>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
   }
 }
 
 void micro_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta,
               const char* const* pf, int npf, const float* bias) {
-  const float* a = static_cast<const float*>(ap);
-  const float* b = static_cast<const float*>(bp);
-  switch (m) {
-    case 1: return micro_f32<1>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
-    case 2: return micro_f32<2>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
-    case 3: return micro_f32<3>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
-    case 4: return micro_f32<4>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
-    case 5: return micro_f32<5>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
-    default: return micro_f32<6>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias);
-  }
+  micro_add(m, n, kc, ap, bp, c, ldc, alpha, beta, pf, npf, bias, nullptr, 0);
 }
 
 void micro_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta) {
@@ -217,7 +234,7 @@ void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, voi
 }
 
 const GemmKernels kAvx2 = {"avx2", kMR, kNR, kKC, kNC, 1, 4, micro_any, pack_a, pack_b, micro_pf, nullptr,
-                          kPrefetchBlockBytes, true};
+                          kPrefetchBlockBytes, true, micro_add};
 
 }  // namespace
 
