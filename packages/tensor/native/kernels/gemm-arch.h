@@ -51,6 +51,11 @@ struct GemmKernels {
   // streamed from L2) instead of each A panel against the whole B block. Suits a family whose B
   // micro-panel at full kc and one A panel fit L1 together (AVX2: 16 KB + 6 KB of Zen 3's 32 KB).
   bool b_panel_outer = false;
+  // micro_pf reading A in place: a float32 A whose columns are contiguous (a row-major
+  // activation, a gradient) needs no packing, its rows `lda` elements apart (kc values each, not
+  // padded); nullptr where the family has none. The same arithmetic as on a packed copy.
+  void (*micro_lda)(int m, int n, int kc, const void* a, int64_t lda, const void* b, float* c, int64_t ldc,
+                    float alpha, float beta, const char* const* pf, int npf, const float* bias) = nullptr;
 };
 
 const GemmKernels* gemm_kernels_generic();
