@@ -107,6 +107,16 @@
  * reach 135-150 in the step (cause not found: not page faults, huge-page faults or steal time).
  * Measured and not kept: prefetching a column-major A's source lines 32 k ahead while packing
  * (the weight gradients' packing share unchanged, 7-13%).
+ * Session 19 (LoRA, load 1.6-2.4): the "alone" rate does not hold under sustained load on this
+ * host: the same 512x3072x768 product back to back (2 threads, 12 weights cycled, a C++ harness
+ * over the real driver) ran at 90-168 GF/s from one run to the next within minutes, and the
+ * micro-kernel's tight loop at 80-98 GF/s a core; the step's products, paired, meet the same
+ * conditions. Kept: a row-major float32 A read in place by the avx2 micro-kernel instead of
+ * packed (gemm.cpp a_in_place: packing A had been 1-6% of each product, and c_fc's forward packed
+ * its whole A in each of its 8 tasks): paired inside steps, all products 0.98× the time (full
+ * fine-tuning 0.99×). Not kept: half-size B blocks for tall tasks reading A in place (so that the
+ * next block's source is prefetched from inside the micro-kernel): paired 0.93-1.06× by shape,
+ * 1.00× in sum.
  *
  * Run: npm run bench -- train [--layers 12] [--batch 4] [--seq 128] [--steps 3] [--threads 2]
  *        [--rss-steps 0] [--modes full,lora] [--rounds 1] [--no-peer] [--bf16] [--gemm NAME[,NAME]]

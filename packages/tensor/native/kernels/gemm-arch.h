@@ -51,12 +51,14 @@ struct GemmKernels {
   // streamed from L2) instead of each A panel against the whole B block. Suits a family whose B
   // micro-panel at full kc and one A panel fit L1 together (AVX2: 16 KB + 6 KB of Zen 3's 32 KB).
   bool b_panel_outer = false;
-  // micro_pf, also adding addend (rows ld_addend apart, unit column stride) to the finished tile
-  // as a separate add after it would (C = (alpha·A·B + bias + beta·C) + addend): a residual added
-  // in registers, with no second pass over the tile; nullptr where the family has none (the
-  // driver adds it after the call).
-  void (*micro_add)(int m, int n, int kc, const void* a, const void* b, float* c, int64_t ldc, float alpha,
-                    float beta, const char* const* pf, int npf, const float* bias, const float* addend,
+  // micro_pf reading A's rows `lda` elements apart and adding an addend: a float32 A whose
+  // columns are contiguous (a row-major activation, a gradient) is read in place, unpacked (kc
+  // values a row, not padded; `lda` is kc for a packed panel), and addend (rows ld_addend apart,
+  // unit column stride; nullptr for none) goes onto the finished tile as a separate add after it
+  // would (C = (alpha·A·B + bias + beta·C) + addend), a residual added in registers. The same
+  // arithmetic as micro_pf on a packed copy and a separate add; nullptr where the family has none.
+  void (*micro_lda)(int m, int n, int kc, const void* a, int64_t lda, const void* b, float* c, int64_t ldc,
+                    float alpha, float beta, const char* const* pf, int npf, const float* bias, const float* addend,
                     int64_t ld_addend) = nullptr;
 };
 

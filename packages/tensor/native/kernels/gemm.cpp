@@ -349,6 +349,16 @@ struct RowPanels {
 constexpr int64_t kTallBandPanels = 16;
 static_assert(kTallBandPanels <= kFewPanels, "run_block holds a band's panel pointers in kFewPanels slots");
 
+// Whether run_block reads A in place (GemmKernels::micro_lda) instead of packing it: a float32 A
+// whose columns are contiguous, on a family that can, with C's columns contiguous. Packing such
+// an A only copied it (4-6% of a training step's products, and a column split's tasks each
+// copied the whole A); read in place, every task reads the source rows, kc values at a time.
+// HEARTH_GEMM_A_IN_PLACE=0 packs it as before (comparisons).
+bool a_in_place(const GemmKernels& ks, const GemmProblem& p) {
+  return ks.micro_lda != nullptr && p.dtype == DType::kFloat32 && !p.a_f32 && p.a.cs == 1 && p.ccs == 1 &&
+         switched_on("HEARTH_GEMM_A_IN_PLACE");
+}
+
 // Returns false (computing nothing) when the packing buffers cannot be allocated.
 //
 // Loop order per task: for each column block, for each k slice: pack B (it stays in L2), then
@@ -390,10 +400,12 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   const int ncb = static_cast<int>(round_up(ceil_div(ncols, ceil_div(ncols, nc_max)), ks.nr));
   const int64_t apanel = static_cast<int64_t>(ks.mr) * ks.kc * ks.packed_size;  // bytes
   const int64_t n_pc = ceil_div(p.K, kcb);
-  const bool reuse_a = a_shared == nullptr && ncols > ncb && n_ip * n_pc * apanel <= kMaxABlockBytes;
-  // A short task whose whole A slice is packed at once (shared, or kept for reuse) may run the
-  // B micro-panels outermost (GemmKernels::b_panel_outer): see the k-slice loop below.
-  const bool b_outer = ks.b_panel_outer && n_ip < kFewPanels && (a_shared != nullptr || reuse_a);
+  const bool direct_a = a_shared == nullptr && a_in_place(ks, p);
+  const bool reuse_a = a_shared == nullptr && !direct_a && ncols > ncb && n_ip * n_pc * apanel <= kMaxABlockBytes;
+  // A short task whose whole A slice is packed at once (shared, or kept for reuse) or read in
+  // place may run the B micro-panels outermost (GemmKernels::b_panel_outer): see the k-slice
+  // loop below.
+  const bool b_outer = ks.b_panel_outer && n_ip < kFewPanels && (a_shared != nullptr || reuse_a || direct_a);
   // A tall task on such a family runs that order over bands of A panels (kTallBandPanels).
   const bool banded = ks.b_panel_outer && !b_outer && a_shared == nullptr && packed == nullptr &&
                       n_ip > kTallBandPanels && switched_on("HEARTH_GEMM_BAND");
@@ -402,12 +414,13 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
 
   Scratch& s = t_scratch;
   void* apack = a_shared ? const_cast<char*>(a_shared)
-                         : Scratch::grow(s.a, s.a_bytes, static_cast<size_t>(a_slots * apanel) + 64);
+                : direct_a ? nullptr
+                           : Scratch::grow(s.a, s.a_bytes, static_cast<size_t>(a_slots * apanel) + 64);
   void* bpack = packed ? nullptr
                        : Scratch::grow(s.b, s.b_bytes,
                                        static_cast<size_t>(round_up(kcb, ks.kunit > 2 ? ks.kunit : 2)) * ncb *
                                                ks.packed_size + 64);
-  if (apack == nullptr || (bpack == nullptr && packed == nullptr)) return false;
+  if ((apack == nullptr && !direct_a) || (bpack == nullptr && packed == nullptr)) return false;
 
   const bool unit_cols = p.ccs == 1;
   // With a bias, the first k slice's micro-kernel calls add it as they write C (beta 0, unit
@@ -422,7 +435,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
   const bool prefetch_b = ks.micro_pf != nullptr && static_cast<int64_t>(kcb) * ncb * ks.packed_size <= ks.prefetch_block_bytes;
   for (int64_t jc = t.j0; jc < t.j1; jc += ncb) {
     const int nc = static_cast<int>(imin64(ncb, t.j1 - jc));
-    const bool pack_a = a_shared == nullptr && (!reuse_a || jc == t.j0);
+    const bool pack_a = a_shared == nullptr && !direct_a && (!reuse_a || jc == t.j0);
     if (fill_bias) {
       for (int64_t i = t.i0; i < t.i1; i++) {
         float* row = cbase + i * p.crs + jc * p.ccs;
@@ -476,7 +489,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
       const int64_t per_call = ceil_div(next_b.lines(), n_ip * ceil_div(nc, ks.nr));
       // The addend goes in with the last slice's stores where the family can add it in registers.
       const float* addend = last_slice && p.addend != nullptr ? p.addend + t.batch * p.adbs : nullptr;
-      const bool fused_addend = addend != nullptr && unit_cols && p.adcs == 1 && ks.micro_add != nullptr;
+      const bool fused_addend = addend != nullptr && unit_cols && p.adcs == 1 && ks.micro_lda != nullptr;
       // The micro-kernel on A panel ii (packed at ap) and the B micro-panel at column jr of the block.
       auto tile = [&](int64_t ii, const char* ap, int jr) {
         const int64_t ic = t.i0 + rows.first(ii);
@@ -487,9 +500,10 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         const char* pf[kMaxPrefetch];
         int npf = 0;
         next_b.collect(per_call, pf, &npf, imin(kMaxPrefetch, kc / 4));
-        if (fused_addend) {
-          ks.micro_add(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf, bias_row ? bias_row + jr : nullptr,
-                       addend + ic * p.adrs + jc + jr, p.adrs);
+        if (direct_a || fused_addend) {
+          ks.micro_lda(m, n, kc, ap, direct_a ? p.a.rs : ks.kc, bp, c, p.crs, p.alpha, beta, pf, npf,
+                       bias_row ? bias_row + jr : nullptr, fused_addend ? addend + ic * p.adrs + jc + jr : nullptr,
+                       p.adrs);
         } else if (unit_cols && (npf > 0 || bias_row != nullptr)) {
           ks.micro_pf(m, n, kc, ap, bp, c, p.crs, p.alpha, beta, pf, npf, bias_row ? bias_row + jr : nullptr);
         } else if (unit_cols) {
@@ -500,6 +514,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         if (addend != nullptr && !fused_addend) add_addend(p, t.batch, ic, m, jc + jr, n);
       };
       const auto panel = [&](int64_t ii) {
+        if (direct_a) return const_cast<char*>(abase) + ((t.i0 + rows.first(ii)) * p.a.rs + pc) * esize;
         const int64_t slot = reuse_a || a_shared ? pi * n_ip + ii : banded ? ii % kTallBandPanels : 0;
         char* ap = static_cast<char*>(apack) + slot * apanel;
         if (pack_a) {
@@ -988,7 +1003,11 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
     if (fine && split_n && (fine_n > n_chunks || (short_rows && fine_n > 0))) {
       const int kcb = k_block(ks, p.K);
       const int64_t bytes = ceil_div(p.M, ks.mr) * ceil_div(p.K, kcb) * ks.mr * ks.kc * ks.packed_size;
-      if (bytes <= kMaxSharedBytes) {
+      if (a_in_place(ks, p)) {
+        // Every task reads A in place: the same cut, nothing to pack.
+        n_chunks = fine_n;
+        if (short_rows) shrinking_cuts(p.N, ks.nr, threads, p.K, p.M, cuts);
+      } else if (bytes <= kMaxSharedBytes) {
         Scratch& s = t_scratch;
         char* buf = static_cast<char*>(Scratch::grow(s.shared, s.shared_bytes, static_cast<size_t>(bytes)));
         if (buf != nullptr) {

@@ -481,6 +481,67 @@ describe("native gemm", () => {
     }
   });
 
+  // A float32 A with contiguous columns is read in place by a family with micro_lda (avx2) instead
+  // of being packed (gemm.cpp a_in_place): the same micro-kernel calls on the same values, so
+  // the packed A's bits, in every loop order and task cut (short, tall and banded, column and
+  // row tasks, the k split), with padded rows, k and row tails and the fused epilogues; and
+  // right against the float64 reference.
+  test("a float32 A read in place gives the packed A's bits", () => {
+    const product = (M: number, N: number, K: number, pad: number, tb: boolean, fused: boolean) => {
+      const A = layout(1, M, K, false, pad, false);
+      const B = layout(1, K, N, tb, pad, false);
+      const a = Float32Array.from(A.values);
+      const b = Float32Array.from(B.values);
+      const fusions: Fused | undefined = fused
+        ? {
+            bias: Float32Array.from({ length: N }, () => rand()),
+            addend: Float32Array.from({ length: M * N }, () => rand()),
+            activation: "geluTanh",
+          }
+        : undefined;
+      const run = (inPlace: string) => {
+        process.env.HEARTH_GEMM_A_IN_PLACE = inPlace;
+        return rowMajorProduct(M, N, K, A, a, B, b, null, fusions);
+      };
+      return { A, B, direct: run("1"), packed: run("0") };
+    };
+    try {
+      for (const threads of [1, 2, 3]) {
+        addon.setNumThreads(threads);
+        for (const family of families.filter((f) => f === "generic" || f === "avx2")) {
+          assert.ok(addon.selectGemmKernel(family));
+          // 50 rows: a short task (B-panel-outer); 197: bands of 16; 610 over 200 columns: row
+          // tasks; 150 x 2000 x 600: a fine column split; 20 x 30 x 8200: cut along k.
+          for (const [M, N, K, pad, tb, fused] of [
+            [50, 300, 600, 0, false, false],
+            [50, 1000, 77, 3, true, true],
+            [197, 300, 600, 5, true, true],
+            [197, 1000, 259, 0, false, false],
+            [610, 200, 300, 1, false, true],
+            [150, 2000, 600, 0, true, false],
+            [20, 30, 8200, 2, false, false],
+          ] as const) {
+            const { direct, packed } = product(M, N, K, pad, tb, fused);
+            for (let i = 0; i < direct.length; i++)
+              if (!Object.is(direct[i], packed[i]))
+                assert.fail(`${family} ${threads}t ${M}x${N}x${K} pad ${pad}: C[${i}] ${direct[i]} vs ${packed[i]}`);
+          }
+        }
+      }
+      addon.selectGemmKernel("");
+      const { A, B, direct } = product(197, 300, 600, 5, true, false);
+      for (let i = 0; i < 197; i += 13)
+        for (let j = 0; j < 300; j += 17) {
+          const { sum, mag } = dot64(A, B, 600, i, j);
+          assert.ok(Math.abs((direct[i * 300 + j] ?? Number.NaN) - sum) <= 1e-5 * mag, `C[${i}, ${j}]`);
+        }
+    } finally {
+      delete process.env.HEARTH_GEMM_A_IN_PLACE;
+      addon.selectGemmKernel("");
+      addon.setNumThreads(0);
+    }
+  });
+
   // A short product (fewer rows than 24 A micro-panels: a 128-token prefill) takes the column
   // split over a shared packed A in shrinking tasks whatever its task count would have been, and
   // with a pre-packed B each thread claims its next task during its current one's last B block

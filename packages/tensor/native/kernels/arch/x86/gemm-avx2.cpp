@@ -52,13 +52,16 @@ inline void store_row16(float* c, __m256 acc0, __m256 acc1, float alpha, float b
 }
 
 // pf[0:npf) are lines the driver wants in L2 soon (the next B block's source; about a dozen a
-// call), requested before the k loop. A tile narrower than 16 columns goes
-// through a stack tile and a scalar copy of its n columns (masked stores are slow on AMD),
-// rounded as the full-width path rounds. addend (rows lda apart) is added last, when given: the
-// driver's residual, in registers instead of a pass over the stored tile.
+// call), requested before the k loop. A's rows are lda floats apart: kKC in a packed
+// micro-panel, the source's row stride when the driver reads a row-major A in place. A tile
+// narrower than 16 columns goes through a stack tile and a scalar copy of its n columns (masked
+// stores are slow on AMD), rounded as the full-width path rounds. addend (rows ld_addend apart)
+// is added last, when given: the driver's residual, in registers instead of a pass over the
+// stored tile.
 template <int M>
-void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-               const char* const* pf, int npf, const float* bias, const float* addend, int64_t lda) {
+void micro_f32(int n, int kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, float alpha,
+               float beta, const char* const* pf, int npf, const float* bias, const float* addend,
+               int64_t ld_addend) {
   __m256 acc0[M], acc1[M];
 #pragma GCC unroll 6
   for (int i = 0; i < M; i++) {
@@ -72,7 +75,7 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
     const __m256 b1 = _mm256_load_ps(b + k * kNR + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < M; i++) {
-      const __m256 ai = _mm256_broadcast_ss(a + i * kKC + k);
+      const __m256 ai = _mm256_broadcast_ss(a + i * lda + k);
       acc0[i] = _mm256_fmadd_ps(ai, b0, acc0[i]);
       acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
     }
@@ -86,7 +89,7 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
   if (n == kNR) {
 #pragma GCC unroll 6
     for (int i = 0; i < M; i++)
-      store_row16(c + i * ldc, acc0[i], acc1[i], alpha, beta, bias, addend ? addend + i * lda : nullptr);
+      store_row16(c + i * ldc, acc0[i], acc1[i], alpha, beta, bias, addend ? addend + i * ld_addend : nullptr);
     return;
   }
   alignas(32) float tile[M * kNR];
@@ -107,33 +110,33 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
       for (int j = 0; j < n; j++) row[j] = t[j];
     }
     if (addend != nullptr) {
-      const float* ad = addend + i * lda;
+      const float* ad = addend + i * ld_addend;
       for (int j = 0; j < n; j++) row[j] += ad[j];
     }
   }
 }
 
-void micro_add(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta,
-               const char* const* pf, int npf, const float* bias, const float* addend, int64_t lda) {
+void micro_lda(int m, int n, int kc, const void* ap, int64_t lda, const void* bp, float* c, int64_t ldc, float alpha,
+               float beta, const char* const* pf, int npf, const float* bias, const float* addend, int64_t ld_addend) {
   const float* a = static_cast<const float*>(ap);
   const float* b = static_cast<const float*>(bp);
   switch (m) {
-    case 1: return micro_f32<1>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
-    case 2: return micro_f32<2>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
-    case 3: return micro_f32<3>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
-    case 4: return micro_f32<4>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
-    case 5: return micro_f32<5>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
-    default: return micro_f32<6>(n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias, addend, lda);
+    case 1: return micro_f32<1>(n, kc, a, lda, b, c, ldc, alpha, beta, pf, npf, bias, addend, ld_addend);
+    case 2: return micro_f32<2>(n, kc, a, lda, b, c, ldc, alpha, beta, pf, npf, bias, addend, ld_addend);
+    case 3: return micro_f32<3>(n, kc, a, lda, b, c, ldc, alpha, beta, pf, npf, bias, addend, ld_addend);
+    case 4: return micro_f32<4>(n, kc, a, lda, b, c, ldc, alpha, beta, pf, npf, bias, addend, ld_addend);
+    case 5: return micro_f32<5>(n, kc, a, lda, b, c, ldc, alpha, beta, pf, npf, bias, addend, ld_addend);
+    default: return micro_f32<6>(n, kc, a, lda, b, c, ldc, alpha, beta, pf, npf, bias, addend, ld_addend);
   }
 }
 
 void micro_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta,
               const char* const* pf, int npf, const float* bias) {
-  micro_add(m, n, kc, ap, bp, c, ldc, alpha, beta, pf, npf, bias, nullptr, 0);
+  micro_lda(m, n, kc, ap, kKC, bp, c, ldc, alpha, beta, pf, npf, bias, nullptr, 0);
 }
 
 void micro_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha, float beta) {
-  micro_pf(m, n, kc, ap, bp, c, ldc, alpha, beta, nullptr, 0, nullptr);
+  micro_lda(m, n, kc, ap, kKC, bp, c, ldc, alpha, beta, nullptr, 0, nullptr, nullptr, 0);
 }
 
 // 8 float32 values from any source dtype at base[index...]: the first `count` (1..8) read, the
@@ -234,7 +237,7 @@ void pack_b(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, int nc, voi
 }
 
 const GemmKernels kAvx2 = {"avx2", kMR, kNR, kKC, kNC, 1, 4, micro_any, pack_a, pack_b, micro_pf, nullptr,
-                          kPrefetchBlockBytes, true, micro_add};
+                          kPrefetchBlockBytes, true, micro_lda};
 
 }  // namespace
 
