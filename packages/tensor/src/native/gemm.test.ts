@@ -414,6 +414,13 @@ describe("native gemm", () => {
     }
   });
 
+  /** A random bias and addend for an M×N product, then tanh GELU: every fused epilogue at once. */
+  const randomFusions = (M: number, N: number): Fused => ({
+    bias: Float32Array.from({ length: N }, () => rand()),
+    addend: Float32Array.from({ length: M * N }, () => rand()),
+    activation: "geluTanh",
+  });
+
   // A taller task on a family with b_panel_outer (avx2) runs the same B-panel-outer order band by
   // band of 16 A panels (gemm.cpp kTallBandPanels; HEARTH_GEMM_BAND=0 runs each A panel against
   // the whole B block instead): the same micro-kernel calls in another order, so the same bits,
@@ -427,13 +434,7 @@ describe("native gemm", () => {
       const B = layout(1, K, N, tb, 0, false);
       const a = Float32Array.from(A.values);
       const b = Float32Array.from(B.values);
-      const fusions: Fused | undefined = fused
-        ? {
-            bias: Float32Array.from({ length: N }, () => rand()),
-            addend: Float32Array.from({ length: M * N }, () => rand()),
-            activation: "geluTanh",
-          }
-        : undefined;
+      const fusions = fused ? randomFusions(M, N) : undefined;
       const packed = withPacked ? addon.allocate(addon.gemmPackedBytes("float32", K, N), false) : null;
       if (packed) addon.gemmPackB("float32", K, N, b, B.offset, [B.strides[1], B.strides[2]], packed);
       const run = (band: string) => {
@@ -492,13 +493,7 @@ describe("native gemm", () => {
       const B = layout(1, K, N, tb, pad, false);
       const a = Float32Array.from(A.values);
       const b = Float32Array.from(B.values);
-      const fusions: Fused | undefined = fused
-        ? {
-            bias: Float32Array.from({ length: N }, () => rand()),
-            addend: Float32Array.from({ length: M * N }, () => rand()),
-            activation: "geluTanh",
-          }
-        : undefined;
+      const fusions = fused ? randomFusions(M, N) : undefined;
       const run = (inPlace: string) => {
         process.env.HEARTH_GEMM_A_IN_PLACE = inPlace;
         return rowMajorProduct(M, N, K, A, a, B, b, null, fusions);
