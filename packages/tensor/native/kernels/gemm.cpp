@@ -512,6 +512,7 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
           micro_strided(ks, m, n, kc, ap, bp, c, p.crs, p.ccs, p.alpha, beta);
         }
         if (addend != nullptr && !fused_addend) add_addend(p, t.batch, ic, m, jc + jr, n);
+        if (last_slice && p.activate) activate_tile(p, t.batch, ic, m, jc + jr, n);
       };
       const auto panel = [&](int64_t ii) {
         if (direct_a) return const_cast<char*>(abase) + ((t.i0 + rows.first(ii)) * p.a.rs + pc) * esize;
@@ -534,12 +535,6 @@ bool run_block(const GemmKernels& ks, const GemmProblem& p, const Task& t, const
         for (int64_t ii = i0; ii < i1; ii++) aps[ii - i0] = panel(ii);
         for (int jr = 0; jr < nc; jr += ks.nr)
           for (int64_t ii = i0; ii < i1; ii++) tile(ii, aps[ii - i0], jr);
-        // The activation over the band's finished rows of the block, each row nc long (per tile,
-        // 16-column rows left the row kernel no room to interleave its exps).
-        if (last_slice && p.activate) {
-          const int64_t r0 = rows.first(i0), r1 = imin64(rows.rows, rows.first(i1));
-          activate_tile(p, t.batch, t.i0 + r0, r1 - r0, jc, nc);
-        }
       }
     }
   }
