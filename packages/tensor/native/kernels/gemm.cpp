@@ -996,21 +996,24 @@ bool run_gemm(const GemmKernels& ks, const GemmProblem& p) {
     const int64_t fine_n = fine_chunks(threads, p.N, short_rows ? kFineMinShort : kFineMin);
     const int64_t fine_m = fine_chunks(threads, p.M, kFineMin);
     if (fine && split_n && (fine_n > n_chunks || (short_rows && fine_n > 0))) {
-      const int kcb = k_block(ks, p.K);
-      const int64_t bytes = ceil_div(p.M, ks.mr) * ceil_div(p.K, kcb) * ks.mr * ks.kc * ks.packed_size;
-      if (a_in_place(ks, p)) {
-        // Every task reads A in place: the same cut, nothing to pack.
-        n_chunks = fine_n;
-        if (short_rows) shrinking_cuts(p.N, ks.nr, threads, p.K, p.M, cuts);
-      } else if (bytes <= kMaxSharedBytes) {
+      // Every task reads A in place (nothing to pack), or one packed copy that all tasks share.
+      bool cut_fine = a_in_place(ks, p);
+      if (!cut_fine) {
+        const int kcb = k_block(ks, p.K);
+        const int64_t bytes = ceil_div(p.M, ks.mr) * ceil_div(p.K, kcb) * ks.mr * ks.kc * ks.packed_size;
         Scratch& s = t_scratch;
-        char* buf = static_cast<char*>(Scratch::grow(s.shared, s.shared_bytes, static_cast<size_t>(bytes)));
+        char* buf = bytes <= kMaxSharedBytes
+                        ? static_cast<char*>(Scratch::grow(s.shared, s.shared_bytes, static_cast<size_t>(bytes)))
+                        : nullptr;
         if (buf != nullptr) {
           pack_a_shared(ks, p, threads, buf);
           a_shared = buf;
-          n_chunks = fine_n;
-          if (short_rows) shrinking_cuts(p.N, ks.nr, threads, p.K, p.M, cuts);
+          cut_fine = true;
         }
+      }
+      if (cut_fine) {
+        n_chunks = fine_n;
+        if (short_rows) shrinking_cuts(p.N, ks.nr, threads, p.K, p.M, cuts);
       }
     } else if (fine && !split_n && fine_m > m_chunks) {
       const int64_t bytes = p.b_packed ? 0 : packed_b_bytes(ks, p.K, p.N);
