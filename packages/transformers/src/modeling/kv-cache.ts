@@ -6,7 +6,7 @@
  * appending one token never reallocates.
  */
 import {
-  type CachedAttentionOptions,
+  type CachedAttentionQkvOptions,
   cachedAttention,
   cachedAttentionQkv,
   copy_,
@@ -83,7 +83,7 @@ export class KVCache {
   ): Tensor {
     const [B, H, T, D] = keys.shape as [number, number, number, number];
     const entry = this.#reserve(layer, B, H, T, D, values.shape[3] as number, keys.dtype);
-    const opts = stepOptions(mask, scale, entry.length);
+    const opts = stepOptions(mask, scale, entry.length, queries.shape[1] as number, H);
     const out = cachedAttention(queries, keys, values, entry.keys, entry.values, opts);
     entry.length += T;
     return out;
@@ -106,16 +106,12 @@ export class KVCache {
     const [B, T, C] = qkv.shape as [number, number, number];
     const D = C / (heads + 2 * kvHeads);
     const entry = this.#reserve(layer, B, kvHeads, T, D, D, qkv.dtype);
-    // one literal of one shape: spreading stepOptions' two shapes took V8's slow paths
-    const causal = mask === "causal";
-    const out = cachedAttentionQkv(qkv, entry.keys, entry.values, {
-      isCausal: causal,
-      mask: causal ? undefined : mask,
-      scale,
-      past: entry.length,
-      heads,
-      kvHeads,
-    });
+    const out = cachedAttentionQkv(
+      qkv,
+      entry.keys,
+      entry.values,
+      stepOptions(mask, scale, entry.length, heads, kvHeads),
+    );
     entry.length += T;
     return out;
   }
@@ -191,9 +187,21 @@ export class KVCache {
   }
 }
 
-/** `cachedAttention`'s options for a decoding step over `past` cached positions with `mask` as `decoderAttentionMask` gives it. */
-function stepOptions(mask: DecoderAttentionMask, scale: number, past: number): CachedAttentionOptions {
-  return mask === "causal" ? { isCausal: true, scale, past } : { mask, scale, past };
+/**
+ * `cachedAttention`'s (and `cachedAttentionQkv`'s) options for a decoding step over `past` cached
+ * positions with `mask` as `decoderAttentionMask` gives it, `heads` query and `kvHeads` key/value
+ * heads. One literal of one shape whatever the mask: objects of two shapes, spread into the op's
+ * options, took V8's slow paths once per layer and step.
+ */
+function stepOptions(
+  mask: DecoderAttentionMask,
+  scale: number,
+  past: number,
+  heads: number,
+  kvHeads: number,
+): CachedAttentionQkvOptions {
+  const causal = mask === "causal";
+  return { isCausal: causal, mask: causal ? undefined : mask, scale, past, heads, kvHeads };
 }
 
 /**
