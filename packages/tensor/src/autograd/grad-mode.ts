@@ -7,6 +7,19 @@ export function isGradEnabled(): boolean {
 }
 
 /**
+ * Whether an op on `inputs` records onto the tape now: recording is on and an input needs a
+ * gradient (what `apply` checks, and what a primitive whose extra outputs only its backward reads
+ * asks before it makes them).
+ */
+export function recordsBackward(inputs: readonly { readonly requiresGrad: boolean }[]): boolean {
+  return enabled && inputs.some(needsGradient);
+}
+
+function needsGradient(t: { readonly requiresGrad: boolean }): boolean {
+  return t.requiresGrad;
+}
+
+/**
  * Runs `fn` without recording ops for autograd (inference, optimiser updates).
  *
  * @example

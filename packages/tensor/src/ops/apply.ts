@@ -4,7 +4,7 @@
  * the active backend and calls its kernel, and records the op on the autograd tape.
  */
 import type { StridedView } from "../access.ts";
-import { isGradEnabled } from "../autograd/grad-mode.ts";
+import { isGradEnabled, recordsBackward } from "../autograd/grad-mode.ts";
 import { getBackend, getKernel } from "../backends/registry.ts";
 import type { DType } from "../dtype.ts";
 import { isFloating } from "../dtype.ts";
@@ -127,7 +127,7 @@ function dispatch(op: string, inputs: readonly Tensor[], attrs: any): Tensor[] {
       profileEnd(key, !isGradEnabled(), start, outputs[0]?.size ?? 0);
     }
   }
-  if (def.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+  if (def.backward && recordsBackward(inputs)) {
     const node: TapeNode = {
       op,
       inputs: [...inputs],

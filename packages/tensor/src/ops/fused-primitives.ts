@@ -9,7 +9,7 @@
  * output the per-row statistics their backward needs (float32, shape of the leading dims).
  * The backward primitives have no backward themselves (no double backward, as the engine).
  */
-import { isGradEnabled } from "../autograd/grad-mode.ts";
+import { recordsBackward } from "../autograd/grad-mode.ts";
 import type { DType } from "../dtype.ts";
 import { HearthTensorError } from "../errors.ts";
 import { fmt, normalizeDim } from "../shape.ts";
@@ -112,10 +112,6 @@ function elementwiseBackward(op: string): Primitive<object> {
   };
 }
 
-function requiresGrad(t: Tensor): boolean {
-  return t.requiresGrad;
-}
-
 // biome-ignore lint/suspicious/noExplicitAny: entries have different attribute types
 export const FUSED_PRIMITIVES: Record<string, Primitive<any>> = {
   softmax: rowwise("softmax", "softmaxBackward"),
@@ -143,7 +139,7 @@ export const FUSED_PRIMITIVES: Record<string, Primitive<any>> = {
       for (const [i, p] of params.entries()) {
         checkParam("layerNorm", x, p, i === 0 && attrs.weight ? "weight" : "bias", k);
       }
-      const stats = attrs.stats !== false || (isGradEnabled() && inputs.some(requiresGrad));
+      const stats = attrs.stats !== false || recordsBackward(inputs);
       const attrsOut = { normalizedDims: k, eps: attrs.eps, weight: attrs.weight, bias: attrs.bias, stats };
       if (!stats) return { outputs: [same(x)], attrs: attrsOut };
       const lead = x.shape.slice(0, x.ndim - k);
@@ -208,7 +204,7 @@ export const FUSED_PRIMITIVES: Record<string, Primitive<any>> = {
         sameDType("rmsNorm", inputs, ["x", "weight"]);
         checkParam("rmsNorm", x, inputs[1] as Tensor, "weight", 1);
       }
-      const stats = attrs.stats !== false || (isGradEnabled() && inputs.some(requiresGrad));
+      const stats = attrs.stats !== false || recordsBackward(inputs);
       return {
         outputs: stats ? [same(x), { shape: x.shape.slice(0, -1), dtype: "float32" }] : [same(x)],
         attrs: { eps: attrs.eps, weight: attrs.weight, stats },

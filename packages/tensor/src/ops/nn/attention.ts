@@ -1,4 +1,4 @@
-import { isGradEnabled } from "../../autograd/grad-mode.ts";
+import { isGradEnabled, recordsBackward } from "../../autograd/grad-mode.ts";
 import { HearthTensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { apply } from "../apply.ts";
@@ -151,7 +151,7 @@ function applyCachedAttention(
   opts: CachedAttentionOptions,
   attrs: { scale: number; qkvHeads?: [number, number] },
 ): Tensor {
-  if (isGradEnabled() && (leading.some(needsGrad) || opts.mask?.requiresGrad)) {
+  if (recordsBackward(leading) || (opts.mask?.requiresGrad && isGradEnabled())) {
     throw new HearthTensorError(
       "HEARTH_TENSOR_ARGUMENT",
       `${fn}: inputs need a gradient, but the op is inference only (run it under noGrad, or use scaledDotProductAttention)`,
@@ -167,10 +167,6 @@ function applyCachedAttention(
   keyCache.storage.bumpVersion();
   valueCache.storage.bumpVersion();
   return out;
-}
-
-function needsGrad(t: Tensor): boolean {
-  return t.requiresGrad;
 }
 
 /**
