@@ -200,6 +200,24 @@ describe("native gemv (few-row products)", () => {
     addon.selectGemmKernel("");
   });
 
+  test("dot form: every remainder of the blocks of rows of W taken from 4 or 3 runs of the task's rows", () => {
+    // A block takes rows j, j + n/JR, … (JR = 4 up to 4 rows of x, 3 above), then the rows past
+    // JR·(n/JR) go one at a time: n from 1 to 13 leaves every remainder of both, in float32 and
+    // in bfloat16 (the widening and the vdpbf16ps kernels); n 1234 on 2 threads cuts guided
+    // chunks, each split into runs of its own.
+    for (const family of families) {
+      assert.ok(addon.selectGemmKernel(family));
+      for (const dtype of ["float32", "bfloat16"] as const)
+        for (let rows = 1; rows <= 8; rows++) {
+          for (let n = 1; n <= 13; n++) run({ rows, n, K: 40 + n, rowsAlongK: true, dtype, pad: n % 2 });
+          addon.setNumThreads(2);
+          run({ rows, n: 1234, K: 200, rowsAlongK: true, dtype, pad: 1 });
+          addon.setNumThreads(0);
+        }
+    }
+    addon.selectGemmKernel("");
+  });
+
   test("a weight whose rows are one row repeated (row stride 0) in the dot form", () => {
     // W(k, j) = w[k] for every j: the dot form's blocks of W all start at the same element.
     const K = 45;

@@ -1,8 +1,9 @@
 // AVX-512 few-row kernels (forms in ../../gemv.h), one instance per row count so the
-// accumulators live in registers. dot: a few rows of W at a time against every row of x.
-// axpy: four rows of W at a time added into L1-resident output rows. float16 and bfloat16
-// weights are widened to float32 as they are loaded (bfloat16 by a shift; in the axpy form 32 at
-// a time, split into even and odd columns, see axpy_bf16_pairs), FMAs in float32.
+// accumulators live in registers. dot: a few rows of W at a time (each from its own long run of
+// W's rows, see dot_rows) against every row of x. axpy: four rows of W at a time added into
+// L1-resident output rows. float16 and bfloat16 weights are widened to float32 as they are
+// loaded (bfloat16 by a shift; in the axpy form 32 at a time, split into even and odd columns,
+// see axpy_bf16_pairs), FMAs in float32.
 // The "avx512-bf16" family (CPUs with AVX512_BF16) multiplies bfloat16 weights in the dot form
 // with vdpbf16ps instead: x's rows (bfloat16 values already: a bf16 product's A is bf16 or
 // rounded to it) are packed to bfloat16 once per call, and each 64-byte load of W takes one
@@ -53,47 +54,45 @@ inline float hsum(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
-// R rows of x against JR rows of W at a time: JR weight vectors and R x vectors per 16 k make
-// R·JR FMAs. While these JR rows are summed, the next JR rows (the following stretch of W when
-// its rows are packed) are prefetched, JR·16 elements per step: short rows (K of a few
-// hundred) end before the hardware prefetcher has locked on to their streams.
+// R rows of x against JR rows of W at a time, rows j, j + gap, …, j + (JR-1)·gap: JR weight
+// vectors and R x vectors per 16 k make R·JR FMAs, each sum taken in k order.
 template <DType T, int R, int JR>
-inline void dot_block(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int j, bool prefetch,
-                      float* out, int64_t ldo) {
-  constexpr int64_t es = sizeof(Elem<T>);
+inline void dot_block(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int j, int gap, float* out,
+                      int64_t ldo) {
   __m512 acc[R][JR];
   UNROLL for (int r = 0; r < R; r++)
     UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_setzero_ps();
-  const char* next = static_cast<const char*>(w) + (j + JR) * ldw * es;
   const auto step = [&](int64_t k, __mmask16 m) {
     __m512 wv[JR];
-    UNROLL for (int q = 0; q < JR; q++) wv[q] = load16<T>(w, (j + q) * ldw + k, m);
+    UNROLL for (int q = 0; q < JR; q++) wv[q] = load16<T>(w, (j + q * gap) * ldw + k, m);
     UNROLL for (int r = 0; r < R; r++) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * ldx + k);
       UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_fmadd_ps(wv[q], xv, acc[r][q]);
     }
   };
   int64_t k = 0;
-  for (; k + 16 <= K; k += 16) {
-    if (prefetch) {
-      const char* at = next + JR * k * es;
-      for (int64_t b = 0; b < JR * 16 * es; b += kLine) _mm_prefetch(at + b, _MM_HINT_T0);
-    }
-    // A constant full mask: the loads fold into plain (and widening) loads.
-    step(k, 0xffff);
-  }
+  // A constant full mask: the loads fold into plain (and widening) loads.
+  for (; k + 16 <= K; k += 16) step(k, 0xffff);
   if (k < K) step(k, mask16(K - k));
   UNROLL for (int r = 0; r < R; r++)
-    UNROLL for (int q = 0; q < JR; q++) out[r * ldo + j + q] = hsum(acc[r][q]);
+    UNROLL for (int q = 0; q < JR; q++) out[r * ldo + j + q * gap] = hsum(acc[r][q]);
 }
 
+// The n rows of W as JR streams: block i takes rows i, i + n/JR, i + 2n/JR, …, so each of the JR
+// weight vectors of a step continues one long sequential run (n/JR rows of W), which the
+// hardware prefetchers follow on their own; the rows past JR·(n/JR) go one at a time. Taking
+// JR adjacent rows instead (a run of JR·K elements, then the next) with software prefetches of
+// the following JR rows was slower on the Zen 4 host: GPT-2's tied head (the dot form, 50257
+// rows, 2 threads, both orders alternating in one process, two runs of 15-21 passes each) took
+// 0.82-0.87x the time with bfloat16 weights, 0.95x with float32 (the AVX2 lane-wise kernel
+// splits its task the same way). Sums and bits are unchanged: only the order of the rows is.
 template <DType T, int R>
 void dot_rows(const void* w, int64_t ldw, const float* x, int64_t ldx, int64_t K, int n, float* out, int64_t ldo) {
   // Accumulators R·JR and JR weight vectors within the 32 registers.
   constexpr int JR = R <= 4 ? 4 : 3;
-  int j = 0;
-  for (; j + JR <= n; j += JR) dot_block<T, R, JR>(w, ldw, x, ldx, K, j, j + 2 * JR <= n, out, ldo);
-  for (; j < n; j++) dot_block<T, R, 1>(w, ldw, x, ldx, K, j, false, out, ldo);
+  const int gap = n / JR;
+  for (int j = 0; j < gap; j++) dot_block<T, R, JR>(w, ldw, x, ldx, K, j, gap, out, ldo);
+  for (int j = gap * JR; j < n; j++) dot_block<T, R, 1>(w, ldw, x, ldx, K, j, 1, out, ldo);
 }
 
 // R rows of out (L1-resident) += four rows of W at a time, each weight vector used by all R
@@ -261,38 +260,31 @@ HEARTH_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
 namespace hearth {
 namespace {
 
-// R rows of x (bfloat16, row r at xb + r*ldxb, zero past K) against JR rows of W at a time, 32 k
-// per step: vdpbf16ps multiplies 16 pairs of bfloat16 and adds both products of each pair to a
-// float32 lane. The products of two bfloat16 values are exact in float32, so this differs from
-// widening and FMAs only in the order of the additions (and in flushing subnormal inputs and
-// sums to zero, as vdpbf16ps does: below 1.2e-38, far under bfloat16's precision of any sum).
-// The next JR rows are prefetched as in dot_block.
+// R rows of x (bfloat16, row r at xb + r*ldxb, zero past K) against JR rows of W at a time (rows
+// j, j + gap, …, as dot_block), 32 k per step: vdpbf16ps multiplies 16 pairs of bfloat16 and
+// adds both products of each pair to a float32 lane. The products of two bfloat16 values are
+// exact in float32, so this differs from widening and FMAs only in the order of the additions
+// (and in flushing subnormal inputs and sums to zero, as vdpbf16ps does: below 1.2e-38, far
+// under bfloat16's precision of any sum).
 template <int R, int JR>
 inline void dot_block_bf16(const uint16_t* w, int64_t ldw, const uint16_t* xb, int64_t ldxb, int64_t K, int j,
-                           bool prefetch, float* out, int64_t ldo) {
+                           int gap, float* out, int64_t ldo) {
   __m512 acc[R][JR];
   UNROLL for (int r = 0; r < R; r++)
     UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_setzero_ps();
-  const char* next = reinterpret_cast<const char*>(w + (j + JR) * ldw);
   const auto step = [&](int64_t k, __mmask32 m) {
     __m512bh wv[JR];
-    UNROLL for (int q = 0; q < JR; q++) wv[q] = (__m512bh)_mm512_maskz_loadu_epi16(m, w + (j + q) * ldw + k);
+    UNROLL for (int q = 0; q < JR; q++) wv[q] = (__m512bh)_mm512_maskz_loadu_epi16(m, w + (j + q * gap) * ldw + k);
     UNROLL for (int r = 0; r < R; r++) {
       const __m512bh xv = (__m512bh)_mm512_loadu_si512(xb + r * ldxb + k);
       UNROLL for (int q = 0; q < JR; q++) acc[r][q] = _mm512_dpbf16_ps(acc[r][q], wv[q], xv);
     }
   };
   int64_t k = 0;
-  for (; k + 32 <= K; k += 32) {
-    if (prefetch) {
-      const char* at = next + JR * k * 2;
-      for (int64_t b = 0; b < JR * 64; b += kLine) _mm_prefetch(at + b, _MM_HINT_T0);
-    }
-    step(k, 0xffffffffu);
-  }
+  for (; k + 32 <= K; k += 32) step(k, 0xffffffffu);
   if (k < K) step(k, (1u << (K - k)) - 1);
   UNROLL for (int r = 0; r < R; r++)
-    UNROLL for (int q = 0; q < JR; q++) out[r * ldo + j + q] = hsum(acc[r][q]);
+    UNROLL for (int q = 0; q < JR; q++) out[r * ldo + j + q * gap] = hsum(acc[r][q]);
 }
 
 // The rows of x as bfloat16 (rounded to nearest even, exact for values that are bfloat16
@@ -321,10 +313,11 @@ void dot_rows_bf16(const void* w, int64_t ldw, const float* x, int64_t ldx, int6
   int64_t ldxb = 0;
   const uint16_t* xb = pack_x_bf16(x, ldx, R, K, &ldxb);
   const uint16_t* wb = static_cast<const uint16_t*>(w);
+  // JR streams of rows, as dot_rows
   constexpr int JR = R <= 4 ? 4 : 3;
-  int j = 0;
-  for (; j + JR <= n; j += JR) dot_block_bf16<R, JR>(wb, ldw, xb, ldxb, K, j, j + 2 * JR <= n, out, ldo);
-  for (; j < n; j++) dot_block_bf16<R, 1>(wb, ldw, xb, ldxb, K, j, false, out, ldo);
+  const int gap = n / JR;
+  for (int j = 0; j < gap; j++) dot_block_bf16<R, JR>(wb, ldw, xb, ldxb, K, j, gap, out, ldo);
+  for (int j = gap * JR; j < n; j++) dot_block_bf16<R, 1>(wb, ldw, xb, ldxb, K, j, 1, out, ldo);
 }
 
 template <int... I>
