@@ -253,7 +253,6 @@ describe("matmul with packed weights", { skip: !listBackends().includes("cpu") &
         assert.equal(packedWeightBytes(), made, `${dtype}: the copy was reused`);
         copy_(w, to(randn([67, 45]), dtype));
         check(to(randn([3, 67]), dtype), w);
-        // one row reads the weight as it lies
         check(to(randn([1, 67]), dtype), w);
       }
     }
@@ -265,6 +264,22 @@ describe("matmul with packed weights", { skip: !listBackends().includes("cpu") &
     const before = packedWeightBytes();
     check(randn([6, 40]), randn([30, 40]).transpose(0, 1));
     assert.equal(packedWeightBytes(), before);
+  });
+
+  test("one row: from a transposed copy only for bfloat16 where the GEMM has bf16 tiles (the vdpbf16ps dot form)", () => {
+    manualSeed(8);
+    const bf16Dot = native?.gemmKernel("bfloat16").endsWith("bf16") ?? false;
+    for (const dtype of ["float32", "bfloat16", "float16"] as const) {
+      const w = to(randn([67, 45]), dtype);
+      const before = packedWeightBytes();
+      check(to(randn([1, 67]), dtype), w);
+      // a decoding step's [1, 1, K] input
+      check(to(randn([1, 1, 67]), dtype), w);
+      const copied = dtype === "bfloat16" && bf16Dot;
+      assert.equal(packedWeightBytes() - before, copied ? 67 * 45 * 2 : 0, dtype);
+      w.dispose();
+      assert.equal(packedWeightBytes(), before, dtype);
+    }
   });
 
   test("evaluation between optimiser steps sees the updated weights", () => {

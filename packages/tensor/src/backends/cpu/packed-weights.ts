@@ -5,7 +5,7 @@
  * 128-token prefill otherwise re-packs every weight on every call (a 768×3072 float32 weight is
  * 9.4 MB read and written per call; about a tenth of the GEMM time in float32, a third on the
  * bfloat16 AMX kernel). Likewise a transposed copy of a weight laid `[K, N]` for products of a
- * few rows (batched decoding: {@link transposedWeight}), under the same rules and budget.
+ * few rows (decoding: {@link transposedWeight}), under the same rules and budget.
  *
  * When a packing is made and used:
  *   - only outside autograd (`noGrad`, not inside a backward pass) and for products of at least
@@ -136,18 +136,27 @@ export const MAX_TRANSPOSED_ROWS = 8;
 const TRANSPOSE_PANEL = 256;
 
 /**
- * For a product of 2 to {@link MAX_TRANSPOSED_ROWS} rows against a `K×N` B whose rows run along
- * N (a `Conv1D` weight `[in, out]`, GPT-2's layout): a copy of B transposed, `N×K` row-major in
- * B's dtype, so the matrix-vector kernels stream it in their dot form (each output a run of K
+ * For a product of 2 to {@link MAX_TRANSPOSED_ROWS} rows against a `K×N` B whose rows run along N
+ * (a `Conv1D` weight `[in, out]`, GPT-2's layout): a copy of B transposed, `N×K` row-major in B's
+ * dtype, so the matrix-vector kernels stream it in their dot form (each output a run of K
  * contiguous weights, the rows of x in registers) instead of the axpy form (the [rows, N] output
  * tile loaded and stored for every few rows of B). On the 2-core AVX2 host, GPT-2's 48 layer
  * weights at 8 rows (float32, 2 threads, alternating in one process): 19.6-21.0 ms against
  * 30-37 in the axpy form; at 4 rows 13.8-15.1 against 23-25; at 2 rows 11.7-13.9 against
- * 13.3-20.8; one row reads the same either way (no copy then). The copy is made on the first
- * such product with the weight's storage version (a strided native copy), under the packings'
- * rules and budget (outside autograd, dropped when the weight changes or is released). Not for
- * bfloat16 above 3 rows where the GEMM has bf16 tiles (AMX, AVX512-BF16): it takes those
- * products (from the packing), not the matrix-vector path. Undefined: multiply B as it lies.
+ * 13.3-20.8; one row reads about the same either way, so it gets no copy (float32 on the Zen 4
+ * host, alternating in one process: 11.43 ms against 12.04, not worth the weights twice over).
+ *
+ * bfloat16 where the GEMM has bf16 tiles (AMX, AVX512-BF16) differs: above 3 rows the GEMM takes
+ * the product (from the packing), not the matrix-vector path, so no copy; from 1 row up to 3 the
+ * copy is made, one row included, since the dot form multiplies there with vdpbf16ps (one
+ * instruction per 64 bytes of B) where the axpy form widens every value and loads and stores the
+ * output row every four rows of B. Zen 4 host, 2 threads, both alternating in one process:
+ * GPT-2's 48 layer weights at 1 row 3.86 ms against 5.29, a whole batch-1 decoding step 8.92
+ * against 9.73 ms (10 pairs; the copies hold the layer matrices a second time, 170 MB).
+ *
+ * The copy is made on the first such product with the weight's storage version (a strided
+ * native copy), under the packings' rules and budget (outside autograd, dropped when the weight
+ * changes or is released). Undefined: multiply B as it lies.
  */
 export function transposedWeight(
   addon: NativeAddon,
@@ -159,8 +168,9 @@ export function transposedWeight(
   rs: number,
   cs: number,
 ): ArrayBuffer | undefined {
-  if (rows < 2 || rows > MAX_TRANSPOSED_ROWS || cs !== 1 || rs < N || N < 2 || K < 2) return undefined;
-  if (dtype === "bfloat16" && rows > 3 && addon.gemmKernel("bfloat16").endsWith("bf16")) return undefined;
+  if (rows < 1 || rows > MAX_TRANSPOSED_ROWS || cs !== 1 || rs < N || N < 2 || K < 2) return undefined;
+  const bf16Tiles = dtype === "bfloat16" && addon.gemmKernel("bfloat16").endsWith("bf16");
+  if (bf16Tiles ? rows > 3 : rows < 2) return undefined;
   const size = dtype === "float32" ? 4 : 2;
   return derivedCopy(addon, view, `transposed:${dtype}`, K, N, rs, cs, K * N * size, (buffer) => {
     const dst = size === 4 ? new Float32Array(buffer, 0, K * N) : new Uint16Array(buffer, 0, K * N);
