@@ -133,7 +133,8 @@ export function packedWeight(
 
 /** True when a float32 product of `rows` rows (fewer than the GEMM's) reads B from its packing. */
 function panelRows(addon: NativeAddon, dtype: NativeGemmDType, rows: number): boolean {
-  if (dtype !== "float32" || rows > MAX_TRANSPOSED_ROWS) return false;
+  // (one row never: the batch-1 products read the weight as it lies, with no call to ask)
+  if (dtype !== "float32" || rows < 2 || rows > MAX_TRANSPOSED_ROWS) return false;
   const from = addon.gemvPackedRows();
   return from > 0 && rows >= from;
 }
