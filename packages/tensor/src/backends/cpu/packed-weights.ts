@@ -16,8 +16,10 @@
  *     `gemvPackedRows()` for float32 weights where the native few-row products have a panel
  *     form that reads the packing (AVX-512: every weight of a batch-8 decoding step streamed
  *     in one sequential run per k slice and thread, 5 to 8 rows of x in registers; GPT-2 on the
- *     2-core Zen 4 host, its batch-8 step 29-30 -> 21-22 ms; see `transposedWeight` for the
- *     copy the other families use);
+ *     2-core Zen 4 host, its batch-8 step 29-32 -> 19-21 ms; see `transposedWeight` for the
+ *     copy the other families use). For a weight laid `[N, K]` (a Linear's, a tied head's) that
+ *     no product of 16 rows or more packed already, that is a copy the few-row products did not
+ *     need before: the weight's bytes again, for a batched decoding step about twice as fast;
  *   - made on the first such product, in place of the packing that product would do anyway
  *     (a product of up to a few hundred rows packs all of B once per call), so it costs memory,
  *     not time;
