@@ -17,7 +17,8 @@
  *   ceiling   the read bandwidth of this moment: our native probe (`streamRead`, on the thread
  *             pool) streams a buffer the size of those weights between the decode runs; weight
  *             bytes / its best GB/s bounds batch-1 decode, and decode is printed as a % of it;
- *             the batch-1 step is split into the time inside the matrix products and outside
+ *             the batch-1 and batch-8 steps are split into the time inside the matrix products
+ *             and outside
  *
  * Peers, measured in the same run on the same weights, each at its best thread setting: every
  * peer runs at each intra-op thread count of --threads (default 1, 2, 4, … up to the cores, the
@@ -55,7 +56,7 @@
  *      [--skip-peers] [--dtype float32|bfloat16]   (bfloat16: our matmul weights stored in bf16, activations
  *      float32 — `fromPretrained(dir, { weightsDtype: "bfloat16" })`; the peer stays float32)
  * The js reference backend is slow on 124M parameters; `--layers 2` gives a quick look.
- * With HEARTH_PROFILE=1 it also takes a batch-1 decoding step apart (products, pool waits, other
+ * With HEARTH_PROFILE=1 it also takes a batch-1 and a batch-8 decoding step apart (products, pool waits, other
  * kernels, allocation, dispatch, views, the JavaScript outside ops: see `stepBreakdown`) and
  * prints the op profile at exit.
  */
@@ -164,7 +165,11 @@ async function main(): Promise<void> {
     prefillPass();
     const ours: Figures = { prefill_ms: 0, decode_b1_tok_s: 0, decode_b8_tok_s: 0 };
     const products = timeProducts();
-    const inProducts: number[] = []; // batch 1, ms per token inside the matrix products
+    // ms per step inside the matrix products, per batch size
+    const inProducts = new Map<number, number[]>([
+      [1, []],
+      [8, []],
+    ]);
     for (const B of [1, 8]) {
       const p = ids(B, 16);
       if (WARMUP > 0) await model.generate(p, { maxNewTokens: WARMUP, minNewTokens: WARMUP });
@@ -177,21 +182,28 @@ async function main(): Promise<void> {
         const g1 = products?.ms() ?? 0;
         many.push(await time(() => model.generate(p, { maxNewTokens: NEW + 1, minNewTokens: NEW + 1 })));
         const g2 = products?.ms() ?? 0;
-        if (B === 1) inProducts.push((g2 - g1 - (g1 - g0)) / NEW);
+        inProducts.get(B)?.push((g2 - g1 - (g1 - g0)) / NEW);
       }
       ours[B === 1 ? "decode_b1_tok_s" : "decode_b8_tok_s"] = (B * NEW) / ((median(many) - median(one)) / 1000);
     }
-    if (PROFILING && products) await stepBreakdown(model, ids(1, 16), products);
+    if (PROFILING && products) for (const B of [1, 8]) await stepBreakdown(model, ids(B, 16), products);
     products?.restore();
     // The prefill runs after the decode runs, warm as the peers' (see the header's warm-up).
     const prefill = [];
     for (let r = 0; r < RUNS; r++) prefill.push(await time(prefillPass));
     ours.prefill_ms = median(prefill);
     const step = 1000 / ours.decode_b1_tok_s;
-    const inside = products ? median(inProducts) : null;
+    const inside = products ? median(inProducts.get(1) ?? []) : null;
     console.log(
       `decode batch 1: ${step.toFixed(1)} ms per token${inside === null ? "" : `, ${inside.toFixed(1)} ms of it inside the matrix products and ${(step - inside).toFixed(1)} outside them (the other ops and the JavaScript between)`}; the weight pass alone: ${(pass.kernelsMs ?? pass.modulesMs).toFixed(1)} ms in the kernels, ${pass.modulesMs.toFixed(1)} ms through the ops`,
     );
+    if (products) {
+      const step8 = 8000 / ours.decode_b8_tok_s;
+      const inside8 = median(inProducts.get(8) ?? []);
+      console.log(
+        `decode batch 8: ${step8.toFixed(1)} ms per step of 8 tokens, ${inside8.toFixed(1)} ms of it inside the matrix products and ${(step8 - inside8).toFixed(1)} outside them`,
+      );
+    }
     if (probe) {
       // The ceiling counts only the matrices a step must stream (what `weightPass` multiplies
       // with); biases, norms, embeddings rows, the KV cache and activations come on top.
@@ -336,7 +348,7 @@ function weightPass(model: GPT2LMHeadModel): {
 }
 
 /**
- * With `HEARTH_PROFILE` set: a batch-1 decoding step taken apart, every millisecond of it
+ * With `HEARTH_PROFILE` set: a decoding step (batch 1, then batch 8) taken apart, every millisecond of it
  * (figures per step: a run of `NEW + 1` tokens minus a run of 1, median of `RUNS`). The op
  * profiler's own timing calls add to the kernels' and allocations' rows, so the step runs a
  * little slower than unprofiled; the split is what to read.
@@ -405,7 +417,8 @@ async function stepBreakdown(model: GPT2LMHeadModel, prompt: Tensor, products: {
     ["views", `${ms("views")} (${m("viewCalls").toFixed(0)} of the calls)`],
     ["outside ops", ms("outside")],
   ];
-  console.log(`batch-1 decoding step, profiled (HEARTH_PROFILE; median of ${RUNS} runs of ${NEW} tokens):`);
+  const B = prompt.shape[0] as number;
+  console.log(`batch-${B} decoding step, profiled (HEARTH_PROFILE; median of ${RUNS} runs of ${NEW} tokens):`);
   for (const [name, value] of rows) console.log(`  ${name.padEnd(30)} ${value}`);
   console.log(`  everything but the products     ${(m("wall") - m("gemm")).toFixed(2)} ms\n`);
 }

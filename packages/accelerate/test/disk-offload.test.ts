@@ -50,7 +50,7 @@ test("a model 3x the memory cap generates correctly with disk offload, holding a
     const full = runWorker(ckpt, total * 2);
     const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     t.diagnostic(
-      `weights ${mb(total)}, cap ${mb(cap)}; offload: ${mb(off.residentBytes)} in memory, ${mb(off.offloadedBytes)} on disk, RssAnon +${mb(off.growth)}; all in memory: RssAnon +${mb(full.growth)}`,
+      `weights ${mb(total)}, cap ${mb(cap)}; offload: ${mb(off.residentBytes)} in memory, ${mb(off.offloadedBytes)} on disk, RssAnon +${mb(off.growth)} (${mb(off.packedBytes)} packed); all in memory: RssAnon +${mb(full.growth)}`,
     );
     assert.deepEqual(off.tokens, expectedTokens);
     let maxDiff = 0;
@@ -66,7 +66,14 @@ test("a model 3x the memory cap generates correctly with disk offload, holding a
     // cap. The loads first reuse heap that start-up freed, which RssAnon already counted: loading
     // all 24.2 MiB in memory has shown growths of 19.3 to 26.1 MiB.
     assert.ok(full.growth > 0.6 * total, `all-in-memory grew only ${mb(full.growth)}`);
-    assert.ok(off.growth < cap + total / 6, `offloaded run grew ${mb(off.growth)} for a cap of ${mb(cap)}`);
+    // The generation's products of 5-8 rows may read resident weights from packed copies (the
+    // cpu backend's few-row panel form, where the CPU has one): on top of the cap, and never of
+    // the offloaded weights.
+    assert.ok(off.packedBytes <= 1.05 * off.residentBytes, `${mb(off.packedBytes)} of packed weights`);
+    assert.ok(
+      off.growth < cap + off.packedBytes + total / 6,
+      `offloaded run grew ${mb(off.growth)} for a cap of ${mb(cap)} and ${mb(off.packedBytes)} of packed weights`,
+    );
     // batched forwards may pack the resident weights, but copies of the offloaded ones would
     // take more than all their bytes
     assert.ok(

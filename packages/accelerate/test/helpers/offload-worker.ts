@@ -1,11 +1,12 @@
 /**
  * Child process of the disk-offload test: builds the model on the meta device, dispatches the
  * checkpoint under a memory cap, generates, and reports the tokens, the logits of one forward
- * and how much anonymous (process-private) memory grew, then grew again over batched forwards:
+ * and how much anonymous (process-private) memory grew (and the packed weights' share of it), then
+ * grew again over batched forwards:
  * `offload-worker.ts <ckpt> <cap> <config>`.
  */
 import { readFileSync } from "node:fs";
-import { noGrad, tensor } from "@hearth/tensor";
+import { noGrad, packedWeightBytes, tensor } from "@hearth/tensor";
 import { initEmptyWeights, loadCheckpointAndDispatch } from "../../src/index.ts";
 import { greedy, TinyGpt } from "./tiny-gpt.ts";
 
@@ -34,6 +35,9 @@ const tokens = greedy(model, [1, 2, 3, 4], 6, sample);
 const logits = noGrad(() => model.forward(tensor(Int32Array.from([5, 6, 7, 8, 9]), { shape: [1, 5] }).to("int64")));
 sample();
 const growth = peak - before;
+// packings the cpu backend keeps of resident weights (products of 5-8 rows read them packed on
+// families with a few-row panel form, gemvPackedRows())
+const packedBytes = packedWeightBytes();
 // A batch of 4 (20 rows a product): the cpu backend packs resident weights for reuse, but must
 // make no such copy of the offloaded views, which are paged in again on every call.
 const beforeBatches = rssAnon();
@@ -51,6 +55,7 @@ console.log(
     tokens,
     logits: [...logits.dataSync()],
     growth,
+    packedBytes,
     batchGrowth: peak - beforeBatches,
     metaGrowth,
     deviceMap: result.deviceMap,

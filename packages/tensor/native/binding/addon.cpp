@@ -65,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
   exports.Set("selectAttentionKernel", Napi::Function::New(env, SelectAttentionKernel, "selectAttentionKernel"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("gemvPackedRows", Napi::Function::New(env, GemvPackedRows, "gemvPackedRows"));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("selectGemmKernel", Napi::Function::New(env, SelectGemmKernel, "selectGemmKernel"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));

@@ -9,6 +9,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info);
 // once for many products (gemm's optional bPacked); see gemm.cpp.
 Napi::Value GemmPackedBytes(const Napi::CallbackInfo& info);
 Napi::Value GemmPackB(const Napi::CallbackInfo& info);
+// gemvPackedRows(): the fewest rows from which a float32 product reads B from its gemmPackB
+// packing (the few-row panel form) instead of B itself; 0 when no product that few rows does.
+Napi::Value GemvPackedRows(const Napi::CallbackInfo& info);
 // gemmKernel(dtype): the micro-kernel family in use for that dtype.
 Napi::Value GemmKernel(const Napi::CallbackInfo& info);
 // selectGemmKernel(name): forces "avx512" | "avx512-bf16" | "avx2" | "generic" ("" = automatic);

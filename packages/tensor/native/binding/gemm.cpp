@@ -20,6 +20,8 @@
 // gemmPackedBytes(dtype, K, N): bytes gemmPackB needs for a K×N B (0: such a B is never packed).
 // gemmPackB(dtype, K, N, b, bOffset, bStrides [row, column], dst): packs B into dst, an
 //   ArrayBuffer of at least gemmPackedBytes bytes from allocate() (64-byte aligned).
+// gemvPackedRows(): from how many rows a float32 product of fewer rows than the GEMM's reads a
+//   bPacked packing (0: none does).
 #include "gemm-api.h"
 
 #include <cstring>
@@ -27,6 +29,7 @@
 
 #include "args.h"
 #include "kernels/gemm.h"
+#include "kernels/gemv.h"
 #include "kernels/thread-pool.h"
 
 namespace hearth {
@@ -180,6 +183,10 @@ Napi::Value GemmPackB(const Napi::CallbackInfo& info) {
                "argument 'dst' must be 64-byte aligned (a buffer from allocate())");
   gemm_pack_b(dtype, K, N, GemmOperand{static_cast<char*>(b.data) + offset * es, 0, strides[0], strides[1]}, dst.data);
   return env.Undefined();
+}
+
+Napi::Value GemvPackedRows(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), gemv_packed_rows());
 }
 
 Napi::Value GemmKernel(const Napi::CallbackInfo& info) {

@@ -632,6 +632,21 @@ bool gemm_packed_b_current(const void* packed, DType dtype, int64_t K, int64_t N
          h.dtype == static_cast<int32_t>(dtype);
 }
 
+int gemm_packed_f32_nr() {
+  const GemmKernels& ks = *kernels_for(DType::kFloat32);
+  return ks.packed_size == 4 && ks.kunit == 1 ? ks.nr : 0;
+}
+
+GemmPackedPanels gemm_packed_panels(const void* packed, DType dtype, int64_t K, int64_t N) {
+  if (dtype != DType::kFloat32 || gemm_packed_f32_nr() == 0 || !gemm_packed_b_current(packed, dtype, K, N)) {
+    return GemmPackedPanels{nullptr, 0, 0, 0};
+  }
+  const GemmKernels& ks = *kernels_for(dtype);
+  const int kcb = k_block(ks, K);
+  return GemmPackedPanels{reinterpret_cast<const float*>(static_cast<const char*>(packed) + kPackedHeaderBytes), ks.nr,
+                          kcb, packed_slice_bytes(ks, kcb, N)};
+}
+
 // C = bias + beta·C over the whole problem, leaving a bias-free problem with beta 1 (for the paths
 // that do not add the bias themselves).
 static GemmProblem apply_bias(const GemmProblem& p) {

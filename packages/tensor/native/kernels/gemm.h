@@ -71,6 +71,23 @@ void gemm_pack_b(DType dtype, int64_t K, int64_t N, const GemmOperand& b, void* 
 // (false after the kernel family changed, e.g. through gemm_select_kernel).
 bool gemm_packed_b_current(const void* packed, DType dtype, int64_t K, int64_t N);
 
+// Where a packing from gemm_pack_b keeps B, for readers other than the GEMM (the few-row
+// products of gemv.cpp read a weight's packing instead of the weight when their family can).
+// float32 packings only (unit k steps): k slice s (kc deep, the last one K - s·kc) starts at
+// data + s·slice_bytes, and holds panel q (columns [q·nr, q·nr + nr), zeros past N) at
+// q·nr·kc_s floats from there, element (k, j) of the panel at k·nr + j. `data` is null when
+// `packed` is not the current float32 packing of this K×N (gemm_packed_b_current), or the family
+// packs otherwise.
+struct GemmPackedPanels {
+  const float* data;
+  int nr, kc;
+  int64_t slice_bytes;
+};
+GemmPackedPanels gemm_packed_panels(const void* packed, DType dtype, int64_t K, int64_t N);
+// The panel width of the float32 family's packing when it is laid out as gemm_packed_panels
+// describes (0 when it is not).
+int gemm_packed_f32_nr();
+
 // The micro-kernel family chosen at load time for a dtype: "avx512", "avx512-bf16", "avx2" or
 // "generic".
 const char* gemm_kernel_name(DType dtype);

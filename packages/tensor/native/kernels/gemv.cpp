@@ -6,7 +6,9 @@
 //   dot form:  chunks of output rows j, each a contiguous run of W's rows;
 //   axpy form: slabs of W's rows k (each slab sums into a private [rows, n] partial, the driver
 //              adds the partials in slab order), cut into column chunks only when the rows of
-//              out would not stay in L1.
+//              out would not stay in L1;
+//   panel form (float32 W kept packed for the GEMM, from kGemvPanelFrom rows): runs of whole
+//              panels of the packing, each read once per k slice for all the rows (gemv_panels).
 // One-item products on several threads get guided chunk and slab sizes, long first and short
 // last (see `guided`). Small matrices run on the calling thread: waking a worker costs more
 // than they take.
@@ -52,7 +54,17 @@ void axpy_generic(DType t, const void* w, int64_t ldw, const float* x, int64_t l
   }
 }
 
-const GemvKernels kGeneric = {"generic", dot_generic, axpy_generic, nullptr};
+void panel_generic(const float* b, int nr, int kc, const float* x, int64_t ldx, int rows, int n, bool accumulate,
+                   float* out, int64_t ldo) {
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < n; j++) {
+      float sum = accumulate ? out[r * ldo + j] : 0.0f;
+      for (int k = 0; k < kc; k++) sum += x[r * ldx + k] * b[k * nr + j];
+      out[r * ldo + j] = sum;
+    }
+}
+
+const GemvKernels kGeneric = {"generic", dot_generic, axpy_generic, nullptr, panel_generic, 0};
 
 const GemvKernels* select() {
 #if defined(__x86_64__)
@@ -229,11 +241,9 @@ struct Range {
 thread_local const void* t_last_matrix = nullptr;
 thread_local std::unordered_map<const void*, Range> t_next_matrix;
 
-// Notes that `f`'s matrix follows the previous product's and returns the range expected after
-// it (data null when none is known).
-Range note_matrix(const Form& f, int64_t K, int es) {
-  const int64_t span = ((K - 1) * f.wk + (f.n - 1) * f.wj + 1) * es;
-  const void* w = f.w;
+// Notes that matrix `w` (`span` bytes from there) follows the previous product's and returns the
+// range expected after it (data null when none is known).
+Range note_matrix(const void* w, int64_t span) {
   if (t_last_matrix != nullptr && t_last_matrix != w) {
     if (t_next_matrix.size() > 4096) t_next_matrix.clear();  // temporaries come and go
     t_next_matrix[t_last_matrix] = Range{w, span};
@@ -271,7 +281,82 @@ void guided(int64_t total, int threads, int64_t least, int64_t most, int64_t uni
   starts.push_back(total);
 }
 
+// The panel form (GemvKernels::panel): the rows of x against B's GEMM packing, which streams as
+// one sequential run per k slice and task, each weight multiplied into every row of x from
+// registers. Tasks are runs of whole panels (guided sizes on several threads, as the dot form's),
+// at most kTile / rows columns each: a task's outputs stay in L1 from one k slice to the next.
+// (GPT-2's 8-row float32 products on the Zen 4 host, 2 threads: the weight pass in 15-16 ms
+// against 25-27 in the dot form over transposed copies; see packed-weights.ts.)
+void gemv_panels(const GemmProblem& p, const Form& f, const GemvKernels& ks, const GemmPackedPanels& packed) {
+  const int rows = f.rows;
+  const int64_t n = f.n, K = p.K, nr = packed.nr;
+  const int threads = static_cast<double>(n) * K * 4 < kParallelBytes ? 1 : num_threads();
+  thread_local std::vector<float> xbuf;
+  int64_t ldx = 0;
+  const float* x = rows_f32(f, p.dtype, K, xbuf, &ldx);
+  const int64_t most = kTile / rows >= nr ? kTile / rows / nr * nr : nr;
+  thread_local std::vector<int64_t> seg;
+  if (threads > 1) {
+    guided(n, threads, 2 * nr, most, nr, seg);
+  } else {
+    seg.clear();
+    for (int64_t j = 0; j < n; j += most) seg.push_back(j);
+    seg.push_back(n);
+  }
+  const bool direct = writes_out(p, f);
+  const int64_t slices = (K + packed.kc - 1) / packed.kc;
+  const int64_t* sg = seg.data();
+  auto body = [&](int64_t t) {
+    const int64_t j0 = sg[t], len = sg[t + 1] - j0;
+    alignas(64) float tile[kTile];
+    float* out = direct ? f.c + j0 : tile;
+    const int64_t ldo = direct ? f.cr : len;
+    for (int64_t s = 0; s < slices; s++) {
+      const int64_t k0 = s * packed.kc;
+      const int kc = static_cast<int>(imin64(packed.kc, K - k0));
+      const float* slice = reinterpret_cast<const float*>(reinterpret_cast<const char*>(packed.data) + s * packed.slice_bytes);
+      for (int64_t j = j0; j < j0 + len; j += nr) {
+        ks.panel(slice + j * kc, static_cast<int>(nr), kc, x + k0, ldx, rows, static_cast<int>(imin64(nr, n - j)), s > 0,
+                 out + (j - j0), ldo);
+      }
+    }
+    for (int r = 0; r < rows; r++) {
+      if (direct) {
+        add_bias_row(f, r, j0, len);
+      } else {
+        store_row(p, f, r, j0, tile + r * len, len);
+      }
+    }
+  };
+  const int64_t ntasks = static_cast<int64_t>(seg.size()) - 1;
+  const Range next = threads > 1 && read_ahead_enabled() ? note_matrix(packed.data, slices * packed.slice_bytes)
+                                                         : Range{nullptr, 0};
+  if (threads == 1) {
+    for (int64_t t = 0; t < ntasks; t++) body(t);
+  } else {
+    parallel_for(static_cast<int>(ntasks), threads, body);
+  }
+  if (next.data != nullptr) pool_prefetch_hint(next.data, imin64(next.bytes, kReadAheadBytes));
+}
+
+// The packing of B the panel form reads for this problem (data null: none, or not this form).
+GemmPackedPanels panels_for(const GemmProblem& p, const GemvKernels& ks, Side side) {
+  const GemmPackedPanels none{nullptr, 0, 0, 0};
+  if (p.b_packed == nullptr || ks.panel == nullptr || side != Side::kA || p.batch != 1 || p.M < kGemvPanelFrom) {
+    return none;
+  }
+  const GemmPackedPanels packed = gemm_packed_panels(p.b_packed, p.dtype, p.K, p.N);
+  return packed.data != nullptr && (ks.panel_nr == 0 || ks.panel_nr == packed.nr) ? packed : none;
+}
+
 }  // namespace
+
+int gemv_packed_rows() {
+  const int nr = gemm_packed_f32_nr();
+  return nr > 0 && g_kernels->panel != nullptr && (g_kernels->panel_nr == 0 || g_kernels->panel_nr == nr)
+             ? kGemvPanelFrom
+             : 0;
+}
 
 const GemvKernels* gemv_kernels_generic() { return &kGeneric; }
 
@@ -313,6 +398,8 @@ void gemv(const GemmProblem& p) {
   const GemvKernels& ks = *g_kernels;
   const Side side = side_of(p);
   const Form f0 = form_of(p, side, 0);
+  const GemmPackedPanels packed = panels_for(p, ks, side);
+  if (packed.data != nullptr) return gemv_panels(p, f0, ks, packed);
   const int rows = f0.rows;
   const int64_t n = f0.n, K = p.K;
   const int es = dtype_size(p.dtype);
@@ -413,7 +500,9 @@ void gemv(const GemmProblem& p) {
       }
     }
   };
-  const Range next = threads > 1 && p.batch == 1 && read_ahead_enabled() ? note_matrix(f0, K, es) : Range{nullptr, 0};
+  const Range next = threads > 1 && p.batch == 1 && read_ahead_enabled()
+                         ? note_matrix(f0.w, ((K - 1) * f0.wk + (f0.n - 1) * f0.wj + 1) * es)
+                         : Range{nullptr, 0};
   if (threads == 1 || ntasks > (1 << 30)) {
     for (int64_t t = 0; t < ntasks; t++) body(t);
   } else {

@@ -6,6 +6,7 @@
 //   R rows of x (float32, row r at x + r*ldx), n outputs per row, K the reduced length:
 //   dot form:  out[r, j]  = sum_k W[j, k] * x[r, k]   (W rows contiguous along k)
 //   axpy form: out[r, j] += sum_k x[r, k] * W[k, j]   (W rows contiguous along j)
+//   panel form: out[r, j] = sum_k x[r, k] * W[k, j]   (W as the GEMM packed it, float32)
 #pragma once
 #include <cstdint>
 
@@ -29,11 +30,24 @@ struct GemvKernels {
   // W[j, 0:K] · x[r, 0:K], each sum taken in k order.
   void (*dot_lanes)(const float* w, int64_t ldw, const float* xt, int rows, int64_t K, int n, float* out,
                     int64_t ldo);
+  // Optional (null: none): the panel form, for float32 weights kept packed for the GEMM
+  // (gemm_packed_panels) and kGemvPanelFrom or more rows of x. One panel of B, `nr` columns wide
+  // and kc deep (element (k, j) at b[k*nr + j]), against the rows of x:
+  //   out[r*ldo + j] = (accumulate ? out[r*ldo + j] : 0) + sum_k x[r*ldx + k] * b[k*nr + j]
+  // for r < rows, j < n (n <= nr), each sum taken in k order after out's value, so summing a
+  // product's k slices one after the other rounds as one pass over k would. The panel is read
+  // once for all the rows (k-major, one sequential stream), the outputs stay in registers.
+  void (*panel)(const float* b, int nr, int kc, const float* x, int64_t ldx, int rows, int n, bool accumulate,
+                float* out, int64_t ldo);
+  // The panel width `panel` requires (the GEMM family's NR); 0: any.
+  int panel_nr;
 };
 
 // The lanes of dot_lanes' packed x (kGemvMaxRows), and the fewest rows that take it.
 constexpr int kGemvLanes = 8;
 constexpr int kGemvLanesFrom = 5;
+// The fewest rows of x that take the panel form.
+constexpr int kGemvPanelFrom = 5;
 
 const GemvKernels* gemv_kernels_generic();
 #if defined(__x86_64__)
@@ -47,6 +61,11 @@ const GemvKernels* gemv_kernels_avx512_bf16();
 // names pick "avx512-bf16"); empty restores the automatic choice. Returns false when the CPU
 // lacks it.
 bool gemv_select_kernel(const char* name);
+
+// The fewest rows from which a float32 product of this family reads B from its GEMM packing
+// (the panel form; gemm_pack_b), 0 when none does: a caller keeping weights packed for the GEMM
+// hands the packing to products of that many rows too.
+int gemv_packed_rows();
 
 // True when gemv() runs this problem.
 bool gemv_handles(const GemmProblem& p);

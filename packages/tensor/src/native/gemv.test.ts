@@ -4,7 +4,8 @@
 // either operand, odd sizes with vector tails, strided rows, batches, alpha/beta, float32 and
 // 16-bit weights, 1 and 2 threads, every kernel family this CPU has. Then bfloat16 weights with
 // full mantissas (and float32 x rounded by the product itself) against float64 sums of the same
-// products, guided splits on 2 threads included.
+// products, guided splits on 2 threads included. And float32 weights packed for the GEMM, which
+// products of a few rows read in their panel form.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { type NativeGemmDType, native } from "./index.ts";
@@ -49,6 +50,8 @@ interface Case {
   dtype?: NativeGemmDType;
   pad?: number;
   beta?: number;
+  /** Hand the GEMM's packing of W along (float32, one item, x as A): the panel form reads it. */
+  packed?: boolean;
 }
 
 function run(c: Case): void {
@@ -74,6 +77,11 @@ function run(c: Case): void {
   const outBs = (c.smallIsB ? n : rows) * outLd;
   const init = Float32Array.from({ length: batch * outBs }, () => (beta === 0 ? Number.NaN : value()));
   const out = init.slice();
+  let packed: ArrayBuffer | undefined;
+  if (c.packed) {
+    packed = addon.allocate(addon.gemmPackedBytes(dtype, K, n), false);
+    addon.gemmPackB(dtype, K, n, store(w, dtype), 0, [wStrides[1], wStrides[2]], packed);
+  }
   if (!c.smallIsB) {
     // out[r, j] = x[r, :] · W[:, j]
     addon.gemm(
@@ -93,6 +101,7 @@ function run(c: Case): void {
       [outBs, outLd, 1],
       alpha,
       beta,
+      packed,
     );
   } else {
     // out[j, r] = Wᵀ[j, :] · xᵀ[:, r]: the weight is A (n × K), x is B (K × rows)
@@ -137,6 +146,7 @@ function run(c: Case): void {
       }
   // The padding column of every output row is never written.
   for (let i = outLd - 1; i < out.length; i += outLd) assert.ok(Object.is(out[i], init[i]), `out[${i}] was written`);
+  if (packed) addon.free(packed);
 }
 
 const families = ["generic", "avx2", "avx512", "avx512-bf16"].filter((f) => addon.selectGemmKernel(f));
@@ -214,6 +224,66 @@ describe("native gemv (few-row products)", () => {
           run({ rows, n: 1234, K: 200, rowsAlongK: true, dtype, pad: 1 });
           addon.setNumThreads(0);
         }
+    }
+    addon.selectGemmKernel("");
+  });
+
+  test("float32 weights packed for the GEMM, from gemvPackedRows() rows up: the panel form, its k slices and panel tails, 1 and 2 threads", () => {
+    // K 800 is three k slices on every family (of 272, 272 and 256 at most 384 deep); n 45 and
+    // 530 end in a part-filled panel; n 2101 on 2 threads takes guided runs of panels. alpha 0.5
+    // (beta 1) sums into a tile first, alpha 1 straight into out.
+    let tried = 0;
+    for (const family of families) {
+      assert.ok(addon.selectGemmKernel(family));
+      const from = addon.gemvPackedRows();
+      if (from === 0) continue;
+      assert.ok(from >= 2 && from <= 8, `${family}: gemvPackedRows() ${from}`);
+      tried++;
+      for (const threads of [1, 2]) {
+        addon.setNumThreads(threads);
+        for (let rows = from; rows <= 8; rows++)
+          for (const rowsAlongK of [true, false]) {
+            run({ rows, n: 45, K: 37, rowsAlongK, packed: true });
+            run({ rows, n: 530, K: 800, rowsAlongK, pad: rows % 3, beta: rows === 6 ? 1 : 0, packed: true });
+            if (rows === 8) run({ rows, n: 2101, K: 97, rowsAlongK, pad: 1, beta: 1, packed: true });
+          }
+      }
+    }
+    assert.ok(tried > 0, "the generic family has the panel form");
+    addon.setNumThreads(0);
+    addon.selectGemmKernel("");
+  });
+
+  test("from gemvPackedRows() rows the packing is what is read, below it the weight", () => {
+    // A packing of W handed with a B of zeros (which a caller never does): the rows that take the
+    // panel form get x·W, the others x·0.
+    const K = 50;
+    const n = 40;
+    const w = store(Float64Array.from({ length: K * n }, value), "float32");
+    const zeros = new Float32Array(K * n);
+    for (const family of families) {
+      assert.ok(addon.selectGemmKernel(family));
+      const from = addon.gemvPackedRows();
+      if (from === 0) continue;
+      const packed = addon.allocate(addon.gemmPackedBytes("float32", K, n), false);
+      addon.gemmPackB("float32", K, n, w, 0, [n, 1], packed);
+      for (let rows = 1; rows <= 8; rows++) {
+        const x = store(Float64Array.from({ length: rows * K }, value), "float32");
+        const want = new Float32Array(rows * n);
+        const got = new Float32Array(rows * n);
+        addon.gemm("float32", rows, n, K, 1, x, 0, [0, K, 1], w, 0, [0, n, 1], want, 0, [0, n, 1], 1, 0);
+        addon.gemm("float32", rows, n, K, 1, x, 0, [0, K, 1], zeros, 0, [0, n, 1], got, 0, [0, n, 1], 1, 0, packed);
+        if (rows >= from) {
+          for (let i = 0; i < want.length; i++)
+            assert.ok(Math.abs((got[i] as number) - (want[i] as number)) <= 1e-5, `${family} rows ${rows}: [${i}]`);
+        } else {
+          assert.ok(
+            got.every((v) => v === 0),
+            `${family} rows ${rows} read the packing`,
+          );
+        }
+      }
+      addon.free(packed);
     }
     addon.selectGemmKernel("");
   });

@@ -377,6 +377,12 @@ export interface NativeAddon {
     dims: readonly number[],
     out: ArrayBufferLike | Float32Array,
   ): void;
+  /**
+   * The fewest rows from which a float32 product of fewer rows than the GEMM takes (its few-row
+   * panel form) reads B from a `gemmPackB` packing handed as `bPacked` rather than B itself; 0
+   * when none does (the kernel family has no panel form, or packs otherwise).
+   */
+  gemvPackedRows(): number;
   /** The micro-kernel family in use for a dtype: "amx-bf16x3" (float32 on AMX), "amx-bf16", "avx512-bf16", "avx512", "avx2" or "generic". */
   gemmKernel(dtype: NativeGemmDType): string;
   /** Forces a kernel family ("" restores the automatic choice); false when the CPU lacks it. */

@@ -74,13 +74,19 @@ interface Rows {
   masks: number[][];
 }
 
-/** Runs the model on the next chunk of every row and returns the last position's scores, per row. */
-async function step(
-  model: GenerativeModel,
-  rows: Rows,
-  cache: KVCache | null,
-  first: boolean,
-): Promise<Float32Array[]> {
+/** The last position's scores of one step, per row, usable until `release()`. */
+interface StepScores {
+  rows: Float32Array[];
+  release(): void;
+}
+
+/**
+ * Runs the model on the next chunk of every row and returns the last position's scores, per row:
+ * on the CPU, views of the logits' own float32 storage, which stays alive until `release()` (a
+ * batch-8 GPT-2 step's logits are 1.6 MB: copied out each step, they cost an allocation, a copy
+ * and the collector's work), else a copy. Processors may edit the rows in place either way.
+ */
+async function step(model: GenerativeModel, rows: Rows, cache: KVCache | null, first: boolean): Promise<StepScores> {
   const B = rows.seqs.length;
   const past = cache && !first ? cache.getSeqLength() : 0;
   const chunk = rows.seqs.map((s) => s.slice(past));
@@ -101,12 +107,19 @@ async function step(
     }),
   );
   const V = last.shape[2] as number;
-  const flat = (await last.data()) as Float32Array;
-  last.dispose();
+  let flat: Float32Array;
+  let release = () => last.dispose();
+  if (last.device === "cpu" && last.dtype === "float32" && last.isContiguous()) {
+    const view = last.view_();
+    flat = (view.data as Float32Array).subarray(view.offset, view.offset + B * V);
+  } else {
+    flat = (await last.data()) as Float32Array;
+    last.dispose();
+    release = () => {};
+  }
   const result: Float32Array[] = [];
-  // `flat` is a fresh copy, so each row can be a view of it (processors edit rows in place).
   for (let b = 0; b < B; b++) result.push(flat.subarray(b * V, (b + 1) * V));
-  return result;
+  return { rows: result, release };
 }
 
 function padTo(rows: number[][], length: number, pad: number): number[][] {
@@ -257,13 +270,13 @@ async function decode(ctx: Loop, prompts: number[][], promptMasks: number[][]): 
   ctx.streamer?.put(rows.seqs.map((s) => [...s]));
   try {
     for (let t = 0; t < ctx.maxNew; t++) {
-      const logits = await step(ctx.model, rows, cache, t === 0);
-      const stepScores = logits.map((scores, b) => {
+      const scored = await step(ctx.model, rows, cache, t === 0);
+      const stepScores = scored.rows.map((scores, b) => {
         const row = rows.seqs[b] as number[];
         for (const p of processors) p(scores, { tokens: row, newTokens: t });
         return scores;
       });
-      if (gc.outputScores) allScores.push(stepScores);
+      if (gc.outputScores) allScores.push(stepScores.map((s) => s.slice()));
       let next: number[];
       if (gc.doSample) {
         const V = (stepScores[0] as Float32Array).length;
@@ -279,6 +292,7 @@ async function decode(ctx: Loop, prompts: number[][], promptMasks: number[][]): 
       } else {
         next = argmaxRows(stepScores);
       }
+      scored.release();
       next = next.map((tok, b) => (done[b] ? pad : tok));
       next.forEach((tok, b) => {
         (rows.seqs[b] as number[]).push(tok);
@@ -371,7 +385,8 @@ async function beamSearch(ctx: Loop, prompts: number[][], promptMasks: number[][
   const allScores: Float32Array[][] = [];
   try {
     for (let t = 0; t < ctx.maxNew; t++) {
-      const logits = await step(ctx.model, rows, cache, t === 0);
+      const scored = await step(ctx.model, rows, cache, t === 0);
+      const logits = scored.rows;
       logits.forEach((scores, r) => {
         logSoftmaxInPlace(scores);
         for (const p of processors) p(scores, { tokens: rows.seqs[r] as number[], newTokens: t });
@@ -387,6 +402,7 @@ async function beamSearch(ctx: Loop, prompts: number[][], promptMasks: number[][
         candTokens.push(top.map((c) => c.i % V));
         candBeams.push(top.map((c) => Math.floor(c.i / V)));
       }
+      scored.release();
       const next = scorer.process(rows.seqs, candScores, candTokens, candBeams, eos, pad, L);
       rows.seqs = next.beamIndices.map((src, r) => [...(rows.seqs[src] as number[]), next.tokens[r] as number]);
       rows.masks = next.beamIndices.map((src) => [...(rows.masks[src] as number[]), 1]);

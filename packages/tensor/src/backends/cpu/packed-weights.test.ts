@@ -135,12 +135,15 @@ describe("native gemm with a pre-packed B", { skip: !addon && "the native addon 
     const packed = native.allocate(native.gemmPackedBytes("float32", K, N), false);
     native.gemmPackB("float32", K, N, b, 0, [N, 1], packed);
     native.selectGemmKernel(second);
-    const a = values(20 * K, "float32");
-    const want = new Float32Array(20 * N);
-    const got = new Float32Array(20 * N);
-    native.gemm("float32", 20, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], want, 0, [0, N, 1], 1, 0);
-    native.gemm("float32", 20, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], got, 0, [0, N, 1], 1, 0, packed);
-    assert.deepEqual(got, want);
+    // 20 rows take the GEMM, 8 the few-row kernels (the panel form where they read packings)
+    for (const M of [20, 8]) {
+      const a = values(M * K, "float32");
+      const want = new Float32Array(M * N);
+      const got = new Float32Array(M * N);
+      native.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], want, 0, [0, N, 1], 1, 0);
+      native.gemm("float32", M, N, K, 1, a, 0, [0, K, 1], b, 0, [0, N, 1], got, 0, [0, N, 1], 1, 0, packed);
+      assert.deepEqual(got, want, `${M} rows`);
+    }
     native.selectGemmKernel("");
   });
 
@@ -262,7 +265,35 @@ describe("matmul with packed weights", { skip: !listBackends().includes("cpu") &
     assert.ok(packedWeightBytes() > wideBefore);
     // a weight already laid with its rows along K (a Linear's weight.T) needs no copy
     const before = packedWeightBytes();
-    check(randn([6, 40]), randn([30, 40]).transpose(0, 1));
+    check(randn([4, 40]), randn([30, 40]).transpose(0, 1));
+    assert.equal(packedWeightBytes(), before);
+  });
+
+  test("float32 products of gemvPackedRows() to 8 rows read the weight's GEMM packing, made once and kept current", (t) => {
+    const native = addon as NonNullable<typeof addon>;
+    const from = native.gemvPackedRows();
+    if (from === 0) return t.skip("this kernel family's few-row products read no packing");
+    manualSeed(8);
+    const w = randn([67, 45]);
+    for (const weight of [w, randn([45, 67]).transpose(0, 1)]) {
+      const before = packedWeightBytes();
+      check(randn([from, 67]), weight);
+      assert.equal(
+        packedWeightBytes() - before,
+        native.gemmPackedBytes("float32", 67, 45),
+        "the GEMM's packing was made",
+      );
+      for (let rows = from; rows <= 8; rows++) check(randn([rows, 67]), weight);
+      // batched rows of one token each (a decoding step's [B, 1, K] input), and a prompt's rows
+      check(randn([8, 1, 67]), weight);
+      check(randn([40, 67]), weight);
+      assert.equal(packedWeightBytes() - before, native.gemmPackedBytes("float32", 67, 45), "and reused");
+    }
+    copy_(w, randn([67, 45]));
+    check(randn([7, 67]), w);
+    // fewer rows take the transposed copy or the weight as it lies
+    const before = packedWeightBytes();
+    check(randn([from - 1, 40]), randn([30, 40]).transpose(0, 1));
     assert.equal(packedWeightBytes(), before);
   });
 

@@ -12,7 +12,14 @@
  *     {@link MIN_ROWS} rows against one matrix (smaller ones take the matrix-vector path, which
  *     reads the weight as it lies), or {@link MIN_BF16_ROWS} for bfloat16 weights, which the
  *     GEMM's bf16 tiles take from that many rows (a batch-8 decoding step with bf16 weights
- *     then streams the packing its prompt made: its 48 GEMMs took half the CPU time);
+ *     then streams the packing its prompt made: its 48 GEMMs took half the CPU time), or
+ *     `gemvPackedRows()` for float32 weights where the native few-row products have a panel
+ *     form that reads the packing (AVX-512: every weight of a batch-8 decoding step streamed
+ *     in one sequential run per k slice and thread, 5 to 8 rows of x in registers; GPT-2 on the
+ *     2-core Zen 4 host, its batch-8 step 29-32 -> 19-21 ms; see `transposedWeight` for the
+ *     copy the other families use). For a weight laid `[N, K]` (a Linear's, a tied head's) that
+ *     no product of 16 rows or more packed already, that is a copy the few-row products did not
+ *     need before: the weight's bytes again, for a batched decoding step about twice as fast;
  *   - made on the first such product, in place of the packing that product would do anyway
  *     (a product of up to a few hundred rows packs all of B once per call), so it costs memory,
  *     not time;
@@ -120,10 +127,18 @@ export function packedWeight(
   rs: number,
   cs: number,
 ): ArrayBuffer | undefined {
-  if (rows < (dtype === "bfloat16" ? MIN_BF16_ROWS : MIN_ROWS)) return undefined;
+  if (rows < (dtype === "bfloat16" ? MIN_BF16_ROWS : MIN_ROWS) && !panelRows(addon, dtype, rows)) return undefined;
   return derivedCopy(addon, view, `gemm-packed:${dtype}`, K, N, rs, cs, addon.gemmPackedBytes(dtype, K, N), (buffer) =>
     addon.gemmPackB(dtype, K, N, view.data, view.offset, [rs, cs], buffer),
   );
+}
+
+/** True when a float32 product of `rows` rows (fewer than the GEMM's) reads B from its packing. */
+function panelRows(addon: NativeAddon, dtype: NativeGemmDType, rows: number): boolean {
+  // (one row never: the batch-1 products read the weight as it lies, with no call to ask)
+  if (dtype !== "float32" || rows < 2 || rows > MAX_TRANSPOSED_ROWS) return false;
+  const from = addon.gemvPackedRows();
+  return from > 0 && rows >= from;
 }
 
 /**

@@ -313,7 +313,7 @@ void axpy(DType t, const void* w, int64_t ldw, const float* x, int64_t ldx, int 
   rows_fn(t, false, rows)(w, ldw, x, ldx, K, n, out, ldo);
 }
 
-const GemvKernels kAvx2 = {"avx2", dot, axpy, dot_lanes};
+const GemvKernels kAvx2 = {"avx2", dot, axpy, dot_lanes, nullptr, 0};
 
 }  // namespace
 
