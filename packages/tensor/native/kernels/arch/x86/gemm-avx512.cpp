@@ -36,9 +36,10 @@ constexpr int kNC = 960;
 
 inline __mmask16 mask16(int n) { return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
 
-// C row = alpha·acc + bias (when bias is given; beta is 0 then) + beta·C.
+// C row = alpha·acc + bias (when bias is given; beta is 0 then) + beta·C, then + addend (when
+// given) as a separate add.
 inline void store_row(float* c, __m512 acc0, __m512 acc1, int n, float alpha, float beta,
-                      const float* bias = nullptr) {
+                      const float* bias = nullptr, const float* addend = nullptr) {
   const __mmask16 m0 = mask16(n), m1 = mask16(n - 16 > 0 ? n - 16 : 0);
   const __m512 va = _mm512_set1_ps(alpha);
   __m512 r0 = _mm512_mul_ps(acc0, va), r1 = _mm512_mul_ps(acc1, va);
@@ -50,15 +51,23 @@ inline void store_row(float* c, __m512 acc0, __m512 acc1, int n, float alpha, fl
     r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, c), vb, r0);
     r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, c + 16), vb, r1);
   }
+  if (addend != nullptr) {
+    r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, addend));
+    r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, addend + 16));
+  }
   _mm512_mask_storeu_ps(c, m0, r0);
   _mm512_mask_storeu_ps(c + 16, m1, r1);
 }
 
 // pf[0:npf) are lines the driver wants in L2 soon (the next panels' sources): one is
-// requested every 4 steps of k, spread over the kernel so they overlap the arithmetic.
+// requested every 4 steps of k, spread over the kernel so they overlap the arithmetic. A's rows
+// are lda floats apart: kKC in a packed micro-panel, the source's row stride when the driver
+// reads a row-major float32 A in place. addend (rows ld_addend apart) is added last, when given:
+// the driver's residual, in registers instead of a pass over the stored tile.
 template <int M>
-void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-               const char* const* pf, int npf, const float* bias) {
+void micro_f32(int n, int kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, float alpha,
+               float beta, const char* const* pf, int npf, const float* bias, const float* addend,
+               int64_t ld_addend) {
   __m512 acc0[M], acc1[M];
 #pragma GCC unroll 14
   for (int i = 0; i < M; i++) {
@@ -72,7 +81,7 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
     const __m512 b1 = _mm512_load_ps(b + k * kNR + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < M; i++) {
-      const __m512 ai = _mm512_set1_ps(a[i * kKC + k]);
+      const __m512 ai = _mm512_set1_ps(a[i * lda + k]);
       acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
     }
@@ -87,7 +96,8 @@ void micro_f32(int n, int kc, const float* a, const float* b, float* c, int64_t 
   }
   for (; k < kc; k++) step(k);
 #pragma GCC unroll 14
-  for (int i = 0; i < M; i++) store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta, bias);
+  for (int i = 0; i < M; i++)
+    store_row(c + i * ldc, acc0[i], acc1[i], n, alpha, beta, bias, addend ? addend + i * ld_addend : nullptr);
 }
 
 template <int M>
@@ -138,16 +148,22 @@ void micro_bf16(int n, int kc, const uint16_t* a, const uint16_t* b, float* c, i
     default: return FN<14> ARGS;     \
   }
 
-void micro_f32_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
-                  float beta, const char* const* pf, int npf, const float* bias) {
+void micro_f32_lda(int m, int n, int kc, const void* ap, int64_t lda, const void* bp, float* c, int64_t ldc,
+                   float alpha, float beta, const char* const* pf, int npf, const float* bias, const float* addend,
+                   int64_t ld_addend) {
   const float* a = static_cast<const float*>(ap);
   const float* b = static_cast<const float*>(bp);
-  HEARTH_MICRO_CASES(micro_f32, (n, kc, a, b, c, ldc, alpha, beta, pf, npf, bias))
+  HEARTH_MICRO_CASES(micro_f32, (n, kc, a, lda, b, c, ldc, alpha, beta, pf, npf, bias, addend, ld_addend))
+}
+
+void micro_f32_pf(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
+                  float beta, const char* const* pf, int npf, const float* bias) {
+  micro_f32_lda(m, n, kc, ap, kKC, bp, c, ldc, alpha, beta, pf, npf, bias, nullptr, 0);
 }
 
 void micro_f32_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
                    float beta) {
-  micro_f32_pf(m, n, kc, ap, bp, c, ldc, alpha, beta, nullptr, 0, nullptr);
+  micro_f32_lda(m, n, kc, ap, kKC, bp, c, ldc, alpha, beta, nullptr, 0, nullptr, nullptr, 0);
 }
 
 void micro_bf16_any(int m, int n, int kc, const void* ap, const void* bp, float* c, int64_t ldc, float alpha,
@@ -372,7 +388,8 @@ void pack_b_bf16_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, in
   pack_b_bf16_avx512(b, k0, kc, (kc + 1) & ~1, j0, nc, static_cast<uint16_t*>(dstv));
 }
 
-const GemmKernels kF32 = {"avx512", kMR, kNR, kKC, kNC, 1, 4, micro_f32_any, pack_a_f32, pack_b_f32, micro_f32_pf};
+const GemmKernels kF32 = {"avx512",     kMR,          kNR,     kKC, kNC, 1, 4, micro_f32_any, pack_a_f32,
+                          pack_b_f32,   micro_f32_pf, nullptr, int64_t{768} << 10, false, micro_f32_lda};
 const GemmKernels kBF16 = {"avx512-bf16", kMR, kNR, kKC, kNC, 2, 2, micro_bf16_any, pack_a_bf16, pack_b_bf16_any};
 
 }  // namespace
