@@ -99,6 +99,7 @@ Selection automatic() {
   const CpuFeatures& f = cpu_features();
   if (f.avx2 && f.fma && f.f16c) s.f32 = s.bf16 = gemm_kernels_avx2();
   if (f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c) {
+    gemm_avx512_configure();
     s.f32 = s.bf16 = gemm_kernels_avx512();
     if (f.avx512bf16 && bf16x3_wanted() && request_amx()) s.f32 = gemm_kernels_amx_bf16x3();
   }
