@@ -265,7 +265,7 @@ LinePrefetch region(const GemmMatrixView& v, int64_t r0, int64_t nr, int64_t c0,
   return lp;
 }
 
-// Most lines one micro-kernel call is asked to prefetch (one per 4 steps of k, kc <= 512).
+// Most lines one micro-kernel call is asked to prefetch (one per 4 steps of k, up to kc 512).
 constexpr int kMaxPrefetch = 128;
 
 struct Task {

@@ -32,7 +32,7 @@ namespace {
 constexpr int kMR = 14;
 constexpr int kNR = 32;
 // Depth of the k slices (and the packed A rows' stride): float32's is chosen at load from the L2
-// size (f32_kc), bfloat16's is fixed.
+// size (gemm_avx512_configure), bfloat16's is fixed.
 constexpr int kKCBf16 = 384;
 // A 384-deep float32 B block of KC×NC is 1.4 MB, most of a 2 MB L2 (Sapphire Rapids); of B
 // blocks 0.5 to 1.75 times this size, it measured best there for products of 512 rows and more.
@@ -395,9 +395,8 @@ void pack_b_bf16_any(const GemmMatrixView& b, int64_t k0, int kc, int64_t j0, in
   pack_b_bf16_avx512(b, k0, kc, (kc + 1) & ~1, j0, nc, static_cast<uint16_t*>(dstv));
 }
 
-
-GemmKernels kF32 = {"avx512",     kMR,          kNR,     384, kNC, 1, 4, micro_f32_any, pack_a_f32,
-                    pack_b_f32,   micro_f32_pf, nullptr, int64_t{768} << 10, false, micro_f32_lda};
+GemmKernels kF32 = {"avx512",   kMR,          kNR,     384, kNC, 1, 4, micro_f32_any, pack_a_f32,
+                    pack_b_f32, micro_f32_pf, nullptr, int64_t{768} << 10, false, micro_f32_lda};
 const GemmKernels kBF16 = {"avx512-bf16", kMR, kNR, kKCBf16, kNC, 2, 2, micro_bf16_any, pack_a_bf16, pack_b_bf16_any};
 
 }  // namespace
@@ -407,13 +406,14 @@ const GemmKernels* gemm_kernels_avx512() { return &kF32; }
 // Float32 slice depth: 384 on a 2 MB L2 or larger, where that B block fits (tuned on Sapphire
 // Rapids), else 768. With a 1 MB L2 (Zen 4) neither block fits, and the deeper slices halve the
 // passes over C: one thread, CPU time, alternating, 1.5-3% faster on every GPT-2 training and
-// prefill shape (512 and 960 wide blocks no better), and the products' wall time in full
-// fine-tuning steps 0.98x (3 pairs). 768 floats keep a packed panel's rows 3 KB apart, on 4
+// prefill shape (B blocks 480 wide no better), and the products' wall time in full fine-tuning
+// steps 0.98x (3 alternating pairs in one build). 768 floats keep a packed panel's rows 3 KB apart, on 4
 // offsets within 4 KB (see gemm.cpp a_in_place).
 void gemm_avx512_configure() {
   const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
   g_kc = kF32.kc = l2 > 0 && l2 < (long{2} << 20) ? 768 : 384;
 }
+
 const GemmKernels* gemm_kernels_avx512_bf16() { return &kBF16; }
 
 }  // namespace hearth
