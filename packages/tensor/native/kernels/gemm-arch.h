@@ -67,6 +67,9 @@ const GemmKernels* gemm_kernels_generic();
 const GemmKernels* gemm_kernels_avx2();
 const GemmKernels* gemm_kernels_avx512();
 const GemmKernels* gemm_kernels_avx512_bf16();
+// Sets the avx512 float32 family's k slice depth from the L2 size; called on a CPU that runs it,
+// before its first product.
+void gemm_avx512_configure();
 const GemmKernels* gemm_kernels_amx();  // only after request_amx() returned true
 // float32 products on AMX by bf16x3 splitting (packed_size 6); only after request_amx()
 const GemmKernels* gemm_kernels_amx_bf16x3();

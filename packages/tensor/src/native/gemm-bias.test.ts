@@ -33,6 +33,7 @@ const epilogueFamilies = [
   ["", 2],
   ["amx-bf16x3", 2],
   ["avx2", 2],
+  ["avx512", 1],
   ["generic", 1],
 ] as const;
 

@@ -482,9 +482,9 @@ describe("native gemm", () => {
     }
   });
 
-  // A float32 A with contiguous columns is read in place by a family with micro_lda (avx2) instead
-  // of being packed (gemm.cpp a_in_place): the same micro-kernel calls on the same values, so
-  // the packed A's bits, in every loop order and task cut (short, tall and banded, column and
+  // A float32 A with contiguous columns is read in place by a family with micro_lda (avx2, avx512)
+  // instead of being packed (gemm.cpp a_in_place): the same micro-kernel calls on the same values,
+  // so the packed A's bits, in every loop order and task cut (short, tall and banded, column and
   // row tasks, the k split), with padded rows, k and row tails and the fused epilogues; and
   // right against the float64 reference.
   test("a float32 A read in place gives the packed A's bits", () => {
@@ -503,7 +503,7 @@ describe("native gemm", () => {
     try {
       for (const threads of [1, 2, 3]) {
         addon.setNumThreads(threads);
-        for (const family of families.filter((f) => f === "generic" || f === "avx2")) {
+        for (const family of families.filter((f) => f === "generic" || f === "avx2" || f === "avx512")) {
           assert.ok(addon.selectGemmKernel(family));
           // 50 rows: a short task (B-panel-outer); 197: bands of 16; 610 over 200 columns: row
           // tasks; 150 x 2000 x 600: a fine column split; 20 x 30 x 8200: cut along k.
