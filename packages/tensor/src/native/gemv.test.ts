@@ -229,8 +229,8 @@ describe("native gemv (few-row products)", () => {
   });
 
   test("float32 weights packed for the GEMM, from gemvPackedRows() rows up: the panel form, its k slices and panel tails, 1 and 2 threads", () => {
-    // K 800 is three k slices on every family (of 272, 272 and 256 at most 384 deep); n 45 and
-    // 530 end in a part-filled panel; n 2101 on 2 threads takes guided runs of panels. alpha 0.5
+    // K 800 is several k slices on every family (272, 272 and 256 where slices are at most 384
+    // deep; 400 and 400 at most 768, avx512 under a 1 MB L2); n 45 and 530 end in a part-filled panel; n 2101 on 2 threads takes guided runs of panels. alpha 0.5
     // (beta 1) sums into a tile first, alpha 1 straight into out.
     let tried = 0;
     for (const family of families) {
