@@ -208,6 +208,20 @@ void add_bias_row(const Form& f, int r, int64_t j0, int64_t len) {
   }
 }
 
+// A task's rows j0 .. j0 + len of out once its sums are done: where they went to out itself
+// (direct, see writes_out) the bias is added there, else they are stored from the tile (rows
+// len apart).
+void finish_rows(const GemmProblem& p, const Form& f, int rows, int64_t j0, int64_t len, const float* tile,
+                 bool direct) {
+  for (int r = 0; r < rows; r++) {
+    if (direct) {
+      add_bias_row(f, r, j0, len);
+    } else {
+      store_row(p, f, r, j0, tile + r * len, len);
+    }
+  }
+}
+
 // The largest output tile a task holds: rows × columns floats (32 KiB, L1-resident).
 constexpr int64_t kTile = 8192;
 // Below this many matrix bytes a product runs on the calling thread.
@@ -251,6 +265,20 @@ Range note_matrix(const void* w, int64_t span) {
   t_last_matrix = w;
   const auto it = t_next_matrix.find(w);
   return it == t_next_matrix.end() ? Range{nullptr, 0} : it->second;
+}
+
+// Runs a product's tasks on `threads` threads. With several threads (and read-ahead on), first
+// notes that matrix w (span bytes) follows the previous product's, and afterwards hands the pool
+// the start of the matrix that came after w last time, for idle workers to read ahead.
+template <class Body>
+void run_tasks(int64_t ntasks, int threads, bool read_ahead, const void* w, int64_t span, const Body& body) {
+  const Range next = threads > 1 && read_ahead && read_ahead_enabled() ? note_matrix(w, span) : Range{nullptr, 0};
+  if (threads == 1 || ntasks > (1 << 30)) {
+    for (int64_t t = 0; t < ntasks; t++) body(t);
+  } else {
+    parallel_for(static_cast<int>(ntasks), threads, body);
+  }
+  if (next.data != nullptr) pool_prefetch_hint(next.data, imin64(next.bytes, kReadAheadBytes));
 }
 
 // The split of a product among the pool's threads. Tasks are claimed in index order, so the
@@ -320,23 +348,9 @@ void gemv_panels(const GemmProblem& p, const Form& f, const GemvKernels& ks, con
                  out + (j - j0), ldo);
       }
     }
-    for (int r = 0; r < rows; r++) {
-      if (direct) {
-        add_bias_row(f, r, j0, len);
-      } else {
-        store_row(p, f, r, j0, tile + r * len, len);
-      }
-    }
+    finish_rows(p, f, rows, j0, len, tile, direct);
   };
-  const int64_t ntasks = static_cast<int64_t>(seg.size()) - 1;
-  const Range next = threads > 1 && read_ahead_enabled() ? note_matrix(packed.data, slices * packed.slice_bytes)
-                                                         : Range{nullptr, 0};
-  if (threads == 1) {
-    for (int64_t t = 0; t < ntasks; t++) body(t);
-  } else {
-    parallel_for(static_cast<int>(ntasks), threads, body);
-  }
-  if (next.data != nullptr) pool_prefetch_hint(next.data, imin64(next.bytes, kReadAheadBytes));
+  run_tasks(static_cast<int64_t>(seg.size()) - 1, threads, true, packed.data, slices * packed.slice_bytes, body);
 }
 
 // The packing of B the panel form reads for this problem (data null: none, or not this form).
@@ -492,23 +506,9 @@ void gemv(const GemmProblem& p) {
       if (kn > 0) ks.axpy(p.dtype, f.w + (k0 * f.wk + j0) * es, f.wk, x + k0, ldx, rows, kn, len, out, ldo);
       if (slabs > 1) return;
     }
-    for (int r = 0; r < rows; r++) {
-      if (direct) {
-        add_bias_row(f, r, j0, len);
-      } else {
-        store_row(p, f, r, j0, tile + r * len, len);
-      }
-    }
+    finish_rows(p, f, rows, j0, len, tile, direct);
   };
-  const Range next = threads > 1 && p.batch == 1 && read_ahead_enabled()
-                         ? note_matrix(f0.w, ((K - 1) * f0.wk + (f0.n - 1) * f0.wj + 1) * es)
-                         : Range{nullptr, 0};
-  if (threads == 1 || ntasks > (1 << 30)) {
-    for (int64_t t = 0; t < ntasks; t++) body(t);
-  } else {
-    parallel_for(static_cast<int>(ntasks), threads, body);
-  }
-  if (next.data != nullptr) pool_prefetch_hint(next.data, imin64(next.bytes, kReadAheadBytes));
+  run_tasks(ntasks, threads, p.batch == 1, f0.w, ((K - 1) * f0.wk + (f0.n - 1) * f0.wj + 1) * es, body);
   if (slabs > 1) {
     // The partials added in slab order (so the bits do not depend on which thread ran which
     // slab), a block of columns at a time in a stack buffer, and stored from there: one pass
